@@ -1,0 +1,353 @@
+#' Validate MSDS v2 tables into an `msds` object
+#'
+#' `as_msds()` is the door into matequity: it takes the MSDS v2 tables (as
+#' data frames, or from a DBI connection), translates local column names once,
+#' and checks the data contract in [msds_schema()]. Every structural problem
+#' is reported together, in one error that names the table, the column, what
+#' is wrong, how many rows, and a few example values: missing tables or
+#' columns, wrong types, missing or duplicate keys, orphan keys (a record whose
+#' parent does not exist), unparseable dates and codes outside the code lists.
+#' Later stages trust the object.
+#'
+#' Real-data quality problems are not errors: unknown or missing ethnicity
+#' (codes `Z`, `99`), missing LSOA or IMD decile, missing care-plan fields and
+#' values outside a plausible range (for example a booking gestation over 315
+#' days) are counted in the object (see [msds_quality()]), shown by `print()`,
+#' and, unless `quiet = TRUE`, summarised in one warning. Cohort building
+#' excludes implausible records with a reason in its exclusion log.
+#'
+#' @param tables A named list of data frames, one per MSDS table (names as in
+#'   [msds_schema()]), or a DBI connection holding tables of those names.
+#'   Tables matequity does not know are kept as they are.
+#' @param mapping Local column names: a named character vector
+#'   `c(MSDS_field = "local_name")` applied in every table, or a named list
+#'   with one such vector per table. Table names can be mapped with a
+#'   `.tables` element, `list(.tables = c(MSD101PregnancyBooking = "booking"))`.
+#' @param flags Optional data frame of person-level flags that MSDS does not
+#'   hold (for example Gypsy, Roma or Traveller status, or a long-term
+#'   condition from linked records), keyed by `Person_ID_Mother`. Logical
+#'   columns only besides the key.
+#' @param quiet If `TRUE`, data-quality counts are stored but not warned about.
+#' @returns An object of class `msds`: a named list of tibbles (one per table)
+#'   with attributes `quality` (a tibble of data-quality counts), `flags` and
+#'   `mapping`.
+#' @seealso [simulate_msds()] makes MSDS-shaped data with a known truth.
+#' @examples
+#' x <- as_msds(unclass(msds_example), flags = attr(msds_example, "flags"),
+#'              quiet = TRUE)
+#' x
+#' @export
+as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
+  if (inherits(tables, "DBIConnection")) tables <- read_msds_db(tables, mapping)
+  if (inherits(tables, "msds")) {
+    flags <- flags %||% attr(tables, "flags")
+    tables <- unclass(tables)
+  }
+  if (!is.list(tables) || is.data.frame(tables) || is.null(names(tables)) ||
+      any(!nzchar(names(tables)))) {
+    cli::cli_abort(c("{.arg tables} must be a named list of data frames, one per MSDS table.",
+                     "x" = "It is {.obj_type_friendly {tables}}."))
+  }
+  not_df <- names(tables)[!vapply(tables, is.data.frame, TRUE)]
+  if (length(not_df)) {
+    cli::cli_abort("{.arg tables} element{?s} {.field {not_df}} {?is/are} not a data frame.")
+  }
+  tables <- apply_mapping(tables, mapping)
+  checked <- validate_msds_tables(tables)
+  problems <- checked$problems
+  errors <- problems[problems$severity == "error", , drop = FALSE]
+  if (nrow(errors)) abort_msds_problems(errors)
+  flags <- validate_flags(flags, checked$tables)
+  quality <- problems[problems$severity == "warning", c("table", "field", "problem", "n_rows", "examples")]
+  quality <- tibble::as_tibble(quality)
+  if (!quiet && nrow(quality)) {
+    lines <- sprintf("%s.%s: %s (%s row%s)", quality$table, quality$field,
+                     quality$problem, format(quality$n_rows, big.mark = ","),
+                     ifelse(quality$n_rows == 1, "", "s"))
+    cli::cli_warn(c("MSDS data-quality issues, counted in the object (see {.fn msds_quality}):",
+                    stats::setNames(lines, rep("!", length(lines)))),
+                  class = "matequity_data_quality")
+  }
+  structure(checked$tables, class = "msds", quality = quality, flags = flags,
+            mapping = mapping)
+}
+
+#' Data-quality counts recorded when an `msds` object was validated
+#'
+#' @param x An `msds` object from [as_msds()] or [simulate_msds()].
+#' @returns A tibble with columns `table`, `field`, `problem`, `n_rows` and
+#'   `examples` (a few offending values).
+#' @examples
+#' msds_quality(msds_example)
+#' @export
+msds_quality <- function(x) {
+  check_msds(x)
+  attr(x, "quality")
+}
+
+check_msds <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (!inherits(x, "msds")) {
+    cli::cli_abort(
+      c("{.arg {arg}} must be a validated {.cls msds} object.",
+        "x" = "It is {.obj_type_friendly {x}}.",
+        "i" = "Build one with {.fn as_msds} (or {.fn simulate_msds})."),
+      call = call)
+  }
+  invisible(x)
+}
+
+apply_mapping <- function(tables, mapping) {
+  if (is.null(mapping)) return(tables)
+  if (is.character(mapping)) mapping <- list(.all = mapping)
+  if (!is.list(mapping)) {
+    cli::cli_abort("{.arg mapping} must be a named character vector or a named list of them.")
+  }
+  if (!is.null(mapping$.tables)) {
+    tm <- mapping$.tables
+    hit <- match(names(tables), tm)
+    names(tables)[!is.na(hit)] <- names(tm)[hit[!is.na(hit)]]
+  }
+  for (tab in names(tables)) {
+    m <- c(mapping$.all, mapping[[tab]])
+    if (!length(m)) next
+    if (is.null(names(m)) || any(!nzchar(names(m)))) {
+      cli::cli_abort("{.arg mapping} entries must be named {.code MSDS_field = \"local_name\"}.")
+    }
+    hit <- match(names(tables[[tab]]), m)
+    names(tables[[tab]])[!is.na(hit)] <- names(m)[hit[!is.na(hit)]]
+  }
+  tables
+}
+
+read_msds_db <- function(con, mapping) {
+  rlang::check_installed("DBI", "to read MSDS tables from a database.")
+  tm <- if (is.list(mapping)) mapping$.tables else NULL
+  wanted <- names(msds_tables)
+  local <- ifelse(wanted %in% names(tm), tm[wanted], wanted)
+  present <- DBI::dbListTables(con)
+  out <- list()
+  for (i in seq_along(wanted)) {
+    if (local[i] %in% present) out[[wanted[i]]] <- DBI::dbReadTable(con, local[i])
+  }
+  out
+}
+
+new_problem <- function(table, field, problem, n_rows, examples = "",
+                        severity = "error") {
+  data.frame(table = table, field = field, problem = problem,
+             n_rows = as.integer(n_rows), examples = examples,
+             severity = severity, stringsAsFactors = FALSE)
+}
+
+# Checks every table against the schema; returns the converted tables and a
+# data frame of problems (severity "error" or "warning").
+validate_msds_tables <- function(tables) {
+  problems <- list()
+  add <- function(...) problems[[length(problems) + 1L]] <<- new_problem(...)
+  for (tab in names(msds_tables)) {
+    spec <- msds_tables[[tab]]
+    if (!tab %in% names(tables)) {
+      if (!isTRUE(spec$optional_table)) add(tab, "", "table is missing", 0L)
+      next
+    }
+    df <- tables[[tab]]
+    req <- names(spec$columns)[vapply(spec$columns, `[[`, TRUE, "required")]
+    for (f in setdiff(req, names(df))) add(tab, f, "required column is missing", nrow(df))
+    for (f in intersect(names(spec$columns), names(df))) {
+      res <- convert_field(df[[f]], spec$columns[[f]])
+      if (!is.null(res$error)) {
+        add(tab, f, res$error, res$n_rows, res$examples)
+        next
+      }
+      df[[f]] <- res$value
+      cs <- spec$columns[[f]]
+      v <- res$value
+      if (f %in% spec$key && anyNA(v)) {
+        add(tab, f, "key value is missing", sum(is.na(v)))
+      }
+      if (!is.null(cs$codes)) {
+        bad <- !is.na(v) & !v %in% cs$codes
+        if (any(bad)) add(tab, f, "code outside the code list", sum(bad), example_values(v[bad]))
+      }
+      if (!is.null(cs$range)) {
+        bad <- !is.na(v) & (v < cs$range[1] | v > cs$range[2])
+        if (any(bad)) {
+          add(tab, f, sprintf("value outside the plausible range %s-%s", cs$range[1], cs$range[2]),
+              sum(bad), example_values(v[bad]), "warning")
+        }
+      }
+    }
+    key <- intersect(spec$key, names(df))
+    if (length(key) && length(key) == length(spec$key) && nrow(df)) {
+      dup <- duplicated(df[key])
+      if (any(dup)) {
+        ex <- do.call(paste, c(df[dup, key, drop = FALSE], sep = "/"))
+        add(tab, paste(key, collapse = " + "), "duplicate key", sum(dup), example_values(ex))
+      }
+    }
+    tables[[tab]] <- tibble::as_tibble(df)
+  }
+  # orphan keys, once every table is converted
+  for (tab in intersect(names(msds_tables), names(tables))) {
+    par <- msds_tables[[tab]]$parent
+    if (is.null(par) || !par$table %in% names(tables)) next
+    child <- tables[[tab]][[par$by]]
+    parent <- tables[[par$table]][[par$by]]
+    if (is.null(child) || is.null(parent) || !identical(class(child), class(parent))) next
+    bad <- !is.na(child) & !child %in% parent
+    if (any(bad)) {
+      add(tab, par$by, sprintf("orphan key: no matching record in %s", par$table),
+          sum(bad), example_values(child[bad]))
+    }
+  }
+  problems <- c(problems, data_quality_problems(tables))
+  problems <- if (length(problems)) do.call(rbind, problems) else
+    new_problem(character(), character(), character(), integer())
+  list(tables = tables, problems = problems)
+}
+
+# Real-data quality issues: counted, not errors.
+data_quality_problems <- function(tables) {
+  out <- list()
+  add <- function(...) out[[length(out) + 1L]] <<- new_problem(..., severity = "warning")
+  md <- tables$MSD001MotherDemog
+  if (!is.null(md) && is.character(md$EthnicCategoryMother)) {
+    n <- sum(is.na(md$EthnicCategoryMother) | md$EthnicCategoryMother %in% c("Z", "99"))
+    if (n) add("MSD001MotherDemog", "EthnicCategoryMother", "ethnicity not stated or not known (Z, 99, missing)", n)
+  }
+  for (f in c("LSOAMother2011", "Rank_IMD_Decile_2015")) {
+    if (!is.null(md) && f %in% names(md) && anyNA(md[[f]])) {
+      add("MSD001MotherDemog", f, "missing", sum(is.na(md[[f]])))
+    }
+  }
+  cp <- tables$MSD102MatCarePlan
+  for (f in c("MatPersCarePlanInd", "ContCarePathInd", "CareProfLID", "TeamLocalID")) {
+    if (!is.null(cp) && f %in% names(cp) && anyNA(cp[[f]])) {
+      add("MSD102MatCarePlan", f, "missing", sum(is.na(cp[[f]])))
+    }
+  }
+  out
+}
+
+# Converts one column to its schema type without losing information; returns
+# list(value) or list(error, n_rows, examples).
+convert_field <- function(x, spec) {
+  fail <- function(msg, bad) list(error = msg, n_rows = sum(bad), examples = example_values(x[bad]))
+  type <- spec$type
+  if (type == "character") {
+    if (is.factor(x)) x <- as.character(x)
+    if (!is.character(x)) {
+      return(list(error = sprintf("wrong type: %s, expected character (codes and IDs are text)",
+                                  class(x)[1]), n_rows = length(x), examples = example_values(x)))
+    }
+    x[!is.na(x) & !nzchar(trimws(x))] <- NA_character_
+    return(list(value = x))
+  }
+  if (type %in% c("integer", "numeric")) {
+    if (is.logical(x) && all(is.na(x))) x <- as.numeric(x)
+    if (!is.numeric(x)) {
+      return(list(error = sprintf("wrong type: %s, expected %s", class(x)[1], type),
+                  n_rows = length(x), examples = example_values(x)))
+    }
+    if (type == "integer" && !is.integer(x)) {
+      bad <- !is.na(x) & (x != round(x) | abs(x) > .Machine$integer.max)
+      if (any(bad)) return(fail("wrong type: not a whole number", bad))
+      x <- as.integer(x)
+    }
+    if (type == "numeric") x <- as.double(x)
+    return(list(value = x))
+  }
+  if (type == "date") {
+    if (inherits(x, "Date")) return(list(value = x))
+    if (inherits(x, "POSIXt")) return(list(value = as.Date(x, tz = "UTC")))
+    if (is.logical(x) && all(is.na(x))) return(list(value = as.Date(x)))
+    if (is.factor(x)) x <- as.character(x)
+    if (!is.character(x)) {
+      return(list(error = sprintf("wrong type: %s, expected a date", class(x)[1]),
+                  n_rows = length(x), examples = example_values(x)))
+    }
+    x[!is.na(x) & !nzchar(trimws(x))] <- NA_character_
+    d <- as.Date(x, format = "%Y-%m-%d", optional = TRUE)
+    bad <- !is.na(x) & (is.na(d) | !grepl("^\\d{4}-\\d{2}-\\d{2}", x))
+    if (any(bad)) return(fail("unparseable date (expected YYYY-MM-DD)", bad))
+    return(list(value = d))
+  }
+  stop("unknown schema type ", type)
+}
+
+abort_msds_problems <- function(errors, call = rlang::caller_env(2)) {
+  lines <- sprintf("{.field %s}%s: %s (%s row%s)%s", errors$table,
+                   ifelse(nzchar(errors$field), paste0("${.field ", errors$field, "}"), ""),
+                   errors$problem, format(errors$n_rows, big.mark = ","),
+                   ifelse(errors$n_rows == 1, "", "s"),
+                   ifelse(nzchar(errors$examples), paste0("; e.g. ", gsub("([{}])", "\\1\\1", errors$examples)), ""))
+  cli::cli_abort(c("The MSDS tables have {nrow(errors)} problem{?s}; nothing was built.",
+                   stats::setNames(lines, rep("x", length(lines))),
+                   "i" = "See {.fn msds_schema} for the tables, fields, types and codes expected."),
+                 class = "matequity_msds_invalid", call = call)
+}
+
+validate_flags <- function(flags, tables, call = rlang::caller_env(2)) {
+  if (is.null(flags)) return(NULL)
+  check_data_frame(flags, call = call)
+  check_columns(flags, "Person_ID_Mother", table = "flags", arg = "flags", call = call)
+  other <- setdiff(names(flags), "Person_ID_Mother")
+  bad <- other[!vapply(flags[other], is.logical, TRUE)]
+  if (length(bad)) {
+    cli::cli_abort(c("{.arg flags} columns must be logical.",
+                     "x" = "Not logical: {.field {bad}}."), call = call)
+  }
+  flags$Person_ID_Mother <- as.character(flags$Person_ID_Mother)
+  if (anyDuplicated(flags$Person_ID_Mother)) {
+    d <- flags$Person_ID_Mother[duplicated(flags$Person_ID_Mother)]
+    cli::cli_abort(c("{.arg flags} has duplicate {.field Person_ID_Mother} values.",
+                     "x" = "{length(d)} duplicate{?s}, e.g. {example_values(d)}."), call = call)
+  }
+  tibble::as_tibble(flags)
+}
+
+#' @export
+print.msds <- function(x, ...) {
+  cat(format(x, ...), sep = "\n")
+  invisible(x)
+}
+
+#' @export
+format.msds <- function(x, ...) {
+  bk <- x$MSD101PregnancyBooking
+  n_rows <- vapply(unclass(x), nrow, 1L)
+  providers <- unique(unlist(lapply(unclass(x), function(t) t$OrgCodeProvider)))
+  rng <- if (!is.null(bk) && nrow(bk)) range(bk$AntenatalAppDate, na.rm = TRUE) else c(NA, NA)
+  q <- attr(x, "quality")
+  out <- c(
+    "<msds> MSDS v2 tables, validated",
+    sprintf("  pregnancies: %s  women: %s  providers: %s",
+            fmt_n(length(unique(bk$UniqPregID))),
+            fmt_n(length(unique(x$MSD001MotherDemog$Person_ID_Mother))),
+            fmt_n(length(providers[!is.na(providers)]))),
+    sprintf("  bookings from %s to %s", format(rng[1]), format(rng[2])),
+    "  tables:",
+    sprintf("    %-26s %12s rows", names(n_rows), fmt_n(n_rows))
+  )
+  if (!is.null(attr(x, "flags"))) {
+    out <- c(out, sprintf("  person flags: %s", paste(setdiff(names(attr(x, "flags")), "Person_ID_Mother"), collapse = ", ")))
+  }
+  if (nrow(q)) {
+    out <- c(out, "  data quality (see msds_quality()):",
+             sprintf("    %s.%s: %s (%s)", q$table, q$field, q$problem, fmt_n(q$n_rows)))
+  } else {
+    out <- c(out, "  data quality: no issues counted")
+  }
+  out
+}
+
+fmt_n <- function(x) format(x, big.mark = ",", scientific = FALSE, trim = TRUE)
+
+#' @export
+summary.msds <- function(object, ...) {
+  tibble::tibble(
+    table = names(unclass(object)),
+    rows = vapply(unclass(object), nrow, 1L),
+    columns = vapply(unclass(object), ncol, 1L)
+  )
+}

@@ -1,0 +1,211 @@
+# The MSDS v2 data contract: the tables and fields matequity reads, their
+# types, keys, parent keys and code lists. One table drives validation,
+# documentation and the simulator, so they cannot drift apart.
+
+col <- function(type, required = TRUE, codes = NULL, range = NULL) {
+  list(type = type, required = required, codes = codes, range = range)
+}
+
+# Code lists (DOMAIN.md section 2).
+msds_codes <- list(
+  ethnic_category = c(LETTERS[c(1:8, 10:14, 16, 18, 19, 26)], "99"),
+  yes_no = c("Y", "N"),
+  care_plan_type = c("05", "06", "07"),
+  attend_code = c("2", "3", "4", "5", "6", "7"),
+  preg_outcome = c("01", "02", "03", "04", "05", "06"),
+  delivery_method = as.character(0:9),
+  phen_sex = c("1", "2", "9", "X"),
+  first_feed = c("01", "02", "03"),
+  births_per_lab_del = as.character(1:6)
+)
+
+#' The MSDS v2 tables and fields matequity uses
+#'
+#' The data contract checked by [as_msds()]: one row per field, with its
+#' table, storage type, whether it is required, the table's key and the code
+#' list or range a value must fall in.
+#'
+#' @returns A tibble with columns `table`, `field`, `type` (`"character"`,
+#'   `"integer"`, `"numeric"` or `"date"`), `required`, `key` (is the field
+#'   part of the table's record key), `codes` (allowed values, or `NA`) and
+#'   `range` (allowed numeric range, or `NA`).
+#' @examples
+#' msds_schema()
+#' @export
+msds_schema <- function() {
+  rows <- lapply(names(msds_tables), function(tab) {
+    spec <- msds_tables[[tab]]
+    tibble::tibble(
+      table = tab,
+      field = names(spec$columns),
+      type = vapply(spec$columns, `[[`, "", "type"),
+      required = vapply(spec$columns, `[[`, TRUE, "required"),
+      key = names(spec$columns) %in% spec$key,
+      codes = vapply(spec$columns, function(x) {
+        if (is.null(x$codes)) NA_character_ else paste(x$codes, collapse = ",")
+      }, ""),
+      range = vapply(spec$columns, function(x) {
+        if (is.null(x$range)) NA_character_ else paste(x$range, collapse = "-")
+      }, "")
+    )
+  })
+  do.call(rbind, rows)
+}
+
+# key: the fields identifying one record (a repeated submission of the same
+# record has a new RecordNumber, so RecordNumber is part of the key).
+# parent: list(table, by) for orphan checks.
+msds_tables <- list(
+  MSD001MotherDemog = list(
+    key = c("Person_ID_Mother", "RecordNumber"),
+    columns = list(
+      Person_ID_Mother = col("character"),
+      RecordNumber = col("integer"),
+      OrgCodeProvider = col("character"),
+      PersonBirthDateMother = col("date", required = FALSE),
+      EthnicCategoryMother = col("character", codes = msds_codes$ethnic_category),
+      LSOAMother2011 = col("character"),
+      Rank_IMD_Decile_2015 = col("integer", range = c(1, 10))
+    )
+  ),
+  MSD101PregnancyBooking = list(
+    key = c("UniqPregID", "RecordNumber"),
+    parent = list(table = "MSD001MotherDemog", by = "Person_ID_Mother"),
+    columns = list(
+      UniqPregID = col("character"),
+      Person_ID_Mother = col("character"),
+      RecordNumber = col("integer"),
+      OrgCodeProvider = col("character"),
+      AntenatalAppDate = col("date"),
+      GestAgeBooking = col("integer", range = c(0, 315)),
+      EDDAgreed = col("date", required = FALSE),
+      AgeAtBookingMother = col("integer", range = c(10, 60)),
+      ComplexSocialFactorsInd = col("character", codes = msds_codes$yes_no),
+      DisabilityIndMother = col("character", required = FALSE, codes = msds_codes$yes_no),
+      PreviousLiveBirths = col("integer", range = c(0, 25)),
+      PreviousStillBirths = col("integer", range = c(0, 25)),
+      PreviousCaesareanSections = col("integer", range = c(0, 25)),
+      PreviousLossesLessThan24Weeks = col("integer", required = FALSE, range = c(0, 40)),
+      DischargeDateMatService = col("date", required = FALSE),
+      SmokingStatusBooking = col("character", required = FALSE),
+      SmokingStatusDelivery = col("character", required = FALSE),
+      PersonBMIBooking = col("numeric", required = FALSE, range = c(10, 90))
+    )
+  ),
+  MSD102MatCarePlan = list(
+    key = c("UniqPregID", "CarePlanType", "CarePlanDate", "RecordNumber"),
+    parent = list(table = "MSD101PregnancyBooking", by = "UniqPregID"),
+    columns = list(
+      UniqPregID = col("character"),
+      RecordNumber = col("integer"),
+      OrgCodeProvider = col("character"),
+      CarePlanDate = col("date"),
+      CarePlanType = col("character", codes = msds_codes$care_plan_type),
+      MatPersCarePlanInd = col("character", codes = msds_codes$yes_no),
+      ContCarePathInd = col("character", codes = msds_codes$yes_no),
+      CareProfLID = col("character"),
+      TeamLocalID = col("character")
+    )
+  ),
+  MSD201CareContactPreg = list(
+    key = c("CareConID", "RecordNumber"),
+    parent = list(table = "MSD101PregnancyBooking", by = "UniqPregID"),
+    columns = list(
+      CareConID = col("character"),
+      UniqPregID = col("character"),
+      RecordNumber = col("integer"),
+      OrgCodeProvider = col("character"),
+      CContactDate = col("date"),
+      CContactTime = col("character", required = FALSE),
+      AttendCode = col("character", codes = msds_codes$attend_code),
+      ConsultType = col("character", required = FALSE),
+      Medium = col("character", required = FALSE),
+      GestAgeCContactDate = col("integer", required = FALSE, range = c(0, 350))
+    )
+  ),
+  MSD202CareActivityPreg = list(
+    key = character(),
+    parent = list(table = "MSD201CareContactPreg", by = "CareConID"),
+    columns = list(
+      CareConID = col("character"),
+      RecordNumber = col("integer", required = FALSE),
+      CareProfLID = col("character"),
+      TeamLocalID = col("character")
+    )
+  ),
+  MSD301LabourDelivery = list(
+    key = c("LabourDeliveryID", "RecordNumber"),
+    parent = list(table = "MSD101PregnancyBooking", by = "UniqPregID"),
+    columns = list(
+      LabourDeliveryID = col("character"),
+      UniqPregID = col("character"),
+      RecordNumber = col("integer"),
+      OrgCodeProvider = col("character"),
+      LabourOnsetMethod = col("character", required = FALSE),
+      BirthsPerLabandDel = col("integer", range = c(1, 6)),
+      SettingIntraCare = col("character", required = FALSE),
+      RobsonGroup = col("character", required = FALSE)
+    )
+  ),
+  MSD302CareActivityLabDel = list(
+    key = character(),
+    parent = list(table = "MSD301LabourDelivery", by = "LabourDeliveryID"),
+    columns = list(
+      LabourDeliveryID = col("character"),
+      RecordNumber = col("integer", required = FALSE),
+      CareProfLID = col("character"),
+      TeamLocalID = col("character"),
+      GenitalTractTraumaticLesion = col("character", required = FALSE),
+      ObsCode = col("character", required = FALSE),
+      ObsValue = col("numeric", required = FALSE),
+      LabourInductionMethod = col("character", required = FALSE)
+    )
+  ),
+  MSD401BabyDemographics = list(
+    key = c("Person_ID_Baby", "RecordNumber"),
+    parent = list(table = "MSD301LabourDelivery", by = "LabourDeliveryID"),
+    columns = list(
+      Person_ID_Baby = col("character"),
+      LabourDeliveryID = col("character"),
+      UniqPregID = col("character"),
+      RecordNumber = col("integer"),
+      OrgCodeProvider = col("character"),
+      PersonBirthDateBaby = col("date"),
+      PregOutcome = col("character", codes = msds_codes$preg_outcome),
+      PersonPhenSex = col("character", required = FALSE, codes = msds_codes$phen_sex),
+      GestationLengthBirth = col("integer", range = c(0, 350)),
+      DeliveryMethodCode = col("character", codes = msds_codes$delivery_method),
+      PersonDeathDateBaby = col("date", required = FALSE),
+      CareProfLIDDel = col("character", required = FALSE),
+      BabyFirstFeedIndCode = col("character", required = FALSE, codes = msds_codes$first_feed),
+      FetusPresentation = col("character", required = FALSE)
+    )
+  ),
+  MSD402NeonatalAdmission = list(
+    key = character(),
+    parent = list(table = "MSD401BabyDemographics", by = "Person_ID_Baby"),
+    optional_table = TRUE,
+    columns = list(
+      Person_ID_Baby = col("character"),
+      NeoCritCareAdmitDate = col("date", required = FALSE)
+    )
+  ),
+  MSD405CareActivityBaby = list(
+    key = character(),
+    parent = list(table = "MSD401BabyDemographics", by = "Person_ID_Baby"),
+    columns = list(
+      Person_ID_Baby = col("character"),
+      RecordNumber = col("integer", required = FALSE),
+      ApgarScore = col("integer", required = FALSE, range = c(0, 10)),
+      BirthWeight = col("numeric", required = FALSE, range = c(100, 7000))
+    )
+  ),
+  MSD901StaffDetails = list(
+    key = c("CareProfLID"),
+    columns = list(
+      CareProfLID = col("character"),
+      StaffGroup = col("character"),
+      OrgCodeProvider = col("character", required = FALSE)
+    )
+  )
+)

@@ -1,0 +1,126 @@
+// matequity: dense group coding and grouped reductions.
+//
+// Every grouped computation in the engine (continuity indices per pregnancy,
+// influence functions summed per cluster, rates per group) starts from the
+// same two steps: give each distinct key a dense code 0..G-1, then visit the
+// rows of each group in their original order. Doing the second step through a
+// stable counting sort makes every grouped sum independent of the number of
+// threads: each group is reduced sequentially, in row order, by one thread.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "parallel.hpp"
+
+namespace matequity {
+
+// Dense codes for integer keys, in order of first appearance.
+// codes[i] in 0..n_groups-1; keys equal to `missing` get code -1.
+struct DenseCodes {
+  std::vector<int> codes;
+  std::vector<long long> keys;  // the key of each code
+  int n_groups() const { return static_cast<int>(keys.size()); }
+};
+
+template <class KeyVec>
+DenseCodes dense_codes(const KeyVec& key, long long missing) {
+  DenseCodes out;
+  const std::size_t n = static_cast<std::size_t>(key.size());
+  out.codes.resize(n);
+  std::unordered_map<long long, int> seen;
+  seen.reserve(n / 4 + 16);
+  for (std::size_t i = 0; i < n; ++i) {
+    const long long k = static_cast<long long>(key[i]);
+    if (k == missing) {
+      out.codes[i] = -1;
+      continue;
+    }
+    auto it = seen.find(k);
+    if (it == seen.end()) {
+      const int code = static_cast<int>(out.keys.size());
+      seen.emplace(k, code);
+      out.keys.push_back(k);
+      out.codes[i] = code;
+    } else {
+      out.codes[i] = it->second;
+    }
+  }
+  return out;
+}
+
+// Rows of each group, in their original order (a stable counting sort).
+// Rows with a negative code are left out. start has n_groups + 1 entries;
+// the rows of group g are rows[start[g]] .. rows[start[g + 1] - 1].
+struct GroupIndex {
+  std::vector<std::size_t> start;
+  std::vector<std::size_t> rows;
+  int n_groups() const { return static_cast<int>(start.size()) - 1; }
+  std::size_t size(int g) const { return start[g + 1] - start[g]; }
+};
+
+template <class CodeVec>
+GroupIndex group_index(const CodeVec& code, int n_groups) {
+  if (n_groups < 0) throw std::invalid_argument("n_groups must be >= 0");
+  GroupIndex gi;
+  gi.start.assign(static_cast<std::size_t>(n_groups) + 1, 0);
+  const std::size_t n = static_cast<std::size_t>(code.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const long long c = static_cast<long long>(code[i]);
+    if (c < 0) continue;
+    if (c >= n_groups) {
+      throw std::out_of_range("group code " + std::to_string(c) +
+                              " is not below the number of groups (" +
+                              std::to_string(n_groups) + ")");
+    }
+    ++gi.start[static_cast<std::size_t>(c) + 1];
+  }
+  for (int g = 0; g < n_groups; ++g) gi.start[g + 1] += gi.start[g];
+  gi.rows.resize(gi.start[n_groups]);
+  std::vector<std::size_t> next(gi.start.begin(), gi.start.end() - 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const long long c = static_cast<long long>(code[i]);
+    if (c < 0) continue;
+    gi.rows[next[static_cast<std::size_t>(c)]++] = i;
+  }
+  return gi;
+}
+
+// Column sums of X (n x p, column-major, any Eigen-like type with rows(),
+// cols() and operator()(i, j)) within groups: returns a G x p row-major
+// vector. Each group is summed in row order, so the result is the same
+// for every thread count.
+template <class Matrix>
+std::vector<double> grouped_sums(const Matrix& X, const GroupIndex& gi,
+                                 int nthreads) {
+  const int G = gi.n_groups();
+  const long long p = static_cast<long long>(X.cols());
+  if (static_cast<std::size_t>(X.rows()) < gi.rows.size()) {
+    throw std::invalid_argument("group index has more rows than the matrix");
+  }
+  std::vector<double> out(static_cast<std::size_t>(G) * p, 0.0);
+  const int nt = effective_threads(nthreads);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+  for (int g = 0; g < G; ++g) {
+    for (long long j = 0; j < p; ++j) {
+      double s = 0.0;
+      for (std::size_t r = gi.start[g]; r < gi.start[g + 1]; ++r) {
+        s += X(static_cast<long long>(gi.rows[r]), j);
+      }
+      out[static_cast<std::size_t>(g) * p + j] = s;
+    }
+  }
+  return out;
+}
+
+// Counts per group (rows with a negative code are not counted).
+inline std::vector<long long> group_counts(const GroupIndex& gi) {
+  std::vector<long long> out(gi.n_groups());
+  for (int g = 0; g < gi.n_groups(); ++g) out[g] = static_cast<long long>(gi.size(g));
+  return out;
+}
+
+}  // namespace matequity

@@ -1,0 +1,36 @@
+// Glue for groups.hpp: type conversion only.
+#include <RcppEigen.h>
+#include <matequity/groups.hpp>
+
+// [[Rcpp::export(name = ".cpp_dense_codes", rng = false)]]
+Rcpp::IntegerVector cpp_dense_codes(const Rcpp::IntegerVector& key) {
+  const matequity::DenseCodes dc = matequity::dense_codes(key, NA_INTEGER);
+  Rcpp::IntegerVector out(dc.codes.size());
+  for (std::size_t i = 0; i < dc.codes.size(); ++i) {
+    out[i] = dc.codes[i] < 0 ? NA_INTEGER : dc.codes[i] + 1;
+  }
+  return out;
+}
+
+// [[Rcpp::export(name = ".cpp_grouped_sums", rng = false)]]
+Rcpp::NumericMatrix cpp_grouped_sums(const Eigen::Map<Eigen::MatrixXd>& X,
+                                     const Rcpp::IntegerVector& group,
+                                     int n_groups, int nthreads) {
+  if (group.size() != X.rows()) {
+    Rcpp::stop("`group` has %d entries but the matrix has %d rows",
+               static_cast<int>(group.size()), static_cast<int>(X.rows()));
+  }
+  std::vector<int> code(group.size());
+  for (R_xlen_t i = 0; i < group.size(); ++i) {
+    code[i] = group[i] == NA_INTEGER ? -1 : group[i] - 1;
+  }
+  const matequity::GroupIndex gi = matequity::group_index(code, n_groups);
+  const std::vector<double> s = matequity::grouped_sums(X, gi, nthreads);
+  Rcpp::NumericMatrix out(n_groups, X.cols());
+  for (int g = 0; g < n_groups; ++g)
+    for (int j = 0; j < X.cols(); ++j) out(g, j) = s[static_cast<std::size_t>(g) * X.cols() + j];
+  return out;
+}
+
+// [[Rcpp::export(name = ".cpp_has_openmp", rng = false)]]
+bool cpp_has_openmp() { return matequity::has_openmp(); }

@@ -1,0 +1,4 @@
+library(testthat)
+library(matequity)
+
+test_check("matequity")
