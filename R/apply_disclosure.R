@@ -365,12 +365,12 @@ check_derived_formulas <- function(f, call = rlang::caller_env()) {
 }
 
 # Build the marked table, keeping the input's attributes and classes.
-new_sdc_table <- function(cols, data, rule, log) {
+new_sdc_table <- function(cols, data, rule, log, n = nrow(data)) {
   keep <- attributes(data)
   keep <- keep[setdiff(names(keep), c("names", "row.names", "class",
                                       "sdc", "sdc_log"))]
   cls <- setdiff(class(data), c("mq_sdc", "tbl_df", "tbl", "data.frame"))
-  out <- tibble::new_tibble(cols, nrow = nrow(data),
+  out <- tibble::new_tibble(cols, nrow = n,
                             class = c("mq_sdc", cls))
   for (a in names(keep)) attr(out, a) <- keep[[a]]
   attr(out, "sdc") <- rule
