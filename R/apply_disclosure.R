@@ -44,6 +44,14 @@
 #' @param total Marks total rows: a logical column (bare name or string) or
 #'   an expression evaluated in `data`, e.g. `group == "Total"`. At most one
 #'   total row per `by` group.
+#' @param contributors Optional list-column (bare name or string) holding,
+#'   for each row, the individual contributions to a magnitude total in that
+#'   row (e.g. each provider's spend). Under rules with a dominance rule
+#'   (`"acro"`), a row fails when its 2 largest contributors exceed 90% of the
+#'   total (this also covers ACRO's p-ratio rule with p = 10%: contributions
+#'   beyond the 2 largest under 10% of the largest); its `derived` columns (the magnitudes) are then
+#'   suppressed and a `dominance_sdc` column says why. The contributors column
+#'   is dropped from the result (it is microdata), except under `"none"`.
 #' @returns A tibble of class `mq_sdc` with the columns of `data`, the count
 #'   columns disclosed (suppressed cells `NA`), and after each count column a
 #'   character column `<count>_sdc` saying what was done: `""` (released
@@ -66,7 +74,7 @@
 #' apply_disclosure(tab, counts = births, rule = "none")
 #' @export
 apply_disclosure <- function(data, counts, derived = NULL, rule = NULL,
-                             by = NULL, total = NULL) {
+                             by = NULL, total = NULL, contributors = NULL) {
   check_data_frame(data)
   rule <- resolve_disclosure(rule, arg = "rule")
   counts <- resolve_columns(data, rlang::enquo(counts), "counts")
@@ -89,6 +97,8 @@ apply_disclosure <- function(data, counts, derived = NULL, rule = NULL,
                      "x" = "In both {.arg counts} and {.arg derived}: {.field {clash}}."))
   }
   for (col in counts) check_count_column(data[[col]], col)
+  contrib <- resolve_column(data, rlang::enquo(contributors), "contributors",
+                            required = FALSE)
 
   # Composability: columns already disclosed under the same rule stay as
   # they are.
@@ -128,6 +138,12 @@ apply_disclosure <- function(data, counts, derived = NULL, rule = NULL,
     log[[col]] <- flag_log(col, res$flag)
   }
 
+  dominance <- NULL
+  if (!is.null(contrib)) {
+    dominance <- dominance_flags(data[[contrib]], rule, contrib)
+    row_suppressed <- row_suppressed | dominance != ""
+    log[[".dominance"]] <- flag_log("dominance", dominance)
+  }
   out <- as.list(data)
   for (col in names(released)) out[[col]] <- released[[col]]
   rates_note <- FALSE
@@ -175,6 +191,16 @@ apply_disclosure <- function(data, counts, derived = NULL, rule = NULL,
     if (nm %in% names(flags)) order <- c(order, paste0(nm, "_sdc"))
   }
   order <- c(order, setdiff(derived, names(data)))
+  if (!is.null(contrib) && rule$preset != "none") {
+    order <- setdiff(order, contrib)
+    log[[".contrib"]] <- tibble::tibble(column = contrib,
+                                        action = "contributor values dropped",
+                                        n = n)
+  }
+  if (!is.null(dominance) && !is.na(rule$dominance_n)) {
+    out[["dominance_sdc"]] <- dominance
+    order <- c(order, "dominance_sdc")
+  }
   for (col in names(flags)) out[[paste0(col, "_sdc")]] <- flags[[col]]
   log <- rbind_log(c(list(attr(data, "sdc_log")), unname(log)))
   log <- log[log$n > 0L & (!duplicated(log) | !grepl("^computed", log$action)), ]
@@ -245,6 +271,37 @@ disclose_column <- function(x, rule, group, is_total, has_by) {
   value[sup] <- NA
   list(value = if (was_integer) as.integer(value) else value,
        flag = flag, suppressed = sup)
+}
+
+# Dominance: the n largest contributors over k of the total, per row.
+# ACRO's p-ratio rule (contributions beyond the 2 largest under 10% of the
+# largest) is implied by the 2-largest 90% rule: rest < 0.1 * largest
+# <= 0.1 * total means the 2 largest exceed 90% of the total.
+dominance_flags <- function(values, rule, col, call = rlang::caller_env()) {
+  if (!is.list(values)) {
+    cli::cli_abort(
+      c("{.arg contributors} column {.field {col}} must be a list-column of numeric vectors.",
+        "x" = "It is {.obj_type_friendly {values}}."), call = call)
+  }
+  bad <- !vapply(values, function(v) is.null(v) || (is.numeric(v) && !anyNA(v) && all(v >= 0)), TRUE)
+  if (any(bad)) {
+    cli::cli_abort(
+      c("{.arg contributors} column {.field {col}} must hold non-negative numbers.",
+        "x" = "Row{?s} {utils::head(which(bad), 5)} {?does/do} not."), call = call)
+  }
+  flag <- character(length(values))
+  if (is.na(rule$dominance_n)) return(flag)
+  for (i in seq_along(values)) {
+    v <- sort(values[[i]], decreasing = TRUE)
+    tot <- sum(v)
+    if (!length(v) || tot <= 0) next
+    top <- sum(utils::head(v, rule$dominance_n))
+    if (top > rule$dominance_k * tot) {
+      flag[i] <- paste0("dominance (", rule$dominance_n, " largest > ",
+                        100 * rule$dominance_k, "%)")
+    }
+  }
+  flag
 }
 
 is_small <- function(x, rule) {

@@ -15,8 +15,7 @@ preset_parameters <- function(preset) {
                small = "suppress", small_value = NA_real_, zero = "small",
                totals = "keep", secondary = TRUE,
                rates_from_rounded = FALSE, min_df = 10,
-               dominance_n = NA_integer_, dominance_k = NA_real_,
-               p_ratio = NA_real_)
+               dominance_n = NA_integer_, dominance_k = NA_real_)
   switch(preset,
     nhse_sde = base,
     opensafely = utils::modifyList(base, list(
@@ -25,7 +24,7 @@ preset_parameters <- function(preset) {
       threshold = 8, small = "show_as", small_value = 5, secondary = FALSE,
       rates_from_rounded = TRUE)),
     acro = utils::modifyList(base, list(
-      rounding = 0, dominance_n = 2L, dominance_k = 0.9, p_ratio = 0.1)),
+      rounding = 0, dominance_n = 2L, dominance_k = 0.9)),
     none = utils::modifyList(base, list(
       threshold = 0, rounding = 0, small = "none", zero = "exact",
       secondary = FALSE, min_df = 0))
@@ -57,8 +56,8 @@ preset_parameters <- function(preset) {
 #' * `"acro"` (the ACRO output checker used in many TREs): a cell fails with
 #'   fewer than 10 contributors and is suppressed; no rounding; a magnitude
 #'   total fails the dominance rule when its 2 largest contributors make up
-#'   more than 90% of it, or the p-ratio rule when the rest is under 10% of the
-#'   largest; models need at least 10 residual degrees of freedom.
+#'   more than 90% of it (which implies ACRO's p-ratio rule with p = 10%: the
+#'   rest under 10% of the largest); models need at least 10 residual degrees of freedom.
 #' * `"none"`: no disclosure control, for work inside the SDE. Tables say
 #'   loudly in their header that disclosure control is off.
 #'
@@ -89,7 +88,7 @@ preset_parameters <- function(preset) {
 #'   `rounding`, `rounding_method`, `small` (`"suppress"`, `"show_as"` or
 #'   `"none"`), `small_value`, `zero`, `totals` (`"keep"` or `"recalculate"`),
 #'   `secondary`, `rates_from_rounded`, `min_df`, `dominance_n`,
-#'   `dominance_k`, `p_ratio`.
+#'   `dominance_k`.
 #' @seealso [apply_disclosure()], [disclosure_check()], [export_outputs()].
 #' @examples
 #' disclosure_rule()
@@ -209,8 +208,7 @@ format.mq_disclosure_rule <- function(x, ...) {
     paste0("Models:     residual df >= ", x$min_df, ", cell counts >= ", x$threshold))
   if (!is.na(x$dominance_n)) {
     out <- c(out, paste0("Dominance:  ", x$dominance_n, " largest contributors <= ",
-                         100 * x$dominance_k, "% of a total; p-ratio ",
-                         100 * x$p_ratio, "%"))
+                         100 * x$dominance_k, "% of a total"))
   }
   out
 }

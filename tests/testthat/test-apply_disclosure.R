@@ -192,3 +192,32 @@ test_that("bad input is refused naming the column and values", {
   tab$n_sdc <- "x"
   expect_error(apply_disclosure(tab, n), "n_sdc")
 })
+
+test_that("acro dominance and p-ratio rules on contributor values", {
+  tab <- tibble::tibble(provider = c("P1", "P2", "P3", "P4"),
+                        n = c(20L, 15L, 30L, 12L),
+                        spend = c(100, 100, 100, 100))
+  tab$contrib <- list(
+    c(50, 45, 5),            # 2 largest 95 > 90% of 100: dominance fails
+    c(30, 30, 20, 20),       # 60 <= 90; rest 40 >= 10% of 30: passes
+    c(60, 25, 5),            # 85 > 81 = 90% of 90 (rest 5 < 6 = p-ratio too)
+    c(40, 30, 10, 10, 10))   # 70 <= 90% of 100: passes
+  out <- apply_disclosure(tab, n, derived = spend, rule = "acro",
+                          contributors = contrib)
+  expect_identical(out$dominance_sdc,
+                   c("dominance (2 largest > 90%)", "",
+                     "dominance (2 largest > 90%)", ""))
+  expect_identical(out$spend, c(NA, 100, NA, 100))
+  # Counts are >= 10 and kept exactly under acro.
+  expect_identical(out$n, tab$n)
+  # Individual contributions never leave with the table.
+  expect_false("contrib" %in% names(out))
+  # Other presets have no dominance rule but still drop the contributors.
+  ns <- apply_disclosure(tab, n, derived = spend, contributors = "contrib")
+  expect_false(any(c("contrib", "dominance_sdc") %in% names(ns)))
+  expect_identical(ns$spend, rep(100, 4))
+  bad <- tab
+  bad$contrib[[2]] <- c(-1, 3)
+  expect_error(apply_disclosure(bad, n, rule = "acro", contributors = contrib),
+               "non-negative")
+})

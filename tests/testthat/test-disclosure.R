@@ -21,12 +21,13 @@ test_that("presets hold the published parameters", {
                list(threshold = 8, small = "show_as", small_value = 5,
                     rates_from_rounded = TRUE))
   # ACRO default.yaml: safe_threshold 10, safe_dof_threshold 10,
-  # safe_nk_n 2, safe_nk_k 0.9, safe_pratio_p 0.1, no rounding.
+  # safe_nk_n 2, safe_nk_k 0.9, no rounding (safe_pratio_p 0.1 is implied
+  # by the 2-largest-90% rule).
   a <- disclosure_rule("acro")
   expect_equal(a[c("threshold", "rounding", "min_df", "dominance_n",
-                   "dominance_k", "p_ratio")],
+                   "dominance_k")],
                list(threshold = 10, rounding = 0, min_df = 10,
-                    dominance_n = 2L, dominance_k = 0.9, p_ratio = 0.1))
+                    dominance_n = 2L, dominance_k = 0.9))
   expect_equal(disclosure_rule("none")$threshold, 0)
 })
 
