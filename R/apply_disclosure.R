@@ -83,8 +83,16 @@ apply_disclosure <- function(data, counts, derived = NULL, rule = NULL,
   }
   derived_q <- rlang::enquo(derived)
   formulas <- NULL
-  if (rlang::is_call(rlang::quo_get_expr(derived_q), "list")) {
-    formulas <- check_derived_formulas(rlang::eval_tidy(derived_q))
+  dexpr <- rlang::quo_get_expr(derived_q)
+  if (rlang::is_call(dexpr, "list")) {
+    formulas <- rlang::eval_tidy(derived_q)
+  } else if (rlang::is_symbol(dexpr) &&
+             !rlang::as_string(dexpr) %in% names(data)) {
+    val <- tryCatch(rlang::eval_tidy(derived_q), error = function(e) NULL)
+    if (is.list(val)) formulas <- val
+  }
+  if (!is.null(formulas)) {
+    formulas <- check_derived_formulas(formulas)
     derived <- names(formulas)
   } else {
     derived <- resolve_columns(data, derived_q, "derived")

@@ -203,7 +203,8 @@ format.mq_disclosure_rule <- function(x, ...) {
     paste0("Counts:     ", describe_rule(x)),
     paste0("Zeros:      ", if (x$zero == "small") "treated as small counts" else "released as 0"),
     paste0("Secondary:  ", if (x$secondary) "one suppressed cell in a group with a known total takes the next smallest with it" else "none"),
-    paste0("Totals:     ", if (x$totals == "recalculate") "recalculated from released cells" else "kept (then rounded)"),
+    paste0("Totals:     ", if (x$totals == "recalculate") "recalculated from released cells" else "kept",
+           if (x$rounding > 0) " (then rounded)" else ""),
     paste0("Rates from rounded counts: ", yn(x$rates_from_rounded)),
     paste0("Models:     residual df >= ", x$min_df, ", cell counts >= ", x$threshold))
   if (!is.na(x$dominance_n)) {

@@ -6,7 +6,8 @@
 #'
 #' Looks at each output and says whether it may be released under the rule:
 #' `"pass"` (disclosed, nothing suppressed), `"review"` (disclosed with
-#' suppression, or not checkable automatically: an output checker should look
+#' suppression, derived values from unrounded counts where the rule wants
+#' rounded ones, or not checkable automatically: an output checker should look
 #' at it, as ACRO marks outputs), or `"fail"` (small counts released, model
 #' checks failed, or disclosure control off).
 #'
@@ -191,7 +192,8 @@ check_table <- function(x, rule) {
       return(list(status = "fail", rule = rule_name(sdc),
                   reason = paste0(small, "; ", why, done)))
     }
-    supp <- !is.null(log) && any(grepl("suppress", log$action) & log$n > 0)
+    supp <- !is.null(log) &&
+      any(grepl("suppress|dominance|rule expects rounded", log$action) & log$n > 0)
     return(list(status = if (supp) "review" else "pass", rule = rule_name(sdc),
                 reason = paste0(why, done)))
   }
@@ -228,6 +230,8 @@ released_small <- function(x, counts, rule) {
     v <- x[[col]]
     if (!is.numeric(v)) next
     bad <- is_small(v, rule)
+    # Small counts shown as a fixed value are what such a rule releases.
+    if (rule$small == "show_as") bad <- bad & v != rule$small_value
     if (any(bad)) {
       out <- c(out, paste0(col, ": ", sum(bad), " count", if (sum(bad) > 1) "s",
                            " under ", rule$threshold, " released (",

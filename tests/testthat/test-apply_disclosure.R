@@ -221,3 +221,27 @@ test_that("acro dominance and p-ratio rules on contributor values", {
   expect_error(apply_disclosure(bad, n, rule = "acro", contributors = contrib),
                "non-negative")
 })
+
+test_that("column names and formulas can come from variables, as callers pass them", {
+  tab <- tibble::tibble(n = c(40L, 50L), events = c(3L, 20L))
+  tab$rate <- tab$events / tab$n
+  cnt <- c("n", "events")
+  der <- "rate"
+  out <- apply_disclosure(tab, counts = cnt, derived = der, rule = NULL)
+  # events 3 < 10 suppressed, its rate too; 40, 50, 20 rounded (unchanged).
+  expect_identical(out$events, c(NA, 20L))
+  expect_equal(out$rate, c(NA, 0.4))
+  f <- list(rate = ~ events / n)
+  fo <- apply_disclosure(tab, counts = cnt, derived = f, rule = "opensafely")
+  # opensafely: 3 <= 7 redacted; rate from released counts 20 / 50.
+  expect_equal(fo$rate, c(NA, 0.4))
+  # A rule wanting rates from rounded counts, given plain derived columns,
+  # says so and makes the table one for review.
+  nd <- apply_disclosure(tab, counts = cnt, derived = der,
+                         rule = "nhsd_maternity")
+  expect_true(any(grepl("rule expects rounded", attr(nd, "sdc_log")$action)))
+  expect_identical(disclosure_check(nd = nd, rule = "nhsd_maternity")$status,
+                   "review")
+  # Its 5 (shown for 3) is too small for the NHS England SDE rule.
+  expect_identical(disclosure_check(nd = nd, rule = "nhse_sde")$status, "fail")
+})

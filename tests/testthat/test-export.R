@@ -112,3 +112,11 @@ test_that("html escaping", {
   expect_identical(matequity:::html_escape("a<b & \"c\">"),
                    "a&lt;b &amp; &quot;c&quot;&gt;")
 })
+
+test_that("a table disclosed under nhsd_maternity passes its own rule", {
+  tab <- tibble::tibble(n = c(0L, 3L, 7L, 9L, 10L, 12L))
+  nd <- apply_disclosure(tab, n, rule = "nhsd_maternity")
+  # 0, 3, 7 shown as 5: allowed by nhsd_maternity, too small for nhse_sde.
+  expect_identical(disclosure_check(nd = nd, rule = "nhsd_maternity")$status, "pass")
+  expect_identical(disclosure_check(nd = nd, rule = "nhse_sde")$status, "fail")
+})
