@@ -63,8 +63,8 @@ disclosure_check <- function(..., rule = NULL) {
 #' Write outputs and an output-check report
 #'
 #' Writes each output to `dir` - CSV for tables, PNG for ggplot objects
-#' (ggplot2 is needed for those), CSV of `tidy()` for model fits, text for
-#' anything else - and an output-check report, `disclosure_report.md` and
+#' (ggplot2 is needed for those), CSV of `tidy()` for model fits (text when
+#' there is no `tidy()` method), text for anything else - and an output-check report, `disclosure_report.md` and
 #' `disclosure_report.html`, listing every output with its file, status
 #' (pass, review, fail; see [disclosure_check()]) and what was suppressed or
 #' rounded and why, for the SDE's output checkers. Suppressed cells are
@@ -97,7 +97,9 @@ export_outputs <- function(..., dir, rule = NULL, overwrite = FALSE,
   stems <- make.unique(gsub("[^A-Za-z0-9_.-]+", "_", names(outputs)), sep = "_")
   files <- character(length(outputs))
   for (i in seq_along(outputs)) {
-    files[i] <- file.path(dir, paste0(stems[i], output_ext(check$type[i])))
+    ext <- output_ext(check$type[i])
+    if (check$type[i] == "model" && !has_tidy(outputs[[i]])) ext <- ".txt"
+    files[i] <- file.path(dir, paste0(stems[i], ext))
   }
   names(files) <- names(outputs)
   reports <- c(report_md = file.path(dir, "disclosure_report.md"),
@@ -152,6 +154,10 @@ collect_outputs <- function(..., call = rlang::caller_env()) {
                    call = call)
   }
   dots
+}
+
+has_tidy <- function(x) {
+  is.data.frame(tryCatch(generics::tidy(x), error = function(e) NULL))
 }
 
 output_ext <- function(type) {
