@@ -1,3 +1,6 @@
+#' @importFrom rlang %||%
+NULL
+
 # Temporary bridge to the disclosure helper. apply_disclosure() is built on
 # the `disclosure` branch; until it is on main, tables pass through this
 # wrapper, which calls it when the package has it and otherwise returns the
