@@ -108,11 +108,11 @@ outcome_spec <- function(data, outcome_quo, eligible_quo, per,
   }
   eligible <- resolve_column(data, eligible_quo, "eligible", required = FALSE,
                              call = call)
-  if (is.null(meta) && (is.null(eligible) || is.null(per))) {
+  if (is.null(meta) && is.null(per)) {
     cli::cli_abort(c(
       "{.arg cohort} carries no outcome definitions (attribute {.code outcomes}).",
       "i" = "{.fn add_outcomes} adds each outcome with its eligibility column and its multiplier (per 100 or per 1,000).",
-      "i" = "Or say how to count it: give {.arg eligible} (the denominator column) and {.arg per} (100 or 1000)."
+      "i" = "Or say how to count it: give {.arg per} (100 or 1000) and, unless the denominator column is {.field {outcome}_eligible}, {.arg eligible}."
     ), call = call)
   }
   if (is.null(eligible)) {

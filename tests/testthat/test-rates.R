@@ -41,6 +41,7 @@ test_that("outcome_rates() takes eligible and per when metadata is absent", {
   d <- make_cohort()
   attr(d, "outcomes") <- NULL
   expect_error(outcome_rates(d, preterm, disclosure = "none"), "add_outcomes")
+  expect_equal(outcome_rates(d, preterm, per = 100, disclosure = "none")$n, sum(d$preterm_eligible))
   got <- outcome_rates(d, preterm, eligible = preterm_eligible, per = 1000,
                        disclosure = "none")
   expect_equal(got$rate, 1000 * sum(d$preterm[d$preterm_eligible]) / sum(d$preterm_eligible))
