@@ -1,4 +1,4 @@
-#' @importFrom rlang %||%
+#' @importFrom rlang %||% .data
 NULL
 
 # Temporary bridge to the disclosure helper. apply_disclosure() is built on
