@@ -22,3 +22,7 @@ sdc_table <- function(data, counts, derived, rule = NULL) {
   }
   data
 }
+
+# Default column names used as tidy-evaluation defaults (rank = imd_decile,
+# standard = age_band, date = booking_date).
+utils::globalVariables(c("imd_decile", "age_band", "booking_date"))

@@ -168,7 +168,7 @@ period_index <- function(p, interval, origin) {
 #' d <- data.frame(booking_date = as.Date("2019-04-01") + sample(0:1825, 6000, TRUE))
 #' late <- d$booking_date >= mcoc_withdrawal_date
 #' d$coc_placed <- runif(6000) < ifelse(late, 0.15, 0.3)
-#' fit <- its(d, coc_placed, disclosure = "none")
+#' fit <- its(d, coc_placed, breaks = mcoc_withdrawal_date, disclosure = "none")
 #' tidy(fit)
 #' @export
 its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withdrawal_date),
