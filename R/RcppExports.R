@@ -2,14 +2,14 @@
 # Generator token: 10BE3573-1514-4C36-9D1C-5A225CD40393
 
 .cpp_dense_codes <- function(key) {
-    .Call('_matequity_cpp_dense_codes', PACKAGE = 'matequity', key)
+    .Call(`_matequity_cpp_dense_codes`, key)
 }
 
 .cpp_grouped_sums <- function(X, group, n_groups, nthreads) {
-    .Call('_matequity_cpp_grouped_sums', PACKAGE = 'matequity', X, group, n_groups, nthreads)
+    .Call(`_matequity_cpp_grouped_sums`, X, group, n_groups, nthreads)
 }
 
 .cpp_has_openmp <- function() {
-    .Call('_matequity_cpp_has_openmp', PACKAGE = 'matequity')
+    .Call(`_matequity_cpp_has_openmp`)
 }
 
