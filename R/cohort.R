@@ -1,6 +1,10 @@
 # CORE20PLUS cohort: one row per pregnancy from a validated msds object,
 # with an exclusion log that accounts for every record removed.
 
+# `%||%` is used across the package but only entered base R in 4.4.
+#' @importFrom rlang %||%
+NULL
+
 #' Build a CORE20PLUS pregnancy cohort from MSDS tables
 #'
 #' `define_cohort()` turns a validated [`msds`][as_msds()] object into one row
