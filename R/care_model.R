@@ -74,10 +74,10 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
   gest_on <- function(date, i) bgest[i] + (as.numeric(date) - bdate[i])
 
   cp <- msds$MSD102MatCarePlan
-  cp <- cp[latest_rows(cp, c("UniqPregID", "CarePlanType", "CarePlanDate")), , drop = FALSE]
+  cp <- rows(cp, latest_rows(cp, c("UniqPregID", "CarePlanType", "CarePlanDate")))
   ip <- match(cp$UniqPregID, cohort$preg_id)
   ante <- !is.na(ip) & cp$CarePlanType %in% "05"
-  cp <- cp[ante, , drop = FALSE]
+  cp <- rows(cp, ante)
   ip <- ip[ante]
   cp_gest <- gest_on(cp$CarePlanDate, ip)
 

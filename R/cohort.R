@@ -111,54 +111,57 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
 
   bk_all <- msds$MSD101PregnancyBooking
   log <- new_log()
-  keep <- latest_rows(bk_all, "UniqPregID")
+  cur <- latest_rows(bk_all, "UniqPregID")
   log <- add_log(log, "submissions", "older submissions of a booking replaced by the latest (highest RecordNumber); counts records",
-                 nrow(bk_all), nrow(bk_all) - length(keep))
-  bk <- bk_all[keep, , drop = FALSE]
-
+                 nrow(bk_all), nrow(bk_all) - length(cur))
+  # the rules read columns of the rows still in (cur); rows are copied once
+  B <- function(field) bk_all[[field]][cur]
   drop_step <- function(bad, step, rule) {
     bad[is.na(bad)] <- FALSE
-    log <<- add_log(log, step, rule, nrow(bk), sum(bad))
-    bk <<- bk[!bad, , drop = FALSE]
+    log <<- add_log(log, step, rule, length(cur), sum(bad))
+    cur <<- cur[!bad]
   }
-  drop_step(is.na(bk$AntenatalAppDate) | is.na(bk$GestAgeBooking), "no booking",
+  drop_step(is.na(B("AntenatalAppDate")) | is.na(B("GestAgeBooking")), "no booking",
             "booking date (AntenatalAppDate) or booking gestation (GestAgeBooking) missing")
   lg <- limits$booking_gest
-  drop_step(bk$GestAgeBooking < lg[1] | bk$GestAgeBooking > lg[2], "impossible values",
+  drop_step(B("GestAgeBooking") < lg[1] | B("GestAgeBooking") > lg[2], "impossible values",
             sprintf("booking gestation outside %s-%s days", lg[1], lg[2]))
 
   md_all <- msds$MSD001MotherDemog
-  md <- md_all[latest_rows(md_all, "Person_ID_Mother"), , drop = FALSE]
-  im <- match(bk$Person_ID_Mother, md$Person_ID_Mother)
-  age <- bk$AgeAtBookingMother
+  md <- rows(md_all, latest_rows(md_all, "Person_ID_Mother"))
+  im <- match(B("Person_ID_Mother"), md$Person_ID_Mother)
+  age <- B("AgeAtBookingMother")
   if ("PersonBirthDateMother" %in% names(md)) {
     fill <- is.na(age) & !is.na(im)
-    age[fill] <- age_years(md$PersonBirthDateMother[im[fill]], bk$AntenatalAppDate[fill])
+    age[fill] <- age_years(md$PersonBirthDateMother[im[fill]], B("AntenatalAppDate")[fill])
   }
   la <- limits$age
-  bad_age <- !is.na(age) & (age < la[1] | age > la[2])
-  drop_step(bad_age, "impossible values", sprintf("maternal age at booking outside %s-%s years", la[1], la[2]))
-  drop_step(!is.na(bk$DischargeDateMatService) & bk$DischargeDateMatService < bk$AntenatalAppDate,
+  drop_step(!is.na(age) & (age < la[1] | age > la[2]), "impossible values",
+            sprintf("maternal age at booking outside %s-%s years", la[1], la[2]))
+  disch <- B("DischargeDateMatService")
+  drop_step(!is.na(disch) & disch < B("AntenatalAppDate"),
             "impossible values", "discharge from maternity services before booking")
 
   babies <- latest_babies(msds)
-  first_birth <- min_by(babies$PersonBirthDateBaby, match(babies$UniqPregID, bk$UniqPregID), nrow(bk))
-  drop_step(!is.na(first_birth) & first_birth < bk$AntenatalAppDate, "impossible values",
+  first_birth <- min_by(babies$PersonBirthDateBaby, match(babies$UniqPregID, B("UniqPregID")), length(cur))
+  drop_step(!is.na(first_birth) & first_birth < B("AntenatalAppDate"), "impossible values",
             "a baby born before the booking date")
 
   # duplicates: same mother, estimated start within duplicate_window days
-  has_birth <- bk$UniqPregID %in% babies$UniqPregID
-  start <- as.numeric(bk$AntenatalAppDate) - bk$GestAgeBooking
-  o <- order(bk$Person_ID_Mother, start, method = "radix")
+  has_birth <- B("UniqPregID") %in% babies$UniqPregID
+  mother <- B("Person_ID_Mother")
+  start <- as.numeric(B("AntenatalAppDate")) - B("GestAgeBooking")
+  o <- order(mother, start, method = "radix")
   n <- length(o)
   same <- logical(n)
   if (n > 1) {
-    same[-1] <- bk$Person_ID_Mother[o][-1] == bk$Person_ID_Mother[o][-n] &
-      diff(start[o]) <= duplicate_window
+    ms <- mother[o]
+    ss <- start[o]
+    same[-1] <- ms[-1] == ms[-n] & (ss[-1] - ss[-n]) <= duplicate_window
   }
   grp <- integer(n)
   grp[o] <- cumsum(!same)
-  pref <- order(grp, !has_birth, bk$AntenatalAppDate, bk$UniqPregID, method = "radix")
+  pref <- order(grp, !has_birth, B("AntenatalAppDate"), B("UniqPregID"), method = "radix")
   dup <- rep(TRUE, n)
   dup[pref[!duplicated(grp[pref])]] <- FALSE
   drop_step(dup, "duplicates", sprintf(
@@ -166,16 +169,18 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
     duplicate_window))
 
   if (is.null(period)) {
-    drop_step(rep(FALSE, nrow(bk)), "period", "booking date outside the period (no period given: all kept)")
+    drop_step(rep(FALSE, length(cur)), "period", "booking date outside the period (no period given: all kept)")
   } else {
-    drop_step(bk$AntenatalAppDate < period[1] | bk$AntenatalAppDate > period[2], "period",
+    bd <- B("AntenatalAppDate")
+    drop_step(bd < period[1] | bd > period[2], "period",
               sprintf("booking date outside %s to %s", period[1], period[2]))
   }
   if (require_birth) {
-    drop_step(!bk$UniqPregID %in% babies$UniqPregID, "no birth", "no baby record (MSD401BabyDemographics)")
+    drop_step(!B("UniqPregID") %in% babies$UniqPregID, "no birth", "no baby record (MSD401BabyDemographics)")
   } else {
-    drop_step(rep(FALSE, nrow(bk)), "no birth", "no baby record (not applied: require_birth = FALSE)")
+    drop_step(rep(FALSE, length(cur)), "no birth", "no baby record (not applied: require_birth = FALSE)")
   }
+  bk <- rows(bk_all, sort(cur))
 
   cohort <- build_cohort_columns(bk, md, ethnic_minority = ethnic_minority, lookup = lookup,
                                  flags = flags, plus = plus)
@@ -234,7 +239,7 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
     ethnic_group = ethnic_group(eth),
     imd_decile = as.integer(decile),
     imd_quintile = as.integer((decile + 1L) %/% 2L),
-    imd_edition = rep(edition, nrow(bk)),
+    imd_edition = rep(edition, n_rows(bk)),
     year = as.integer(lt$year + 1900L),
     quarter = ifelse(is.na(date), NA_character_, paste0(lt$year + 1900L, " Q", lt$mon %/% 3L + 1L)),
     discharge_date = bk$DischargeDateMatService,
@@ -357,7 +362,7 @@ age_years <- function(birth, at) {
 
 # Row numbers of the latest record (highest RecordNumber) per key.
 latest_rows <- function(df, key, record = "RecordNumber") {
-  n <- nrow(df)
+  n <- n_rows(df)
   if (!n) return(integer())
   rn <- if (record %in% names(df)) -as.numeric(df[[record]]) else numeric(n)
   o <- do.call(order, c(unname(as.list(df[key])), list(rn, method = "radix")))
@@ -378,8 +383,14 @@ latest_rows <- function(df, key, record = "RecordNumber") {
 # Latest submission of each baby record.
 latest_babies <- function(msds) {
   b <- msds$MSD401BabyDemographics
-  b[latest_rows(b, "Person_ID_Baby"), , drop = FALSE]
+  rows(b, latest_rows(b, "Person_ID_Baby"))
 }
+
+# Rows i of a table as a plain list of columns (much faster than
+# subsetting a tibble at a million rows).
+rows <- function(df, i) lapply(unclass(df), function(v) v[i])
+
+n_rows <- function(x) if (is.data.frame(x)) nrow(x) else length(x[[1L]])
 
 # Minimum of x within groups g (1..n; NA groups ignored); NA when empty.
 min_by <- function(x, g, n) {

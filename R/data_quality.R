@@ -60,7 +60,7 @@ data_quality <- function(x, msds = NULL, by = c("provider", "year"),
     check_msds(x, arg = "x")
     msds <- x
     bk <- msds$MSD101PregnancyBooking
-    bk <- bk[latest_rows(bk, "UniqPregID"), , drop = FALSE]
+    bk <- rows(bk, latest_rows(bk, "UniqPregID"))
     preg <- tibble::tibble(preg_id = bk$UniqPregID, mother_id = bk$Person_ID_Mother,
                            provider = bk$OrgCodeProvider, booking_date = bk$AntenatalAppDate,
                            year = as.integer(format(bk$AntenatalAppDate, "%Y")))
@@ -94,7 +94,7 @@ dq_rows <- function(provider, year, field, complete, valid) {
 
 dq_pregnancy_fields <- function(preg, msds, v2_start) {
   md <- msds$MSD001MotherDemog
-  md <- md[latest_rows(md, "Person_ID_Mother"), , drop = FALSE]
+  md <- rows(md, latest_rows(md, "Person_ID_Mother"))
   im <- match(preg$mother_id, md$Person_ID_Mother)
   eth <- md$EthnicCategoryMother[im]
   lsoa <- md$LSOAMother2011[im]
@@ -108,8 +108,8 @@ dq_pregnancy_fields <- function(preg, msds, v2_start) {
   v2 <- which(preg$booking_date >= v2_start)
   if (length(v2)) {
     cp <- msds$MSD102MatCarePlan
-    cp <- cp[latest_rows(cp, c("UniqPregID", "CarePlanType", "CarePlanDate")), , drop = FALSE]
-    cp <- cp[cp$CarePlanType %in% "05", , drop = FALSE]
+    cp <- rows(cp, latest_rows(cp, c("UniqPregID", "CarePlanType", "CarePlanDate")))
+    cp <- rows(cp, cp$CarePlanType %in% "05")
     ip <- match(cp$UniqPregID, preg$preg_id[v2])
     k <- latest_plan(ip[!is.na(ip)], cp$CarePlanDate[!is.na(ip)], cp$RecordNumber[!is.na(ip)], length(v2))
     rows <- which(!is.na(ip))[k]
@@ -133,11 +133,11 @@ dq_pregnancy_fields <- function(preg, msds, v2_start) {
 
 dq_baby_fields <- function(preg, msds) {
   babies <- latest_babies(msds)
-  babies <- babies[babies$UniqPregID %in% preg$preg_id, , drop = FALSE]
+  babies <- rows(babies, babies$UniqPregID %in% preg$preg_id)
   act <- msds$MSD405CareActivityBaby
   ib <- match(act$Person_ID_Baby, babies$Person_ID_Baby)
-  weight <- latest_value(act$BirthWeight, ib, act$RecordNumber, nrow(babies))
-  apgar <- latest_value(act$ApgarScore, ib, act$RecordNumber, nrow(babies))
+  weight <- latest_value(act$BirthWeight, ib, act$RecordNumber, n_rows(babies))
+  apgar <- latest_value(act$ApgarScore, ib, act$RecordNumber, n_rows(babies))
   pv <- babies$OrgCodeProvider
   yv <- as.integer(format(babies$PersonBirthDateBaby, "%Y"))
   g <- babies$GestationLengthBirth

@@ -167,15 +167,15 @@ baby_outcomes <- function(cohort, msds, stillbirth_codes, live_codes, sga_centil
                           breastmilk_codes, call = rlang::caller_env()) {
   babies <- latest_babies(msds)
   ip <- match(babies$UniqPregID, cohort$preg_id)
-  babies <- babies[!is.na(ip), , drop = FALSE]
+  babies <- rows(babies, !is.na(ip))
   ip <- ip[!is.na(ip)]
   n <- nrow(cohort)
   registrable <- c(live_codes, stillbirth_codes)
   first <- first_baby_index(babies, cohort$preg_id, registrable)
   act <- msds$MSD405CareActivityBaby
   ib <- match(act$Person_ID_Baby, babies$Person_ID_Baby)
-  weight <- latest_value(act$BirthWeight, ib, act$RecordNumber, nrow(babies))
-  apgar <- latest_value(act$ApgarScore, ib, act$RecordNumber, nrow(babies))
+  weight <- latest_value(act$BirthWeight, ib, act$RecordNumber, n_rows(babies))
+  apgar <- latest_value(act$ApgarScore, ib, act$RecordNumber, n_rows(babies))
   gest <- babies$GestationLengthBirth
   po <- babies$PregOutcome
   live <- po %in% live_codes
@@ -183,7 +183,7 @@ baby_outcomes <- function(cohort, msds, stillbirth_codes, live_codes, sga_centil
     !(!is.na(gest) & gest < 168) & !(is.na(gest) & !is.na(weight) & weight < 400)
   total <- live | still
   lab <- msds$MSD301LabourDelivery
-  lab <- lab[latest_rows(lab, "LabourDeliveryID"), , drop = FALSE]
+  lab <- rows(lab, latest_rows(lab, "LabourDeliveryID"))
   bpl <- lab$BirthsPerLabandDel[match(babies$LabourDeliveryID, lab$LabourDeliveryID)]
   n_babies <- tabulate(ip, n)
   singleton <- ifelse(is.na(bpl), n_babies[ip] == 1L, bpl == 1L)
@@ -210,7 +210,7 @@ baby_outcomes <- function(cohort, msds, stillbirth_codes, live_codes, sga_centil
 }
 
 sga_flags <- function(babies, weight, live, centiles, call) {
-  nb <- nrow(babies)
+  nb <- n_rows(babies)
   if (is.null(centiles)) {
     cli::cli_inform(c("i" = "{.field sga} is {.code NA}: no {.arg sga_centiles} table was given.",
                       " " = "Supply the 10th centile of birth weight by sex and gestation from the chart you use (e.g. INTERGROWTH-21st)."),
