@@ -74,7 +74,9 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
   gest_on <- function(date, i) bgest[i] + (as.numeric(date) - bdate[i])
 
   cp <- msds$MSD102MatCarePlan
-  cp <- rows(cp, latest_rows(cp, c("UniqPregID", "CarePlanType", "CarePlanDate")))
+  cp <- rows(cp, latest_rows(cp, c("UniqPregID", "CarePlanType", "CarePlanDate")),
+             c("UniqPregID", "RecordNumber", "CarePlanDate", "CarePlanType", "MatPersCarePlanInd",
+               "ContCarePathInd", "CareProfLID", "TeamLocalID"))
   ip <- match(cp$UniqPregID, cohort$preg_id)
   ante <- !is.na(ip) & cp$CarePlanType %in% "05"
   cp <- rows(cp, ante)
@@ -91,7 +93,8 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
   care_plan_date[!is.na(k)] <- cp$CarePlanDate[rows[!is.na(k)]]
 
   # eligibility for COC_by_28weeks
-  babies <- latest_babies(msds)
+  babies <- latest_babies(msds, c("UniqPregID", "PregOutcome", "PersonBirthDateBaby",
+                                  "Person_ID_Baby", "GestationLengthBirth"))
   first <- first_baby_index(babies, cohort$preg_id)
   bgest_birth <- babies$GestationLengthBirth[first]
   miss <- is.na(bgest_birth) & !is.na(first)

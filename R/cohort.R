@@ -128,7 +128,9 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
             sprintf("booking gestation outside %s-%s days", lg[1], lg[2]))
 
   md_all <- msds$MSD001MotherDemog
-  md <- rows(md_all, latest_rows(md_all, "Person_ID_Mother"))
+  md <- rows(md_all, latest_rows(md_all, "Person_ID_Mother"),
+             c("Person_ID_Mother", "EthnicCategoryMother", "LSOAMother2011",
+               "Rank_IMD_Decile_2015", "PersonBirthDateMother"))
   im <- match(B("Person_ID_Mother"), md$Person_ID_Mother)
   age <- B("AgeAtBookingMother")
   if ("PersonBirthDateMother" %in% names(md)) {
@@ -142,7 +144,7 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
   drop_step(!is.na(disch) & disch < B("AntenatalAppDate"),
             "impossible values", "discharge from maternity services before booking")
 
-  babies <- latest_babies(msds)
+  babies <- latest_babies(msds, c("UniqPregID", "PersonBirthDateBaby"))
   first_birth <- min_by(babies$PersonBirthDateBaby, match(babies$UniqPregID, B("UniqPregID")), length(cur))
   drop_step(!is.na(first_birth) & first_birth < B("AntenatalAppDate"), "impossible values",
             "a baby born before the booking date")
@@ -180,7 +182,10 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
   } else {
     drop_step(rep(FALSE, length(cur)), "no birth", "no baby record (not applied: require_birth = FALSE)")
   }
-  bk <- rows(bk_all, sort(cur))
+  bk <- rows(bk_all, cur, c("UniqPregID", "Person_ID_Mother", "OrgCodeProvider", "AntenatalAppDate",
+                            "GestAgeBooking", "AgeAtBookingMother", "PreviousLiveBirths",
+                            "PreviousStillBirths", "PreviousCaesareanSections",
+                            "DischargeDateMatService", "ComplexSocialFactorsInd"))
 
   cohort <- build_cohort_columns(bk, md, ethnic_minority = ethnic_minority, lookup = lookup,
                                  flags = flags, plus = plus)
@@ -381,14 +386,18 @@ latest_rows <- function(df, key, record = "RecordNumber") {
 }
 
 # Latest submission of each baby record.
-latest_babies <- function(msds) {
+latest_babies <- function(msds, cols = NULL) {
   b <- msds$MSD401BabyDemographics
-  rows(b, latest_rows(b, "Person_ID_Baby"))
+  rows(b, latest_rows(b, "Person_ID_Baby"), cols)
 }
 
 # Rows i of a table as a plain list of columns (much faster than
 # subsetting a tibble at a million rows).
-rows <- function(df, i) lapply(unclass(df), function(v) v[i])
+rows <- function(df, i, cols = NULL) {
+  x <- unclass(df)
+  if (!is.null(cols)) x <- x[intersect(cols, names(x))]
+  lapply(x, function(v) v[i])
+}
 
 n_rows <- function(x) if (is.data.frame(x)) nrow(x) else length(x[[1L]])
 

@@ -182,6 +182,7 @@ baby_outcomes <- function(cohort, msds, stillbirth_codes, live_codes, sga_centil
   still <- po %in% stillbirth_codes &
     !(!is.na(gest) & gest < 168) & !(is.na(gest) & !is.na(weight) & weight < 400)
   total <- live | still
+  report_not_births(po, live, still, stillbirth_codes)
   lab <- msds$MSD301LabourDelivery
   lab <- rows(lab, latest_rows(lab, "LabourDeliveryID"))
   bpl <- lab$BirthsPerLabandDel[match(babies$LabourDeliveryID, lab$LabourDeliveryID)]
@@ -288,4 +289,17 @@ latest_value <- function(x, target, record, n) {
   f <- idx[o][!duplicated(target[idx][o])]
   out[target[f]] <- x[f]
   out
+}
+
+# Says which baby records are not counted as births, with their codes.
+report_not_births <- function(po, live, still, stillbirth_codes) {
+  other <- !live & !po %in% stillbirth_codes
+  early <- po %in% stillbirth_codes & !still
+  if (!any(other) && !any(early)) return(invisible())
+  tab <- table(ifelse(is.na(po[other]), "missing", po[other]))
+  lines <- c(if (any(other)) sprintf("PregOutcome %s: %s", names(tab), fmt_n(as.integer(tab))),
+             if (any(early)) sprintf("stillbirth code below 24+0 weeks (or under 400 g with gestation unknown): %s", fmt_n(sum(early))))
+  cli::cli_inform(c("i" = "Baby records not counted as births (outside every birth denominator):",
+                    stats::setNames(lines, rep("*", length(lines)))),
+                  class = "matequity_not_births")
 }

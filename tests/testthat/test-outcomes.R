@@ -124,7 +124,7 @@ test_that("first feed and neonatal unit admission", {
 test_that("SGA needs a user centile table; without one it is NA with a message", {
   x <- fixture_msds()
   co <- fixture_cohort(x)
-  expect_message(r <- add_outcomes(co, x), "sga_centiles")
+  suppressMessages(expect_message(r <- add_outcomes(co, x), "sga_centiles"))
   expect_true(all(is.na(r$sga)) && all(is.na(r$sga_eligible)))
   # an illustrative table (not a real chart): 10th centile 3350 g at 40 weeks
   # for girls and 3300 g at 39 weeks for boys; weeks = completed weeks
@@ -139,6 +139,26 @@ test_that("SGA needs a user centile table; without one it is NA with a message",
   expect_true(by_preg(r, "sga")[["P12"]])
   # P06: girl at 38 weeks is not in the table -> not eligible, with a message
   expect_false(by_preg(r, "sga_eligible")[["P06"]])
-  expect_message(add_outcomes(co, x, sga_centiles = tab, outcomes = "sga"), "not covered")
-  expect_error(add_outcomes(co, x, sga_centiles = data.frame(g = 1)), "gestation")
+  suppressMessages(expect_message(add_outcomes(co, x, sga_centiles = tab, outcomes = "sga"),
+                                  "not covered"))
+  expect_error(suppressMessages(add_outcomes(co, x, sga_centiles = data.frame(g = 1))), "gestation")
+})
+
+test_that("baby records that are not births are counted and reported", {
+  tabs <- fixture_tables()
+  # P12's baby recorded with outcome code 05 (not a live birth or stillbirth)
+  tabs$MSD401BabyDemographics$PregOutcome[tabs$MSD401BabyDemographics$Person_ID_Baby == "B12"] <- "05"
+  x <- fixture_msds(tabs)
+  co <- fixture_cohort(x)
+  msgs <- character()
+  r <- withCallingHandlers(add_outcomes(co, x, outcomes = "stillbirth"),
+                           message = function(m) {
+                             msgs <<- c(msgs, conditionMessage(m))
+                             invokeRestart("muffleMessage")
+                           })
+  msgs <- paste(msgs, collapse = "\n")
+  expect_match(msgs, "PregOutcome 05: 1")
+  # P15's stillbirth code at 160 days
+  expect_match(msgs, "below 24\\+0 weeks.*: 1")
+  expect_false(by_preg(r, "stillbirth_eligible")[["P12"]])
 })
