@@ -117,7 +117,8 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
   k <- latest_plan(ip[sel], cp$CarePlanDate[sel], cp$RecordNumber[sel], n)
   rows <- which(sel)[k]
   has <- !is.na(k) & eligible
-  placed <- ifelse(eligible, FALSE, NA)
+  placed <- rep(NA, n)
+  placed[eligible] <- FALSE
   midwife <- rep(NA_character_, n)
   team <- rep(NA_character_, n)
   placed_date <- rep(as.Date(NA), n)

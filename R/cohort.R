@@ -1,10 +1,6 @@
 # CORE20PLUS cohort: one row per pregnancy from a validated msds object,
 # with an exclusion log that accounts for every record removed.
 
-# `%||%` is used across the package but only entered base R in 4.4.
-#' @importFrom rlang %||%
-NULL
-
 #' Build a CORE20PLUS pregnancy cohort from MSDS tables
 #'
 #' `define_cohort()` turns a validated [`msds`][as_msds()] object into one row
@@ -246,10 +242,10 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
     imd_quintile = as.integer((decile + 1L) %/% 2L),
     imd_edition = rep(edition, n_rows(bk)),
     year = as.integer(lt$year + 1900L),
-    quarter = ifelse(is.na(date), NA_character_, paste0(lt$year + 1900L, " Q", lt$mon %/% 3L + 1L)),
+    quarter = quarter_label(lt),
     discharge_date = bk$DischargeDateMatService,
     core20 = decile <= 2L,
-    plus_ethnic_minority = ifelse(nk, NA, eth %in% ethnic_minority),
+    plus_ethnic_minority = replace(eth %in% ethnic_minority, nk, NA),
     plus_traveller = person_flag(flags, "traveller", bk$Person_ID_Mother),
     plus_ltc = person_flag(flags, "long_term_condition", bk$Person_ID_Mother),
     plus_complex_social = bk$ComplexSocialFactorsInd == "Y"
@@ -259,9 +255,12 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
   any_plus <- Reduce(`|`, lapply(out[plus_cols], function(x) x %in% TRUE), rep(FALSE, nrow(out)))
   c20 <- out$core20 %in% TRUE
   out$core20plus <- c20 | any_plus
-  out$core20plus_group <- factor(
-    ifelse(c20 & any_plus, "Core20 and PLUS", ifelse(c20, "Core20 only", ifelse(any_plus, "PLUS only", "Neither"))),
-    levels = c("Core20 and PLUS", "Core20 only", "PLUS only", "Neither"))
+  grp <- rep(4L, nrow(out))
+  grp[any_plus] <- 3L
+  grp[c20] <- 2L
+  grp[c20 & any_plus] <- 1L
+  out$core20plus_group <- structure(grp, levels = c("Core20 and PLUS", "Core20 only", "PLUS only", "Neither"),
+                                    class = "factor")
   attr(out, "unknown_codes") <- if (length(unknown)) do.call(rbind, unname(unknown)) else
     tibble::tibble(field = character(), value = character(), n = integer())
   out
@@ -298,9 +297,10 @@ ethnic_group <- function(code) {
   map <- c(A = "White", B = "White", C = "White", D = "Mixed", E = "Mixed", F = "Mixed",
            G = "Mixed", H = "Asian", J = "Asian", K = "Asian", L = "Asian", M = "Black",
            N = "Black", P = "Black", R = "Other", S = "Other", Z = "Unknown", `99` = "Unknown")
-  g <- unname(map[code])
-  g[is.na(g)] <- "Unknown"
-  factor(g, levels = c("White", "Mixed", "Asian", "Black", "Other", "Unknown"))
+  lev <- c("White", "Mixed", "Asian", "Black", "Other", "Unknown")
+  g <- match(unname(map[code]), lev)
+  g[is.na(g)] <- 6L
+  structure(g, levels = lev, class = "factor")
 }
 
 person_flag <- function(flags, column, ids) {
@@ -355,6 +355,12 @@ check_imd_lookup <- function(lookup, call = rlang::caller_env()) {
   }
   lookup$edition <- as.character(lookup$edition)
   lookup
+}
+
+quarter_label <- function(lt) {
+  q <- paste0(lt$year + 1900L, " Q", lt$mon %/% 3L + 1L)
+  q[is.na(lt$year)] <- NA_character_
+  q
 }
 
 # Completed years between two dates.
@@ -464,22 +470,17 @@ cohort_flow <- function(cohort, disclosure = NULL) {
   out
 }
 
-# Passes a table through apply_disclosure() when the disclosure module is
-# present; otherwise returns it marked as not disclosure-controlled.
+# Passes a count table through the disclosure rule.
 disclose <- function(data, counts, derived, disclosure) {
-  if (exists("apply_disclosure", mode = "function")) {
-    fun <- get("apply_disclosure", mode = "function")
-    return(fun(data, counts = counts, derived = derived, rule = disclosure))
-  }
-  attr(data, "disclosure_note") <- "disclosure control unavailable in this build: counts are unrounded"
-  data
+  apply_disclosure(data, counts = counts, derived = derived, rule = disclosure)
 }
 
 #' @export
 print.mq_flow <- function(x, ...) {
   n <- function(v) ifelse(is.na(v), "[suppressed]", fmt_n(v))
-  note <- attr(x, "disclosure_note")
-  cat("Cohort flow", if (!is.null(note)) paste0(" (", note, ")"), "\n", sep = "")
+  cat("Cohort flow\n")
+  hdr <- sdc_header(x)
+  if (length(hdr)) cat(paste0(names(hdr), ": ", hdr), sep = "\n")
   if (!nrow(x)) return(invisible(x))
   w <- max(nchar(n(c(x$n_before, x$n_after))))
   box <- function(label, v) cat(sprintf("  [ %-22s %*s ]\n", label, w, n(v)))

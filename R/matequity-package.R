@@ -17,3 +17,6 @@
 #' @useDynLib matequity, .registration = TRUE
 #' @importFrom Rcpp sourceCpp
 "_PACKAGE"
+
+#' @importFrom rlang %||%
+NULL

@@ -187,7 +187,8 @@ baby_outcomes <- function(cohort, msds, stillbirth_codes, live_codes, sga_centil
   lab <- rows(lab, latest_rows(lab, "LabourDeliveryID"))
   bpl <- lab$BirthsPerLabandDel[match(babies$LabourDeliveryID, lab$LabourDeliveryID)]
   n_babies <- tabulate(ip, n)
-  singleton <- ifelse(is.na(bpl), n_babies[ip] == 1L, bpl == 1L)
+  singleton <- bpl == 1L
+  singleton[is.na(bpl)] <- (n_babies[ip] == 1L)[is.na(bpl)]
   term <- !is.na(gest) & gest >= 259 & gest <= 315
   age_death <- as.numeric(babies$PersonDeathDateBaby - babies$PersonBirthDateBaby)
   nnd <- live & !is.na(age_death) & age_death < 28

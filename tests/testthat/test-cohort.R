@@ -186,3 +186,13 @@ test_that("cohort_flow returns the log and prints a flow", {
   expect_true(any(grepl("excluded 1: duplicates", out)))
   expect_true(any(grepl("cohort \\(pregnancies\\)", out)))
 })
+
+test_that("cohort_flow counts go through the disclosure rule", {
+  co <- fixture_cohort()
+  fl <- cohort_flow(co, disclosure = "nhse_sde")
+  expect_s3_class(fl, "mq_sdc")
+  # NHS England SDE: counts under 10 suppressed, others rounded to 5
+  expect_true(all(is.na(fl$n_excluded[attr(co, "exclusions")$n_excluded > 0])))
+  expect_identical(as.numeric(fl$n_before[1]), 20)   # 18 rounds to 20
+  expect_true(any(grepl("suppressed", capture.output(print(fl)))))
+})
