@@ -1,9 +1,6 @@
 # Disclosure rules: presets for the secure data environments matequity is
-# used in, and the checks on model fits. apply_disclosure() (R/sdc_apply.R)
+# used in, and the checks on model fits. apply_disclosure() (R/apply_disclosure.R)
 # applies a rule to a table.
-
-#' @importFrom rlang %||%
-NULL
 
 disclosure_presets <- c("nhse_sde", "opensafely", "nhsd_maternity", "acro",
                         "none")

@@ -62,7 +62,7 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
   quality <- tibble::as_tibble(quality)
   if (!quiet && nrow(quality)) {
     lines <- sprintf("%s.%s: %s (%s row%s)", quality$table, quality$field,
-                     quality$problem, format(quality$n_rows, big.mark = ","),
+                     quality$problem, fmt_n(quality$n_rows),
                      ifelse(quality$n_rows == 1, "", "s"))
     cli::cli_warn(c("MSDS data-quality issues, counted in the object (see {.fn msds_quality}):",
                     stats::setNames(lines, rep("!", length(lines)))),
@@ -202,7 +202,7 @@ validate_msds_tables <- function(tables) {
   }
   problems <- c(problems, data_quality_problems(tables))
   problems <- if (length(problems)) do.call(rbind, problems) else
-    new_problem(character(), character(), character(), integer())
+    new_problem(character(), character(), character(), integer(), character(), character())
   list(tables = tables, problems = problems)
 }
 
@@ -279,7 +279,7 @@ convert_field <- function(x, spec) {
 abort_msds_problems <- function(errors, call = rlang::caller_env(2)) {
   lines <- sprintf("{.field %s}%s: %s (%s row%s)%s", errors$table,
                    ifelse(nzchar(errors$field), paste0("${.field ", errors$field, "}"), ""),
-                   errors$problem, format(errors$n_rows, big.mark = ","),
+                   errors$problem, fmt_n(errors$n_rows),
                    ifelse(errors$n_rows == 1, "", "s"),
                    ifelse(nzchar(errors$examples), paste0("; e.g. ", gsub("([{}])", "\\1\\1", errors$examples)), ""))
   cli::cli_abort(c("The MSDS tables have {nrow(errors)} problem{?s}; nothing was built.",

@@ -44,15 +44,15 @@ msds_schema <- function() {
     tibble::tibble(
       table = tab,
       field = names(spec$columns),
-      type = vapply(spec$columns, `[[`, "", "type"),
-      required = vapply(spec$columns, `[[`, TRUE, "required"),
+      type = unname(vapply(spec$columns, `[[`, "", "type")),
+      required = unname(vapply(spec$columns, `[[`, TRUE, "required")),
       key = names(spec$columns) %in% spec$key,
-      codes = vapply(spec$columns, function(x) {
+      codes = unname(vapply(spec$columns, function(x) {
         if (is.null(x$codes)) NA_character_ else paste(x$codes, collapse = ",")
-      }, ""),
-      range = vapply(spec$columns, function(x) {
+      }, "")),
+      range = unname(vapply(spec$columns, function(x) {
         if (is.null(x$range)) NA_character_ else paste(x$range, collapse = "-")
-      }, "")
+      }, ""))
     )
   })
   do.call(rbind, rows)

@@ -83,15 +83,18 @@ test_that("the population mix and allocation look like the West Midlands design"
   expect_gt(mean(sim$coc_placed[sim$target & sim$core20plus]),
             mean(sim$coc_placed[sim$target & !sim$core20plus]))
   # being on a pathway raises the share of contacts with the named midwife
+  # (the midwife named on the latest antenatal care plan)
   cp <- x$MSD102MatCarePlan
-  cp <- cp[cp$CarePlanType == "05" & cp$ContCarePathInd == "Y" & !is.na(cp$CareProfLID), ]
+  cp <- cp[cp$CarePlanType == "05" & !is.na(cp$CareProfLID), ]
+  cp <- cp[order(cp$UniqPregID, cp$CarePlanDate, decreasing = TRUE), ]
+  cp <- cp[!duplicated(cp$UniqPregID), ]
   ct <- x$MSD201CareContactPreg
   act <- x$MSD202CareActivityPreg
   act$UniqPregID <- ct$UniqPregID[match(act$CareConID, ct$CareConID)]
   named <- cp$CareProfLID[match(act$UniqPregID, cp$UniqPregID)]
-  on <- act$UniqPregID %in% sim$UniqPregID[sim$coc_placed]
-  share_on <- mean(act$CareProfLID[on & !is.na(named)] == named[on & !is.na(named)], na.rm = TRUE)
-  off <- !act$UniqPregID %in% sim$UniqPregID[sim$coc_joined] & !is.na(named)
+  on <- act$UniqPregID %in% sim$UniqPregID[sim$coc_placed] & !is.na(named)
+  share_on <- mean(act$CareProfLID[on] == named[on], na.rm = TRUE)
+  off <- act$UniqPregID %in% sim$UniqPregID[sim$v2 & !sim$coc_joined] & !is.na(named)
   share_off <- mean(act$CareProfLID[off] == named[off], na.rm = TRUE)
   expect_gt(share_on, 0.5)
   expect_lt(share_off, 0.3)
