@@ -55,10 +55,8 @@
 #'   `named_midwife` and `named_team` (`CareProfLID`, `TeamLocalID` of the
 #'   latest antenatal plan at or before 203 days, for eligible pregnancies).
 #' @examples
-#' if (exists("msds_example")) {
-#'   cohort <- add_care_model(define_cohort(msds_example), msds_example)
-#'   table(cohort$coc_placed, useNA = "ifany")
-#' }
+#' cohort <- add_care_model(define_cohort(msds_example), msds_example)
+#' table(cohort$coc_placed, cohort$coc_reason, useNA = "ifany")
 #' @export
 add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
                            coc_gest = 203, pcsp_gest = Inf, data_end = NULL) {

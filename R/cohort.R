@@ -79,10 +79,10 @@
 #' @seealso [cohort_flow()], [add_care_model()], [add_outcomes()],
 #'   [data_quality()].
 #' @examples
-#' if (exists("msds_example")) {
-#'   cohort <- define_cohort(msds_example)
-#'   cohort_flow(cohort)
-#' }
+#' cohort <- define_cohort(msds_example, period = c("2019-04-01", "2024-03-31"),
+#'                         plus = list(young = ~ age < 20))
+#' table(cohort$core20plus_group)
+#' cohort_flow(cohort, disclosure = "none")
 #' @export
 define_cohort <- function(msds, period = NULL, require_birth = FALSE,
                           ethnic_minority = setdiff(msds_codes$ethnic_category, c("A", "Z", "99")),
@@ -376,6 +376,16 @@ latest_rows <- function(df, key, record = "RecordNumber") {
   n <- n_rows(df)
   if (!n) return(integer())
   rn <- if (record %in% names(df)) -as.numeric(df[[record]]) else numeric(n)
+  if (length(key) == 1L) {
+    # hashing finds the few repeated keys; only those are sorted
+    k <- df[[key]]
+    dk <- duplicated(k)
+    if (!any(dk)) return(seq_len(n))
+    multi <- k %in% k[dk]
+    m <- which(multi)
+    m <- m[order(k[m], rn[m], method = "radix")]
+    return(sort(c(which(!multi), m[!duplicated(k[m])])))
+  }
   o <- do.call(order, c(unname(as.list(df[key])), list(rn, method = "radix")))
   first <- rep(TRUE, n)
   if (n > 1L) {
@@ -458,7 +468,7 @@ check_cohort <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env
 #'   `n_before`, `n_excluded` and `n_after` (plus any flag columns the
 #'   disclosure rule adds).
 #' @examples
-#' if (exists("msds_example")) cohort_flow(define_cohort(msds_example))
+#' cohort_flow(define_cohort(msds_example))
 #' @export
 cohort_flow <- function(cohort, disclosure = NULL) {
   check_cohort(cohort)

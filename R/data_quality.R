@@ -37,7 +37,7 @@
 #'   `year` (those in `by`), `field`, `n`, `n_complete`, `pct_complete`,
 #'   `n_valid` and `pct_valid`.
 #' @examples
-#' if (exists("msds_example")) data_quality(msds_example)
+#' data_quality(msds_example)
 #' @export
 data_quality <- function(x, msds = NULL, by = c("provider", "year"),
                          v2_start = as.Date("2019-04-01"), disclosure = NULL) {
@@ -159,7 +159,7 @@ dq_baby_fields <- function(preg, msds) {
 #' @returns A ggplot: fields by maternity unit, one panel per year, coloured
 #'   by the percentage (suppressed cells grey).
 #' @examples
-#' if (exists("msds_example") && requireNamespace("ggplot2", quietly = TRUE)) {
+#' if (requireNamespace("ggplot2", quietly = TRUE)) {
 #'   ggplot2::autoplot(data_quality(msds_example))
 #' }
 #' @importFrom rlang .data

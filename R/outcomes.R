@@ -95,10 +95,10 @@ outcome_catalogue <- function() {
 #'   with `outcome`, `eligible` (the eligibility column), `label`,
 #'   `multiplier` (100 or 1000) and `level` ("baby" or "maternity").
 #' @examples
-#' if (exists("msds_example")) {
-#'   cohort <- add_outcomes(define_cohort(msds_example), msds_example)
-#'   attr(cohort, "outcomes")
-#' }
+#' cohort <- add_outcomes(define_cohort(msds_example), msds_example)
+#' attr(cohort, "outcomes")
+#' # rate of preterm birth per 1,000 among eligible pregnancies
+#' with(cohort, 1000 * mean(preterm[preterm_eligible]))
 #' @export
 add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
                          multiple_births = c("any", "first"), sga_centiles = NULL,
@@ -165,7 +165,10 @@ add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
 # Baby-level outcomes for every baby of a cohort pregnancy.
 baby_outcomes <- function(cohort, msds, stillbirth_codes, live_codes, sga_centiles,
                           breastmilk_codes, call = rlang::caller_env()) {
-  babies <- latest_babies(msds)
+  babies <- latest_babies(msds, c("Person_ID_Baby", "LabourDeliveryID", "UniqPregID",
+                                  "PersonBirthDateBaby", "PregOutcome", "PersonPhenSex",
+                                  "GestationLengthBirth", "DeliveryMethodCode",
+                                  "PersonDeathDateBaby", "BabyFirstFeedIndCode"))
   ip <- match(babies$UniqPregID, cohort$preg_id)
   babies <- rows(babies, !is.na(ip))
   ip <- ip[!is.na(ip)]

@@ -98,10 +98,13 @@ pipeline <- function() {
   suppressMessages(add_outcomes(co, x))
 }
 step_times <- function() {
-  t1 <- system.time(co <- suppressMessages(define_cohort(x)))[["elapsed"]]
-  t2 <- system.time(co <- add_care_model(co, x))[["elapsed"]]
-  t3 <- system.time(co <- suppressMessages(add_outcomes(co, x)))[["elapsed"]]
-  list(times = c(define_cohort = t1, add_care_model = t2, add_outcomes = t3), cohort = co)
+  cpu <- function(t) t[["user.self"]] + t[["sys.self"]]
+  t1 <- system.time(co <- suppressMessages(define_cohort(x)))
+  t2 <- system.time(co <- add_care_model(co, x))
+  t3 <- system.time(co <- suppressMessages(add_outcomes(co, x)))
+  list(times = c(define_cohort = t1[["elapsed"]], add_care_model = t2[["elapsed"]],
+                 add_outcomes = t3[["elapsed"]]),
+       cpu = c(cpu(t1), cpu(t2), cpu(t3)), cohort = co)
 }
 
 # The same placement, written directly from the NHS SQL with data.table.
@@ -122,6 +125,8 @@ res <- lapply(seq_len(runs), function(i) {
   step_times()
 })
 times <- do.call(rbind, lapply(res, `[[`, "times"))
+cpu_total <- vapply(res, function(r) sum(r$cpu), 1)
+load_avg <- tryCatch(strsplit(readLines("/proc/loadavg"), " ")[[1]][1:3], error = function(e) NA)
 co <- res[[1]]$cohort
 total <- rowSums(times)
 med_total <- stats::median(total)
@@ -151,6 +156,10 @@ lines <- c(
   sprintf("| %s | %.2f | %s |", colnames(times), apply(times, 2, stats::median),
           apply(times, 2, function(v) paste(sprintf("%.2f", v), collapse = ", "))),
   sprintf("| **total (target < 30 s)** | **%.2f** | %s |", med_total, paste(sprintf("%.1f", total), collapse = ", ")),
+  sprintf("CPU time (user + system) of the whole pipeline: median %.2f s (%s).", stats::median(cpu_total),
+          paste(sprintf("%.1f", cpu_total), collapse = ", ")),
+  sprintf("Load average at the end of the run: %s (the machine is shared; elapsed times include waiting).",
+          paste(load_avg, collapse = " ")),
   "", sprintf("Memory allocated by one full pipeline run (bench::mark mem_alloc): %s.", format(mem)),
   "", "Peer check: continuity-of-carer placement (`coc_placed` among eligible pregnancies) against a",
   "direct data.table translation of NHS Digital's COC_by_28weeks SQL numerator:",

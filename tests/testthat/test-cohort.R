@@ -196,3 +196,16 @@ test_that("cohort_flow counts go through the disclosure rule", {
   expect_identical(as.numeric(fl$n_before[1]), 20)   # 18 rounds to 20
   expect_true(any(grepl("suppressed", capture.output(print(fl)))))
 })
+
+test_that("latest_rows picks the highest RecordNumber per key (one and several keys)", {
+  set.seed(1)
+  df <- data.frame(k = sample(letters, 200, TRUE), k2 = sample(c("x", "y"), 200, TRUE),
+                   RecordNumber = sample.int(1000, 200))
+  naive <- function(g) {
+    sort(unname(vapply(split(seq_len(200), g), function(i) i[which.max(df$RecordNumber[i])], 1L)))
+  }
+  expect_identical(matequity:::latest_rows(df, "k"), naive(df$k))
+  expect_identical(matequity:::latest_rows(df, c("k", "k2")), naive(paste(df$k, df$k2)))
+  u <- df[!duplicated(df$k), ]
+  expect_identical(matequity:::latest_rows(u, "k"), seq_len(nrow(u)))
+})
