@@ -156,7 +156,7 @@ lines <- c(
   sprintf("| %s | %.2f | %s |", colnames(times), apply(times, 2, stats::median),
           apply(times, 2, function(v) paste(sprintf("%.2f", v), collapse = ", "))),
   sprintf("| **total (target < 30 s)** | **%.2f** | %s |", med_total, paste(sprintf("%.1f", total), collapse = ", ")),
-  sprintf("CPU time (user + system) of the whole pipeline: median %.2f s (%s).", stats::median(cpu_total),
+  "", sprintf("CPU time (user + system) of the whole pipeline: median %.2f s (%s).", stats::median(cpu_total),
           paste(sprintf("%.1f", cpu_total), collapse = ", ")),
   sprintf("Load average at the end of the run: %s (the machine is shared; elapsed times include waiting).",
           paste(load_avg, collapse = " ")),
