@@ -16,4 +16,6 @@
 #' @keywords internal
 #' @useDynLib matequity, .registration = TRUE
 #' @importFrom Rcpp sourceCpp
+#' @importFrom rlang .data %||%
+#' @importFrom stats coef vcov nobs
 "_PACKAGE"
