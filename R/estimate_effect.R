@@ -260,8 +260,8 @@ check_covariates <- function(data, covs, call = rlang::caller_env()) {
   }, TRUE)]
   if (length(single)) {
     cli::cli_abort(c("{length(single)} categorical covariate{?s} {?has/have} a single level.",
-                     "x" = "{.field {single}}: {vapply(single, function(v) example_values(data[[v]]), '')}.",
-                     "i" = "Drop {?it/them} from {.arg covariates}."), call = call)
+                     "x" = paste0(single, ": ", vapply(single, function(v) example_values(data[[v]]), ""), collapse = "; "),
+                     "i" = "Drop {cli::qty(length(single))}{?it/them} from {.arg covariates}."), call = call)
   }
   bad <- covs[!vapply(covs, function(v) {
     x <- data[[v]]
