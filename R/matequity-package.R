@@ -16,6 +16,12 @@
 #' @keywords internal
 #' @useDynLib matequity, .registration = TRUE
 #' @importFrom Rcpp sourceCpp
-#' @importFrom rlang .data %||%
 #' @importFrom stats coef vcov nobs
 "_PACKAGE"
+
+#' @importFrom rlang %||% .data
+NULL
+
+# Default column names used as tidy-evaluation defaults (rank = imd_decile,
+# standard = age_band, date = booking_date).
+utils::globalVariables(c("imd_decile", "age_band", "booking_date"))

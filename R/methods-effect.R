@@ -61,10 +61,10 @@ disclosure_status <- function(f, x) {
   ns <- asNamespace("matequity")
   if (!exists("disclosure_check_model", envir = ns, inherits = FALSE)) return(NA_character_)
   cells <- if (x$outcome_type == "binary") {
-    c(sum(f$y[f$treat == 1L]), sum(1 - f$y[f$treat == 1L]),
-      sum(f$y[f$treat == 0L]), sum(1 - f$y[f$treat == 0L]))
+    c(treated_events = sum(f$y[f$treat == 1L]), treated_non_events = sum(1 - f$y[f$treat == 1L]),
+      control_events = sum(f$y[f$treat == 0L]), control_non_events = sum(1 - f$y[f$treat == 0L]))
   } else {
-    c(f$n_treated, f$n_control)
+    c(treated = f$n_treated, control = f$n_control)
   }
   rule <- x$disclosure %||% getOption("matequity.disclosure", "nhse_sde")
   chk <- get("disclosure_check_model", envir = ns)(cells, f$n - ncol(f$X), rule)
@@ -138,7 +138,7 @@ autoplot.mq_effect <- function(object, bins = 40, ...) {
                   group = object$by %||% "all")
   brk <- seq(0, 1, length.out = bins + 1L)
   h <- do.call(rbind, lapply(split(d, list(d$group, d$arm), drop = TRUE), function(s) {
-    cnt <- graphics::hist(s$ps, breaks = brk, plot = FALSE)$counts
+    cnt <- tabulate(findInterval(s$ps, brk, rightmost.closed = TRUE, all.inside = TRUE), bins)
     data.frame(mid = (brk[-1] + brk[-length(brk)]) / 2, count = cnt * ifelse(s$arm[1] == "treated", 1, -1),
                arm = s$arm[1], group = s$group[1])
   }))

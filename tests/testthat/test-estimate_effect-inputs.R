@@ -120,3 +120,14 @@ test_that("ps_weights() follows WeightIt's conventions", {
                  WeightIt::get_w_from_ps(e, t, estimand = est), tolerance = 1e-14)
   }
 })
+
+test_that("autoplot draws the propensity overlap", {
+  skip_if_not_installed("ggplot2")
+  d <- sim_effect_data(500, seed = 2)
+  fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", by = g)
+  p <- ggplot2::autoplot(fit)
+  expect_s3_class(p, "ggplot")
+  # Bars sum to the arm sizes (controls drawn below zero).
+  expect_identical(sum(abs(p$data$count)), 500)
+  expect_identical(sum(p$data$count[p$data$arm == "treated"]), sum(d$a == 1) * 1)
+})
