@@ -202,7 +202,8 @@ validate_msds_tables <- function(tables) {
   }
   problems <- c(problems, data_quality_problems(tables))
   problems <- if (length(problems)) do.call(rbind, problems) else
-    new_problem(character(), character(), character(), integer())
+    new_problem(character(), character(), character(), integer(),
+                character(), character())
   list(tables = tables, problems = problems)
 }
 
