@@ -133,16 +133,11 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
 
   ac <- msds$MSD202CareActivityPreg
   ac <- ac[ac$CareConID %in% cc$CareConID, , drop = FALSE]
-  if ("RecordNumber" %in% names(ac) && nrow(ac)) {
-    rn <- ac$RecordNumber
-    rn[is.na(rn)] <- -1L
-    top <- stats::ave(rn, ac$CareConID, FUN = max)
-    log[[9]] <- excl_row("activities", "activity from an earlier submission of its contact (superseded)", sum(rn != top))
-    ac <- ac[rn == top, , drop = FALSE]
-  }
+  # MSD202 has no record key: every activity row of a kept contact is used
+  # (a repeated activity row changes neither the first carer nor any-match)
   k <- match(ac$CareConID, cc$CareConID)
   none <- !seq_len(nrow(cc)) %in% k
-  log[[10]] <- excl_row("contacts", "contact with no activity record (no carer)", sum(none))
+  log[[9]] <- excl_row("contacts", "contact with no activity record (no carer)", sum(none))
   ci <- c(k, which(none))
   prof <- c(ac$CareProfLID, rep(NA_character_, sum(none)))
   team <- c(ac$TeamLocalID, rep(NA_character_, sum(none)))
@@ -165,13 +160,6 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base) {
   ld <- ld[ld$UniqPregID %in% preg$preg_id, , drop = FALSE]
   la <- msds$MSD302CareActivityLabDel
   la <- la[la$LabourDeliveryID %in% ld$LabourDeliveryID, , drop = FALSE]
-  if ("RecordNumber" %in% names(la) && nrow(la)) {
-    rn <- la$RecordNumber
-    rn[is.na(rn)] <- -1L
-    top <- stats::ave(rn, la$LabourDeliveryID, FUN = max)
-    log[[1]] <- excl_row("labour", "labour activity from an earlier submission (superseded)", sum(rn != top))
-    la <- la[rn == top, , drop = FALSE]
-  }
   la <- la[order(la$LabourDeliveryID, seq_len(nrow(la)), method = "radix"), , drop = FALSE]
   lp <- match(ld$UniqPregID[match(la$LabourDeliveryID, ld$LabourDeliveryID)], preg$preg_id)
   ldate <- birth$labour[la$LabourDeliveryID]
@@ -192,6 +180,6 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base) {
     staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups),
     source = rep(c("labour", "delivery"), c(nrow(la), nrow(bb)))
   )
-  log[[2]] <- excl_row("labour", "labour activity or delivery with no birth date (left out of the intrapartum phase)", sum(is.na(act$date)))
+  log[[1]] <- excl_row("labour", "labour activity or delivery with no birth date (left out of the intrapartum phase)", sum(is.na(act$date)))
   list(act = act, log = log, labours = ld)
 }

@@ -32,7 +32,8 @@
 // flags are OR-ed in). Indices need at least min_* contacts, else NaN.
 //
 // Work is one stable counting sort by pregnancy (skipped when the input is
-// already grouped), then pregnancies in parallel; every pregnancy is
+// already grouped), then pregnancies in parallel: each pregnancy's rows are
+// gathered into a per-thread buffer, sorted there and passed over; every pregnancy is
 // computed by one thread in a fixed order, so results do not depend on the
 // thread count. Scratch space is allocated once per thread.
 #pragma once
@@ -82,57 +83,62 @@ namespace detail {
 
 // Per-thread scratch: per-carer counters sized to the number of carer
 // codes, reset after each sequence by walking the carers touched.
+// One activity row of the pregnancy being processed, gathered from the
+// columns once so that sorting and the passes are cache-local.
+struct Activity {
+  int date, phase, time, contact;  // codes are R integers
+  std::size_t row;
+  int carer;
+  unsigned char mw, team;
+  bool operator<(const Activity& b) const {
+    if (date != b.date) return date < b.date;
+    if (phase != b.phase) return phase < b.phase;
+    if (time != b.time) return time < b.time;
+    if (contact != b.contact) return contact < b.contact;
+    return row < b.row;
+  }
+};
+
 struct ContinuityScratch {
   std::vector<int> count, last_day, touched;
   std::vector<unsigned char> day_mw, day_team, day_any;
-  std::vector<std::size_t> order;
+  std::vector<Activity> acts;
   explicit ContinuityScratch(int n_carers, std::size_t max_rows)
       : count(n_carers, 0),
         last_day(n_carers, std::numeric_limits<int>::min()),
         day_mw(n_carers, 0), day_team(n_carers, 0), day_any(n_carers, 0) {
     touched.reserve(64);
-    order.reserve(max_rows);
+    acts.reserve(max_rows);
   }
 };
 
-template <class IntVec>
-struct ContinuityColumns {
-  const IntVec &preg, &date, &time, &contact, &carer, &phase, &named_mw,
-      &named_team;
-};
-
-template <class IntVec>
-void one_sequence(const ContinuityColumns<IntVec>& c,
-                  const std::vector<std::size_t>& order, int want_phase,
-                  const ContinuityOptions& opt, ContinuityScratch& s,
-                  ContinuityResult& out, std::size_t slot) {
+inline void one_sequence(const std::vector<Activity>& a, int want_phase,
+                         const ContinuityOptions& opt, ContinuityScratch& s,
+                         ContinuityResult& out, std::size_t slot) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   long long N = 0, sum_sq = 0, seq = 0;
   int M = 0, best = 0, usual = -1, nmw = 0, nteam = 0, nany = 0;
   int prev = -1;  // carer of the previous counted contact, -1 = broken
-  const std::size_t R = order.size();
+  const std::size_t R = a.size();
   std::size_t i = 0;
   while (i < R) {
-    const std::size_t r0 = order[i];
-    const int ph = static_cast<int>(c.phase[r0]);
-    const int con = static_cast<int>(c.contact[r0]);
+    const Activity& a0 = a[i];
     // the activity rows of this contact: a run of equal contact codes
     int who = -1;
     unsigned char mw = 0, tm = 0;
     std::size_t j = i;
-    for (; j < R && static_cast<int>(c.contact[order[j]]) == con; ++j) {
-      const std::size_t r = order[j];
-      if (who < 0 && c.carer[r] >= 0) who = static_cast<int>(c.carer[r]);
-      mw |= c.named_mw[r] != 0;
-      tm |= c.named_team[r] != 0;
+    for (; j < R && a[j].contact == a0.contact; ++j) {
+      if (who < 0 && a[j].carer >= 0) who = a[j].carer;
+      mw |= a[j].mw;
+      tm |= a[j].team;
     }
     i = j;
-    if (want_phase != 3 && ph != want_phase) continue;
+    if (want_phase != 3 && a0.phase != want_phase) continue;
     if (who < 0) {
       if (opt.missing == MissingCarer::brk) prev = -1;
       continue;
     }
-    const int day = static_cast<int>(c.date[r0]);
+    const int day = static_cast<int>(a0.date);
     const unsigned char any = mw | tm;
     if (opt.collapse_same_day && s.count[who] > 0 && s.last_day[who] == day) {
       // merge into the earlier contact of this carer today
@@ -255,29 +261,26 @@ ContinuityResult continuity_indices(const IntVec& preg, const IntVec& date,
   out.n_seq = static_cast<int>(opt.phases.size());
   const std::size_t K = opt.phases.size();
   out.resize(static_cast<std::size_t>(n_preg) * K);
-  const detail::ContinuityColumns<IntVec> cols{preg, date, time, contact,
-                                               carer, phase, named_mw,
-                                               named_team};
-  auto before = [&](std::size_t a, std::size_t b) {
-    if (date[a] != date[b]) return date[a] < date[b];
-    if (phase[a] != phase[b]) return phase[a] < phase[b];
-    if (time[a] != time[b]) return time[a] < time[b];
-    if (contact[a] != contact[b]) return contact[a] < contact[b];
-    return a < b;
-  };
   const int nt = effective_threads(nthreads);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     detail::ContinuityScratch s(n_carers, max_rows);
 #pragma omp for schedule(dynamic, 256)
     for (int g = 0; g < n_preg; ++g) {
-      s.order.clear();
-      for (std::size_t r = gi.start[g]; r < gi.start[g + 1]; ++r)
-        s.order.push_back(grouped ? r + offset : gi.rows[r]);
-      if (!std::is_sorted(s.order.begin(), s.order.end(), before))
-        std::sort(s.order.begin(), s.order.end(), before);
+      s.acts.clear();
+      for (std::size_t r = gi.start[g]; r < gi.start[g + 1]; ++r) {
+        const std::size_t i = grouped ? r + offset : gi.rows[r];
+        s.acts.push_back(detail::Activity{
+            static_cast<int>(date[i]), static_cast<int>(phase[i]),
+            static_cast<int>(time[i]), static_cast<int>(contact[i]),
+            i, static_cast<int>(carer[i]),
+            static_cast<unsigned char>(named_mw[i] != 0),
+            static_cast<unsigned char>(named_team[i] != 0)});
+      }
+      if (!std::is_sorted(s.acts.begin(), s.acts.end()))
+        std::sort(s.acts.begin(), s.acts.end());
       for (std::size_t k = 0; k < K; ++k)
-        detail::one_sequence(cols, s.order, opt.phases[k], opt, s, out,
+        detail::one_sequence(s.acts, opt.phases[k], opt, s, out,
                              static_cast<std::size_t>(g) * K + k);
     }
   }
