@@ -249,6 +249,3 @@ report_continuity_input <- function(log, pr) {
                     class = "matequity_continuity_no_care_model")
   }
 }
-
-# Base R has `%||%` only from R 4.4; R/threads.R and R/checks.R use it too.
-`%||%` <- function(x, y) if (is.null(x)) y else x

@@ -85,7 +85,6 @@ summarise_continuity <- function(x, by = NULL, threshold = 0.7, disclosure = NUL
 #'   x$coc_placed <- tabs$cohort$coc_placed
 #'   ggplot2::autoplot(x, by = coc_placed)
 #' }
-#' @importFrom rlang .data
 #' @exportS3Method ggplot2::autoplot
 autoplot.mq_continuity <- function(object, index = c("upc", "coc", "secon", "named_midwife_share"),
                                    by = NULL, ...) {

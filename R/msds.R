@@ -62,7 +62,7 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
   quality <- tibble::as_tibble(quality)
   if (!quiet && nrow(quality)) {
     lines <- sprintf("%s.%s: %s (%s row%s)", quality$table, quality$field,
-                     quality$problem, format(quality$n_rows, big.mark = ","),
+                     quality$problem, fmt_n(quality$n_rows),
                      ifelse(quality$n_rows == 1, "", "s"))
     cli::cli_warn(c("MSDS data-quality issues, counted in the object (see {.fn msds_quality}):",
                     stats::setNames(lines, rep("!", length(lines)))),
@@ -179,7 +179,7 @@ validate_msds_tables <- function(tables) {
     }
     key <- intersect(spec$key, names(df))
     if (length(key) && length(key) == length(spec$key) && nrow(df)) {
-      dup <- duplicated(df[key])
+      dup <- duplicated_key(df, key)
       if (any(dup)) {
         ex <- do.call(paste, c(df[dup, key, drop = FALSE], sep = "/"))
         add(tab, paste(key, collapse = " + "), "duplicate key", sum(dup), example_values(ex))
@@ -202,8 +202,7 @@ validate_msds_tables <- function(tables) {
   }
   problems <- c(problems, data_quality_problems(tables))
   problems <- if (length(problems)) do.call(rbind, problems) else
-    new_problem(character(), character(), character(), integer(),
-                character(), character())
+    new_problem(character(), character(), character(), integer(), character(), character())
   list(tables = tables, problems = problems)
 }
 
@@ -241,7 +240,8 @@ convert_field <- function(x, spec) {
       return(list(error = sprintf("wrong type: %s, expected character (codes and IDs are text)",
                                   class(x)[1]), n_rows = length(x), examples = example_values(x)))
     }
-    x[!is.na(x) & !nzchar(trimws(x))] <- NA_character_
+    blank <- which(x == "")
+    if (length(blank)) x[blank] <- NA_character_
     return(list(value = x))
   }
   if (type %in% c("integer", "numeric")) {
@@ -267,7 +267,7 @@ convert_field <- function(x, spec) {
       return(list(error = sprintf("wrong type: %s, expected a date", class(x)[1]),
                   n_rows = length(x), examples = example_values(x)))
     }
-    x[!is.na(x) & !nzchar(trimws(x))] <- NA_character_
+    x[which(x == "")] <- NA_character_
     d <- as.Date(x, format = "%Y-%m-%d", optional = TRUE)
     bad <- !is.na(x) & (is.na(d) | !grepl("^\\d{4}-\\d{2}-\\d{2}", x))
     if (any(bad)) return(fail("unparseable date (expected YYYY-MM-DD)", bad))
@@ -279,7 +279,7 @@ convert_field <- function(x, spec) {
 abort_msds_problems <- function(errors, call = rlang::caller_env(2)) {
   lines <- sprintf("{.field %s}%s: %s (%s row%s)%s", errors$table,
                    ifelse(nzchar(errors$field), paste0("${.field ", errors$field, "}"), ""),
-                   errors$problem, format(errors$n_rows, big.mark = ","),
+                   errors$problem, fmt_n(errors$n_rows),
                    ifelse(errors$n_rows == 1, "", "s"),
                    ifelse(nzchar(errors$examples), paste0("; e.g. ", gsub("([{}])", "\\1\\1", errors$examples)), ""))
   cli::cli_abort(c("The MSDS tables have {nrow(errors)} problem{?s}; nothing was built.",
@@ -317,7 +317,9 @@ print.msds <- function(x, ...) {
 format.msds <- function(x, ...) {
   bk <- x$MSD101PregnancyBooking
   n_rows <- vapply(unclass(x), nrow, 1L)
-  providers <- unique(unlist(lapply(unclass(x), function(t) t$OrgCodeProvider)))
+  providers <- unique(unlist(lapply(unclass(x), function(t) {
+    if ("OrgCodeProvider" %in% names(t)) t$OrgCodeProvider
+  })))
   rng <- if (!is.null(bk) && nrow(bk)) range(bk$AntenatalAppDate, na.rm = TRUE) else c(NA, NA)
   q <- attr(x, "quality")
   out <- c(
@@ -340,6 +342,21 @@ format.msds <- function(x, ...) {
     out <- c(out, "  data quality: no issues counted")
   }
   out
+}
+
+# Rows whose key (one or more columns) repeats an earlier row's key; the
+# columns are coded to integers once and combined, without pasting strings.
+duplicated_key <- function(df, key) {
+  # a key whose first column never repeats cannot repeat (the usual case)
+  if (!anyDuplicated(df[[key[1]]])) return(logical(nrow(df)))
+  code <- group_codes(df[[key[1]]])
+  code[is.na(code)] <- 0L
+  for (k in key[-1]) {
+    ck <- group_codes(df[[k]])
+    ck[is.na(ck)] <- 0L
+    code <- group_codes(as.double(code) * (max(ck) + 1) + ck)
+  }
+  duplicated(code)
 }
 
 fmt_n <- function(x) format(x, big.mark = ",", scientific = FALSE, trim = TRUE)

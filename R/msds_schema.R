@@ -16,7 +16,13 @@ msds_codes <- list(
   delivery_method = as.character(0:9),
   phen_sex = c("1", "2", "9", "X"),
   first_feed = c("01", "02", "03"),
-  births_per_lab_del = as.character(1:6)
+  births_per_lab_del = as.character(1:6),
+  # Observation codes in MSD302CareActivityLabDel. (check) The SNOMED CT
+  # code for estimated blood loss differs between extracts: this default is
+  # the one simulate_msds() writes; pass your extract's code to add_outcomes().
+  blood_loss_obs = "BLOOD_LOSS_ML",
+  # SNOMED CT genital tract traumatic lesions: third and fourth degree tears.
+  tear_3_4 = c("10217006", "399031001")
 )
 
 #' The MSDS v2 tables and fields matequity uses
@@ -38,15 +44,15 @@ msds_schema <- function() {
     tibble::tibble(
       table = tab,
       field = names(spec$columns),
-      type = vapply(spec$columns, `[[`, "", "type"),
-      required = vapply(spec$columns, `[[`, TRUE, "required"),
+      type = unname(vapply(spec$columns, `[[`, "", "type")),
+      required = unname(vapply(spec$columns, `[[`, TRUE, "required")),
       key = names(spec$columns) %in% spec$key,
-      codes = vapply(spec$columns, function(x) {
+      codes = unname(vapply(spec$columns, function(x) {
         if (is.null(x$codes)) NA_character_ else paste(x$codes, collapse = ",")
-      }, ""),
-      range = vapply(spec$columns, function(x) {
+      }, "")),
+      range = unname(vapply(spec$columns, function(x) {
         if (is.null(x$range)) NA_character_ else paste(x$range, collapse = "-")
-      }, "")
+      }, ""))
     )
   })
   do.call(rbind, rows)

@@ -3,6 +3,7 @@
 # failure or error.
 library(testthat)
 library(matequity)
+options(testthat.progress.max_fails = Inf)
 res <- as.data.frame(test_dir("tests/testthat", package = "matequity",
                               load_package = "installed",
                               reporter = ProgressReporter$new(show_praise = FALSE),

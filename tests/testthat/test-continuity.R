@@ -232,3 +232,48 @@ test_that("argument checks name the argument", {
   expect_error(continuity(d$msds, d$cohort, missing_carer = "keep"), "missing_carer")
   expect_error(continuity(d$msds, rbind(d$cohort, d$cohort)), "one row per pregnancy")
 })
+
+test_that("named-carer shares follow the simulator's continuity pattern", {
+  skip_on_cran()
+  skip_if_not(exists("simulate_msds", mode = "function"))
+  x <- simulate_msds(4000, seed = 11)
+  sim <- attr(x, "simulation")
+  # named carers: the latest antenatal care plan; the NHS window starts at the
+  # first antenatal plan on the pathway (the simulator puts women on the
+  # pathway on or before that plan's date)
+  cp <- x$MSD102MatCarePlan
+  cp <- cp[cp$CarePlanType == "05", ]
+  cp <- cp[order(cp$UniqPregID, cp$CarePlanDate, cp$RecordNumber, method = "radix"), ]
+  last <- cp[!duplicated(cp$UniqPregID, fromLast = TRUE), ]
+  ycp <- cp[cp$ContCarePathInd == "Y", ]
+  ycp <- ycp[!duplicated(ycp$UniqPregID), ]
+  keep <- sim$UniqPregID %in% last$UniqPregID & !sim$lost
+  s <- sim[keep, ]
+  m <- match(s$UniqPregID, last$UniqPregID)
+  cohort <- tibble::tibble(
+    preg_id = s$UniqPregID, coc_placed = s$coc_placed,
+    care_plan_date = ycp$CarePlanDate[match(s$UniqPregID, ycp$UniqPregID)],
+    named_midwife = last$CareProfLID[m], named_team = last$TeamLocalID[m])
+  res <- suppressWarnings(continuity(x, cohort, phase = "antenatal"))
+  # The simulator (R/simulate_tables.R) picks each contact's midwife as the
+  # named midwife with probability 0.72 on the pathway and 0.18 off it,
+  # another midwife of the named team with 0.18 / 0.22, anyone in the unit
+  # up to 0.97 / (0.85 - 0.15 LTC), else a doctor. Doctor-only contacts are
+  # dropped (midwifery_only), so among counted contacts the named-midwife
+  # share is 0.18 / (0.85 - 0.15 LTC) off the pathway, and the share with
+  # the named midwife or team is 0.90 / 0.97 on it.
+  never <- !s$coc_joined & !is.na(res$named_midwife_share)
+  expected <- 0.18 / (0.85 - 0.15 * s$long_term_condition[never])
+  n <- res$n_contacts[never]
+  pooled <- sum(res$named_midwife_share[never] * n) / sum(n)
+  expect_lt(abs(pooled - sum(expected * n) / sum(n)), 0.02)
+  placed <- s$coc_placed %in% TRUE & !is.na(res$coc_share)
+  expect_gt(sum(placed), 200)
+  w <- res$coc_contacts[placed]
+  pooled_nhs <- sum(res$coc_share[placed] * w) / sum(w)
+  expect_lt(abs(pooled_nhs - 0.90 / 0.97), 0.02)
+  # and women on the pathway have much higher named-midwife shares
+  on <- s$coc_placed %in% TRUE
+  expect_gt(mean(res$named_midwife_share[on], na.rm = TRUE) -
+              mean(res$named_midwife_share[never], na.rm = TRUE), 0.3)
+})

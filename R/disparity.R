@@ -1,0 +1,258 @@
+# Rate differences and rate ratios of each group against a reference group,
+# crude or adjusted for allowable covariates (direct standardisation to the
+# whole cohort, or g-computation with a logistic model).
+
+#' Disparities in an outcome between groups
+#'
+#' For each group `g` against the reference group `r`: the rate difference
+#' `p_g - p_r` (per `per`) and the rate ratio `p_g / p_r`, with Wald
+#' intervals (the ratio's on the log scale; its `std.error` is the log-scale
+#' standard error, marked by `se_scale = "log"`).
+#'
+#' With `adjust`, the rates compared are adjusted for allowable covariates
+#' (e.g. maternal age band and parity) in one of two ways:
+#' * `method = "standardise"`: direct standardisation of each group's
+#'   stratum-specific rates to the covariate distribution of the whole
+#'   eligible cohort (strata = combinations of the `adjust` columns, which
+#'   should be categorical). Variance: sum of `w_s^2 p_gs (1 - p_gs) / n_gs`.
+#' * `method = "gcomp"`: a logistic regression of the outcome on the group and
+#'   the `adjust` columns (main effects, fitted with [stats::glm()]); each
+#'   group's rate is the mean predicted risk over the whole eligible cohort
+#'   with everyone set to that group. Variance from the influence function
+#'   (the sampling of the covariates plus the model's estimating equations),
+#'   which also gives the covariance between groups.
+#'
+#' @inheritParams outcome_rates
+#' @param group The column defining the groups (e.g. `core20plus_group`,
+#'   `ethnic_group`).
+#' @param reference The reference group (a value of `group`). Defaults to the
+#'   first level of a factor, otherwise the first value in sorted order.
+#' @param adjust Allowable covariates to adjust for (e.g. `c(age_band,
+#'   parity)` or `~ age_band + parity`), or `NULL` for crude comparisons.
+#' @param method `"standardise"` or `"gcomp"`; used only with `adjust`.
+#' @returns A tibble with two rows per non-reference group (`measure` =
+#'   `"rate_difference"` and `"rate_ratio"`) and columns `group`, `reference`,
+#'   `events`, `n`, `rate` (the group's crude or adjusted rate per `per`),
+#'   `ref_events`, `ref_n`, `ref_rate`, `measure`, `estimate`, `std.error`,
+#'   `se_scale` (`"identity"` or `"log"`), `statistic`, `p.value`,
+#'   `conf.low`, `conf.high`, `per`, `adjustment` and `note` (why an estimate
+#'   is missing), after disclosure control.
+#' @examples
+#' set.seed(1)
+#' d <- data.frame(
+#'   group = sample(c("Core20", "PLUS", "Neither"), 3000, TRUE),
+#'   age_band = sample(c("<25", "25-34", "35+"), 3000, TRUE)
+#' )
+#' d$preterm <- runif(3000) < ifelse(d$group == "Neither", 0.06, 0.09)
+#' d$preterm_eligible <- TRUE
+#' disparity(d, preterm, group, reference = "Neither", per = 100,
+#'           disclosure = "none")
+#' disparity(d, preterm, group, reference = "Neither", adjust = age_band,
+#'           per = 100, disclosure = "none")
+#' @export
+disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
+                      method = c("standardise", "gcomp"), conf_level = 0.95,
+                      disclosure = NULL, eligible = NULL, per = NULL) {
+  check_data_frame(cohort)
+  check_conf_level(conf_level)
+  method <- rlang::arg_match(method)
+  spec <- outcome_spec(cohort, rlang::enquo(outcome), rlang::enquo(eligible), per)
+  group <- resolve_column(cohort, rlang::enquo(group), "group")
+  adjust <- resolve_columns(cohort, rlang::enquo(adjust), "adjust")
+  if (group %in% adjust) {
+    cli::cli_abort("{.arg adjust} must not include the {.arg group} column {.field {group}}.")
+  }
+
+  gall <- cohort[[group]]
+  lev <- if (is.factor(gall)) levels(gall) else sort(unique(as.character(gall[!is.na(gall)])))
+  reference <- reference %||% lev[1]
+  if (length(reference) != 1L || !as.character(reference) %in% lev) {
+    cli::cli_abort(c("{.arg reference} must be one value of {.field {group}}.",
+                     "x" = "{.arg reference} is {example_values(reference)}.",
+                     "i" = "Values of {.field {group}}: {example_values(lev, 10)}."))
+  }
+  reference <- as.character(reference)
+
+  rows <- outcome_rows(cohort, spec)
+  gmiss <- rows$use & is.na(gall)
+  if (any(gmiss)) {
+    cli::cli_warn("{sum(gmiss)} eligible row{?s} with missing {.field {group}} {?is/are} left out.")
+  }
+  use <- rows$use & !is.na(gall)
+  d <- cohort[use, , drop = FALSE]
+  y <- rows$y[use]
+  g <- factor(as.character(d[[group]]), levels = lev)
+
+  counts <- data.frame(group = lev,
+                       events = as.numeric(tapply(y, g, sum, default = 0)),
+                       n = as.numeric(tabulate(g, nbins = length(lev))))
+  r <- match(reference, lev)
+  if (counts$n[r] == 0) {
+    cli::cli_abort(c(
+      "The reference group {.val {reference}} has no women eligible for {.field {spec$outcome}}.",
+      "i" = "Choose another {.arg reference}; groups with eligible women: {example_values(lev[counts$n > 0], 10)}."
+    ))
+  }
+  for (a in adjust) {
+    if (anyNA(d[[a]])) {
+      cli::cli_abort(c("Adjustment column {.field {a}} has {sum(is.na(d[[a]]))} missing value{?s} among eligible rows.",
+                       "i" = "Recode them (e.g. to \"Unknown\") so they are kept, or filter them out first."))
+    }
+  }
+
+  note <- rep(NA_character_, length(lev))
+  note[counts$n == 0] <- "no eligible women in group"
+  est <- if (!length(adjust)) {
+    crude_rates(counts)
+  } else if (method == "standardise") {
+    standardised_rates(y, g, d, adjust, reference)
+  } else {
+    gcomp_rates(y, g, d, adjust, counts, reference)
+  }
+  note <- ifelse(is.na(note), est$note, note)
+  adjustment <- if (!length(adjust)) "none" else
+    paste0(if (method == "standardise") "standardised: " else "g-computation: ",
+           paste(adjust, collapse = " + "))
+
+  mu <- est$mu
+  V <- est$V
+  others <- setdiff(seq_along(lev), r)
+  zero_ref <- counts$events[r] == 0
+  zero_grp <- others[counts$events[others] == 0 & counts$n[others] > 0]
+  if (zero_ref) {
+    cli::cli_warn(c("The reference group {.val {reference}} has no events of {.field {spec$outcome}}: rate ratios are undefined (NA).",
+                    "i" = "Rate differences are still given; consider a larger reference group."))
+  }
+  if (length(zero_grp)) {
+    cli::cli_warn(c("{length(zero_grp)} group{?s} ha{?s/ve} no events of {.field {spec$outcome}}: {.val {lev[zero_grp]}}.",
+                    "i" = "Their rate ratios are undefined (NA, see {.field note}); rate differences are given."))
+  }
+
+  out <- lapply(others, function(k) {
+    rd <- mu[k] - mu[r]
+    rd_se <- sqrt(V[k, k] + V[r, r] - 2 * V[k, r])
+    rr <- mu[k] / mu[r]
+    lrr_se <- sqrt(V[k, k] / mu[k]^2 + V[r, r] / mu[r]^2 - 2 * V[k, r] / (mu[k] * mu[r]))
+    rr_note <- note[k]
+    if (is.na(rr_note) && zero_ref) rr_note <- "no events in reference group: ratio undefined"
+    if (is.na(rr_note) && counts$events[k] == 0) rr_note <- "no events in group: ratio undefined"
+    if (!is.na(rr_note)) rr <- lrr_se <- NA_real_
+    if (!is.na(note[k])) rd <- rd_se <- NA_real_
+    z <- z_value(conf_level)
+    data.frame(
+      group = lev[k], reference = reference,
+      events = counts$events[k], n = counts$n[k], rate = mu[k] * spec$per,
+      ref_events = counts$events[r], ref_n = counts$n[r], ref_rate = mu[r] * spec$per,
+      measure = c("rate_difference", "rate_ratio"),
+      estimate = c(rd * spec$per, rr),
+      std.error = c(rd_se * spec$per, lrr_se),
+      se_scale = c("identity", "log"),
+      statistic = c(rd / rd_se, log(rr) / lrr_se),
+      conf.low = c((rd - z * rd_se) * spec$per, exp(log(rr) - z * lrr_se)),
+      conf.high = c((rd + z * rd_se) * spec$per, exp(log(rr) + z * lrr_se)),
+      note = c(note[k], rr_note),
+      stringsAsFactors = FALSE
+    )
+  })
+  out <- do.call(rbind, out)
+  out$p.value <- 2 * stats::pnorm(-abs(out$statistic))
+  out$per <- spec$per
+  out$adjustment <- adjustment
+  out <- tibble::as_tibble(out[c("group", "reference", "events", "n", "rate",
+                                 "ref_events", "ref_n", "ref_rate", "measure",
+                                 "estimate", "std.error", "se_scale", "statistic",
+                                 "p.value", "conf.low", "conf.high", "per",
+                                 "adjustment", "note")])
+  apply_disclosure(out, counts = c("events", "n", "ref_events", "ref_n"),
+            derived = c("rate", "ref_rate", "estimate", "std.error", "statistic",
+                        "p.value", "conf.low", "conf.high"),
+            rule = disclosure)
+}
+
+# Crude proportions; groups are independent.
+crude_rates <- function(counts) {
+  mu <- ifelse(counts$n > 0, counts$events / counts$n, NA_real_)
+  v <- ifelse(counts$n > 0, mu * (1 - mu) / counts$n, NA_real_)
+  list(mu = mu, V = diag(v, nrow = length(mu)), note = rep(NA_character_, length(mu)))
+}
+
+# Direct standardisation to the whole eligible cohort's distribution over the
+# strata formed by the adjustment columns.
+standardised_rates <- function(y, g, d, adjust, reference) {
+  s <- group_codes(group_key(d, adjust))
+  S <- max(s)
+  lev <- levels(g)
+  w <- tabulate(s, nbins = S) / length(s)
+  skey <- group_key(d, adjust)[match(seq_len(S), s)]
+  gi <- as.integer(g)
+  cell <- (gi - 1L) * S + s
+  n_gs <- matrix(tabulate(cell, nbins = S * length(lev)), nrow = S)
+  e_gs <- matrix(tabulate(cell[y == 1], nbins = S * length(lev)), nrow = S)
+  mu <- v <- numeric(length(lev))
+  note <- rep(NA_character_, length(lev))
+  for (k in seq_along(lev)) {
+    empty <- n_gs[, k] == 0
+    if (any(empty)) {
+      mu[k] <- v[k] <- NA_real_
+      note[k] <- paste0("no eligible women in stratum ",
+                        paste(gsub("\r", "/", skey[empty][seq_len(min(3, sum(empty)))]), collapse = ", "),
+                        ": cannot standardise")
+      if (lev[k] == reference && any(n_gs[, k] == 0)) {
+        cli::cli_abort(c(
+          "The reference group {.val {reference}} has no eligible women in {sum(empty)} stratum/strata of {.arg adjust}.",
+          "x" = "Empty strata: {example_values(gsub('\r', '/', skey[empty]))}.",
+          "i" = "Use coarser adjustment categories or {.code method = \"gcomp\"}."
+        ), call = rlang::caller_env(2))
+      }
+      next
+    }
+    p <- e_gs[, k] / n_gs[, k]
+    mu[k] <- sum(w * p)
+    v[k] <- sum(w^2 * p * (1 - p) / n_gs[, k])
+  }
+  list(mu = mu, V = diag(v, nrow = length(mu)), note = note)
+}
+
+# Marginal standardisation (g-computation) with a main-effects logistic model;
+# covariance from the influence functions.
+gcomp_rates <- function(y, g, d, adjust, counts, reference) {
+  lev <- levels(g)
+  keep <- counts$n > 0
+  present <- lev[keep]
+  mf <- data.frame(.y = y, .g = factor(as.character(g), levels = present))
+  for (a in adjust) {
+    v <- d[[a]]
+    mf[[a]] <- if (is.numeric(v)) v else factor(as.character(v))
+  }
+  mf$.g <- stats::relevel(mf$.g, ref = reference)
+  fml <- stats::reformulate(c(".g", adjust), response = ".y")
+  fit <- suppressWarnings(stats::glm(fml, family = stats::binomial(), data = mf))
+  if (!fit$converged) {
+    cli::cli_warn("The g-computation model did not converge; adjusted estimates may be unreliable.")
+  }
+  X <- stats::model.matrix(fit)
+  if (anyNA(stats::coef(fit))) {
+    cli::cli_abort(c("The g-computation model is not identifiable (aliased terms: {.field {names(which(is.na(stats::coef(fit))))}}).",
+                     "i" = "Simplify {.arg adjust}."), call = rlang::caller_env(2))
+  }
+  p <- stats::fitted(fit)
+  bread <- stats::vcov(fit) # (X'WX)^-1 for the binomial family
+  score <- X * (y - p)
+  n <- length(y)
+  mu <- rep(NA_real_, length(lev))
+  phi <- matrix(0, n, length(lev))
+  for (k in which(keep)) {
+    nd <- mf
+    nd$.g <- factor(rep(lev[k], n), levels = levels(mf$.g))
+    Xk <- stats::model.matrix(stats::delete.response(stats::terms(fit)), nd,
+                              contrasts.arg = fit$contrasts)
+    pk <- as.vector(stats::plogis(Xk %*% stats::coef(fit)))
+    mu[k] <- mean(pk)
+    grad <- colMeans(Xk * (pk * (1 - pk)))
+    phi[, k] <- (pk - mu[k]) / n + as.vector(score %*% (bread %*% grad))
+  }
+  V <- crossprod(phi)
+  V[!keep, ] <- NA_real_
+  V[, !keep] <- NA_real_
+  list(mu = mu, V = V, note = rep(NA_character_, length(lev)), fit = fit)
+}

@@ -1,0 +1,385 @@
+#' Simulate MSDS v2 tables for a synthetic region, with a known truth
+#'
+#' `simulate_msds()` makes the tables of [msds_schema()] for a synthetic
+#' region shaped like the West Midlands: women and pregnancies with its
+#' ethnicity mix and deprivation, about 14 maternity units, bookings from 2015
+#' to 2025 (care plans only from April 2019, as in MSDS v2), confounded
+#' allocation of personalised care and support plans (PCSP) and midwifery
+#' continuity-of-carer (CoC) pathways, care contacts with carers and teams,
+#' births and babies, and the recording problems of real extracts. The data
+#' are deterministic given `seed`; the user's random number stream is left as
+#' it was.
+#'
+#' @section The model:
+#' Each pregnancy has covariates (IMD decile, ethnicity, age, parity,
+#' long-term condition, complex social factors, previous caesarean or
+#' stillbirth, unit, year). A PCSP is allocated first, then a CoC pathway by
+#' 28+6 weeks, by logistic models targeted at CORE20PLUS women and at lower
+#' clinical risk, rising from 2019 and falling after September 2022. Each
+#' outcome in `sim_effects()` has a logistic risk model with baseline risks
+#' higher for Black and Asian women and in deprived areas, and a care-model
+#' effect that differs between CORE20PLUS women (deprivation deciles 1-2,
+#' ethnic minority, Traveller, long-term condition or complex social factors)
+#' and other women. Both potential outcomes are drawn with common random
+#' numbers; the tables record the one under the care model received.
+#'
+#' @section The truth:
+#' `attr(x, "truth")` holds the mean risk of each outcome under CoC
+#' (`risk1`) and without it (`risk0`), with their difference, ratio and odds
+#' ratio, over the target population: MSDS v2 singleton pregnancies that
+#' reached 29+0 weeks (203 days) in maternity care, that is, those for whom
+#' the NHS 'placed on a CoC pathway by 28 weeks' measure is defined. Rows
+#' give the whole population and each group of the true (not the recorded)
+#' CORE20PLUS characteristics. `attr(x, "simulation")` has one row per
+#' pregnancy with the latent record: true flags, the care model received,
+#' what recording problem (if any) was injected, each outcome's risks and
+#' potential outcomes (`risk0_*`, `risk1_*`, `y0_*`, `y1_*`). Neonatal-death
+#' risks are per birth; rates per live birth differ by the stillbirth share.
+#'
+#' @param n_pregnancies Number of pregnancies.
+#' @param seed Seed for the random numbers.
+#' @param start,end Booking dates covered.
+#' @param n_units Number of maternity units (providers).
+#' @param effects True care-model effects, from [sim_effects()].
+#' @param recording Recording problems, from [sim_recording()].
+#' @param v2_start Start of MSDS v2 (care-plan fields recorded from then).
+#' @returns An `msds` object (see [as_msds()]) with attributes `truth`,
+#'   `simulation`, `flags` (Traveller and long-term-condition flags, which
+#'   MSDS does not hold) and `sim_call`.
+#' @examples
+#' x <- simulate_msds(2000, seed = 42)
+#' x
+#' attr(x, "truth")
+#' @export
+simulate_msds <- function(n_pregnancies = 20000, seed = 1,
+                          start = as.Date("2015-04-01"),
+                          end = as.Date("2025-12-31"), n_units = 14,
+                          effects = sim_effects(), recording = sim_recording(),
+                          v2_start = as.Date("2019-04-01")) {
+  check_number(n_pregnancies, 10, 5e7)
+  check_number(seed, -.Machine$integer.max, .Machine$integer.max)
+  check_number(n_units, 1, 500)
+  if (!inherits(effects, "mq_sim_effects")) {
+    cli::cli_abort("{.arg effects} must come from {.fn sim_effects}.")
+  }
+  if (!inherits(recording, "mq_sim_recording")) {
+    cli::cli_abort("{.arg recording} must come from {.fn sim_recording}.")
+  }
+  start <- as.Date(start)
+  end <- as.Date(end)
+  if (is.na(start) || is.na(end) || end <= start + 730) {
+    cli::cli_abort("{.arg end} must be a date at least two years after {.arg start}.")
+  }
+  with_seed(seed, sim_build(as.integer(n_pregnancies), start, end,
+                            as.integer(n_units), effects, recording,
+                            as.Date(v2_start), match.call()))
+}
+
+# Runs `code` with the given seed and restores the caller's RNG state.
+with_seed <- function(seed, code) {
+  genv <- globalenv()
+  had <- exists(".Random.seed", envir = genv, inherits = FALSE)
+  old <- if (had) get(".Random.seed", envir = genv, inherits = FALSE)
+  old_kind <- RNGkind()
+  on.exit({
+    do.call(RNGkind, as.list(old_kind))
+    if (had) assign(".Random.seed", old, envir = genv) else
+      rm(".Random.seed", envir = genv, inherits = FALSE)
+  }, add = TRUE)
+  RNGkind("Mersenne-Twister", "Inversion", "Rejection")
+  set.seed(seed)
+  code
+}
+
+sim_ids <- function(prefix, i, width = 8L) sprintf(paste0("%s%0", width, "d"), prefix, i)
+
+sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call) {
+  rec <- recording
+  preg_ids <- sim_ids("P", seq_len(n))
+  # ---- women and pregnancies ----------------------------------------------
+  n_w <- max(1L, as.integer(round(n / 1.22)))
+  k <- 1L + (stats::runif(n_w) < 0.22)
+  excess <- sum(k) - n
+  if (excess > 0) k[which(k == 2L)[seq_len(excess)]] <- 1L
+  if (excess < 0) k[which(k == 1L)[seq_len(-excess)]] <- 2L
+  w <- rep.int(seq_len(n_w), k)
+  order_in_w <- sequence(k)
+  eth_w <- sample(names(sim_ethnic_mix), n_w, TRUE, sim_ethnic_mix)
+  skew <- eth_w %in% c("J", "K", "M", "N", "P")
+  imd_w <- integer(n_w)
+  imd_w[skew] <- sample.int(10L, sum(skew), TRUE, sim_imd_probs(TRUE))
+  imd_w[!skew] <- sample.int(10L, sum(!skew), TRUE, sim_imd_probs(FALSE))
+  lsoa_w <- sprintf("E01%06d", (imd_w - 1L) * 3284L + sample.int(3284L, n_w, TRUE))
+  age0_w <- pmin(pmax(stats::rnorm(n_w, 29.5 - 1.2 * (eth_w %in% c("J", "K")), 5.5), 16), 45)
+  span <- as.numeric(end - start)
+  first_w <- start + floor(stats::runif(n_w) * pmax(span - (k - 1) * 760, 1))
+  gap <- floor(stats::runif(n) * 500 + 420) * (order_in_w - 1L)
+  booking <- first_w[w] + gap
+  booking[booking > end] <- end
+  birth_mother_w <- first_w - round(age0_w * 365.25)
+  traveller_w <- stats::runif(n_w) < 0.004
+  ltc_w <- stats::runif(n_w) < stats::plogis(-1.9 + 0.04 * (age0_w - 30))
+  parity0_w <- sample(0:4, n_w, TRUE, c(0.42, 0.33, 0.14, 0.06, 0.05))
+
+  p <- list(
+    imd = imd_w[w], eth = eth_w[w], broad = ethnic_broad(eth_w[w]),
+    age = as.numeric(booking - birth_mother_w[w]) / 365.25,
+    parity = parity0_w[w] + order_in_w - 1L, ltc = ltc_w[w],
+    traveller = traveller_w[w]
+  )
+  p$csf <- stats::runif(n) < stats::plogis(-2.6 + 0.7 * (p$imd <= 2) + 1.2 * p$traveller)
+  p$prev_cs <- ifelse(p$parity > 0, stats::rbinom(n, 1, 0.22), 0L)
+  p$prev_sb <- ifelse(p$parity > 0, stats::rbinom(n, 1, 0.012), 0L)
+  p$year <- as.integer(format(booking, "%Y"))
+  unit_prob_dep <- stats::dbeta((seq_len(n_units) - 0.5) / n_units, 1.3, 2.2)
+  unit_prob_oth <- stats::dbeta((seq_len(n_units) - 0.5) / n_units, 2.2, 1.3)
+  p$unit <- integer(n)
+  dep <- p$imd <= 3
+  p$unit[dep] <- sample.int(n_units, sum(dep), TRUE, unit_prob_dep)
+  p$unit[!dep] <- sample.int(n_units, sum(!dep), TRUE, unit_prob_oth)
+  unit_eff <- sample(seq(-0.6, 0.6, length.out = n_units))
+  units <- sprintf("SIM%02d", seq_len(n_units))
+  v2 <- booking >= v2_start
+  p$v2 <- v2
+
+  booking_gest <- as.integer(56 + round(stats::rgamma(n, 2, scale = 7)) +
+                               (stats::runif(n) < 0.06 + 0.06 * (p$imd <= 2)) *
+                               round(stats::runif(n, 20, 90)))
+  # ---- fate of the pregnancy ------------------------------------------------
+  u_fate <- stats::runif(n)
+  lost <- u_fate < 0.03 & booking_gest < 190          # miscarriage or moved away
+  twin <- !lost & stats::runif(n) < 0.016
+  early <- !lost & stats::runif(n) < ifelse(twin, 0.08, 0.008)   # born < 203 days
+  reach <- !lost & !early
+  target <- reach & v2 & !twin
+
+  # ---- care models ----------------------------------------------------------
+  t <- sim_risk_terms(p)
+  p$pcsp <- v2 & stats::runif(n) < stats::plogis(sim_pcsp_logit(p, t))
+  coc_join <- v2 & !lost & stats::runif(n) < stats::plogis(sim_coc_logit(p, t, unit_eff))
+  late_join <- coc_join & stats::runif(n) < rec$late_care_plan
+  coc <- coc_join & !late_join                       # placed by 28+6 weeks
+  core20 <- p$imd <= 2
+  minority <- p$eth != "A"
+  c20p <- core20 | minority | p$traveller | p$ltc | p$csf
+
+  # ---- outcomes: both potential outcomes, common random numbers ------------
+  r0 <- sim_risks(t, p$pcsp, c20p, 0, effects)
+  r1 <- sim_risks(t, p$pcsp, c20p, 1, effects)
+  u <- lapply(stats::setNames(nm = c(sim_outcomes, "gest", "cs_type", "feed")),
+              function(o) stats::runif(n))
+  pot <- function(r, a) {
+    pre <- u$preterm < r$preterm
+    lp <- function(o) {
+      e <- a * ifelse(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
+        p$pcsp * effects$pcsp[[o]]
+      sim_outcome_logit0(t, o) + e
+    }
+    list(
+      preterm = pre,
+      stillbirth = u$stillbirth < stats::plogis(lp("stillbirth") + 2.3 * pre),
+      neonatal_death = u$neonatal_death < stats::plogis(lp("neonatal_death") + 3.0 * pre),
+      caesarean = u$caesarean < r$caesarean,
+      pph_1500 = u$pph_1500 < r$pph_1500,
+      breastmilk_first_feed = u$breastmilk_first_feed < r$breastmilk_first_feed
+    )
+  }
+  y0 <- pot(r0, 0)
+  y1 <- pot(r1, 1)
+  a <- as.numeric(coc)
+  y <- Map(function(o0, o1) ifelse(coc, o1, o0), y0, y1)
+
+  # gestation at birth (days)
+  gest <- ifelse(y$preterm, 258L - pmin(floor(stats::qexp(u$gest, 1 / 12)), 55L),
+                 pmin(pmax(round(stats::qnorm(u$gest, 280, 8)), 259L), 300L))
+  gest[twin & reach] <- pmin(gest[twin & reach], 259L + floor(u$gest[twin & reach] * 10))
+  gest[early] <- as.integer(161 + floor(stats::runif(sum(early)) * 42))
+  gest <- as.integer(gest)
+  still <- y$stillbirth
+  still[early] <- stats::runif(sum(early)) < 0.08
+  still[gest < 168] <- FALSE
+  nnd <- y$neonatal_death & !still
+  nnd[early] <- !still[early] & stats::runif(sum(early)) < 0.15
+  born <- !lost
+  birth_date <- booking + (gest - booking_gest)
+  discharge <- birth_date + round(stats::runif(n, 28, 60))
+  lost_gest <- pmin(booking_gest + 7L + floor(stats::runif(n) * 120), 200L)
+  discharge[lost] <- booking[lost] + (lost_gest[lost] - booking_gest[lost])
+
+  # ---- named carers -----------------------------------------------------------
+  n_teams <- 10L
+  mw_per_team <- 8L
+  n_obs <- 12L
+  n_sup <- 8L
+  team <- sample.int(n_teams, n, TRUE)
+  named <- sample.int(mw_per_team, n, TRUE)
+  staff <- sim_staff(units, n_teams, mw_per_team, n_obs, n_sup)
+  mw_id <- function(unit, tm, m) sprintf("%sT%02dM%d", units[unit], tm, m)
+  team_id <- function(unit, tm) sprintf("%sT%02d", units[unit], tm)
+
+  # ---- care plans (MSD102) ----------------------------------------------------
+  problem <- rep("", n)
+  gest_on <- function(d) booking_gest + as.integer(d - booking)
+  has_plan <- v2 & !(stats::runif(n) < rec$care_plan_missing & !coc_join)
+  problem[v2 & !has_plan] <- "no care plan"
+  plan_gest <- pmin(booking_gest + floor(stats::runif(n) * 14), 202L)
+  # pathway joiners: placed between booking and 28+6, or late (after 28+6)
+  join_gest <- ifelse(late_join, 204L + floor(stats::runif(n) * 40),
+                      pmin(booking_gest + floor(stats::rexp(n, 1 / 21)), 203L))
+  plan_rows <- which(has_plan & (born | gest_on(discharge) > plan_gest))
+  first_plan <- data.frame(i = plan_rows, g = plan_gest[plan_rows], path = "N",
+                           stringsAsFactors = FALSE)
+  first_plan$path[coc[plan_rows] & join_gest[plan_rows] <= plan_gest[plan_rows]] <- "Y"
+  second <- which(coc_join & join_gest > plan_gest & (!early & !lost | join_gest < gest))
+  second <- second[join_gest[second] < ifelse(born[second], gest[second], lost_gest[second])]
+  second_plan <- data.frame(i = second, g = join_gest[second], path = "Y",
+                            stringsAsFactors = FALSE)
+  cp <- rbind(first_plan, second_plan)
+  cp$date <- booking[cp$i] + (cp$g - booking_gest[cp$i])
+  named_missing <- cp$path == "Y" & stats::runif(nrow(cp)) < rec$named_carer_missing
+  mid <- ifelse(cp$path == "Y" | stats::runif(nrow(cp)) < 0.5,
+                mw_id(p$unit[cp$i], team[cp$i], named[cp$i]), NA_character_)
+  tid <- ifelse(cp$path == "Y" | stats::runif(nrow(cp)) < 0.5,
+                team_id(p$unit[cp$i], team[cp$i]), NA_character_)
+  which_missing <- stats::runif(nrow(cp)) < 0.5
+  mid[named_missing & which_missing] <- NA_character_
+  tid[named_missing & !which_missing] <- NA_character_
+  problem[cp$i[named_missing & cp$g <= 203]] <- "named carer missing"
+  problem[late_join & problem == ""] <- "late care plan"
+  pcsp_ind <- ifelse(p$pcsp[cp$i], "Y", "N")
+  pcsp_ind[stats::runif(nrow(cp)) < rec$care_plan_fields_missing] <- NA_character_
+  n_cp <- nrow(cp)
+  msd102 <- tibble::tibble(
+    UniqPregID = preg_ids[cp$i], RecordNumber = seq_len(n_cp) + 3L * n,
+    OrgCodeProvider = units[p$unit[cp$i]], CarePlanDate = cp$date,
+    CarePlanType = "05", MatPersCarePlanInd = pcsp_ind, ContCarePathInd = cp$path,
+    CareProfLID = mid, TeamLocalID = tid
+  )
+  # birth and postnatal plans for some pregnancies
+  bp <- which(v2 & born & stats::runif(n) < 0.5)
+  msd102 <- rbind(msd102, tibble::tibble(
+    UniqPregID = preg_ids[bp], RecordNumber = seq_along(bp) + 3L * n + n_cp,
+    OrgCodeProvider = units[p$unit[bp]],
+    CarePlanDate = birth_date[bp] - pmin(gest[bp] - booking_gest[bp] - 1, 20),
+    CarePlanType = "06", MatPersCarePlanInd = ifelse(p$pcsp[bp], "Y", "N"),
+    ContCarePathInd = ifelse(coc_join[bp], "Y", "N"),
+    CareProfLID = mw_id(p$unit[bp], team[bp], named[bp]),
+    TeamLocalID = team_id(p$unit[bp], team[bp])
+  ))
+  msd102 <- msd102[order(msd102$UniqPregID, msd102$CarePlanDate), ]
+
+  # ---- contacts (MSD201, MSD202) ------------------------------------------
+  ct <- sim_contacts(n, preg_ids, p, booking, booking_gest, born, birth_date, discharge,
+                     coc, late_join, join_gest, team, named, units, n_teams,
+                     mw_per_team, n_obs, n_sup, rec)
+
+  # ---- labour, babies ---------------------------------------------------------
+  lb <- sim_births(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, booking, birth_date,
+                   coc, team, named, units, n_teams, mw_per_team, n_obs)
+
+  # ---- booking, demographics, staff --------------------------------------------
+  mother_ids <- sim_ids("M", seq_len(n_w))
+  eth_rec_w <- eth_w
+  unk <- stats::runif(n_w) < rec$ethnicity_unknown
+  eth_rec_w[unk] <- sample(c("Z", "99", NA), sum(unk), TRUE, c(0.6, 0.25, 0.15))
+  lsoa_rec_w <- lsoa_w
+  imd_rec_w <- imd_w
+  nolsoa <- stats::runif(n_w) < rec$lsoa_missing
+  lsoa_rec_w[nolsoa] <- NA_character_
+  imd_rec_w[nolsoa] <- NA_integer_
+  first_unit_w <- p$unit[match(seq_len(n_w), w)]
+  msd001 <- tibble::tibble(
+    Person_ID_Mother = mother_ids, RecordNumber = 2L * seq_len(n_w),
+    OrgCodeProvider = units[first_unit_w], PersonBirthDateMother = birth_mother_w,
+    EthnicCategoryMother = eth_rec_w, LSOAMother2011 = lsoa_rec_w,
+    Rank_IMD_Decile_2015 = imd_rec_w
+  )
+  bad_gest <- stats::runif(n) < 0.0005
+  msd101 <- tibble::tibble(
+    UniqPregID = preg_ids, Person_ID_Mother = mother_ids[w],
+    RecordNumber = 2L * seq_len(n), OrgCodeProvider = units[p$unit],
+    AntenatalAppDate = booking,
+    GestAgeBooking = ifelse(bad_gest, 400L, booking_gest),
+    EDDAgreed = booking + (280L - booking_gest),
+    AgeAtBookingMother = as.integer(floor(p$age)),
+    ComplexSocialFactorsInd = ifelse(p$csf, "Y", "N"),
+    DisabilityIndMother = ifelse(stats::runif(n) < 0.03, "Y", "N"),
+    PreviousLiveBirths = as.integer(p$parity - p$prev_sb),
+    PreviousStillBirths = as.integer(p$prev_sb),
+    PreviousCaesareanSections = as.integer(p$prev_cs),
+    PreviousLossesLessThan24Weeks = as.integer(stats::rbinom(n, 2, 0.1)),
+    DischargeDateMatService = discharge,
+    SmokingStatusBooking = ifelse(stats::runif(n) < 0.06 + 0.08 * (p$imd <= 2), "Y", "N"),
+    SmokingStatusDelivery = NA_character_,
+    PersonBMIBooking = round(stats::rlnorm(n, log(26), 0.18), 1)
+  )
+  problem[bad_gest] <- "impossible booking gestation"
+  # repeated submissions: an earlier version of the record, superseded
+  rep_b <- which(stats::runif(n) < rec$repeat_submission)
+  old_b <- msd101[rep_b, ]
+  old_b$RecordNumber <- old_b$RecordNumber - 1L
+  old_b$DischargeDateMatService <- as.Date(NA)
+  old_b$GestAgeBooking <- old_b$GestAgeBooking + 7L
+  msd101 <- rbind(msd101, old_b)
+  rep_m <- which(stats::runif(n_w) < rec$repeat_submission)
+  old_m <- msd001[rep_m, ]
+  old_m$RecordNumber <- old_m$RecordNumber - 1L
+  old_m$EthnicCategoryMother <- "Z"
+  msd001 <- rbind(msd001, old_m)
+
+  tables <- list(
+    MSD001MotherDemog = msd001, MSD101PregnancyBooking = msd101,
+    MSD102MatCarePlan = msd102, MSD201CareContactPreg = ct$msd201,
+    MSD202CareActivityPreg = ct$msd202, MSD301LabourDelivery = lb$msd301,
+    MSD302CareActivityLabDel = lb$msd302, MSD401BabyDemographics = lb$msd401,
+    MSD402NeonatalAdmission = lb$msd402, MSD405CareActivityBaby = lb$msd405,
+    MSD901StaffDetails = staff
+  )
+  flags <- tibble::tibble(Person_ID_Mother = mother_ids, traveller = traveller_w,
+                          long_term_condition = ltc_w)
+  x <- as_msds(tables, flags = flags, quiet = TRUE)
+
+  # ---- the truth --------------------------------------------------------------
+  grp <- ifelse(core20 & (minority | p$traveller | p$ltc | p$csf), "Core20 and PLUS",
+                ifelse(core20, "Core20 only",
+                       ifelse(c20p, "PLUS only", "Neither")))
+  groups <- list(overall = NULL, core20plus = c20p, core20 = core20,
+                 ethnic_minority = minority, core20plus_group = grp,
+                 ethnic_group = p$broad)
+  truth <- sim_truth_table(r0, r1, target, groups)
+  sim <- tibble::tibble(
+    UniqPregID = preg_ids, Person_ID_Mother = mother_ids[w],
+    v2 = v2, target = target, lost = lost, early_birth = early, twin = twin,
+    core20 = core20, ethnic_minority = minority, ethnic_code = p$eth,
+    imd_decile = p$imd, traveller = p$traveller, long_term_condition = p$ltc,
+    complex_social = p$csf, core20plus = c20p, core20plus_group = grp,
+    pcsp = p$pcsp, coc_joined = coc_join, coc_placed = coc, propensity_coc =
+      ifelse(v2 & !lost, stats::plogis(sim_coc_logit(p, t, unit_eff)) *
+               (1 - rec$late_care_plan), 0),
+    recording_problem = problem, gestation_birth = ifelse(born, gest, NA_integer_)
+  )
+  for (o in sim_outcomes) {
+    sim[[paste0("risk0_", o)]] <- r0[[o]]
+    sim[[paste0("risk1_", o)]] <- r1[[o]]
+    sim[[paste0("y0_", o)]] <- y0[[o]]
+    sim[[paste0("y1_", o)]] <- y1[[o]]
+  }
+  attr(x, "truth") <- truth
+  attr(x, "simulation") <- sim
+  attr(x, "sim_call") <- call
+  x
+}
+
+sim_staff <- function(units, n_teams, mw_per_team, n_obs, n_sup) {
+  mw <- expand.grid(m = seq_len(mw_per_team), t = seq_len(n_teams), u = seq_along(units))
+  ob <- expand.grid(k = seq_len(n_obs), u = seq_along(units))
+  su <- expand.grid(k = seq_len(n_sup), u = seq_along(units))
+  tibble::tibble(
+    CareProfLID = c(sprintf("%sT%02dM%d", units[mw$u], mw$t, mw$m),
+                    sprintf("%sD%02d", units[ob$u], ob$k),
+                    sprintf("%sS%02d", units[su$u], su$k)),
+    StaffGroup = c(rep(c("05", "06", "07"), length.out = nrow(mw)),
+                   rep("01", nrow(ob)), rep("10", nrow(su))),
+    OrgCodeProvider = c(units[mw$u], units[ob$u], units[su$u])
+  )
+}

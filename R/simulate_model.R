@@ -1,0 +1,251 @@
+# The data-generating model behind simulate_msds(): population mix, care-model
+# allocation and outcome risks. Kept apart from the table-building code so the
+# model can be read (and documented) on its own.
+
+#' Parameters of the MSDS simulator
+#'
+#' `sim_effects()` sets the true effects of the care models on the outcomes,
+#' on the log-odds scale, separately for CORE20PLUS women and other women;
+#' `sim_recording()` sets how often the simulated records carry the recording
+#' problems seen in real MSDS extracts. Both feed [simulate_msds()].
+#'
+#' The defaults are loosely based on the Cochrane review of midwife-led
+#' continuity models (Sandall et al. 2016: preterm birth RR about 0.76, fetal
+#' loss and neonatal death about 0.84) with larger benefits for women in the
+#' most deprived areas and ethnic minority women, as observational caseload
+#' studies report.
+#'
+#' @param coc_core20plus,coc_other Named numeric vectors: log odds ratios of
+#'   being placed on a continuity-of-carer pathway for each outcome, among
+#'   CORE20PLUS women and among other women. Outcomes: `preterm`,
+#'   `stillbirth`, `neonatal_death`, `caesarean`, `pph_1500`,
+#'   `breastmilk_first_feed`.
+#' @param pcsp Named numeric vector: log odds ratios of a personalised care and
+#'   support plan (the same in every group).
+#' @returns `sim_effects()`: a list of class `mq_sim_effects`.
+#' @examples
+#' sim_effects()
+#' sim_effects(coc_other = c(preterm = 0))
+#' sim_recording(ethnicity_unknown = 0)
+#' @export
+sim_effects <- function(coc_core20plus = NULL, coc_other = NULL, pcsp = NULL) {
+  base_c20 <- c(preterm = -0.45, stillbirth = -0.30, neonatal_death = -0.25,
+                caesarean = -0.15, pph_1500 = -0.10, breastmilk_first_feed = 0.35)
+  base_oth <- c(preterm = -0.15, stillbirth = -0.12, neonatal_death = -0.10,
+                caesarean = -0.08, pph_1500 = -0.05, breastmilk_first_feed = 0.15)
+  base_pcsp <- c(preterm = -0.05, stillbirth = 0, neonatal_death = 0,
+                 caesarean = -0.05, pph_1500 = 0, breastmilk_first_feed = 0.10)
+  merge_effects <- function(base, new, arg) {
+    if (is.null(new)) return(base)
+    if (!is.numeric(new) || is.null(names(new)) || any(!names(new) %in% names(base))) {
+      cli::cli_abort(c("{.arg {arg}} must be a named numeric vector.",
+                       "i" = "Names allowed: {.val {names(base)}}."),
+                     call = rlang::caller_env(2))
+    }
+    base[names(new)] <- new
+    base
+  }
+  structure(list(
+    coc_core20plus = merge_effects(base_c20, coc_core20plus, "coc_core20plus"),
+    coc_other = merge_effects(base_oth, coc_other, "coc_other"),
+    pcsp = merge_effects(base_pcsp, pcsp, "pcsp")
+  ), class = "mq_sim_effects")
+}
+
+#' @rdname sim_effects
+#' @param ethnicity_unknown Share of women whose ethnicity is recorded as not
+#'   stated or not known (`Z`, `99`) or left blank.
+#' @param lsoa_missing Share of women with no LSOA (and so no IMD decile).
+#' @param care_plan_missing Share of MSDS v2 pregnancies not on a continuity
+#'   pathway with no antenatal care plan record.
+#' @param care_plan_fields_missing Share of care plans missing the personalised
+#'   care plan indicator.
+#' @param named_carer_missing Share of continuity-pathway care plans missing
+#'   the named midwife or team (these pregnancies fail the NHS measure although
+#'   the woman is on the pathway).
+#' @param late_care_plan Share of women joining a continuity pathway whose
+#'   plan is dated after 28+6 weeks (not placed by 28 weeks, by definition).
+#' @param repeat_submission Share of booking and demographic records submitted
+#'   twice (the later submission has the higher `RecordNumber`).
+#' @param unattended Share of care contacts not attended.
+#' @param carer_missing Share of care activities with no professional id.
+#' @returns `sim_recording()`: a list of class `mq_sim_recording`.
+#' @export
+sim_recording <- function(ethnicity_unknown = 0.04, lsoa_missing = 0.015,
+                          care_plan_missing = 0.05,
+                          care_plan_fields_missing = 0.02,
+                          named_carer_missing = 0.02, late_care_plan = 0.05,
+                          repeat_submission = 0.03, unattended = 0.08,
+                          carer_missing = 0.01) {
+  args <- list(ethnicity_unknown = ethnicity_unknown, lsoa_missing = lsoa_missing,
+               care_plan_missing = care_plan_missing,
+               care_plan_fields_missing = care_plan_fields_missing,
+               named_carer_missing = named_carer_missing,
+               late_care_plan = late_care_plan,
+               repeat_submission = repeat_submission, unattended = unattended,
+               carer_missing = carer_missing)
+  for (nm in names(args)) check_number(args[[nm]], 0, 0.5, arg = nm)
+  structure(args, class = "mq_sim_recording")
+}
+
+#' @export
+print.mq_sim_effects <- function(x, ...) {
+  tab <- rbind(coc_core20plus = x$coc_core20plus, coc_other = x$coc_other,
+               pcsp = x$pcsp)
+  cat("<mq_sim_effects> log odds ratios\n")
+  print(round(tab, 3))
+  invisible(x)
+}
+
+# Ethnic category mix of births (NHS Data Dictionary codes), West
+# Midlands-like: large Pakistani, Indian, Black African and Caribbean
+# populations.
+sim_ethnic_mix <- c(A = 0.575, B = 0.005, C = 0.065, D = 0.012, E = 0.006,
+                    F = 0.010, G = 0.012, H = 0.055, J = 0.105, K = 0.020,
+                    L = 0.025, M = 0.015, N = 0.045, P = 0.010, R = 0.006,
+                    S = 0.034)
+
+# Deprivation: national IMD deciles skewed to the most deprived, more so for
+# Pakistani, Bangladeshi and Black women.
+sim_imd_probs <- function(deprived) {
+  base <- c(0.20, 0.14, 0.11, 0.10, 0.09, 0.08, 0.08, 0.07, 0.07, 0.06)
+  skew <- c(0.36, 0.20, 0.12, 0.09, 0.07, 0.05, 0.04, 0.03, 0.02, 0.02)
+  if (deprived) skew else base
+}
+
+# Broad ethnic groups from codes (DOMAIN.md section 2).
+ethnic_broad <- function(code) {
+  out <- rep("Unknown", length(code))
+  out[code %in% c("A", "B", "C")] <- "White"
+  out[code %in% c("D", "E", "F", "G")] <- "Mixed"
+  out[code %in% c("H", "J", "K", "L")] <- "Asian"
+  out[code %in% c("M", "N", "P")] <- "Black"
+  out[code %in% c("R", "S")] <- "Other"
+  out
+}
+
+# Linear predictors shared by allocation and outcomes. `p` is the list of
+# pregnancy-level covariates built by simulate_msds().
+sim_risk_terms <- function(p) {
+  list(
+    deprived = as.numeric(p$imd <= 2),
+    imd_c = (p$imd - 5.5) / 4.5,
+    black = as.numeric(p$broad == "Black"),
+    asian = as.numeric(p$broad == "Asian"),
+    other_min = as.numeric(p$broad %in% c("Mixed", "Other")),
+    age_c = (p$age - 30) / 5,
+    age_old = as.numeric(p$age >= 40),
+    nullip = as.numeric(p$parity == 0),
+    ltc = as.numeric(p$ltc),
+    csf = as.numeric(p$csf),
+    prev_cs = as.numeric(p$prev_cs > 0),
+    prev_sb = as.numeric(p$prev_sb > 0)
+  )
+}
+
+# Logit of being placed on a continuity-of-carer pathway by 28+6 weeks:
+# targeted at CORE20PLUS women, lower for higher-risk women, varying by unit
+# and by year (rising from 2019, falling after the national target was
+# withdrawn in September 2022).
+sim_coc_logit <- function(p, t, unit_eff) {
+  year_eff <- c(`2019` = -2.5, `2020` = -1.7, `2021` = -1.0, `2022` = -0.9,
+                `2023` = -1.6, `2024` = -1.9, `2025` = -2.1)
+  ye <- unname(year_eff[as.character(p$year)])
+  ye[is.na(ye)] <- -Inf
+  ye + unit_eff[p$unit] + 0.55 * t$deprived - 0.15 * t$imd_c + 0.45 * t$black +
+    0.35 * t$asian + 0.2 * t$other_min + 0.3 * t$csf - 0.6 * t$ltc -
+    0.15 * t$age_c + 0.2 * t$nullip - 0.4 * t$prev_cs + 0.8 * p$pcsp
+}
+
+sim_pcsp_logit <- function(p, t) {
+  year_eff <- c(`2019` = -1.0, `2020` = -0.3, `2021` = 0.4, `2022` = 0.7,
+                `2023` = 0.8, `2024` = 0.9, `2025` = 1.0)
+  ye <- unname(year_eff[as.character(p$year)])
+  ye[is.na(ye)] <- -Inf
+  ye + 0.1 * t$deprived - 0.2 * t$csf + 0.1 * t$nullip
+}
+
+# Baseline logits (no care model) for each outcome; calibrated so that rates
+# are close to UK figures (preterm about 7%, stillbirth about 3.5 per 1,000,
+# neonatal death about 1.7 per 1,000, caesarean about 33%, PPH >= 1500 ml
+# about 3%, breast milk at first feed about 72%) with higher risks for Black
+# and Asian women and in the most deprived areas.
+sim_outcome_logit0 <- function(t, outcome) {
+  switch(outcome,
+    preterm = -2.85 + 0.25 * t$deprived - 0.10 * t$imd_c + 0.35 * t$black +
+      0.15 * t$asian + 0.45 * t$ltc + 0.2 * t$csf + 0.15 * t$age_old +
+      0.1 * t$nullip + 0.5 * t$prev_sb,
+    # risks given term (the preterm multiplier is added in simulate_msds())
+    stillbirth = -6.65 + 0.45 * t$deprived - 0.15 * t$imd_c + 0.75 * t$black +
+      0.35 * t$asian + 0.35 * t$ltc + 0.2 * t$csf + 0.35 * t$age_old +
+      0.8 * t$prev_sb,
+    neonatal_death = -7.7 + 0.35 * t$deprived - 0.15 * t$imd_c + 0.4 * t$black +
+      0.4 * t$asian + 0.3 * t$ltc + 0.2 * t$csf,
+    caesarean = -0.95 + 0.25 * t$age_c + 0.3 * t$age_old + 1.8 * t$prev_cs +
+      0.35 * t$nullip + 0.15 * t$black + 0.2 * t$ltc - 0.05 * t$deprived,
+    pph_1500 = -3.55 + 0.3 * t$black + 0.15 * t$asian + 0.2 * t$age_old +
+      0.25 * t$prev_cs + 0.15 * t$nullip,
+    breastmilk_first_feed = 1.0 - 0.45 * t$deprived + 0.25 * t$imd_c +
+      0.9 * t$black + 0.7 * t$asian + 0.6 * t$other_min - 0.2 * t$csf +
+      0.15 * t$age_c,
+    stop("unknown outcome ", outcome)
+  )
+}
+
+sim_outcomes <- c("preterm", "stillbirth", "neonatal_death", "caesarean",
+                  "pph_1500", "breastmilk_first_feed")
+
+# Risk of each outcome under coc = a, given covariates, pcsp and the effect
+# parameters. Stillbirth and neonatal death mix their term and preterm risks
+# (preterm multiplies the odds by exp(2.3) and exp(3.0)), so the care model
+# acts on them directly and through preterm birth.
+sim_risks <- function(t, pcsp, c20p, a, effects) {
+  eff <- function(o) {
+    a * ifelse(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
+      pcsp * effects$pcsp[[o]]
+  }
+  pre <- stats::plogis(sim_outcome_logit0(t, "preterm") + eff("preterm"))
+  mix <- function(o, bump) {
+    lp <- sim_outcome_logit0(t, o) + eff(o)
+    pre * stats::plogis(lp + bump) + (1 - pre) * stats::plogis(lp)
+  }
+  list(
+    preterm = pre,
+    stillbirth = mix("stillbirth", 2.3),
+    neonatal_death = mix("neonatal_death", 3.0),
+    caesarean = stats::plogis(sim_outcome_logit0(t, "caesarean") + eff("caesarean")),
+    pph_1500 = stats::plogis(sim_outcome_logit0(t, "pph_1500") + eff("pph_1500")),
+    breastmilk_first_feed = stats::plogis(sim_outcome_logit0(t, "breastmilk_first_feed") +
+                                            eff("breastmilk_first_feed"))
+  )
+}
+
+# Median birth weight (g) by gestation (days): a smooth curve through about
+# 800 g at 26 weeks, 1,500 g at 31, 2,600 g at 35 and 3,450 g at 40.
+sim_weight_median <- function(gest) {
+  knots_d <- c(154, 182, 217, 245, 280, 300)
+  knots_w <- c(450, 800, 1500, 2600, 3450, 3650)
+  exp(stats::approx(knots_d, log(knots_w), xout = pmin(pmax(gest, 154), 300))$y)
+}
+
+# The truth table: mean potential-outcome risks under each care model,
+# overall and by CORE20PLUS group, over the simulator's target population.
+sim_truth_table <- function(risk0, risk1, in_pop, groups) {
+  rows <- list()
+  for (g in names(groups)) {
+    gv <- groups[[g]]
+    levs <- if (is.null(gv)) "all" else sort(unique(gv[in_pop & !is.na(gv)]))
+    for (lv in levs) {
+      sel <- if (is.null(gv)) in_pop else in_pop & !is.na(gv) & gv == lv
+      for (o in names(risk0)) {
+        r0 <- mean(risk0[[o]][sel])
+        r1 <- mean(risk1[[o]][sel])
+        rows[[length(rows) + 1L]] <- data.frame(
+          outcome = o, group_var = g, group = as.character(lv), n = sum(sel),
+          risk0 = r0, risk1 = r1, rd = r1 - r0, rr = r1 / r0,
+          or = (r1 / (1 - r1)) / (r0 / (1 - r0)), stringsAsFactors = FALSE)
+      }
+    }
+  }
+  tibble::as_tibble(do.call(rbind, rows))
+}

@@ -1,0 +1,209 @@
+# Table builders for simulate_msds(): care contacts (MSD201/MSD202) and
+# labour, delivery and babies (MSD301/MSD302/MSD401/MSD402/MSD405).
+# Everything is vectorised over rows; staff and team ids are looked up by
+# integer index so that millions of rows cost no string formatting.
+
+sim_staff_index <- function(unit, team, m, n_teams, mw_per_team) {
+  ((unit - 1L) * n_teams + (team - 1L)) * mw_per_team + m
+}
+
+sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date, discharge,
+                         coc, late_join, join_gest, team, named, units, n_teams,
+                         mw_per_team, n_obs, n_sup, rec) {
+  n_units <- length(units)
+  staff_ids <- sim_staff(units, n_teams, mw_per_team, n_obs, n_sup)$CareProfLID
+  n_mw <- n_units * n_teams * mw_per_team
+  team_ids <- sprintf("%sT%02d", rep(units, each = n_teams), rep(seq_len(n_teams), n_units))
+  obs_team <- sprintf("%sOBS", units)
+
+  end_ante <- discharge
+  end_ante[born] <- pmin(birth_date[born], discharge[born])
+  end_ante <- end_ante - 1
+  dur <- pmax(as.numeric(end_ante - booking), 0)
+  nullip <- p$parity == 0
+  n_ante <- 1L + pmin(stats::rpois(n, 6.5 + 2 * nullip + 2 * p$ltc), floor(dur / 5))
+  n_post <- ifelse(born, 1L + stats::rpois(n, 2.5), 0L)
+  ia <- rep.int(seq_len(n), n_ante)
+  first <- sequence(n_ante) == 1L
+  off <- (!first) * (1 + floor(stats::runif(length(ia)) * dur[ia]))
+  date_a <- booking[ia] + off
+  ip <- rep.int(seq_len(n), n_post)
+  post_span <- pmax(pmin(as.numeric(discharge[ip] - birth_date[ip]), 28), 1)
+  date_p <- birth_date[ip] + 1 + floor(stats::runif(length(ip)) * post_span)
+  date_p <- pmin(date_p, discharge[ip])
+  i <- c(ia, ip)
+  date <- c(date_a, date_p)
+  slot <- sample.int(36L, length(i), TRUE)
+  o <- order(i, date, slot, method = "radix")
+  i <- i[o]
+  date <- date[o]
+  slot <- slot[o]
+  nc <- length(i)
+  slots <- sprintf("%02d:%02d:00", 8L + (seq_len(36L) - 1L) %/% 4L, 15L * ((seq_len(36L) - 1L) %% 4L))
+
+  # who: continuity pattern from the date the woman joined the pathway
+  join_date <- booking + (join_gest - booking_gest)
+  on_path <- (coc[i] | late_join[i]) & date >= join_date[i]
+  u <- stats::runif(nc)
+  unit <- p$unit[i]
+  cut1 <- 0.18 + 0.54 * on_path
+  cut2 <- 0.40 + 0.50 * on_path
+  cut3 <- 0.85 - 0.15 * p$ltc[i] + (0.12 + 0.15 * p$ltc[i]) * on_path
+  kind <- 1L + (u >= cut1) + (u >= cut2) + (u >= cut3)   # 1 named, 2 team, 3 unit, 4 doctor
+  # the midwife: named (1), another in the named team (2), anyone in the unit (3)
+  tm_i <- team[i]
+  m_i <- named[i]
+  k2 <- kind == 2L
+  m_i[k2] <- ((m_i[k2] - 1L + sample.int(mw_per_team - 1L, sum(k2), TRUE)) %% mw_per_team) + 1L
+  k3 <- kind == 3L
+  tm_i[k3] <- sample.int(n_teams, sum(k3), TRUE)
+  m_i[k3] <- sample.int(mw_per_team, sum(k3), TRUE)
+  idx <- sim_staff_index(unit, tm_i, m_i, n_teams, mw_per_team)
+  team_chr <- team_ids[(unit - 1L) * n_teams + tm_i]
+  k4 <- kind == 4L
+  idx[k4] <- n_mw + (unit[k4] - 1L) * n_obs + sample.int(n_obs, sum(k4), TRUE)
+  team_chr[k4] <- obs_team[unit[k4]]
+
+  attend <- rep("5", nc)
+  ua <- stats::runif(nc)
+  attend[ua < 0.03] <- "6"
+  miss <- ua > 1 - rec$unattended
+  attend[miss] <- sample(c("2", "3", "4", "7"), sum(miss), TRUE)
+  con_id <- sim_ids("C", seq_len(nc), 9L)
+  msd201 <- tibble::tibble(
+    CareConID = con_id, UniqPregID = preg_ids[i], RecordNumber = seq_len(nc) + 4L * n,
+    OrgCodeProvider = units[unit], CContactDate = date, CContactTime = slots[slot],
+    AttendCode = attend,
+    ConsultType = c("01", "02")[1L + (kind == 4L)],
+    Medium = c("01", "02")[1L + (stats::runif(nc) < 0.1)],
+    GestAgeCContactDate = as.integer(booking_gest[i] + (date - booking[i]))
+  )
+  # second activity on some contacts: a support worker or a doctor
+  two <- which(stats::runif(nc) < 0.12)
+  support <- stats::runif(length(two)) < 0.5
+  sec_idx <- n_mw + (unit[two] - 1L) * n_obs + sample.int(n_obs, length(two), TRUE)
+  sec_idx[support] <- n_mw + n_units * n_obs + (unit[two][support] - 1L) * n_sup +
+    sample.int(n_sup, sum(support), TRUE)
+  act_con <- c(seq_len(nc), two)
+  act_staff <- c(idx, sec_idx)
+  act_team <- c(team_chr, obs_team[unit[two]])
+  oa <- order(act_con, method = "radix")
+  prof <- staff_ids[act_staff[oa]]
+  prof[stats::runif(length(prof)) < rec$carer_missing] <- NA_character_
+  msd202 <- tibble::tibble(
+    CareConID = con_id[act_con[oa]], RecordNumber = seq_along(oa) + 4L * n + nc,
+    CareProfLID = prof, TeamLocalID = act_team[oa]
+  )
+  list(msd201 = msd201, msd202 = msd202)
+}
+
+sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, booking,
+                       birth_date, coc, team, named, units, n_teams, mw_per_team,
+                       n_obs) {
+  n_units <- length(units)
+  staff_ids <- sim_staff(units, n_teams, mw_per_team, n_obs, 0L)$CareProfLID
+  team_ids <- sprintf("%sT%02d", rep(units, each = n_teams), rep(seq_len(n_teams), n_units))
+  n_mw <- n_units * n_teams * mw_per_team
+  b <- which(born)
+  nb <- length(b)
+  lab_id <- sim_ids("L", b)
+  # delivery method of the maternity
+  cs <- y$caesarean[b]
+  elective <- cs & u$cs_type[b] < ifelse(p$prev_cs[b] > 0, 0.6, 0.35) & gest[b] >= 259
+  vag <- sample(c("0", "1", "2", "3", "4", "5", "6", "9"), nb, TRUE,
+                c(0.80, 0.02, 0.03, 0.03, 0.10, 0.01, 0.005, 0.005))
+  method <- ifelse(cs, ifelse(elective, "7", "8"), vag)
+  unit <- p$unit[b]
+  named_idx <- sim_staff_index(unit, team[b], named[b], n_teams, mw_per_team)
+  rnd_idx <- sim_staff_index(unit, sample.int(n_teams, nb, TRUE),
+                             sample.int(mw_per_team, nb, TRUE), n_teams, mw_per_team)
+  doc_idx <- n_mw + (unit - 1L) * n_obs + sample.int(n_obs, nb, TRUE)
+  known <- stats::runif(nb) < ifelse(coc[b], 0.6, 0.05)
+  del_idx <- ifelse(cs, doc_idx, ifelse(known, named_idx, rnd_idx))
+  del_team <- ifelse(cs, NA_character_,
+                     team_ids[ifelse(known, (unit - 1L) * n_teams + team[b],
+                                     (del_idx - 1L) %/% mw_per_team + 1L)])
+  msd301 <- tibble::tibble(
+    LabourDeliveryID = lab_id, UniqPregID = preg_ids[b],
+    RecordNumber = seq_len(nb) + 6L * n, OrgCodeProvider = units[unit],
+    LabourOnsetMethod = ifelse(method == "7", "4", ifelse(stats::runif(nb) < 0.3, "3", "1")),
+    BirthsPerLabandDel = ifelse(twin[b], 2L, 1L),
+    SettingIntraCare = ifelse(stats::runif(nb) < 0.02, "02", "01"),
+    RobsonGroup = NA_character_
+  )
+  # intrapartum carers: the delivery professional, one or two others, and the
+  # blood-loss observation; tears recorded on the delivery professional's row
+  n_other <- 1L + (stats::runif(nb) < 0.4)
+  io <- rep.int(seq_len(nb), n_other)
+  other_known <- stats::runif(length(io)) < ifelse(coc[b][io], 0.45, 0.05)
+  other_idx <- ifelse(other_known, named_idx[io], rnd_idx[io] %% n_mw + 1L)
+  other_team <- team_ids[(other_idx - 1L) %/% mw_per_team + 1L]
+  vaginal <- method %in% c("0", "1", "2", "3", "4")
+  p_tear <- stats::plogis(-3.6 + 0.6 * (p$parity[b] == 0) + 0.8 * (method %in% c("2", "3", "4")) +
+                            0.3 * (p$broad[b] == "Asian"))
+  tear <- vaginal & stats::runif(nb) < p_tear
+  pph <- y$pph_1500[b]
+  loss <- ifelse(pph, round(stats::runif(nb, 1500, 3200)),
+                 pmin(round(stats::rlnorm(nb, log(330 + 250 * cs), 0.5)), 1499))
+  rows <- c(seq_len(nb), io, seq_len(nb))
+  kind <- c(rep(1L, nb), rep(2L, length(io)), rep(3L, nb))
+  prof <- c(staff_ids[del_idx], staff_ids[other_idx], staff_ids[del_idx])
+  tm <- c(del_team, other_team, del_team)
+  lesion <- c(ifelse(tear, ifelse(stats::runif(nb) < 0.85, "10217006", "399031001"), NA_character_),
+              rep(NA_character_, length(io) + nb))
+  oc <- order(rows, kind, method = "radix")
+  msd302 <- tibble::tibble(
+    LabourDeliveryID = lab_id[rows[oc]], RecordNumber = seq_along(oc) + 7L * n,
+    CareProfLID = prof[oc], TeamLocalID = tm[oc], GenitalTractTraumaticLesion = lesion[oc],
+    ObsCode = ifelse(kind[oc] == 3L, msds_codes$blood_loss_obs, NA_character_),
+    ObsValue = ifelse(kind[oc] == 3L, loss[rows[oc]], NA_real_),
+    LabourInductionMethod = NA_character_
+  )
+  # babies: one per singleton, two per twin maternity
+  nbab <- 1L + twin[b]
+  bi <- rep.int(seq_len(nb), nbab)
+  order2 <- sequence(nbab)
+  pi <- b[bi]
+  nbb <- length(bi)
+  sb <- still[pi]
+  sb[order2 == 2L] <- gest[pi][order2 == 2L] >= 168 & stats::runif(sum(order2 == 2L)) <
+    stats::plogis(-5.2 + 2.3 * (gest[pi][order2 == 2L] < 259))
+  dn <- nnd[pi] & !sb
+  dn[order2 == 2L] <- !sb[order2 == 2L] & stats::runif(sum(order2 == 2L)) < 0.01
+  male <- stats::runif(nbb) < 0.512
+  wt <- sim_weight_median(gest[pi]) * exp(stats::rnorm(nbb, 0, 0.12)) *
+    (1 - 0.15 * twin[pi]) * (1 - 0.1 * sb) + 70 * male - 160 * (p$broad[pi] == "Asian")
+  wt <- round(wt)
+  wt[stats::runif(nbb) < 0.01] <- NA
+  pre <- gest[pi] < 259
+  low_apgar <- stats::runif(nbb) < 0.01 + 0.07 * pre
+  apgar <- ifelse(low_apgar, sample(0:6, nbb, TRUE), sample(7:10, nbb, TRUE, c(0.05, 0.15, 0.5, 0.3)))
+  apgar[sb] <- NA
+  apgar[stats::runif(nbb) < 0.03] <- NA
+  bf <- y$breastmilk_first_feed[pi]
+  feed <- ifelse(bf, ifelse(stats::runif(nbb) < 0.85, "01", "02"), "03")
+  feed[sb | stats::runif(nbb) < 0.05] <- NA_character_
+  death <- rep(as.Date(NA), nbb)
+  death[dn] <- birth_date[pi][dn] + floor(stats::runif(sum(dn)) * 28)
+  late_death <- !sb & !dn & stats::runif(nbb) < 0.0008
+  death[late_death] <- birth_date[pi][late_death] + 28 + floor(stats::runif(sum(late_death)) * 300)
+  outcome <- ifelse(sb, sample(c("02", "03", "04"), nbb, TRUE, c(0.7, 0.2, 0.1)), "01")
+  baby_id <- sim_ids("B", seq_len(nbb))
+  msd401 <- tibble::tibble(
+    Person_ID_Baby = baby_id, LabourDeliveryID = lab_id[bi], UniqPregID = preg_ids[pi],
+    RecordNumber = seq_len(nbb) + 9L * n, OrgCodeProvider = units[p$unit[pi]],
+    PersonBirthDateBaby = birth_date[pi], PregOutcome = outcome,
+    PersonPhenSex = ifelse(male, "1", "2"), GestationLengthBirth = gest[pi],
+    DeliveryMethodCode = method[bi], PersonDeathDateBaby = death,
+    CareProfLIDDel = staff_ids[del_idx[bi]],
+    BabyFirstFeedIndCode = feed,
+    FetusPresentation = ifelse(method[bi] %in% c("5", "6"), "02", "01")
+  )
+  nnu <- !sb & stats::runif(nbb) < 0.05 + 0.5 * pre
+  msd402 <- tibble::tibble(Person_ID_Baby = baby_id[nnu],
+                           NeoCritCareAdmitDate = birth_date[pi][nnu])
+  msd405 <- tibble::tibble(Person_ID_Baby = baby_id, RecordNumber = seq_len(nbb) + 11L * n,
+                           ApgarScore = as.integer(apgar), BirthWeight = as.numeric(wt))
+  list(msd301 = msd301, msd302 = msd302, msd401 = msd401, msd402 = msd402,
+       msd405 = msd405)
+}

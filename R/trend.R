@@ -1,0 +1,354 @@
+# Uptake of care models and outcome rates over time, and segmented
+# (interrupted time-series) regression with Newey-West standard errors.
+
+#' Key dates for interrupted time series
+#'
+#' `better_births_date`: publication of *Better Births*, the report of the
+#' National Maternity Review (NHS England), 23 February 2016, which set the
+#' ambition for midwifery continuity of carer. `mcoc_withdrawal_date`: the
+#' NHS England letter of 21 September 2022 that removed the national target
+#' for continuity of carer to be the default model of care. Together they are
+#' the default `breaks` of [its()].
+#' @format A `Date`.
+#' @examples
+#' c(better_births_date, mcoc_withdrawal_date)
+#' @export
+better_births_date <- as.Date("2016-02-23")
+
+#' @rdname better_births_date
+#' @export
+mcoc_withdrawal_date <- as.Date("2022-09-21")
+
+#' Uptake of a care model (or an outcome rate) over time
+#'
+#' The percentage of pregnancies with `variable` TRUE per calendar quarter,
+#' year or month of `date`, overall or by group, with Wilson intervals, after
+#' disclosure control. If `variable` is an outcome with an eligibility column
+#' `<variable>_eligible`, the denominators are the eligible rows and the
+#' multiplier is the outcome's (when `attr(cohort, "outcomes")` gives one);
+#' otherwise the denominators are the rows where `variable` is not missing
+#' (missing ones are counted in `n_missing`).
+#'
+#' @inheritParams outcome_rates
+#' @param variable A logical column: a care model (`pcsp`, `coc_placed`) or
+#'   an outcome.
+#' @param interval `"quarter"` (calendar quarters), `"year"` or `"month"`.
+#' @param date The date column that places a pregnancy in time
+#'   (default `booking_date`).
+#' @returns A tibble of class `mq_trend` with columns `period` (the first day
+#'   of the period), `period_label`, the `by` columns, `events`, `n`,
+#'   `n_missing`, `rate` (per `per`), `conf.low`, `conf.high`, `per`.
+#' @examples
+#' set.seed(1)
+#' d <- data.frame(booking_date = as.Date("2020-01-01") + sample(0:729, 2000, TRUE),
+#'                 group = sample(c("Core20", "Other"), 2000, TRUE))
+#' d$coc_placed <- runif(2000) < 0.2 + 0.1 * (d$booking_date > as.Date("2021-01-01"))
+#' care_model_trend(d, coc_placed, by = group, disclosure = "none")
+#' @export
+care_model_trend <- function(cohort, variable, by = NULL,
+                             interval = c("quarter", "year", "month"),
+                             date = booking_date, conf_level = 0.95,
+                             disclosure = NULL) {
+  check_data_frame(cohort)
+  check_conf_level(conf_level)
+  interval <- rlang::arg_match(interval)
+  variable <- resolve_column(cohort, rlang::enquo(variable), "variable")
+  by <- resolve_columns(cohort, rlang::enquo(by), "by")
+  date <- resolve_column(cohort, rlang::enquo(date), "date")
+  out <- trend_counts(cohort, variable, by, interval, date)
+  lim <- wilson_limits(out$events, pmax(out$n, 1), conf_level)
+  per <- out$per[1]
+  ok <- out$n > 0
+  out$rate <- ifelse(ok, out$events / pmax(out$n, 1) * per, NA_real_)
+  out$conf.low <- ifelse(ok, lim$lower * per, NA_real_)
+  out$conf.high <- ifelse(ok, lim$upper * per, NA_real_)
+  out <- tibble::as_tibble(out[c("period", "period_label", by, "events", "n",
+                                 "n_missing", "rate", "conf.low", "conf.high", "per")])
+  out <- apply_disclosure(out, counts = c("events", "n", "n_missing"),
+                   derived = c("rate", "conf.low", "conf.high"), rule = disclosure)
+  attr(out, "trend") <- list(variable = variable, by = by, interval = interval)
+  class(out) <- unique(c("mq_trend", class(out)))
+  out
+}
+
+trend_counts <- function(cohort, variable, by, interval, date,
+                         call = rlang::caller_env()) {
+  dt <- cohort[[date]]
+  if (!inherits(dt, "Date")) {
+    cli::cli_abort("Column {.field {date}} given as {.arg date} must be a {.cls Date}, not {.obj_type_friendly {dt}}.",
+                   call = call)
+  }
+  v <- cohort[[variable]]
+  if (is.numeric(v) && all(v[!is.na(v)] %in% c(0, 1))) v <- v == 1
+  if (!is.logical(v)) {
+    cli::cli_abort("Column {.field {variable}} given as {.arg variable} must be logical (or 0/1), not {.obj_type_friendly {v}}.",
+                   call = call)
+  }
+  elig_col <- paste0(variable, "_eligible")
+  meta <- attr(cohort, "outcomes")
+  per <- 100
+  if (is.data.frame(meta) && variable %in% meta$outcome) {
+    row <- match(variable, meta$outcome)
+    elig_col <- meta$eligible[row]
+    per <- meta$multiplier[row]
+  }
+  elig <- if (elig_col %in% names(cohort)) cohort[[elig_col]] %in% TRUE else rep(TRUE, length(v))
+  dmiss <- elig & is.na(dt)
+  if (any(dmiss)) {
+    cli::cli_warn("{sum(dmiss)} row{?s} with missing {.field {date}} {?is/are} left out.", call = call)
+  }
+  keep <- elig & !is.na(dt)
+  p <- period_start(dt[keep], interval)
+  d <- cohort[keep, by, drop = FALSE]
+  d$period <- p
+  vv <- v[keep]
+  agg <- count_by(d, c("period", by),
+                  cbind(events = vv %in% TRUE, n = !is.na(vv), n_missing = is.na(vv)))
+  agg$period <- as.Date(agg$period)
+  agg$period_label <- period_label(agg$period, interval)
+  agg$per <- per
+  agg
+}
+
+period_start <- function(x, interval) {
+  lt <- as.POSIXlt(x)
+  y <- lt$year + 1900
+  m <- lt$mon
+  m <- switch(interval, quarter = (m %/% 3) * 3, year = 0L, month = m)
+  as.Date(sprintf("%04d-%02d-01", y, m + 1L))
+}
+
+period_label <- function(p, interval) {
+  lt <- as.POSIXlt(p)
+  switch(interval,
+         quarter = sprintf("%d Q%d", lt$year + 1900, lt$mon %/% 3 + 1),
+         year = format(p, "%Y"),
+         month = format(p, "%Y-%m"))
+}
+
+# Consecutive period index (1 = first period of the data).
+period_index <- function(p, interval, origin) {
+  lt <- as.POSIXlt(p); lo <- as.POSIXlt(origin)
+  months <- (lt$year - lo$year) * 12 + (lt$mon - lo$mon)
+  switch(interval, quarter = months %/% 3, year = months %/% 12, month = months) + 1
+}
+
+#' Interrupted time series: segmented regression with Newey-West errors
+#'
+#' Fits `rate_t = b0 + b1 t + sum_k (c_k post_k(t) + d_k (t - t_k) post_k(t))`
+#' by least squares to the rate per period, where `t` counts periods (1 = the
+#' first), `post_k` is 1 for periods starting on or after break `k`, and
+#' `t_k` is the first such period: `c_k` is the change in level and `d_k` the
+#' change in slope at break `k`. Standard errors are Newey-West (Bartlett
+#' kernel, no prewhitening), with `lag` defaulting to
+#' `floor(4 (n / 100)^(2/9))`, and the small-sample factor `n / (n - p)` when
+#' `adjust = TRUE`; they agree with
+#' `sandwich::NeweyWest(fit, lag, prewhite = FALSE, adjust)`. Intervals and
+#' p-values use the t distribution on `n - p` degrees of freedom.
+#'
+#' Breaks outside the data, or with fewer than two periods on either side,
+#' are dropped with a warning.
+#'
+#' @inheritParams care_model_trend
+#' @param data A cohort (one row per pregnancy), or a table from
+#'   [care_model_trend()].
+#' @param variable For a cohort, the column to trend (as in
+#'   [care_model_trend()]); ignored for a trend table.
+#' @param breaks Dates of the interruptions; default the publication of
+#'   Better Births and the withdrawal of the national continuity-of-carer
+#'   target ([better_births_date], [mcoc_withdrawal_date]).
+#' @param lag Newey-West lag (whole number), or `NULL` for the default.
+#' @param adjust Apply the `n / (n - p)` factor.
+#' @returns An object of class `mq_its` with [tidy()] (`term`, `estimate`,
+#'   `std.error`, `statistic`, `p.value`, `conf.low`, `conf.high`, and the
+#'   `by` columns), [glance()] and `autoplot()` methods. The model is fitted
+#'   to exact counts; the plotted points are the disclosed rates.
+#' @examples
+#' set.seed(2)
+#' d <- data.frame(booking_date = as.Date("2019-04-01") + sample(0:1825, 6000, TRUE))
+#' late <- d$booking_date >= mcoc_withdrawal_date
+#' d$coc_placed <- runif(6000) < ifelse(late, 0.15, 0.3)
+#' fit <- its(d, coc_placed, breaks = mcoc_withdrawal_date, disclosure = "none")
+#' tidy(fit)
+#' @export
+its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withdrawal_date),
+                interval = c("quarter", "year", "month"), by = NULL,
+                lag = NULL, date = booking_date, adjust = TRUE,
+                conf_level = 0.95, disclosure = NULL) {
+  check_data_frame(data)
+  check_conf_level(conf_level)
+  check_flag(adjust)
+  if (!inherits(breaks, "Date") || anyNA(breaks) || !length(breaks)) {
+    cli::cli_abort("{.arg breaks} must be one or more {.cls Date}s, e.g. {.code as.Date(\"2022-09-21\")}.")
+  }
+  if (inherits(data, "mq_trend")) {
+    info <- attr(data, "trend")
+    interval <- info$interval
+    by <- info$by
+    exact <- data
+    shown <- data
+    variable <- info$variable
+    if (anyNA(exact$rate)) {
+      cli::cli_warn("{sum(is.na(exact$rate))} period{?s} with a suppressed or missing rate {?is/are} left out of the model.")
+      exact <- exact[!is.na(exact$rate), , drop = FALSE]
+    }
+  } else {
+    interval <- rlang::arg_match(interval)
+    vq <- rlang::enquo(variable); bq <- rlang::enquo(by); dq <- rlang::enquo(date)
+    exact <- care_model_trend(data, !!vq, by = !!bq, interval = interval,
+                              date = !!dq, conf_level = conf_level,
+                              disclosure = "none")
+    shown <- care_model_trend(data, !!vq, by = !!bq, interval = interval,
+                              date = !!dq, conf_level = conf_level,
+                              disclosure = disclosure)
+    by <- attr(exact, "trend")$by
+    variable <- attr(exact, "trend")$variable
+    exact <- exact[!is.na(exact$rate), , drop = FALSE]
+  }
+  origin <- min(exact$period)
+  exact$time <- period_index(exact$period, interval, origin)
+  bt <- period_index(period_start(breaks, interval), interval, origin)
+  # a break inside a period starts at the next one
+  bt <- bt + (period_start(breaks, interval) < breaks)
+  tmax <- max(exact$time)
+  ok <- bt >= 3 & bt <= tmax - 1
+  if (any(!ok)) {
+    cli::cli_warn(c("{sum(!ok)} break{?s} outside the data or too near its ends {?is/are} dropped: {format(breaks[!ok])}.",
+                    "i" = "Each break needs at least two periods before it and two from it."))
+  }
+  breaks <- breaks[ok]
+  bt <- bt[ok]
+  if (!length(breaks)) cli::cli_abort("No break lies within the data: nothing to test.")
+  gkey <- if (length(by)) group_key(exact, by) else rep("", nrow(exact))
+  fits <- lapply(unique(gkey), function(gk) {
+    s <- exact[gkey == gk, , drop = FALSE]
+    s <- s[order(s$time), , drop = FALSE]
+    X <- its_design(s$time, bt, breaks)
+    its_fit(X, s$rate, lag, adjust, conf_level, s, by)
+  })
+  coefs <- do.call(rbind, lapply(fits, `[[`, "coef"))
+  fitted <- do.call(rbind, lapply(fits, `[[`, "data"))
+  structure(list(coefficients = tibble::as_tibble(coefs),
+                 fitted = tibble::as_tibble(fitted), shown = shown,
+                 breaks = breaks, interval = interval, by = by,
+                 variable = variable,
+                 glance = do.call(rbind, lapply(fits, `[[`, "glance"))),
+            class = "mq_its")
+}
+
+its_design <- function(time, bt, breaks) {
+  X <- cbind(`(Intercept)` = 1, time = time)
+  for (k in seq_along(bt)) {
+    post <- as.numeric(time >= bt[k])
+    lab <- format(breaks[k])
+    X <- cbind(X, post, (time - bt[k]) * post)
+    colnames(X)[ncol(X) - 1:0] <- paste0(c("level_", "slope_"), lab)
+  }
+  X
+}
+
+its_fit <- function(X, y, lag, adjust, conf_level, s, by) {
+  n <- nrow(X); p <- ncol(X)
+  if (n <= p) {
+    cli::cli_abort("Only {n} period{?s} for {p} coefficients: use a finer {.arg interval} or fewer {.arg breaks}.",
+                   call = rlang::caller_env(2))
+  }
+  qx <- qr(X)
+  if (qx$rank < p) cli::cli_abort("The segmented design is rank deficient; check {.arg breaks}.",
+                                  call = rlang::caller_env(2))
+  beta <- qr.coef(qx, y)
+  u <- as.vector(y - X %*% beta)
+  L <- lag %||% floor(4 * (n / 100)^(2 / 9))
+  check_number(L, lower = 0, upper = n - 1, arg = "lag", call = rlang::caller_env(2))
+  V <- newey_west(X, u, L, adjust)
+  se <- sqrt(diag(V))
+  df <- n - p
+  tq <- stats::qt(1 - (1 - conf_level) / 2, df)
+  coef <- data.frame(s[rep(1, p), by, drop = FALSE],
+                     term = colnames(X), estimate = beta, std.error = se,
+                     statistic = beta / se, p.value = 2 * stats::pt(-abs(beta / se), df),
+                     conf.low = beta - tq * se, conf.high = beta + tq * se)
+  rownames(coef) <- NULL
+  d <- data.frame(s[c("period", by)], time = s$time, rate = s$rate,
+                  fitted = as.vector(X %*% beta))
+  gl <- data.frame(s[1, by, drop = FALSE], nobs = n, df.residual = df, lag = L,
+                   r.squared = 1 - sum(u^2) / sum((y - mean(y))^2))
+  list(coef = coef, data = d, glance = gl, vcov = V)
+}
+
+# Newey-West covariance: (X'X)^-1 S (X'X)^-1 with Bartlett weights
+# 1 - l / (L + 1) on the autocovariances of the scores x_t u_t.
+newey_west <- function(X, u, lag, adjust = TRUE) {
+  n <- nrow(X); p <- ncol(X)
+  g <- X * u
+  S <- crossprod(g)
+  if (lag > 0) {
+    for (l in seq_len(lag)) {
+      G <- crossprod(g[(l + 1):n, , drop = FALSE], g[1:(n - l), , drop = FALSE])
+      S <- S + (1 - l / (lag + 1)) * (G + t(G))
+    }
+  }
+  B <- solve(crossprod(X))
+  V <- B %*% S %*% B
+  if (adjust) V <- V * n / (n - p)
+  dimnames(V) <- list(colnames(X), colnames(X))
+  V
+}
+
+#' @export
+tidy.mq_its <- function(x, ...) x$coefficients
+
+#' @export
+glance.mq_its <- function(x, ...) {
+  g <- tibble::as_tibble(x$glance)
+  g$breaks <- paste(format(x$breaks), collapse = ", ")
+  g
+}
+
+#' @export
+print.mq_its <- function(x, ...) {
+  cli::cli_text("Interrupted time series of {.field {x$variable}} by {x$interval}; breaks at {format(x$breaks)}.")
+  cli::cli_text("Newey-West standard errors (lag {paste(unique(x$glance$lag), collapse = ', ')}).")
+  print(x$coefficients, ...)
+  invisible(x)
+}
+
+#' @exportS3Method ggplot2::autoplot
+autoplot.mq_trend <- function(object, ...) {
+  rlang::check_installed("ggplot2", reason = "to plot trends.")
+  info <- attr(object, "trend")
+  d <- as.data.frame(object)
+  hidden <- sum(is.na(d$rate))
+  d <- d[!is.na(d$rate), , drop = FALSE]
+  d$.group <- if (length(info$by)) gsub("\r", " / ", group_key(d, info$by)) else "All"
+  ggplot2::ggplot(d, ggplot2::aes(x = .data$period, y = .data$rate,
+                                  colour = .data$.group, group = .data$.group)) +
+    ggplot2::geom_line() +
+    ggplot2::geom_pointrange(ggplot2::aes(ymin = .data$conf.low, ymax = .data$conf.high),
+                             size = 0.2) +
+    ggplot2::labs(x = NULL, y = paste0(info$variable, " (per ", d$per[1], ")"),
+                  colour = if (length(info$by)) paste(info$by, collapse = " / ") else NULL,
+                  caption = if (hidden) paste(hidden, "suppressed period(s) not shown") else NULL)
+}
+
+#' @exportS3Method ggplot2::autoplot
+autoplot.mq_its <- function(object, ...) {
+  rlang::check_installed("ggplot2", reason = "to plot interrupted time series.")
+  by <- object$by
+  pts <- as.data.frame(object$shown)
+  hidden <- sum(is.na(pts$rate))
+  pts <- pts[!is.na(pts$rate), , drop = FALSE]
+  fit <- as.data.frame(object$fitted)
+  pts$.group <- if (length(by)) gsub("\r", " / ", group_key(pts, by)) else "All"
+  fit$.group <- if (length(by)) gsub("\r", " / ", group_key(fit, by)) else "All"
+  seg <- findInterval(fit$period, object$breaks)
+  fit$.segment <- paste(fit$.group, seg)
+  ggplot2::ggplot() +
+    ggplot2::geom_point(data = pts, ggplot2::aes(x = .data$period, y = .data$rate,
+                                                 colour = .data$.group)) +
+    ggplot2::geom_line(data = fit, ggplot2::aes(x = .data$period, y = .data$fitted,
+                                                colour = .data$.group, group = .data$.segment)) +
+    ggplot2::geom_vline(xintercept = object$breaks, linetype = "dashed") +
+    ggplot2::labs(x = NULL, y = object$variable, colour = NULL,
+                  caption = if (hidden) paste(hidden, "suppressed period(s) not shown") else NULL)
+}

@@ -1,0 +1,108 @@
+test_that("the same seed gives identical tables and leaves the user's RNG alone", {
+  set.seed(99)
+  before <- .Random.seed
+  a <- simulate_msds(500, seed = 7)
+  expect_identical(.Random.seed, before)
+  b <- simulate_msds(500, seed = 7)
+  expect_identical(unclass(a), unclass(b))
+  expect_identical(attr(a, "truth"), attr(b, "truth"))
+  c <- simulate_msds(500, seed = 8)
+  expect_false(identical(a$MSD101PregnancyBooking, c$MSD101PregnancyBooking))
+})
+
+test_that("the attached truth agrees with a Monte Carlo estimate from the potential outcomes", {
+  skip_on_cran()
+  x <- simulate_msds(60000, seed = 11)
+  sim <- attr(x, "simulation")
+  truth <- attr(x, "truth")
+  tgt <- sim$target
+  for (o in c("preterm", "caesarean", "breastmilk_first_feed", "pph_1500")) {
+    for (a in 0:1) {
+      yv <- sim[[paste0("y", a, "_", o)]][tgt]
+      mc <- mean(yv)
+      se <- sqrt(mc * (1 - mc) / length(yv))
+      tr <- truth[[paste0("risk", a)]][truth$outcome == o & truth$group_var == "overall"]
+      expect_lt(abs(mc - tr), 4 * se)
+    }
+  }
+  # by group: CORE20PLUS women, the larger benefit
+  c20 <- truth[truth$outcome == "preterm" & truth$group_var == "core20plus", ]
+  for (g in c("TRUE", "FALSE")) {
+    sel <- tgt & as.character(sim$core20plus) == g
+    d <- sim$y1_preterm[sel] - sim$y0_preterm[sel]
+    expect_lt(abs(mean(d) - c20$rd[c20$group == g]), 4 * stats::sd(d) / sqrt(sum(sel)))
+  }
+  # the observed outcome is the potential outcome under the care model received
+  obs <- ifelse(sim$coc_placed, sim$y1_preterm, sim$y0_preterm)
+  born <- x$MSD401BabyDemographics
+  first <- born[!duplicated(born$UniqPregID), ]
+  m <- match(sim$UniqPregID, first$UniqPregID)
+  sing <- tgt & !is.na(m)
+  expect_identical(obs[sing], first$GestationLengthBirth[m[sing]] < 259L)
+})
+
+test_that("the tables have MSDS v2's shape and dates", {
+  x <- simulate_msds(3000, seed = 5)
+  expect_s3_class(x, "msds")
+  bk <- x$MSD101PregnancyBooking
+  cp <- x$MSD102MatCarePlan
+  # care plans only from MSDS v2 (April 2019)
+  cp_booking <- bk$AntenatalAppDate[match(cp$UniqPregID, bk$UniqPregID)]
+  expect_true(all(cp_booking >= as.Date("2019-04-01")))
+  expect_true(all(cp$CarePlanDate >= as.Date("2019-04-01")))
+  expect_equal(length(unique(bk$OrgCodeProvider)), 14L)
+  expect_true(min(bk$AntenatalAppDate) < as.Date("2016-01-01"))
+  expect_true(max(bk$AntenatalAppDate) > as.Date("2025-01-01"))
+  # repeated submissions: same pregnancy, several RecordNumbers
+  expect_gt(sum(duplicated(bk$UniqPregID)), 0)
+  # the truth covers the groups of CORE20PLUS
+  tr <- attr(x, "truth")
+  expect_setequal(unique(tr$group_var),
+                  c("overall", "core20plus", "core20", "ethnic_minority", "core20plus_group", "ethnic_group"))
+  expect_true(all(tr$risk0 > 0 & tr$risk0 < 1 & tr$risk1 > 0 & tr$risk1 < 1))
+})
+
+test_that("the population mix and allocation look like the West Midlands design", {
+  skip_on_cran()
+  x <- simulate_msds(40000, seed = 2)
+  sim <- attr(x, "simulation")
+  # ethnicity: large Pakistani and Indian, Black African populations
+  share <- prop.table(table(sim$ethnic_code))
+  expect_gt(share[["J"]], 0.08)
+  expect_gt(share[["H"]], 0.04)
+  expect_gt(share[["N"]], 0.03)
+  # IMD skewed to the most deprived
+  expect_gt(mean(sim$imd_decile <= 2), 0.3)
+  # uptake rises from 2019 to 2022 then falls
+  yr <- as.integer(substr(format(x$MSD101PregnancyBooking$AntenatalAppDate[
+    match(sim$UniqPregID, x$MSD101PregnancyBooking$UniqPregID)]), 1, 4))
+  up <- tapply(sim$coc_placed[sim$target], yr[sim$target], mean)
+  expect_gt(up[["2022"]], up[["2019"]])
+  expect_gt(up[["2022"]], up[["2025"]])
+  # confounded allocation: CORE20PLUS women more often on the pathway
+  expect_gt(mean(sim$coc_placed[sim$target & sim$core20plus]),
+            mean(sim$coc_placed[sim$target & !sim$core20plus]))
+  # being on a pathway raises the share of contacts with the named midwife
+  # (the midwife named on the latest antenatal care plan)
+  cp <- x$MSD102MatCarePlan
+  cp <- cp[cp$CarePlanType == "05" & !is.na(cp$CareProfLID), ]
+  cp <- cp[order(cp$UniqPregID, cp$CarePlanDate, decreasing = TRUE), ]
+  cp <- cp[!duplicated(cp$UniqPregID), ]
+  ct <- x$MSD201CareContactPreg
+  act <- x$MSD202CareActivityPreg
+  act$UniqPregID <- ct$UniqPregID[match(act$CareConID, ct$CareConID)]
+  named <- cp$CareProfLID[match(act$UniqPregID, cp$UniqPregID)]
+  on <- act$UniqPregID %in% sim$UniqPregID[sim$coc_placed] & !is.na(named)
+  share_on <- mean(act$CareProfLID[on] == named[on], na.rm = TRUE)
+  off <- act$UniqPregID %in% sim$UniqPregID[sim$v2 & !sim$coc_joined] & !is.na(named)
+  share_off <- mean(act$CareProfLID[off] == named[off], na.rm = TRUE)
+  expect_gt(share_on, 0.5)
+  expect_lt(share_off, 0.3)
+})
+
+test_that("bad simulator arguments are refused", {
+  expect_error(simulate_msds(5), "between 10")
+  expect_error(simulate_msds(100, effects = list()), "sim_effects")
+  expect_error(sim_effects(coc_other = c(nonsense = 1)), "named numeric")
+  expect_error(sim_recording(unattended = 2), "between 0 and 0.5")
+})
