@@ -61,11 +61,13 @@
 #' recorded with that team in any MSD102, MSD202 or MSD302 row); `NA` without
 #' a labour or birth record or without a named midwife and team.
 #'
-#' @section Bad input: contacts of pregnancies not in the cohort, duplicate
+#' @section Bad input: contacts of pregnancies not in MSD101, duplicate
 #'   contact ids at the same `RecordNumber`, contacts with no date, dated
 #'   before booking or after discharge are excluded, counted and reported in
-#'   one warning (class `matequity_continuity_input`). Every exclusion is
-#'   listed in `attr(x, "exclusions")`.
+#'   one warning (class `matequity_continuity_input`). Contacts of
+#'   pregnancies that are in MSD101 but not in `cohort` (excluded from it)
+#'   are left out with a message. Every exclusion is listed in
+#'   `attr(x, "exclusions")` (`kind` says which).
 #'
 #' @param msds An `msds` object ([as_msds()]).
 #' @param cohort A cohort (one row per pregnancy, column `preg_id`), usually
@@ -242,6 +244,11 @@ report_continuity_input <- function(log, pr) {
                     stats::setNames(lines, rep("!", length(lines))),
                     "i" = "See {.code attr(x, \"exclusions\")}."),
                   class = "matequity_continuity_input")
+  }
+  out <- log[log$kind == "outside cohort" & log$n_rows > 0, , drop = FALSE]
+  if (nrow(out)) {
+    cli::cli_inform(c("i" = "{fmt_n(sum(out$n_rows))} care contact{?s} of pregnancies not in {.arg cohort} {?was/were} left out (see {.code attr(x, \"exclusions\")})."),
+                    class = "matequity_continuity_outside_cohort")
   }
   if (!pr$has_care_model) {
     cli::cli_inform(c("i" = "No named midwife or team in {.arg cohort}: named-carer shares and the NHS measures are {.code NA}.",

@@ -111,7 +111,9 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
   log[[2]] <- excl_row("contacts", "duplicate CareConID at the same RecordNumber (ambiguous, excluded)", lt$ambiguous, "bad input")
   cc <- cc[lt$keep, , drop = FALSE]
   p <- match(cc$UniqPregID, preg$preg_id)
-  log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(is.na(p)), "bad input")
+  known <- cc$UniqPregID %in% msds$MSD101PregnancyBooking$UniqPregID
+  log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(is.na(p) & known), "outside cohort")
+  log[[10]] <- excl_row("contacts", "contact's pregnancy is not in MSD101", sum(is.na(p) & !known), "bad input")
   cc <- cc[!is.na(p), , drop = FALSE]
   p <- p[!is.na(p)]
   d <- cc$CContactDate

@@ -129,14 +129,16 @@ test_that("bad input is counted and reported, not silently used", {
   acts <- data.frame(con = paste0("C", 1:5), prof = "A", team = "T")
   m <- mini_msds(preg, contacts, acts)
   co <- mini_cohort(preg[1, ])
-  expect_warning(x <- continuity(m, co), class = "matequity_continuity_input")
+  expect_message(
+    expect_warning(x <- continuity(m, co), class = "matequity_continuity_input"),
+    class = "matequity_continuity_outside_cohort")
   ex <- attr(x, "exclusions")
   n <- function(pat) ex$n_rows[grepl(pat, ex$reason)]
   expect_equal(n("not in the cohort"), 1L)
   expect_equal(n("before booking"), 1L)
   expect_equal(n("after discharge"), 1L)
   expect_equal(x$n_contacts, 2L)
-  msg <- tryCatch(continuity(m, co), warning = conditionMessage)
+  msg <- tryCatch(suppressMessages(continuity(m, co)), warning = conditionMessage)
   expect_match(msg, "after discharge: 1 row")
 })
 
@@ -254,7 +256,7 @@ test_that("named-carer shares follow the simulator's continuity pattern", {
     preg_id = s$UniqPregID, coc_placed = s$coc_placed,
     care_plan_date = ycp$CarePlanDate[match(s$UniqPregID, ycp$UniqPregID)],
     named_midwife = last$CareProfLID[m], named_team = last$TeamLocalID[m])
-  res <- suppressWarnings(continuity(x, cohort, phase = "antenatal"))
+  res <- suppressMessages(continuity(x, cohort, phase = "antenatal"))
   # The simulator (R/simulate_tables.R) picks each contact's midwife as the
   # named midwife with probability 0.72 on the pathway and 0.18 off it,
   # another midwife of the named team with 0.18 / 0.22, anyone in the unit

@@ -3,7 +3,8 @@ test_that("summarise_continuity() matches aggregate() by group and phase", {
   x <- continuity(d$msds, d$cohort, phase = c("antenatal", "all"))
   x$coc_placed <- rep(d$cohort$coc_placed, each = 2)
   s <- summarise_continuity(x, by = coc_placed, threshold = 0.5, disclosure = "none")
-  expect_named(s, c("coc_placed", "phase", "index", "n", "mean", "median", "n_above", "share_above"),
+  expect_named(s, c("coc_placed", "phase", "index", "n", "n_sdc", "mean", "median", "n_above",
+                   "n_above_sdc", "share_above"),
                ignore.order = FALSE)
   for (ix in c("upc", "secon", "named_midwife_share", "coc_receiving")) {
     v <- as.numeric(x[[ix]])
@@ -32,4 +33,19 @@ test_that("autoplot() draws index distributions by group", {
   expect_s3_class(p, "ggplot")
   expect_equal(sort(unique(as.character(p$data$index))), sort(c("upc", "coc", "secon", "named_midwife_share")))
   expect_error(ggplot2::autoplot(x, index = "zzz"), "zzz")
+})
+
+test_that("summarise_continuity() applies the disclosure rule to its counts", {
+  d <- matequity:::continuity_demo_data(150, seed = 7)
+  x <- continuity(d$msds, d$cohort)
+  x$coc_placed <- d$cohort$coc_placed
+  raw <- summarise_continuity(x, by = coc_placed, disclosure = "none")
+  s <- summarise_continuity(x, by = coc_placed, disclosure = "nhse_sde")
+  expect_s3_class(s, "mq_sdc")
+  # NHS England SDE: counts under 10 suppressed, others rounded to 5
+  small <- raw$n_above < 10
+  expect_true(all(is.na(s$n_above[small])))
+  expect_true(all(is.na(s$share_above[small | raw$n < 10])))
+  big <- raw$n_above >= 10
+  expect_equal(s$n_above[big], 5 * round(raw$n_above[big] / 5))
 })
