@@ -18,11 +18,15 @@ latest_per_key <- function(key, record) {
   if (!n) return(list(keep = logical(), superseded = 0L, ambiguous = 0L))
   if (is.null(record)) record <- rep(0L, n)
   record[is.na(record)] <- -1L
-  top <- stats::ave(record, key, FUN = max)
-  at_top <- record == top
-  n_top <- stats::ave(as.integer(at_top), key, FUN = sum)
-  amb <- at_top & n_top > 1L
-  list(keep = at_top & !amb, superseded = sum(!at_top), ambiguous = sum(amb))
+  o <- order(key, -record, method = "radix")
+  ks <- key[o]
+  rs <- record[o]
+  at_top <- rs == rs[match(ks, ks)]  # the first row of a key has its highest record
+  top_keys <- ks[at_top]
+  amb <- at_top & ks %in% top_keys[duplicated(top_keys)]
+  keep <- logical(n)
+  keep[o] <- at_top & !amb
+  list(keep = keep, superseded = sum(!at_top), ambiguous = sum(amb))
 }
 
 # "HH:MM" or "HH:MM:SS" to seconds after midnight; NA when missing or
