@@ -11,6 +11,30 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// cpp_continuity
+Rcpp::List cpp_continuity(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXi>& date, const Eigen::Map<Eigen::VectorXi>& time, const Eigen::Map<Eigen::VectorXi>& contact, const Eigen::Map<Eigen::VectorXi>& carer, const Eigen::Map<Eigen::VectorXi>& phase, const Eigen::Map<Eigen::VectorXi>& named_mw, const Eigen::Map<Eigen::VectorXi>& named_team, int n_preg, int n_carers, const Rcpp::IntegerVector& phases, const Rcpp::IntegerVector& min_contacts, bool missing_break, bool collapse_same_day, int nthreads);
+RcppExport SEXP _matequity_cpp_continuity(SEXP pregSEXP, SEXP dateSEXP, SEXP timeSEXP, SEXP contactSEXP, SEXP carerSEXP, SEXP phaseSEXP, SEXP named_mwSEXP, SEXP named_teamSEXP, SEXP n_pregSEXP, SEXP n_carersSEXP, SEXP phasesSEXP, SEXP min_contactsSEXP, SEXP missing_breakSEXP, SEXP collapse_same_daySEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type preg(pregSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type date(dateSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type time(timeSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type contact(contactSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type carer(carerSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type phase(phaseSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_mw(named_mwSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_team(named_teamSEXP);
+    Rcpp::traits::input_parameter< int >::type n_preg(n_pregSEXP);
+    Rcpp::traits::input_parameter< int >::type n_carers(n_carersSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type phases(phasesSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type min_contacts(min_contactsSEXP);
+    Rcpp::traits::input_parameter< bool >::type missing_break(missing_breakSEXP);
+    Rcpp::traits::input_parameter< bool >::type collapse_same_day(collapse_same_daySEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_continuity(preg, date, time, contact, carer, phase, named_mw, named_team, n_preg, n_carers, phases, min_contacts, missing_break, collapse_same_day, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_logit_fit
 Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, double epsilon, int maxit, int nthreads);
 RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP nthreadsSEXP) {
@@ -159,6 +183,7 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
     {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 7},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
     {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 15},
