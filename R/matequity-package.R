@@ -16,6 +16,8 @@
 #' @keywords internal
 #' @useDynLib matequity, .registration = TRUE
 #' @importFrom Rcpp sourceCpp
+#' @importFrom rlang .data %||%
+#' @importFrom stats coef vcov nobs
 "_PACKAGE"
 
 #' @importFrom rlang %||% .data
