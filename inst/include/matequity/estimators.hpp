@@ -87,7 +87,7 @@ struct EffectFit {
 namespace detail {
 
 inline double unit_h(const EffectSpec& sp, double e, double a, double& dh) {
-  double h;
+  double h = 1.0;
   if (sp.method == Method::GCOMP && sp.estimand != Estimand::ATO) {
     dh = 0.0;
     if (sp.estimand == Estimand::ATE) return 1.0;

@@ -212,7 +212,7 @@ template <class Mat>
 void irls_core(const Mat& X, const VectorXd& y, const VectorXd& w,
                const VectorXd& offset, const GlmControl& ctl, int nthreads,
                GlmFit& fit, VectorXd& beta) {
-  const Index n = X.rows(), p = X.cols();
+  const Index n = X.rows();
   VectorXd eta(n), mu(n);
   for (Index i = 0; i < n; ++i) {
     const double mus = (w[i] * y[i] + 0.5) / (w[i] + 1.0);

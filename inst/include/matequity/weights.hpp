@@ -28,6 +28,8 @@ inline Estimand estimand_from_int(int k) {
 
 // Balancing weight of one unit and d weight / d eta.
 inline void ps_weight(double e, int a, Estimand est, double& w, double& dw) {
+  w = 1.0;
+  dw = 0.0;
   switch (est) {
     case Estimand::ATE:
       if (a == 1) { w = 1.0 / e; dw = -(1.0 - e) / e; }
@@ -52,6 +54,8 @@ inline void ps_weight(double e, int a, Estimand est, double& w, double& dw) {
 // e for ATT, 1 - e for ATC, e(1 - e) for ATO; and dh/deta.
 inline void tilt(double e, Estimand est, double& h, double& dh) {
   const double de = e * (1.0 - e);
+  h = 1.0;
+  dh = 0.0;
   switch (est) {
     case Estimand::ATE: h = 1.0; dh = 0.0; break;
     case Estimand::ATT: h = e; dh = de; break;
