@@ -347,6 +347,8 @@ format.msds <- function(x, ...) {
 # Rows whose key (one or more columns) repeats an earlier row's key; the
 # columns are coded to integers once and combined, without pasting strings.
 duplicated_key <- function(df, key) {
+  # a key whose first column never repeats cannot repeat (the usual case)
+  if (!anyDuplicated(df[[key[1]]])) return(logical(nrow(df)))
   code <- group_codes(df[[key[1]]])
   code[is.na(code)] <- 0L
   for (k in key[-1]) {

@@ -25,7 +25,7 @@ sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date
   n_post <- ifelse(born, 1L + stats::rpois(n, 2.5), 0L)
   ia <- rep.int(seq_len(n), n_ante)
   first <- sequence(n_ante) == 1L
-  off <- ifelse(first, 0, 1 + floor(stats::runif(length(ia)) * pmax(dur[ia], 0)))
+  off <- (!first) * (1 + floor(stats::runif(length(ia)) * dur[ia]))
   date_a <- booking[ia] + off
   ip <- rep.int(seq_len(n), n_post)
   post_span <- pmax(pmin(as.numeric(discharge[ip] - birth_date[ip]), 28), 1)
@@ -46,9 +46,9 @@ sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date
   on_path <- (coc[i] | late_join[i]) & date >= join_date[i]
   u <- stats::runif(nc)
   unit <- p$unit[i]
-  cut1 <- ifelse(on_path, 0.72, 0.18)
-  cut2 <- ifelse(on_path, 0.90, 0.40)
-  cut3 <- ifelse(on_path, 0.97, 0.85 - 0.15 * p$ltc[i])
+  cut1 <- 0.18 + 0.54 * on_path
+  cut2 <- 0.40 + 0.50 * on_path
+  cut3 <- 0.85 - 0.15 * p$ltc[i] + (0.12 + 0.15 * p$ltc[i]) * on_path
   kind <- 1L + (u >= cut1) + (u >= cut2) + (u >= cut3)   # 1 named, 2 team, 3 unit, 4 doctor
   # the midwife: named (1), another in the named team (2), anyone in the unit (3)
   tm_i <- team[i]
@@ -74,15 +74,16 @@ sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date
     CareConID = con_id, UniqPregID = preg_ids[i], RecordNumber = seq_len(nc) + 4L * n,
     OrgCodeProvider = units[unit], CContactDate = date, CContactTime = slots[slot],
     AttendCode = attend,
-    ConsultType = ifelse(kind == 4L, "02", "01"),
-    Medium = ifelse(stats::runif(nc) < 0.1, "02", "01"),
+    ConsultType = c("01", "02")[1L + (kind == 4L)],
+    Medium = c("01", "02")[1L + (stats::runif(nc) < 0.1)],
     GestAgeCContactDate = as.integer(booking_gest[i] + (date - booking[i]))
   )
   # second activity on some contacts: a support worker or a doctor
   two <- which(stats::runif(nc) < 0.12)
-  sec_idx <- ifelse(stats::runif(length(two)) < 0.5,
-                    n_mw + n_units * n_obs + (unit[two] - 1L) * n_sup + sample.int(n_sup, length(two), TRUE),
-                    n_mw + (unit[two] - 1L) * n_obs + sample.int(n_obs, length(two), TRUE))
+  support <- stats::runif(length(two)) < 0.5
+  sec_idx <- n_mw + (unit[two] - 1L) * n_obs + sample.int(n_obs, length(two), TRUE)
+  sec_idx[support] <- n_mw + n_units * n_obs + (unit[two][support] - 1L) * n_sup +
+    sample.int(n_sup, sum(support), TRUE)
   act_con <- c(seq_len(nc), two)
   act_staff <- c(idx, sec_idx)
   act_team <- c(team_chr, obs_team[unit[two]])
