@@ -212,8 +212,8 @@ autoplot.mq_scenarios <- function(object, measure = c("difference", "ratio"), ..
   null <- if (measure == "ratio") 1 else 0
   p <- ggplot2::ggplot(d, ggplot2::aes(x = .data$estimate, y = .data$what)) +
     ggplot2::geom_vline(xintercept = null, linetype = 2, colour = "grey50") +
-    ggplot2::geom_errorbarh(ggplot2::aes(xmin = .data$conf.low, xmax = .data$conf.high),
-                            height = 0.2) +
+    ggplot2::geom_errorbar(ggplot2::aes(xmin = .data$conf.low, xmax = .data$conf.high),
+                           width = 0.2, orientation = "y") +
     ggplot2::geom_point() +
     ggplot2::facet_wrap(~ group) +
     ggplot2::labs(x = paste0(if (measure == "ratio") "Ratio" else "Difference",
