@@ -17,3 +17,7 @@
     .Call(`_matequity_cpp_has_openmp`)
 }
 
+.cpp_match_nearest <- function(distance, treat, k, replace, caliper, order, nthreads) {
+    .Call(`_matequity_cpp_match_nearest`, distance, treat, k, replace, caliper, order, nthreads)
+}
+

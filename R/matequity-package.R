@@ -18,9 +18,6 @@
 #' @importFrom Rcpp sourceCpp
 "_PACKAGE"
 
-#' @importFrom rlang %||% .data
-NULL
-
 # Default column names used as tidy-evaluation defaults (rank = imd_decile,
 # standard = age_band, date = booking_date).
 utils::globalVariables(c("imd_decile", "age_band", "booking_date"))

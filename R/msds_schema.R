@@ -2,7 +2,7 @@
 # types, keys, parent keys and code lists. One table drives validation,
 # documentation and the simulator, so they cannot drift apart.
 
-col <- function(type, required = TRUE, codes = NULL, range = NULL) {
+schema_col <- function(type, required = TRUE, codes = NULL, range = NULL) {
   list(type = type, required = required, codes = codes, range = range)
 }
 
@@ -65,126 +65,126 @@ msds_tables <- list(
   MSD001MotherDemog = list(
     key = c("Person_ID_Mother", "RecordNumber"),
     columns = list(
-      Person_ID_Mother = col("character"),
-      RecordNumber = col("integer"),
-      OrgCodeProvider = col("character"),
-      PersonBirthDateMother = col("date", required = FALSE),
-      EthnicCategoryMother = col("character", codes = msds_codes$ethnic_category),
-      LSOAMother2011 = col("character"),
-      Rank_IMD_Decile_2015 = col("integer", range = c(1, 10))
+      Person_ID_Mother = schema_col("character"),
+      RecordNumber = schema_col("integer"),
+      OrgCodeProvider = schema_col("character"),
+      PersonBirthDateMother = schema_col("date", required = FALSE),
+      EthnicCategoryMother = schema_col("character", codes = msds_codes$ethnic_category),
+      LSOAMother2011 = schema_col("character"),
+      Rank_IMD_Decile_2015 = schema_col("integer", range = c(1, 10))
     )
   ),
   MSD101PregnancyBooking = list(
     key = c("UniqPregID", "RecordNumber"),
     parent = list(table = "MSD001MotherDemog", by = "Person_ID_Mother"),
     columns = list(
-      UniqPregID = col("character"),
-      Person_ID_Mother = col("character"),
-      RecordNumber = col("integer"),
-      OrgCodeProvider = col("character"),
-      AntenatalAppDate = col("date"),
-      GestAgeBooking = col("integer", range = c(0, 315)),
-      EDDAgreed = col("date", required = FALSE),
-      AgeAtBookingMother = col("integer", range = c(10, 60)),
-      ComplexSocialFactorsInd = col("character", codes = msds_codes$yes_no),
-      DisabilityIndMother = col("character", required = FALSE, codes = msds_codes$yes_no),
-      PreviousLiveBirths = col("integer", range = c(0, 25)),
-      PreviousStillBirths = col("integer", range = c(0, 25)),
-      PreviousCaesareanSections = col("integer", range = c(0, 25)),
-      PreviousLossesLessThan24Weeks = col("integer", required = FALSE, range = c(0, 40)),
-      DischargeDateMatService = col("date", required = FALSE),
-      SmokingStatusBooking = col("character", required = FALSE),
-      SmokingStatusDelivery = col("character", required = FALSE),
-      PersonBMIBooking = col("numeric", required = FALSE, range = c(10, 90))
+      UniqPregID = schema_col("character"),
+      Person_ID_Mother = schema_col("character"),
+      RecordNumber = schema_col("integer"),
+      OrgCodeProvider = schema_col("character"),
+      AntenatalAppDate = schema_col("date"),
+      GestAgeBooking = schema_col("integer", range = c(0, 315)),
+      EDDAgreed = schema_col("date", required = FALSE),
+      AgeAtBookingMother = schema_col("integer", range = c(10, 60)),
+      ComplexSocialFactorsInd = schema_col("character", codes = msds_codes$yes_no),
+      DisabilityIndMother = schema_col("character", required = FALSE, codes = msds_codes$yes_no),
+      PreviousLiveBirths = schema_col("integer", range = c(0, 25)),
+      PreviousStillBirths = schema_col("integer", range = c(0, 25)),
+      PreviousCaesareanSections = schema_col("integer", range = c(0, 25)),
+      PreviousLossesLessThan24Weeks = schema_col("integer", required = FALSE, range = c(0, 40)),
+      DischargeDateMatService = schema_col("date", required = FALSE),
+      SmokingStatusBooking = schema_col("character", required = FALSE),
+      SmokingStatusDelivery = schema_col("character", required = FALSE),
+      PersonBMIBooking = schema_col("numeric", required = FALSE, range = c(10, 90))
     )
   ),
   MSD102MatCarePlan = list(
     key = c("UniqPregID", "CarePlanType", "CarePlanDate", "RecordNumber"),
     parent = list(table = "MSD101PregnancyBooking", by = "UniqPregID"),
     columns = list(
-      UniqPregID = col("character"),
-      RecordNumber = col("integer"),
-      OrgCodeProvider = col("character"),
-      CarePlanDate = col("date"),
-      CarePlanType = col("character", codes = msds_codes$care_plan_type),
-      MatPersCarePlanInd = col("character", codes = msds_codes$yes_no),
-      ContCarePathInd = col("character", codes = msds_codes$yes_no),
-      CareProfLID = col("character"),
-      TeamLocalID = col("character")
+      UniqPregID = schema_col("character"),
+      RecordNumber = schema_col("integer"),
+      OrgCodeProvider = schema_col("character"),
+      CarePlanDate = schema_col("date"),
+      CarePlanType = schema_col("character", codes = msds_codes$care_plan_type),
+      MatPersCarePlanInd = schema_col("character", codes = msds_codes$yes_no),
+      ContCarePathInd = schema_col("character", codes = msds_codes$yes_no),
+      CareProfLID = schema_col("character"),
+      TeamLocalID = schema_col("character")
     )
   ),
   MSD201CareContactPreg = list(
     key = c("CareConID", "RecordNumber"),
     parent = list(table = "MSD101PregnancyBooking", by = "UniqPregID"),
     columns = list(
-      CareConID = col("character"),
-      UniqPregID = col("character"),
-      RecordNumber = col("integer"),
-      OrgCodeProvider = col("character"),
-      CContactDate = col("date"),
-      CContactTime = col("character", required = FALSE),
-      AttendCode = col("character", codes = msds_codes$attend_code),
-      ConsultType = col("character", required = FALSE),
-      Medium = col("character", required = FALSE),
-      GestAgeCContactDate = col("integer", required = FALSE, range = c(0, 350))
+      CareConID = schema_col("character"),
+      UniqPregID = schema_col("character"),
+      RecordNumber = schema_col("integer"),
+      OrgCodeProvider = schema_col("character"),
+      CContactDate = schema_col("date"),
+      CContactTime = schema_col("character", required = FALSE),
+      AttendCode = schema_col("character", codes = msds_codes$attend_code),
+      ConsultType = schema_col("character", required = FALSE),
+      Medium = schema_col("character", required = FALSE),
+      GestAgeCContactDate = schema_col("integer", required = FALSE, range = c(0, 350))
     )
   ),
   MSD202CareActivityPreg = list(
     key = character(),
     parent = list(table = "MSD201CareContactPreg", by = "CareConID"),
     columns = list(
-      CareConID = col("character"),
-      RecordNumber = col("integer", required = FALSE),
-      CareProfLID = col("character"),
-      TeamLocalID = col("character")
+      CareConID = schema_col("character"),
+      RecordNumber = schema_col("integer", required = FALSE),
+      CareProfLID = schema_col("character"),
+      TeamLocalID = schema_col("character")
     )
   ),
   MSD301LabourDelivery = list(
     key = c("LabourDeliveryID", "RecordNumber"),
     parent = list(table = "MSD101PregnancyBooking", by = "UniqPregID"),
     columns = list(
-      LabourDeliveryID = col("character"),
-      UniqPregID = col("character"),
-      RecordNumber = col("integer"),
-      OrgCodeProvider = col("character"),
-      LabourOnsetMethod = col("character", required = FALSE),
-      BirthsPerLabandDel = col("integer", range = c(1, 6)),
-      SettingIntraCare = col("character", required = FALSE),
-      RobsonGroup = col("character", required = FALSE)
+      LabourDeliveryID = schema_col("character"),
+      UniqPregID = schema_col("character"),
+      RecordNumber = schema_col("integer"),
+      OrgCodeProvider = schema_col("character"),
+      LabourOnsetMethod = schema_col("character", required = FALSE),
+      BirthsPerLabandDel = schema_col("integer", range = c(1, 6)),
+      SettingIntraCare = schema_col("character", required = FALSE),
+      RobsonGroup = schema_col("character", required = FALSE)
     )
   ),
   MSD302CareActivityLabDel = list(
     key = character(),
     parent = list(table = "MSD301LabourDelivery", by = "LabourDeliveryID"),
     columns = list(
-      LabourDeliveryID = col("character"),
-      RecordNumber = col("integer", required = FALSE),
-      CareProfLID = col("character"),
-      TeamLocalID = col("character"),
-      GenitalTractTraumaticLesion = col("character", required = FALSE),
-      ObsCode = col("character", required = FALSE),
-      ObsValue = col("numeric", required = FALSE),
-      LabourInductionMethod = col("character", required = FALSE)
+      LabourDeliveryID = schema_col("character"),
+      RecordNumber = schema_col("integer", required = FALSE),
+      CareProfLID = schema_col("character"),
+      TeamLocalID = schema_col("character"),
+      GenitalTractTraumaticLesion = schema_col("character", required = FALSE),
+      ObsCode = schema_col("character", required = FALSE),
+      ObsValue = schema_col("numeric", required = FALSE),
+      LabourInductionMethod = schema_col("character", required = FALSE)
     )
   ),
   MSD401BabyDemographics = list(
     key = c("Person_ID_Baby", "RecordNumber"),
     parent = list(table = "MSD301LabourDelivery", by = "LabourDeliveryID"),
     columns = list(
-      Person_ID_Baby = col("character"),
-      LabourDeliveryID = col("character"),
-      UniqPregID = col("character"),
-      RecordNumber = col("integer"),
-      OrgCodeProvider = col("character"),
-      PersonBirthDateBaby = col("date"),
-      PregOutcome = col("character", codes = msds_codes$preg_outcome),
-      PersonPhenSex = col("character", required = FALSE, codes = msds_codes$phen_sex),
-      GestationLengthBirth = col("integer", range = c(0, 350)),
-      DeliveryMethodCode = col("character", codes = msds_codes$delivery_method),
-      PersonDeathDateBaby = col("date", required = FALSE),
-      CareProfLIDDel = col("character", required = FALSE),
-      BabyFirstFeedIndCode = col("character", required = FALSE, codes = msds_codes$first_feed),
-      FetusPresentation = col("character", required = FALSE)
+      Person_ID_Baby = schema_col("character"),
+      LabourDeliveryID = schema_col("character"),
+      UniqPregID = schema_col("character"),
+      RecordNumber = schema_col("integer"),
+      OrgCodeProvider = schema_col("character"),
+      PersonBirthDateBaby = schema_col("date"),
+      PregOutcome = schema_col("character", codes = msds_codes$preg_outcome),
+      PersonPhenSex = schema_col("character", required = FALSE, codes = msds_codes$phen_sex),
+      GestationLengthBirth = schema_col("integer", range = c(0, 350)),
+      DeliveryMethodCode = schema_col("character", codes = msds_codes$delivery_method),
+      PersonDeathDateBaby = schema_col("date", required = FALSE),
+      CareProfLIDDel = schema_col("character", required = FALSE),
+      BabyFirstFeedIndCode = schema_col("character", required = FALSE, codes = msds_codes$first_feed),
+      FetusPresentation = schema_col("character", required = FALSE)
     )
   ),
   MSD402NeonatalAdmission = list(
@@ -192,26 +192,26 @@ msds_tables <- list(
     parent = list(table = "MSD401BabyDemographics", by = "Person_ID_Baby"),
     optional_table = TRUE,
     columns = list(
-      Person_ID_Baby = col("character"),
-      NeoCritCareAdmitDate = col("date", required = FALSE)
+      Person_ID_Baby = schema_col("character"),
+      NeoCritCareAdmitDate = schema_col("date", required = FALSE)
     )
   ),
   MSD405CareActivityBaby = list(
     key = character(),
     parent = list(table = "MSD401BabyDemographics", by = "Person_ID_Baby"),
     columns = list(
-      Person_ID_Baby = col("character"),
-      RecordNumber = col("integer", required = FALSE),
-      ApgarScore = col("integer", required = FALSE, range = c(0, 10)),
-      BirthWeight = col("numeric", required = FALSE, range = c(100, 7000))
+      Person_ID_Baby = schema_col("character"),
+      RecordNumber = schema_col("integer", required = FALSE),
+      ApgarScore = schema_col("integer", required = FALSE, range = c(0, 10)),
+      BirthWeight = schema_col("numeric", required = FALSE, range = c(100, 7000))
     )
   ),
   MSD901StaffDetails = list(
     key = c("CareProfLID"),
     columns = list(
-      CareProfLID = col("character"),
-      StaffGroup = col("character"),
-      OrgCodeProvider = col("character", required = FALSE)
+      CareProfLID = schema_col("character"),
+      StaffGroup = schema_col("character"),
+      OrgCodeProvider = schema_col("character", required = FALSE)
     )
   )
 )

@@ -67,12 +67,29 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_match_nearest
+Rcpp::List cpp_match_nearest(const Eigen::Map<Eigen::VectorXd>& distance, const Eigen::Map<Eigen::VectorXi>& treat, int k, bool replace, double caliper, int order, int nthreads);
+RcppExport SEXP _matequity_cpp_match_nearest(SEXP distanceSEXP, SEXP treatSEXP, SEXP kSEXP, SEXP replaceSEXP, SEXP caliperSEXP, SEXP orderSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type distance(distanceSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type treat(treatSEXP);
+    Rcpp::traits::input_parameter< int >::type k(kSEXP);
+    Rcpp::traits::input_parameter< bool >::type replace(replaceSEXP);
+    Rcpp::traits::input_parameter< double >::type caliper(caliperSEXP);
+    Rcpp::traits::input_parameter< int >::type order(orderSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_match_nearest(distance, treat, k, replace, caliper, order, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
     {"_matequity_cpp_dense_codes", (DL_FUNC) &_matequity_cpp_dense_codes, 1},
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},
     {"_matequity_cpp_has_openmp", (DL_FUNC) &_matequity_cpp_has_openmp, 0},
+    {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
     {NULL, NULL, 0}
 };
 

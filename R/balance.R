@@ -1,0 +1,326 @@
+# Covariate balance before and after weighting or matching, following
+# cobalt's conventions (METHODS.md, "Balance diagnostics"):
+#   * covariates are expanded as cobalt does: a factor or character column
+#     gives one 0/1 row per level (a two-level one only its second level), a
+#     logical column one row, a numeric column with two distinct values one
+#     row for the larger value ("x_7"); other numeric columns are continuous;
+#   * SMD = weighted mean difference (treated - control) / an UNWEIGHTED SD
+#     from the full sample: treated SD for ATT, control SD for ATC, pooled
+#     sqrt((s1^2 + s0^2) / 2) for ATE and ATO (cobalt uses the weighted
+#     full-sample SD for ATO: s_d_denom = "weighted" reproduces that);
+#     binary rows are raw differences in proportions unless binary = "std",
+#     where the SD of a proportion p is sqrt(p (1 - p));
+#   * weighted variance: sum w (x - xbar)^2 * sum w / ((sum w)^2 - sum w^2)
+#     (reliability weights); a binary row's variance is p (1 - p);
+#   * variance ratio treated / control, for continuous rows only;
+#   * weighted KS: the largest absolute difference between the two weighted
+#     empirical CDFs; for binary rows the absolute difference in proportions;
+#   * effective sample size per arm (sum w)^2 / sum w^2.
+
+#' Covariate balance
+#'
+#' Balance of covariates between treated and control units before and after
+#' weighting or matching: standardised mean differences, variance ratios and
+#' weighted Kolmogorov-Smirnov statistics, computed as `cobalt::bal.tab()`
+#' computes them, plus the effective sample size of each arm.
+#' `balance()` takes a fitted effect (from `estimate_effect()`);
+#' `balance_table()` takes the raw inputs.
+#'
+#' @param fit An effect fit (class `"mq_effect"`) with elements `treat`
+#'   (0/1), `weights`, `covariates` (a data frame) and `estimand`.
+#' @param ... Passed on to `balance_table()` (`binary`, `s_d_denom`).
+#' @returns A tibble of class `"mq_balance"` with one row per covariate term
+#'   and columns `term` (covariate, or `covariate_level` for a factor level),
+#'   `variable` (the data column), `type` (`"binary"` or `"continuous"`),
+#'   `smd_unadjusted`, `smd_adjusted` (standardised mean difference, or raw
+#'   difference in proportions for binary terms when `binary = "raw"`),
+#'   `var_ratio_unadjusted`, `var_ratio_adjusted` (treated / control;
+#'   `NA` for binary terms), `ks_unadjusted`, `ks_adjusted`. Attribute
+#'   `"ess"`: a tibble with columns `group` (`"control"`, `"treated"`), `n`,
+#'   `ess_unadjusted` and `ess_adjusted`. Attributes `"estimand"`,
+#'   `"s_d_denom"` and `"binary"` record the conventions used.
+#' @examples
+#' set.seed(1)
+#' d <- data.frame(a = rbinom(300, 1, 0.4), age = rnorm(300, 30, 5),
+#'                 parity = factor(sample(0:2, 300, TRUE)))
+#' ps <- fitted(glm(a ~ age + parity, binomial, d))
+#' w <- ifelse(d$a == 1, 1 / ps, 1 / (1 - ps))
+#' balance_table(d, a, c(age, parity), weights = w, estimand = "ATE")
+#' @export
+balance <- function(fit, ...) {
+  UseMethod("balance")
+}
+
+#' @rdname balance
+#' @export
+balance.mq_effect <- function(fit, ...) {
+  need <- c("treat", "weights", "covariates", "estimand")
+  miss <- need[!need %in% names(fit) | vapply(need, function(n) is.null(fit[[n]]), TRUE)]
+  if (length(miss)) {
+    cli::cli_abort(c("{.arg fit} lacks what balance needs.",
+                     "x" = "Missing: {.field {miss}}."))
+  }
+  covs <- fit$covariates
+  check_data_frame(covs, arg = "fit$covariates")
+  data <- covs
+  data$.treat <- fit$treat
+  balance_table(data, ".treat", names(covs), weights = fit$weights,
+                estimand = fit$estimand, ...)
+}
+
+#' @rdname balance
+#' @export
+balance.default <- function(fit, ...) {
+  cli::cli_abort(c("{.fn balance} needs an effect fit from {.fn estimate_effect}.",
+                   "x" = "{.arg fit} is {.obj_type_friendly {fit}}.",
+                   "i" = "For raw data use {.fn balance_table}."))
+}
+
+#' @rdname balance
+#' @param data A data frame.
+#' @param treatment The treatment column (0/1 or logical), bare name or string.
+#' @param covariates Covariate columns: `c(a, b)`, a character vector or a
+#'   one-sided formula `~ a + b`.
+#' @param weights `NULL` (no adjustment: the adjusted columns are `NA`), a
+#'   numeric vector of weights (IPW or matching weights; 0 = excluded) or the
+#'   name of a weights column.
+#' @param estimand `"ATE"`, `"ATT"`, `"ATC"` or `"ATO"`; chooses the SD in the
+#'   SMD denominator.
+#' @param binary `"raw"` (difference in proportions, the default) or `"std"`
+#'   (standardised) for binary terms.
+#' @param s_d_denom `NULL` (by estimand) or one of `"treated"`, `"control"`,
+#'   `"pooled"`, `"all"` (full-sample SD) and `"weighted"` (full-sample SD
+#'   with the adjustment weights, cobalt's choice for ATO).
+#' @export
+balance_table <- function(data, treatment, covariates, weights = NULL,
+                          estimand = "ATE", binary = c("raw", "std"),
+                          s_d_denom = NULL) {
+  check_data_frame(data)
+  tcol <- resolve_column(data, rlang::enquo(treatment), "treatment")
+  cols <- resolve_columns(data, rlang::enquo(covariates), "covariates")
+  if (!length(cols)) cli::cli_abort("{.arg covariates} names no columns.")
+  binary <- match.arg(binary)
+  check_string(estimand)
+  estimand <- toupper(estimand)
+  if (!estimand %in% c("ATE", "ATT", "ATC", "ATO")) {
+    cli::cli_abort(c("{.arg estimand} must be one of {.val {c('ATE', 'ATT', 'ATC', 'ATO')}}.",
+                     "x" = "It is {.val {estimand}}."))
+  }
+  s_d_denom <- s_d_denom %||% switch(estimand, ATT = "treated", ATC = "control", "pooled")
+  if (!is.character(s_d_denom) || length(s_d_denom) != 1L ||
+      !s_d_denom %in% c("treated", "control", "pooled", "all", "weighted")) {
+    cli::cli_abort("{.arg s_d_denom} must be one of {.val {c('treated', 'control', 'pooled', 'all', 'weighted')}}.")
+  }
+  treat <- balance_treat(data[[tcol]], tcol)
+  w <- balance_weights(data, rlang::enquo(weights), nrow(data))
+  X <- balance_terms(data[cols], cols)
+  bin <- attr(X, "binary")
+
+  one <- rep(1, length(treat))
+  un <- balance_stats(X, bin, treat, one)
+  adj <- if (is.null(w)) NULL else balance_stats(X, bin, treat, w)
+  wden <- if (s_d_denom == "weighted") w %||% one else one
+  denom <- balance_denoms(X, bin, treat, s_d_denom, wden)
+  std <- !bin | binary == "std"
+  smd <- function(diff) {
+    out <- diff
+    nz <- std & abs(diff) >= sqrt(.Machine$double.eps)
+    out[nz] <- diff[nz] / denom[nz]
+    out
+  }
+  na <- rep(NA_real_, ncol(X))
+  out <- tibble::tibble(
+    term = colnames(X),
+    variable = attr(X, "variable"),
+    type = ifelse(bin, "binary", "continuous"),
+    smd_unadjusted = smd(un$diff),
+    smd_adjusted = if (is.null(adj)) na else smd(adj$diff),
+    var_ratio_unadjusted = ifelse(bin, NA_real_, un$vr),
+    var_ratio_adjusted = if (is.null(adj)) na else ifelse(bin, NA_real_, adj$vr),
+    ks_unadjusted = un$ks,
+    ks_adjusted = if (is.null(adj)) na else adj$ks
+  )
+  ess <- function(v) sum(v)^2 / sum(v^2)
+  attr(out, "ess") <- tibble::tibble(
+    group = c("control", "treated"),
+    n = c(sum(treat == 0), sum(treat == 1)),
+    ess_unadjusted = c(sum(treat == 0), sum(treat == 1)),
+    ess_adjusted = if (is.null(w)) c(NA_real_, NA_real_) else
+      c(ess(w[treat == 0]), ess(w[treat == 1]))
+  )
+  attr(out, "estimand") <- estimand
+  attr(out, "s_d_denom") <- s_d_denom
+  attr(out, "binary") <- binary
+  class(out) <- c("mq_balance", class(out))
+  out
+}
+
+balance_treat <- function(x, col, call = rlang::caller_env()) {
+  if (is.logical(x)) x <- as.integer(x)
+  if (!is.numeric(x) || anyNA(x) || !all(x %in% c(0, 1))) {
+    cli::cli_abort(c("Column {.field {col}} given as {.arg treatment} must be 0/1 or logical without missing values.",
+                     "x" = "Values found: {example_values(x)}."), call = call)
+  }
+  if (sum(x == 1) < 2 || sum(x == 0) < 2) {
+    cli::cli_abort(c("Balance needs at least 2 treated and 2 control units.",
+                     "x" = "{sum(x == 1)} treated, {sum(x == 0)} control."), call = call)
+  }
+  as.integer(x)
+}
+
+balance_weights <- function(data, quo, n, call = rlang::caller_env()) {
+  if (rlang::quo_is_null(quo)) return(NULL)
+  expr <- rlang::quo_get_expr(quo)
+  w <- if ((is.character(expr) && length(expr) == 1L) ||
+           (rlang::is_symbol(expr) && rlang::as_string(expr) %in% names(data))) {
+    data[[resolve_column(data, quo, "weights", call = call)]]
+  } else {
+    rlang::eval_tidy(quo)
+  }
+  if (is.null(w)) return(NULL)
+  if (!is.numeric(w) || length(w) != n) {
+    cli::cli_abort(c("{.arg weights} must be a numeric vector with one value per row ({n}) or a column name.",
+                     "x" = "It is {.obj_type_friendly {w}} of length {length(w)}."), call = call)
+  }
+  bad <- is.na(w) | w < 0 | !is.finite(w)
+  if (any(bad)) {
+    cli::cli_abort(c("{.arg weights} must be finite and non-negative.",
+                     "x" = "{sum(bad)} value{?s} {?is/are} not: {example_values(w[bad])}."), call = call)
+  }
+  as.double(w)
+}
+
+# Expand covariates into a numeric matrix of terms, as cobalt does.
+balance_terms <- function(df, cols, call = rlang::caller_env()) {
+  nas <- vapply(df, function(x) sum(is.na(x)), 0)
+  if (any(nas > 0)) {
+    cli::cli_abort(c("Covariates have missing values.",
+                     "x" = "{.field {names(nas)[nas > 0]}}: {nas[nas > 0]} missing value{?s}.",
+                     "i" = "Impute them or drop those rows first."), call = call)
+  }
+  out <- list(); bin <- logical(); var <- character()
+  for (nm in cols) {
+    x <- df[[nm]]
+    if (is.character(x)) x <- factor(x)
+    if (is.logical(x)) {
+      out[[nm]] <- as.numeric(x); bin[nm] <- TRUE; var[nm] <- nm
+    } else if (is.factor(x)) {
+      x <- droplevels(x)
+      lv <- levels(x)
+      if (length(lv) < 2L) {
+        cli::cli_abort(c("Covariate {.field {nm}} has a single level.",
+                         "x" = "Level: {.val {lv}}."), call = call)
+      }
+      if (length(lv) == 2L) lv <- lv[2L]
+      for (l in lv) {
+        t <- paste0(nm, "_", l)
+        out[[t]] <- as.numeric(x == l); bin[t] <- TRUE; var[t] <- nm
+      }
+    } else if (is.numeric(x)) {
+      u <- unique(x)
+      if (length(u) == 2L && !all(u %in% c(0, 1))) {
+        t <- paste0(nm, "_", format(max(u)))
+        out[[t]] <- as.numeric(x == max(u)); bin[t] <- TRUE; var[t] <- nm
+      } else {
+        out[[nm]] <- as.double(x); bin[nm] <- length(u) <= 2L; var[nm] <- nm
+      }
+    } else {
+      cli::cli_abort(c("Covariate {.field {nm}} must be numeric, logical, factor or character.",
+                       "x" = "It is {.obj_type_friendly {x}}."), call = call)
+    }
+  }
+  X <- do.call(cbind, out)
+  colnames(X) <- names(out)
+  attr(X, "binary") <- unname(bin[names(out)])
+  attr(X, "variable") <- unname(var[names(out)])
+  X
+}
+
+# Weighted mean and variance of each column within the rows `idx`.
+w_mean <- function(X, w) colSums(X * w) / sum(w)
+w_var <- function(X, w, bin) {
+  m <- w_mean(X, w)
+  sw <- sum(w)
+  v <- colSums(w * sweep(X, 2L, m)^2) * sw / (sw^2 - sum(w^2))
+  v[bin] <- m[bin] * (1 - m[bin])
+  v
+}
+
+balance_stats <- function(X, bin, treat, w) {
+  t1 <- treat == 1
+  if (sum(w[t1] > 0) < 1 || sum(w[!t1] > 0) < 1) {
+    cli::cli_abort("Each arm needs at least one unit with a positive weight.",
+                   call = rlang::caller_env(2))
+  }
+  X1 <- X[t1, , drop = FALSE]; X0 <- X[!t1, , drop = FALSE]
+  diff <- w_mean(X1, w[t1]) - w_mean(X0, w[!t1])
+  vr <- w_var(X1, w[t1], bin) / w_var(X0, w[!t1], bin)
+  # KS: signed cumulative weights (treated +w/sum, control -w/sum) in order
+  # of x, read at the last unit of each run of tied values.
+  sw <- ifelse(t1, w / sum(w[t1]), -w / sum(w[!t1]))
+  ks <- vapply(seq_len(ncol(X)), function(j) {
+    if (bin[j]) return(abs(diff[j]))
+    x <- X[, j]
+    o <- order(x)
+    cs <- cumsum(sw[o])
+    last <- c(diff(x[o]) != 0, TRUE)
+    max(abs(cs[last]))
+  }, 0)
+  list(diff = unname(diff), vr = unname(vr), ks = ks)
+}
+
+# Unweighted (or, for "weighted", adjustment-weighted) SDs for the SMD.
+balance_denoms <- function(X, bin, treat, s_d_denom, w) {
+  one <- rep(1, length(treat))
+  t1 <- treat == 1
+  v <- switch(
+    s_d_denom,
+    treated = w_var(X[t1, , drop = FALSE], one[t1], bin),
+    control = w_var(X[!t1, , drop = FALSE], one[!t1], bin),
+    pooled = (w_var(X[t1, , drop = FALSE], one[t1], bin) +
+                w_var(X[!t1, , drop = FALSE], one[!t1], bin)) / 2,
+    all = w_var(X, one, bin),
+    weighted = w_var(X, w, bin)
+  )
+  d <- unname(sqrt(v))
+  zero <- !is.finite(d) | d < sqrt(.Machine$double.eps)
+  if (any(zero)) d[zero] <- unname(sqrt(w_var(X[, zero, drop = FALSE], one, bin[zero])))
+  d
+}
+
+#' Love plot of covariate balance
+#'
+#' @param object A balance table from [balance()] or [balance_table()].
+#' @param threshold Reference lines at plus and minus this SMD (0.1).
+#' @param abs Plot absolute differences?
+#' @param ... Not used.
+#' @returns A ggplot object.
+#' @exportS3Method ggplot2::autoplot
+autoplot.mq_balance <- function(object, threshold = 0.1, abs = TRUE, ...) {
+  rlang::check_installed("ggplot2", "to draw a love plot.")
+  f <- if (abs) base::abs else identity
+  long <- data.frame(
+    term = rep(object$term, 2L),
+    sample = rep(c("Unadjusted", "Adjusted"), each = nrow(object)),
+    smd = f(c(object$smd_unadjusted, object$smd_adjusted))
+  )
+  long <- long[!is.na(long$smd), ]
+  long$term <- factor(long$term, levels = rev(object$term))
+  long$sample <- factor(long$sample, levels = c("Unadjusted", "Adjusted"))
+  lab <- if (attr(object, "binary") == "raw") {
+    "Standardised mean difference (binary: raw difference)"
+  } else "Standardised mean difference"
+  if (abs) lab <- paste0("Absolute ", tolower(substr(lab, 1, 1)), substring(lab, 2))
+  p <- ggplot2::ggplot(long, ggplot2::aes(x = .data$smd, y = .data$term,
+                                          colour = .data$sample)) +
+    ggplot2::geom_vline(xintercept = 0, colour = "grey40") +
+    ggplot2::geom_vline(xintercept = c(if (!abs) -threshold, threshold),
+                        linetype = "dashed", colour = "grey60") +
+    ggplot2::geom_point(size = 2) +
+    ggplot2::labs(x = lab, y = NULL, colour = NULL,
+                  title = "Covariate balance",
+                  subtitle = paste0("Estimand ", attr(object, "estimand"),
+                                    "; SD denominator: ", attr(object, "s_d_denom"))) +
+    ggplot2::theme_minimal()
+  p
+}
