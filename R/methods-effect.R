@@ -14,7 +14,8 @@
 #'   `by`) with `n`, `n_treated`, `n_control`, `ess_treated`, `ess_control`,
 #'   `n_trimmed`, `n_truncated`, `n_missing_dropped`, `converged`,
 #'   `iterations`, `n_clusters`, `method`, `estimand`, `vcov`, and
-#'   `disclosure` (the disclosure check of the model, when available).
+#'   `disclosure_status` and `disclosure_reason` (the model's disclosure check,
+#'   [disclosure_check_model()]: cell counts per arm and residual degrees of freedom).
 #'   `coef()`: the contrasts on the scale they are estimated on
 #'   (`log_risk_ratio`, `log_odds_ratio`); `vcov()` their covariance matrix.
 #' @name mq_effect-methods
@@ -40,35 +41,34 @@ tidy.mq_effect <- function(x, conf.int = TRUE, conf.level = NULL, ...) {
 glance.mq_effect <- function(x, ...) {
   rows <- lapply(names(x$groups), function(g) {
     f <- x$groups[[g]]
-    tibble::tibble(
+    row <- tibble::tibble(
       n = f$n, n_treated = f$n_treated, n_control = f$n_control,
       ess_treated = f$ess_treated, ess_control = f$ess_control,
       n_trimmed = f$n_trimmed, n_truncated = f$n_truncated,
       n_missing_dropped = x$n_missing_dropped, converged = f$converged,
       iterations = f$iterations, n_clusters = f$n_clusters, method = x$method,
-      estimand = x$estimand, vcov = x$vcov_type,
-      disclosure = disclosure_status(f, x))
+      estimand = x$estimand, vcov = x$vcov_type)
+    chk <- model_disclosure(f, x)
+    row$disclosure_status <- chk$status
+    row$disclosure_reason <- paste(chk$reason, collapse = "; ")
+    row
   })
   out <- do.call(rbind, rows)
   if (!is.null(x$by_name)) out <- tibble::add_column(out, group = names(x$groups), .before = 1L)
   out
 }
 
-# Status of the disclosure check of the model (cells: events and non-events
-# per arm, or arm sizes for a continuous outcome), when the disclosure
-# module is present.
-disclosure_status <- function(f, x) {
-  ns <- asNamespace("matequity")
-  if (!exists("disclosure_check_model", envir = ns, inherits = FALSE)) return(NA_character_)
+# The disclosure check of the model (disclosure_check_model()): its cells are
+# events and non-events per arm (arm sizes for a continuous outcome), its
+# residual degrees of freedom those of the propensity model.
+model_disclosure <- function(f, x) {
   cells <- if (x$outcome_type == "binary") {
     c(treated_events = sum(f$y[f$treat == 1L]), treated_non_events = sum(1 - f$y[f$treat == 1L]),
       control_events = sum(f$y[f$treat == 0L]), control_non_events = sum(1 - f$y[f$treat == 0L]))
   } else {
     c(treated = f$n_treated, control = f$n_control)
   }
-  rule <- x$disclosure %||% getOption("matequity.disclosure", "nhse_sde")
-  chk <- get("disclosure_check_model", envir = ns)(cells, f$n - ncol(f$X), rule)
-  chk$status
+  disclosure_check_model(cells, f$n - ncol(f$X), x$disclosure)
 }
 
 #' @rdname mq_effect-methods
@@ -134,20 +134,25 @@ print.summary.mq_effect <- function(x, ...) {
 #' @exportS3Method ggplot2::autoplot
 autoplot.mq_effect <- function(object, bins = 40, ...) {
   rlang::check_installed("ggplot2")
-  d <- data.frame(ps = object$ps, arm = ifelse(object$treat == 1L, "treated", "control"),
-                  group = object$by %||% "all")
-  brk <- seq(0, 1, length.out = bins + 1L)
-  h <- do.call(rbind, lapply(split(d, list(d$group, d$arm), drop = TRUE), function(s) {
-    cnt <- tabulate(findInterval(s$ps, brk, rightmost.closed = TRUE, all.inside = TRUE), bins)
-    data.frame(mid = (brk[-1] + brk[-length(brk)]) / 2, count = cnt * ifelse(s$arm[1] == "treated", 1, -1),
-               arm = s$arm[1], group = s$group[1])
-  }))
+  arm <- ifelse(object$treat == 1L, "treated", "control")
+  grp <- if (is.null(object$by)) rep("all", length(arm)) else as.character(object$by)
+  # bins pass through the disclosure rule: bins resting on suppressed counts
+  # are not drawn
+  h <- sdc_histogram_data(object$ps, breaks = seq(0, 1, length.out = bins + 1L),
+                          group = paste(grp, arm, sep = "\r"), rule = object$disclosure)
+  parts <- strsplit(as.character(h$group), "\r", fixed = TRUE)
+  h$by_group <- vapply(parts, `[`, "", 1L)
+  h$arm <- vapply(parts, `[`, "", 2L)
+  h$mid <- (h$xmin + h$xmax) / 2
+  h$count <- ifelse(h$arm == "treated", 1, -1) * h$n
+  h <- h[!is.na(h$count), ]
   p <- ggplot2::ggplot(h, ggplot2::aes(x = .data$mid, y = .data$count, fill = .data$arm)) +
     ggplot2::geom_col(width = 1 / bins) +
     ggplot2::geom_hline(yintercept = 0) +
     ggplot2::labs(x = "Propensity score", y = "Count (controls below zero)", fill = NULL,
-                  title = paste0("Propensity score overlap: ", object$treatment)) +
+                  title = paste0("Propensity score overlap: ", object$treatment),
+                  caption = "Bins with counts suppressed by the disclosure rule are not drawn.") +
     ggplot2::scale_y_continuous(labels = abs)
-  if (!is.null(object$by)) p <- p + ggplot2::facet_wrap(ggplot2::vars(.data$group))
+  if (!is.null(object$by)) p <- p + ggplot2::facet_wrap(ggplot2::vars(.data$by_group))
   p
 }

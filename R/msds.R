@@ -75,14 +75,23 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
 #' Data-quality counts recorded when an `msds` object was validated
 #'
 #' @param x An `msds` object from [as_msds()] or [simulate_msds()].
-#' @returns A tibble with columns `table`, `field`, `problem`, `n_rows` and
-#'   `examples` (a few offending values).
+#' @param disclosure A disclosure rule (see [disclosure_rule()]), `"none"`, or
+#'   `NULL` for `getOption("matequity.disclosure", "nhse_sde")`: the row
+#'   counts pass through it like every other count matequity returns.
+#' @returns A tibble with columns `table`, `field`, `problem`, `n_rows`,
+#'   `n_rows_sdc` (what the disclosure rule did) and `examples` (a few
+#'   offending values; dropped unless disclosure control is off, since they
+#'   are record-level values).
 #' @examples
 #' msds_quality(msds_example)
+#' msds_quality(msds_example, disclosure = "none")
 #' @export
-msds_quality <- function(x) {
+msds_quality <- function(x, disclosure = NULL) {
   check_msds(x)
-  attr(x, "quality")
+  q <- attr(x, "quality")
+  rule <- resolve_disclosure(disclosure)
+  if (!identical(rule$preset, "none")) q$examples <- NULL
+  apply_disclosure(q, counts = "n_rows", rule = rule)
 }
 
 check_msds <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {

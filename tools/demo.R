@@ -36,15 +36,23 @@ an <- cohort[cohort$coc_eligible %in% TRUE & cohort$preterm_eligible %in% TRUE &
                !is.na(cohort$imd_decile), ]
 an$coc <- as.integer(an$coc_placed)
 an$preterm01 <- as.integer(an$preterm)
-covs <- ~ age + nulliparous + prev_caesarean + ethnic_group + imd_quintile +
-  plus_ltc + plus_complex_social + pcsp + factor(year) + provider
+# the propensity model has the allocation's drivers (year, unit); the
+# arm-specific outcome models keep to the clinical and social risk factors
+covs <- ~ age + nulliparous + prev_caesarean + ethnic_group + core20 + plus_ltc +
+  plus_complex_social + pcsp + factor(year) + provider
+ocovs <- ~ age + nulliparous + ethnic_group + core20 + plus_ltc + plus_complex_social + pcsp
 fit <- estimate_effect(an, treatment = "coc", outcome = "preterm01", covariates = covs,
-                       method = "aipw", estimand = "ATE", disclosure = rule)
+                       outcome_covariates = ocovs, method = "aipw", estimand = "ATE",
+                       disclosure = rule)
 print(fit)
-fit_by <- estimate_effect(an, treatment = "coc", outcome = "preterm01", covariates = covs,
-                          method = "aipw", by = "core20plus", disclosure = rule)
+fit_by <- suppressWarnings(estimate_effect(
+  an, treatment = "coc", outcome = "preterm01", covariates = covs,
+  outcome_covariates = ocovs, method = "aipw", by = "core20plus", disclosure = rule))
 effects_by <- tidy(fit_by)
 print(effects_by)
+truth <- attr(msds_example, "truth")
+cli::cli_text("Simulator's truth for preterm birth (risk difference): overall ",
+              "{round(truth$rd[truth$outcome == 'preterm' & truth$group_var == 'overall'], 4)}.")
 bal <- balance(fit)
 print(bal)
 ev <- evalue(fit)
@@ -59,10 +67,10 @@ sii <- inequality_index(cohort, preterm, rank = imd_decile, seed = 1, disclosure
 print(sii)
 uptake <- care_model_trend(cohort[!is.na(cohort$coc_placed), ], coc_placed,
                            by = core20plus, disclosure = rule)
-scen <- disparity_scenarios(an, outcome = "preterm01", group = "core20plus_group",
+scen <- disparity_scenarios(an, outcome = "preterm", group = "core20plus_group",
                             care_model = "coc", reference = "Neither",
                             allowable = ~ age + nulliparous,
-                            covariates = ~ prev_caesarean + plus_ltc + factor(year),
+                            covariates = ~ prev_caesarean + plus_ltc + plus_complex_social,
                             disclosure = rule)
 print(scen)
 

@@ -63,7 +63,7 @@ test_that("data-quality issues are counted and warned about once, not errors", {
   tabs <- small_tables()$tables
   tabs$MSD001MotherDemog$EthnicCategoryMother[1:5] <- c("Z", "99", NA, "Z", "A")
   expect_warning(x <- as_msds(tabs), class = "matequity_data_quality")
-  q <- msds_quality(x)
+  q <- msds_quality(x, disclosure = "none")
   eth <- q[q$field == "EthnicCategoryMother", ]
   expected <- sum(is.na(tabs$MSD001MotherDemog$EthnicCategoryMother) |
                     tabs$MSD001MotherDemog$EthnicCategoryMother %in% c("Z", "99"))
