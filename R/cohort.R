@@ -1,0 +1,506 @@
+# CORE20PLUS cohort: one row per pregnancy from a validated msds object,
+# with an exclusion log that accounts for every record removed.
+
+#' Build a CORE20PLUS pregnancy cohort from MSDS tables
+#'
+#' `define_cohort()` turns a validated [`msds`][as_msds()] object into one row
+#' per pregnancy: the latest submission of each booking record
+#' (`MSD101PregnancyBooking`, highest `RecordNumber`) and of each mother's
+#' demographics (`MSD001MotherDemog`), with maternal characteristics,
+#' deprivation, ethnicity, the maternity unit and the CORE20PLUS flags.
+#'
+#' Pregnancies are removed in this order, each rule counted in the exclusion
+#' log (see [cohort_flow()]); a pregnancy is counted under the first rule it
+#' fails:
+#' 1. older submissions of a booking record (the latest `RecordNumber` wins;
+#'    this step counts records, every later step counts pregnancies);
+#' 2. no booking: booking date (`AntenatalAppDate`) or booking gestation
+#'    (`GestAgeBooking`) missing;
+#' 3. impossible values: booking gestation outside `limits$booking_gest`
+#'    (default 0-315 days), maternal age at booking outside `limits$age`
+#'    (default 10-60), discharge before booking, a baby born before booking;
+#' 4. duplicate pregnancies: two pregnancy records of the same mother whose
+#'    estimated start dates (booking date minus booking gestation) are within
+#'    `duplicate_window` days are one pregnancy (for example booked at two
+#'    units); the record with a birth record is kept, then the earliest
+#'    booking, then the smallest `UniqPregID`;
+#' 5. booking date outside `period`;
+#' 6. no birth record (`MSD401BabyDemographics`) when `require_birth = TRUE`.
+#'
+#' CORE20PLUS (DOMAIN.md section 3): `core20` is national IMD decile 1-2
+#' (`NA` when the decile is unknown). `plus_ethnic_minority` is `TRUE` for the
+#' codes in `ethnic_minority` and `NA` for not stated or not known (`Z`, `99`,
+#' missing). `plus_traveller` and `plus_ltc` come from the person-level
+#' `flags` (columns `traveller` and `long_term_condition`): `NA` when no flags
+#' table or column is given, `FALSE` for a mother absent from the table.
+#' `plus_complex_social` is `ComplexSocialFactorsInd == "Y"`. `core20plus` is
+#' `TRUE` when `core20` or any `plus_*` flag is `TRUE` and `FALSE` otherwise:
+#' an unknown component counts as not known to be in the group (the data
+#' quality report, [data_quality()], gives how often each is unknown).
+#'
+#' IMD: by default the decile is MSDS's derived `Rank_IMD_Decile_2015`, which
+#' is IMD 2015 (`imd_edition = "IMD 2015"`). With `imd_lookup`, every decile
+#' comes from the lookup by `LSOAMother2011` instead, and the lookup's single
+#' edition is recorded; a lookup holding several editions is refused, and the
+#' MSDS field is then not used, so editions are never mixed.
+#'
+#' @param msds A validated `msds` object from [as_msds()] or
+#'   [simulate_msds()].
+#' @param period Booking-date window: a length-2 vector of dates (or
+#'   `"YYYY-MM-DD"` strings), inclusive; `NULL` (default) keeps all dates.
+#' @param require_birth If `TRUE`, pregnancies without a baby record are
+#'   excluded (and counted).
+#' @param ethnic_minority Ethnic category codes that count as an ethnic
+#'   minority. Default: every known code except `"A"` (White British); some
+#'   analyses also drop `"B"` and `"C"`.
+#' @param plus A named list of user-defined PLUS groups: each a function of
+#'   the cohort returning a logical vector, a one-sided formula (`~ age < 20`)
+#'   or a quoted expression evaluated in the cohort. Each adds a column
+#'   `plus_<name>` that feeds `core20plus`.
+#' @param imd_lookup Optional data frame with columns `lsoa`, `decile` and
+#'   `edition` (for example `"IMD 2019"`), one row per LSOA.
+#' @param flags Person-level flags (see [as_msds()]); default the object's.
+#' @param duplicate_window Days between estimated pregnancy start dates
+#'   within which two records of one mother are the same pregnancy (check).
+#' @param limits Plausible ranges: `list(booking_gest = c(0, 315),
+#'   age = c(10, 60))`.
+#' @returns A tibble of class `mq_cohort`, one row per pregnancy, with columns
+#'   `preg_id`, `mother_id`, `provider`, `booking_date`, `booking_gest`
+#'   (days), `age`, `age_band`, `parity` (previous live births plus
+#'   stillbirths), `nulliparous`, `prev_stillbirth`, `prev_caesarean`,
+#'   `ethnic_code`, `ethnic_group` (White, Mixed, Asian, Black, Other,
+#'   Unknown), `imd_decile`, `imd_quintile`, `imd_edition`, `year` (calendar
+#'   year of booking), `quarter` (`"2020 Q2"`), `discharge_date`, `core20`,
+#'   `plus_ethnic_minority`, `plus_traveller`, `plus_ltc`,
+#'   `plus_complex_social`, any user `plus_<name>`, `core20plus` and
+#'   `core20plus_group` (factor). Attributes: `exclusions` (tibble `step`,
+#'   `rule`, `n_before`, `n_excluded`, `n_after`) and `unknown_codes`
+#'   (tibble `field`, `value`, `n`: not-stated, unknown or unmatched values).
+#' @seealso [cohort_flow()], [add_care_model()], [add_outcomes()],
+#'   [data_quality()].
+#' @examples
+#' cohort <- define_cohort(msds_example, period = c("2019-04-01", "2024-03-31"),
+#'                         plus = list(young = ~ age < 20))
+#' table(cohort$core20plus_group)
+#' cohort_flow(cohort, disclosure = "none")
+#' @export
+define_cohort <- function(msds, period = NULL, require_birth = FALSE,
+                          ethnic_minority = setdiff(msds_codes$ethnic_category, c("A", "Z", "99")),
+                          plus = list(), imd_lookup = NULL,
+                          flags = attr(msds, "flags"), duplicate_window = 28,
+                          limits = list(booking_gest = c(0, 315), age = c(10, 60))) {
+  check_msds(msds)
+  check_flag(require_birth)
+  check_number(duplicate_window, lower = 0)
+  period <- check_period(period)
+  if (!is.character(ethnic_minority) || anyNA(ethnic_minority)) {
+    cli::cli_abort("{.arg ethnic_minority} must be a character vector of ethnic category codes.")
+  }
+  odd <- setdiff(ethnic_minority, msds_codes$ethnic_category)
+  if (length(odd)) {
+    cli::cli_abort(c("{.arg ethnic_minority} has codes that are not ethnic categories.",
+                     "x" = "Unknown: {example_values(odd)}.",
+                     "i" = "Known codes: {msds_codes$ethnic_category}."))
+  }
+  limits <- utils::modifyList(list(booking_gest = c(0, 315), age = c(10, 60)), limits)
+  lookup <- check_imd_lookup(imd_lookup)
+
+  bk_all <- msds$MSD101PregnancyBooking
+  log <- new_log()
+  cur <- latest_rows(bk_all, "UniqPregID")
+  log <- add_log(log, "submissions", "older submissions of a booking replaced by the latest (highest RecordNumber); counts records",
+                 nrow(bk_all), nrow(bk_all) - length(cur))
+  # the rules read columns of the rows still in (cur); rows are copied once
+  B <- function(field) bk_all[[field]][cur]
+  drop_step <- function(bad, step, rule) {
+    bad[is.na(bad)] <- FALSE
+    log <<- add_log(log, step, rule, length(cur), sum(bad))
+    cur <<- cur[!bad]
+  }
+  drop_step(is.na(B("AntenatalAppDate")) | is.na(B("GestAgeBooking")), "no booking",
+            "booking date (AntenatalAppDate) or booking gestation (GestAgeBooking) missing")
+  lg <- limits$booking_gest
+  drop_step(B("GestAgeBooking") < lg[1] | B("GestAgeBooking") > lg[2], "impossible values",
+            sprintf("booking gestation outside %s-%s days", lg[1], lg[2]))
+
+  md_all <- msds$MSD001MotherDemog
+  md <- rows(md_all, latest_rows(md_all, "Person_ID_Mother"),
+             c("Person_ID_Mother", "EthnicCategoryMother", "LSOAMother2011",
+               "Rank_IMD_Decile_2015", "PersonBirthDateMother"))
+  im <- match(B("Person_ID_Mother"), md$Person_ID_Mother)
+  age <- B("AgeAtBookingMother")
+  if ("PersonBirthDateMother" %in% names(md)) {
+    fill <- is.na(age) & !is.na(im)
+    age[fill] <- age_years(md$PersonBirthDateMother[im[fill]], B("AntenatalAppDate")[fill])
+  }
+  la <- limits$age
+  drop_step(!is.na(age) & (age < la[1] | age > la[2]), "impossible values",
+            sprintf("maternal age at booking outside %s-%s years", la[1], la[2]))
+  disch <- B("DischargeDateMatService")
+  drop_step(!is.na(disch) & disch < B("AntenatalAppDate"),
+            "impossible values", "discharge from maternity services before booking")
+
+  babies <- latest_babies(msds, c("UniqPregID", "PersonBirthDateBaby"))
+  first_birth <- min_by(babies$PersonBirthDateBaby, match(babies$UniqPregID, B("UniqPregID")), length(cur))
+  drop_step(!is.na(first_birth) & first_birth < B("AntenatalAppDate"), "impossible values",
+            "a baby born before the booking date")
+
+  # duplicates: same mother, estimated start within duplicate_window days
+  has_birth <- B("UniqPregID") %in% babies$UniqPregID
+  mother <- B("Person_ID_Mother")
+  start <- as.numeric(B("AntenatalAppDate")) - B("GestAgeBooking")
+  o <- order(mother, start, method = "radix")
+  n <- length(o)
+  same <- logical(n)
+  if (n > 1) {
+    ms <- mother[o]
+    ss <- start[o]
+    same[-1] <- ms[-1] == ms[-n] & (ss[-1] - ss[-n]) <= duplicate_window
+  }
+  grp <- integer(n)
+  grp[o] <- cumsum(!same)
+  pref <- order(grp, !has_birth, B("AntenatalAppDate"), B("UniqPregID"), method = "radix")
+  dup <- rep(TRUE, n)
+  dup[pref[!duplicated(grp[pref])]] <- FALSE
+  drop_step(dup, "duplicates", sprintf(
+    "same mother, estimated pregnancy start within %s days of another record (kept: the one with a birth, then the earliest booking)",
+    duplicate_window))
+
+  if (is.null(period)) {
+    drop_step(rep(FALSE, length(cur)), "period", "booking date outside the period (no period given: all kept)")
+  } else {
+    bd <- B("AntenatalAppDate")
+    drop_step(bd < period[1] | bd > period[2], "period",
+              sprintf("booking date outside %s to %s", period[1], period[2]))
+  }
+  if (require_birth) {
+    drop_step(!B("UniqPregID") %in% babies$UniqPregID, "no birth", "no baby record (MSD401BabyDemographics)")
+  } else {
+    drop_step(rep(FALSE, length(cur)), "no birth", "no baby record (not applied: require_birth = FALSE)")
+  }
+  bk <- rows(bk_all, cur, c("UniqPregID", "Person_ID_Mother", "OrgCodeProvider", "AntenatalAppDate",
+                            "GestAgeBooking", "AgeAtBookingMother", "PreviousLiveBirths",
+                            "PreviousStillBirths", "PreviousCaesareanSections",
+                            "DischargeDateMatService", "ComplexSocialFactorsInd"))
+
+  cohort <- build_cohort_columns(bk, md, ethnic_minority = ethnic_minority, lookup = lookup,
+                                 flags = flags, plus = plus)
+  unknown <- attr(cohort, "unknown_codes")
+  attr(cohort, "unknown_codes") <- NULL
+  cohort <- tibble::new_tibble(cohort, nrow = nrow(cohort), class = "mq_cohort")
+  attr(cohort, "exclusions") <- log
+  attr(cohort, "unknown_codes") <- unknown
+  report_unknown(unknown)
+  cohort
+}
+
+# Columns of the cohort from the kept booking rows.
+build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
+                                 flags, plus, call = rlang::caller_env()) {
+  im <- match(bk$Person_ID_Mother, md$Person_ID_Mother)
+  age <- bk$AgeAtBookingMother
+  if ("PersonBirthDateMother" %in% names(md)) {
+    fill <- is.na(age) & !is.na(im)
+    age[fill] <- age_years(md$PersonBirthDateMother[im[fill]], bk$AntenatalAppDate[fill])
+  }
+  eth <- md$EthnicCategoryMother[im]
+  lsoa <- md$LSOAMother2011[im]
+  unknown <- list()
+  if (is.null(lookup)) {
+    decile <- md$Rank_IMD_Decile_2015[im]
+    edition <- "IMD 2015"
+  } else {
+    decile <- as.integer(lookup$decile[match(lsoa, lookup$lsoa)])
+    edition <- lookup$edition[1]
+    miss <- !is.na(lsoa) & is.na(decile)
+    if (any(miss)) unknown$lsoa <- count_values("LSOAMother2011 not in imd_lookup", lsoa[miss])
+  }
+  decile[!is.na(decile) & (decile < 1 | decile > 10)] <- NA_integer_
+  nk <- is.na(eth) | eth %in% c("Z", "99")
+  if (any(nk)) unknown$eth <- count_values("EthnicCategoryMother not stated or not known", ifelse(is.na(eth[nk]), "missing", eth[nk]))
+  date <- bk$AntenatalAppDate
+  lt <- as.POSIXlt(date)
+  prev_live <- bk$PreviousLiveBirths
+  prev_still <- bk$PreviousStillBirths
+  parity <- prev_live + prev_still
+  out <- tibble::tibble(
+    preg_id = bk$UniqPregID,
+    mother_id = bk$Person_ID_Mother,
+    provider = bk$OrgCodeProvider,
+    booking_date = date,
+    booking_gest = bk$GestAgeBooking,
+    age = as.integer(age),
+    age_band = cut(age, c(-Inf, 19, 24, 29, 34, 39, Inf),
+                   labels = c("<20", "20-24", "25-29", "30-34", "35-39", "40+")),
+    parity = as.integer(parity),
+    nulliparous = parity == 0,
+    prev_stillbirth = prev_still > 0,
+    prev_caesarean = bk$PreviousCaesareanSections > 0,
+    ethnic_code = eth,
+    ethnic_group = ethnic_group(eth),
+    imd_decile = as.integer(decile),
+    imd_quintile = as.integer((decile + 1L) %/% 2L),
+    imd_edition = rep(edition, n_rows(bk)),
+    year = as.integer(lt$year + 1900L),
+    quarter = quarter_label(lt),
+    discharge_date = bk$DischargeDateMatService,
+    core20 = decile <= 2L,
+    plus_ethnic_minority = replace(eth %in% ethnic_minority, nk, NA),
+    plus_traveller = person_flag(flags, "traveller", bk$Person_ID_Mother),
+    plus_ltc = person_flag(flags, "long_term_condition", bk$Person_ID_Mother),
+    plus_complex_social = bk$ComplexSocialFactorsInd == "Y"
+  )
+  out <- add_user_plus(out, plus, call = call)
+  plus_cols <- grep("^plus_", names(out), value = TRUE)
+  any_plus <- Reduce(`|`, lapply(out[plus_cols], function(x) x %in% TRUE), rep(FALSE, nrow(out)))
+  c20 <- out$core20 %in% TRUE
+  out$core20plus <- c20 | any_plus
+  grp <- rep(4L, nrow(out))
+  grp[any_plus] <- 3L
+  grp[c20] <- 2L
+  grp[c20 & any_plus] <- 1L
+  out$core20plus_group <- structure(grp, levels = c("Core20 and PLUS", "Core20 only", "PLUS only", "Neither"),
+                                    class = "factor")
+  attr(out, "unknown_codes") <- if (length(unknown)) do.call(rbind, unname(unknown)) else
+    tibble::tibble(field = character(), value = character(), n = integer())
+  out
+}
+
+add_user_plus <- function(out, plus, call) {
+  if (is.null(plus) || !length(plus)) return(out)
+  if (!is.list(plus) || is.null(names(plus)) || any(!nzchar(names(plus)))) {
+    cli::cli_abort(c("{.arg plus} must be a named list of PLUS groups.",
+                     "i" = "For example {.code plus = list(young = ~ age < 20)}."), call = call)
+  }
+  for (nm in names(plus)) {
+    p <- plus[[nm]]
+    val <- if (is.function(p)) {
+      p(out)
+    } else if (rlang::is_formula(p)) {
+      rlang::eval_tidy(rlang::f_rhs(p), data = out, env = rlang::f_env(p))
+    } else if (is.call(p) || is.name(p) || rlang::is_quosure(p)) {
+      rlang::eval_tidy(p, data = out, env = call)
+    } else {
+      cli::cli_abort("{.arg plus} element {.field {nm}} must be a function, a formula or an expression.", call = call)
+    }
+    if (!is.logical(val) || length(val) != nrow(out)) {
+      cli::cli_abort(c("{.arg plus} element {.field {nm}} must give one logical value per pregnancy.",
+                       "x" = "It gave {.obj_type_friendly {val}} of length {length(val)}, not {nrow(out)}."),
+                     call = call)
+    }
+    out[[paste0("plus_", nm)]] <- unname(val)
+  }
+  out
+}
+
+ethnic_group <- function(code) {
+  map <- c(A = "White", B = "White", C = "White", D = "Mixed", E = "Mixed", F = "Mixed",
+           G = "Mixed", H = "Asian", J = "Asian", K = "Asian", L = "Asian", M = "Black",
+           N = "Black", P = "Black", R = "Other", S = "Other", Z = "Unknown", `99` = "Unknown")
+  lev <- c("White", "Mixed", "Asian", "Black", "Other", "Unknown")
+  g <- match(unname(map[code]), lev)
+  g[is.na(g)] <- 6L
+  structure(g, levels = lev, class = "factor")
+}
+
+person_flag <- function(flags, column, ids) {
+  if (is.null(flags) || !column %in% names(flags)) return(rep(NA, length(ids)))
+  v <- flags[[column]][match(ids, flags$Person_ID_Mother)]
+  v[is.na(match(ids, flags$Person_ID_Mother))] <- FALSE
+  v
+}
+
+count_values <- function(field, values) {
+  tab <- table(values, useNA = "ifany")
+  tibble::tibble(field = field, value = names(tab), n = as.integer(tab))
+}
+
+report_unknown <- function(unknown) {
+  if (!nrow(unknown)) return(invisible())
+  lines <- sprintf("%s: %s (%s)", unknown$field, unknown$value, fmt_n(unknown$n))
+  cli::cli_inform(c("i" = "Unknown or unmatched values in the cohort (see {.code attr(cohort, \"unknown_codes\")}):",
+                    stats::setNames(utils::head(lines, 12), rep("*", min(12, length(lines))))),
+                  class = "matequity_unknown_codes")
+}
+
+check_period <- function(period, call = rlang::caller_env()) {
+  if (is.null(period)) return(NULL)
+  p <- tryCatch(as.Date(period), error = function(e) NULL)
+  if (is.null(p) || length(p) != 2L || anyNA(p) || p[1] > p[2]) {
+    cli::cli_abort(c("{.arg period} must be two dates, start then end.",
+                     "x" = "It is {example_values(as.character(period))}."), call = call)
+  }
+  p
+}
+
+check_imd_lookup <- function(lookup, call = rlang::caller_env()) {
+  if (is.null(lookup)) return(NULL)
+  check_data_frame(lookup, arg = "imd_lookup", call = call)
+  check_columns(lookup, c("lsoa", "decile", "edition"), arg = "imd_lookup", call = call)
+  ed <- unique(as.character(lookup$edition))
+  if (length(ed) != 1L || is.na(ed)) {
+    cli::cli_abort(c("{.arg imd_lookup} mixes IMD editions; deciles from different editions are not comparable.",
+                     "x" = "Editions found: {example_values(ed)}.",
+                     "i" = "Give one edition (e.g. IMD 2019 for LSOA 2011 codes)."), call = call)
+  }
+  lookup$lsoa <- as.character(lookup$lsoa)
+  if (anyDuplicated(lookup$lsoa)) {
+    d <- lookup$lsoa[duplicated(lookup$lsoa)]
+    cli::cli_abort(c("{.arg imd_lookup} has more than one row per LSOA.",
+                     "x" = "{length(d)} duplicate{?s}, e.g. {example_values(d)}."), call = call)
+  }
+  if (!is.numeric(lookup$decile) || any(!is.na(lookup$decile) & !lookup$decile %in% 1:10)) {
+    cli::cli_abort(c("{.arg imd_lookup} column {.field decile} must hold whole numbers 1-10.",
+                     "x" = "Found {example_values(lookup$decile[!lookup$decile %in% 1:10])}."), call = call)
+  }
+  lookup$edition <- as.character(lookup$edition)
+  lookup
+}
+
+quarter_label <- function(lt) {
+  q <- paste0(lt$year + 1900L, " Q", lt$mon %/% 3L + 1L)
+  q[is.na(lt$year)] <- NA_character_
+  q
+}
+
+# Completed years between two dates.
+age_years <- function(birth, at) {
+  b <- as.POSIXlt(birth)
+  a <- as.POSIXlt(at)
+  y <- a$year - b$year
+  as.integer(y - (a$mon < b$mon | (a$mon == b$mon & a$mday < b$mday)))
+}
+
+# Row numbers of the latest record (highest RecordNumber) per key.
+latest_rows <- function(df, key, record = "RecordNumber") {
+  n <- n_rows(df)
+  if (!n) return(integer())
+  rn <- if (record %in% names(df)) -as.numeric(df[[record]]) else numeric(n)
+  if (length(key) == 1L) {
+    # hashing finds the few repeated keys; only those are sorted
+    k <- df[[key]]
+    dk <- duplicated(k)
+    if (!any(dk)) return(seq_len(n))
+    multi <- k %in% k[dk]
+    m <- which(multi)
+    m <- m[order(k[m], rn[m], method = "radix")]
+    return(sort(c(which(!multi), m[!duplicated(k[m])])))
+  }
+  o <- do.call(order, c(unname(as.list(df[key])), list(rn, method = "radix")))
+  first <- rep(TRUE, n)
+  if (n > 1L) {
+    same <- rep(TRUE, n - 1L)
+    for (k in key) {
+      v <- df[[k]][o]
+      a <- v[-1L]
+      b <- v[-n]
+      same <- same & ((!is.na(a) & !is.na(b) & a == b) | (is.na(a) & is.na(b)))
+    }
+    first[-1L] <- !same
+  }
+  sort(o[first])
+}
+
+# Latest submission of each baby record.
+latest_babies <- function(msds, cols = NULL) {
+  b <- msds$MSD401BabyDemographics
+  rows(b, latest_rows(b, "Person_ID_Baby"), cols)
+}
+
+# Rows i of a table as a plain list of columns (much faster than
+# subsetting a tibble at a million rows).
+rows <- function(df, i, cols = NULL) {
+  x <- unclass(df)
+  if (!is.null(cols)) x <- x[intersect(cols, names(x))]
+  lapply(x, function(v) v[i])
+}
+
+n_rows <- function(x) if (is.data.frame(x)) nrow(x) else length(x[[1L]])
+
+# Minimum of x within groups g (1..n; NA groups ignored); NA when empty.
+min_by <- function(x, g, n) {
+  out <- rep(NA_real_, n)
+  ok <- !is.na(g) & !is.na(x)
+  if (any(ok)) {
+    v <- as.numeric(x[ok])
+    gg <- g[ok]
+    o <- order(gg, v, method = "radix")
+    f <- o[!duplicated(gg[o])]
+    out[gg[f]] <- v[f]
+  }
+  if (inherits(x, "Date")) out <- as.Date(out, origin = "1970-01-01")
+  out
+}
+
+new_log <- function() {
+  tibble::tibble(step = character(), rule = character(), n_before = integer(),
+                 n_excluded = integer(), n_after = integer())
+}
+
+add_log <- function(log, step, rule, n_before, n_excluded) {
+  tibble::add_row(log, step = step, rule = rule, n_before = as.integer(n_before),
+                  n_excluded = as.integer(n_excluded),
+                  n_after = as.integer(n_before - n_excluded))
+}
+
+check_cohort <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (!inherits(x, "mq_cohort")) {
+    cli::cli_abort(c("{.arg {arg}} must be a cohort from {.fn define_cohort}.",
+                     "x" = "It is {.obj_type_friendly {x}}."), call = call)
+  }
+  invisible(x)
+}
+
+#' The exclusion log of a cohort, as a flow
+#'
+#' Every record or pregnancy removed while building a cohort is counted under
+#' the first rule it failed. `cohort_flow()` returns that log with its counts
+#' passed through the disclosure rule, and prints it as a text flow diagram.
+#' The first step counts booking records (older submissions replaced by the
+#' latest); every later step counts pregnancies. Within each row
+#' `n_after = n_before - n_excluded`, and the excluded counts add up to the
+#' first `n_before` minus the last `n_after` (before disclosure rounding).
+#'
+#' @param cohort A cohort from [define_cohort()].
+#' @param disclosure A disclosure rule (see `disclosure_rule()`), `"none"`,
+#'   or `NULL` for `getOption("matequity.disclosure", "nhse_sde")`.
+#' @returns A tibble of class `mq_flow` with columns `step`, `rule`,
+#'   `n_before`, `n_excluded` and `n_after` (plus any flag columns the
+#'   disclosure rule adds).
+#' @examples
+#' cohort_flow(define_cohort(msds_example))
+#' @export
+cohort_flow <- function(cohort, disclosure = NULL) {
+  check_cohort(cohort)
+  log <- attr(cohort, "exclusions")
+  if (is.null(log)) cli::cli_abort("{.arg cohort} has no exclusion log.")
+  out <- disclose(log, counts = c("n_before", "n_excluded", "n_after"),
+                  derived = character(), disclosure = disclosure)
+  class(out) <- unique(c("mq_flow", class(out)))
+  out
+}
+
+# Passes a count table through the disclosure rule.
+disclose <- function(data, counts, derived, disclosure) {
+  apply_disclosure(data, counts = counts, derived = derived, rule = disclosure)
+}
+
+#' @export
+print.mq_flow <- function(x, ...) {
+  n <- function(v) ifelse(is.na(v), "[suppressed]", fmt_n(v))
+  cat("Cohort flow\n")
+  hdr <- sdc_header(x)
+  if (length(hdr)) cat(paste0(names(hdr), ": ", hdr), sep = "\n")
+  if (!nrow(x)) return(invisible(x))
+  w <- max(nchar(n(c(x$n_before, x$n_after))))
+  box <- function(label, v) cat(sprintf("  [ %-22s %*s ]\n", label, w, n(v)))
+  box(if (x$step[1] == "submissions") "booking records" else "pregnancies", x$n_before[1])
+  for (i in seq_len(nrow(x))) {
+    cat("      |\n")
+    cat(sprintf("      +--> excluded %s: %s\n", n(x$n_excluded[i]), x$step[i]))
+    cat(sprintf("      |      (%s)\n", x$rule[i]))
+    cat("      v\n")
+    box(if (i == nrow(x)) "cohort (pregnancies)" else "pregnancies", x$n_after[i])
+  }
+  invisible(x)
+}
