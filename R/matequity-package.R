@@ -16,6 +16,7 @@
 #' @keywords internal
 #' @useDynLib matequity, .registration = TRUE
 #' @importFrom Rcpp sourceCpp
+#' @importFrom stats coef vcov nobs
 "_PACKAGE"
 
 # Default column names used as tidy-evaluation defaults (rank = imd_decile,

@@ -11,6 +11,128 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// cpp_continuity
+Rcpp::List cpp_continuity(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXi>& date, const Eigen::Map<Eigen::VectorXi>& time, const Eigen::Map<Eigen::VectorXi>& contact, const Eigen::Map<Eigen::VectorXi>& carer, const Eigen::Map<Eigen::VectorXi>& phase, const Eigen::Map<Eigen::VectorXi>& named_mw, const Eigen::Map<Eigen::VectorXi>& named_team, int n_preg, int n_carers, const Rcpp::IntegerVector& phases, const Rcpp::IntegerVector& min_contacts, bool missing_break, bool collapse_same_day, int nthreads);
+RcppExport SEXP _matequity_cpp_continuity(SEXP pregSEXP, SEXP dateSEXP, SEXP timeSEXP, SEXP contactSEXP, SEXP carerSEXP, SEXP phaseSEXP, SEXP named_mwSEXP, SEXP named_teamSEXP, SEXP n_pregSEXP, SEXP n_carersSEXP, SEXP phasesSEXP, SEXP min_contactsSEXP, SEXP missing_breakSEXP, SEXP collapse_same_daySEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type preg(pregSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type date(dateSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type time(timeSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type contact(contactSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type carer(carerSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type phase(phaseSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_mw(named_mwSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_team(named_teamSEXP);
+    Rcpp::traits::input_parameter< int >::type n_preg(n_pregSEXP);
+    Rcpp::traits::input_parameter< int >::type n_carers(n_carersSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type phases(phasesSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type min_contacts(min_contactsSEXP);
+    Rcpp::traits::input_parameter< bool >::type missing_break(missing_breakSEXP);
+    Rcpp::traits::input_parameter< bool >::type collapse_same_day(collapse_same_daySEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_continuity(preg, date, time, contact, carer, phase, named_mw, named_team, n_preg, n_carers, phases, min_contacts, missing_break, collapse_same_day, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_logit_fit
+Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, double epsilon, int maxit, int nthreads);
+RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type w(wSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_logit_fit(X, y, w, offset, epsilon, maxit, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_wls_fit
+Rcpp::List cpp_wls_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, int nthreads);
+RcppExport SEXP _matequity_cpp_wls_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type w(wSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_wls_fit(X, y, w, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_effect_fit
+Rcpp::List cpp_effect_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, int estimand, int method, bool binary, double truncate, double q_bound, double epsilon, int maxit, bool account_ps, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads);
+RcppExport SEXP _matequity_cpp_effect_fit(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP estimandSEXP, SEXP methodSEXP, SEXP binarySEXP, SEXP truncateSEXP, SEXP q_boundSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP account_psSEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type a(aSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type estimand(estimandSEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
+    Rcpp::traits::input_parameter< double >::type truncate(truncateSEXP);
+    Rcpp::traits::input_parameter< double >::type q_bound(q_boundSEXP);
+    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< bool >::type account_ps(account_psSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type cluster(clusterSEXP);
+    Rcpp::traits::input_parameter< int >::type n_clusters(n_clustersSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_effect_fit(X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, account_ps, cluster, n_clusters, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_effect_boot
+Rcpp::NumericMatrix cpp_effect_boot(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, int estimand, int method, bool binary, double truncate, double q_bound, double epsilon, int maxit, double seed, double b0, double b1, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads);
+RcppExport SEXP _matequity_cpp_effect_boot(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP estimandSEXP, SEXP methodSEXP, SEXP binarySEXP, SEXP truncateSEXP, SEXP q_boundSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP seedSEXP, SEXP b0SEXP, SEXP b1SEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type a(aSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type estimand(estimandSEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
+    Rcpp::traits::input_parameter< double >::type truncate(truncateSEXP);
+    Rcpp::traits::input_parameter< double >::type q_bound(q_boundSEXP);
+    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type b0(b0SEXP);
+    Rcpp::traits::input_parameter< double >::type b1(b1SEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type cluster(clusterSEXP);
+    Rcpp::traits::input_parameter< int >::type n_clusters(n_clustersSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_effect_boot(X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, seed, b0, b1, cluster, n_clusters, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_stack_eval
+Rcpp::List cpp_stack_eval(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, int estimand, int method, bool binary, double truncate, bool account_ps, Rcpp::Nullable<Rcpp::NumericVector> theta);
+RcppExport SEXP _matequity_cpp_stack_eval(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP estimandSEXP, SEXP methodSEXP, SEXP binarySEXP, SEXP truncateSEXP, SEXP account_psSEXP, SEXP thetaSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type a(aSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type estimand(estimandSEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
+    Rcpp::traits::input_parameter< double >::type truncate(truncateSEXP);
+    Rcpp::traits::input_parameter< bool >::type account_ps(account_psSEXP);
+    Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::NumericVector> >::type theta(thetaSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_stack_eval(X, Z, a, y, estimand, method, binary, truncate, account_ps, theta));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_dense_codes
 Rcpp::IntegerVector cpp_dense_codes(const Rcpp::IntegerVector& key);
 RcppExport SEXP _matequity_cpp_dense_codes(SEXP keySEXP) {
@@ -61,6 +183,12 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
+    {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 7},
+    {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
+    {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 15},
+    {"_matequity_cpp_effect_boot", (DL_FUNC) &_matequity_cpp_effect_boot, 17},
+    {"_matequity_cpp_stack_eval", (DL_FUNC) &_matequity_cpp_stack_eval, 10},
     {"_matequity_cpp_dense_codes", (DL_FUNC) &_matequity_cpp_dense_codes, 1},
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},
     {"_matequity_cpp_has_openmp", (DL_FUNC) &_matequity_cpp_has_openmp, 0},

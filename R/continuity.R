@@ -1,0 +1,258 @@
+#' Continuity-of-carer indices and the NHS continuity measures
+#'
+#' `continuity()` builds the table of who cared for each woman at each care
+#' contact (MSD201 contacts, MSD202 care activities and MSD901 staff groups
+#' for the antenatal and postnatal phases; MSD302 labour-care activities and
+#' the professional at delivery, MSD401 `CareProfLIDDel`, for the intrapartum
+#' phase) and computes, per pregnancy and phase, the continuity indices of
+#' DOMAIN section 5 in the C++ engine, plus the NHS measures
+#' `COC_receiving_ongoing` and 'known midwife at birth'.
+#'
+#' @section Indices: Over the counted contacts of a pregnancy (N contacts, M
+#'   distinct carers, \eqn{n_i} contacts with carer i, \eqn{c_j = 1} when
+#'   contacts j and j+1 share a carer):
+#'   UPC = \eqn{\max n_i / N}; Bice-Boxerman COC =
+#'   \eqn{(\sum n_i^2 - N) / (N(N-1))}; HHI = \eqn{\sum (n_i/N)^2};
+#'   SECON = \eqn{\sum c_j / (N-1)}; MMCI =
+#'   \eqn{(1 - M/(N+0.1)) / (1 - 1/(N+0.1))}; named-midwife (team) share =
+#'   contacts with any activity by the named midwife (team) / N.
+#'
+#' @section Edge rules (defaults in brackets):
+#' * Phases: an MSD201 contact dated before the baby's birth
+#'   (`PersonBirthDateBaby`, the earliest baby of the pregnancy) is antenatal,
+#'   on or after it postnatal; with no birth record every contact is
+#'   antenatal. Intrapartum "contacts" are the labour-care activities (one
+#'   per MSD302 row, in record order) followed by each baby's delivery, dated
+#'   at the birth. `"all"` is every phase in one sequence ordered by date,
+#'   then phase.
+#' * Order: by date, phase, time (`CContactTime` as `HH:MM[:SS]`; missing
+#'   times last within the day), then contact id (`CareConID` in C-locale
+#'   order).
+#' * A contact with several activities is counted once, for the carer of
+#'   its first activity with a carer (record order); the named-carer shares
+#'   count it if ANY activity matches.
+#' * Missing carer \[`"drop"`\]: contacts with no carer are not counted;
+#'   under `"break"` they are not counted either, but the contacts either
+#'   side of one are not sequential for SECON.
+#' * `collapse_same_day` \[`FALSE`\]: a contact on the same day as an earlier
+#'   contact with the same carer is merged into it.
+#' * Too few contacts: indices are `NA` below `min_contacts`
+#'   \[2 for COC and SECON, 1 otherwise\]; `n_contacts` is always reported.
+#' * `midwifery_only` \[`TRUE`\]: activities by professionals whose MSD901
+#'   `StaffGroup` is known and not in `staff_groups` are dropped, and contacts
+#'   left with no activity are excluded. Professionals missing from MSD901
+#'   are kept (counted in the exclusion log). The midwifery staff groups
+#'   \[`"05"`, `"06"`, `"07"`\] were not confirmed against a primary source.
+#'
+#' @section NHS measures:
+#' `coc_receiving` (COC_receiving_ongoing): `NA` when `coc_placed` is `NA`;
+#' `FALSE` when not placed; `NA` when placed but not yet discharged;
+#' otherwise `TRUE` when, among attended contacts (AttendCode 5/6) dated from
+#' `care_plan_date` to `discharge_date` (inclusive) having at least one
+#' activity by a professional of a midwifery staff group (`staff_groups`),
+#' at least 70% have an activity by the named midwife or the named team (and
+#' there is at least one such contact), and, if the pregnancy has a labour
+#' record (MSD301), a labour-care activity (MSD302) involves the named
+#' midwife or team. This measure ignores `attended_only` and
+#' `midwifery_only`: its definition fixes both.
+#' `known_midwife_at_birth`: `TRUE` when the professional at delivery or a
+#' labour-care professional is the named midwife, or belongs to the named
+#' team (a labour activity recorded with that team, or the professional
+#' recorded with that team in any MSD102, MSD202 or MSD302 row); `NA` without
+#' a labour or birth record or without a named midwife and team.
+#'
+#' @section Bad input: contacts of pregnancies not in MSD101, duplicate
+#'   contact ids at the same `RecordNumber`, contacts with no date, dated
+#'   before booking or after discharge are excluded, counted and reported in
+#'   one warning (class `matequity_continuity_input`). Contacts of
+#'   pregnancies that are in MSD101 but not in `cohort` (excluded from it)
+#'   are left out with a message. Every exclusion is listed in
+#'   `attr(x, "exclusions")` (`kind` says which).
+#'
+#' @param msds An `msds` object ([as_msds()]).
+#' @param cohort A cohort (one row per pregnancy, column `preg_id`), usually
+#'   from `cohort()` with `add_care_model()`; the columns `booking_date`,
+#'   `discharge_date`, `named_midwife`, `named_team`, `care_plan_date` and
+#'   `coc_placed` are used when present (booking and discharge otherwise come
+#'   from MSD101). `NULL` uses every pregnancy in MSD101, without named
+#'   carers.
+#' @param carer Level at which carers are compared: `"professional"`
+#'   (`CareProfLID`) or `"team"` (`TeamLocalID`).
+#' @param phase One or more of `"antenatal"`, `"intrapartum"`, `"postnatal"`
+#'   and `"all"` \[`"antenatal"`\].
+#' @param min_contacts Minimum contacts for an index: a named integer vector
+#'   with any of `upc`, `coc`, `hhi`, `secon`, `mmci`, `share`, or one number
+#'   for all (COC and SECON always need 2).
+#' @param missing_carer `"drop"` or `"break"`, see Edge rules.
+#' @param attended_only Count only attended contacts (AttendCode 5 or 6).
+#' @param midwifery_only Leave out activities by non-midwifery staff.
+#' @param staff_groups MSD901 `StaffGroup` codes of midwives.
+#' @param collapse_same_day Merge same-day repeat contacts with one carer.
+#' @param nthreads Threads for the engine; results do not depend on it.
+#' @returns A tibble (class `mq_continuity`), one row per pregnancy and
+#'   phase, in cohort order: `preg_id`, `phase`, `n_contacts`, `n_carers`,
+#'   `usual_carer` (the carer with most contacts, first seen among ties),
+#'   `upc`, `coc`, `hhi`, `secon`, `mmci`, `named_midwife_share`,
+#'   `named_team_share` (`NA` without a named midwife / team),
+#'   `coc_contacts` and `coc_share` (contacts in the NHS measure's window and
+#'   the share involving the named midwife or team), `coc_receiving`,
+#'   `known_midwife_at_birth`. Attributes `exclusions` (tibble `step`,
+#'   `reason`, `n_rows`, `kind`) and `settings`.
+#' @examples
+#' tabs <- matequity:::continuity_demo_data(50)
+#' x <- continuity(tabs$msds, tabs$cohort, phase = c("antenatal", "all"))
+#' x
+#' attr(x, "exclusions")
+#' @export
+continuity <- function(msds, cohort = NULL, carer = c("professional", "team"),
+                       phase = c("antenatal", "intrapartum", "postnatal", "all"),
+                       min_contacts = c(upc = 1, coc = 2, hhi = 1, secon = 2, mmci = 1, share = 1),
+                       missing_carer = c("drop", "break"), attended_only = TRUE,
+                       midwifery_only = TRUE, staff_groups = c("05", "06", "07"),
+                       collapse_same_day = FALSE, nthreads = matequity_threads()) {
+  check_msds(msds)
+  carer <- rlang::arg_match(carer)
+  phase <- if (missing(phase)) "antenatal" else rlang::arg_match(phase, multiple = TRUE)
+  missing_carer <- rlang::arg_match(missing_carer)
+  check_flag(attended_only)
+  check_flag(midwifery_only)
+  check_flag(collapse_same_day)
+  if (!is.character(staff_groups) || !length(staff_groups) || anyNA(staff_groups)) {
+    cli::cli_abort(c("{.arg staff_groups} must be a character vector of MSD901 {.field StaffGroup} codes.",
+                     "x" = "It is {.obj_type_friendly {staff_groups}}."))
+  }
+  mins <- resolve_min_contacts(min_contacts)
+  nthreads <- resolve_threads(nthreads)
+
+  pr <- continuity_pregnancies(msds, cohort)
+  preg <- pr$preg
+  birth <- birth_dates(msds, preg$preg_id)
+  pc <- pregnancy_contacts(msds, preg, birth, staff_groups)
+  ip <- intrapartum_contacts(msds, preg, birth, staff_groups, base = pc$n_contacts)
+  log <- c(pc$log, ip$log)
+  act <- pc$act
+
+  # the activity rows the indices use
+  keep <- rep(TRUE, nrow(act))
+  if (attended_only) {
+    n_not <- length(unique(act$contact[!act$attended]))
+    log[[length(log) + 1L]] <- excl_row("contacts", "not attended (AttendCode not 5 or 6)", n_not)
+    keep <- act$attended
+  }
+  ia <- ip$act[!is.na(ip$act$date), , drop = FALSE]
+  if (any(c("intrapartum", "all") %in% phase)) {
+    ia$attended <- NULL
+    ia$source <- NULL
+    rows <- rbind(act[keep, names(ia)], ia)
+  } else {
+    rows <- act[keep, setdiff(names(act), "attended")]
+  }
+  if (midwifery_only) {
+    other <- rows$staff == "other"
+    log[[length(log) + 1L]] <- excl_row("activities", "activity by non-midwifery staff (StaffGroup not in staff_groups)", sum(other))
+    left <- unique(rows$contact[!other])
+    gone <- setdiff(unique(rows$contact[other]), left)
+    log[[length(log) + 1L]] <- excl_row("contacts", "contact with no midwifery activity", length(gone))
+    rows <- rows[!other, , drop = FALSE]
+  }
+  log[[length(log) + 1L]] <- excl_row("activities", "professional not in MSD901 (staff group unknown; kept)",
+                                      sum(!is.na(rows$prof) & rows$staff == "unknown"))
+  who <- if (carer == "professional") rows$prof else rows$team
+  no_carer <- length(setdiff(unique(rows$contact), unique(rows$contact[!is.na(who)])))
+  log[[length(log) + 1L]] <- excl_row("contacts", sprintf("contact with no %s recorded (%s)", carer,
+                                      if (missing_carer == "drop") "not counted" else "not counted; breaks SECON"), no_carer)
+
+  res <- continuity_engine(rows, who, preg, phase, mins, missing_carer,
+                           collapse_same_day, nthreads)
+  res$usual_carer <- res$carer_levels[res$usual_carer]
+  K <- length(phase)
+  g <- rep(seq_len(nrow(preg)), each = K)
+  no_mw <- is.na(preg$named_midwife)[g]
+  no_team <- is.na(preg$named_team)[g]
+  res$named_midwife_share[no_mw] <- NA_real_
+  res$named_team_share[no_team] <- NA_real_
+
+  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, nthreads)
+  out <- tibble::tibble(
+    preg_id = preg$preg_id[g], phase = rep(phase, times = nrow(preg)),
+    n_contacts = res$n_contacts, n_carers = res$n_carers,
+    usual_carer = res$usual_carer, upc = res$upc, coc = res$coc,
+    hhi = res$hhi, secon = res$secon, mmci = res$mmci,
+    named_midwife_share = res$named_midwife_share,
+    named_team_share = res$named_team_share,
+    coc_contacts = nhs$coc_contacts[g], coc_share = nhs$coc_share[g],
+    coc_receiving = nhs$coc_receiving[g],
+    known_midwife_at_birth = nhs$known_midwife_at_birth[g]
+  )
+  log <- do.call(rbind, log)
+  report_continuity_input(log, pr)
+  settings <- list(carer = carer, phase = phase, min_contacts = mins,
+                   missing_carer = missing_carer, attended_only = attended_only,
+                   midwifery_only = midwifery_only, staff_groups = staff_groups,
+                   collapse_same_day = collapse_same_day)
+  tibble::new_tibble(out, nrow = nrow(out), class = "mq_continuity",
+                     exclusions = log, settings = settings)
+}
+
+resolve_min_contacts <- function(x, call = rlang::caller_env()) {
+  def <- c(upc = 1L, coc = 2L, hhi = 1L, secon = 2L, mmci = 1L, share = 1L)
+  ok <- is.numeric(x) && length(x) >= 1L && !anyNA(x) && all(x >= 0) && all(x == round(x))
+  if (ok && length(x) == 1L && is.null(names(x))) {
+    out <- stats::setNames(rep(as.integer(x), 6L), names(def))
+    out[c("coc", "secon")] <- pmax(out[c("coc", "secon")], 2L)
+    return(out)
+  }
+  if (!ok || is.null(names(x)) || !all(names(x) %in% names(def))) {
+    bad <- if (is.null(names(x))) character() else setdiff(names(x), names(def))
+    cli::cli_abort(c("{.arg min_contacts} must be one whole number or a named vector of whole numbers.",
+                     "i" = "Names allowed: {.val {names(def)}}.",
+                     if (length(bad)) c("x" = "Unknown name{?s}: {.val {bad}}.")),
+                   call = call)
+  }
+  def[names(x)] <- as.integer(x)
+  def
+}
+
+# Codes the activity rows and calls the kernel. `who` is the carer at the
+# chosen level; rows$preg indexes `preg`.
+continuity_engine <- function(rows, who, preg, phase, mins, missing_carer,
+                              collapse_same_day, nthreads) {
+  levels <- unique(who[!is.na(who)])
+  carer_code <- match(who, levels) - 1L
+  carer_code[is.na(carer_code)] <- -1L
+  mw <- !is.na(rows$prof) & rows$prof == preg$named_midwife[rows$preg] &
+    !is.na(preg$named_midwife[rows$preg])
+  tm <- !is.na(rows$team) & rows$team == preg$named_team[rows$preg] &
+    !is.na(preg$named_team[rows$preg])
+  time <- rows$time
+  time[is.na(time)] <- .Machine$integer.max
+  res <- .cpp_continuity(
+    as.integer(rows$preg - 1L), as.integer(rows$date), as.integer(time),
+    as.integer(rows$contact), as.integer(carer_code), as.integer(rows$phase),
+    as.integer(mw), as.integer(tm), nrow(preg), length(levels),
+    unname(phase_codes[phase]), unname(mins), missing_carer == "break",
+    collapse_same_day, nthreads)
+  res$carer_levels <- levels
+  res
+}
+
+report_continuity_input <- function(log, pr) {
+  bad <- log[log$kind == "bad input" & log$n_rows > 0, , drop = FALSE]
+  if (nrow(bad)) {
+    lines <- sprintf("%s: %s row%s", bad$reason, fmt_n(bad$n_rows), ifelse(bad$n_rows == 1, "", "s"))
+    cli::cli_warn(c("Some care-contact records do not fit the cohort; they were excluded and counted:",
+                    stats::setNames(lines, rep("!", length(lines))),
+                    "i" = "See {.code attr(x, \"exclusions\")}."),
+                  class = "matequity_continuity_input")
+  }
+  out <- log[log$kind == "outside cohort" & log$n_rows > 0, , drop = FALSE]
+  if (nrow(out)) {
+    cli::cli_inform(c("i" = "{fmt_n(sum(out$n_rows))} care contact{?s} of pregnancies not in {.arg cohort} {?was/were} left out (see {.code attr(x, \"exclusions\")})."),
+                    class = "matequity_continuity_outside_cohort")
+  }
+  if (!pr$has_care_model) {
+    cli::cli_inform(c("i" = "No named midwife or team in {.arg cohort}: named-carer shares and the NHS measures are {.code NA}.",
+                      " " = "Add them with {.fn add_care_model}."),
+                    class = "matequity_continuity_no_care_model")
+  }
+}

@@ -1,0 +1,191 @@
+# Building the contact-carer table for continuity(): MSDS tables in, one row
+# per care activity out (pregnancy, date, time, contact, professional, team,
+# phase, attended, staff group), with every excluded row counted.
+
+phase_codes <- c(antenatal = 0L, intrapartum = 1L, postnatal = 2L, all = 3L)
+
+# An exclusion-log row. kind "bad input" rows are warned about.
+excl_row <- function(step, reason, n_rows, kind = "rule") {
+  tibble::tibble(step = step, reason = reason, n_rows = as.integer(n_rows),
+                 kind = kind)
+}
+
+# Rows holding the latest submission (highest RecordNumber) of each key.
+# Returns list(keep, superseded, ambiguous): ambiguous keys have several rows
+# at their highest RecordNumber and are kept out entirely.
+latest_per_key <- function(key, record) {
+  n <- length(key)
+  if (!n) return(list(keep = logical(), superseded = 0L, ambiguous = 0L))
+  if (is.null(record)) record <- rep(0L, n)
+  record[is.na(record)] <- -1L
+  o <- order(key, -record, method = "radix")
+  ks <- key[o]
+  rs <- record[o]
+  at_top <- rs == rs[match(ks, ks)]  # the first row of a key has its highest record
+  top_keys <- ks[at_top]
+  amb <- at_top & ks %in% top_keys[duplicated(top_keys)]
+  keep <- logical(n)
+  keep[o] <- at_top & !amb
+  list(keep = keep, superseded = sum(!at_top), ambiguous = sum(amb))
+}
+
+# "HH:MM" or "HH:MM:SS" to seconds after midnight; NA when missing or
+# unparseable.
+parse_contact_time <- function(x) {
+  out <- rep(NA_integer_, length(x))
+  ok <- !is.na(x) & grepl("^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$", x)
+  if (any(ok)) {
+    p <- strsplit(x[ok], ":", fixed = TRUE)
+    s <- vapply(p, function(v) {
+      v <- as.integer(v)
+      v[1] * 3600L + v[2] * 60L + if (length(v) > 2L) v[3] else 0L
+    }, 0L)
+    out[ok] <- s
+  }
+  out
+}
+
+# Pregnancies to work on, with the columns continuity() needs. Columns the
+# cohort lacks are taken from MSD101 (booking, discharge) or set to NA
+# (care model).
+continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
+  bk <- msds$MSD101PregnancyBooking
+  lt <- latest_per_key(bk$UniqPregID, bk$RecordNumber)
+  bk <- bk[lt$keep, , drop = FALSE]
+  if (is.null(cohort)) {
+    preg <- tibble::tibble(preg_id = bk$UniqPregID)
+  } else {
+    check_data_frame(cohort, call = call)
+    check_columns(cohort, "preg_id", table = "cohort", arg = "cohort", call = call)
+    if (anyDuplicated(cohort$preg_id) || anyNA(cohort$preg_id)) {
+      bad <- cohort$preg_id[duplicated(cohort$preg_id) | is.na(cohort$preg_id)]
+      cli::cli_abort(c("{.arg cohort} must have one row per pregnancy.",
+                       "x" = "{.field preg_id} is missing or repeated in {length(bad)} row{?s}: {example_values(bad)}."),
+                     call = call)
+    }
+    preg <- tibble::tibble(preg_id = as.character(cohort$preg_id))
+  }
+  m <- match(preg$preg_id, bk$UniqPregID)
+  from <- function(col, fallback) {
+    if (!is.null(cohort) && col %in% names(cohort)) cohort[[col]] else fallback
+  }
+  preg$booking_date <- as.Date(from("booking_date", bk$AntenatalAppDate[m]))
+  preg$discharge_date <- as.Date(from("discharge_date", bk$DischargeDateMatService[m]))
+  na_chr <- rep(NA_character_, nrow(preg))
+  preg$named_midwife <- as.character(from("named_midwife", na_chr))
+  preg$named_team <- as.character(from("named_team", na_chr))
+  preg$care_plan_date <- as.Date(from("care_plan_date", rep(NA_real_, nrow(preg))))
+  preg$coc_placed <- as.logical(from("coc_placed", rep(NA, nrow(preg))))
+  has_model <- !is.null(cohort) && all(c("named_midwife", "named_team") %in% names(cohort))
+  list(preg = preg, has_care_model = has_model,
+       has_placed = !is.null(cohort) && all(c("coc_placed", "care_plan_date") %in% names(cohort)))
+}
+
+# Staff status of professionals: "midwife", "other" or "unknown" (missing
+# professional, or not in MSD901).
+staff_status <- function(prof, staff, staff_groups) {
+  g <- staff$StaffGroup[match(prof, staff$CareProfLID)]
+  ifelse(is.na(g), "unknown", ifelse(g %in% staff_groups, "midwife", "other"))
+}
+
+# Birth dates: the earliest baby's birth date per pregnancy and per labour.
+birth_dates <- function(msds, preg_id) {
+  bb <- msds$MSD401BabyDemographics
+  bb <- bb[latest_per_key(bb$Person_ID_Baby, bb$RecordNumber)$keep, , drop = FALSE]
+  first <- function(key, d) {
+    ok <- !is.na(key) & !is.na(d)
+    if (!any(ok)) return(stats::setNames(as.Date(character()), character()))
+    v <- tapply(as.numeric(d[ok]), key[ok], min)
+    stats::setNames(as.Date(as.numeric(v), origin = "1970-01-01"), names(v))
+  }
+  by_preg <- first(bb$UniqPregID, bb$PersonBirthDateBaby)
+  list(babies = bb,
+       preg = as.Date(unname(by_preg[preg_id])),
+       labour = first(bb$LabourDeliveryID, bb$PersonBirthDateBaby))
+}
+
+# Antenatal and postnatal contacts from MSD201 + MSD202 + MSD901.
+# Returns list(act, log): act has one row per activity (a contact without
+# activity records gets one row with no professional).
+pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
+  log <- list()
+  cc <- msds$MSD201CareContactPreg
+  lt <- latest_per_key(cc$CareConID, cc$RecordNumber)
+  log[[1]] <- excl_row("contacts", "earlier submission of a CareConID (superseded by the highest RecordNumber)", lt$superseded)
+  log[[2]] <- excl_row("contacts", "duplicate CareConID at the same RecordNumber (ambiguous, excluded)", lt$ambiguous, "bad input")
+  cc <- cc[lt$keep, , drop = FALSE]
+  p <- match(cc$UniqPregID, preg$preg_id)
+  known <- cc$UniqPregID %in% msds$MSD101PregnancyBooking$UniqPregID
+  log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(is.na(p) & known), "outside cohort")
+  log[[10]] <- excl_row("contacts", "contact's pregnancy is not in MSD101", sum(is.na(p) & !known), "bad input")
+  cc <- cc[!is.na(p), , drop = FALSE]
+  p <- p[!is.na(p)]
+  d <- cc$CContactDate
+  no_date <- is.na(d)
+  early <- !no_date & !is.na(preg$booking_date[p]) & d < preg$booking_date[p]
+  late <- !no_date & !is.na(preg$discharge_date[p]) & d > preg$discharge_date[p]
+  log[[4]] <- excl_row("contacts", "contact date missing", sum(no_date), "bad input")
+  log[[5]] <- excl_row("contacts", "contact dated before booking", sum(early), "bad input")
+  log[[6]] <- excl_row("contacts", "contact dated after discharge", sum(late), "bad input")
+  keep <- !(no_date | early | late)
+  cc <- cc[keep, , drop = FALSE]
+  p <- p[keep]
+  tm <- if ("CContactTime" %in% names(cc)) parse_contact_time(cc$CContactTime) else rep(NA_integer_, nrow(cc))
+  bad_time <- if ("CContactTime" %in% names(cc)) sum(!is.na(cc$CContactTime) & is.na(tm)) else 0L
+  log[[7]] <- excl_row("contacts", "contact time unparseable (kept; ordered last within the day)", bad_time)
+  bd <- birth$preg[p]
+  phase <- ifelse(!is.na(bd) & cc$CContactDate >= bd, phase_codes[["postnatal"]], phase_codes[["antenatal"]])
+  log[[8]] <- excl_row("contacts", "contact on the day of birth (classed postnatal)", sum(!is.na(bd) & cc$CContactDate == bd))
+
+  ac <- msds$MSD202CareActivityPreg
+  ac <- ac[ac$CareConID %in% cc$CareConID, , drop = FALSE]
+  # MSD202 has no record key: every activity row of a kept contact is used
+  # (a repeated activity row changes neither the first carer nor any-match)
+  k <- match(ac$CareConID, cc$CareConID)
+  none <- !seq_len(nrow(cc)) %in% k
+  log[[9]] <- excl_row("contacts", "contact with no activity record (no carer)", sum(none))
+  ci <- c(k, which(none))
+  prof <- c(ac$CareProfLID, rep(NA_character_, sum(none)))
+  team <- c(ac$TeamLocalID, rep(NA_character_, sum(none)))
+  contact_code <- match(cc$CareConID, sort(unique(cc$CareConID), method = "radix"))
+  act <- tibble::tibble(
+    preg = p[ci], date = as.integer(cc$CContactDate[ci]), time = tm[ci],
+    contact = contact_code[ci], prof = prof, team = team, phase = phase[ci],
+    attended = cc$AttendCode[ci] %in% c("5", "6"),
+    staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups)
+  )  # activities stay in record order: a contact's first activity comes first
+  list(act = act, log = log, n_contacts = nrow(cc))
+}
+
+# Intrapartum "contacts": each MSD302 labour-care activity, then each baby's
+# professional at delivery (MSD401 CareProfLIDDel), dated at the birth.
+intrapartum_contacts <- function(msds, preg, birth, staff_groups, base) {
+  log <- list()
+  ld <- msds$MSD301LabourDelivery
+  ld <- ld[latest_per_key(ld$LabourDeliveryID, ld$RecordNumber)$keep, , drop = FALSE]
+  ld <- ld[ld$UniqPregID %in% preg$preg_id, , drop = FALSE]
+  la <- msds$MSD302CareActivityLabDel
+  la <- la[la$LabourDeliveryID %in% ld$LabourDeliveryID, , drop = FALSE]
+  la <- la[order(la$LabourDeliveryID, seq_len(nrow(la)), method = "radix"), , drop = FALSE]
+  lp <- match(ld$UniqPregID[match(la$LabourDeliveryID, ld$LabourDeliveryID)], preg$preg_id)
+  ldate <- birth$labour[la$LabourDeliveryID]
+  ldate[is.na(ldate)] <- birth$preg[lp][is.na(ldate)]
+  bb <- birth$babies
+  bb <- bb[bb$UniqPregID %in% preg$preg_id, , drop = FALSE]
+  bb <- bb[order(bb$Person_ID_Baby, method = "radix"), , drop = FALSE]
+  prof <- c(la$CareProfLID, bb$CareProfLIDDel)
+  act <- tibble::tibble(
+    preg = c(lp, match(bb$UniqPregID, preg$preg_id)),
+    date = as.integer(c(as.integer(ldate), as.integer(bb$PersonBirthDateBaby))),
+    time = NA_integer_,
+    contact = base + seq_along(prof),
+    prof = prof,
+    team = c(la$TeamLocalID, rep(NA_character_, nrow(bb))),
+    phase = phase_codes[["intrapartum"]],
+    attended = TRUE,
+    staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups),
+    source = rep(c("labour", "delivery"), c(nrow(la), nrow(bb)))
+  )
+  log[[1]] <- excl_row("labour", "labour activity or delivery with no birth date (left out of the intrapartum phase)", sum(is.na(act$date)))
+  list(act = act, log = log, labours = ld)
+}

@@ -1,0 +1,204 @@
+# Fitting one (sub)group for estimate_effect(): input checks that depend on
+# the group, the engine call or matching, and the diagnostics (separation,
+# propensity scores near 0 or 1, extreme weights) raised as warnings.
+
+# Convergence tolerance of the IRLS fits (glm.fit's rule; tighter than
+# glm.control()'s 1e-8 so that the score equations are solved well enough
+# for the sandwich).
+irls_epsilon <- function() getOption("matequity.irls_epsilon", 1e-10)
+
+fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R, seed,
+                          conf_level, trim, truncate, k, replace, caliper, nthreads,
+                          where, call = rlang::caller_env()) {
+  label <- if (is.null(where)) "" else paste0(" in subgroup ", where)
+  check_arms(a, y, binary, label, call)
+  n_before <- length(a)
+  keep <- rep(TRUE, n_before)
+  n_trimmed <- 0L
+  if (!is.null(trim) && trim > 0) {
+    ps0 <- .cpp_logit_fit(X, as.numeric(a), rep(1, n_before), rep(0, n_before),
+                          irls_epsilon(), 100L, nthreads)$fitted.values
+    keep <- ps0 >= trim & ps0 <= 1 - trim
+    n_trimmed <- sum(!keep)
+    if (n_trimmed > 0L) {
+      X <- X[keep, , drop = FALSE]
+      Z <- Z[keep, , drop = FALSE]
+      a <- a[keep]
+      y <- y[keep]
+      cl <- cl[keep]
+      covdf <- covdf[keep, , drop = FALSE]
+      check_arms(a, y, binary, paste0(label, " after trimming ", n_trimmed, " unit(s)"), call)
+    }
+  }
+  clc <- if (is.null(cl)) integer() else group_codes(cl)
+  G <- if (is.null(cl)) 0L else max(clc)
+  if (!is.null(cl) && G < 2L) {
+    cli::cli_abort("The cluster-robust variance needs at least 2 clusters{label}; there is {G}.",
+                   call = call)
+  }
+  method_code <- spec$code
+  matched <- NULL
+  if (is.na(method_code)) {
+    res <- fit_matching(X, a, y, estimand, k, replace, caliper, clc, G, nthreads, call)
+    matched <- res$matched
+  } else {
+    res <- tryCatch(
+      .cpp_effect_fit(X, Z, as.numeric(a), y, estimand_codes[[estimand]], method_code, binary,
+                      if (is.null(truncate)) -1 else truncate, 5e-4, irls_epsilon(), 100L,
+                      vcov == "sandwich", clc, G, nthreads),
+      error = function(e) {
+        cli::cli_abort(c("The effect could not be estimated{label}.",
+                         "x" = conditionMessage(e),
+                         "i" = "Look for covariates that perfectly predict the treatment or the outcome within an arm."),
+                       call = call)
+      })
+  }
+  diagnose_fit(res, X, Z, a, label, method_code, call)
+  boot <- NULL
+  if (vcov == "bootstrap") {
+    boot <- run_bootstrap(X, Z, a, y, binary, estimand, method_code, truncate, seed, R, clc, G,
+                          nthreads, label)
+  }
+  w <- res$weights
+  list(mu = stats::setNames(res$mu, c("treated", "control")), V = res$vcov,
+       influence = res$influence, boot = boot, treat = as.integer(a), ps = res$ps,
+       weights = w, covariates = covdf, X = X, kept = keep, y = y,
+       n = length(a), n_treated = sum(a == 1L), n_control = sum(a == 0L),
+       ess_treated = ess(w[a == 1L]), ess_control = ess(w[a == 0L]),
+       n_trimmed = n_trimmed, n_truncated = sum(res$n_truncated),
+       converged = isTRUE(res$ps_model$converged) && isTRUE(res$outcome_model$converged %||% TRUE),
+       iterations = res$ps_model$iter, n_clusters = if (G > 0L) G else NA_integer_,
+       ps_model = res$ps_model, outcome_model = res$outcome_model, matched = matched)
+}
+
+ess <- function(w) if (length(w) == 0L || sum(w^2) == 0) 0 else sum(w)^2 / sum(w^2)
+
+check_arms <- function(a, y, binary, label, call) {
+  n1 <- sum(a == 1L)
+  n0 <- sum(a == 0L)
+  if (length(a) == 0L) cli::cli_abort("No rows{label}.", call = call)
+  if (n1 == 0L || n0 == 0L) {
+    cli::cli_abort(c("The treatment does not vary{label}.",
+                     "x" = "{n1} treated and {n0} control row{?s}."), call = call)
+  }
+  if (binary) {
+    e1 <- sum(y[a == 1L])
+    e0 <- sum(y[a == 0L])
+    if (e1 == 0 || e0 == 0 || e1 == n1 || e0 == n0) {
+      cli::cli_abort(c("The binary outcome has no events (or only events) in an arm{label}.",
+                       "x" = "Treated: {e1} event{?s} in {n1}; controls: {e0} event{?s} in {n0}.",
+                       "i" = "Risk ratios and odds ratios are not defined."), call = call)
+    }
+  }
+  invisible(TRUE)
+}
+
+diagnose_fit <- function(res, X, Z, a, label, method_code, call) {
+  pm <- res$ps_model
+  if (length(pm$aliased)) {
+    cli::cli_warn(c("The propensity model has {length(pm$aliased)} aliased column{?s}{label} (coefficient set to NA, as glm does).",
+                    "i" = "{.field {colnames(X)[pm$aliased]}}."), call = call)
+  }
+  if (!isTRUE(pm$converged)) {
+    cli::cli_warn("The propensity model did not converge in {pm$iter} iterations{label}.", call = call)
+  }
+  if (pm$n_fitted_01 > 0L || length(pm$diverging)) {
+    cli::cli_warn(c("Separation in the propensity model{label}: {pm$n_fitted_01} fitted probabilit{?y/ies} numerically 0 or 1.",
+                    "x" = if (length(pm$diverging)) "Diverging coefficients: {.field {colnames(X)[pm$diverging]}}.",
+                    "i" = "These covariates (nearly) determine the treatment; consider coarsening or dropping them, or trimming."),
+                  call = call)
+  }
+  e <- res$ps
+  extreme <- sum(e < 0.01 | e > 0.99)
+  if (extreme > 0L) {
+    cli::cli_warn(c("{extreme} propensity score{?s} {?is/are} below 0.01 or above 0.99{label}.",
+                    "i" = "Range: [{signif(min(e), 3)}, {signif(max(e), 3)}]; consider {.arg trim} or the ATO."),
+                  call = call)
+  }
+  om <- res$outcome_model
+  if (!is.null(om) && !isTRUE(om$converged)) {
+    cli::cli_warn("An outcome model did not converge{label}.", call = call)
+  }
+  if (!is.null(om) && length(c(om$aliased1, om$aliased0))) {
+    cli::cli_warn(c("Outcome-model column{?s} aliased within an arm{label} (dropped).",
+                    "i" = "Treated arm: {.field {colnames(Z)[om$aliased1]}}; control arm: {.field {colnames(Z)[om$aliased0]}}."),
+                  call = call)
+  }
+  w <- res$weights
+  for (arm in 1:0) {
+    wa <- w[a == arm]
+    ea <- ess(wa)
+    if (length(wa) >= 10L && ea < 0.1 * length(wa)) {
+      cli::cli_warn(c("Extreme weights in the {if (arm == 1) 'treated' else 'control'} arm{label}: effective sample size {round(ea, 1)} of {length(wa)}.",
+                      "i" = "Largest weight {signif(max(wa), 3)} ({signif(100 * max(wa) / sum(wa), 3)}% of the arm's total); consider {.arg trim} or {.arg truncate}."),
+                    call = call)
+    }
+  }
+  invisible(TRUE)
+}
+
+# Nearest-neighbour matching on the logit propensity score (ATT; the ATC by
+# swapping the roles of the arms), then Hajek means with the matching
+# weights. The variance treats the weights as fixed and clusters on the
+# matched sets (without replacement) or on `cluster` when given.
+fit_matching <- function(X, a, y, estimand, k, replace, caliper, clc, G, nthreads, call) {
+  ns <- asNamespace("matequity")
+  if (!exists("match_nearest", envir = ns, inherits = FALSE)) {
+    cli::cli_abort("Matching is not available in this build (match_nearest() is missing).",
+                   call = call)
+  }
+  n <- length(a)
+  ps_fit <- .cpp_logit_fit(X, as.numeric(a), rep(1, n), rep(0, n), irls_epsilon(), 100L, nthreads)
+  e <- ps_fit$fitted.values
+  lp <- stats::qlogis(e)
+  focal <- if (estimand == "ATT") a else 1L - a
+  m <- get("match_nearest", envir = ns)(ps_logit = if (estimand == "ATT") lp else -lp,
+                                         treat = focal, k = k, replace = replace,
+                                         caliper = caliper)
+  w <- as.numeric(m$weights)
+  mu <- c(sum((w * y)[a == 1L]) / sum(w[a == 1L]), sum((w * y)[a == 0L]) / sum(w[a == 0L]))
+  IF <- cbind(ifelse(a == 1L, n * w * (y - mu[1]) / sum(w[a == 1L]), 0),
+              ifelse(a == 0L, n * w * (y - mu[2]) / sum(w[a == 0L]), 0))
+  if (G > 0L) {
+    V <- vcov_from_if(IF, clc, G)
+    ncl <- G
+  } else if (!replace) {
+    sub <- m$subclass
+    sub[is.na(sub)] <- max(0L, sub, na.rm = TRUE) + seq_len(sum(is.na(sub)))
+    sc <- group_codes(sub)
+    V <- vcov_from_if(IF, sc, max(sc))
+    ncl <- max(sc)
+  } else {
+    V <- vcov_from_if(IF, NULL, 0L)
+    ncl <- n
+  }
+  list(mu = mu, vcov = V, influence = IF, ps = e, weights = w, n_truncated = c(0, 0),
+       ps_model = list(coefficients = ps_fit$coefficients, converged = ps_fit$converged,
+                       iter = ps_fit$iter, aliased = ps_fit$aliased, diverging = ps_fit$diverging,
+                       n_fitted_01 = ps_fit$n_fitted_01),
+       outcome_model = NULL, n_clusters = ncl,
+       matched = list(subclass = m$subclass, n_matched = m$n_matched))
+}
+
+run_bootstrap <- function(X, Z, a, y, binary, estimand, method_code, truncate, seed, R, clc, G,
+                          nthreads, label) {
+  R <- as.integer(R)
+  out <- matrix(NA_real_, R, 2L)
+  chunk <- max(1L, min(R, 25L * nthreads))
+  cli::cli_progress_bar(paste0("Bootstrap", label), total = R, clear = TRUE)
+  for (b0 in seq(0L, R - 1L, by = chunk)) {
+    b1 <- min(R, b0 + chunk)
+    out[(b0 + 1L):b1, ] <- .cpp_effect_boot(
+      X, Z, as.numeric(a), y, estimand_codes[[estimand]], method_code, binary,
+      if (is.null(truncate)) -1 else truncate, 5e-4, irls_epsilon(), 100L, seed, b0, b1,
+      clc, G, nthreads)
+    cli::cli_progress_update(set = b1)
+  }
+  cli::cli_progress_done()
+  bad <- sum(!stats::complete.cases(out))
+  if (bad > 0L) {
+    cli::cli_warn("{bad} of {R} bootstrap replicate{?s} could not be fitted{label} and {?is/are} left out.")
+  }
+  colnames(out) <- c("treated", "control")
+  out
+}

@@ -1,0 +1,285 @@
+# Causal effect of a binary treatment (care model) on an outcome:
+# input checks, the registry of methods and estimands, and the entry point.
+
+# Which estimands and variance types each method supports. `code` is the
+# engine's method code (estimators.hpp); matching is done in R around
+# match_nearest().
+effect_registry <- list(
+  ipw = list(code = 0L, label = "Inverse probability weighting (Hajek)",
+             estimands = c("ATE", "ATT", "ATC", "ATO"),
+             vcov = c("sandwich", "robust", "bootstrap")),
+  gcomp = list(code = 1L, label = "G-computation (arm-specific outcome models)",
+               estimands = c("ATE", "ATT", "ATC", "ATO"),
+               vcov = c("sandwich", "robust", "bootstrap")),
+  aipw = list(code = 2L, label = "Augmented IPW (doubly robust)",
+              estimands = c("ATE", "ATT", "ATC", "ATO"),
+              vcov = c("sandwich", "robust", "bootstrap")),
+  tmle = list(code = 3L, label = "Targeted maximum likelihood",
+              estimands = "ATE", vcov = c("sandwich", "bootstrap")),
+  matching = list(code = NA_integer_, label = "1:k nearest-neighbour matching on the logit PS",
+                  estimands = c("ATT", "ATC"), vcov = "robust")
+)
+
+estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
+
+#' Estimate the causal effect of a care model
+#'
+#' One entry point for inverse probability weighting, g-computation,
+#' augmented IPW, TMLE and nearest-neighbour matching, for a binary
+#' treatment (for example personalised care plan `pcsp` or continuity of
+#' carer `coc_placed`) and a binary or continuous outcome.
+#'
+#' The propensity score is a logistic regression fitted by IRLS with
+#' [stats::glm.fit()]'s convergence rule; outcome models are fitted
+#' separately in each arm (logistic for a binary outcome, linear for a
+#' continuous one). Weights follow WeightIt's conventions and estimates are
+#' Hajek (weights normalised within arm); AIPW is PSweight's augmented
+#' weighting estimator. Variances: `"sandwich"` stacks the propensity and
+#' outcome-model score equations with the effect equations (M-estimation,
+#' accounting for the estimated propensity score; for TMLE the influence
+#' function); `"robust"` treats the weights as known; `"bootstrap"` resamples
+#' units (or clusters) and refits every model in each replicate. With
+#' `cluster`, influence functions are summed within clusters (factor
+#' G/(G-1)). See `vignette("methods")` and METHODS.md for the formulas.
+#'
+#' Not every method defines every estimand: TMLE is implemented for the ATE,
+#' matching for the ATT and ATC (matched-set clustered variance). Asking for
+#' another combination is an error.
+#'
+#' @param data A data frame, one row per pregnancy.
+#' @param treatment The treatment column (bare name or string): logical, 0/1,
+#'   or a factor with two levels (the second is "treated").
+#' @param outcome The outcome column: logical or 0/1 (binary) or numeric
+#'   (continuous).
+#' @param covariates Covariates of the propensity model: a one-sided formula
+#'   (`~ age_band + imd_quintile`), `c(a, b)` or a character vector. Factors
+#'   and characters are expanded as [stats::model.matrix()] does.
+#' @param estimand `"ATE"`, `"ATT"`, `"ATC"` or `"ATO"` (overlap).
+#' @param method `"ipw"`, `"gcomp"`, `"aipw"`, `"tmle"` or `"matching"`.
+#' @param by Optional column: the effect is estimated within each of its
+#'   groups, with a Wald test of equal effects across groups.
+#' @param cluster Optional column of clusters (for example provider) for
+#'   cluster-robust variances and the cluster bootstrap.
+#' @param vcov `"sandwich"`, `"robust"` or `"bootstrap"`.
+#' @param R Number of bootstrap replicates.
+#' @param seed Bootstrap seed (a whole number); `NULL` draws one from R's
+#'   random number generator.
+#' @param conf_level Confidence level.
+#' @param trim Optional propensity trimming threshold t: units with a score
+#'   outside \[t, 1 - t\] are dropped and the models refitted on the rest
+#'   (as PSweight does).
+#' @param truncate Optional quantile (e.g. 0.99) at which weights are
+#'   truncated within each arm.
+#' @param outcome_covariates Covariates of the outcome models (default: the
+#'   same as `covariates`).
+#' @param missing `"error"` (default) stops when a variable used has missing
+#'   values; `"complete_case"` drops those rows and reports how many.
+#' @param k,replace,caliper Matching options passed to the matcher: number of
+#'   controls per treated unit, with or without replacement, caliper in SDs of
+#'   the logit score.
+#' @param nthreads Number of threads.
+#' @param disclosure Disclosure rule used for the model check in `glance()`
+#'   (`NULL`: the `matequity.disclosure` option).
+#' @returns An object of class `mq_effect`, with [tidy()] (columns `group`
+#'   when `by` is given, `term`, `estimate`, `std.error`, `statistic`,
+#'   `p.value`, `conf.low`, `conf.high`, `scale`), [glance()], `summary()`,
+#'   `coef()`, `vcov()`, `nobs()` and `autoplot()` methods. `std.error` of a
+#'   ratio term is on the log scale (`scale == "log"`); its estimate and
+#'   interval are on the ratio scale. The object also holds `treat`, `ps`,
+#'   `weights`, `covariates`, `X`, `estimand`, `method` and `by` for
+#'   `balance()`.
+#' @examples
+#' set.seed(1)
+#' n <- 2000
+#' d <- data.frame(age = rnorm(n, 30, 5), imd = sample(1:5, n, TRUE))
+#' d$pcsp <- rbinom(n, 1, plogis(-1 + 0.05 * (d$age - 30) + 0.2 * d$imd))
+#' d$preterm <- rbinom(n, 1, plogis(-2.5 - 0.3 * d$pcsp + 0.1 * d$imd))
+#' fit <- estimate_effect(d, pcsp, preterm, ~ age + imd, method = "aipw")
+#' fit
+#' tidy(fit)
+#' glance(fit)
+#' @export
+estimate_effect <- function(data, treatment, outcome, covariates,
+                            estimand = "ATE", method = "aipw", by = NULL,
+                            cluster = NULL,
+                            vcov = c("sandwich", "robust", "bootstrap"),
+                            R = 999, seed = NULL, conf_level = 0.95,
+                            trim = NULL, truncate = NULL,
+                            outcome_covariates = covariates,
+                            missing = c("error", "complete_case"),
+                            k = 1, replace = FALSE, caliper = NULL,
+                            nthreads = matequity_threads(), disclosure = NULL) {
+  call <- match.call()
+  check_data_frame(data)
+  trt <- resolve_column(data, rlang::enquo(treatment), "treatment")
+  out <- resolve_column(data, rlang::enquo(outcome), "outcome")
+  covs <- resolve_columns(data, rlang::enquo(covariates), "covariates")
+  oc_quo <- rlang::enquo(outcome_covariates)
+  ocovs <- if (identical(rlang::quo_get_expr(oc_quo), quote(covariates))) covs else
+    resolve_columns(data, oc_quo, "outcome_covariates")
+  by_col <- resolve_column(data, rlang::enquo(by), "by", required = FALSE)
+  cl_col <- resolve_column(data, rlang::enquo(cluster), "cluster", required = FALSE)
+  check_string(estimand)
+  check_string(method)
+  estimand <- toupper(estimand)
+  method <- tolower(method)
+  vcov <- rlang::arg_match(vcov)
+  missing <- rlang::arg_match(missing)
+  spec <- check_registry(method, estimand, vcov)
+  check_number(conf_level, 0, 1)
+  if (conf_level <= 0 || conf_level >= 1)
+    cli::cli_abort("{.arg conf_level} must be strictly between 0 and 1.")
+  if (!is.null(trim)) check_number(trim, 0, 0.5)
+  if (!is.null(truncate)) check_number(truncate, 0, 1)
+  nthreads <- resolve_threads(nthreads)
+  if (vcov == "bootstrap") {
+    check_number(R, 2, 1e7)
+    seed <- seed %||% sample.int(.Machine$integer.max, 1L)
+    check_number(seed, 0, 2^52)
+  }
+  if (length(covs) == 0L)
+    cli::cli_abort("{.arg covariates} must name at least one column.")
+  if (trt %in% c(covs, ocovs) || out %in% c(covs, ocovs))
+    cli::cli_abort("The treatment and outcome cannot also be covariates.")
+
+  used <- unique(c(trt, out, covs, ocovs, by_col, cl_col))
+  mis <- handle_missing(data, used, missing)
+  data <- mis$data
+  a <- treatment_vector(data[[trt]], trt)
+  yinfo <- outcome_vector(data[[out]], out)
+  check_covariates(data, unique(c(covs, ocovs)))
+  groups <- if (is.null(by_col)) NULL else data[[by_col]]
+  if (!is.null(groups) && is.factor(groups) && any(table(groups) == 0L)) {
+    empty <- levels(groups)[table(groups) == 0L]
+    cli::cli_warn(c("{length(empty)} level{?s} of {.field {by_col}} {?has/have} no rows and {?is/are} left out.",
+                    "i" = "Empty: {.val {empty}}."))
+  }
+  glev <- if (is.null(groups)) "all" else {
+    g <- if (is.factor(groups)) levels(droplevels(groups)) else sort(unique(groups))
+    as.character(g)
+  }
+  cl <- if (is.null(cl_col)) NULL else group_codes(data[[cl_col]])
+  X <- design_matrix(data, covs)
+  Z <- if (identical(ocovs, covs)) X else design_matrix(data, ocovs)
+
+  fits <- vector("list", length(glev))
+  names(fits) <- glev
+  for (gi in seq_along(glev)) {
+    rows <- if (is.null(groups)) seq_len(nrow(data)) else which(as.character(groups) == glev[gi])
+    where <- if (is.null(groups)) NULL else paste0(by_col, " = ", glev[gi])
+    fits[[gi]] <- fit_one_group(
+      data[rows, covs, drop = FALSE], X[rows, , drop = FALSE], Z[rows, , drop = FALSE],
+      a[rows], yinfo$y[rows], yinfo$binary,
+      spec, estimand, vcov, if (is.null(cl)) NULL else cl[rows], R, seed, conf_level,
+      trim, truncate, k, replace, caliper, nthreads, where)
+  }
+  res <- assemble_effect(fits, glev, by_col, yinfo$binary, conf_level)
+  structure(c(res, list(
+    call = call, method = method, method_label = spec$label, estimand = estimand,
+    vcov_type = vcov, treatment = trt, outcome = out, covariate_names = covs,
+    outcome_covariate_names = ocovs, outcome_type = if (yinfo$binary) "binary" else "continuous",
+    by_name = by_col, cluster_name = cl_col, conf_level = conf_level, R = if (vcov == "bootstrap") R,
+    seed = if (vcov == "bootstrap") seed, n_missing_dropped = mis$n_dropped,
+    missing_by_variable = mis$counts, trim = trim, truncate = truncate,
+    disclosure = disclosure, groups = fits)), class = "mq_effect")
+}
+
+check_registry <- function(method, estimand, vcov, call = rlang::caller_env()) {
+  if (!method %in% names(effect_registry)) {
+    cli::cli_abort(c("{.arg method} must be one of {.val {names(effect_registry)}}.",
+                     "x" = "It is {.val {method}}."), call = call)
+  }
+  if (!estimand %in% names(estimand_codes)) {
+    cli::cli_abort(c("{.arg estimand} must be one of {.val {names(estimand_codes)}}.",
+                     "x" = "It is {.val {estimand}}."), call = call)
+  }
+  spec <- effect_registry[[method]]
+  if (!estimand %in% spec$estimands) {
+    cli::cli_abort(c("The {.val {estimand}} is not defined for {.arg method} = {.val {method}}.",
+                     "i" = "{spec$label} supports: {.val {spec$estimands}}."), call = call)
+  }
+  if (!vcov %in% spec$vcov) {
+    cli::cli_abort(c("{.arg vcov} = {.val {vcov}} is not available for {.arg method} = {.val {method}}.",
+                     "i" = "Available: {.val {spec$vcov}}."), call = call)
+  }
+  spec
+}
+
+handle_missing <- function(data, used, missing, call = rlang::caller_env()) {
+  counts <- vapply(used, function(v) sum(is.na(data[[v]])), 0L)
+  bad <- counts[counts > 0L]
+  if (length(bad) == 0L) return(list(data = data, n_dropped = 0L, counts = counts))
+  drop <- !stats::complete.cases(data[used])
+  if (missing == "error") {
+    cli::cli_abort(c(
+      "{sum(drop)} row{?s} of {.arg data} {?has/have} missing values in the variables used.",
+      stats::setNames(paste0(names(bad), ": ", bad, " missing"), rep("x", length(bad))),
+      "i" = "Use {.code missing = \"complete_case\"} to analyse the complete rows (reported in {.fn glance})."),
+      call = call)
+  }
+  list(data = data[!drop, , drop = FALSE], n_dropped = sum(drop), counts = counts)
+}
+
+treatment_vector <- function(x, name, call = rlang::caller_env()) {
+  vals <- unique(x)
+  a <- if (is.logical(x)) {
+    as.integer(x)
+  } else if (is.numeric(x) && all(vals %in% c(0, 1))) {
+    as.integer(x)
+  } else if (is.factor(x) && nlevels(droplevels(x)) == 2L) {
+    as.integer(droplevels(x)) - 1L
+  } else {
+    cli::cli_abort(c("Treatment {.field {name}} must be binary (logical, 0/1, or a two-level factor).",
+                     "x" = "It has {length(vals)} distinct value{?s}: {example_values(vals)}."),
+                   call = call)
+  }
+  tab <- tabulate(a + 1L, 2L)
+  if (any(tab == 0L)) {
+    cli::cli_abort(c("Treatment {.field {name}} does not vary.",
+                     "x" = "{tab[2]} treated and {tab[1]} control row{?s}."), call = call)
+  }
+  a
+}
+
+outcome_vector <- function(x, name, call = rlang::caller_env()) {
+  if (is.logical(x)) return(list(y = as.numeric(x), binary = TRUE))
+  if (is.numeric(x)) {
+    if (any(!is.finite(x))) {
+      cli::cli_abort("Outcome {.field {name}} has {sum(!is.finite(x))} non-finite value{?s}.", call = call)
+    }
+    return(list(y = as.numeric(x), binary = all(x %in% c(0, 1))))
+  }
+  cli::cli_abort(c("Outcome {.field {name}} must be logical, 0/1 or numeric.",
+                   "x" = "It is {.obj_type_friendly {x}}: {example_values(x)}."), call = call)
+}
+
+check_covariates <- function(data, covs, call = rlang::caller_env()) {
+  single <- covs[vapply(covs, function(v) {
+    x <- data[[v]]
+    (is.factor(x) || is.character(x) || is.logical(x)) && length(unique(x)) < 2L
+  }, TRUE)]
+  if (length(single)) {
+    cli::cli_abort(c("{length(single)} categorical covariate{?s} {?has/have} a single level.",
+                     "x" = paste0(single, ": ", vapply(single, function(v) example_values(data[[v]]), ""), collapse = "; "),
+                     "i" = "Drop {cli::qty(length(single))}{?it/them} from {.arg covariates}."), call = call)
+  }
+  bad <- covs[!vapply(covs, function(v) {
+    x <- data[[v]]
+    is.numeric(x) || is.factor(x) || is.character(x) || is.logical(x)
+  }, TRUE)]
+  if (length(bad)) {
+    cli::cli_abort("Covariate{?s} {.field {bad}} must be numeric, logical, factor or character.",
+                   call = call)
+  }
+  invisible(TRUE)
+}
+
+design_matrix <- function(data, covs) {
+  df <- data[covs]
+  for (v in covs) if (is.character(df[[v]])) df[[v]] <- factor(df[[v]])
+  X <- stats::model.matrix(stats::reformulate(paste0("`", covs, "`")), df)
+  attr(X, "assign") <- NULL
+  attr(X, "contrasts") <- NULL
+  storage.mode(X) <- "double"
+  X
+}

@@ -1,0 +1,126 @@
+# Variances of effect contrasts: from influence functions (delta method),
+# from bootstrap replicates, and the Wald test of equal effects across
+# subgroups.
+
+# (1/n^2) sum_c (sum_{i in c} IF_i)(...)' with the G/(G-1) factor when
+# clustered: the same formula as sandwich.hpp (used for matching).
+vcov_from_if <- function(IF, cluster, n_clusters) {
+  n <- nrow(IF)
+  if (is.null(cluster) || length(cluster) == 0L) return(crossprod(IF) / n^2)
+  U <- grouped_sums(IF, cluster, n_clusters, nthreads = 1L)
+  crossprod(U) / n^2 * n_clusters / (n_clusters - 1)
+}
+
+# Contrast parameters on the scale where they are estimated (identity for
+# means and differences, log for ratios), and their Jacobian in (mu1, mu0).
+contrast_spec <- function(binary) {
+  if (binary) {
+    list(terms = c("risk_treated", "risk_control", "risk_difference", "risk_ratio", "odds_ratio"),
+         scale = c("identity", "identity", "identity", "log", "log"),
+         f = function(m) c(m[1], m[2], m[1] - m[2], log(m[1]) - log(m[2]),
+                           stats::qlogis(m[1]) - stats::qlogis(m[2])),
+         J = function(m) rbind(c(1, 0), c(0, 1), c(1, -1), c(1 / m[1], -1 / m[2]),
+                               c(1 / (m[1] * (1 - m[1])), -1 / (m[2] * (1 - m[2])))))
+  } else {
+    list(terms = c("mean_treated", "mean_control", "mean_difference"),
+         scale = rep("identity", 3L),
+         f = function(m) c(m[1], m[2], m[1] - m[2]),
+         J = function(m) rbind(c(1, 0), c(0, 1), c(1, -1)))
+  }
+}
+
+# Estimates, SEs and intervals of every contrast for one group.
+effect_terms <- function(fit, binary, conf_level) {
+  cs <- contrast_spec(binary)
+  m <- unname(fit$mu)
+  theta <- cs$f(m)
+  J <- cs$J(m)
+  Vt <- J %*% fit$V %*% t(J)
+  se <- sqrt(diag(Vt))
+  z <- stats::qnorm(1 - (1 - conf_level) / 2)
+  lo <- theta - z * se
+  hi <- theta + z * se
+  if (!is.null(fit$boot)) {
+    bt <- t(apply(fit$boot[stats::complete.cases(fit$boot), , drop = FALSE], 1L, cs$f))
+    se <- apply(bt, 2L, stats::sd)
+    Vt <- stats::cov(bt)
+    alpha <- (1 - conf_level) / 2
+    lo <- apply(bt, 2L, stats::quantile, probs = alpha, names = FALSE)
+    hi <- apply(bt, 2L, stats::quantile, probs = 1 - alpha, names = FALSE)
+  }
+  is_contrast <- !grepl("_(treated|control)$", cs$terms)
+  stat <- ifelse(is_contrast, theta / se, NA_real_)
+  ratio <- cs$scale == "log"
+  tibble::tibble(
+    term = cs$terms,
+    estimate = ifelse(ratio, exp(theta), theta),
+    std.error = se,
+    statistic = stat,
+    p.value = ifelse(is_contrast, 2 * stats::pnorm(-abs(stat)), NA_real_),
+    conf.low = ifelse(ratio, exp(lo), lo),
+    conf.high = ifelse(ratio, exp(hi), hi),
+    scale = cs$scale
+  ) -> tab
+  attr(tab, "theta") <- stats::setNames(theta, ifelse(ratio, paste0("log_", cs$terms), cs$terms))
+  attr(tab, "vcov") <- Vt
+  tab
+}
+
+assemble_effect <- function(fits, glev, by_col, binary, conf_level) {
+  tabs <- lapply(fits, effect_terms, binary = binary, conf_level = conf_level)
+  est <- do.call(rbind, lapply(seq_along(tabs), function(i) {
+    t <- tabs[[i]]
+    if (!is.null(by_col)) t <- tibble::add_column(t, group = glev[i], .before = 1L)
+    t
+  }))
+  theta <- unlist(lapply(seq_along(tabs), function(i) {
+    th <- attr(tabs[[i]], "theta")
+    if (!is.null(by_col)) names(th) <- paste0(glev[i], ":", names(th))
+    th
+  }))
+  V <- block_diag(lapply(tabs, attr, "vcov"))
+  dimnames(V) <- list(names(theta), names(theta))
+  het <- if (length(fits) > 1L) heterogeneity_test(tabs, binary) else NULL
+  cat_vec <- function(name) unlist(lapply(fits, `[[`, name), use.names = FALSE)
+  list(estimates = est, coefficients = theta, vcov = V, heterogeneity = het,
+       treat = cat_vec("treat"), ps = cat_vec("ps"), weights = cat_vec("weights"),
+       covariates = do.call(rbind, lapply(fits, `[[`, "covariates")),
+       X = do.call(rbind, lapply(fits, `[[`, "X")),
+       by = if (is.null(by_col)) NULL else rep(glev, vapply(fits, `[[`, 0L, "n")))
+}
+
+block_diag <- function(mats) {
+  d <- vapply(mats, nrow, 0L)
+  out <- matrix(0, sum(d), sum(d))
+  off <- 0L
+  for (i in seq_along(mats)) {
+    idx <- off + seq_len(d[i])
+    out[idx, idx] <- mats[[i]]
+    off <- off + d[i]
+  }
+  out
+}
+
+# Wald test that a contrast is equal in every subgroup (subgroups are
+# disjoint sets of units, hence independent): Q = sum (theta_g - pooled)^2 /
+# v_g with the inverse-variance pooled estimate, chi-squared on G - 1 df.
+heterogeneity_test <- function(tabs, binary) {
+  cs <- contrast_spec(binary)
+  terms <- cs$terms[!grepl("_(treated|control)$", cs$terms)]
+  rows <- lapply(terms, function(tm) {
+    j <- match(tm, cs$terms)
+    th <- vapply(tabs, function(t) attr(t, "theta")[[j]], 0)
+    v <- vapply(tabs, function(t) attr(t, "vcov")[j, j], 0)
+    ok <- is.finite(th) & is.finite(v) & v > 0
+    th <- th[ok]
+    v <- v[ok]
+    pooled <- sum(th / v) / sum(1 / v)
+    q <- sum((th - pooled)^2 / v)
+    df <- length(th) - 1L
+    tibble::tibble(term = tm,
+                   scale = if (cs$scale[j] == "log") "multiplicative" else "additive",
+                   statistic = q, df = df,
+                   p.value = stats::pchisq(q, df, lower.tail = FALSE))
+  })
+  do.call(rbind, rows)
+}

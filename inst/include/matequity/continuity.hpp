@@ -1,0 +1,290 @@
+// matequity: continuity-of-carer indices per pregnancy (and per phase).
+//
+// Input: one row per care activity (a contact with several professionals
+// has several rows), as integer-coded columns of equal length:
+//   preg     pregnancy code 0..P-1 (rows with a negative code are ignored)
+//   date     contact date (days), time (seconds; larger = later; missing time
+//            should be coded by the caller as a large value so it sorts last)
+//   contact  contact id code: rows sharing it (within a pregnancy) are the
+//            activities of one contact; they must share date, time and phase
+//   carer    carer code 0..K-1 at the chosen level (professional or team),
+//            -1 missing
+//   phase    0 antenatal, 1 intrapartum, 2 postnatal
+//   named_mw, named_team  1 when the activity involves the pregnancy's
+//            named midwife / named team
+//
+// Within a pregnancy, rows are ordered by (date, phase, time, contact, input
+// row); a contact's carer is the first non-missing carer among its
+// activities in input-row order; its named-carer flags are 1 if ANY activity
+// matches. Over the contacts of a sequence (one phase, or all phases):
+//   N contacts with a carer, M distinct carers, n_i contacts with carer i,
+//   UPC   = max n_i / N          (usual carer: first seen among ties)
+//   COC   = (sum n_i^2 - N) / (N (N - 1))
+//   HHI   = sum n_i^2 / N^2      (= sum (n_i / N)^2)
+//   SECON = sum c_j / (N - 1), c_j = 1 when contacts j and j+1 share a carer
+//   MMCI  = (1 - M / (N + 0.1)) / (1 - 1 / (N + 0.1))
+//   named shares = contacts matching / N.
+// Contacts with no carer are dropped (MissingCarer::drop) or, under
+// MissingCarer::brk, dropped from the counts but breaking the sequence:
+// the contacts either side of them are not counted as sequential.
+// With collapse_same_day, a contact whose carer already had a contact
+// earlier the same day in the sequence is merged into that one (its named
+// flags are OR-ed in). Indices need at least min_* contacts, else NaN.
+//
+// Work is one stable counting sort by pregnancy (skipped when the input is
+// already grouped), then pregnancies in parallel: each pregnancy's rows are
+// gathered into a per-thread buffer, sorted there and passed over; every pregnancy is
+// computed by one thread in a fixed order, so results do not depend on the
+// thread count. Scratch space is allocated once per thread.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "groups.hpp"
+#include "parallel.hpp"
+
+namespace matequity {
+
+enum class MissingCarer { drop = 0, brk = 1 };
+
+struct ContinuityOptions {
+  MissingCarer missing = MissingCarer::drop;
+  bool collapse_same_day = false;
+  // minimum N for UPC, COC, HHI, SECON, MMCI and the named-carer shares
+  int min_upc = 1, min_coc = 2, min_hhi = 1, min_secon = 2, min_mmci = 1,
+      min_share = 1;
+  // sequences to compute per pregnancy: 0, 1, 2 one phase; 3 all phases
+  std::vector<int> phases{3};
+};
+
+// Results, pregnancy-major: entry g * phases.size() + k is pregnancy g,
+// sequence phases[k].
+struct ContinuityResult {
+  int n_preg = 0, n_seq = 0;
+  std::vector<int> n, m, usual, n_named_mw, n_named_team, n_named_any;
+  std::vector<double> upc, coc, hhi, secon, mmci, share_mw, share_team,
+      share_any;
+  void resize(std::size_t k) {
+    for (auto* v : {&n, &m, &usual, &n_named_mw, &n_named_team, &n_named_any})
+      v->assign(k, 0);
+    for (auto* v : {&upc, &coc, &hhi, &secon, &mmci, &share_mw, &share_team,
+                    &share_any})
+      v->assign(k, 0.0);
+  }
+};
+
+namespace detail {
+
+// Per-thread scratch: per-carer counters sized to the number of carer
+// codes, reset after each sequence by walking the carers touched.
+// One activity row of the pregnancy being processed, gathered from the
+// columns once so that sorting and the passes are cache-local.
+struct Activity {
+  int date, phase, time, contact;  // codes are R integers
+  std::size_t row;
+  int carer;
+  unsigned char mw, team;
+  bool operator<(const Activity& b) const {
+    if (date != b.date) return date < b.date;
+    if (phase != b.phase) return phase < b.phase;
+    if (time != b.time) return time < b.time;
+    if (contact != b.contact) return contact < b.contact;
+    return row < b.row;
+  }
+};
+
+struct ContinuityScratch {
+  std::vector<int> count, last_day, touched;
+  std::vector<unsigned char> day_mw, day_team, day_any;
+  std::vector<Activity> acts;
+  explicit ContinuityScratch(int n_carers, std::size_t max_rows)
+      : count(n_carers, 0),
+        last_day(n_carers, std::numeric_limits<int>::min()),
+        day_mw(n_carers, 0), day_team(n_carers, 0), day_any(n_carers, 0) {
+    touched.reserve(64);
+    acts.reserve(max_rows);
+  }
+};
+
+inline void one_sequence(const std::vector<Activity>& a, int want_phase,
+                         const ContinuityOptions& opt, ContinuityScratch& s,
+                         ContinuityResult& out, std::size_t slot) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  long long N = 0, sum_sq = 0, seq = 0;
+  int M = 0, best = 0, usual = -1, nmw = 0, nteam = 0, nany = 0;
+  int prev = -1;  // carer of the previous counted contact, -1 = broken
+  const std::size_t R = a.size();
+  std::size_t i = 0;
+  while (i < R) {
+    const Activity& a0 = a[i];
+    // the activity rows of this contact: a run of equal contact codes
+    int who = -1;
+    unsigned char mw = 0, tm = 0;
+    std::size_t j = i;
+    for (; j < R && a[j].contact == a0.contact; ++j) {
+      if (who < 0 && a[j].carer >= 0) who = a[j].carer;
+      mw |= a[j].mw;
+      tm |= a[j].team;
+    }
+    i = j;
+    if (want_phase != 3 && a0.phase != want_phase) continue;
+    if (who < 0) {
+      if (opt.missing == MissingCarer::brk) prev = -1;
+      continue;
+    }
+    const int day = static_cast<int>(a0.date);
+    const unsigned char any = mw | tm;
+    if (opt.collapse_same_day && s.count[who] > 0 && s.last_day[who] == day) {
+      // merge into the earlier contact of this carer today
+      if (mw && !s.day_mw[who]) { s.day_mw[who] = 1; ++nmw; }
+      if (tm && !s.day_team[who]) { s.day_team[who] = 1; ++nteam; }
+      if (any && !s.day_any[who]) { s.day_any[who] = 1; ++nany; }
+      continue;
+    }
+    if (s.count[who] == 0) {
+      s.touched.push_back(who);
+      ++M;
+    }
+    const int k = ++s.count[who];
+    sum_sq += 2LL * k - 1;  // k^2 - (k-1)^2
+    if (k > best) best = k;
+    if (prev == who) ++seq;
+    prev = who;
+    ++N;
+    nmw += mw;
+    nteam += tm;
+    nany += any;
+    if (opt.collapse_same_day) {
+      s.last_day[who] = day;
+      s.day_mw[who] = mw;
+      s.day_team[who] = tm;
+      s.day_any[who] = any;
+    }
+  }
+  for (int w : s.touched) {  // touched is in order of first appearance
+    if (usual < 0 && s.count[w] == best) usual = w;  // ties: first seen
+    s.count[w] = 0;
+    s.last_day[w] = std::numeric_limits<int>::min();
+  }
+  s.touched.clear();
+
+  const double dN = static_cast<double>(N);
+  out.n[slot] = static_cast<int>(N);
+  out.m[slot] = M;
+  out.usual[slot] = usual;
+  out.n_named_mw[slot] = nmw;
+  out.n_named_team[slot] = nteam;
+  out.n_named_any[slot] = nany;
+  out.upc[slot] = N >= opt.min_upc && N >= 1 ? best / dN : nan;
+  out.coc[slot] = N >= opt.min_coc && N >= 2
+                      ? static_cast<double>(sum_sq - N) / (dN * (dN - 1.0))
+                      : nan;
+  out.hhi[slot] = N >= opt.min_hhi && N >= 1
+                      ? static_cast<double>(sum_sq) / (dN * dN)
+                      : nan;
+  out.secon[slot] = N >= opt.min_secon && N >= 2
+                        ? static_cast<double>(seq) / (dN - 1.0)
+                        : nan;
+  out.mmci[slot] = N >= opt.min_mmci && N >= 1
+                       ? (1.0 - M / (dN + 0.1)) / (1.0 - 1.0 / (dN + 0.1))
+                       : nan;
+  const bool sh = N >= opt.min_share && N >= 1;
+  out.share_mw[slot] = sh ? nmw / dN : nan;
+  out.share_team[slot] = sh ? nteam / dN : nan;
+  out.share_any[slot] = sh ? nany / dN : nan;
+}
+
+}  // namespace detail
+
+// Computes the indices. n_preg: number of pregnancy codes; n_carers: number
+// of carer codes (carer values must be -1 or in 0..n_carers-1).
+template <class IntVec>
+ContinuityResult continuity_indices(const IntVec& preg, const IntVec& date,
+                                    const IntVec& time, const IntVec& contact,
+                                    const IntVec& carer, const IntVec& phase,
+                                    const IntVec& named_mw,
+                                    const IntVec& named_team, int n_preg,
+                                    int n_carers, const ContinuityOptions& opt,
+                                    int nthreads) {
+  const std::size_t n = static_cast<std::size_t>(preg.size());
+  for (const IntVec* v : {&date, &time, &contact, &carer, &phase, &named_mw,
+                          &named_team}) {
+    if (static_cast<std::size_t>(v->size()) != n)
+      throw std::invalid_argument("continuity columns differ in length");
+  }
+  if (n_preg < 0 || n_carers < 0)
+    throw std::invalid_argument("n_preg and n_carers must be >= 0");
+  for (int p : opt.phases)
+    if (p < 0 || p > 3) throw std::invalid_argument("phase must be 0..3");
+  for (std::size_t i = 0; i < n; ++i) {
+    if (carer[i] < -1 || carer[i] >= n_carers)
+      throw std::out_of_range("carer code " + std::to_string(carer[i]) +
+                              " at row " + std::to_string(i + 1) +
+                              " is outside -1.." + std::to_string(n_carers - 1));
+    if (phase[i] < 0 || phase[i] > 2)
+      throw std::out_of_range("phase code " + std::to_string(phase[i]) +
+                              " at row " + std::to_string(i + 1) +
+                              " is not 0, 1 or 2");
+  }
+
+  // Group rows by pregnancy: a counting sort, or run boundaries when the
+  // input is already grouped (non-decreasing codes).
+  bool grouped = true;
+  for (std::size_t i = 1; i < n && grouped; ++i) grouped = preg[i] >= preg[i - 1];
+  GroupIndex gi;
+  if (grouped) {
+    gi.start.assign(static_cast<std::size_t>(n_preg) + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const long long g = preg[i];
+      if (g < 0) continue;
+      if (g >= n_preg)
+        throw std::out_of_range("pregnancy code " + std::to_string(g) +
+                                " is not below n_preg");
+      ++gi.start[static_cast<std::size_t>(g) + 1];
+    }
+    for (int g = 0; g < n_preg; ++g) gi.start[g + 1] += gi.start[g];
+  } else {
+    gi = group_index(preg, n_preg);
+  }
+  const std::size_t offset = grouped ? n - gi.start[n_preg] : 0;  // leading -1 rows
+  std::size_t max_rows = 0;
+  for (int g = 0; g < n_preg; ++g) max_rows = std::max(max_rows, gi.size(g));
+
+  ContinuityResult out;
+  out.n_preg = n_preg;
+  out.n_seq = static_cast<int>(opt.phases.size());
+  const std::size_t K = opt.phases.size();
+  out.resize(static_cast<std::size_t>(n_preg) * K);
+  const int nt = effective_threads(nthreads);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    detail::ContinuityScratch s(n_carers, max_rows);
+#pragma omp for schedule(dynamic, 256)
+    for (int g = 0; g < n_preg; ++g) {
+      s.acts.clear();
+      for (std::size_t r = gi.start[g]; r < gi.start[g + 1]; ++r) {
+        const std::size_t i = grouped ? r + offset : gi.rows[r];
+        s.acts.push_back(detail::Activity{
+            static_cast<int>(date[i]), static_cast<int>(phase[i]),
+            static_cast<int>(time[i]), static_cast<int>(contact[i]),
+            i, static_cast<int>(carer[i]),
+            static_cast<unsigned char>(named_mw[i] != 0),
+            static_cast<unsigned char>(named_team[i] != 0)});
+      }
+      if (!std::is_sorted(s.acts.begin(), s.acts.end()))
+        std::sort(s.acts.begin(), s.acts.end());
+      for (std::size_t k = 0; k < K; ++k)
+        detail::one_sequence(s.acts, opt.phases[k], opt, s, out,
+                             static_cast<std::size_t>(g) * K + k);
+    }
+  }
+  return out;
+}
+
+}  // namespace matequity

@@ -1,0 +1,55 @@
+// Glue for continuity.hpp: maps the integer columns (zero copy), calls the
+// engine, returns the per-pregnancy, per-sequence results as a list.
+#include <RcppEigen.h>
+#include <matequity/continuity.hpp>
+
+
+
+// [[Rcpp::export(name = ".cpp_continuity", rng = false)]]
+Rcpp::List cpp_continuity(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXi>& date,
+                          const Eigen::Map<Eigen::VectorXi>& time, const Eigen::Map<Eigen::VectorXi>& contact,
+                          const Eigen::Map<Eigen::VectorXi>& carer, const Eigen::Map<Eigen::VectorXi>& phase,
+                          const Eigen::Map<Eigen::VectorXi>& named_mw, const Eigen::Map<Eigen::VectorXi>& named_team,
+                          int n_preg, int n_carers,
+                          const Rcpp::IntegerVector& phases,
+                          const Rcpp::IntegerVector& min_contacts,
+                          bool missing_break, bool collapse_same_day,
+                          int nthreads) {
+  if (min_contacts.size() != 6) Rcpp::stop("`min_contacts` must have 6 entries");
+  matequity::ContinuityOptions opt;
+  opt.missing = missing_break ? matequity::MissingCarer::brk
+                              : matequity::MissingCarer::drop;
+  opt.collapse_same_day = collapse_same_day;
+  opt.min_upc = min_contacts[0];
+  opt.min_coc = min_contacts[1];
+  opt.min_hhi = min_contacts[2];
+  opt.min_secon = min_contacts[3];
+  opt.min_mmci = min_contacts[4];
+  opt.min_share = min_contacts[5];
+  opt.phases.assign(phases.begin(), phases.end());
+  const matequity::ContinuityResult r = matequity::continuity_indices(
+      preg, date, time, contact, carer, phase, named_mw, named_team, n_preg,
+      n_carers, opt, nthreads);
+  Rcpp::IntegerVector usual(r.usual.size());
+  for (std::size_t i = 0; i < r.usual.size(); ++i)
+    usual[i] = r.usual[i] < 0 ? NA_INTEGER : r.usual[i] + 1;
+  auto dbl = [](const std::vector<double>& v) {
+    Rcpp::NumericVector out(v.begin(), v.end());
+    for (R_xlen_t i = 0; i < out.size(); ++i)
+      if (std::isnan(out[i])) out[i] = NA_REAL;
+    return out;
+  };
+  auto itg = [](const std::vector<int>& v) {
+    return Rcpp::IntegerVector(v.begin(), v.end());
+  };
+  return Rcpp::List::create(
+      Rcpp::_["n_contacts"] = itg(r.n), Rcpp::_["n_carers"] = itg(r.m),
+      Rcpp::_["usual_carer"] = usual, Rcpp::_["n_named_midwife"] = itg(r.n_named_mw),
+      Rcpp::_["n_named_team"] = itg(r.n_named_team),
+      Rcpp::_["n_named_any"] = itg(r.n_named_any), Rcpp::_["upc"] = dbl(r.upc),
+      Rcpp::_["coc"] = dbl(r.coc), Rcpp::_["hhi"] = dbl(r.hhi),
+      Rcpp::_["secon"] = dbl(r.secon), Rcpp::_["mmci"] = dbl(r.mmci),
+      Rcpp::_["named_midwife_share"] = dbl(r.share_mw),
+      Rcpp::_["named_team_share"] = dbl(r.share_team),
+      Rcpp::_["named_any_share"] = dbl(r.share_any));
+}

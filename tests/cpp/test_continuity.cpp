@@ -1,0 +1,317 @@
+// Tests for continuity.hpp. Expected values are computed in the test from
+// the formulas (DOMAIN.md section 5), written out independently of the
+// engine's incremental form, or by hand in a comment, e.g. for carers
+// A A B:  n = (2, 1), N = 3, M = 2
+//   UPC = 2/3, COC = (4 + 1 - 3) / (3 * 2) = 1/3, HHI = (2/3)^2 + (1/3)^2 = 5/9,
+//   SECON = (1 + 0) / 2 = 1/2, MMCI = (1 - 2/3.1) / (1 - 1/3.1) = 1.1/2.1.
+#include <catch2/catch.hpp>
+#include <matequity/continuity.hpp>
+
+#include <cmath>
+#include <map>
+#include <vector>
+
+using namespace matequity;
+
+namespace {
+
+struct Rows {
+  std::vector<int> preg, date, time, contact, carer, phase, mw, team;
+  void add(int p, int d, int t, int con, int car, int ph = 0, int m = 0,
+           int tm = 0) {
+    preg.push_back(p); date.push_back(d); time.push_back(t);
+    contact.push_back(con); carer.push_back(car); phase.push_back(ph);
+    mw.push_back(m); team.push_back(tm);
+  }
+  ContinuityResult run(int n_preg, int n_carers, const ContinuityOptions& o,
+                       int nthreads = 1) const {
+    return continuity_indices(preg, date, time, contact, carer, phase, mw,
+                              team, n_preg, n_carers, o, nthreads);
+  }
+};
+
+bool same(double a, double b) {
+  return (std::isnan(a) && std::isnan(b)) || a == b;
+}
+
+bool same_result(const ContinuityResult& a, const ContinuityResult& b) {
+  if (a.n != b.n || a.m != b.m || a.usual != b.usual ||
+      a.n_named_mw != b.n_named_mw || a.n_named_any != b.n_named_any)
+    return false;
+  for (std::size_t i = 0; i < a.n.size(); ++i) {
+    if (!same(a.upc[i], b.upc[i]) || !same(a.coc[i], b.coc[i]) ||
+        !same(a.hhi[i], b.hhi[i]) || !same(a.secon[i], b.secon[i]) ||
+        !same(a.mmci[i], b.mmci[i]) || !same(a.share_mw[i], b.share_mw[i]) ||
+        !same(a.share_team[i], b.share_team[i]))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("hand-worked sequence A A B") {
+  Rows r;
+  r.add(0, 1, 0, 0, 0, 0, 1, 0);
+  r.add(0, 2, 0, 1, 0, 0, 1, 1);
+  r.add(0, 3, 0, 2, 1, 0, 0, 1);
+  ContinuityResult res = r.run(1, 2, ContinuityOptions{});
+  CHECK(res.n[0] == 3);
+  CHECK(res.m[0] == 2);
+  CHECK(res.usual[0] == 0);
+  CHECK(res.upc[0] == Approx(2.0 / 3).epsilon(1e-15));
+  CHECK(res.coc[0] == Approx(1.0 / 3).epsilon(1e-15));
+  CHECK(res.hhi[0] == Approx(5.0 / 9).epsilon(1e-15));
+  CHECK(res.secon[0] == Approx(0.5).epsilon(1e-15));
+  CHECK(res.mmci[0] == Approx(1.1 / 2.1).epsilon(1e-14));
+  CHECK(res.share_mw[0] == Approx(2.0 / 3).epsilon(1e-15));
+  CHECK(res.share_team[0] == Approx(2.0 / 3).epsilon(1e-15));
+  CHECK(res.share_any[0] == 1.0);
+}
+
+TEST_CASE("every sequence of 2 to 5 contacts over up to 5 carers") {
+  // Each sequence is its own pregnancy; named-midwife flag on contacts
+  // whose carer is 0, named-team flag on even positions.
+  const int K = 5;
+  Rows r;
+  std::vector<std::vector<int>> seqs;
+  for (int len = 2; len <= 5; ++len) {
+    int total = 1;
+    for (int i = 0; i < len; ++i) total *= K;
+    for (int code = 0; code < total; ++code) {
+      std::vector<int> s(len);
+      int x = code;
+      for (int i = 0; i < len; ++i) { s[i] = x % K; x /= K; }
+      seqs.push_back(s);
+    }
+  }
+  const int P = static_cast<int>(seqs.size());
+  REQUIRE(P == 25 + 125 + 625 + 3125);
+  int contact = 0;
+  for (int p = 0; p < P; ++p)
+    for (std::size_t j = 0; j < seqs[p].size(); ++j)
+      r.add(p, static_cast<int>(j), 0, contact++, seqs[p][j], 0,
+            seqs[p][j] == 0, j % 2 == 0);
+  ContinuityResult res = r.run(P, K, ContinuityOptions{}, 1);
+  int failures = 0;
+  for (int p = 0; p < P; ++p) {
+    const std::vector<int>& s = seqs[p];
+    const double N = static_cast<double>(s.size());
+    std::map<int, int> n_i;
+    std::vector<int> first_seen;
+    for (int c : s) {
+      if (n_i[c]++ == 0) first_seen.push_back(c);
+    }
+    int maxn = 0, usual = -1;
+    for (int c : first_seen)
+      if (n_i[c] > maxn) { maxn = n_i[c]; usual = c; }
+    double sumsq = 0, hhi = 0;
+    for (auto& kv : n_i) {
+      sumsq += static_cast<double>(kv.second) * kv.second;
+      hhi += (kv.second / N) * (kv.second / N);
+    }
+    double cj = 0, mw = 0, tm = 0;
+    for (std::size_t j = 0; j + 1 < s.size(); ++j) cj += s[j] == s[j + 1];
+    for (std::size_t j = 0; j < s.size(); ++j) {
+      mw += s[j] == 0;
+      tm += j % 2 == 0;
+    }
+    const double M = static_cast<double>(n_i.size());
+    const double coc = (sumsq - N) / (N * (N - 1));
+    const double mmci = (1 - M / (N + 0.1)) / (1 - 1 / (N + 0.1));
+    const double tol = 1e-13;
+    bool ok = res.n[p] == static_cast<int>(N) && res.m[p] == static_cast<int>(M) &&
+              res.usual[p] == usual &&
+              std::fabs(res.upc[p] - maxn / N) <= tol &&
+              std::fabs(res.coc[p] - coc) <= tol &&
+              std::fabs(res.hhi[p] - hhi) <= tol &&
+              std::fabs(res.secon[p] - cj / (N - 1)) <= tol &&
+              std::fabs(res.mmci[p] - mmci) <= tol &&
+              std::fabs(res.share_mw[p] - mw / N) <= tol &&
+              std::fabs(res.share_team[p] - tm / N) <= tol &&
+              // identity COC = (N HHI - 1) / (N - 1)
+              std::fabs(res.coc[p] - (N * res.hhi[p] - 1) / (N - 1)) <= tol;
+    if (!ok) {
+      ++failures;
+      INFO("pregnancy " << p);
+      CHECK(ok);
+    }
+  }
+  CHECK(failures == 0);
+  // the same on two threads and with the rows shuffled (not grouped)
+  CHECK(same_result(res, r.run(P, K, ContinuityOptions{}, 2)));
+  Rows shuffled;
+  const std::size_t n = r.preg.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (k * 7919) % n;  // 7919 is prime, n is not a multiple
+    shuffled.add(r.preg[i], r.date[i], r.time[i], r.contact[i], r.carer[i],
+                 r.phase[i], r.mw[i], r.team[i]);
+  }
+  REQUIRE(n % 7919 != 0);
+  CHECK(same_result(res, shuffled.run(P, K, ContinuityOptions{}, 2)));
+}
+
+TEST_CASE("ties in time: date, then time, then contact id") {
+  // Input rows out of order. True order:
+  //   day 1 10:00 contact 5 carer 0; day 1 10:00 contact 7 carer 1;
+  //   day 1 11:00 contact 2 carer 1; day 2 (time 0) contact 1 carer 0
+  // Carers in order: 0 1 1 0 -> SECON = 1/3; usual carer (tie 2:2) = 0.
+  Rows r;
+  r.add(0, 2, 0, 1, 0);
+  r.add(0, 1, 39600, 2, 1);
+  r.add(0, 1, 36000, 7, 1);
+  r.add(0, 1, 36000, 5, 0);
+  ContinuityResult res = r.run(1, 2, ContinuityOptions{});
+  CHECK(res.secon[0] == Approx(1.0 / 3).epsilon(1e-15));
+  CHECK(res.usual[0] == 0);
+  // Swap the contact ids of the two 10:00 contacts: order 1 0 1 0, SECON 0,
+  // and the first-seen carer (usual) becomes 1.
+  r.contact[2] = 5;
+  r.contact[3] = 7;
+  res = r.run(1, 2, ContinuityOptions{});
+  CHECK(res.secon[0] == 0.0);
+  CHECK(res.usual[0] == 1);
+}
+
+TEST_CASE("missing carer: dropped, or a break in the sequence") {
+  // carers A, missing, A, B. drop: A A B -> N 3, SECON 1/2.
+  // break: counts as A A B but A-A is broken -> SECON 0/2 = 0.
+  Rows r;
+  r.add(0, 1, 0, 0, 0);
+  r.add(0, 2, 0, 1, -1, 0, 0, 1);  // team flag on a contact with no carer
+  r.add(0, 3, 0, 2, 0);
+  r.add(0, 4, 0, 3, 1);
+  ContinuityOptions o;
+  ContinuityResult d = r.run(1, 2, o);
+  CHECK(d.n[0] == 3);
+  CHECK(d.secon[0] == 0.5);
+  CHECK(d.upc[0] == Approx(2.0 / 3).epsilon(1e-15));
+  CHECK(d.n_named_team[0] == 0);  // the dropped contact is not counted
+  o.missing = MissingCarer::brk;
+  ContinuityResult b = r.run(1, 2, o);
+  CHECK(b.n[0] == 3);
+  CHECK(b.secon[0] == 0.0);
+  CHECK(b.coc[0] == d.coc[0]);
+}
+
+TEST_CASE("one contact: N reported, COC and SECON missing") {
+  // N = 1, M = 1: UPC = HHI = 1, MMCI = (1 - 1/1.1) / (1 - 1/1.1) = 1.
+  Rows r;
+  r.add(0, 1, 0, 0, 3, 0, 1, 0);
+  ContinuityResult res = r.run(2, 4, ContinuityOptions{});  // preg 1: no rows
+  CHECK(res.n[0] == 1);
+  CHECK(res.upc[0] == 1.0);
+  CHECK(res.hhi[0] == 1.0);
+  CHECK(res.mmci[0] == 1.0);
+  CHECK(std::isnan(res.coc[0]));
+  CHECK(std::isnan(res.secon[0]));
+  CHECK(res.share_mw[0] == 1.0);
+  CHECK(res.n[1] == 0);
+  CHECK(res.m[1] == 0);
+  CHECK(res.usual[1] == -1);
+  CHECK(std::isnan(res.upc[1]));
+  CHECK(std::isnan(res.mmci[1]));
+  CHECK(std::isnan(res.share_mw[1]));
+}
+
+TEST_CASE("a contact with two carers counts once, for its first carer") {
+  // contact 0: activities by carer 1 then carer 0 (the named midwife);
+  // contact 1: carer 0. Attributed carers 1, 0: N 2, M 2, SECON 0,
+  // named-midwife share 2/2 (contact 0 has a matching activity).
+  Rows r;
+  r.add(0, 1, 0, 0, 1, 0, 0, 0);
+  r.add(0, 1, 0, 0, 0, 0, 1, 0);
+  r.add(0, 2, 0, 1, 0, 0, 1, 0);
+  ContinuityResult res = r.run(1, 2, ContinuityOptions{});
+  CHECK(res.n[0] == 2);
+  CHECK(res.m[0] == 2);
+  CHECK(res.secon[0] == 0.0);
+  CHECK(res.coc[0] == 0.0);
+  CHECK(res.usual[0] == 1);
+  CHECK(res.share_mw[0] == 1.0);
+  // a first activity with no carer: the carer is the next activity's
+  r.carer[0] = -1;
+  res = r.run(1, 2, ContinuityOptions{});
+  CHECK(res.m[0] == 1);
+  CHECK(res.secon[0] == 1.0);
+}
+
+TEST_CASE("collapsing same-day repeat contacts with the same carer") {
+  // day 1: A, B, A(named); day 2: A.  No collapse: A B A A, N 4, SECON 1/3.
+  // Collapse: the second day-1 A merges into the first: A B A, N 3,
+  // SECON 0/2, named share 1/3 (the merged contact inherits the flag).
+  Rows r;
+  r.add(0, 1, 1, 0, 0);
+  r.add(0, 1, 2, 1, 1);
+  r.add(0, 1, 3, 2, 0, 0, 1, 0);
+  r.add(0, 2, 0, 3, 0);
+  ContinuityOptions o;
+  ContinuityResult a = r.run(1, 2, o);
+  CHECK(a.n[0] == 4);
+  CHECK(a.secon[0] == Approx(1.0 / 3).epsilon(1e-15));
+  o.collapse_same_day = true;
+  ContinuityResult b = r.run(1, 2, o);
+  CHECK(b.n[0] == 3);
+  CHECK(b.secon[0] == 0.0);
+  CHECK(b.share_mw[0] == Approx(1.0 / 3).epsilon(1e-15));
+}
+
+TEST_CASE("phases are separate sequences; 'all' orders by date then phase") {
+  // antenatal A A (days 1, 2); intrapartum B (day 5); postnatal A (day 5,
+  // sorted after intrapartum on the same day although its time is earlier).
+  // all: A A B A -> SECON 1/3; antenatal: SECON 1; intrapartum: N 1.
+  Rows r;
+  r.add(0, 5, 0, 9, 0, 2);
+  r.add(0, 5, 99, 8, 1, 1);
+  r.add(0, 1, 0, 0, 0, 0);
+  r.add(0, 2, 0, 1, 0, 0);
+  ContinuityOptions o;
+  o.phases = {0, 1, 2, 3};
+  ContinuityResult res = r.run(1, 2, o);
+  CHECK(res.n == std::vector<int>{2, 1, 1, 4});
+  CHECK(res.secon[0] == 1.0);
+  CHECK(std::isnan(res.secon[1]));
+  CHECK(res.secon[3] == Approx(1.0 / 3).epsilon(1e-15));
+}
+
+TEST_CASE("minimum contacts give NaN but N is still reported") {
+  Rows r;
+  r.add(0, 1, 0, 0, 0);
+  r.add(0, 2, 0, 1, 1);
+  ContinuityOptions o;
+  o.min_upc = 3;
+  o.min_share = 3;
+  ContinuityResult res = r.run(1, 2, o);
+  CHECK(res.n[0] == 2);
+  CHECK(std::isnan(res.upc[0]));
+  CHECK(std::isnan(res.share_mw[0]));
+  CHECK(res.coc[0] == 0.0);
+}
+
+TEST_CASE("bad codes are refused") {
+  Rows r;
+  r.add(0, 1, 0, 0, 2);
+  CHECK_THROWS_AS(r.run(1, 2, ContinuityOptions{}), std::out_of_range);
+  r.carer[0] = 0;
+  r.preg[0] = 1;
+  CHECK_THROWS_AS(r.run(1, 2, ContinuityOptions{}), std::out_of_range);
+}
+
+TEST_CASE("results do not depend on the thread count on many pregnancies") {
+  Rows r;
+  const int P = 20000;
+  int con = 0;
+  for (int p = 0; p < P; ++p) {
+    const int len = 1 + (p * 37) % 17;
+    for (int j = 0; j < len; ++j) {
+      const int car = ((p + 3) * (j + 1) * 2654435761u >> 7) % 11 - 1;
+      r.add(p, (j * 13) % 9, (j * 7) % 3, con++, car, j % 3,
+            car == 2, car % 2 == 0);
+    }
+  }
+  ContinuityOptions o;
+  o.phases = {0, 1, 2, 3};
+  o.missing = MissingCarer::brk;
+  o.collapse_same_day = true;
+  CHECK(same_result(r.run(P, 10, o, 1), r.run(P, 10, o, 2)));
+}

@@ -1,0 +1,113 @@
+// Tests for logit_irls.hpp. Expected values from R 4.2:
+//   x <- c(-1.2,-0.5,0.3,0.8,1.5,-0.7,0.1,2.0,-1.8,0.6)
+//   a <- c(0,0,1,0,1,0,1,1,0,1); w <- c(1,2,1,1,0.5,1,2,1,1,1)
+//   off <- c(0,0.1,0,0,-0.2,0,0,0.3,0,0)
+//   g <- glm(a ~ x, binomial(), weights = w, offset = off,
+//            control = glm.control(epsilon = 1e-14, maxit = 100))
+//   coef(g)   # -0.11259554549243075  2.59269358847543518
+//   g$deviance  # 9.2898685293291479
+//   g2 <- glm(a ~ x, binomial()); coef(g2); g2$iter
+//             # -0.2777268852538991 2.3206774035868318; 5
+//   y <- c(2.1,1.9,3.5,2.2,4.0,1.5,3.1,4.4,0.9,3.3)
+//   coef(lm(y ~ x, weights = w))  # 2.60374347175048459 0.86099850261129973
+#include <catch2/catch.hpp>
+#include <Eigen/Dense>
+#include <matequity/logit_irls.hpp>
+
+using namespace matequity;
+
+namespace {
+Eigen::MatrixXd design() {
+  Eigen::VectorXd x(10);
+  x << -1.2, -0.5, 0.3, 0.8, 1.5, -0.7, 0.1, 2.0, -1.8, 0.6;
+  Eigen::MatrixXd X(10, 2);
+  X.col(0).setOnes();
+  X.col(1) = x;
+  return X;
+}
+Eigen::VectorXd vec(std::initializer_list<double> v) {
+  Eigen::VectorXd out(static_cast<Eigen::Index>(v.size()));
+  Eigen::Index i = 0;
+  for (double d : v) out[i++] = d;
+  return out;
+}
+}  // namespace
+
+TEST_CASE("weighted logistic IRLS with an offset matches glm") {
+  const Eigen::MatrixXd X = design();
+  const Eigen::VectorXd a = vec({0, 0, 1, 0, 1, 0, 1, 1, 0, 1});
+  const Eigen::VectorXd w = vec({1, 2, 1, 1, 0.5, 1, 2, 1, 1, 1});
+  const Eigen::VectorXd off = vec({0, 0.1, 0, 0, -0.2, 0, 0, 0.3, 0, 0});
+  GlmControl ctl;
+  ctl.epsilon = 1e-14;
+  ctl.maxit = 100;
+  for (int nt : {1, 2}) {
+    const GlmFit f = logit_irls(X, a, w, off, ctl, nt);
+    CHECK(f.converged);
+    CHECK(f.coef[0] == Approx(-0.11259554549243075).epsilon(1e-10));
+    CHECK(f.coef[1] == Approx(2.59269358847543518).epsilon(1e-10));
+    CHECK(f.deviance == Approx(9.2898685293291479).epsilon(1e-12));
+    CHECK(f.aliased.empty());
+  }
+}
+
+TEST_CASE("default convergence stops at glm's iteration") {
+  const Eigen::MatrixXd X = design();
+  const Eigen::VectorXd a = vec({0, 0, 1, 0, 1, 0, 1, 1, 0, 1});
+  const GlmFit f = logit_irls(X, a, Eigen::VectorXd::Ones(10), Eigen::VectorXd::Zero(10));
+  CHECK(f.iter == 5);
+  CHECK(f.coef[0] == Approx(-0.2777268852538991).epsilon(1e-9));
+  CHECK(f.coef[1] == Approx(2.3206774035868318).epsilon(1e-9));
+}
+
+TEST_CASE("a duplicated column is aliased and gets NaN") {
+  Eigen::MatrixXd X(10, 3);
+  X.leftCols(2) = design();
+  X.col(2) = 3.0 * X.col(1);
+  const Eigen::VectorXd a = vec({0, 0, 1, 0, 1, 0, 1, 1, 0, 1});
+  const GlmFit f = logit_irls(X, a, Eigen::VectorXd::Ones(10), Eigen::VectorXd::Zero(10));
+  REQUIRE(f.aliased.size() == 1);
+  CHECK(f.aliased[0] == 2);
+  CHECK(std::isnan(f.coef[2]));
+  CHECK(f.coef[1] == Approx(2.3206774035868318).epsilon(1e-8));
+}
+
+TEST_CASE("complete separation is detected and the covariate named") {
+  const Eigen::MatrixXd X = design();
+  Eigen::VectorXd a(10);
+  for (int i = 0; i < 10; ++i) a[i] = X(i, 1) > 0 ? 1.0 : 0.0;
+  const GlmFit f = logit_irls(X, a, Eigen::VectorXd::Ones(10), Eigen::VectorXd::Zero(10));
+  CHECK(f.fitted_01);
+  REQUIRE(!f.diverging.empty());
+  CHECK(f.diverging.back() == 1);
+}
+
+TEST_CASE("weighted least squares matches lm") {
+  const Eigen::MatrixXd X = design();
+  const Eigen::VectorXd y = vec({2.1, 1.9, 3.5, 2.2, 4.0, 1.5, 3.1, 4.4, 0.9, 3.3});
+  const Eigen::VectorXd w = vec({1, 2, 1, 1, 0.5, 1, 2, 1, 1, 1});
+  const LmFit f = wls_fit(X, y, w);
+  CHECK(f.coef[0] == Approx(2.60374347175048459).epsilon(1e-12));
+  CHECK(f.coef[1] == Approx(0.86099850261129973).epsilon(1e-12));
+}
+
+TEST_CASE("block accumulation of X'WX is thread independent") {
+  const Eigen::Index n = 20000;
+  Eigen::MatrixXd X(n, 3);
+  Eigen::VectorXd w(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    X(i, 0) = 1.0;
+    X(i, 1) = std::sin(0.001 * static_cast<double>(i));
+    X(i, 2) = std::cos(0.37 * static_cast<double>(i));
+    w[i] = 1.0 + 0.5 * std::sin(static_cast<double>(i));
+  }
+  Eigen::MatrixXd M1, M2;
+  Eigen::VectorXd v1, v2;
+  const Eigen::VectorXd z = X.col(1);
+  weighted_crossprod(X, w, &z, M1, v1, 1);
+  weighted_crossprod(X, w, &z, M2, v2, 2);
+  CHECK((M1.array() == M2.array()).all());
+  CHECK((v1.array() == v2.array()).all());
+  const Eigen::MatrixXd ref = X.transpose() * w.asDiagonal() * X;
+  CHECK((M1 - ref).cwiseAbs().maxCoeff() < 1e-9 * ref.cwiseAbs().maxCoeff());
+}

@@ -1,0 +1,70 @@
+// Tests for weights.hpp. Expected values from WeightIt:
+//   e <- c(0.2, 0.5, 0.8, 0.3); t <- c(1, 0, 1, 0)
+//   WeightIt::get_w_from_ps(e, t, estimand = "ATE")  # 5 2 1.25 1.4285714285714286
+//   ... "ATT"  # 1 1 1 0.4285714285714286
+//   ... "ATC"  # 4 1 0.25 1
+//   ... "ATO"  # 0.8 0.5 0.2 0.3
+//   quantile(c(1, 5, 2, 8, 3), 0.9)  # 6.8
+#include <catch2/catch.hpp>
+#include <Eigen/Dense>
+#include <matequity/weights.hpp>
+#include <vector>
+
+using namespace matequity;
+
+TEST_CASE("weights follow WeightIt's conventions") {
+  Eigen::VectorXd e(4);
+  e << 0.2, 0.5, 0.8, 0.3;
+  std::vector<int> a{1, 0, 1, 0};
+  const double ate[] = {5, 2, 1.25, 1.4285714285714286};
+  const double att[] = {1, 1, 1, 0.4285714285714286};
+  const double atc[] = {4, 1, 0.25, 1};
+  const double ato[] = {0.8, 0.5, 0.2, 0.3};
+  const Eigen::VectorXd w1 = ps_weights(e, a, Estimand::ATE);
+  const Eigen::VectorXd w2 = ps_weights(e, a, Estimand::ATT);
+  const Eigen::VectorXd w3 = ps_weights(e, a, Estimand::ATC);
+  const Eigen::VectorXd w4 = ps_weights(e, a, Estimand::ATO);
+  for (int i = 0; i < 4; ++i) {
+    CHECK(w1[i] == Approx(ate[i]).epsilon(1e-14));
+    CHECK(w2[i] == Approx(att[i]).epsilon(1e-14));
+    CHECK(w3[i] == Approx(atc[i]).epsilon(1e-14));
+    CHECK(w4[i] == Approx(ato[i]).epsilon(1e-14));
+  }
+}
+
+TEST_CASE("weight derivatives match central differences in eta") {
+  for (int est = 0; est < 4; ++est) {
+    for (int arm = 0; arm <= 1; ++arm) {
+      const double eta = 0.4, h = 1e-6;
+      auto e_of = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+      double w, dw, wp, wm, d1, d2;
+      ps_weight(e_of(eta), arm, estimand_from_int(est), w, dw);
+      ps_weight(e_of(eta + h), arm, estimand_from_int(est), wp, d1);
+      ps_weight(e_of(eta - h), arm, estimand_from_int(est), wm, d2);
+      CHECK(dw == Approx((wp - wm) / (2 * h)).epsilon(1e-7).margin(1e-10));
+      double hh, dh, hp, hm;
+      tilt(e_of(eta), estimand_from_int(est), hh, dh);
+      tilt(e_of(eta + h), estimand_from_int(est), hp, d1);
+      tilt(e_of(eta - h), estimand_from_int(est), hm, d2);
+      CHECK(dh == Approx((hp - hm) / (2 * h)).epsilon(1e-7).margin(1e-10));
+    }
+  }
+}
+
+TEST_CASE("trimming, truncation and ESS") {
+  Eigen::VectorXd e(5);
+  e << 0.05, 0.2, 0.5, 0.9, 0.96;
+  CHECK(trim_keep(e, 0.1) == std::vector<int>{1, 2, 3});
+  CHECK(quantile7({1, 5, 2, 8, 3}, 0.9) == Approx(6.8).epsilon(1e-14));
+  Eigen::VectorXd w(6);
+  w << 1, 5, 2, 8, 3, 4;
+  std::vector<int> a{1, 1, 1, 1, 1, 0};
+  std::vector<char> fixed;
+  const std::vector<long long> cnt = truncate_weights(w, a, 0.9, fixed);
+  CHECK(cnt[1] == 1);
+  CHECK(cnt[0] == 0);
+  CHECK(w[3] == Approx(6.8));
+  CHECK(fixed[3] == 1);
+  // ESS of (1, 5, 2, 6.8, 3): 17.8^2 / (1 + 25 + 4 + 46.24 + 9)
+  CHECK(ess(w, a, 1) == Approx(17.8 * 17.8 / 85.24).epsilon(1e-12));
+}

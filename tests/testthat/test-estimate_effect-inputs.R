@@ -1,0 +1,133 @@
+# Bad input: clear errors and warnings that name the problem and count rows.
+
+test_that("the treatment must be binary and vary", {
+  d <- sim_effect_data(300)
+  d$a3 <- d$a + (d$x1 > 1)
+  expect_error(estimate_effect(d, a3, y, ~ x1), "must be binary")
+  d$a1 <- 1
+  expect_error(estimate_effect(d, a1, y, ~ x1), "does not vary")
+  d$af <- factor(ifelse(d$a == 1, "yes", "no"), levels = c("no", "yes"))
+  f1 <- estimate_effect(d, af, y, ~ x1, method = "ipw")
+  f2 <- estimate_effect(d, a, y, ~ x1, method = "ipw")
+  expect_identical(coef(f1), coef(f2))
+  d$al <- d$a == 1
+  expect_identical(coef(estimate_effect(d, "al", "y", c("x1"), method = "ipw")), coef(f2))
+})
+
+test_that("the outcome must be binary or numeric, with events in each arm", {
+  d <- sim_effect_data(300)
+  d$ych <- ifelse(d$y == 1, "yes", "no")
+  expect_error(estimate_effect(d, a, ych, ~ x1), "must be logical, 0/1 or numeric")
+  d$y0 <- ifelse(d$a == 1, 0, d$y)
+  expect_error(estimate_effect(d, a, y0, ~ x1), "no events")
+  expect_error(estimate_effect(d, a, y0, ~ x1), "Treated: 0 events in")
+})
+
+test_that("missing values stop with counts per variable unless complete_case", {
+  d <- sim_effect_data(300)
+  d$x1[1:4] <- NA
+  d$y[5] <- NA
+  expect_error(estimate_effect(d, a, y, ~ x1 + x2), "5 rows of `data` have missing values")
+  expect_error(estimate_effect(d, a, y, ~ x1 + x2), "x1: 4 missing")
+  fit <- estimate_effect(d, a, y, ~ x1 + x2, missing = "complete_case", method = "ipw")
+  expect_identical(glance(fit)$n_missing_dropped, 5L)
+  expect_identical(nobs(fit), 295L)
+  ref <- estimate_effect(d[-(1:5), ], a, y, ~ x1 + x2, method = "ipw")
+  expect_identical(coef(fit), coef(ref))
+})
+
+test_that("single-level factors, unknown combinations and arguments are refused", {
+  d <- sim_effect_data(300)
+  d$one <- "only"
+  expect_error(estimate_effect(d, a, y, ~ x1 + one), "single level")
+  expect_error(estimate_effect(d, a, y, ~ x1, method = "tmle", estimand = "ATT"),
+               "not defined for `method` = \"tmle\"")
+  expect_error(estimate_effect(d, a, y, ~ x1, method = "matching", estimand = "ATE"),
+               "not defined")
+  expect_error(estimate_effect(d, a, y, ~ x1, method = "matching", estimand = "ATT",
+                               vcov = "bootstrap"), "not available")
+  expect_error(estimate_effect(d, a, y, ~ x1, method = "lasso"), "must be one of")
+  expect_error(estimate_effect(d, a, y, ~ x1, estimand = "ATX"), "must be one of")
+  expect_error(estimate_effect(d, a, y, ~ nope), "not in the data")
+  expect_error(estimate_effect(d, a, y, ~ x1 + y), "cannot also be covariates")
+})
+
+test_that("separation, extreme scores and extreme weights are reported", {
+  set.seed(3)
+  n <- 400
+  d <- data.frame(x = stats::rnorm(n), z = stats::rnorm(n))
+  d$a <- as.integer(d$x > 0)
+  d$a[1:3] <- 1L - d$a[1:3]
+  d$sep <- as.integer(d$x > 0 & !(seq_len(n) %in% 1:3))
+  d$y <- stats::rbinom(n, 1, 0.3)
+  expect_warning(
+    expect_warning(
+      expect_warning(
+        try(estimate_effect(d, a, y, ~ z + sep, method = "ipw"), silent = TRUE),
+        "Separation in the propensity model"),
+      "propensity scores? (is|are) below 0.01"),
+    "Extreme weights")
+  w <- tryCatch(estimate_effect(d, a, y, ~ z + sep, method = "ipw"), warning = function(w) w)
+  expect_match(conditionMessage(w), "sep")
+})
+
+test_that("trimming and truncation are counted and reported", {
+  d <- sim_effect_data(2000, seed = 6)
+  fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", trim = 0.2)
+  X <- stats::model.matrix(~ x1 + x2, d)
+  ps <- stats::fitted(stats::glm(a ~ x1 + x2, binomial(), d))
+  expect_identical(glance(fit)$n_trimmed, sum(ps < 0.2 | ps > 0.8))
+  expect_identical(nobs(fit), sum(ps >= 0.2 & ps <= 0.8))
+  ft <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", truncate = 0.9)
+  w0 <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw")$weights
+  exp_n <- sum(vapply(0:1, function(k) sum(w0[d$a == k] > stats::quantile(w0[d$a == k], 0.9)), 0L))
+  expect_identical(glance(ft)$n_truncated, as.numeric(exp_n))
+  expect_identical(max(ft$weights[d$a == 1]), unname(stats::quantile(w0[d$a == 1], 0.9)))
+})
+
+test_that("empty subgroups and subgroups without variation are named", {
+  d <- sim_effect_data(600)
+  d$grp <- factor(ifelse(d$x1 > 0, "hi", "lo"), levels = c("hi", "lo", "none"))
+  expect_warning(fit <- estimate_effect(d, a, y, ~ x1, method = "ipw", by = grp), "no rows")
+  expect_identical(unique(tidy(fit)$group), c("hi", "lo"))
+  d$grp2 <- ifelse(d$a == 1 & d$x1 > 0, "treated_only", "mixed")
+  expect_error(estimate_effect(d, a, y, ~ x1, by = grp2), "subgroup grp2 = treated_only")
+})
+
+test_that("printed output is stable", {
+  d <- sim_effect_data(1000, seed = 21)
+  fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "aipw", by = g)
+  expect_snapshot(print(fit))
+  expect_snapshot(print(summary(estimate_effect(d, a, bw, ~ x1 + x2, method = "ipw"))))
+})
+
+test_that("ps_weights() follows WeightIt's conventions", {
+  ps <- c(0.2, 0.5, 0.8, 0.3)
+  a <- c(1, 0, 1, 0)
+  expect_equal(as.numeric(ps_weights(ps, a, "ATE")), c(1 / 0.2, 1 / 0.5, 1 / 0.8, 1 / 0.7))
+  expect_equal(as.numeric(ps_weights(ps, a, "ATT")), c(1, 1, 1, 0.3 / 0.7))
+  expect_equal(as.numeric(ps_weights(ps, a, "ATC")), c(0.8 / 0.2, 1, 0.2 / 0.8, 1))
+  expect_equal(as.numeric(ps_weights(ps, a, "ATO")), c(0.8, 0.5, 0.2, 0.3))
+  w <- ps_weights(ps, a, "ATE")
+  expect_equal(attr(w, "ess")[["treated"]], (5 + 1.25)^2 / (25 + 1.5625))
+  expect_error(ps_weights(c(0, 0.5), c(1, 0)), "strictly between 0 and 1")
+  skip_if_not_installed("WeightIt")
+  set.seed(1)
+  e <- stats::runif(50, 0.05, 0.95)
+  t <- stats::rbinom(50, 1, e)
+  for (est in c("ATE", "ATT", "ATC", "ATO")) {
+    expect_equal(as.numeric(ps_weights(e, t, est)),
+                 WeightIt::get_w_from_ps(e, t, estimand = est), tolerance = 1e-14)
+  }
+})
+
+test_that("autoplot draws the propensity overlap", {
+  skip_if_not_installed("ggplot2")
+  d <- sim_effect_data(500, seed = 2)
+  fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", by = g)
+  p <- ggplot2::autoplot(fit)
+  expect_s3_class(p, "ggplot")
+  # Bars sum to the arm sizes (controls drawn below zero).
+  expect_identical(sum(abs(p$data$count)), 500)
+  expect_identical(sum(p$data$count[p$data$arm == "treated"]), sum(d$a == 1) * 1)
+})
