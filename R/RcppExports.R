@@ -41,3 +41,11 @@
     .Call(`_matequity_cpp_match_nearest`, distance, treat, k, replace, caliper, order, nthreads)
 }
 
+.cpp_scenarios_fit <- function(Z, L, a, y, g, s, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, want_if) {
+    .Call(`_matequity_cpp_scenarios_fit`, Z, L, a, y, g, s, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, want_if)
+}
+
+.cpp_scenarios_boot <- function(Z, L, a, y, g, row_pattern, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, seed, b0, b1, nthreads) {
+    .Call(`_matequity_cpp_scenarios_boot`, Z, L, a, y, g, row_pattern, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, seed, b0, b1, nthreads)
+}
+

@@ -181,6 +181,55 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_scenarios_fit
+Rcpp::List cpp_scenarios_fit(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::MatrixXd>& L, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& g, const Eigen::Map<Eigen::VectorXd>& s, int n_groups, int ref, const Rcpp::IntegerVector& target, double target_uptake, bool weighting, double epsilon, int maxit, bool want_if);
+RcppExport SEXP _matequity_cpp_scenarios_fit(SEXP ZSEXP, SEXP LSEXP, SEXP aSEXP, SEXP ySEXP, SEXP gSEXP, SEXP sSEXP, SEXP n_groupsSEXP, SEXP refSEXP, SEXP targetSEXP, SEXP target_uptakeSEXP, SEXP weightingSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP want_ifSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type L(LSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type a(aSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type g(gSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type s(sSEXP);
+    Rcpp::traits::input_parameter< int >::type n_groups(n_groupsSEXP);
+    Rcpp::traits::input_parameter< int >::type ref(refSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type target(targetSEXP);
+    Rcpp::traits::input_parameter< double >::type target_uptake(target_uptakeSEXP);
+    Rcpp::traits::input_parameter< bool >::type weighting(weightingSEXP);
+    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< bool >::type want_if(want_ifSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_scenarios_fit(Z, L, a, y, g, s, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, want_if));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_scenarios_boot
+Rcpp::NumericMatrix cpp_scenarios_boot(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::MatrixXd>& L, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& g, const Rcpp::IntegerVector& row_pattern, int n_groups, int ref, const Rcpp::IntegerVector& target, double target_uptake, bool weighting, double epsilon, int maxit, double seed, double b0, double b1, int nthreads);
+RcppExport SEXP _matequity_cpp_scenarios_boot(SEXP ZSEXP, SEXP LSEXP, SEXP aSEXP, SEXP ySEXP, SEXP gSEXP, SEXP row_patternSEXP, SEXP n_groupsSEXP, SEXP refSEXP, SEXP targetSEXP, SEXP target_uptakeSEXP, SEXP weightingSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP seedSEXP, SEXP b0SEXP, SEXP b1SEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type L(LSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type a(aSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type g(gSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type row_pattern(row_patternSEXP);
+    Rcpp::traits::input_parameter< int >::type n_groups(n_groupsSEXP);
+    Rcpp::traits::input_parameter< int >::type ref(refSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type target(targetSEXP);
+    Rcpp::traits::input_parameter< double >::type target_uptake(target_uptakeSEXP);
+    Rcpp::traits::input_parameter< bool >::type weighting(weightingSEXP);
+    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type b0(b0SEXP);
+    Rcpp::traits::input_parameter< double >::type b1(b1SEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_scenarios_boot(Z, L, a, y, g, row_pattern, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, seed, b0, b1, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
@@ -193,6 +242,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},
     {"_matequity_cpp_has_openmp", (DL_FUNC) &_matequity_cpp_has_openmp, 0},
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
+    {"_matequity_cpp_scenarios_fit", (DL_FUNC) &_matequity_cpp_scenarios_fit, 14},
+    {"_matequity_cpp_scenarios_boot", (DL_FUNC) &_matequity_cpp_scenarios_boot, 17},
     {NULL, NULL, 0}
 };
 

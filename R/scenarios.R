@@ -1,0 +1,350 @@
+# Counterfactual disparity scenarios for a care model: the disparity that
+# would remain with the care model distributed as in the reference group
+# (Jackson 2021), with everyone or no one on it, with uptake raised to a
+# target in CORE20PLUS groups, and the Yu and Elwert (2025) decomposition.
+# The numerical work is in inst/include/matequity/scenarios.hpp; the
+# contrasts, intervals and the table are made here.
+
+#' Counterfactual disparity scenarios for a care model
+#'
+#' For each group `g` against the reference group `r`, among the women
+#' eligible for `outcome` whose care model is known, estimates the observed
+#' disparity and the disparity under counterfactual distributions of the care
+#' model `A`:
+#'
+#' * `"observed"`: `D = P(Y=1 | g) - P(Y=1 | r)` (and the ratio).
+#' * `"equalised"` (Jackson and VanderWeele 2018; Jackson 2021): `A` drawn in
+#'   group `g` from the reference group's uptake given the allowable
+#'   covariates, `P(A=1 | allowable, r)`, with the other covariates as they are
+#'   in `g`. Term `"residual"` = `E[Y(A ~ r) | g] - P(Y=1 | r)` (the disparity
+#'   remaining; also as a ratio) and `"reduction"` = `D - residual`.
+#' * `"universal"`: everyone on the care model (scenario `"universal_on"`,
+#'   `E[Y^1 | g] - E[Y^1 | r]`) and no one (`"universal_off"`, `E[Y^0]`).
+#' * `"target"`: a stochastic intervention raising uptake in each targeted
+#'   group to `target_uptake`: in a targeted group with uptake `p < t`, each
+#'   woman not on the care model is placed on it with probability
+#'   `(t - p) / (1 - p)` (women already on it stay), so that
+#'   `E[Y | g] = P(Y=1 | g) + (t - p) ATC_g` with `ATC_g` the effect among
+#'   the women not on it; groups with `p >= t` and groups not targeted are
+#'   unchanged (their observed risk).
+#' * `"decomposition"` (Yu and Elwert 2025, the cdgd package's unconditional
+#'   decomposition with `g` as its group 1 and `r` as group 0):
+#'   `D = baseline + prevalence + effect + selection` with baseline
+#'   `E[Y^0|g] - E[Y^0|r]`, prevalence `(P(A|g) - P(A|r)) ATE_r`, effect
+#'   `P(A|g) (ATE_g - ATE_r)` and selection the rest, `Cov_g(A, Y^1 - Y^0) -
+#'   Cov_r(A, Y^1 - Y^0)`.
+#'
+#' `method = "gcomp"` fits logistic outcome models separately in each group
+#' and arm (`Y ~ allowable + covariates`, fitted by the engine's IRLS) and
+#' averages their predictions; the uptake model `P(A=1 | allowable)` is a
+#' logistic regression in the reference group. `method = "weighting"` uses
+#' Hajek inverse probability weights from a propensity model fitted in each
+#' group (`A ~ allowable + covariates`); the equalised scenario uses the
+#' ratio-of-mediator-probability weights `P(A=a | allowable, r) / P(A=a |
+#' allowable, covariates, g)`. With categorical covariates whose
+#' combinations all occur, both models are saturated and the two methods give
+#' the nonparametric g-formula.
+#'
+#' Intervals: `vcov = "influence"` stacks the models' score equations with
+#' the estimators (M-estimation sandwich; the covariance between groups
+#' through the reference group's uptake model is kept), delta method for the
+#' contrasts, Wald intervals (ratios on the log scale). `vcov = "bootstrap"`
+#' resamples the whole eligible cohort `R` times and refits every model
+#' (seeded; the same replicates for any number of threads), percentile
+#' intervals. Rows with identical values of every variable used are
+#' collapsed into one weighted row first, which gives the same answers faster.
+#'
+#' @param cohort A cohort (one row per pregnancy) with the outcome, its
+#'   `<outcome>_eligible` column, the group and the care model.
+#' @param outcome The outcome column (logical or 0/1).
+#' @param group The group column (e.g. `core20plus_group`, `ethnic_group`).
+#' @param care_model The care-model column (logical or 0/1, e.g.
+#'   `coc_placed`, `pcsp`); rows where it is missing are left out (counted).
+#' @param reference The reference group. Defaults to `"Neither"` when the
+#'   group has that level (`core20plus_group`), else the first level.
+#' @param allowable Allowable covariates (differences by them are not counted
+#'   as unfair): a one-sided formula, `c(a, b)` or a character vector.
+#' @param covariates Other confounders of the care model and the outcome.
+#' @param scenarios Any of `"equalised"`, `"universal"`, `"target"` and
+#'   `"decomposition"`; `"observed"` is always given.
+#' @param target_uptake The uptake `t` reached in targeted groups (0.75 is the
+#'   CORE20PLUS5 continuity-of-carer ambition).
+#' @param target_groups Groups whose uptake is raised. `NULL`: all levels but
+#'   `"Neither"` when there is such a level (the CORE20PLUS groups of
+#'   `core20plus_group`), otherwise all groups but the reference.
+#' @param method `"gcomp"` or `"weighting"`.
+#' @param vcov `"influence"` or `"bootstrap"`.
+#' @param R Number of bootstrap replicates.
+#' @param seed Bootstrap seed; `NULL` draws one from R's generator.
+#' @param conf_level Confidence level.
+#' @param nthreads Number of threads (bootstrap replicates run in parallel).
+#' @param disclosure Disclosure rule for the counts (`NULL`: the
+#'   `matequity.disclosure` option).
+#' @param per Multiplier of differences (100 for per cent, 1000 per 1,000).
+#'   Defaults to the outcome's multiplier in `attr(cohort, "outcomes")`, else 1
+#'   (risks as proportions).
+#' @returns A tibble of class `mq_scenarios` (after disclosure control) with
+#'   columns `group`, `reference`, `scenario` (`"observed"`, `"equalised"`,
+#'   `"universal_on"`, `"universal_off"`, `"target"`, `"decomposition"`),
+#'   `term` (`"disparity"`, `"residual"`, `"reduction"`, `"baseline"`,
+#'   `"prevalence"`, `"effect"`, `"selection"`), `measure` (`"difference"` or
+#'   `"ratio"`), `estimate`, `std.error` (of the log ratio for ratios,
+#'   `se_scale = "log"`), `se_scale`, `statistic`, `p.value`, `conf.low`,
+#'   `conf.high`, `risk` and `ref_risk` (the two risks compared, per `per`;
+#'   `NA` for reduction and decomposition terms), `n`, `events` (eligible
+#'   women and events in the group), `ref_n`, `ref_events`, `per` and `note`
+#'   (why an estimate is missing). [glance()] gives one row per group with
+#'   uptake and model diagnostics; [tidy()] the table; `autoplot()` a forest
+#'   plot.
+#' @references Jackson JW, VanderWeele TJ (2018). Decomposition analysis to
+#'   identify intervention targets for reducing disparities. Epidemiology
+#'   29:825-835. Jackson JW (2021). Meaningful causal decompositions in health
+#'   equity research. Epidemiology 32:282-290. Yu A, Elwert F (2025).
+#'   Nonparametric causal decomposition of group disparities. Annals of
+#'   Applied Statistics 19:821-845.
+#' @examples
+#' set.seed(1)
+#' n <- 4000
+#' d <- data.frame(grp = sample(c("Neither", "Core20"), n, TRUE),
+#'                 age = round(runif(n, 18, 42)), parity = rpois(n, 0.8))
+#' d$coc <- runif(n) < plogis(-1 + 0.8 * (d$grp == "Core20"))
+#' d$preterm <- runif(n) < plogis(-2.6 + 0.4 * (d$grp == "Core20") - 0.3 * d$coc)
+#' d$preterm_eligible <- TRUE
+#' sc <- disparity_scenarios(d, preterm, grp, coc, per = 100,
+#'                           disclosure = "none")
+#' sc
+#' glance(sc)
+#' @export
+disparity_scenarios <- function(cohort, outcome, group, care_model, reference = NULL,
+                                allowable = ~ age + parity, covariates = NULL,
+                                scenarios = c("equalised", "universal", "target", "decomposition"),
+                                target_uptake = 0.75, target_groups = NULL,
+                                method = c("gcomp", "weighting"),
+                                vcov = c("influence", "bootstrap"), R = 999, seed = NULL,
+                                conf_level = 0.95, nthreads = matequity_threads(),
+                                disclosure = NULL, per = NULL) {
+  check_data_frame(cohort)
+  check_conf_level(conf_level)
+  method <- rlang::arg_match(method)
+  vcov <- rlang::arg_match(vcov)
+  scenarios <- rlang::arg_match(scenarios, c("equalised", "universal", "target", "decomposition"),
+                                multiple = TRUE)
+  check_number(target_uptake, 0, 1)
+  nthreads <- resolve_threads(nthreads)
+  if (vcov == "bootstrap") {
+    check_number(R, 2, 1e7)
+    R <- as.integer(R)
+    seed <- seed %||% sample.int(.Machine$integer.max, 1L)
+    check_number(seed, 0, 2^52)
+  }
+  if (is.null(per) && is.null(attr(cohort, "outcomes"))) per <- 1
+  spec <- outcome_spec(cohort, rlang::enquo(outcome), rlang::quo(NULL), per)
+  group <- resolve_column(cohort, rlang::enquo(group), "group")
+  care <- resolve_column(cohort, rlang::enquo(care_model), "care_model")
+  allow <- resolve_columns(cohort, rlang::enquo(allowable), "allowable")
+  covs <- setdiff(resolve_columns(cohort, rlang::enquo(covariates), "covariates"), allow)
+  clash <- intersect(c(allow, covs), c(group, care, spec$outcome, spec$eligible))
+  if (length(clash)) {
+    cli::cli_abort(c("{.arg allowable} and {.arg covariates} cannot include the group, care model or outcome.",
+                     "x" = "Remove {.field {clash}}."))
+  }
+  prep <- scenario_data(cohort, spec, group, care, allow, covs, reference, target_groups)
+  d <- prep$data
+  lev <- prep$levels
+  r <- prep$ref
+  K <- length(lev)
+  counts <- prep$counts
+  ok <- prep$ok
+
+  # Designs and collapsing identical rows into weighted patterns.
+  Z <- scenario_design(d, c(allow, covs))
+  L <- scenario_design(d, allow)
+  use <- ok[prep$g]
+  eng <- cumsum(ok)        # engine code of each usable group
+  pat <- collapse_rows(cbind(prep$g, prep$a, prep$y, Z, L)[use, , drop = FALSE])
+  first <- which(use)[pat$first]
+  gp <- eng[prep$g[first]]
+  target <- as.integer(lev[ok] %in% prep$target_groups)
+  fit <- tryCatch(
+    .cpp_scenarios_fit(Z[first, , drop = FALSE], L[first, , drop = FALSE],
+                       as.numeric(prep$a[first]), as.numeric(prep$y[first]), gp - 1L,
+                       as.numeric(pat$weight), sum(ok), eng[r] - 1L, target, target_uptake,
+                       method == "weighting", irls_epsilon(), 100L, FALSE),
+    error = function(e) {
+      cli::cli_abort(c("The scenario models could not be fitted.", "x" = conditionMessage(e),
+                       "i" = "Look for covariates that perfectly predict the care model or the outcome within a group; coarsen or drop them."))
+    })
+  diagnose_scenarios(fit, lev[ok], colnames(Z), colnames(L), method)
+  boot <- NULL
+  if (vcov == "bootstrap") {
+    boot <- scenario_bootstrap(Z[first, , drop = FALSE], L[first, , drop = FALSE],
+                               as.numeric(prep$a[first]), as.numeric(prep$y[first]), gp - 1L,
+                               pat$code, sum(ok), eng[r] - 1L, target, target_uptake,
+                               method == "weighting", seed, R, nthreads)
+  }
+  tab <- scenario_table(fit$theta, fit$vcov, boot, lev, ok, r, counts, scenarios, spec$per,
+                        conf_level, prep$notes)
+  out <- apply_disclosure(tab, counts = c("n", "events", "ref_n", "ref_events"),
+                          derived = c("estimate", "std.error", "statistic", "p.value", "conf.low",
+                                      "conf.high", "risk", "ref_risk"),
+                          rule = disclosure)
+  theta <- matrix(fit$theta, nrow = 6L, dimnames = list(theta_names, lev[ok]))
+  attr(out, "scenario_info") <- list(
+    outcome = spec$outcome, group = group, care_model = care, allowable = allow,
+    covariates = covs, reference = lev[r], method = method, vcov = vcov,
+    R = if (vcov == "bootstrap") R, seed = if (vcov == "bootstrap") seed,
+    target_uptake = target_uptake, target_groups = prep$target_groups,
+    conf_level = conf_level, per = spec$per, theta = theta, theta_vcov = fit$vcov,
+    boot = boot, n_patterns = length(first), exclusions = prep$exclusions,
+    glance = scenario_glance(fit, counts, lev, ok, prep, method, vcov))
+  class(out) <- c("mq_scenarios", class(out))
+  out
+}
+
+theta_names <- c("risk", "uptake", "risk_all_on", "risk_all_off", "risk_equalised", "risk_target")
+
+# Rows used, group levels, reference, counts and which groups the models can
+# be fitted in.
+scenario_data <- function(cohort, spec, group, care, allow, covs, reference, target_groups,
+                          call = rlang::caller_env()) {
+  rows <- outcome_rows(cohort, spec, call = call)
+  gall <- cohort[[group]]
+  lev <- if (is.factor(gall)) levels(gall) else sort(unique(as.character(gall[!is.na(gall)])))
+  reference <- reference %||% (if ("Neither" %in% lev) "Neither" else lev[1])
+  if (length(reference) != 1L || !as.character(reference) %in% lev) {
+    cli::cli_abort(c("{.arg reference} must be one value of {.field {group}}.",
+                     "x" = "{.arg reference} is {example_values(reference)}.",
+                     "i" = "Values of {.field {group}}: {example_values(lev, 10)}."), call = call)
+  }
+  reference <- as.character(reference)
+  av <- cohort[[care]]
+  if (is.numeric(av) && all(av[!is.na(av)] %in% c(0, 1))) av <- av == 1
+  if (!is.logical(av)) {
+    vals <- unique(av[!is.na(av)])
+    cli::cli_abort(c("The care model {.field {care}} must be binary (logical or 0/1).",
+                     "x" = "It is {.obj_type_friendly {av}} with {length(vals)} distinct value{?s}: {example_values(vals)}.",
+                     "i" = "Recode it to TRUE (on the care model) and FALSE, e.g. {.code {care} == \"Y\"}."),
+                   call = call)
+  }
+  excl <- list(c("eligible for the outcome", sum(rows$use)))
+  use <- rows$use
+  drop_na <- function(use, x, what) {
+    miss <- use & is.na(x)
+    if (any(miss)) {
+      cli::cli_warn(c("{sum(miss)} eligible row{?s} with missing {what} {?is/are} left out.",
+                      "i" = if (what == paste0("care model ", care)) "The care model is missing when a woman is not eligible for it or booked before MSDS v2."),
+                    call = call)
+    }
+    use & !is.na(x)
+  }
+  use <- drop_na(use, gall, paste0("group ", group))
+  use <- drop_na(use, av, paste0("care model ", care))
+  for (v in c(allow, covs)) use <- drop_na(use, cohort[[v]], paste0("covariate ", v))
+  n_excl <- sum(rows$use) - sum(use)
+  d <- cohort[use, , drop = FALSE]
+  check_covariates(d, c(allow, covs), call = call)
+  g <- match(as.character(d[[group]]), lev)
+  a <- as.integer(av[use])
+  y <- rows$y[use]
+  K <- length(lev)
+  n1 <- tabulate(g[a == 1L], K)
+  n0 <- tabulate(g[a == 0L], K)
+  e1 <- tabulate(g[a == 1L & y == 1], K)
+  e0 <- tabulate(g[a == 0L & y == 1], K)
+  counts <- data.frame(group = lev, n = n1 + n0, events = e1 + e0, n_treated = n1,
+                       n_control = n0, events_treated = e1, events_control = e0)
+  r <- match(reference, lev)
+  if (counts$n[r] == 0) {
+    cli::cli_abort(c(
+      "The reference group {.val {reference}} has no women eligible for {.field {spec$outcome}} with a known {.field {care}}.",
+      "i" = "Choose another {.arg reference}; groups with eligible women: {example_values(lev[counts$n > 0], 10)}."
+    ), call = call)
+  }
+  why <- ifelse(counts$n == 0, "no eligible women in group",
+         ifelse(n1 == 0 | n0 == 0, "care model does not vary in group",
+         ifelse(e1 + e0 == 0, "no events in group",
+         ifelse(e1 == 0 | e0 == 0 | e1 == n1 | e0 == n0,
+                "no events (or only events) in an arm of the care model in group", NA_character_))))
+  if (!is.na(why[r])) {
+    cli::cli_abort(c("The counterfactual scenarios cannot be estimated: {why[r]} {.val {reference}} (the reference).",
+                     "x" = "On the care model: {n1[r]} women, {e1[r]} event{?s}; not on it: {n0[r]} women, {e0[r]} event{?s}.",
+                     "i" = "Choose a larger {.arg reference} group or a more common outcome."), call = call)
+  }
+  bad <- which(!is.na(why) & counts$n > 0)
+  if (length(bad)) {
+    cli::cli_warn(c("Counterfactual scenarios are not estimated (NA) for {length(bad)} group{?s}: {.val {lev[bad]}}.",
+                    stats::setNames(paste0(lev[bad], ": ", why[bad]), rep("x", length(bad))),
+                    "i" = "Only the observed disparity is given for them; merge small groups or choose a more common outcome."),
+                  call = call)
+  }
+  tg <- target_groups %||% (if ("Neither" %in% lev) setdiff(lev, "Neither") else setdiff(lev, reference))
+  if (!all(tg %in% lev)) {
+    cli::cli_abort(c("{.arg target_groups} must be values of {.field {group}}.",
+                     "x" = "Not found: {example_values(setdiff(tg, lev))}."), call = call)
+  }
+  list(data = d, g = g, a = a, y = y, levels = lev, ref = r, counts = counts,
+       ok = is.na(why), notes = why, target_groups = as.character(tg), n_excluded = n_excl,
+       exclusions = tibble::tibble(step = c("eligible for the outcome", "left out (missing group, care model or covariates)", "analysed"),
+                                   n = c(sum(rows$use), n_excl, sum(use))))
+}
+
+scenario_design <- function(d, vars) {
+  if (!length(vars)) return(matrix(1, nrow(d), 1L, dimnames = list(NULL, "(Intercept)")))
+  design_matrix(d, vars)
+}
+
+# Identical rows collapse into one pattern with a frequency weight. Codes
+# are built column by column with exact matching (no rounding).
+collapse_rows <- function(M) {
+  codes <- vapply(seq_len(ncol(M)), function(j) match(M[, j], unique(M[, j])), integer(nrow(M)))
+  if (is.null(dim(codes))) codes <- matrix(codes, nrow = nrow(M))
+  key <- do.call(paste, c(lapply(seq_len(ncol(codes)), function(j) codes[, j]), sep = "."))
+  code <- match(key, unique(key))
+  list(code = code, first = match(seq_len(max(code)), code), weight = tabulate(code))
+}
+
+scenario_bootstrap <- function(Z, L, a, y, g, code, K, ref, target, t, weighting, seed, R,
+                               nthreads) {
+  out <- matrix(NA_real_, R, 6L * K)
+  chunk <- max(1L, min(R, 50L * nthreads))
+  cli::cli_progress_bar("Bootstrap", total = R, clear = TRUE)
+  for (b0 in seq(0L, R - 1L, by = chunk)) {
+    b1 <- min(R, b0 + chunk)
+    out[(b0 + 1L):b1, ] <- .cpp_scenarios_boot(Z, L, a, y, g, code, K, ref, target, t, weighting,
+                                               irls_epsilon(), 100L, seed, b0, b1, nthreads)
+    cli::cli_progress_update(set = b1)
+  }
+  cli::cli_progress_done()
+  bad <- sum(!stats::complete.cases(out))
+  if (bad > 0L) {
+    cli::cli_warn("{bad} of {R} bootstrap replicate{?s} could not be fitted and {?is/are} left out.")
+  }
+  out
+}
+
+diagnose_scenarios <- function(fit, lev, zn, ln, method, call = rlang::caller_env()) {
+  up <- fit$uptake
+  if (!isTRUE(up$converged) || up$n_fitted_01 > 0L) {
+    cli::cli_warn(c("The reference group's uptake model did not converge or predicts uptake of 0 or 1 for {up$n_fitted_01} row{?s}.",
+                    "i" = "Coarsen the allowable covariates ({.field {ln[-1]}})."), call = call)
+  }
+  for (k in seq_along(lev)) {
+    for (nm in names(fit$models[[k]])) {
+      m <- fit$models[[k]][[nm]]
+      what <- if (nm == "ps") "propensity model" else paste0("outcome model (", if (nm == "outcome1") "on" else "not on", " the care model)")
+      if (!isTRUE(m$converged) || m$n_diverging > 0L) {
+        cli::cli_warn(c("The {what} in group {.val {lev[k]}} did not converge or has diverging coefficients (separation).",
+                        "i" = "Coarsen or drop covariates that (nearly) determine the outcome or the care model in this group."),
+                      call = call)
+      }
+    }
+  }
+  if (method == "weighting") {
+    ext <- which(fit$ps_min < 0.01 | fit$ps_max > 0.99)
+    if (length(ext)) {
+      cli::cli_warn(c("Propensity scores below 0.01 or above 0.99 in group{?s} {.val {lev[ext]}}: weights are extreme.",
+                      "i" = "Consider {.code method = \"gcomp\"} or coarser covariates."), call = call)
+    }
+  }
+  invisible(TRUE)
+}

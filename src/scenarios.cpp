@@ -1,0 +1,98 @@
+// Glue for scenarios.hpp: type conversion only.
+#include <RcppEigen.h>
+#include <matequity/scenarios.hpp>
+
+namespace {
+
+matequity::ScenarioSpec make_scenario_spec(int n_groups, int ref, const Rcpp::IntegerVector& target,
+                                           double target_uptake, bool weighting, double epsilon,
+                                           int maxit) {
+  matequity::ScenarioSpec sp;
+  sp.n_groups = n_groups;
+  sp.ref = ref;
+  sp.target.assign(target.begin(), target.end());
+  if (static_cast<int>(sp.target.size()) != n_groups) Rcpp::stop("target must have one entry per group");
+  sp.target_uptake = target_uptake;
+  sp.weighting = weighting;
+  sp.ctl.epsilon = epsilon;
+  sp.ctl.maxit = maxit;
+  return sp;
+}
+
+Rcpp::List model_info(const matequity::ModelFit& m) {
+  Rcpp::IntegerVector al(m.fit.aliased.size());
+  for (std::size_t i = 0; i < m.fit.aliased.size(); ++i) al[i] = m.fit.aliased[i] + 1;
+  return Rcpp::List::create(Rcpp::Named("coefficients") = m.fit.coef,
+                            Rcpp::Named("converged") = m.fit.converged,
+                            Rcpp::Named("iter") = m.fit.iter, Rcpp::Named("aliased") = al,
+                            Rcpp::Named("n_fitted_01") = m.fit.n_fitted_01,
+                            Rcpp::Named("n_diverging") = static_cast<int>(m.fit.diverging.size()));
+}
+
+}  // namespace
+
+// Point estimates, models and covariance (influence functions) of theta:
+// per group (mu, p, psi1, psi0, eq, tgt). g: 0-based group codes; s:
+// frequency weights of the rows (patterns).
+// [[Rcpp::export(name = ".cpp_scenarios_fit", rng = false)]]
+Rcpp::List cpp_scenarios_fit(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::MatrixXd>& L,
+                             const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y,
+                             const Rcpp::IntegerVector& g, const Eigen::Map<Eigen::VectorXd>& s,
+                             int n_groups, int ref, const Rcpp::IntegerVector& target,
+                             double target_uptake, bool weighting, double epsilon, int maxit,
+                             bool want_if) {
+  const matequity::ScenarioSpec sp =
+      make_scenario_spec(n_groups, ref, target, target_uptake, weighting, epsilon, maxit);
+  const std::vector<int> gv(g.begin(), g.end());
+  const auto G = matequity::split_groups(Eigen::MatrixXd(Z), Eigen::MatrixXd(L), Eigen::VectorXd(a),
+                                         Eigen::VectorXd(y), gv, n_groups);
+  const Eigen::VectorXd sv(s);
+  const matequity::ScenarioFit F = matequity::fit_scenarios(G, sv, sp);
+  const Eigen::MatrixXd IF = matequity::scenario_if(F, G, sv, Z.rows(), sp);
+  const Eigen::MatrixXd V = matequity::scenario_vcov(IF, sv, F.n);
+  Rcpp::List models(n_groups);
+  Rcpp::NumericVector e_min(n_groups), e_max(n_groups);
+  for (int k = 0; k < n_groups; ++k) {
+    const matequity::GroupFit& gf = F.groups[static_cast<std::size_t>(k)];
+    if (weighting) {
+      models[k] = Rcpp::List::create(Rcpp::Named("ps") = model_info(gf.ps));
+      e_min[k] = gf.ps.pred.minCoeff();
+      e_max[k] = gf.ps.pred.maxCoeff();
+    } else {
+      models[k] = Rcpp::List::create(Rcpp::Named("outcome1") = model_info(gf.out1),
+                                     Rcpp::Named("outcome0") = model_info(gf.out0));
+      e_min[k] = e_max[k] = NA_REAL;
+    }
+  }
+  Rcpp::List out = Rcpp::List::create(
+      Rcpp::Named("theta") = F.theta, Rcpp::Named("vcov") = V, Rcpp::Named("n") = F.n,
+      Rcpp::Named("uptake") = model_info(F.uptake), Rcpp::Named("models") = models,
+      Rcpp::Named("ps_min") = e_min, Rcpp::Named("ps_max") = e_max);
+  if (want_if) out["influence"] = IF;
+  return out;
+}
+
+// Bootstrap replicates b0..b1-1 of theta. row_pattern: 1-based pattern of
+// each original row (resampling unit).
+// [[Rcpp::export(name = ".cpp_scenarios_boot", rng = false)]]
+Rcpp::NumericMatrix cpp_scenarios_boot(const Eigen::Map<Eigen::MatrixXd>& Z,
+                                       const Eigen::Map<Eigen::MatrixXd>& L,
+                                       const Eigen::Map<Eigen::VectorXd>& a,
+                                       const Eigen::Map<Eigen::VectorXd>& y,
+                                       const Rcpp::IntegerVector& g,
+                                       const Rcpp::IntegerVector& row_pattern, int n_groups, int ref,
+                                       const Rcpp::IntegerVector& target, double target_uptake,
+                                       bool weighting, double epsilon, int maxit, double seed,
+                                       double b0, double b1, int nthreads) {
+  const matequity::ScenarioSpec sp =
+      make_scenario_spec(n_groups, ref, target, target_uptake, weighting, epsilon, maxit);
+  const std::vector<int> gv(g.begin(), g.end());
+  const auto G = matequity::split_groups(Eigen::MatrixXd(Z), Eigen::MatrixXd(L), Eigen::VectorXd(a),
+                                         Eigen::VectorXd(y), gv, n_groups);
+  std::vector<int> rp(row_pattern.size());
+  for (R_xlen_t i = 0; i < row_pattern.size(); ++i) rp[i] = row_pattern[i] - 1;
+  const Eigen::MatrixXd B = matequity::bootstrap_scenarios(
+      G, Z.rows(), rp, sp, static_cast<std::uint64_t>(seed), static_cast<long long>(b0),
+      static_cast<long long>(b1), nthreads);
+  return Rcpp::wrap(B);
+}

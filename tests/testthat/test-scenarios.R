@@ -1,0 +1,376 @@
+# disparity_scenarios(): worked example by hand, a plain-R stacked
+# M-estimation reference with numerical derivatives, estimate_effect() as the
+# reference for within-group effects, bootstrap, threads and bad input.
+
+theta_of <- function(sc) attr(sc, "scenario_info")$theta
+pick <- function(sc, scen, term = "disparity", measure = "difference", group = NULL) {
+  r <- sc[sc$scenario == scen & sc$term == term & sc$measure == measure, ]
+  if (!is.null(group)) r <- r[r$group == group, ]
+  r
+}
+
+test_that("worked example: saturated models reproduce the hand-computed g-formula", {
+  old <- options(matequity.irls_epsilon = 1e-15)  # converge fully to the saturated MLE
+  on.exit(options(old))
+  d <- scen_worked()
+  # Hand calculation (cells from scen_cells()):
+  # Neither: young A0 20/200 = .10, A1 3/50 = .06; old A0 24/150 = .16, A1 8/100 = .08
+  # Core20:  young A0 45/300 = .15, A1 12/150 = .08; old A0 20/100 = .20, A1 6/50 = .12
+  # reference uptake given stratum: pi(young) = 50/250 = .2, pi(old) = 100/250 = .4
+  # Core20 stratum shares: young 450/600 = .75, old .25
+  # equalised risk in Core20 = .75 (.2 * .08 + .8 * .15) + .25 (.4 * .12 + .6 * .20) = .144
+  # observed risks: Core20 83/600, Neither 55/500 = .11
+  mu_c <- 83 / 600
+  mu_n <- 0.11
+  eq <- 0.75 * (0.2 * 0.08 + 0.8 * 0.15) + 0.25 * (0.4 * 0.12 + 0.6 * 0.20)
+  expect_equal(eq, 0.144)
+  # everyone on / off: Core20 .75 * .08 + .25 * .12 = .09 and .75 * .15 + .25 * .20 = .1625;
+  # Neither (strata 250/250): .5 * .06 + .5 * .08 = .07 and .5 * .10 + .5 * .16 = .13
+  on_c <- 0.75 * 0.08 + 0.25 * 0.12
+  off_c <- 0.75 * 0.15 + 0.25 * 0.20
+  on_n <- 0.5 * 0.06 + 0.5 * 0.08
+  off_n <- 0.5 * 0.10 + 0.5 * 0.16
+  # target .75 in Core20 (uptake p = 200/600): risk = mu + (.75 - p) * ATC, ATC among the
+  # 400 untreated: strata young 300, old 100 -> .75 (.08 - .15) + .25 (.12 - .20) = -.0725
+  p_c <- 200 / 600
+  atc_c <- 0.75 * (0.08 - 0.15) + 0.25 * (0.12 - 0.20)
+  tgt_c <- mu_c + (0.75 - p_c) * atc_c
+  # decomposition (Yu and Elwert): uptake Neither 150/500 = .3
+  p_n <- 0.3
+  ate_c <- on_c - off_c
+  ate_n <- on_n - off_n
+  base <- off_c - off_n
+  prev <- (p_c - p_n) * ate_n
+  eff <- p_c * (ate_c - ate_n)
+  sel <- (mu_c - mu_n) - base - prev - eff
+  for (m in c("gcomp", "weighting")) {
+    sc <- disparity_scenarios(d, preterm, grp, coc, allowable = ~ stratum, method = m,
+                              disclosure = "none")
+    tol <- 1e-9
+    expect_equal(pick(sc, "observed")$estimate, mu_c - mu_n, tolerance = tol)
+    expect_equal(pick(sc, "observed", measure = "ratio")$estimate, mu_c / mu_n, tolerance = tol)
+    expect_equal(pick(sc, "equalised", "residual")$estimate, eq - mu_n, tolerance = tol)
+    expect_equal(pick(sc, "equalised", "residual", "ratio")$estimate, eq / mu_n, tolerance = tol)
+    expect_equal(pick(sc, "equalised", "reduction")$estimate, mu_c - eq, tolerance = tol)
+    expect_equal(pick(sc, "universal_on")$estimate, on_c - on_n, tolerance = tol)
+    expect_equal(pick(sc, "universal_off")$estimate, off_c - off_n, tolerance = tol)
+    expect_equal(pick(sc, "target")$estimate, tgt_c - mu_n, tolerance = tol)
+    expect_equal(pick(sc, "decomposition", "baseline")$estimate, base, tolerance = tol)
+    expect_equal(pick(sc, "decomposition", "prevalence")$estimate, prev, tolerance = tol)
+    expect_equal(pick(sc, "decomposition", "effect")$estimate, eff, tolerance = tol)
+    expect_equal(pick(sc, "decomposition", "selection")$estimate, sel, tolerance = tol)
+    # the observed difference has the binomial standard error
+    expect_equal(pick(sc, "observed")$std.error,
+                 sqrt(mu_c * (1 - mu_c) / 600 + mu_n * (1 - mu_n) / 500), tolerance = 1e-9)
+  }
+})
+
+test_that("target uptake already reached leaves the group unchanged; per scales differences", {
+  d <- scen_worked()
+  sc <- disparity_scenarios(d, preterm, grp, coc, allowable = ~ stratum, target_uptake = 0.2,
+                            disclosure = "none", per = 1000)
+  expect_equal(pick(sc, "target")$estimate, pick(sc, "observed")$estimate, tolerance = 1e-12)
+  expect_equal(pick(sc, "observed")$estimate, 1000 * (83 / 600 - 0.11), tolerance = 1e-9)
+})
+
+# Plain-R stacked M-estimation: Theta = (model coefficients, functionals),
+# psi_i(Theta) estimating functions, V = A^-1 B A^-T / n with A from central
+# differences of the mean estimating function.
+ref_stack_vcov <- function(Theta, psi_fun, n) {
+  Psi <- psi_fun(Theta)
+  B <- crossprod(Psi) / n
+  A <- vapply(seq_along(Theta), function(j) {
+    h <- 1e-6 * max(1, abs(Theta[j]))
+    tp <- Theta; tm <- Theta
+    tp[j] <- tp[j] + h; tm[j] <- tm[j] - h
+    (colMeans(psi_fun(tp)) - colMeans(psi_fun(tm))) / (2 * h)
+  }, numeric(length(Theta)))
+  Ai <- solve(A)
+  Ai %*% B %*% t(Ai) / n
+}
+
+ref_scenarios <- function(d, t = 0.75, weighting = FALSE) {
+  lev <- sort(unique(d$grp))
+  ref <- "Neither"
+  Z <- model.matrix(~ age + parity + imd, d)
+  L <- model.matrix(~ age + parity, d)
+  a <- as.numeric(d$coc)
+  y <- as.numeric(d$preterm)
+  n <- nrow(d)
+  gi <- lapply(lev, function(g) d$grp == g)
+  fitm <- function(X, resp, w) suppressWarnings(
+    stats::glm.fit(X, resp, weights = w, family = stats::binomial(),
+                   control = stats::glm.control(epsilon = 1e-12, maxit = 100))$coefficients)
+  alpha <- fitm(L, a, as.numeric(d$grp == ref))
+  coefs <- list()
+  for (k in seq_along(lev)) {
+    if (weighting) {
+      coefs[[length(coefs) + 1L]] <- fitm(Z, a, as.numeric(gi[[k]]))
+    } else {
+      coefs[[length(coefs) + 1L]] <- fitm(Z, y, as.numeric(gi[[k]] & a == 1))
+      coefs[[length(coefs) + 1L]] <- fitm(Z, y, as.numeric(gi[[k]] & a == 0))
+    }
+  }
+  q <- ncol(Z)
+  nm <- length(coefs)
+  K <- length(lev)
+  # functionals per group: mu, p, psi1, psi0, eq, nu1, nu0 (weighting) or atc (gcomp), tgt
+  nf <- 8L
+  est_theta <- function() {
+    pi <- plogis(drop(L %*% alpha))
+    out <- c()
+    for (k in seq_len(K)) {
+      g <- gi[[k]]
+      mu <- mean(y[g]); p <- mean(a[g])
+      if (weighting) {
+        e <- plogis(drop(Z %*% coefs[[k]]))
+        psi1 <- sum((a * y / e)[g]) / sum((a / e)[g])
+        psi0 <- sum(((1 - a) * y / (1 - e))[g]) / sum(((1 - a) / (1 - e))[g])
+        W <- ifelse(a == 1, pi / e, (1 - pi) / (1 - e))
+        eq <- sum((W * y)[g]) / sum(W[g])
+        wc <- (1 - e) / e
+        f6 <- sum((a * wc * y)[g]) / sum((a * wc)[g])
+        f7 <- mean(y[g & a == 0])
+        atc <- f6 - f7
+      } else {
+        m1 <- plogis(drop(Z %*% coefs[[2 * k - 1]]))
+        m0 <- plogis(drop(Z %*% coefs[[2 * k]]))
+        psi1 <- mean(m1[g]); psi0 <- mean(m0[g])
+        eq <- mean((pi * m1 + (1 - pi) * m0)[g])
+        f6 <- mean((m1 - m0)[g & a == 0]); f7 <- 0
+        atc <- f6
+      }
+      tgt <- if (lev[k] != ref) mu + max(0, t - p) * atc else mu
+      out <- c(out, mu, p, psi1, psi0, eq, f6, f7, tgt)
+    }
+    out
+  }
+  Theta <- c(unlist(coefs), alpha, est_theta())
+  psi_fun <- function(Th) {
+    off <- 0
+    cf <- lapply(seq_len(nm), function(j) Th[off + (j - 1) * q + seq_len(q)])
+    off <- nm * q
+    al <- Th[off + seq_len(ncol(L))]
+    off <- off + ncol(L)
+    pi <- plogis(drop(L %*% al))
+    cols <- list()
+    for (k in seq_len(K)) {
+      g <- as.numeric(gi[[k]])
+      if (weighting) {
+        e <- plogis(drop(Z %*% cf[[k]]))
+        cols[[length(cols) + 1L]] <- g * (a - e) * Z
+      } else {
+        m1 <- plogis(drop(Z %*% cf[[2 * k - 1]])); m0 <- plogis(drop(Z %*% cf[[2 * k]]))
+        cols[[length(cols) + 1L]] <- g * a * (y - m1) * Z
+        cols[[length(cols) + 1L]] <- g * (1 - a) * (y - m0) * Z
+      }
+    }
+    cols[[length(cols) + 1L]] <- as.numeric(d$grp == ref) * (a - pi) * L
+    for (k in seq_len(K)) {
+      g <- as.numeric(gi[[k]])
+      th <- Th[off + (k - 1) * nf + seq_len(nf)]
+      if (weighting) {
+        e <- plogis(drop(Z %*% cf[[k]]))
+        W <- ifelse(a == 1, pi / e, (1 - pi) / (1 - e))
+        s6 <- g * a * (1 - e) / e * (y - th[6])
+        s7 <- g * (1 - a) * (y - th[7])
+        s3 <- g * a / e * (y - th[3]); s4 <- g * (1 - a) / (1 - e) * (y - th[4])
+        s5 <- g * W * (y - th[5])
+        atc <- th[6] - th[7]
+      } else {
+        m1 <- plogis(drop(Z %*% cf[[2 * k - 1]])); m0 <- plogis(drop(Z %*% cf[[2 * k]]))
+        s3 <- g * (m1 - th[3]); s4 <- g * (m0 - th[4])
+        s5 <- g * (pi * m1 + (1 - pi) * m0 - th[5])
+        s6 <- g * (1 - a) * (m1 - m0 - th[6]); s7 <- rep(th[7], n)
+        atc <- th[6]
+      }
+      s8 <- rep(th[8] - (if (lev[k] != ref) th[1] + max(0, t - th[2]) * atc else th[1]), n)
+      cols[[length(cols) + 1L]] <- cbind(g * (y - th[1]), g * (a - th[2]), s3, s4, s5, s6, s7, s8)
+    }
+    do.call(cbind, cols)
+  }
+  V <- ref_stack_vcov(Theta, psi_fun, n)
+  fidx <- length(Theta) - K * nf + as.vector(outer(c(1:5, 8), (seq_len(K) - 1) * nf, "+"))
+  list(theta = Theta[fidx], V = V[fidx, fidx])
+}
+
+test_that("influence-function covariance equals a plain-R stacked M-estimation sandwich", {
+  d <- scen_sim()
+  for (w in c(FALSE, TRUE)) {
+    sc <- disparity_scenarios(d, preterm, grp, coc, covariates = ~ imd, disclosure = "none",
+                              method = if (w) "weighting" else "gcomp")
+    ref <- ref_scenarios(d, weighting = w)
+    info <- attr(sc, "scenario_info")
+    expect_equal(as.vector(info$theta), unname(ref$theta), tolerance = 1e-7)
+    expect_equal(unname(info$theta_vcov), unname(ref$V), tolerance = 1e-5)
+  }
+})
+
+test_that("within-group effects agree with estimate_effect() (g-computation and IPW)", {
+  d <- scen_sim()
+  for (m in c("gcomp", "weighting")) {
+    sc <- disparity_scenarios(d, preterm, grp, coc, covariates = ~ imd, disclosure = "none",
+                              method = m)
+    info <- attr(sc, "scenario_info")
+    th <- info$theta
+    V <- info$theta_vcov
+    for (k in seq_len(ncol(th))) {
+      sub <- d[d$grp == colnames(th)[k], ]
+      ee <- estimate_effect(sub, coc, preterm, ~ age + parity + imd,
+                            method = if (m == "gcomp") "gcomp" else "ipw", vcov = "sandwich")
+      rd <- tidy(ee)[tidy(ee)$term == "risk_difference", ]
+      i1 <- (k - 1) * 6 + 3
+      expect_equal(th["risk_all_on", k] - th["risk_all_off", k], rd$estimate, tolerance = 1e-8)
+      se <- sqrt(V[i1, i1] + V[i1 + 1, i1 + 1] - 2 * V[i1, i1 + 1])
+      expect_equal(se, rd$std.error, tolerance = 1e-6)
+      # target: risk = observed + (t - p) * ATC, ATC from estimate_effect(estimand = "ATC")
+      ea <- estimate_effect(sub, coc, preterm, ~ age + parity + imd, estimand = "ATC",
+                            method = if (m == "gcomp") "gcomp" else "ipw", vcov = "sandwich")
+      atc <- tidy(ea)$estimate[tidy(ea)$term == "risk_difference"]
+      p <- mean(sub$coc)
+      expected <- mean(sub$preterm) + if (colnames(th)[k] != "Neither") max(0, 0.75 - p) * atc else 0
+      expect_equal(th["risk_target", k], expected, tolerance = 1e-8)
+    }
+  }
+})
+
+test_that("bootstrap: same replicates for 1 and 2 threads, SEs close to the influence SEs", {
+  skip_on_cran()
+  d <- scen_sim(n = 2500)
+  b1 <- disparity_scenarios(d, preterm, grp, coc, covariates = ~ imd, vcov = "bootstrap",
+                            R = 300, seed = 42, nthreads = 1, disclosure = "none")
+  b2 <- disparity_scenarios(d, preterm, grp, coc, covariates = ~ imd, vcov = "bootstrap",
+                            R = 300, seed = 42, nthreads = 2, disclosure = "none")
+  expect_identical(attr(b1, "scenario_info")$boot, attr(b2, "scenario_info")$boot)
+  expect_identical(b1$std.error, b2$std.error)
+  inf <- disparity_scenarios(d, preterm, grp, coc, covariates = ~ imd, disclosure = "none")
+  expect_identical(inf$estimate, b1$estimate)
+  ratio <- b1$std.error / inf$std.error
+  expect_true(all(ratio > 0.8 & ratio < 1.25), info = paste(round(ratio, 2), collapse = " "))
+  # replicate means are near the estimates
+  th <- attr(b1, "scenario_info")$theta
+  bm <- colMeans(attr(b1, "scenario_info")$boot)
+  expect_lt(max(abs(bm - as.vector(th))), 0.01)
+})
+
+test_that("estimates do not depend on the thread count or on row order", {
+  d <- scen_sim(n = 1500)
+  a1 <- withr_threads(1, disparity_scenarios(d, preterm, grp, coc, disclosure = "none"))
+  a2 <- withr_threads(2, disparity_scenarios(d, preterm, grp, coc, disclosure = "none"))
+  expect_identical(a1$estimate, a2$estimate)
+  expect_identical(a1$std.error, a2$std.error)
+  set.seed(3)
+  a3 <- disparity_scenarios(d[sample(nrow(d)), ], preterm, grp, coc, disclosure = "none")
+  expect_equal(a3$estimate, a1$estimate, tolerance = 1e-8)
+  expect_equal(a3$std.error, a1$std.error, tolerance = 1e-8)
+})
+
+test_that("works on a cohort-like tibble built from simulate_msds()", {
+  skip_on_cran()
+  x <- simulate_msds(4000, seed = 5)
+  co <- scen_from_sim(x)
+  sc <- disparity_scenarios(co, preterm, core20plus_group, coc_placed,
+                            covariates = ~ imd_decile + ltc + csf + pcsp, disclosure = "none")
+  expect_s3_class(sc, "mq_scenarios")
+  expect_setequal(unique(sc$group), c("Core20 and PLUS", "Core20 only", "PLUS only"))
+  expect_identical(unique(sc$reference), "Neither")
+  g <- glance(sc)
+  expect_equal(sum(g$n), sum(co$preterm_eligible & !is.na(co$coc_placed)))
+  expect_true(all(g$targeted == (g$group != "Neither")))
+  tid <- tidy(sc)
+  expect_false(inherits(tid, "mq_scenarios"))
+  expect_output(print(sc), "Reference: Neither")
+  skip_if_not_installed("ggplot2")
+  expect_s3_class(ggplot2::autoplot(sc), "ggplot")
+})
+
+test_that("disclosure control suppresses small groups", {
+  d <- scen_worked()
+  d <- rbind(d, data.frame(stratum = "young", coc = c(TRUE, FALSE, TRUE), grp = "Tiny",
+                           preterm = c(TRUE, FALSE, FALSE), preterm_eligible = TRUE))
+  expect_warning(sc <- disparity_scenarios(d, preterm, grp, coc, allowable = ~ stratum,
+                                           disclosure = "nhse_sde"), "not estimated")
+  tiny <- sc[sc$group == "Tiny", ]
+  expect_true(all(is.na(tiny$n)))
+  expect_true(all(is.na(tiny$estimate)))
+})
+
+test_that("bad input gives clear errors and warnings", {
+  d <- scen_worked()
+  expect_error(disparity_scenarios(d, preterm, grp, coc, reference = "Nobody",
+                                   allowable = ~ stratum, disclosure = "none"),
+               "must be one value")
+  d2 <- d
+  d2$preterm_eligible[d2$grp == "Neither"] <- FALSE
+  d2$grp <- factor(d2$grp, levels = c("Neither", "Core20"))
+  expect_error(disparity_scenarios(d2, preterm, grp, coc, allowable = ~ stratum,
+                                   disclosure = "none"),
+               "has no women eligible")
+  d3 <- d
+  d3$preterm[d3$grp == "Core20"] <- FALSE
+  expect_warning(sc <- disparity_scenarios(d3, preterm, grp, coc, allowable = ~ stratum,
+                                           disclosure = "none"),
+                 "no events in group")
+  expect_identical(unique(sc$scenario), "observed")
+  expect_equal(pick(sc, "observed")$estimate, -0.11, tolerance = 1e-12)
+  d4 <- d
+  d4$preterm_eligible <- NULL
+  expect_error(disparity_scenarios(d4, preterm, grp, coc, allowable = ~ stratum),
+               "no eligibility column")
+  d5 <- d
+  d5$coc <- ifelse(d5$coc, "Y", "N")
+  expect_error(disparity_scenarios(d5, preterm, grp, coc, allowable = ~ stratum,
+                                   disclosure = "none"),
+               "must be binary")
+  d6 <- d
+  d6$coc <- sample(0:2, nrow(d6), TRUE)
+  expect_error(disparity_scenarios(d6, preterm, grp, coc, allowable = ~ stratum,
+                                   disclosure = "none"),
+               "must be binary")
+  d7 <- d
+  d7$coc[d7$grp == "Neither"] <- FALSE
+  expect_error(disparity_scenarios(d7, preterm, grp, coc, allowable = ~ stratum,
+                                   disclosure = "none"),
+               "does not vary")
+  d8 <- d
+  d8$coc[1:5] <- NA
+  expect_warning(disparity_scenarios(d8, preterm, grp, coc, allowable = ~ stratum,
+                                     disclosure = "none"),
+                 "5 eligible rows with missing care model")
+  expect_error(disparity_scenarios(d, preterm, grp, coc, allowable = ~ stratum,
+                                   target_groups = "Elsewhere", disclosure = "none"),
+               "target_groups")
+})
+
+test_that("agreement with cdgd's parametric decomposition (saturated models)", {
+  skip_if_not_installed("cdgd")
+  d <- scen_worked()
+  d$G <- as.numeric(d$grp == "Core20")
+  d$D <- as.numeric(d$coc)
+  d$Y <- as.numeric(d$preterm)
+  d$s <- as.numeric(d$stratum == "old")
+  d$Gs <- d$G * d$s   # makes cdgd's D*G + D*X outcome model and G + X treatment model saturated
+  res <- cdgd::cdgd0_pa(Y = "Y", D = "D", G = "G", X = c("s", "Gs"), data = d)$results
+  sc <- disparity_scenarios(d, preterm, grp, coc, allowable = ~ stratum, disclosure = "none")
+  for (tm in c("baseline", "prevalence", "effect", "selection")) {
+    expect_equal(pick(sc, "decomposition", tm)$estimate, res[tm, "point"], tolerance = 1e-8)
+    expect_equal(pick(sc, "decomposition", tm)$std.error, res[tm, "se"], tolerance = 0.05)
+  }
+})
+
+test_that("agreement with cfdecomp's Monte Carlo g-formula (equalised uptake)", {
+  skip_if_not_installed("cfdecomp")
+  skip_on_cran()
+  d <- scen_worked()
+  d$grp <- factor(d$grp, levels = c("Neither", "Core20"))
+  d$coc01 <- as.numeric(d$coc)
+  d$y01 <- as.numeric(d$preterm)
+  set.seed(1)
+  cf <- cfdecomp::cfd.mean(formula.y = "y01 ~ grp * coc01 * stratum",
+                           formula.m = "coc01 ~ grp * stratum", mediator = "coc01",
+                           group = "grp", data = d, family.y = "binomial",
+                           family.m = "binomial", bs.size = 50, mc.size = 50)
+  sc <- disparity_scenarios(d, preterm, grp, coc, allowable = ~ stratum, disclosure = "none")
+  eq <- theta_of(sc)["risk_equalised", "Core20"]
+  expect_equal(mean(cf$out_cf_y[, 2]), eq, tolerance = 0.05)
+})
