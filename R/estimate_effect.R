@@ -60,7 +60,9 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #'   groups, with a Wald test of equal effects across groups.
 #' @param cluster Optional column of clusters (for example provider) for
 #'   cluster-robust variances and the cluster bootstrap.
-#' @param vcov `"sandwich"`, `"robust"` or `"bootstrap"`.
+#' @param vcov `"sandwich"`, `"robust"` or `"bootstrap"`. Left unset, the first the
+#'   method supports: the M-estimation sandwich, or for matching the robust
+#'   variance clustered on matched sets.
 #' @param R Number of bootstrap replicates.
 #' @param seed Bootstrap seed (a whole number); `NULL` draws one from R's
 #'   random number generator.
@@ -123,7 +125,13 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   check_string(method)
   estimand <- toupper(estimand)
   method <- tolower(method)
+  vcov_default <- base::missing(vcov)
   vcov <- rlang::arg_match(vcov)
+  # without an explicit choice, each method uses the first variance its
+  # registry entry lists (matching: robust, on the matched sets)
+  if (vcov_default && method %in% names(effect_registry)) {
+    vcov <- effect_registry[[method]]$vcov[1]
+  }
   missing <- rlang::arg_match(missing)
   spec <- check_registry(method, estimand, vcov)
   check_number(conf_level, 0, 1)
