@@ -40,7 +40,7 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #' function); `"robust"` treats the weights as known; `"bootstrap"` resamples
 #' units (or clusters) and refits every model in each replicate. With
 #' `cluster`, influence functions are summed within clusters (factor
-#' G/(G-1)). See `vignette("methods")` and METHODS.md for the formulas.
+#' G/(G-1)). See `vignette("causal-methods", package = "matequity")` for the formulas.
 #'
 #' Not every method defines every estimand: TMLE is implemented for the ATE,
 #' matching for the ATT and ATC (matched-set clustered variance). Asking for

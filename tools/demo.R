@@ -90,4 +90,4 @@ if (requireNamespace("ggplot2", quietly = TRUE)) {
 print(do.call(disclosure_check, c(outputs, list(rule = rule))))
 paths <- do.call(export_outputs, c(outputs, list(dir = out_dir, rule = rule, overwrite = TRUE)))
 cli::cli_alert_success("Checked outputs and the output-check report are in {.path {out_dir}}")
-cli::cli_text("Open {.path {file.path(out_dir, 'report.html')}} in a browser.")
+cli::cli_text("Open {.path {file.path(out_dir, 'disclosure_report.html')}} in a browser.")
