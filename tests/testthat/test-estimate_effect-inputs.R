@@ -124,10 +124,17 @@ test_that("ps_weights() follows WeightIt's conventions", {
 test_that("autoplot draws the propensity overlap", {
   skip_if_not_installed("ggplot2")
   d <- sim_effect_data(500, seed = 2)
-  fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", by = g)
+  fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", by = g, disclosure = "none")
   p <- ggplot2::autoplot(fit)
   expect_s3_class(p, "ggplot")
-  # Bars sum to the arm sizes (controls drawn below zero).
+  # Without disclosure control the bars sum to the arm sizes (controls below zero).
   expect_identical(sum(abs(p$data$count)), 500)
   expect_identical(sum(p$data$count[p$data$arm == "treated"]), sum(d$a == 1) * 1)
+  # Under the default rule no bar rests on a count under 10, and every drawn
+  # count is a multiple of 5.
+  fit_sdc <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", by = g)
+  q <- ggplot2::autoplot(fit_sdc)
+  expect_true(all(abs(q$data$count) >= 10))
+  expect_true(all(abs(q$data$count) %% 5 == 0))
+  expect_s3_class(q$data, "mq_sdc")
 })
