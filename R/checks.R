@@ -50,6 +50,17 @@ check_flag <- function(x, arg = rlang::caller_arg(x),
   invisible(x)
 }
 
+# A key column that must not repeat (one row per LSOA, per mother, ...).
+check_unique_key <- function(x, what, arg, call = rlang::caller_env()) {
+  if (anyDuplicated(x)) {
+    d <- x[duplicated(x)]
+    cli::cli_abort(c("{.arg {arg}} has more than one row per {what}.",
+                     "x" = "{length(d)} duplicate{?s}, e.g. {example_values(d)}."),
+                   call = call)
+  }
+  invisible(x)
+}
+
 # Columns that must be present in a data frame.
 check_columns <- function(data, columns, table = NULL,
                           arg = rlang::caller_arg(data),

@@ -344,11 +344,7 @@ check_imd_lookup <- function(lookup, call = rlang::caller_env()) {
                      "i" = "Give one edition (e.g. IMD 2019 for LSOA 2011 codes)."), call = call)
   }
   lookup$lsoa <- as.character(lookup$lsoa)
-  if (anyDuplicated(lookup$lsoa)) {
-    d <- lookup$lsoa[duplicated(lookup$lsoa)]
-    cli::cli_abort(c("{.arg imd_lookup} has more than one row per LSOA.",
-                     "x" = "{length(d)} duplicate{?s}, e.g. {example_values(d)}."), call = call)
-  }
+  check_unique_key(lookup$lsoa, "LSOA", "imd_lookup", call = call)
   if (!is.numeric(lookup$decile) || any(!is.na(lookup$decile) & !lookup$decile %in% 1:10)) {
     cli::cli_abort(c("{.arg imd_lookup} column {.field decile} must hold whole numbers 1-10.",
                      "x" = "Found {example_values(lookup$decile[!lookup$decile %in% 1:10])}."), call = call)

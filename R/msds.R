@@ -308,11 +308,7 @@ validate_flags <- function(flags, tables, call = rlang::caller_env(2)) {
                      "x" = "Not logical: {.field {bad}}."), call = call)
   }
   flags$Person_ID_Mother <- as.character(flags$Person_ID_Mother)
-  if (anyDuplicated(flags$Person_ID_Mother)) {
-    d <- flags$Person_ID_Mother[duplicated(flags$Person_ID_Mother)]
-    cli::cli_abort(c("{.arg flags} has duplicate {.field Person_ID_Mother} values.",
-                     "x" = "{length(d)} duplicate{?s}, e.g. {example_values(d)}."), call = call)
-  }
+  check_unique_key(flags$Person_ID_Mother, "mother (Person_ID_Mother)", "flags", call = call)
   tibble::as_tibble(flags)
 }
 
