@@ -21,7 +21,7 @@ lines <- c(
   "",
   "| pregnancies | contacts (MSD201) | contact activities (MSD202) | elapsed (s) | peak memory (VmHWM) |",
   "|---:|---:|---:|---:|---:|",
-  sprintf("| %s | %s | %s | %.1f | %s |", format(n, big.mark = ","),
+  sprintf("| %s | %s | %s | %.1f | %s |", format(n, big.mark = ",", scientific = FALSE),
           format(as.numeric(out[3]), big.mark = ","), format(as.numeric(out[4]), big.mark = ","),
           as.numeric(out[1]), out[2])
 )
