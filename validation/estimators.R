@@ -11,7 +11,9 @@ suppressPackageStartupMessages(library(matequity))
 args <- commandArgs(trailingOnly = TRUE)
 n_reps <- if (length(args) >= 1) as.integer(args[1]) else 200L
 n_preg <- if (length(args) >= 2) as.integer(args[2]) else 20000L
-nthreads <- 2L
+nthreads <- as.integer(Sys.getenv("MQ_VALIDATION_THREADS", "2"))
+failures <- list()
+commit <- tryCatch(system("git rev-parse --short HEAD", intern = TRUE), error = function(e) "unknown")
 outcome <- "caesarean"
 ns <- asNamespace("matequity")
 has_matching <- exists("match_nearest", envir = ns, inherits = FALSE)
@@ -56,6 +58,11 @@ analysis_data <- function(x) {
 }
 
 covs <- ~ imd + ethnic + ltc + pcsp + csf + age + age40 + nullip + prev_cs + unit + year
+# The outcome model leaves out provider and booking year: they drive
+# allocation, not the outcome, in the simulator, and arm-specific outcome
+# models with 14 provider and 7 year dummies are quasi-separated in the
+# smaller CORE20PLUS subgroups (some provider-year cells have no events).
+out_covs <- ~ imd + ethnic + ltc + pcsp + csf + age + age40 + nullip + prev_cs
 methods <- list(ipw = list(method = "ipw", estimand = "ATE"),
                 aipw = list(method = "aipw", estimand = "ATE"),
                 tmle = list(method = "tmle", estimand = "ATE"))
@@ -70,10 +77,15 @@ one_rep <- function(r) {
     for (by in c(FALSE, TRUE)) {
       fit <- tryCatch(suppressWarnings(
         if (by) estimate_effect(d, coc, y, covs, method = spec$method, estimand = spec$estimand,
-                                by = group, nthreads = nthreads)
+                                by = group, outcome_covariates = out_covs, nthreads = nthreads)
         else estimate_effect(d, coc, y, covs, method = spec$method, estimand = spec$estimand,
-                             nthreads = nthreads)), error = function(e) NULL)
-      if (is.null(fit)) next
+                             outcome_covariates = out_covs, nthreads = nthreads)),
+        error = function(e) e)
+      if (inherits(fit, "error")) {
+        failures[[length(failures) + 1L]] <<- data.frame(
+          rep = r, method = m, by = by, message = conditionMessage(fit)[1])
+        next
+      }
       tt <- tidy(fit)
       tt <- tt[tt$term == "risk_difference", ]
       grp <- if (by) tt$group else "Overall"
@@ -120,17 +132,26 @@ write_summary <- function(res, done) {
            "29+0 weeks (the simulator's `target`). Covariates: IMD decile, broad ethnic group, ",
            "long-term condition, personalised care plan, complex social factors, age, age >= 40, ",
            "nulliparity, previous caesarean, provider and booking year (the confounders of the ",
-           "simulator's allocation and outcome models; age is the recorded whole years)."),
+           "simulator's allocation and outcome models; age is the recorded whole years) in the ",
+           "propensity model; the outcome models (g-computation part of AIPW and TMLE) use the same ",
+           "terms without provider and year, which do not affect the outcome."),
     "",
     paste0("Estimand: the risk difference (ATE for IPW, AIPW and TMLE; ATT for matching). ",
            "Truth in each replication: the mean of the simulator's individual risks under and ",
            "without CoC over the target population (over the treated for the ATT), overall and ",
            "within each CORE20PLUS group. This conditions on the sample's covariates, so coverage ",
            "against it is, if anything, slightly conservative. SEs: M-estimation sandwich ",
-           "(IPW, AIPW), influence function (TMLE); 95% Wald intervals."),
+           "(IPW, AIPW), influence function (TMLE), cluster-robust on the matched sets (matching); ",
+           "95% Wald intervals."),
     "",
-    if (!has_matching) paste0("Matching was not run: `match_nearest()` (the matching branch) is ",
-                              "not yet in this build. Re-run this script once it is merged.") else NULL,
+    paste0("Fits that stopped with an error: ", length(failures), if (length(failures)) {
+      f <- do.call(rbind, failures)
+      paste0(" (", paste(unique(paste0(f$method, ifelse(f$by, " by group", ""), ": ",
+                                       f$message)), collapse = "; "), ")")
+    } else "", "."),
+    paste0("Code: matequity ", utils::packageVersion("matequity"), ", git commit ",
+           commit,
+           "."),
     "",
     "| method | group | reps | true RD | bias | empirical SE | mean estimated SE | SE ratio | coverage (MC SE) |",
     "|---|---|---|---|---|---|---|---|---|",
