@@ -7,7 +7,8 @@ lib <- .libPaths()[1]
 
 core <- c("Rcpp", "RcppEigen", "cli", "rlang", "tibble", "generics",
           "testthat", "knitr", "rmarkdown", "roxygen2")
-reference <- c("WeightIt", "cobalt", "EValue", "tmle", "PSweight")
+reference <- c("WeightIt", "cobalt", "EValue", "tmle", "PSweight",
+               "cdgd", "cfdecomp", "causal.decomp")
 
 have <- function(p) nzchar(system.file(package = p))
 need <- Filter(Negate(have), c(core, reference))

@@ -11,7 +11,8 @@ apt_pkgs="cmake catch2 pandoc
  r-cran-rmarkdown r-cran-ggplot2 r-cran-data.table r-cran-sandwich r-cran-survey
  r-cran-matchit r-cran-dbi r-cran-rsqlite r-cran-bench r-cran-boot
  r-cran-metafor r-cran-dplyr r-cran-glmnet r-cran-lme4 r-cran-gbm r-cran-numderiv
- r-cran-gam r-cran-nnls r-cran-gridextra r-cran-rocr"
+ r-cran-gam r-cran-nnls r-cran-gridextra r-cran-rocr
+ r-cran-caret r-cran-suppdists r-cran-distr r-cran-rpart r-cran-magrittr"
 
 missing=""
 for p in $apt_pkgs; do

@@ -374,3 +374,41 @@ test_that("agreement with cfdecomp's Monte Carlo g-formula (equalised uptake)", 
   eq <- theta_of(sc)["risk_equalised", "Core20"]
   expect_equal(mean(cf$out_cf_y[, 2]), eq, tolerance = 0.05)
 })
+
+test_that("agreement with causal.decomp's single-mediator imputation (equalised uptake)", {
+  skip_if_not_installed("causal.decomp")
+  skip_on_cran()
+  # causal.decomp::smi() with conditional = TRUE reports each group's risk at
+  # the centred allowable covariate (the intercept of a linear regression on
+  # it), which is the group's marginal risk when every group has the same
+  # share of each stratum: here half of each group is "old". Its mediator is
+  # imputed by random draws, so the data are repeated 40 times to make the
+  # imputation error small (about 4e-4); the models are saturated (per group
+  # and care model in the stratum), so repetition does not change the fits.
+  cells <- expand.grid(stratum = c("young", "old"), coc = c(FALSE, TRUE),
+                       grp = c("Neither", "Core20"), stringsAsFactors = FALSE)
+  cells$n <- c(200, 150, 50, 100, 150, 200, 100, 50)
+  cells$events <- c(20, 24, 3, 8, 24, 40, 7, 6)
+  d <- scen_worked(cells)
+  sc <- disparity_scenarios(d, preterm, grp, coc, allowable = ~ stratum, disclosure = "none")
+  # Hand calculation: reference uptake 50/250 (young), 100/250 (old); Core20
+  # risks young 24/150 (off), 7/100 (on); old 40/200 (off), 6/50 (on).
+  eq_hand <- 0.5 * (0.2 * 7 / 100 + 0.8 * 24 / 150) + 0.5 * (0.4 * 6 / 50 + 0.6 * 40 / 200)
+  obs_ref <- (20 + 24 + 3 + 8) / 500
+  expect_equal(pick(sc, "equalised", "residual")$estimate, eq_hand - obs_ref, tolerance = 1e-10)
+
+  big <- d[rep(seq_len(nrow(d)), 40), ]
+  big$R <- factor(big$grp, levels = c("Neither", "Core20"))
+  big$M <- factor(as.integer(big$coc))
+  big$Y <- as.numeric(big$preterm)
+  big$C <- as.numeric(big$stratum == "old") - 0.5
+  fit_m <- stats::glm(M ~ R * C, family = stats::binomial(), data = big)
+  fit_y <- stats::glm(Y ~ R * M * C, family = stats::binomial(), data = big)
+  res <- suppressMessages(causal.decomp::smi(fit.m = fit_m, fit.y = fit_y, group = "R",
+                                             covariates = "C", sims = 2, seed = 1))$result
+  expect_equal(res[1, "estimate"], pick(sc, "observed")$estimate, tolerance = 1e-8)
+  # imputation Monte Carlo SE about 4e-4: allow 4 SEs
+  expect_lt(abs(res[2, "estimate"] - pick(sc, "equalised", "residual")$estimate), 1.6e-3)
+  expect_lt(abs(res[3, "estimate"] - pick(sc, "equalised", "reduction")$estimate), 1.6e-3)
+  expect_equal(res[2, "estimate"] + res[3, "estimate"], res[1, "estimate"], tolerance = 1e-10)
+})
