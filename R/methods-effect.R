@@ -16,6 +16,10 @@
 #'   `iterations`, `n_clusters`, `method`, `estimand`, `vcov`, and
 #'   `disclosure_status` and `disclosure_reason` (the model's disclosure check,
 #'   [disclosure_check_model()]: cell counts per arm and residual degrees of freedom).
+#'   The counts pass through the fit's disclosure rule ([apply_disclosure()]:
+#'   each has a `<count>_sdc` flag column after it; the effective sample sizes
+#'   are suppressed with the arm sizes); fit with `disclosure = "none"` for
+#'   exact counts inside the SDE.
 #'   `coef()`: the contrasts on the scale they are estimated on
 #'   (`log_risk_ratio`, `log_odds_ratio`); `vcov()` their covariance matrix.
 #' @name mq_effect-methods
@@ -55,7 +59,13 @@ glance.mq_effect <- function(x, ...) {
   })
   out <- do.call(rbind, rows)
   if (!is.null(x$by_name)) out <- tibble::add_column(out, group = names(x$groups), .before = 1L)
-  out
+  # The counts are released under the fit's disclosure rule like any other
+  # table: arm sizes (with the effective sample sizes, which are suppressed
+  # with them), then the counts of trimmed, truncated and dropped rows.
+  out <- apply_disclosure(out, counts = c("n", "n_treated", "n_control"),
+                          derived = c("ess_treated", "ess_control"), rule = x$disclosure)
+  apply_disclosure(out, counts = c("n_trimmed", "n_truncated", "n_missing_dropped"),
+                   rule = x$disclosure)
 }
 
 # The disclosure check of the model (disclosure_check_model()): its cells are
