@@ -14,6 +14,7 @@ n_preg <- if (length(args) >= 2) as.integer(args[2]) else 20000L
 nthreads <- as.integer(Sys.getenv("MQ_VALIDATION_THREADS", "2"))
 failures <- list()
 commit <- tryCatch(system("git rev-parse --short HEAD", intern = TRUE), error = function(e) "unknown")
+pkg_version <- as.character(utils::packageVersion("matequity"))
 outcome <- "caesarean"
 ns <- asNamespace("matequity")
 has_matching <- exists("match_nearest", envir = ns, inherits = FALSE)
@@ -149,7 +150,7 @@ write_summary <- function(res, done) {
       paste0(" (", paste(unique(paste0(f$method, ifelse(f$by, " by group", ""), ": ",
                                        f$message)), collapse = "; "), ")")
     } else "", "."),
-    paste0("Code: matequity ", utils::packageVersion("matequity"), ", git commit ",
+    paste0("Code: matequity ", pkg_version, ", git commit ",
            commit,
            "."),
     "",
