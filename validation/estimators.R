@@ -67,7 +67,14 @@ out_covs <- ~ imd + ethnic + ltc + pcsp + csf + age + age40 + nullip + prev_cs
 methods <- list(ipw = list(method = "ipw", estimand = "ATE"),
                 aipw = list(method = "aipw", estimand = "ATE"),
                 tmle = list(method = "tmle", estimand = "ATE"))
-if (has_matching) methods$matching <- list(method = "matching", estimand = "ATT")
+if (has_matching) {
+  # MatchIt's default (1:1 without replacement) and with replacement: without
+  # replacement the treated outnumber the close controls in the groups the
+  # pathway targets, so its matched controls are too far and it is biased
+  # (it is not a consistent estimator of the ATT there); with replacement it is.
+  methods$matching <- list(method = "matching", estimand = "ATT", replace = FALSE)
+  methods$matching_replace <- list(method = "matching", estimand = "ATT", replace = TRUE)
+}
 
 one_rep <- function(r) {
   x <- simulate_msds(n_preg, seed = 1000 + r)
@@ -78,9 +85,11 @@ one_rep <- function(r) {
     for (by in c(FALSE, TRUE)) {
       fit <- tryCatch(suppressWarnings(
         if (by) estimate_effect(d, coc, y, covs, method = spec$method, estimand = spec$estimand,
-                                by = group, outcome_covariates = out_covs, nthreads = nthreads)
+                                by = group, outcome_covariates = out_covs,
+                                replace = isTRUE(spec$replace), nthreads = nthreads)
         else estimate_effect(d, coc, y, covs, method = spec$method, estimand = spec$estimand,
-                             outcome_covariates = out_covs, nthreads = nthreads)),
+                             outcome_covariates = out_covs, replace = isTRUE(spec$replace),
+                             nthreads = nthreads)),
         error = function(e) e)
       if (inherits(fit, "error")) {
         failures[[length(failures) + 1L]] <<- data.frame(
@@ -137,12 +146,13 @@ write_summary <- function(res, done) {
            "propensity model; the outcome models (g-computation part of AIPW and TMLE) use the same ",
            "terms without provider and year, which do not affect the outcome."),
     "",
-    paste0("Estimand: the risk difference (ATE for IPW, AIPW and TMLE; ATT for matching). ",
+    paste0("Estimand: the risk difference (ATE for IPW, AIPW and TMLE; ATT for matching, 1:1 on the logit propensity score, without replacement as MatchIt does by default, and with replacement). ",
            "Truth in each replication: the mean of the simulator's individual risks under and ",
            "without CoC over the target population (over the treated for the ATT), overall and ",
            "within each CORE20PLUS group. This conditions on the sample's covariates, so coverage ",
            "against it is, if anything, slightly conservative. SEs: M-estimation sandwich ",
-           "(IPW, AIPW), influence function (TMLE), cluster-robust on the matched sets (matching); ",
+           "(IPW, AIPW), influence function (TMLE), cluster-robust on the matched sets (matching ",
+           "without replacement), robust with the matching weights fixed (with replacement); ",
            "95% Wald intervals."),
     "",
     paste0("Fits that stopped with an error: ", length(failures), if (length(failures)) {
