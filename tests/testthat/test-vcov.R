@@ -55,12 +55,15 @@ test_that("bootstrap replicates are refits on resamples and agree with the sandw
   X <- stats::model.matrix(~ x1 + x2, d)
   # Replicates b0..b1 computed in two chunks equal one call.
   full <- matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), 0L, 0L, TRUE, -1,
-                                       5e-4, 1e-10, 100L, 7, 0, 20, integer(), 0L, 2L)
+                                       5e-4, 1e-10, 100L, 7, 0, 20, integer(), 0L, 2L,
+                                       numeric(), numeric(), numeric())
   part <- rbind(
     matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), 0L, 0L, TRUE, -1,
-                                 5e-4, 1e-10, 100L, 7, 0, 9, integer(), 0L, 1L),
+                                 5e-4, 1e-10, 100L, 7, 0, 9, integer(), 0L, 1L,
+                                 numeric(), numeric(), numeric()),
     matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), 0L, 0L, TRUE, -1,
-                                 5e-4, 1e-10, 100L, 7, 9, 20, integer(), 0L, 2L))
+                                 5e-4, 1e-10, 100L, 7, 9, 20, integer(), 0L, 2L,
+                                 numeric(), numeric(), numeric()))
   expect_identical(full, part)
   # A replicate with all counts 1 would be the original fit: check the
   # estimator with case weights against an explicit resample instead.
