@@ -674,6 +674,7 @@ MatrixXd bootstrap_effect(const MatX& X, const MatZ& Z, const VectorXd& a, const
     std::vector<double> cnt, ccnt;
     EffectFit f;
     EffectWorkspace ws;
+    ws.irls.blocked_crossprod = true;  // one thread per replicate
 #pragma omp for schedule(dynamic)
     for (long long r = 0; r < nrep; ++r) {
       try {

@@ -246,7 +246,43 @@ VectorXd linear_predictor(const Mat& X, const VectorXd& coef) {
 // on n rows uses their first n entries.
 struct IrlsWorkspace {
   VectorXd me, z, wt;
+  // Single-threaded callers (a bootstrap replicate) may ask for
+  // crossprod_blocked() in place of weighted_crossprod(): the same sums in
+  // a different order, about twice as fast for few columns.
+  bool blocked_crossprod = false;
+  MatrixXd S;
+  VectorXd sw, t;
 };
+
+// X' diag(w) X (symmetric) and, when z is given, X' diag(w) z, on one
+// thread: rows in blocks of 512 scaled by sqrt(w) into ws.S, then one
+// vectorised dot product per entry of the lower triangle.
+template <class Mat>
+void crossprod_blocked(const Mat& X, const Eigen::Ref<const VectorXd>& w, const double* z,
+                       MatrixXd& XtWX, VectorXd& XtWz, IrlsWorkspace& ws) {
+  constexpr Index kB = 512;
+  const Index n = X.rows(), p = X.cols();
+  if (ws.S.rows() < kB || ws.S.cols() < p) ws.S.resize(kB, std::max<Index>(p, ws.S.cols()));
+  if (ws.sw.size() < kB) ws.sw.resize(kB);
+  if (ws.t.size() < kB) ws.t.resize(kB);
+  XtWX.setZero(p, p);
+  XtWz.setZero(p);
+  for (Index r0 = 0; r0 < n; r0 += kB) {
+    const Index len = std::min(kB, n - r0);
+    auto sw = ws.sw.head(len);
+    for (Index i = 0; i < len; ++i) sw[i] = std::sqrt(std::max(0.0, w[r0 + i]));
+    for (Index j = 0; j < p; ++j)
+      for (Index i = 0; i < len; ++i) ws.S(i, j) = X(r0 + i, j) * sw[i];
+    if (z != nullptr)
+      for (Index i = 0; i < len; ++i) ws.t[i] = sw[i] * z[r0 + i];
+    for (Index j = 0; j < p; ++j) {
+      const auto sj = ws.S.col(j).head(len);
+      for (Index k = 0; k <= j; ++k) XtWX(j, k) += sj.dot(ws.S.col(k).head(len));
+      if (z != nullptr) XtWz[j] += sj.dot(ws.t.head(len));
+    }
+  }
+  XtWX = XtWX.selfadjointView<Eigen::Lower>();
+}
 
 // The first n entries of v, growing it if needed.
 inline Eigen::VectorBlock<VectorXd> head_of(VectorXd& v, Index n) {
@@ -302,7 +338,10 @@ bool irls_core(const Mat& X, const Eigen::Ref<const VectorXd>& y,
       z[i] = (eta[i] - offset[i]) + (y[i] - mu[i]) / me[i];
       wt[i] = (w[i] > 0.0) ? w[i] * me[i] * me[i] / var : 0.0;
     }
-    weighted_crossprod(X, wt, z.data(), M, v, nthreads);
+    if (ws.blocked_crossprod)
+      crossprod_blocked(X, wt, z.data(), M, v, ws);
+    else
+      weighted_crossprod(X, wt, z.data(), M, v, nthreads);
     bool qr = false;
     VectorXd cand = solve_normal(M, v, &qr);
     if (qr) fit.qr_fallback = true;
@@ -385,7 +424,10 @@ void logit_irls_into(GlmFit& fit, const Mat& X, const Eigen::Ref<const VectorXd>
   detail::reset_fit(fit);
   MatrixXd G;
   VectorXd dummy;
-  weighted_crossprod(X, w, nullptr, G, dummy, nthreads);
+  if (ws.blocked_crossprod)
+    crossprod_blocked(X, w, nullptr, G, dummy, ws);
+  else
+    weighted_crossprod(X, w, nullptr, G, dummy, nthreads);
   fit.aliased = aliased_columns(G, ctl.alias_tol);
   VectorXd beta;
   auto run = [&](const auto& D) {
