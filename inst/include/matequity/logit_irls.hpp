@@ -405,8 +405,8 @@ inline void reset_fit(GlmFit& fit) {
 // iterations, as glm.fit's `start =`: the same convergence rule and the same
 // optimum, usually in fewer iterations (the bootstrap starts each replicate
 // from the full-sample coefficients). If the warm start gives invalid
-// fitted values, fails or does not converge, the fit is redone from
-// glm.fit's usual starting values.
+// fitted values, fails, does not converge or ends with fitted values of 0
+// or 1, the fit is redone from glm.fit's usual starting values.
 template <class Mat>
 void logit_irls_into(GlmFit& fit, const Mat& X, const Eigen::Ref<const VectorXd>& y,
                      const Eigen::Ref<const VectorXd>& w,
@@ -447,6 +447,12 @@ void logit_irls_into(GlmFit& fit, const Mat& X, const Eigen::Ref<const VectorXd>
       } catch (const std::exception&) {
         ok = false;
       }
+      // Newton's method from a poor start can run off to infinity and stop
+      // there; fitted values at 0 or 1 send the fit back to glm's start
+      // (as they would for a separated resample, whose cold fit is kept).
+      const double eps01 = 10.0 * DBL_EPSILON;
+      for (Index i = 0; ok && i < n; ++i)
+        if (w[i] > 0.0 && (fit.mu[i] > 1.0 - eps01 || fit.mu[i] < eps01)) ok = false;
       if (ok) return;
       detail::reset_fit(fit);
     }
