@@ -195,7 +195,9 @@ run_bootstrap <- function(X, Z, a, y, binary, estimand, method_code, truncate, s
                                                          out0 = numeric())) {
   R <- as.integer(R)
   out <- matrix(NA_real_, R, 2L)
-  chunk <- max(1L, min(R, 25L * nthreads))
+  # Chunks of 100 replicates per thread: each engine call sets up its
+  # per-thread buffers once; the progress bar and Ctrl-C act between chunks.
+  chunk <- max(1L, min(R, 100L * nthreads))
   cli::cli_progress_bar(paste0("Bootstrap", label), total = R, clear = TRUE)
   for (b0 in seq(0L, R - 1L, by = chunk)) {
     b1 <- min(R, b0 + chunk)

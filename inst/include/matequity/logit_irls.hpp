@@ -15,6 +15,11 @@
 // are linear combinations of earlier ones (glm's NA coefficients) are found
 // before the iterations by a pivot-free Cholesky in column order, so the
 // aliased columns are the later ones, as in glm.
+//
+// For the bootstrap, which fits thousands of models: a warm start (glm.fit's
+// `start =`, with a fallback to the usual start), logit_irls_into() writing
+// into reused buffers (IrlsWorkspace) so that a fit allocates nothing of
+// size n, and a single-threaded blocked X'WX (crossprod_blocked).
 #pragma once
 
 #include <Eigen/Dense>
