@@ -17,8 +17,8 @@
     .Call(`_matequity_cpp_effect_fit`, X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, account_ps, cluster, n_clusters, nthreads)
 }
 
-.cpp_effect_boot <- function(X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, seed, b0, b1, cluster, n_clusters, nthreads) {
-    .Call(`_matequity_cpp_effect_boot`, X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, seed, b0, b1, cluster, n_clusters, nthreads)
+.cpp_effect_boot <- function(X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, seed, b0, b1, cluster, n_clusters, nthreads, ps_start, start1, start0) {
+    .Call(`_matequity_cpp_effect_boot`, X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, seed, b0, b1, cluster, n_clusters, nthreads, ps_start, start1, start0)
 }
 
 .cpp_stack_eval <- function(X, Z, a, y, estimand, method, binary, truncate, account_ps, theta) {

@@ -57,7 +57,7 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
   boot <- NULL
   if (vcov == "bootstrap") {
     boot <- run_bootstrap(X, Z, a, y, binary, estimand, method_code, truncate, seed, R, clc, G,
-                          nthreads, label)
+                          nthreads, label, starts = boot_starts(res, binary))
   }
   w <- res$weights
   list(mu = stats::setNames(res$mu, c("treated", "control")), V = res$vcov,
@@ -180,18 +180,31 @@ fit_matching <- function(X, a, y, estimand, k, replace, caliper, clc, G, nthread
        matched = list(subclass = m$subclass, n_matched = m$n_matched))
 }
 
+# Starting values for the replicates' logistic fits: the full-sample
+# coefficients (each replicate then converges in fewer iterations, to the
+# same optimum and by the same rule). Empty vectors mean glm.fit's start.
+boot_starts <- function(res, binary) {
+  cf <- function(x) if (is.null(x) || !all(is.finite(x) | is.na(x))) numeric() else as.numeric(x)
+  list(ps = cf(res$ps_model$coefficients),
+       out1 = if (binary) cf(res$outcome_model$coef1) else numeric(),
+       out0 = if (binary) cf(res$outcome_model$coef0) else numeric())
+}
+
 run_bootstrap <- function(X, Z, a, y, binary, estimand, method_code, truncate, seed, R, clc, G,
-                          nthreads, label) {
+                          nthreads, label, starts = list(ps = numeric(), out1 = numeric(),
+                                                         out0 = numeric())) {
   R <- as.integer(R)
   out <- matrix(NA_real_, R, 2L)
-  chunk <- max(1L, min(R, 25L * nthreads))
+  # Chunks of 100 replicates per thread: each engine call sets up its
+  # per-thread buffers once; the progress bar and Ctrl-C act between chunks.
+  chunk <- max(1L, min(R, 100L * nthreads))
   cli::cli_progress_bar(paste0("Bootstrap", label), total = R, clear = TRUE)
   for (b0 in seq(0L, R - 1L, by = chunk)) {
     b1 <- min(R, b0 + chunk)
     out[(b0 + 1L):b1, ] <- .cpp_effect_boot(
       X, Z, as.numeric(a), y, estimand_codes[[estimand]], method_code, binary,
       if (is.null(truncate)) -1 else truncate, 5e-4, irls_epsilon(), 100L, seed, b0, b1,
-      clc, G, nthreads)
+      clc, G, nthreads, starts$ps, starts$out1, starts$out0)
     cli::cli_progress_update(set = b1)
   }
   cli::cli_progress_done()

@@ -89,8 +89,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_effect_boot
-Rcpp::NumericMatrix cpp_effect_boot(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, int estimand, int method, bool binary, double truncate, double q_bound, double epsilon, int maxit, double seed, double b0, double b1, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads);
-RcppExport SEXP _matequity_cpp_effect_boot(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP estimandSEXP, SEXP methodSEXP, SEXP binarySEXP, SEXP truncateSEXP, SEXP q_boundSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP seedSEXP, SEXP b0SEXP, SEXP b1SEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP) {
+Rcpp::NumericMatrix cpp_effect_boot(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, int estimand, int method, bool binary, double truncate, double q_bound, double epsilon, int maxit, double seed, double b0, double b1, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads, const Eigen::Map<Eigen::VectorXd>& ps_start, const Eigen::Map<Eigen::VectorXd>& start1, const Eigen::Map<Eigen::VectorXd>& start0);
+RcppExport SEXP _matequity_cpp_effect_boot(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP estimandSEXP, SEXP methodSEXP, SEXP binarySEXP, SEXP truncateSEXP, SEXP q_boundSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP seedSEXP, SEXP b0SEXP, SEXP b1SEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP, SEXP ps_startSEXP, SEXP start1SEXP, SEXP start0SEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
@@ -110,7 +110,10 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type cluster(clusterSEXP);
     Rcpp::traits::input_parameter< int >::type n_clusters(n_clustersSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_effect_boot(X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, seed, b0, b1, cluster, n_clusters, nthreads));
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type ps_start(ps_startSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type start1(start1SEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type start0(start0SEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_effect_boot(X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, seed, b0, b1, cluster, n_clusters, nthreads, ps_start, start1, start0));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -236,7 +239,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 7},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
     {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 15},
-    {"_matequity_cpp_effect_boot", (DL_FUNC) &_matequity_cpp_effect_boot, 17},
+    {"_matequity_cpp_effect_boot", (DL_FUNC) &_matequity_cpp_effect_boot, 20},
     {"_matequity_cpp_stack_eval", (DL_FUNC) &_matequity_cpp_stack_eval, 10},
     {"_matequity_cpp_dense_codes", (DL_FUNC) &_matequity_cpp_dense_codes, 1},
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},

@@ -106,13 +106,19 @@ Rcpp::NumericMatrix cpp_effect_boot(const Eigen::Map<Eigen::MatrixXd>& X,
                                     bool binary, double truncate, double q_bound, double epsilon,
                                     int maxit, double seed, double b0, double b1,
                                     const Rcpp::IntegerVector& cluster, int n_clusters,
-                                    int nthreads) {
+                                    int nthreads, const Eigen::Map<Eigen::VectorXd>& ps_start,
+                                    const Eigen::Map<Eigen::VectorXd>& start1,
+                                    const Eigen::Map<Eigen::VectorXd>& start0) {
   const matequity::EffectSpec sp =
       make_spec(estimand, method, binary, truncate, q_bound, epsilon, maxit);
+  matequity::BootStarts starts;
+  starts.ps = ps_start;
+  starts.out1 = start1;
+  starts.out0 = start0;
   const Eigen::MatrixXd B = matequity::bootstrap_effect(
       X, Z, Eigen::VectorXd(a), Eigen::VectorXd(y), sp, static_cast<std::uint64_t>(seed),
       static_cast<long long>(b0), static_cast<long long>(b1), cluster_codes(cluster), n_clusters,
-      nthreads);
+      nthreads, starts);
   return Rcpp::wrap(B);
 }
 

@@ -87,3 +87,71 @@ TEST_CASE("bootstrap replicates do not depend on the thread count") {
   CHECK((B1.array() == B2.array()).all());
   CHECK(B1.allFinite());
 }
+
+TEST_CASE("a replicate equals the full data refitted with its counts as case weights") {
+  // bootstrap_effect fits each replicate on its drawn rows (treated first),
+  // warm-started; fit_effect with the counts as case weights, cold-started
+  // on all rows, is the definition. Every method, binary and continuous
+  // outcomes, a truncation, and the cluster bootstrap.
+  const Data d = make_data(400);
+  Eigen::VectorXd ycont(400);
+  for (int i = 0; i < 400; ++i) ycont[i] = 2.0 + d.y[i] + 0.3 * d.X(i, 1) + 0.1 * std::cos(3.1 * i);
+  std::vector<int> cl(400);
+  for (int i = 0; i < 400; ++i) cl[i] = i % 23;
+  struct Case { Method m; Estimand e; bool binary; double trunc; bool clustered; };
+  const Case cases[] = {
+      {Method::IPW, Estimand::ATE, true, -1, false},   {Method::GCOMP, Estimand::ATE, true, -1, false},
+      {Method::GCOMP, Estimand::ATO, true, -1, false}, {Method::AIPW, Estimand::ATT, true, -1, false},
+      {Method::AIPW, Estimand::ATE, false, 0.9, false}, {Method::TMLE, Estimand::ATE, true, -1, false},
+      {Method::TMLE, Estimand::ATE, false, -1, false}, {Method::AIPW, Estimand::ATE, true, -1, true},
+      {Method::IPW, Estimand::ATO, true, 0.95, true}};
+  for (const Case& c : cases) {
+    EffectSpec sp;
+    sp.method = c.m;
+    sp.estimand = c.e;
+    sp.binary = c.binary;
+    sp.truncate = c.trunc;
+    sp.ctl.epsilon = 1e-12;
+    sp.ctl.maxit = 100;
+    const Eigen::VectorXd& y = c.binary ? d.y : ycont;
+    const std::vector<int> clus = c.clustered ? cl : std::vector<int>();
+    const int G = c.clustered ? 23 : 0;
+    const EffectFit full = fit_effect(d.X, d.X, d.a, y, Eigen::VectorXd::Ones(400), sp, 1);
+    BootStarts st;
+    st.ps = full.ps.coef;
+    if (c.binary && uses_outcome(sp)) { st.out1 = full.gamma1; st.out0 = full.gamma0; }
+    const Eigen::MatrixXd B1 = bootstrap_effect(d.X, d.X, d.a, y, sp, 5, 0, 6, clus, G, 1, st);
+    const Eigen::MatrixXd B2 = bootstrap_effect(d.X, d.X, d.a, y, sp, 5, 0, 6, clus, G, 2, st);
+    const Eigen::MatrixXd Bc = bootstrap_effect(d.X, d.X, d.a, y, sp, 5, 0, 6, clus, G, 2);
+    CHECK((B1.array() == B2.array()).all());
+    REQUIRE(B1.allFinite());
+    for (int r = 0; r < 6; ++r) {
+      const std::vector<double> cnt = bootstrap_counts(5, static_cast<std::uint64_t>(r), 400, clus, G);
+      const Eigen::VectorXd s = Eigen::Map<const Eigen::VectorXd>(cnt.data(), 400);
+      const EffectFit f = fit_effect(d.X, d.X, d.a, y, s, sp, 1);
+      for (int k = 0; k <= 1; ++k) {
+        CHECK(B1(r, k) == Approx(f.mu[1 - k]).epsilon(1e-9));
+        CHECK(Bc(r, k) == Approx(f.mu[1 - k]).epsilon(1e-9));
+      }
+    }
+  }
+}
+
+TEST_CASE("fit_effect_into with reused buffers equals fit_effect") {
+  const Data d = make_data(300);
+  EffectSpec sp;
+  sp.method = Method::TMLE;
+  sp.ctl.epsilon = 1e-12;
+  EffectFit f;
+  EffectWorkspace ws;
+  for (Eigen::Index m : {300, 150, 300}) {
+    const Eigen::VectorXd s = Eigen::VectorXd::Ones(m);
+    fit_effect_into(f, d.X.topRows(m), d.X.topRows(m), d.a.head(m), d.y.head(m), s, sp, 1,
+                    FitOptions(), ws);
+    const EffectFit g = fit_effect(Eigen::MatrixXd(d.X.topRows(m)), Eigen::MatrixXd(d.X.topRows(m)),
+                                   d.a.head(m), d.y.head(m), s, sp, 1);
+    CHECK(f.mu[0] == g.mu[0]);
+    CHECK(f.mu[1] == g.mu[1]);
+    CHECK((f.e.head(m).array() == g.e.array()).all());
+  }
+}

@@ -60,3 +60,15 @@ TEST_CASE("bounded draws are uniform") {
   for (int i = 0; i < 50000; ++i) ++hist[rng.below(5)];
   for (int k = 0; k < 5; ++k) CHECK(std::abs(hist[k] - 10000) < 500);  // > 5 SD
 }
+
+TEST_CASE("bootstrap counts written into reused buffers are the same draws") {
+  std::vector<int> cl(60);
+  for (int i = 0; i < 60; ++i) cl[i] = (i * 7) % 11;
+  std::vector<double> w(5, 9.0), cw;
+  for (std::uint64_t b = 0; b < 3; ++b) {
+    bootstrap_counts_into(w, cw, 8, b, 60, {}, 0);
+    CHECK(w == bootstrap_counts(8, b, 60, {}, 0));
+    bootstrap_counts_into(w, cw, 8, b, 60, cl, 11);
+    CHECK(w == bootstrap_counts(8, b, 60, cl, 11));
+  }
+}

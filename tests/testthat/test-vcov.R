@@ -55,12 +55,15 @@ test_that("bootstrap replicates are refits on resamples and agree with the sandw
   X <- stats::model.matrix(~ x1 + x2, d)
   # Replicates b0..b1 computed in two chunks equal one call.
   full <- matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), 0L, 0L, TRUE, -1,
-                                       5e-4, 1e-10, 100L, 7, 0, 20, integer(), 0L, 2L)
+                                       5e-4, 1e-10, 100L, 7, 0, 20, integer(), 0L, 2L,
+                                       numeric(), numeric(), numeric())
   part <- rbind(
     matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), 0L, 0L, TRUE, -1,
-                                 5e-4, 1e-10, 100L, 7, 0, 9, integer(), 0L, 1L),
+                                 5e-4, 1e-10, 100L, 7, 0, 9, integer(), 0L, 1L,
+                                 numeric(), numeric(), numeric()),
     matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), 0L, 0L, TRUE, -1,
-                                 5e-4, 1e-10, 100L, 7, 9, 20, integer(), 0L, 2L))
+                                 5e-4, 1e-10, 100L, 7, 9, 20, integer(), 0L, 2L,
+                                 numeric(), numeric(), numeric()))
   expect_identical(full, part)
   # A replicate with all counts 1 would be the original fit: check the
   # estimator with case weights against an explicit resample instead.
@@ -88,4 +91,31 @@ test_that("cluster bootstrap resamples whole clusters", {
                          R = 50, seed = 1)
   expect_identical(dim(fit$groups$all$boot), c(50L, 2L))
   expect_identical(glance(fit)$n_clusters, 30L)
+})
+
+test_that("warm-started replicates equal cold-started ones, for every method", {
+  d <- sim_effect_data(1500, seed = 21)
+  X <- stats::model.matrix(~ x1 + x2 + g, d)
+  a <- as.numeric(d$a)
+  for (m in c("ipw", "gcomp", "aipw", "tmle")) {
+    for (yname in c("y", "bw")) {
+      y <- as.numeric(d[[yname]])
+      binary <- yname == "y"
+      fit <- estimate_effect(d, a, !!rlang::sym(yname), ~ x1 + x2 + g, method = m)
+      res <- fit$groups$all
+      st <- matequity:::boot_starts(list(ps_model = res$ps_model, outcome_model = res$outcome_model),
+                                    binary)
+      code <- c(ipw = 0L, gcomp = 1L, aipw = 2L, tmle = 3L)[[m]]
+      cold <- matequity:::.cpp_effect_boot(X, X, a, y, 0L, code, binary, -1, 5e-4, 1e-10, 100L,
+                                           11, 0, 8, integer(), 0L, 1L,
+                                           numeric(), numeric(), numeric())
+      warm1 <- matequity:::.cpp_effect_boot(X, X, a, y, 0L, code, binary, -1, 5e-4, 1e-10, 100L,
+                                            11, 0, 8, integer(), 0L, 1L, st$ps, st$out1, st$out0)
+      warm2 <- matequity:::.cpp_effect_boot(X, X, a, y, 0L, code, binary, -1, 5e-4, 1e-10, 100L,
+                                            11, 0, 8, integer(), 0L, 2L, st$ps, st$out1, st$out0)
+      expect_identical(warm1, warm2)
+      expect_true(all(is.finite(warm1)))
+      expect_lt(rel_diff(warm1, cold), 1e-8)
+    }
+  }
 })

@@ -61,21 +61,29 @@ class Xoshiro256ss {
 
 // Counts for replicate b: n_units draws with replacement from n_units units
 // (or clusters). cluster codes (0..G-1 per row) turn cluster counts into
-// row counts; pass an empty vector to resample rows.
+// row counts; pass an empty vector to resample rows. Written into w (and
+// cw, the cluster counts), reusing their storage.
+inline void bootstrap_counts_into(std::vector<double>& w, std::vector<double>& cw,
+                                  std::uint64_t seed, std::uint64_t b, std::size_t n_rows,
+                                  const std::vector<int>& cluster, int n_clusters) {
+  Xoshiro256ss rng(seed, b);
+  w.assign(n_rows, 0.0);
+  if (cluster.empty()) {
+    for (std::size_t k = 0; k < n_rows; ++k) w[rng.below(n_rows)] += 1.0;
+    return;
+  }
+  cw.assign(static_cast<std::size_t>(n_clusters), 0.0);
+  for (int k = 0; k < n_clusters; ++k)
+    cw[rng.below(static_cast<std::uint64_t>(n_clusters))] += 1.0;
+  for (std::size_t i = 0; i < n_rows; ++i) w[i] = cw[static_cast<std::size_t>(cluster[i])];
+}
+
 inline std::vector<double> bootstrap_counts(std::uint64_t seed, std::uint64_t b,
                                             std::size_t n_rows,
                                             const std::vector<int>& cluster,
                                             int n_clusters) {
-  Xoshiro256ss rng(seed, b);
-  std::vector<double> w(n_rows, 0.0);
-  if (cluster.empty()) {
-    for (std::size_t k = 0; k < n_rows; ++k) w[rng.below(n_rows)] += 1.0;
-    return w;
-  }
-  std::vector<double> cw(static_cast<std::size_t>(n_clusters), 0.0);
-  for (int k = 0; k < n_clusters; ++k)
-    cw[rng.below(static_cast<std::uint64_t>(n_clusters))] += 1.0;
-  for (std::size_t i = 0; i < n_rows; ++i) w[i] = cw[static_cast<std::size_t>(cluster[i])];
+  std::vector<double> w, cw;
+  bootstrap_counts_into(w, cw, seed, b, n_rows, cluster, n_clusters);
   return w;
 }
 

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -81,6 +82,7 @@ struct EffectFit {
   double nu[2] = {0.0, 0.0}, r[2] = {0.0, 0.0}, mu[2] = {0.0, 0.0};
   double eps[2] = {0.0, 0.0};   // TMLE fluctuation parameters
   VectorXd q1, q0;              // TMLE targeted predictions (outcome scale)
+  GlmFit ps_scratch;            // buffers of the outcome models' logistic fits
   double y_lo = 0.0, y_hi = 1.0;  // TMLE scaling of a continuous outcome
 };
 
@@ -107,8 +109,9 @@ double row_dot(const Mat& X, Index i, const std::vector<int>& cols, const Vector
 
 // One-dimensional logistic fluctuation for arm `arm`:
 // solve sum_{A=arm} s H (Y - expit(off + eps H)) = 0 by Newton with halving.
-inline double fluctuate(const VectorXd& ystar, const VectorXd& off, const VectorXd& H,
-                        const std::vector<Index>& rows, const VectorXd& s) {
+inline double fluctuate(const Eigen::Ref<const VectorXd>& ystar,
+                        const Eigen::Ref<const VectorXd>& off, const Eigen::Ref<const VectorXd>& H,
+                        const std::vector<Index>& rows, const Eigen::Ref<const VectorXd>& s) {
   double eps = 0.0;
   auto loglik = [&](double ep) {
     double ll = 0.0;
@@ -146,33 +149,83 @@ inline double fluctuate(const VectorXd& ystar, const VectorXd& off, const Vector
 
 }  // namespace detail
 
+// Options of fit_effect() used by the bootstrap; the defaults give the
+// full-sample fit.
+struct FitOptions {
+  // Warm starts of the logistic fits (full length, NaN = aliased), e.g. the
+  // full-sample coefficients; nullptr = glm.fit's starting values.
+  const VectorXd* ps_start = nullptr;
+  const VectorXd* start1 = nullptr;
+  const VectorXd* start0 = nullptr;
+  // >= 0: rows [0, arm_split) are the treated and the others the controls,
+  // and each outcome model is fitted on its own arm's rows only (the other
+  // arm's rows have weight 0 in it anyway); predictions still cover all rows.
+  Index arm_split = -1;
+  // TMLE with a continuous outcome: the range used to scale it to [0, 1]
+  // (a resample must use the range of the original data).
+  bool y_range_given = false;
+  double y_lo = 0.0, y_hi = 1.0;
+  // Leave out what a bootstrap replicate does not need: the propensity
+  // model when the estimator does not use the scores (g-computation for
+  // ATE, ATT, ATC), and the balancing weights when it does not use them.
+  bool replicate = false;
+};
+
+// n-length buffers of fit_effect_into(), kept by a caller that fits many
+// data sets (a bootstrap thread) so that a fit allocates nothing of size n.
+struct EffectWorkspace {
+  IrlsWorkspace irls;
+  VectorXd zero, sw, ystar, off1, off0, H1, H0;
+  std::vector<double> wa;
+  std::vector<Index> rows1, rows0;
+};
+
 // Fit everything for one data set with case weights s (1 for the data as
-// given; bootstrap counts in a replicate).
+// given; bootstrap counts in a replicate), writing into f. The n-length
+// members of f (e, w, m1, m0, q1, q0, ps.eta, ps.mu) are grown if needed
+// and their first n entries are this fit's: a fresh f gets exactly n.
 template <class MatX, class MatZ>
-EffectFit fit_effect(const MatX& X, const MatZ& Z, const VectorXd& a, const VectorXd& y,
-                     const VectorXd& s, const EffectSpec& sp, int nthreads) {
+void fit_effect_into(EffectFit& f, const MatX& X, const MatZ& Z,
+                     const Eigen::Ref<const VectorXd>& a, const Eigen::Ref<const VectorXd>& y,
+                     const Eigen::Ref<const VectorXd>& s, const EffectSpec& sp, int nthreads,
+                     const FitOptions& opt, EffectWorkspace& ws) {
   const Index n = X.rows();
-  EffectFit f;
-  // Propensity model (always: the scores are reported and used for weights).
-  f.ps = logit_irls(X, a, s, VectorXd::Zero(n), sp.ctl, nthreads);
-  f.e = f.ps.mu;
-  // Weights.
-  f.w.resize(n);
-  for (Index i = 0; i < n; ++i) {
-    double dw;
-    ps_weight(f.e[i], static_cast<int>(a[i]), sp.estimand, f.w[i], dw);
+  const bool need_e = !opt.replicate || uses_ps(sp) || sp.method == Method::TMLE;
+  const bool need_w = !opt.replicate || uses_r(sp);
+  for (int arm = 0; arm <= 1; ++arm) {
+    f.cap[arm] = 0.0;
+    f.n_truncated[arm] = 0;
+    f.nu[arm] = f.r[arm] = f.mu[arm] = f.eps[arm] = 0.0;
   }
-  f.fixed.assign(static_cast<std::size_t>(n), 0);
-  if (sp.truncate > 0.0 && sp.truncate < 1.0) {
+  f.out_converged = true;
+  f.out_iter = 0;
+  auto zero = head_of(ws.zero, n);
+  zero.setZero();
+  // Propensity model (the scores are reported and used for weights).
+  if (need_e) {
+    logit_irls_into(f.ps, X, a, s, zero, sp.ctl, nthreads, opt.ps_start, ws.irls);
+    head_of(f.e, n) = f.ps.mu.head(n);
+  }
+  // Weights.
+  if (need_w) {
+    auto w = head_of(f.w, n);
+    for (Index i = 0; i < n; ++i) {
+      double dw;
+      ps_weight(f.e[i], static_cast<int>(a[i]), sp.estimand, w[i], dw);
+    }
+    f.fixed.assign(static_cast<std::size_t>(n), 0);
+  }
+  if (need_w && sp.truncate > 0.0 && sp.truncate < 1.0) {
     for (int arm = 0; arm <= 1; ++arm) {
-      std::vector<double> wa;
+      std::vector<double>& wa = ws.wa;
+      wa.clear();
       for (Index i = 0; i < n; ++i) {
         if (static_cast<int>(a[i]) != arm) continue;
         const long long c = std::llround(s[i]);
         for (long long k = 0; k < c; ++k) wa.push_back(f.w[i]);
       }
       if (wa.empty()) continue;
-      f.cap[arm] = quantile7(wa, sp.truncate);
+      f.cap[arm] = quantile7_inplace(wa, sp.truncate);
       for (Index i = 0; i < n; ++i) {
         if (static_cast<int>(a[i]) == arm && f.w[i] > f.cap[arm]) {
           f.w[i] = f.cap[arm];
@@ -183,29 +236,58 @@ EffectFit fit_effect(const MatX& X, const MatZ& Z, const VectorXd& a, const Vect
     }
   }
   // Outcome models, one per arm.
-  f.m1 = VectorXd::Zero(n);
-  f.m0 = VectorXd::Zero(n);
+  head_of(f.m1, n).setZero();
+  head_of(f.m0, n).setZero();
   if (uses_outcome(sp)) {
+    if (opt.arm_split > n) throw std::invalid_argument("fit_effect: arm_split beyond the data");
     for (int arm = 0; arm <= 1; ++arm) {
-      VectorXd sw(n);
-      for (Index i = 0; i < n; ++i) sw[i] = static_cast<int>(a[i]) == arm ? s[i] : 0.0;
-      VectorXd coef, pred;
-      std::vector<int> al;
-      if (sp.binary) {
-        GlmFit g = logit_irls(Z, y, sw, VectorXd::Zero(n), sp.ctl, nthreads);
-        coef = g.coef;
-        al = g.aliased;
-        pred = g.mu;
-        f.out_converged = f.out_converged && g.converged;
-        f.out_iter = std::max(f.out_iter, g.iter);
+      const VectorXd* start = arm == 1 ? opt.start1 : opt.start0;
+      VectorXd& coef = arm == 1 ? f.gamma1 : f.gamma0;
+      std::vector<int>& al = arm == 1 ? f.aliased1 : f.aliased0;
+      auto pred = (arm == 1 ? f.m1 : f.m0).head(n);
+      if (opt.arm_split >= 0) {
+        // Fit on the arm's rows only (the others have weight 0 in the
+        // model), then predict for all rows.
+        const Index r0 = arm == 1 ? 0 : opt.arm_split;
+        const Index len = arm == 1 ? opt.arm_split : n - opt.arm_split;
+        const auto Zb = Z.middleRows(r0, len);
+        if (sp.binary) {
+          GlmFit& g = f.ps_scratch;
+          logit_irls_into(g, Zb, y.segment(r0, len), s.segment(r0, len), zero.head(len),
+                          sp.ctl, nthreads, start, ws.irls);
+          coef = g.coef;
+          al = g.aliased;
+          f.out_converged = f.out_converged && g.converged;
+          f.out_iter = std::max(f.out_iter, g.iter);
+        } else {
+          LmFit g = wls_fit(Zb, y.segment(r0, len), s.segment(r0, len), sp.ctl, nthreads);
+          coef = g.coef;
+          al = g.aliased;
+        }
+        VectorXd b = coef;
+        for (Index j = 0; j < b.size(); ++j)
+          if (std::isnan(b[j])) b[j] = 0.0;
+        pred.noalias() = Z * b;
+        if (sp.binary)
+          for (Index i = 0; i < n; ++i) pred[i] = detail::logit_linkinv(pred[i]);
       } else {
-        LmFit g = wls_fit(Z, y, sw, sp.ctl, nthreads);
-        coef = g.coef;
-        al = g.aliased;
-        pred = g.fitted;
+        auto sw = head_of(ws.sw, n);
+        for (Index i = 0; i < n; ++i) sw[i] = static_cast<int>(a[i]) == arm ? s[i] : 0.0;
+        if (sp.binary) {
+          GlmFit& g = f.ps_scratch;
+          logit_irls_into(g, Z, y, sw, zero, sp.ctl, nthreads, start, ws.irls);
+          coef = g.coef;
+          al = g.aliased;
+          pred = g.mu.head(n);
+          f.out_converged = f.out_converged && g.converged;
+          f.out_iter = std::max(f.out_iter, g.iter);
+        } else {
+          LmFit g = wls_fit(Z, y, sw, sp.ctl, nthreads);
+          coef = g.coef;
+          al = g.aliased;
+          pred = g.fitted;
+        }
       }
-      if (arm == 1) { f.gamma1 = coef; f.aliased1 = al; f.m1 = pred; }
-      else          { f.gamma0 = coef; f.aliased0 = al; f.m0 = pred; }
     }
   }
   // Means.
@@ -214,10 +296,10 @@ EffectFit fit_effect(const MatX& X, const MatZ& Z, const VectorXd& a, const Vect
     double sh = 0.0, shm = 0.0, sw = 0.0, swr = 0.0;
     for (Index i = 0; i < n; ++i) {
       double dh;
-      const double h = detail::unit_h(sp, f.e[i], a[i], dh);
+      const double h = detail::unit_h(sp, need_e ? f.e[i] : 0.5, a[i], dh);
       sh += s[i] * h;
       shm += s[i] * h * m[i];
-      if (static_cast<int>(a[i]) == arm) {
+      if (need_w && static_cast<int>(a[i]) == arm) {
         sw += s[i] * f.w[i];
         swr += s[i] * f.w[i] * (y[i] - m[i]);
       }
@@ -230,14 +312,18 @@ EffectFit fit_effect(const MatX& X, const MatZ& Z, const VectorXd& a, const Vect
     if (sp.estimand != Estimand::ATE)
       throw std::invalid_argument("TMLE is implemented for the ATE only");
     // Scale the outcome to [0, 1] (a no-op for a binary outcome).
-    f.y_lo = sp.binary ? 0.0 : y.minCoeff();
-    f.y_hi = sp.binary ? 1.0 : y.maxCoeff();
+    f.y_lo = sp.binary ? 0.0 : opt.y_range_given ? opt.y_lo : y.minCoeff();
+    f.y_hi = sp.binary ? 1.0 : opt.y_range_given ? opt.y_hi : y.maxCoeff();
     const double range = f.y_hi - f.y_lo;
     if (!(range > 0.0)) throw std::invalid_argument("the outcome does not vary");
     auto bound = [&](double q) {
       return std::min(std::max(q, sp.q_bound), 1.0 - sp.q_bound);
     };
-    VectorXd ystar(n), off1(n), off0(n), H1(n), H0(n);
+    auto ystar = head_of(ws.ystar, n);
+    auto off1 = head_of(ws.off1, n);
+    auto off0 = head_of(ws.off0, n);
+    auto H1 = head_of(ws.H1, n);
+    auto H0 = head_of(ws.H0, n);
     for (Index i = 0; i < n; ++i) {
       ystar[i] = (y[i] - f.y_lo) / range;
       const double q1 = bound((f.m1[i] - f.y_lo) / range);
@@ -247,23 +333,36 @@ EffectFit fit_effect(const MatX& X, const MatZ& Z, const VectorXd& a, const Vect
       H1[i] = 1.0 / f.e[i];
       H0[i] = 1.0 / (1.0 - f.e[i]);
     }
-    std::vector<Index> rows1, rows0;
+    std::vector<Index>& rows1 = ws.rows1;
+    std::vector<Index>& rows0 = ws.rows0;
+    rows1.clear();
+    rows0.clear();
     for (Index i = 0; i < n; ++i) (static_cast<int>(a[i]) == 1 ? rows1 : rows0).push_back(i);
     f.eps[1] = detail::fluctuate(ystar, off1, H1, rows1, s);
     f.eps[0] = detail::fluctuate(ystar, off0, H0, rows0, s);
-    f.q1.resize(n);
-    f.q0.resize(n);
+    auto q1v = head_of(f.q1, n);
+    auto q0v = head_of(f.q0, n);
     double s1 = 0.0, s0 = 0.0, ss = 0.0;
     for (Index i = 0; i < n; ++i) {
-      f.q1[i] = f.y_lo + range * detail::logit_linkinv(off1[i] + f.eps[1] * H1[i]);
-      f.q0[i] = f.y_lo + range * detail::logit_linkinv(off0[i] + f.eps[0] * H0[i]);
-      s1 += s[i] * f.q1[i];
-      s0 += s[i] * f.q0[i];
+      q1v[i] = f.y_lo + range * detail::logit_linkinv(off1[i] + f.eps[1] * H1[i]);
+      q0v[i] = f.y_lo + range * detail::logit_linkinv(off0[i] + f.eps[0] * H0[i]);
+      s1 += s[i] * q1v[i];
+      s0 += s[i] * q0v[i];
       ss += s[i];
     }
     f.mu[1] = s1 / ss;
     f.mu[0] = s0 / ss;
   }
+}
+
+// The same, returning a fresh fit (n-length members of exactly n entries).
+template <class MatX, class MatZ>
+EffectFit fit_effect(const MatX& X, const MatZ& Z, const Eigen::Ref<const VectorXd>& a,
+                     const Eigen::Ref<const VectorXd>& y, const Eigen::Ref<const VectorXd>& s,
+                     const EffectSpec& sp, int nthreads, const FitOptions& opt = FitOptions()) {
+  EffectFit f;
+  EffectWorkspace ws;
+  fit_effect_into(f, X, Z, a, y, s, sp, nthreads, opt, ws);
   return f;
 }
 
@@ -510,29 +609,113 @@ MatrixXd effect_if(const EffectFit& f, const MatX& X, const MatZ& Z, const Vecto
   return IF;
 }
 
+// Starting values for the bootstrap's logistic fits (usually the
+// full-sample coefficients); empty vectors mean glm.fit's starting values.
+struct BootStarts {
+  VectorXd ps, out1, out0;
+};
+
 // Bootstrap replicates b0..b1-1 of (mu_1, mu_0): each refits every model
 // with the replicate's case weights. Rows of the result are indexed by
 // replicate, replicates run in parallel with one thread each, so the result
 // does not depend on the thread count. A replicate whose fit fails gives NaN.
+//
+// A replicate is fitted on its drawn rows only (about 63% of them; a row
+// with count 0 adds nothing to any sum), copied into a per-thread
+// workspace with the treated first, so that each outcome model is fitted on
+// its own arm's rows; the logistic fits start from `starts`. The answer is
+// that of fitting the full data with the counts as case weights, up to the
+// IRLS convergence tolerance and the order of summation.
 template <class MatX, class MatZ>
 MatrixXd bootstrap_effect(const MatX& X, const MatZ& Z, const VectorXd& a, const VectorXd& y,
                           const EffectSpec& sp, std::uint64_t seed, long long b0, long long b1,
-                          const std::vector<int>& cluster, int n_clusters, int nthreads) {
+                          const std::vector<int>& cluster, int n_clusters, int nthreads,
+                          const BootStarts& starts = BootStarts()) {
   const long long nrep = b1 - b0;
   MatrixXd out(nrep, 2);
   const std::size_t n = static_cast<std::size_t>(X.rows());
+  if (Z.rows() != X.rows() || a.size() != X.rows() || y.size() != X.rows())
+    throw std::invalid_argument("bootstrap_effect: X, Z, a and y must have the same rows");
+  auto check_start = [](const VectorXd& v, Index p, const char* what) {
+    if (v.size() != 0 && v.size() != p)
+      throw std::invalid_argument(std::string("bootstrap_effect: ") + what +
+                                  " must be empty or have one entry per column");
+  };
+  check_start(starts.ps, X.cols(), "the propensity start");
+  check_start(starts.out1, Z.cols(), "the outcome start (treated)");
+  check_start(starts.out0, Z.cols(), "the outcome start (controls)");
+  // Treated rows first, then the controls, each in their original order.
+  std::vector<Index> order;
+  order.reserve(n);
+  for (int arm = 1; arm >= 0; --arm)
+    for (std::size_t i = 0; i < n; ++i)
+      if (static_cast<int>(a[static_cast<Index>(i)]) == arm) order.push_back(static_cast<Index>(i));
+  const bool need_x = uses_ps(sp) || sp.method == Method::TMLE;
+  const bool need_z = uses_outcome(sp);
+  FitOptions base;
+  base.replicate = true;
+  base.ps_start = starts.ps.size() > 0 ? &starts.ps : nullptr;
+  base.start1 = starts.out1.size() > 0 ? &starts.out1 : nullptr;
+  base.start0 = starts.out0.size() > 0 ? &starts.out0 : nullptr;
+  if (sp.method == Method::TMLE && !sp.binary && n > 0) {
+    base.y_range_given = true;
+    base.y_lo = y.minCoeff();
+    base.y_hi = y.maxCoeff();
+  }
   const int nt = effective_threads(nthreads);
-#pragma omp parallel for schedule(dynamic) num_threads(nt) if (nt > 1)
-  for (long long r = 0; r < nrep; ++r) {
-    const std::vector<double> cnt =
-        bootstrap_counts(seed, static_cast<std::uint64_t>(b0 + r), n, cluster, n_clusters);
-    const VectorXd s = Eigen::Map<const VectorXd>(cnt.data(), static_cast<Index>(n));
-    try {
-      const EffectFit f = fit_effect(X, Z, a, y, s, sp, 1);
-      out(r, 0) = f.mu[1];
-      out(r, 1) = f.mu[0];
-    } catch (...) {
-      out(r, 0) = out(r, 1) = std::numeric_limits<double>::quiet_NaN();
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    // Per-thread workspace, reused by every replicate the thread runs.
+    MatrixXd Xw(need_x ? X.rows() : 0, need_x ? X.cols() : 0);
+    MatrixXd Zw(need_z ? Z.rows() : 0, need_z ? Z.cols() : 0);
+    VectorXd aw(X.rows()), yw(X.rows()), sw(X.rows());
+    std::vector<Index> rows;
+    rows.reserve(n);
+    std::vector<double> cnt, ccnt;
+    EffectFit f;
+    EffectWorkspace ws;
+    ws.irls.blocked_crossprod = true;  // one thread per replicate
+#pragma omp for schedule(dynamic)
+    for (long long r = 0; r < nrep; ++r) {
+      try {
+        bootstrap_counts_into(cnt, ccnt, seed, static_cast<std::uint64_t>(b0 + r), n, cluster,
+                              n_clusters);
+        rows.clear();
+        Index n1 = 0;
+        for (Index i : order) {
+          if (cnt[static_cast<std::size_t>(i)] > 0.0) {
+            rows.push_back(i);
+            if (static_cast<int>(a[i]) == 1) ++n1;
+          }
+        }
+        const Index m = static_cast<Index>(rows.size());
+        for (Index j = 0; j < m; ++j) {
+          const Index i = rows[static_cast<std::size_t>(j)];
+          aw[j] = a[i];
+          yw[j] = y[i];
+          sw[j] = cnt[static_cast<std::size_t>(i)];
+        }
+        auto gather = [&](const auto& D, MatrixXd& W) {
+          for (Index c = 0; c < D.cols(); ++c)
+            for (Index j = 0; j < m; ++j) W(j, c) = D(rows[static_cast<std::size_t>(j)], c);
+        };
+        if (need_x) gather(X, Xw);
+        if (need_z) gather(Z, Zw);
+        FitOptions opt = base;
+        opt.arm_split = n1;
+        const auto av = aw.head(m), yv = yw.head(m), sv = sw.head(m);
+        if (need_x && need_z) {
+          fit_effect_into(f, Xw.topRows(m), Zw.topRows(m), av, yv, sv, sp, 1, opt, ws);
+        } else if (need_x) {
+          fit_effect_into(f, Xw.topRows(m), Xw.topRows(m), av, yv, sv, sp, 1, opt, ws);
+        } else {
+          fit_effect_into(f, Zw.topRows(m), Zw.topRows(m), av, yv, sv, sp, 1, opt, ws);
+        }
+        out(r, 0) = f.mu[1];
+        out(r, 1) = f.mu[0];
+      } catch (...) {
+        out(r, 0) = out(r, 1) = std::numeric_limits<double>::quiet_NaN();
+      }
     }
   }
   return out;

@@ -84,8 +84,8 @@ std::vector<int> trim_keep(const Vec& e, double t) {
   return keep;
 }
 
-// Quantile of type 7 (R's default) of a copy of x.
-inline double quantile7(std::vector<double> x, double q) {
+// Quantile of type 7 (R's default) of x, sorting x in place.
+inline double quantile7_inplace(std::vector<double>& x, double q) {
   if (x.empty()) throw std::invalid_argument("quantile of an empty vector");
   std::sort(x.begin(), x.end());
   const double h = (static_cast<double>(x.size()) - 1.0) * q;
@@ -93,6 +93,9 @@ inline double quantile7(std::vector<double> x, double q) {
   const std::size_t hi = std::min(lo + 1, x.size() - 1);
   return x[lo] + (h - static_cast<double>(lo)) * (x[hi] - x[lo]);
 }
+
+// Quantile of type 7 (R's default) of a copy of x.
+inline double quantile7(std::vector<double> x, double q) { return quantile7_inplace(x, q); }
 
 // Truncate weights within each arm at that arm's q-quantile (type 7):
 // weights above it are set to it. Returns the number truncated per arm
