@@ -10,90 +10,39 @@ sim_staff_index <- function(unit, team, m, n_teams, mw_per_team) {
 sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date, discharge,
                          coc, late_join, join_gest, team, named, units, n_teams,
                          mw_per_team, n_obs, n_sup, rec) {
+  # The contact model (counts, dates, who, attendance, second activities) is
+  # in the C++ engine, documented in inst/include/matequity/simulate.hpp. Its
+  # generator is seeded from R's stream, so the tables follow `seed`, and
+  # does not depend on the number of threads.
   n_units <- length(units)
   staff_ids <- sim_staff(units, n_teams, mw_per_team, n_obs, n_sup)$CareProfLID
-  n_mw <- n_units * n_teams * mw_per_team
-  team_ids <- sprintf("%sT%02d", rep(units, each = n_teams), rep(seq_len(n_teams), n_units))
-  obs_team <- sprintf("%sOBS", units)
-
-  end_ante <- discharge
-  end_ante[born] <- pmin(birth_date[born], discharge[born])
-  end_ante <- end_ante - 1
-  dur <- pmax(as.numeric(end_ante - booking), 0)
-  nullip <- p$parity == 0
-  n_ante <- 1L + pmin(stats::rpois(n, 6.5 + 2 * nullip + 2 * p$ltc), floor(dur / 5))
-  n_post <- ifelse(born, 1L + stats::rpois(n, 2.5), 0L)
-  ia <- rep.int(seq_len(n), n_ante)
-  first <- sequence(n_ante) == 1L
-  off <- (!first) * (1 + floor(stats::runif(length(ia)) * dur[ia]))
-  date_a <- booking[ia] + off
-  ip <- rep.int(seq_len(n), n_post)
-  post_span <- pmax(pmin(as.numeric(discharge[ip] - birth_date[ip]), 28), 1)
-  date_p <- birth_date[ip] + 1 + floor(stats::runif(length(ip)) * post_span)
-  date_p <- pmin(date_p, discharge[ip])
-  i <- c(ia, ip)
-  date <- c(date_a, date_p)
-  slot <- sample.int(36L, length(i), TRUE)
-  o <- order(i, date, slot, method = "radix")
-  i <- i[o]
-  date <- date[o]
-  slot <- slot[o]
-  nc <- length(i)
-  slots <- sprintf("%02d:%02d:00", 8L + (seq_len(36L) - 1L) %/% 4L, 15L * ((seq_len(36L) - 1L) %% 4L))
-
-  # who: continuity pattern from the date the woman joined the pathway
+  team_ids <- c(sprintf("%sT%02d", rep(units, each = n_teams), rep(seq_len(n_teams), n_units)),
+                sprintf("%sOBS", units))
   join_date <- booking + (join_gest - booking_gest)
-  on_path <- (coc[i] | late_join[i]) & date >= join_date[i]
-  u <- stats::runif(nc)
-  unit <- p$unit[i]
-  cut1 <- 0.18 + 0.54 * on_path
-  cut2 <- 0.40 + 0.50 * on_path
-  cut3 <- 0.85 - 0.15 * p$ltc[i] + (0.12 + 0.15 * p$ltc[i]) * on_path
-  kind <- 1L + (u >= cut1) + (u >= cut2) + (u >= cut3)   # 1 named, 2 team, 3 unit, 4 doctor
-  # the midwife: named (1), another in the named team (2), anyone in the unit (3)
-  tm_i <- team[i]
-  m_i <- named[i]
-  k2 <- kind == 2L
-  m_i[k2] <- ((m_i[k2] - 1L + sample.int(mw_per_team - 1L, sum(k2), TRUE)) %% mw_per_team) + 1L
-  k3 <- kind == 3L
-  tm_i[k3] <- sample.int(n_teams, sum(k3), TRUE)
-  m_i[k3] <- sample.int(mw_per_team, sum(k3), TRUE)
-  idx <- sim_staff_index(unit, tm_i, m_i, n_teams, mw_per_team)
-  team_chr <- team_ids[(unit - 1L) * n_teams + tm_i]
-  k4 <- kind == 4L
-  idx[k4] <- n_mw + (unit[k4] - 1L) * n_obs + sample.int(n_obs, sum(k4), TRUE)
-  team_chr[k4] <- obs_team[unit[k4]]
-
-  attend <- rep("5", nc)
-  ua <- stats::runif(nc)
-  attend[ua < 0.03] <- "6"
-  miss <- ua > 1 - rec$unattended
-  attend[miss] <- sample(c("2", "3", "4", "7"), sum(miss), TRUE)
+  seed <- floor(stats::runif(2) * 2^32)
+  ct <- .cpp_sim_contacts(
+    as.integer(booking), as.integer(booking_gest), as.integer(born), as.integer(birth_date),
+    as.integer(discharge), as.integer(p$parity == 0), as.integer(p$ltc),
+    as.integer(coc | late_join), as.integer(join_date), as.integer(p$unit),
+    as.integer(team), as.integer(named), n_units, as.integer(n_teams),
+    as.integer(mw_per_team), as.integer(n_obs), as.integer(n_sup), rec$unattended,
+    rec$carer_missing, seed[1], seed[2], matequity_threads()
+  )
+  nc <- length(ct$preg)
+  slots <- sprintf("%02d:%02d:00", 8L + (seq_len(36L) - 1L) %/% 4L, 15L * ((seq_len(36L) - 1L) %% 4L))
   con_id <- sim_ids("C", seq_len(nc), 9L)
-  msd201 <- tibble::tibble(
-    CareConID = con_id, UniqPregID = preg_ids[i], RecordNumber = seq_len(nc) + 4L * n,
-    OrgCodeProvider = units[unit], CContactDate = date, CContactTime = slots[slot],
-    AttendCode = attend,
-    ConsultType = c("01", "02")[1L + (kind == 4L)],
-    Medium = c("01", "02")[1L + (stats::runif(nc) < 0.1)],
-    GestAgeCContactDate = as.integer(booking_gest[i] + (date - booking[i]))
-  )
-  # second activity on some contacts: a support worker or a doctor
-  two <- which(stats::runif(nc) < 0.12)
-  support <- stats::runif(length(two)) < 0.5
-  sec_idx <- n_mw + (unit[two] - 1L) * n_obs + sample.int(n_obs, length(two), TRUE)
-  sec_idx[support] <- n_mw + n_units * n_obs + (unit[two][support] - 1L) * n_sup +
-    sample.int(n_sup, sum(support), TRUE)
-  act_con <- c(seq_len(nc), two)
-  act_staff <- c(idx, sec_idx)
-  act_team <- c(team_chr, obs_team[unit[two]])
-  oa <- order(act_con, method = "radix")
-  prof <- staff_ids[act_staff[oa]]
-  prof[stats::runif(length(prof)) < rec$carer_missing] <- NA_character_
-  msd202 <- tibble::tibble(
-    CareConID = con_id[act_con[oa]], RecordNumber = seq_along(oa) + 4L * n + nc,
-    CareProfLID = prof, TeamLocalID = act_team[oa]
-  )
+  msd201 <- tibble::new_tibble(list(
+    CareConID = con_id, UniqPregID = preg_ids[ct$preg], RecordNumber = seq_len(nc) + 4L * n,
+    OrgCodeProvider = units[ct$unit], CContactDate = structure(ct$date, class = "Date"),
+    CContactTime = slots[ct$slot], AttendCode = c("5", "6", "2", "3", "4", "7")[ct$attend],
+    ConsultType = c("01", "01", "01", "02")[ct$kind], Medium = c("01", "02")[ct$medium],
+    GestAgeCContactDate = ct$gest
+  ), nrow = nc)
+  na <- length(ct$act_con)
+  msd202 <- tibble::new_tibble(list(
+    CareConID = con_id[ct$act_con], RecordNumber = seq_len(na) + 4L * n + nc,
+    CareProfLID = staff_ids[ct$act_staff], TeamLocalID = team_ids[ct$act_team]
+  ), nrow = na)
   list(msd201 = msd201, msd202 = msd202)
 }
 
