@@ -201,7 +201,7 @@ sim_outcomes <- c("preterm", "stillbirth", "neonatal_death", "caesarean",
 # acts on them directly and through preterm birth.
 sim_risks <- function(t, pcsp, c20p, a, effects) {
   eff <- function(o) {
-    a * ifelse(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
+    a * sim_if(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
       pcsp * effects$pcsp[[o]]
   }
   pre <- stats::plogis(sim_outcome_logit0(t, "preterm") + eff("preterm"))
@@ -236,12 +236,12 @@ sim_truth_table <- function(risk0, risk1, in_pop, groups) {
     gv <- groups[[g]]
     levs <- if (is.null(gv)) "all" else sort(unique(gv[in_pop & !is.na(gv)]))
     for (lv in levs) {
-      sel <- if (is.null(gv)) in_pop else in_pop & !is.na(gv) & gv == lv
+      sel <- which(if (is.null(gv)) in_pop else in_pop & !is.na(gv) & gv == lv)
       for (o in names(risk0)) {
         r0 <- mean(risk0[[o]][sel])
         r1 <- mean(risk1[[o]][sel])
         rows[[length(rows) + 1L]] <- data.frame(
-          outcome = o, group_var = g, group = as.character(lv), n = sum(sel),
+          outcome = o, group_var = g, group = as.character(lv), n = length(sel),
           risk0 = r0, risk1 = r1, rd = r1 - r0, rr = r1 / r0,
           or = (r1 / (1 - r1)) / (r0 / (1 - r0)), stringsAsFactors = FALSE)
       }

@@ -3,6 +3,18 @@
 # Everything is vectorised over rows; staff and team ids are looked up by
 # integer index so that millions of rows cost no string formatting.
 
+# ifelse() without its overhead on millions of rows: `yes` and `no` have
+# length 1 or the test's length; a test with missing values goes to ifelse().
+sim_if <- function(test, yes, no) {
+  if (anyNA(test)) return(ifelse(test, yes, no))
+  n <- length(test)
+  out <- if (length(no) == n) no else rep_len(no, n)
+  attributes(out) <- NULL
+  w <- which(test)
+  if (length(w)) out[w] <- if (length(yes) == n) yes[w] else rep_len(yes, n)[w]
+  out
+}
+
 sim_staff_index <- function(unit, team, m, n_teams, mw_per_team) {
   ((unit - 1L) * n_teams + (team - 1L)) * mw_per_team + m
 }
@@ -58,54 +70,54 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
   lab_id <- sim_ids("L", b)
   # delivery method of the maternity
   cs <- y$caesarean[b]
-  elective <- cs & u$cs_type[b] < ifelse(p$prev_cs[b] > 0, 0.6, 0.35) & gest[b] >= 259
+  elective <- cs & u$cs_type[b] < sim_if(p$prev_cs[b] > 0, 0.6, 0.35) & gest[b] >= 259
   vag <- sample(c("0", "1", "2", "3", "4", "5", "6", "9"), nb, TRUE,
                 c(0.80, 0.02, 0.03, 0.03, 0.10, 0.01, 0.005, 0.005))
-  method <- ifelse(cs, ifelse(elective, "7", "8"), vag)
+  method <- sim_if(cs, sim_if(elective, "7", "8"), vag)
   unit <- p$unit[b]
   named_idx <- sim_staff_index(unit, team[b], named[b], n_teams, mw_per_team)
   rnd_idx <- sim_staff_index(unit, sample.int(n_teams, nb, TRUE),
                              sample.int(mw_per_team, nb, TRUE), n_teams, mw_per_team)
   doc_idx <- n_mw + (unit - 1L) * n_obs + sample.int(n_obs, nb, TRUE)
-  known <- stats::runif(nb) < ifelse(coc[b], 0.6, 0.05)
-  del_idx <- ifelse(cs, doc_idx, ifelse(known, named_idx, rnd_idx))
-  del_team <- ifelse(cs, NA_character_,
-                     team_ids[ifelse(known, (unit - 1L) * n_teams + team[b],
+  known <- stats::runif(nb) < sim_if(coc[b], 0.6, 0.05)
+  del_idx <- sim_if(cs, doc_idx, sim_if(known, named_idx, rnd_idx))
+  del_team <- sim_if(cs, NA_character_,
+                     team_ids[sim_if(known, (unit - 1L) * n_teams + team[b],
                                      (del_idx - 1L) %/% mw_per_team + 1L)])
   msd301 <- tibble::tibble(
     LabourDeliveryID = lab_id, UniqPregID = preg_ids[b],
     RecordNumber = seq_len(nb) + 6L * n, OrgCodeProvider = units[unit],
-    LabourOnsetMethod = ifelse(method == "7", "4", ifelse(stats::runif(nb) < 0.3, "3", "1")),
-    BirthsPerLabandDel = ifelse(twin[b], 2L, 1L),
-    SettingIntraCare = ifelse(stats::runif(nb) < 0.02, "02", "01"),
+    LabourOnsetMethod = sim_if(method == "7", "4", sim_if(stats::runif(nb) < 0.3, "3", "1")),
+    BirthsPerLabandDel = sim_if(twin[b], 2L, 1L),
+    SettingIntraCare = sim_if(stats::runif(nb) < 0.02, "02", "01"),
     RobsonGroup = NA_character_
   )
   # intrapartum carers: the delivery professional, one or two others, and the
   # blood-loss observation; tears recorded on the delivery professional's row
   n_other <- 1L + (stats::runif(nb) < 0.4)
   io <- rep.int(seq_len(nb), n_other)
-  other_known <- stats::runif(length(io)) < ifelse(coc[b][io], 0.45, 0.05)
-  other_idx <- ifelse(other_known, named_idx[io], rnd_idx[io] %% n_mw + 1L)
+  other_known <- stats::runif(length(io)) < sim_if(coc[b][io], 0.45, 0.05)
+  other_idx <- sim_if(other_known, named_idx[io], rnd_idx[io] %% n_mw + 1L)
   other_team <- team_ids[(other_idx - 1L) %/% mw_per_team + 1L]
   vaginal <- method %in% c("0", "1", "2", "3", "4")
   p_tear <- stats::plogis(-3.6 + 0.6 * (p$parity[b] == 0) + 0.8 * (method %in% c("2", "3", "4")) +
                             0.3 * (p$broad[b] == "Asian"))
   tear <- vaginal & stats::runif(nb) < p_tear
   pph <- y$pph_1500[b]
-  loss <- ifelse(pph, round(stats::runif(nb, 1500, 3200)),
+  loss <- sim_if(pph, round(stats::runif(nb, 1500, 3200)),
                  pmin(round(stats::rlnorm(nb, log(330 + 250 * cs), 0.5)), 1499))
   rows <- c(seq_len(nb), io, seq_len(nb))
   kind <- c(rep(1L, nb), rep(2L, length(io)), rep(3L, nb))
   prof <- c(staff_ids[del_idx], staff_ids[other_idx], staff_ids[del_idx])
   tm <- c(del_team, other_team, del_team)
-  lesion <- c(ifelse(tear, ifelse(stats::runif(nb) < 0.85, "10217006", "399031001"), NA_character_),
+  lesion <- c(sim_if(tear, sim_if(stats::runif(nb) < 0.85, "10217006", "399031001"), NA_character_),
               rep(NA_character_, length(io) + nb))
   oc <- order(rows, kind, method = "radix")
   msd302 <- tibble::tibble(
     LabourDeliveryID = lab_id[rows[oc]], RecordNumber = seq_along(oc) + 7L * n,
     CareProfLID = prof[oc], TeamLocalID = tm[oc], GenitalTractTraumaticLesion = lesion[oc],
-    ObsCode = ifelse(kind[oc] == 3L, msds_codes$blood_loss_obs, NA_character_),
-    ObsValue = ifelse(kind[oc] == 3L, loss[rows[oc]], NA_real_),
+    ObsCode = sim_if(kind[oc] == 3L, msds_codes$blood_loss_obs, NA_character_),
+    ObsValue = sim_if(kind[oc] == 3L, loss[rows[oc]], NA_real_),
     LabourInductionMethod = NA_character_
   )
   # babies: one per singleton, two per twin maternity
@@ -126,27 +138,27 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
   wt[stats::runif(nbb) < 0.01] <- NA
   pre <- gest[pi] < 259
   low_apgar <- stats::runif(nbb) < 0.01 + 0.07 * pre
-  apgar <- ifelse(low_apgar, sample(0:6, nbb, TRUE), sample(7:10, nbb, TRUE, c(0.05, 0.15, 0.5, 0.3)))
+  apgar <- sim_if(low_apgar, sample(0:6, nbb, TRUE), sample(7:10, nbb, TRUE, c(0.05, 0.15, 0.5, 0.3)))
   apgar[sb] <- NA
   apgar[stats::runif(nbb) < 0.03] <- NA
   bf <- y$breastmilk_first_feed[pi]
-  feed <- ifelse(bf, ifelse(stats::runif(nbb) < 0.85, "01", "02"), "03")
+  feed <- sim_if(bf, sim_if(stats::runif(nbb) < 0.85, "01", "02"), "03")
   feed[sb | stats::runif(nbb) < 0.05] <- NA_character_
   death <- rep(as.Date(NA), nbb)
   death[dn] <- birth_date[pi][dn] + floor(stats::runif(sum(dn)) * 28)
   late_death <- !sb & !dn & stats::runif(nbb) < 0.0008
   death[late_death] <- birth_date[pi][late_death] + 28 + floor(stats::runif(sum(late_death)) * 300)
-  outcome <- ifelse(sb, sample(c("02", "03", "04"), nbb, TRUE, c(0.7, 0.2, 0.1)), "01")
+  outcome <- sim_if(sb, sample(c("02", "03", "04"), nbb, TRUE, c(0.7, 0.2, 0.1)), "01")
   baby_id <- sim_ids("B", seq_len(nbb))
   msd401 <- tibble::tibble(
     Person_ID_Baby = baby_id, LabourDeliveryID = lab_id[bi], UniqPregID = preg_ids[pi],
     RecordNumber = seq_len(nbb) + 9L * n, OrgCodeProvider = units[p$unit[pi]],
     PersonBirthDateBaby = birth_date[pi], PregOutcome = outcome,
-    PersonPhenSex = ifelse(male, "1", "2"), GestationLengthBirth = gest[pi],
+    PersonPhenSex = sim_if(male, "1", "2"), GestationLengthBirth = gest[pi],
     DeliveryMethodCode = method[bi], PersonDeathDateBaby = death,
     CareProfLIDDel = staff_ids[del_idx[bi]],
     BabyFirstFeedIndCode = feed,
-    FetusPresentation = ifelse(method[bi] %in% c("5", "6"), "02", "01")
+    FetusPresentation = sim_if(method[bi] %in% c("5", "6"), "02", "01")
   )
   nnu <- !sb & stats::runif(nbb) < 0.05 + 0.5 * pre
   msd402 <- tibble::tibble(Person_ID_Baby = baby_id[nnu],
