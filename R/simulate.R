@@ -131,7 +131,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   p$csf <- stats::runif(n) < stats::plogis(-2.6 + 0.7 * (p$imd <= 2) + 1.2 * p$traveller)
   p$prev_cs <- sim_if(p$parity > 0, stats::rbinom(n, 1, 0.22), 0L)
   p$prev_sb <- sim_if(p$parity > 0, stats::rbinom(n, 1, 0.012), 0L)
-  p$year <- as.integer(format(booking, "%Y"))
+  p$year <- as.POSIXlt(booking)$year + 1900L
   unit_prob_dep <- stats::dbeta((seq_len(n_units) - 0.5) / n_units, 1.3, 2.2)
   unit_prob_oth <- stats::dbeta((seq_len(n_units) - 0.5) / n_units, 2.2, 1.3)
   p$unit <- integer(n)

@@ -130,6 +130,11 @@ inline void contacts_block(const ContactInputs& in, const ContactParams& pr,
   Xoshiro256ss rng(seed, block);
   const int n_mw = pr.n_units * pr.n_teams * pr.mw_per_team;
   std::vector<Pending> pend;
+  // about 12 contacts a pregnancy: reserve a little more to avoid regrowth
+  const std::size_t guess = 14 * (to - from);
+  for (auto* v : {&out.preg, &out.date, &out.gest, &out.staff_team, &out.unit}) v->reserve(guess);
+  for (auto* v : {&out.slot, &out.kind, &out.attend, &out.medium}) v->reserve(guess);
+  for (auto* v : {&out.act_con, &out.act_staff, &out.act_team}) v->reserve(guess + guess / 8);
   for (std::size_t i = from; i < to; ++i) {
     const int unit0 = in.unit[i] - 1;
     if (unit0 < 0 || unit0 >= pr.n_units || in.team[i] < 1 || in.team[i] > pr.n_teams ||
