@@ -57,3 +57,7 @@
     .Call(`_matequity_cpp_format_ids`, prefix, number, width)
 }
 
+.cpp_contact_ids <- function(n_contacts, act_con) {
+    .Call(`_matequity_cpp_contact_ids`, n_contacts, act_con)
+}
+

@@ -41,21 +41,28 @@ sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date
     rec$carer_missing, seed[1], seed[2], matequity_threads()
   )
   nc <- length(ct$preg)
+  na <- length(ct$act_con)
   slots <- sprintf("%02d:%02d:00", 8L + (seq_len(36L) - 1L) %/% 4L, 15L * ((seq_len(36L) - 1L) %% 4L))
-  con_id <- sim_ids("C", seq_len(nc), 9L)
-  msd201 <- tibble::new_tibble(list(
-    CareConID = con_id, UniqPregID = preg_ids[ct$preg], RecordNumber = seq_len(nc) + 4L * n,
+  # the columns that repeat a few strings first; the millions of new id
+  # strings last, so the garbage collector walks them as seldom as possible
+  msd201 <- list(
+    CareConID = NULL, UniqPregID = preg_ids[ct$preg], RecordNumber = seq_len(nc) + 4L * n,
     OrgCodeProvider = units[ct$unit], CContactDate = structure(ct$date, class = "Date"),
     CContactTime = slots[ct$slot], AttendCode = c("5", "6", "2", "3", "4", "7")[ct$attend],
     ConsultType = c("01", "01", "01", "02")[ct$kind], Medium = c("01", "02")[ct$medium],
     GestAgeCContactDate = ct$gest
-  ), nrow = nc)
-  na <- length(ct$act_con)
-  msd202 <- tibble::new_tibble(list(
-    CareConID = con_id[ct$act_con], RecordNumber = seq_len(na) + 4L * n + nc,
+  )
+  msd202 <- list(
+    CareConID = NULL, RecordNumber = seq_len(na) + 4L * n + nc,
     CareProfLID = staff_ids[ct$act_staff], TeamLocalID = team_ids[ct$act_team]
-  ), nrow = na)
-  list(msd201 = msd201, msd202 = msd202)
+  )
+  act_con <- ct$act_con
+  rm(ct)
+  ids <- .cpp_contact_ids(nc, act_con)
+  msd201$CareConID <- ids$contact
+  msd202$CareConID <- ids$activity
+  list(msd201 = tibble::new_tibble(msd201, nrow = nc),
+       msd202 = tibble::new_tibble(msd202, nrow = na))
 }
 
 sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, booking,

@@ -273,6 +273,17 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_contact_ids
+Rcpp::List cpp_contact_ids(int n_contacts, const Rcpp::IntegerVector& act_con);
+RcppExport SEXP _matequity_cpp_contact_ids(SEXP n_contactsSEXP, SEXP act_conSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< int >::type n_contacts(n_contactsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type act_con(act_conSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_contact_ids(n_contacts, act_con));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
@@ -289,6 +300,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_scenarios_boot", (DL_FUNC) &_matequity_cpp_scenarios_boot, 17},
     {"_matequity_cpp_sim_contacts", (DL_FUNC) &_matequity_cpp_sim_contacts, 22},
     {"_matequity_cpp_format_ids", (DL_FUNC) &_matequity_cpp_format_ids, 3},
+    {"_matequity_cpp_contact_ids", (DL_FUNC) &_matequity_cpp_contact_ids, 2},
     {NULL, NULL, 0}
 };
 

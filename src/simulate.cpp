@@ -134,3 +134,28 @@ Rcpp::CharacterVector cpp_format_ids(const std::string& prefix,
   }
   return out;
 }
+
+// Contact ids "C<9 digits>" for MSD201 (contact r gets number r + 1) and the
+// same strings for MSD202's activities (act_con: 1-based contact of each
+// activity). Both vectors are allocated before any id is made, so that R's
+// garbage collector does not walk millions of new ids while they are filled.
+// [[Rcpp::export(name = ".cpp_contact_ids", rng = false)]]
+Rcpp::List cpp_contact_ids(int n_contacts, const Rcpp::IntegerVector& act_con) {
+  if (n_contacts < 0) Rcpp::stop("`n_contacts` must not be negative");
+  const R_xlen_t na = act_con.size();
+  for (R_xlen_t a = 0; a < na; ++a) {
+    if (act_con[a] == NA_INTEGER || act_con[a] < 1 || act_con[a] > n_contacts)
+      Rcpp::stop("`act_con` must hold contact numbers between 1 and %d", n_contacts);
+    if (a > 0 && act_con[a] < act_con[a - 1]) Rcpp::stop("`act_con` must be sorted");
+  }
+  Rcpp::CharacterVector con(n_contacts), act(na);
+  char buf[32];
+  R_xlen_t a = 0;
+  for (int r = 0; r < n_contacts; ++r) {
+    const std::size_t len = matequity::format_id(buf, "C", 1, r + 1, 9);
+    SEXP id = Rf_mkCharLenCE(buf, static_cast<int>(len), CE_UTF8);
+    SET_STRING_ELT(con, r, id);
+    while (a < na && act_con[a] == r + 1) SET_STRING_ELT(act, a++, id);
+  }
+  return Rcpp::List::create(Rcpp::Named("contact") = con, Rcpp::Named("activity") = act);
+}
