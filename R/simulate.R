@@ -261,7 +261,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   )
   # birth and postnatal plans for some pregnancies
   bp <- which(v2 & born & stats::runif(n) < 0.5)
-  msd102 <- rbind(msd102, tibble::tibble(
+  msd102 <- sim_rbind(msd102, tibble::tibble(
     UniqPregID = preg_ids[bp], RecordNumber = seq_along(bp) + 3L * n + n_cp,
     OrgCodeProvider = units[p$unit[bp]],
     CarePlanDate = birth_date[bp] - pmin(gest[bp] - booking_gest[bp] - 1, 20),
@@ -319,12 +319,12 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   old_b$RecordNumber <- old_b$RecordNumber - 1L
   old_b$DischargeDateMatService <- as.Date(NA)
   old_b$GestAgeBooking <- old_b$GestAgeBooking + 7L
-  msd101 <- rbind(msd101, old_b)
+  msd101 <- sim_rbind(msd101, old_b)
   rep_m <- which(stats::runif(n_w) < rec$repeat_submission)
   old_m <- msd001[rep_m, ]
   old_m$RecordNumber <- old_m$RecordNumber - 1L
   old_m$EthnicCategoryMother <- "Z"
-  msd001 <- rbind(msd001, old_m)
+  msd001 <- sim_rbind(msd001, old_m)
 
   # ---- the truth --------------------------------------------------------------
   grp <- sim_if(core20 & (minority | p$traveller | p$ltc | p$csf), "Core20 and PLUS",

@@ -15,6 +15,14 @@ sim_if <- function(test, yes, no) {
   out
 }
 
+# rbind() of two tibbles with the same columns, without rbind.data.frame's
+# cost per row.
+sim_rbind <- function(a, b) {
+  stopifnot(identical(names(a), names(b)))
+  tibble::new_tibble(Map(function(u, v) c(u, v), as.list(a), as.list(b)),
+                     nrow = nrow(a) + nrow(b))
+}
+
 sim_staff_index <- function(unit, team, m, n_teams, mw_per_team) {
   ((unit - 1L) * n_teams + (team - 1L)) * mw_per_team + m
 }
