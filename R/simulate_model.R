@@ -150,18 +150,28 @@ sim_risk_terms <- function(p) {
 sim_coc_logit <- function(p, t, unit_eff) {
   year_eff <- c(`2019` = -2.5, `2020` = -1.7, `2021` = -1.0, `2022` = -0.9,
                 `2023` = -1.6, `2024` = -1.9, `2025` = -2.1)
-  ye <- unname(year_eff[as.character(p$year)])
-  ye[is.na(ye)] <- -Inf
+  ye <- sim_year_effect(year_eff, p$year)
   ye + unit_eff[p$unit] + 0.55 * t$deprived - 0.15 * t$imd_c + 0.45 * t$black +
     0.35 * t$asian + 0.2 * t$other_min + 0.3 * t$csf - 0.6 * t$ltc -
     0.15 * t$age_c + 0.2 * t$nullip - 0.4 * t$prev_cs + 0.8 * p$pcsp
 }
 
+# The effect of each year (named by year, consecutive years); -Inf (no care
+# plans, so no allocation) for years not named.
+sim_year_effect <- function(year_eff, year) {
+  first <- as.integer(names(year_eff)[1])
+  stopifnot(identical(as.integer(names(year_eff)), first + seq_along(year_eff) - 1L))
+  idx <- as.integer(year) - first + 1L
+  idx[idx < 1L | idx > length(year_eff)] <- NA_integer_
+  ye <- unname(year_eff)[idx]
+  ye[is.na(ye)] <- -Inf
+  ye
+}
+
 sim_pcsp_logit <- function(p, t) {
   year_eff <- c(`2019` = -1.0, `2020` = -0.3, `2021` = 0.4, `2022` = 0.7,
                 `2023` = 0.8, `2024` = 0.9, `2025` = 1.0)
-  ye <- unname(year_eff[as.character(p$year)])
-  ye[is.na(ye)] <- -Inf
+  ye <- sim_year_effect(year_eff, p$year)
   ye + 0.1 * t$deprived - 0.2 * t$csf + 0.1 * t$nullip
 }
 
