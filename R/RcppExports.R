@@ -49,3 +49,15 @@
     .Call(`_matequity_cpp_scenarios_boot`, Z, L, a, y, g, row_pattern, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, seed, b0, b1, nthreads)
 }
 
+.cpp_sim_contacts <- function(booking, booking_gest, born, birth, discharge, nullip, ltc, path, join_date, unit, team, named, n_units, n_teams, mw_per_team, n_obs, n_sup, unattended, carer_missing, seed_hi, seed_lo, nthreads) {
+    .Call(`_matequity_cpp_sim_contacts`, booking, booking_gest, born, birth, discharge, nullip, ltc, path, join_date, unit, team, named, n_units, n_teams, mw_per_team, n_obs, n_sup, unattended, carer_missing, seed_hi, seed_lo, nthreads)
+}
+
+.cpp_format_ids <- function(prefix, number, width) {
+    .Call(`_matequity_cpp_format_ids`, prefix, number, width)
+}
+
+.cpp_contact_ids <- function(n_contacts, act_con) {
+    .Call(`_matequity_cpp_contact_ids`, n_contacts, act_con)
+}
+

@@ -53,11 +53,22 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
     cli::cli_abort("{.arg tables} element{?s} {.field {not_df}} {?is/are} not a data frame.")
   }
   tables <- apply_mapping(tables, mapping)
-  checked <- validate_msds_tables(tables)
+  msds_build(tables, mapping, flags, quiet)
+}
+
+# Validates and builds the msds object. `trusted` names tables that are valid
+# by construction (simulate_msds()'s contact tables): their columns already
+# have the schema types, no blanks, codes from the code lists, unique keys
+# and parents that exist, so only their cheap checks (missing keys, plausible
+# ranges) run. as_msds() trusts nothing; a test checks that as_msds() on
+# simulate_msds() output finds it valid and gives the same object.
+msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
+                       call = rlang::caller_env(2)) {
+  checked <- validate_msds_tables(tables, trusted)
   problems <- checked$problems
   errors <- problems[problems$severity == "error", , drop = FALSE]
-  if (nrow(errors)) abort_msds_problems(errors)
-  flags <- validate_flags(flags, checked$tables)
+  if (nrow(errors)) abort_msds_problems(errors, call = call)
+  flags <- validate_flags(flags, checked$tables, call = call)
   quality <- problems[problems$severity == "warning", c("table", "field", "problem", "n_rows", "examples")]
   quality <- tibble::as_tibble(quality)
   if (!quiet && nrow(quality)) {
@@ -141,6 +152,34 @@ read_msds_db <- function(con, mapping) {
   out
 }
 
+# Puts tables that are valid by construction (simulate_msds()'s contacts)
+# into an msds object built with empty stand-ins for them (see
+# msds_empty_table()), so that their millions of rows skip the full checks.
+# Their cheap checks run; if they find anything, the whole object is rebuilt
+# and checked so that problems are reported exactly as as_msds() would.
+msds_add_trusted <- function(x, new) {
+  tables <- unclass(x)
+  attributes(tables) <- list(names = names(tables))
+  for (tab in names(new)) tables[[tab]] <- new[[tab]]
+  found <- unlist(lapply(names(new), function(tab) {
+    length(validate_msds_table(tab, new[[tab]], trust = TRUE)$problems)
+  }))
+  if (any(found > 0)) {
+    return(msds_build(tables, attr(x, "mapping"), attr(x, "flags"), quiet = TRUE,
+                      trusted = names(new)))
+  }
+  attributes(tables) <- c(attributes(tables), attributes(x)[setdiff(names(attributes(x)), "names")])
+  tables
+}
+
+# A zero-row table with the schema's columns and types.
+msds_empty_table <- function(tab) {
+  empty <- list(character = character(), integer = integer(), numeric = numeric(),
+                date = as.Date(character()))
+  tibble::new_tibble(lapply(msds_tables[[tab]]$columns, function(cs) empty[[cs$type]]),
+                     nrow = 0L)
+}
+
 new_problem <- function(table, field, problem, n_rows, examples = "",
                         severity = "error") {
   data.frame(table = table, field = field, problem = problem,
@@ -148,9 +187,54 @@ new_problem <- function(table, field, problem, n_rows, examples = "",
              severity = severity, stringsAsFactors = FALSE)
 }
 
+# Checks one table: columns, types, key values, codes, ranges, duplicate keys.
+# A trusted table (valid by construction) gets only the cheap checks:
+# missing key values and plausible ranges.
+validate_msds_table <- function(tab, df, trust = FALSE) {
+  problems <- list()
+  add <- function(...) problems[[length(problems) + 1L]] <<- new_problem(...)
+  spec <- msds_tables[[tab]]
+  req <- names(spec$columns)[vapply(spec$columns, `[[`, TRUE, "required")]
+  for (f in setdiff(req, names(df))) add(tab, f, "required column is missing", nrow(df))
+  for (f in intersect(names(spec$columns), names(df))) {
+    res <- if (trust) list(value = df[[f]]) else convert_field(df[[f]], spec$columns[[f]])
+    if (!is.null(res$error)) {
+      add(tab, f, res$error, res$n_rows, res$examples)
+      next
+    }
+    if (!trust) df[[f]] <- res$value
+    cs <- spec$columns[[f]]
+    v <- res$value
+    if (f %in% spec$key && anyNA(v)) {
+      add(tab, f, "key value is missing", sum(is.na(v)))
+    }
+    if (!is.null(cs$codes) && !trust) {
+      bad <- !is.na(v) & !v %in% cs$codes
+      if (any(bad)) add(tab, f, "code outside the code list", sum(bad), example_values(v[bad]))
+    }
+    if (!is.null(cs$range)) {
+      bad <- !is.na(v) & (v < cs$range[1] | v > cs$range[2])
+      if (any(bad)) {
+        add(tab, f, sprintf("value outside the plausible range %s-%s", cs$range[1], cs$range[2]),
+            sum(bad), example_values(v[bad]), "warning")
+      }
+    }
+  }
+  key <- intersect(spec$key, names(df))
+  if (length(key) && length(key) == length(spec$key) && nrow(df) && !trust) {
+    dup <- duplicated_key(df, key)
+    if (any(dup)) {
+      ex <- do.call(paste, c(df[dup, key, drop = FALSE], sep = "/"))
+      add(tab, paste(key, collapse = " + "), "duplicate key", sum(dup), example_values(ex))
+    }
+  }
+  if (!trust || !tibble::is_tibble(df)) df <- tibble::as_tibble(df)
+  list(df = df, problems = problems)
+}
+
 # Checks every table against the schema; returns the converted tables and a
 # data frame of problems (severity "error" or "warning").
-validate_msds_tables <- function(tables) {
+validate_msds_tables <- function(tables, trusted = character()) {
   problems <- list()
   add <- function(...) problems[[length(problems) + 1L]] <<- new_problem(...)
   for (tab in names(msds_tables)) {
@@ -159,47 +243,14 @@ validate_msds_tables <- function(tables) {
       if (!isTRUE(spec$optional_table)) add(tab, "", "table is missing", 0L)
       next
     }
-    df <- tables[[tab]]
-    req <- names(spec$columns)[vapply(spec$columns, `[[`, TRUE, "required")]
-    for (f in setdiff(req, names(df))) add(tab, f, "required column is missing", nrow(df))
-    for (f in intersect(names(spec$columns), names(df))) {
-      res <- convert_field(df[[f]], spec$columns[[f]])
-      if (!is.null(res$error)) {
-        add(tab, f, res$error, res$n_rows, res$examples)
-        next
-      }
-      df[[f]] <- res$value
-      cs <- spec$columns[[f]]
-      v <- res$value
-      if (f %in% spec$key && anyNA(v)) {
-        add(tab, f, "key value is missing", sum(is.na(v)))
-      }
-      if (!is.null(cs$codes)) {
-        bad <- !is.na(v) & !v %in% cs$codes
-        if (any(bad)) add(tab, f, "code outside the code list", sum(bad), example_values(v[bad]))
-      }
-      if (!is.null(cs$range)) {
-        bad <- !is.na(v) & (v < cs$range[1] | v > cs$range[2])
-        if (any(bad)) {
-          add(tab, f, sprintf("value outside the plausible range %s-%s", cs$range[1], cs$range[2]),
-              sum(bad), example_values(v[bad]), "warning")
-        }
-      }
-    }
-    key <- intersect(spec$key, names(df))
-    if (length(key) && length(key) == length(spec$key) && nrow(df)) {
-      dup <- duplicated_key(df, key)
-      if (any(dup)) {
-        ex <- do.call(paste, c(df[dup, key, drop = FALSE], sep = "/"))
-        add(tab, paste(key, collapse = " + "), "duplicate key", sum(dup), example_values(ex))
-      }
-    }
-    tables[[tab]] <- tibble::as_tibble(df)
+    res <- validate_msds_table(tab, tables[[tab]], tab %in% trusted)
+    problems <- c(problems, res$problems)
+    tables[[tab]] <- res$df
   }
   # orphan keys, once every table is converted
   for (tab in intersect(names(msds_tables), names(tables))) {
     par <- msds_tables[[tab]]$parent
-    if (is.null(par) || !par$table %in% names(tables)) next
+    if (is.null(par) || !par$table %in% names(tables) || tab %in% trusted) next
     child <- tables[[tab]][[par$by]]
     parent <- tables[[par$table]][[par$by]]
     if (is.null(child) || is.null(parent) || !identical(class(child), class(parent))) next
@@ -353,7 +404,18 @@ format.msds <- function(x, ...) {
 # columns are coded to integers once and combined, without pasting strings.
 duplicated_key <- function(df, key) {
   # a key whose first column never repeats cannot repeat (the usual case)
-  if (!anyDuplicated(df[[key[1]]])) return(logical(nrow(df)))
+  first <- df[[key[1]]]
+  if (!anyDuplicated(first)) return(logical(nrow(df)))
+  if (length(key) == 1L) return(duplicated(first))
+  # only rows whose first column repeats can repeat the whole key
+  cand <- which(duplicated(first) | duplicated(first, fromLast = TRUE))
+  out <- logical(nrow(df))
+  out[cand] <- duplicated_key_rows(lapply(unclass(df)[key], `[`, cand))
+  out
+}
+
+duplicated_key_rows <- function(df) {
+  key <- names(df)
   code <- group_codes(df[[key[1]]])
   code[is.na(code)] <- 0L
   for (k in key[-1]) {

@@ -91,7 +91,8 @@ with_seed <- function(seed, code) {
   code
 }
 
-sim_ids <- function(prefix, i, width = 8L) sprintf(paste0("%s%0", width, "d"), prefix, i)
+# Ids "<prefix><zero-padded number>" (as sprintf("%s%08d"), made in C++).
+sim_ids <- function(prefix, i, width = 8L) .cpp_format_ids(prefix, as.integer(i), as.integer(width))
 
 sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call) {
   rec <- recording
@@ -109,7 +110,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   imd_w <- integer(n_w)
   imd_w[skew] <- sample.int(10L, sum(skew), TRUE, sim_imd_probs(TRUE))
   imd_w[!skew] <- sample.int(10L, sum(!skew), TRUE, sim_imd_probs(FALSE))
-  lsoa_w <- sprintf("E01%06d", (imd_w - 1L) * 3284L + sample.int(3284L, n_w, TRUE))
+  lsoa_w <- sim_ids("E01", (imd_w - 1L) * 3284L + sample.int(3284L, n_w, TRUE), 6L)
   age0_w <- pmin(pmax(stats::rnorm(n_w, 29.5 - 1.2 * (eth_w %in% c("J", "K")), 5.5), 16), 45)
   span <- as.numeric(end - start)
   first_w <- start + floor(stats::runif(n_w) * pmax(span - (k - 1) * 760, 1))
@@ -128,9 +129,9 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     traveller = traveller_w[w]
   )
   p$csf <- stats::runif(n) < stats::plogis(-2.6 + 0.7 * (p$imd <= 2) + 1.2 * p$traveller)
-  p$prev_cs <- ifelse(p$parity > 0, stats::rbinom(n, 1, 0.22), 0L)
-  p$prev_sb <- ifelse(p$parity > 0, stats::rbinom(n, 1, 0.012), 0L)
-  p$year <- as.integer(format(booking, "%Y"))
+  p$prev_cs <- sim_if(p$parity > 0, stats::rbinom(n, 1, 0.22), 0L)
+  p$prev_sb <- sim_if(p$parity > 0, stats::rbinom(n, 1, 0.012), 0L)
+  p$year <- as.POSIXlt(booking)$year + 1900L
   unit_prob_dep <- stats::dbeta((seq_len(n_units) - 0.5) / n_units, 1.3, 2.2)
   unit_prob_oth <- stats::dbeta((seq_len(n_units) - 0.5) / n_units, 2.2, 1.3)
   p$unit <- integer(n)
@@ -149,7 +150,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   u_fate <- stats::runif(n)
   lost <- u_fate < 0.03 & booking_gest < 190          # miscarriage or moved away
   twin <- !lost & stats::runif(n) < 0.016
-  early <- !lost & stats::runif(n) < ifelse(twin, 0.08, 0.008)   # born < 203 days
+  early <- !lost & stats::runif(n) < sim_if(twin, 0.08, 0.008)   # born < 203 days
   reach <- !lost & !early
   target <- reach & v2 & !twin
 
@@ -171,7 +172,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   pot <- function(r, a) {
     pre <- u$preterm < r$preterm
     lp <- function(o) {
-      e <- a * ifelse(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
+      e <- a * sim_if(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
         p$pcsp * effects$pcsp[[o]]
       sim_outcome_logit0(t, o) + e
     }
@@ -187,10 +188,10 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   y0 <- pot(r0, 0)
   y1 <- pot(r1, 1)
   a <- as.numeric(coc)
-  y <- Map(function(o0, o1) ifelse(coc, o1, o0), y0, y1)
+  y <- Map(function(o0, o1) sim_if(coc, o1, o0), y0, y1)
 
   # gestation at birth (days)
-  gest <- ifelse(y$preterm, 258L - pmin(floor(stats::qexp(u$gest, 1 / 12)), 55L),
+  gest <- sim_if(y$preterm, 258L - pmin(floor(stats::qexp(u$gest, 1 / 12)), 55L),
                  pmin(pmax(round(stats::qnorm(u$gest, 280, 8)), 259L), 300L))
   gest[twin & reach] <- pmin(gest[twin & reach], 259L + floor(u$gest[twin & reach] * 10))
   gest[early] <- as.integer(161 + floor(stats::runif(sum(early)) * 42))
@@ -214,8 +215,11 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   team <- sample.int(n_teams, n, TRUE)
   named <- sample.int(mw_per_team, n, TRUE)
   staff <- sim_staff(units, n_teams, mw_per_team, n_obs, n_sup)
-  mw_id <- function(unit, tm, m) sprintf("%sT%02dM%d", units[unit], tm, m)
-  team_id <- function(unit, tm) sprintf("%sT%02d", units[unit], tm)
+  mw_id <- function(unit, tm, m) {
+    staff$CareProfLID[sim_staff_index(unit, tm, m, n_teams, mw_per_team)]
+  }
+  team_id <- function(unit, tm) staff_team_ids[(unit - 1L) * n_teams + tm]
+  staff_team_ids <- sprintf("%sT%02d", rep(units, each = n_teams), rep(seq_len(n_teams), length(units)))
 
   # ---- care plans (MSD102) ----------------------------------------------------
   problem <- rep("", n)
@@ -224,29 +228,29 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   problem[v2 & !has_plan] <- "no care plan"
   plan_gest <- pmin(booking_gest + floor(stats::runif(n) * 14), 202L)
   # pathway joiners: placed between booking and 28+6, or late (after 28+6)
-  join_gest <- ifelse(late_join, 204L + floor(stats::runif(n) * 40),
+  join_gest <- sim_if(late_join, 204L + floor(stats::runif(n) * 40),
                       pmin(booking_gest + floor(stats::rexp(n, 1 / 21)), 203L))
   plan_rows <- which(has_plan & (born | gest_on(discharge) > plan_gest))
   first_plan <- data.frame(i = plan_rows, g = plan_gest[plan_rows], path = "N",
                            stringsAsFactors = FALSE)
   first_plan$path[coc[plan_rows] & join_gest[plan_rows] <= plan_gest[plan_rows]] <- "Y"
   second <- which(coc_join & join_gest > plan_gest & (!early & !lost | join_gest < gest))
-  second <- second[join_gest[second] < ifelse(born[second], gest[second], lost_gest[second])]
+  second <- second[join_gest[second] < sim_if(born[second], gest[second], lost_gest[second])]
   second_plan <- data.frame(i = second, g = join_gest[second], path = "Y",
                             stringsAsFactors = FALSE)
   cp <- rbind(first_plan, second_plan)
   cp$date <- booking[cp$i] + (cp$g - booking_gest[cp$i])
   named_missing <- cp$path == "Y" & stats::runif(nrow(cp)) < rec$named_carer_missing
-  mid <- ifelse(cp$path == "Y" | stats::runif(nrow(cp)) < 0.5,
+  mid <- sim_if(cp$path == "Y" | stats::runif(nrow(cp)) < 0.5,
                 mw_id(p$unit[cp$i], team[cp$i], named[cp$i]), NA_character_)
-  tid <- ifelse(cp$path == "Y" | stats::runif(nrow(cp)) < 0.5,
+  tid <- sim_if(cp$path == "Y" | stats::runif(nrow(cp)) < 0.5,
                 team_id(p$unit[cp$i], team[cp$i]), NA_character_)
   which_missing <- stats::runif(nrow(cp)) < 0.5
   mid[named_missing & which_missing] <- NA_character_
   tid[named_missing & !which_missing] <- NA_character_
   problem[cp$i[named_missing & cp$g <= 203]] <- "named carer missing"
   problem[late_join & problem == ""] <- "late care plan"
-  pcsp_ind <- ifelse(p$pcsp[cp$i], "Y", "N")
+  pcsp_ind <- sim_if(p$pcsp[cp$i], "Y", "N")
   pcsp_ind[stats::runif(nrow(cp)) < rec$care_plan_fields_missing] <- NA_character_
   n_cp <- nrow(cp)
   msd102 <- tibble::tibble(
@@ -257,21 +261,16 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   )
   # birth and postnatal plans for some pregnancies
   bp <- which(v2 & born & stats::runif(n) < 0.5)
-  msd102 <- rbind(msd102, tibble::tibble(
+  msd102 <- sim_rbind(msd102, tibble::tibble(
     UniqPregID = preg_ids[bp], RecordNumber = seq_along(bp) + 3L * n + n_cp,
     OrgCodeProvider = units[p$unit[bp]],
     CarePlanDate = birth_date[bp] - pmin(gest[bp] - booking_gest[bp] - 1, 20),
-    CarePlanType = "06", MatPersCarePlanInd = ifelse(p$pcsp[bp], "Y", "N"),
-    ContCarePathInd = ifelse(coc_join[bp], "Y", "N"),
+    CarePlanType = "06", MatPersCarePlanInd = sim_if(p$pcsp[bp], "Y", "N"),
+    ContCarePathInd = sim_if(coc_join[bp], "Y", "N"),
     CareProfLID = mw_id(p$unit[bp], team[bp], named[bp]),
     TeamLocalID = team_id(p$unit[bp], team[bp])
   ))
-  msd102 <- msd102[order(msd102$UniqPregID, msd102$CarePlanDate), ]
-
-  # ---- contacts (MSD201, MSD202) ------------------------------------------
-  ct <- sim_contacts(n, preg_ids, p, booking, booking_gest, born, birth_date, discharge,
-                     coc, late_join, join_gest, team, named, units, n_teams,
-                     mw_per_team, n_obs, n_sup, rec)
+  msd102 <- msd102[order(msd102$UniqPregID, msd102$CarePlanDate, method = "radix"), ]
 
   # ---- labour, babies ---------------------------------------------------------
   lb <- sim_births(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, booking, birth_date,
@@ -299,17 +298,17 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     UniqPregID = preg_ids, Person_ID_Mother = mother_ids[w],
     RecordNumber = 2L * seq_len(n), OrgCodeProvider = units[p$unit],
     AntenatalAppDate = booking,
-    GestAgeBooking = ifelse(bad_gest, 400L, booking_gest),
+    GestAgeBooking = sim_if(bad_gest, 400L, booking_gest),
     EDDAgreed = booking + (280L - booking_gest),
     AgeAtBookingMother = as.integer(floor(p$age)),
-    ComplexSocialFactorsInd = ifelse(p$csf, "Y", "N"),
-    DisabilityIndMother = ifelse(stats::runif(n) < 0.03, "Y", "N"),
+    ComplexSocialFactorsInd = sim_if(p$csf, "Y", "N"),
+    DisabilityIndMother = sim_if(stats::runif(n) < 0.03, "Y", "N"),
     PreviousLiveBirths = as.integer(p$parity - p$prev_sb),
     PreviousStillBirths = as.integer(p$prev_sb),
     PreviousCaesareanSections = as.integer(p$prev_cs),
     PreviousLossesLessThan24Weeks = as.integer(stats::rbinom(n, 2, 0.1)),
     DischargeDateMatService = discharge,
-    SmokingStatusBooking = ifelse(stats::runif(n) < 0.06 + 0.08 * (p$imd <= 2), "Y", "N"),
+    SmokingStatusBooking = sim_if(stats::runif(n) < 0.06 + 0.08 * (p$imd <= 2), "Y", "N"),
     SmokingStatusDelivery = NA_character_,
     PersonBMIBooking = round(stats::rlnorm(n, log(26), 0.18), 1)
   )
@@ -320,29 +319,17 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   old_b$RecordNumber <- old_b$RecordNumber - 1L
   old_b$DischargeDateMatService <- as.Date(NA)
   old_b$GestAgeBooking <- old_b$GestAgeBooking + 7L
-  msd101 <- rbind(msd101, old_b)
+  msd101 <- sim_rbind(msd101, old_b)
   rep_m <- which(stats::runif(n_w) < rec$repeat_submission)
   old_m <- msd001[rep_m, ]
   old_m$RecordNumber <- old_m$RecordNumber - 1L
   old_m$EthnicCategoryMother <- "Z"
-  msd001 <- rbind(msd001, old_m)
-
-  tables <- list(
-    MSD001MotherDemog = msd001, MSD101PregnancyBooking = msd101,
-    MSD102MatCarePlan = msd102, MSD201CareContactPreg = ct$msd201,
-    MSD202CareActivityPreg = ct$msd202, MSD301LabourDelivery = lb$msd301,
-    MSD302CareActivityLabDel = lb$msd302, MSD401BabyDemographics = lb$msd401,
-    MSD402NeonatalAdmission = lb$msd402, MSD405CareActivityBaby = lb$msd405,
-    MSD901StaffDetails = staff
-  )
-  flags <- tibble::tibble(Person_ID_Mother = mother_ids, traveller = traveller_w,
-                          long_term_condition = ltc_w)
-  x <- as_msds(tables, flags = flags, quiet = TRUE)
+  msd001 <- sim_rbind(msd001, old_m)
 
   # ---- the truth --------------------------------------------------------------
-  grp <- ifelse(core20 & (minority | p$traveller | p$ltc | p$csf), "Core20 and PLUS",
-                ifelse(core20, "Core20 only",
-                       ifelse(c20p, "PLUS only", "Neither")))
+  grp <- sim_if(core20 & (minority | p$traveller | p$ltc | p$csf), "Core20 and PLUS",
+                sim_if(core20, "Core20 only",
+                       sim_if(c20p, "PLUS only", "Neither")))
   groups <- list(overall = NULL, core20plus = c20p, core20 = core20,
                  ethnic_minority = minority, core20plus_group = grp,
                  ethnic_group = p$broad)
@@ -354,9 +341,9 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     imd_decile = p$imd, traveller = p$traveller, long_term_condition = p$ltc,
     complex_social = p$csf, core20plus = c20p, core20plus_group = grp,
     pcsp = p$pcsp, coc_joined = coc_join, coc_placed = coc, propensity_coc =
-      ifelse(v2 & !lost, stats::plogis(sim_coc_logit(p, t, unit_eff)) *
+      sim_if(v2 & !lost, stats::plogis(sim_coc_logit(p, t, unit_eff)) *
                (1 - rec$late_care_plan), 0),
-    recording_problem = problem, gestation_birth = ifelse(born, gest, NA_integer_)
+    recording_problem = problem, gestation_birth = sim_if(born, gest, NA_integer_)
   )
   for (o in sim_outcomes) {
     sim[[paste0("risk0_", o)]] <- r0[[o]]
@@ -364,6 +351,33 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     sim[[paste0("y0_", o)]] <- y0[[o]]
     sim[[paste0("y1_", o)]] <- y1[[o]]
   }
+
+  # ---- tables; contacts (MSD201, MSD202) last -------------------------------
+  # The other tables are validated with empty stand-ins for the contact
+  # tables; the contacts, valid by construction, are made afterwards and get
+  # only their cheap checks (test-simulate.R checks that as_msds() agrees), so
+  # that neither the checks nor the garbage collector walk their millions of
+  # rows more than needed.
+  contact_tables <- c("MSD201CareContactPreg", "MSD202CareActivityPreg")
+  tables <- list(
+    MSD001MotherDemog = msd001, MSD101PregnancyBooking = msd101,
+    MSD102MatCarePlan = msd102,
+    MSD201CareContactPreg = msds_empty_table("MSD201CareContactPreg"),
+    MSD202CareActivityPreg = msds_empty_table("MSD202CareActivityPreg"),
+    MSD301LabourDelivery = lb$msd301,
+    MSD302CareActivityLabDel = lb$msd302, MSD401BabyDemographics = lb$msd401,
+    MSD402NeonatalAdmission = lb$msd402, MSD405CareActivityBaby = lb$msd405,
+    MSD901StaffDetails = staff
+  )
+  flags <- tibble::tibble(Person_ID_Mother = mother_ids, traveller = traveller_w,
+                          long_term_condition = ltc_w)
+  x <- msds_build(tables, NULL, flags, quiet = TRUE)
+  rm(tables, msd001, msd101, msd102, lb)
+  ct <- sim_contacts(n, preg_ids, p, booking, booking_gest, born, birth_date, discharge,
+                     coc, late_join, join_gest, team, named, units, n_teams,
+                     mw_per_team, n_obs, n_sup, rec)
+  x <- msds_add_trusted(x, list(MSD201CareContactPreg = ct$msd201,
+                                MSD202CareActivityPreg = ct$msd202))
   attr(x, "truth") <- truth
   attr(x, "simulation") <- sim
   attr(x, "sim_call") <- call

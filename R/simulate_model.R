@@ -150,18 +150,28 @@ sim_risk_terms <- function(p) {
 sim_coc_logit <- function(p, t, unit_eff) {
   year_eff <- c(`2019` = -2.5, `2020` = -1.7, `2021` = -1.0, `2022` = -0.9,
                 `2023` = -1.6, `2024` = -1.9, `2025` = -2.1)
-  ye <- unname(year_eff[as.character(p$year)])
-  ye[is.na(ye)] <- -Inf
+  ye <- sim_year_effect(year_eff, p$year)
   ye + unit_eff[p$unit] + 0.55 * t$deprived - 0.15 * t$imd_c + 0.45 * t$black +
     0.35 * t$asian + 0.2 * t$other_min + 0.3 * t$csf - 0.6 * t$ltc -
     0.15 * t$age_c + 0.2 * t$nullip - 0.4 * t$prev_cs + 0.8 * p$pcsp
 }
 
+# The effect of each year (named by year, consecutive years); -Inf (no care
+# plans, so no allocation) for years not named.
+sim_year_effect <- function(year_eff, year) {
+  first <- as.integer(names(year_eff)[1])
+  stopifnot(identical(as.integer(names(year_eff)), first + seq_along(year_eff) - 1L))
+  idx <- as.integer(year) - first + 1L
+  idx[idx < 1L | idx > length(year_eff)] <- NA_integer_
+  ye <- unname(year_eff)[idx]
+  ye[is.na(ye)] <- -Inf
+  ye
+}
+
 sim_pcsp_logit <- function(p, t) {
   year_eff <- c(`2019` = -1.0, `2020` = -0.3, `2021` = 0.4, `2022` = 0.7,
                 `2023` = 0.8, `2024` = 0.9, `2025` = 1.0)
-  ye <- unname(year_eff[as.character(p$year)])
-  ye[is.na(ye)] <- -Inf
+  ye <- sim_year_effect(year_eff, p$year)
   ye + 0.1 * t$deprived - 0.2 * t$csf + 0.1 * t$nullip
 }
 
@@ -201,7 +211,7 @@ sim_outcomes <- c("preterm", "stillbirth", "neonatal_death", "caesarean",
 # acts on them directly and through preterm birth.
 sim_risks <- function(t, pcsp, c20p, a, effects) {
   eff <- function(o) {
-    a * ifelse(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
+    a * sim_if(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
       pcsp * effects$pcsp[[o]]
   }
   pre <- stats::plogis(sim_outcome_logit0(t, "preterm") + eff("preterm"))
@@ -236,12 +246,12 @@ sim_truth_table <- function(risk0, risk1, in_pop, groups) {
     gv <- groups[[g]]
     levs <- if (is.null(gv)) "all" else sort(unique(gv[in_pop & !is.na(gv)]))
     for (lv in levs) {
-      sel <- if (is.null(gv)) in_pop else in_pop & !is.na(gv) & gv == lv
+      sel <- which(if (is.null(gv)) in_pop else in_pop & !is.na(gv) & gv == lv)
       for (o in names(risk0)) {
         r0 <- mean(risk0[[o]][sel])
         r1 <- mean(risk1[[o]][sel])
         rows[[length(rows) + 1L]] <- data.frame(
-          outcome = o, group_var = g, group = as.character(lv), n = sum(sel),
+          outcome = o, group_var = g, group = as.character(lv), n = length(sel),
           risk0 = r0, risk1 = r1, rd = r1 - r0, rr = r1 / r0,
           or = (r1 / (1 - r1)) / (r0 / (1 - r0)), stringsAsFactors = FALSE)
       }

@@ -3,6 +3,26 @@
 # Everything is vectorised over rows; staff and team ids are looked up by
 # integer index so that millions of rows cost no string formatting.
 
+# ifelse() without its overhead on millions of rows: `yes` and `no` have
+# length 1 or the test's length; a test with missing values goes to ifelse().
+sim_if <- function(test, yes, no) {
+  if (anyNA(test)) return(ifelse(test, yes, no))
+  n <- length(test)
+  out <- if (length(no) == n) no else rep_len(no, n)
+  attributes(out) <- NULL
+  w <- which(test)
+  if (length(w)) out[w] <- if (length(yes) == n) yes[w] else rep_len(yes, n)[w]
+  out
+}
+
+# rbind() of two tibbles with the same columns, without rbind.data.frame's
+# cost per row.
+sim_rbind <- function(a, b) {
+  stopifnot(identical(names(a), names(b)))
+  tibble::new_tibble(Map(function(u, v) c(u, v), as.list(a), as.list(b)),
+                     nrow = nrow(a) + nrow(b))
+}
+
 sim_staff_index <- function(unit, team, m, n_teams, mw_per_team) {
   ((unit - 1L) * n_teams + (team - 1L)) * mw_per_team + m
 }
@@ -10,91 +30,47 @@ sim_staff_index <- function(unit, team, m, n_teams, mw_per_team) {
 sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date, discharge,
                          coc, late_join, join_gest, team, named, units, n_teams,
                          mw_per_team, n_obs, n_sup, rec) {
+  # The contact model (counts, dates, who, attendance, second activities) is
+  # in the C++ engine, documented in inst/include/matequity/simulate.hpp. Its
+  # generator is seeded from R's stream, so the tables follow `seed`, and
+  # does not depend on the number of threads.
   n_units <- length(units)
   staff_ids <- sim_staff(units, n_teams, mw_per_team, n_obs, n_sup)$CareProfLID
-  n_mw <- n_units * n_teams * mw_per_team
-  team_ids <- sprintf("%sT%02d", rep(units, each = n_teams), rep(seq_len(n_teams), n_units))
-  obs_team <- sprintf("%sOBS", units)
-
-  end_ante <- discharge
-  end_ante[born] <- pmin(birth_date[born], discharge[born])
-  end_ante <- end_ante - 1
-  dur <- pmax(as.numeric(end_ante - booking), 0)
-  nullip <- p$parity == 0
-  n_ante <- 1L + pmin(stats::rpois(n, 6.5 + 2 * nullip + 2 * p$ltc), floor(dur / 5))
-  n_post <- ifelse(born, 1L + stats::rpois(n, 2.5), 0L)
-  ia <- rep.int(seq_len(n), n_ante)
-  first <- sequence(n_ante) == 1L
-  off <- (!first) * (1 + floor(stats::runif(length(ia)) * dur[ia]))
-  date_a <- booking[ia] + off
-  ip <- rep.int(seq_len(n), n_post)
-  post_span <- pmax(pmin(as.numeric(discharge[ip] - birth_date[ip]), 28), 1)
-  date_p <- birth_date[ip] + 1 + floor(stats::runif(length(ip)) * post_span)
-  date_p <- pmin(date_p, discharge[ip])
-  i <- c(ia, ip)
-  date <- c(date_a, date_p)
-  slot <- sample.int(36L, length(i), TRUE)
-  o <- order(i, date, slot, method = "radix")
-  i <- i[o]
-  date <- date[o]
-  slot <- slot[o]
-  nc <- length(i)
-  slots <- sprintf("%02d:%02d:00", 8L + (seq_len(36L) - 1L) %/% 4L, 15L * ((seq_len(36L) - 1L) %% 4L))
-
-  # who: continuity pattern from the date the woman joined the pathway
+  team_ids <- c(sprintf("%sT%02d", rep(units, each = n_teams), rep(seq_len(n_teams), n_units)),
+                sprintf("%sOBS", units))
   join_date <- booking + (join_gest - booking_gest)
-  on_path <- (coc[i] | late_join[i]) & date >= join_date[i]
-  u <- stats::runif(nc)
-  unit <- p$unit[i]
-  cut1 <- 0.18 + 0.54 * on_path
-  cut2 <- 0.40 + 0.50 * on_path
-  cut3 <- 0.85 - 0.15 * p$ltc[i] + (0.12 + 0.15 * p$ltc[i]) * on_path
-  kind <- 1L + (u >= cut1) + (u >= cut2) + (u >= cut3)   # 1 named, 2 team, 3 unit, 4 doctor
-  # the midwife: named (1), another in the named team (2), anyone in the unit (3)
-  tm_i <- team[i]
-  m_i <- named[i]
-  k2 <- kind == 2L
-  m_i[k2] <- ((m_i[k2] - 1L + sample.int(mw_per_team - 1L, sum(k2), TRUE)) %% mw_per_team) + 1L
-  k3 <- kind == 3L
-  tm_i[k3] <- sample.int(n_teams, sum(k3), TRUE)
-  m_i[k3] <- sample.int(mw_per_team, sum(k3), TRUE)
-  idx <- sim_staff_index(unit, tm_i, m_i, n_teams, mw_per_team)
-  team_chr <- team_ids[(unit - 1L) * n_teams + tm_i]
-  k4 <- kind == 4L
-  idx[k4] <- n_mw + (unit[k4] - 1L) * n_obs + sample.int(n_obs, sum(k4), TRUE)
-  team_chr[k4] <- obs_team[unit[k4]]
-
-  attend <- rep("5", nc)
-  ua <- stats::runif(nc)
-  attend[ua < 0.03] <- "6"
-  miss <- ua > 1 - rec$unattended
-  attend[miss] <- sample(c("2", "3", "4", "7"), sum(miss), TRUE)
-  con_id <- sim_ids("C", seq_len(nc), 9L)
-  msd201 <- tibble::tibble(
-    CareConID = con_id, UniqPregID = preg_ids[i], RecordNumber = seq_len(nc) + 4L * n,
-    OrgCodeProvider = units[unit], CContactDate = date, CContactTime = slots[slot],
-    AttendCode = attend,
-    ConsultType = c("01", "02")[1L + (kind == 4L)],
-    Medium = c("01", "02")[1L + (stats::runif(nc) < 0.1)],
-    GestAgeCContactDate = as.integer(booking_gest[i] + (date - booking[i]))
+  seed <- floor(stats::runif(2) * 2^32)
+  ct <- .cpp_sim_contacts(
+    as.integer(booking), as.integer(booking_gest), as.integer(born), as.integer(birth_date),
+    as.integer(discharge), as.integer(p$parity == 0), as.integer(p$ltc),
+    as.integer(coc | late_join), as.integer(join_date), as.integer(p$unit),
+    as.integer(team), as.integer(named), n_units, as.integer(n_teams),
+    as.integer(mw_per_team), as.integer(n_obs), as.integer(n_sup), rec$unattended,
+    rec$carer_missing, seed[1], seed[2], matequity_threads()
   )
-  # second activity on some contacts: a support worker or a doctor
-  two <- which(stats::runif(nc) < 0.12)
-  support <- stats::runif(length(two)) < 0.5
-  sec_idx <- n_mw + (unit[two] - 1L) * n_obs + sample.int(n_obs, length(two), TRUE)
-  sec_idx[support] <- n_mw + n_units * n_obs + (unit[two][support] - 1L) * n_sup +
-    sample.int(n_sup, sum(support), TRUE)
-  act_con <- c(seq_len(nc), two)
-  act_staff <- c(idx, sec_idx)
-  act_team <- c(team_chr, obs_team[unit[two]])
-  oa <- order(act_con, method = "radix")
-  prof <- staff_ids[act_staff[oa]]
-  prof[stats::runif(length(prof)) < rec$carer_missing] <- NA_character_
-  msd202 <- tibble::tibble(
-    CareConID = con_id[act_con[oa]], RecordNumber = seq_along(oa) + 4L * n + nc,
-    CareProfLID = prof, TeamLocalID = act_team[oa]
+  nc <- length(ct$preg)
+  na <- length(ct$act_con)
+  slots <- sprintf("%02d:%02d:00", 8L + (seq_len(36L) - 1L) %/% 4L, 15L * ((seq_len(36L) - 1L) %% 4L))
+  # the columns that repeat a few strings first; the millions of new id
+  # strings last, so the garbage collector walks them as seldom as possible
+  msd201 <- list(
+    CareConID = NULL, UniqPregID = preg_ids[ct$preg], RecordNumber = seq_len(nc) + 4L * n,
+    OrgCodeProvider = units[ct$unit], CContactDate = structure(ct$date, class = "Date"),
+    CContactTime = slots[ct$slot], AttendCode = c("5", "6", "2", "3", "4", "7")[ct$attend],
+    ConsultType = c("01", "01", "01", "02")[ct$kind], Medium = c("01", "02")[ct$medium],
+    GestAgeCContactDate = ct$gest
   )
-  list(msd201 = msd201, msd202 = msd202)
+  msd202 <- list(
+    CareConID = NULL, RecordNumber = seq_len(na) + 4L * n + nc,
+    CareProfLID = staff_ids[ct$act_staff], TeamLocalID = team_ids[ct$act_team]
+  )
+  act_con <- ct$act_con
+  rm(ct)
+  ids <- .cpp_contact_ids(nc, act_con)
+  msd201$CareConID <- ids$contact
+  msd202$CareConID <- ids$activity
+  list(msd201 = tibble::new_tibble(msd201, nrow = nc),
+       msd202 = tibble::new_tibble(msd202, nrow = na))
 }
 
 sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, booking,
@@ -109,54 +85,54 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
   lab_id <- sim_ids("L", b)
   # delivery method of the maternity
   cs <- y$caesarean[b]
-  elective <- cs & u$cs_type[b] < ifelse(p$prev_cs[b] > 0, 0.6, 0.35) & gest[b] >= 259
+  elective <- cs & u$cs_type[b] < sim_if(p$prev_cs[b] > 0, 0.6, 0.35) & gest[b] >= 259
   vag <- sample(c("0", "1", "2", "3", "4", "5", "6", "9"), nb, TRUE,
                 c(0.80, 0.02, 0.03, 0.03, 0.10, 0.01, 0.005, 0.005))
-  method <- ifelse(cs, ifelse(elective, "7", "8"), vag)
+  method <- sim_if(cs, sim_if(elective, "7", "8"), vag)
   unit <- p$unit[b]
   named_idx <- sim_staff_index(unit, team[b], named[b], n_teams, mw_per_team)
   rnd_idx <- sim_staff_index(unit, sample.int(n_teams, nb, TRUE),
                              sample.int(mw_per_team, nb, TRUE), n_teams, mw_per_team)
   doc_idx <- n_mw + (unit - 1L) * n_obs + sample.int(n_obs, nb, TRUE)
-  known <- stats::runif(nb) < ifelse(coc[b], 0.6, 0.05)
-  del_idx <- ifelse(cs, doc_idx, ifelse(known, named_idx, rnd_idx))
-  del_team <- ifelse(cs, NA_character_,
-                     team_ids[ifelse(known, (unit - 1L) * n_teams + team[b],
+  known <- stats::runif(nb) < sim_if(coc[b], 0.6, 0.05)
+  del_idx <- sim_if(cs, doc_idx, sim_if(known, named_idx, rnd_idx))
+  del_team <- sim_if(cs, NA_character_,
+                     team_ids[sim_if(known, (unit - 1L) * n_teams + team[b],
                                      (del_idx - 1L) %/% mw_per_team + 1L)])
   msd301 <- tibble::tibble(
     LabourDeliveryID = lab_id, UniqPregID = preg_ids[b],
     RecordNumber = seq_len(nb) + 6L * n, OrgCodeProvider = units[unit],
-    LabourOnsetMethod = ifelse(method == "7", "4", ifelse(stats::runif(nb) < 0.3, "3", "1")),
-    BirthsPerLabandDel = ifelse(twin[b], 2L, 1L),
-    SettingIntraCare = ifelse(stats::runif(nb) < 0.02, "02", "01"),
+    LabourOnsetMethod = sim_if(method == "7", "4", sim_if(stats::runif(nb) < 0.3, "3", "1")),
+    BirthsPerLabandDel = sim_if(twin[b], 2L, 1L),
+    SettingIntraCare = sim_if(stats::runif(nb) < 0.02, "02", "01"),
     RobsonGroup = NA_character_
   )
   # intrapartum carers: the delivery professional, one or two others, and the
   # blood-loss observation; tears recorded on the delivery professional's row
   n_other <- 1L + (stats::runif(nb) < 0.4)
   io <- rep.int(seq_len(nb), n_other)
-  other_known <- stats::runif(length(io)) < ifelse(coc[b][io], 0.45, 0.05)
-  other_idx <- ifelse(other_known, named_idx[io], rnd_idx[io] %% n_mw + 1L)
+  other_known <- stats::runif(length(io)) < sim_if(coc[b][io], 0.45, 0.05)
+  other_idx <- sim_if(other_known, named_idx[io], rnd_idx[io] %% n_mw + 1L)
   other_team <- team_ids[(other_idx - 1L) %/% mw_per_team + 1L]
   vaginal <- method %in% c("0", "1", "2", "3", "4")
   p_tear <- stats::plogis(-3.6 + 0.6 * (p$parity[b] == 0) + 0.8 * (method %in% c("2", "3", "4")) +
                             0.3 * (p$broad[b] == "Asian"))
   tear <- vaginal & stats::runif(nb) < p_tear
   pph <- y$pph_1500[b]
-  loss <- ifelse(pph, round(stats::runif(nb, 1500, 3200)),
+  loss <- sim_if(pph, round(stats::runif(nb, 1500, 3200)),
                  pmin(round(stats::rlnorm(nb, log(330 + 250 * cs), 0.5)), 1499))
   rows <- c(seq_len(nb), io, seq_len(nb))
   kind <- c(rep(1L, nb), rep(2L, length(io)), rep(3L, nb))
   prof <- c(staff_ids[del_idx], staff_ids[other_idx], staff_ids[del_idx])
   tm <- c(del_team, other_team, del_team)
-  lesion <- c(ifelse(tear, ifelse(stats::runif(nb) < 0.85, "10217006", "399031001"), NA_character_),
+  lesion <- c(sim_if(tear, sim_if(stats::runif(nb) < 0.85, "10217006", "399031001"), NA_character_),
               rep(NA_character_, length(io) + nb))
   oc <- order(rows, kind, method = "radix")
   msd302 <- tibble::tibble(
     LabourDeliveryID = lab_id[rows[oc]], RecordNumber = seq_along(oc) + 7L * n,
     CareProfLID = prof[oc], TeamLocalID = tm[oc], GenitalTractTraumaticLesion = lesion[oc],
-    ObsCode = ifelse(kind[oc] == 3L, msds_codes$blood_loss_obs, NA_character_),
-    ObsValue = ifelse(kind[oc] == 3L, loss[rows[oc]], NA_real_),
+    ObsCode = sim_if(kind[oc] == 3L, msds_codes$blood_loss_obs, NA_character_),
+    ObsValue = sim_if(kind[oc] == 3L, loss[rows[oc]], NA_real_),
     LabourInductionMethod = NA_character_
   )
   # babies: one per singleton, two per twin maternity
@@ -177,27 +153,27 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
   wt[stats::runif(nbb) < 0.01] <- NA
   pre <- gest[pi] < 259
   low_apgar <- stats::runif(nbb) < 0.01 + 0.07 * pre
-  apgar <- ifelse(low_apgar, sample(0:6, nbb, TRUE), sample(7:10, nbb, TRUE, c(0.05, 0.15, 0.5, 0.3)))
+  apgar <- sim_if(low_apgar, sample(0:6, nbb, TRUE), sample(7:10, nbb, TRUE, c(0.05, 0.15, 0.5, 0.3)))
   apgar[sb] <- NA
   apgar[stats::runif(nbb) < 0.03] <- NA
   bf <- y$breastmilk_first_feed[pi]
-  feed <- ifelse(bf, ifelse(stats::runif(nbb) < 0.85, "01", "02"), "03")
+  feed <- sim_if(bf, sim_if(stats::runif(nbb) < 0.85, "01", "02"), "03")
   feed[sb | stats::runif(nbb) < 0.05] <- NA_character_
   death <- rep(as.Date(NA), nbb)
   death[dn] <- birth_date[pi][dn] + floor(stats::runif(sum(dn)) * 28)
   late_death <- !sb & !dn & stats::runif(nbb) < 0.0008
   death[late_death] <- birth_date[pi][late_death] + 28 + floor(stats::runif(sum(late_death)) * 300)
-  outcome <- ifelse(sb, sample(c("02", "03", "04"), nbb, TRUE, c(0.7, 0.2, 0.1)), "01")
+  outcome <- sim_if(sb, sample(c("02", "03", "04"), nbb, TRUE, c(0.7, 0.2, 0.1)), "01")
   baby_id <- sim_ids("B", seq_len(nbb))
   msd401 <- tibble::tibble(
     Person_ID_Baby = baby_id, LabourDeliveryID = lab_id[bi], UniqPregID = preg_ids[pi],
     RecordNumber = seq_len(nbb) + 9L * n, OrgCodeProvider = units[p$unit[pi]],
     PersonBirthDateBaby = birth_date[pi], PregOutcome = outcome,
-    PersonPhenSex = ifelse(male, "1", "2"), GestationLengthBirth = gest[pi],
+    PersonPhenSex = sim_if(male, "1", "2"), GestationLengthBirth = gest[pi],
     DeliveryMethodCode = method[bi], PersonDeathDateBaby = death,
     CareProfLIDDel = staff_ids[del_idx[bi]],
     BabyFirstFeedIndCode = feed,
-    FetusPresentation = ifelse(method[bi] %in% c("5", "6"), "02", "01")
+    FetusPresentation = sim_if(method[bi] %in% c("5", "6"), "02", "01")
   )
   nnu <- !sb & stats::runif(nbb) < 0.05 + 0.5 * pre
   msd402 <- tibble::tibble(Person_ID_Baby = baby_id[nnu],

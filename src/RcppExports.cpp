@@ -233,6 +233,60 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_sim_contacts
+Rcpp::List cpp_sim_contacts(const Rcpp::IntegerVector& booking, const Rcpp::IntegerVector& booking_gest, const Rcpp::IntegerVector& born, const Rcpp::IntegerVector& birth, const Rcpp::IntegerVector& discharge, const Rcpp::IntegerVector& nullip, const Rcpp::IntegerVector& ltc, const Rcpp::IntegerVector& path, const Rcpp::IntegerVector& join_date, const Rcpp::IntegerVector& unit, const Rcpp::IntegerVector& team, const Rcpp::IntegerVector& named, int n_units, int n_teams, int mw_per_team, int n_obs, int n_sup, double unattended, double carer_missing, double seed_hi, double seed_lo, int nthreads);
+RcppExport SEXP _matequity_cpp_sim_contacts(SEXP bookingSEXP, SEXP booking_gestSEXP, SEXP bornSEXP, SEXP birthSEXP, SEXP dischargeSEXP, SEXP nullipSEXP, SEXP ltcSEXP, SEXP pathSEXP, SEXP join_dateSEXP, SEXP unitSEXP, SEXP teamSEXP, SEXP namedSEXP, SEXP n_unitsSEXP, SEXP n_teamsSEXP, SEXP mw_per_teamSEXP, SEXP n_obsSEXP, SEXP n_supSEXP, SEXP unattendedSEXP, SEXP carer_missingSEXP, SEXP seed_hiSEXP, SEXP seed_loSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type booking(bookingSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type booking_gest(booking_gestSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type born(bornSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type birth(birthSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type discharge(dischargeSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type nullip(nullipSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type ltc(ltcSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type path(pathSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type join_date(join_dateSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type unit(unitSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type team(teamSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type named(namedSEXP);
+    Rcpp::traits::input_parameter< int >::type n_units(n_unitsSEXP);
+    Rcpp::traits::input_parameter< int >::type n_teams(n_teamsSEXP);
+    Rcpp::traits::input_parameter< int >::type mw_per_team(mw_per_teamSEXP);
+    Rcpp::traits::input_parameter< int >::type n_obs(n_obsSEXP);
+    Rcpp::traits::input_parameter< int >::type n_sup(n_supSEXP);
+    Rcpp::traits::input_parameter< double >::type unattended(unattendedSEXP);
+    Rcpp::traits::input_parameter< double >::type carer_missing(carer_missingSEXP);
+    Rcpp::traits::input_parameter< double >::type seed_hi(seed_hiSEXP);
+    Rcpp::traits::input_parameter< double >::type seed_lo(seed_loSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_sim_contacts(booking, booking_gest, born, birth, discharge, nullip, ltc, path, join_date, unit, team, named, n_units, n_teams, mw_per_team, n_obs, n_sup, unattended, carer_missing, seed_hi, seed_lo, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_format_ids
+Rcpp::CharacterVector cpp_format_ids(const std::string& prefix, const Rcpp::IntegerVector& number, int width);
+RcppExport SEXP _matequity_cpp_format_ids(SEXP prefixSEXP, SEXP numberSEXP, SEXP widthSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const std::string& >::type prefix(prefixSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type number(numberSEXP);
+    Rcpp::traits::input_parameter< int >::type width(widthSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_format_ids(prefix, number, width));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_contact_ids
+Rcpp::List cpp_contact_ids(int n_contacts, const Rcpp::IntegerVector& act_con);
+RcppExport SEXP _matequity_cpp_contact_ids(SEXP n_contactsSEXP, SEXP act_conSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< int >::type n_contacts(n_contactsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type act_con(act_conSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_contact_ids(n_contacts, act_con));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
@@ -247,6 +301,9 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
     {"_matequity_cpp_scenarios_fit", (DL_FUNC) &_matequity_cpp_scenarios_fit, 14},
     {"_matequity_cpp_scenarios_boot", (DL_FUNC) &_matequity_cpp_scenarios_boot, 17},
+    {"_matequity_cpp_sim_contacts", (DL_FUNC) &_matequity_cpp_sim_contacts, 22},
+    {"_matequity_cpp_format_ids", (DL_FUNC) &_matequity_cpp_format_ids, 3},
+    {"_matequity_cpp_contact_ids", (DL_FUNC) &_matequity_cpp_contact_ids, 2},
     {NULL, NULL, 0}
 };
 

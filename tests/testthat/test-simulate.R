@@ -100,6 +100,58 @@ test_that("the population mix and allocation look like the West Midlands design"
   expect_lt(share_off, 0.3)
 })
 
+test_that("the simulator's output passes as_msds() unchanged, whatever the thread count", {
+  x <- simulate_msds(1500, seed = 3)
+  # simulate_msds() skips the full checks of its contact tables, which are
+  # valid by construction; as_msds() checks everything and must agree
+  tabs <- unclass(x)
+  attributes(tabs) <- list(names = names(tabs))
+  y <- expect_silent(as_msds(tabs, flags = attr(x, "flags"), quiet = TRUE))
+  expect_identical(names(y), names(x))
+  for (tab in names(x)) expect_identical(y[[tab]], x[[tab]], label = tab)
+  expect_identical(attr(y, "quality"), attr(x, "quality"))
+  expect_identical(attr(y, "flags"), attr(x, "flags"))
+  # every activity belongs to a contact, every contact to a pregnancy
+  expect_true(all(x$MSD202CareActivityPreg$CareConID %in% x$MSD201CareContactPreg$CareConID))
+  expect_true(all(x$MSD201CareContactPreg$UniqPregID %in% x$MSD101PregnancyBooking$UniqPregID))
+  # the contact engine runs over blocks of pregnancies: one thread or two, same tables
+  old <- options(matequity.threads = 1L)
+  on.exit(options(old))
+  x1 <- simulate_msds(3000, seed = 4)
+  options(matequity.threads = 2L)
+  x2 <- simulate_msds(3000, seed = 4)
+  expect_identical(unclass(x1), unclass(x2))
+})
+
+test_that("contact counts and carers follow the documented contact model", {
+  skip_on_cran()
+  x <- simulate_msds(20000, seed = 6)
+  sim <- attr(x, "simulation")
+  ct <- x$MSD201CareContactPreg
+  # attendance: code 6 with probability 0.03, not attended (2, 3, 4, 7) with
+  # sim_recording()$unattended = 0.08, attended (5) otherwise
+  share <- prop.table(table(factor(ct$AttendCode, c("5", "6", "2", "3", "4", "7"))))
+  se <- sqrt(0.25 / nrow(ct))
+  expect_lt(abs(share[["5"]] - 0.89), 5 * se)
+  expect_lt(abs(share[["6"]] - 0.03), 5 * se)
+  expect_lt(abs(sum(share[c("2", "3", "4", "7")]) - 0.08), 5 * se)
+  # telephone contacts 10%; a second activity on 12% of contacts
+  expect_lt(abs(mean(ct$Medium == "02") - 0.1), 5 * se)
+  expect_lt(abs(nrow(x$MSD202CareActivityPreg) / nrow(ct) - 1.12), 5 * se)
+  # the contact's gestation is the booking gestation plus the days since booking
+  bk <- x$MSD101PregnancyBooking
+  bk <- bk[order(bk$UniqPregID, -bk$RecordNumber), ]
+  bk <- bk[!duplicated(bk$UniqPregID), ]
+  m <- match(ct$UniqPregID, bk$UniqPregID)
+  ok <- bk$GestAgeBooking[m] < 400
+  expect_identical(ct$GestAgeCContactDate[ok],
+                   as.integer(bk$GestAgeBooking[m] + (ct$CContactDate - bk$AntenatalAppDate[m]))[ok])
+  # every pregnancy has a contact on its booking date
+  expect_true(all(bk$UniqPregID %in% ct$UniqPregID[ct$CContactDate == bk$AntenatalAppDate[m]]))
+  # contacts are in date order within a pregnancy
+  expect_false(is.unsorted(order(ct$UniqPregID, ct$CContactDate, ct$CContactTime, method = "radix")))
+})
+
 test_that("bad simulator arguments are refused", {
   expect_error(simulate_msds(5), "between 10")
   expect_error(simulate_msds(100, effects = list()), "sim_effects")
