@@ -15,7 +15,8 @@
 #' long-term condition, complex social factors, previous caesarean or
 #' stillbirth, unit, year). A PCSP is allocated first, then a CoC pathway by
 #' 28+6 weeks, by logistic models targeted at CORE20PLUS women and at lower
-#' clinical risk, rising from 2019 and falling after September 2022. Each
+#' clinical risk, rising from 2019 and falling after September 2022, with
+#' fixed differences between units (the same for every seed). Each
 #' outcome in `sim_effects()` has a logistic risk model with baseline risks
 #' higher for Black and Asian women and in deprived areas, and a care-model
 #' effect that differs between CORE20PLUS women (deprivation deciles 1-2,
@@ -138,7 +139,11 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   dep <- p$imd <= 3
   p$unit[dep] <- sample.int(n_units, sum(dep), TRUE, unit_prob_dep)
   p$unit[!dep] <- sample.int(n_units, sum(!dep), TRUE, unit_prob_oth)
-  unit_eff <- sample(seq(-0.6, 0.6, length.out = n_units))
+  # Units' CoC uptake effects are a fixed property of the synthetic region (the
+  # same for every seed, spread over units by a golden-ratio sequence, so not
+  # ordered by the units' deprivation mix): replications with different seeds
+  # are then samples from one superpopulation, whose truth they share.
+  unit_eff <- seq(-0.6, 0.6, length.out = n_units)[rank((seq_len(n_units) * 0.6180339887) %% 1)]
   units <- sprintf("SIM%02d", seq_len(n_units))
   v2 <- booking >= v2_start
   p$v2 <- v2
