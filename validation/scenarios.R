@@ -79,6 +79,7 @@ one_rep <- function(r) {
   list(sums = sums, est = do.call(rbind, fits))
 }
 
+commit <- tryCatch(system("git rev-parse --short HEAD", intern = TRUE), error = function(e) "unknown")
 t0 <- Sys.time()
 res <- parallel::mclapply(seq_len(n_rep), one_rep, mc.cores = 2L)
 elapsed <- as.numeric(difftime(Sys.time(), t0, units = "mins"))
@@ -161,7 +162,8 @@ lines <- c(
          sub(".*: ", "", grep("model name", readLines("/proc/cpuinfo"), value = TRUE)[1]), "); ",
          n_rep, " replications of `simulate_msds(", n_preg, ")` (about ",
          round(mean(vapply(res, function(r) sum(r$sums[, "n"]), 0))), " target-population ",
-         "pregnancies each), ", fmt(elapsed, 1), " minutes. Replications that failed: ", n_failed, "."),
+         "pregnancies each), ", fmt(elapsed, 1), " minutes. Replications that failed: ", n_failed,
+         ". Code: matequity ", utils::packageVersion("matequity"), ", git commit ", commit, "."),
   "",
   "Outcome: preterm birth; groups: true CORE20PLUS group, reference `Neither`; care model:",
   "`coc_placed`; allowable: age 40+ x nulliparous (saturated uptake model); covariates: the",
