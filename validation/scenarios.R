@@ -184,7 +184,8 @@ lines <- c(
   paste0("Coverage over all rows: g-computation ", fmt(100 * mean(m$covered[m$method == "gcomp"], na.rm = TRUE), 1),
          "%, weighting ", fmt(100 * mean(m$covered[m$method == "weighting"], na.rm = TRUE), 1),
          "%. Range by row: ", fmt(100 * min(summ$coverage), 1), "% to ", fmt(100 * max(summ$coverage), 1),
-         "%. With ", n_rep, " replications a true 95% coverage is estimated within about +-3 points.")
+         "%. With ", n_rep, " replications a true 95% coverage is estimated within about +-",
+         fmt(200 * sqrt(0.95 * 0.05 / n_rep), 1), " points (2 Monte Carlo SEs).")
 )
 writeLines(lines, "validation/scenarios.md")
 cat(tail(lines, 1), "\n")
