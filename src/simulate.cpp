@@ -7,10 +7,15 @@
 
 namespace {
 
-const int* int_ptr(const Rcpp::IntegerVector& x, R_xlen_t n, const char* name) {
+// The data of an integer vector of length n. Missing values are refused
+// everywhere, or, with `where`, only in rows where `where` is non-zero (a
+// birth date for births, a join date on a pathway).
+const int* int_ptr(const Rcpp::IntegerVector& x, R_xlen_t n, const char* name,
+                   const Rcpp::IntegerVector* where = nullptr) {
   if (x.size() != n) Rcpp::stop("`%s` must have %d entries", name, static_cast<int>(n));
   for (R_xlen_t i = 0; i < n; ++i) {
-    if (x[i] == NA_INTEGER) Rcpp::stop("`%s` has a missing value at %d", name, static_cast<int>(i + 1));
+    if (x[i] == NA_INTEGER && (where == nullptr || (*where)[i]))
+      Rcpp::stop("`%s` has a missing value at %d", name, static_cast<int>(i + 1));
   }
   return x.begin();
 }
@@ -38,20 +43,12 @@ Rcpp::List cpp_sim_contacts(const Rcpp::IntegerVector& booking,
   in.booking = int_ptr(booking, n, "booking");
   in.booking_gest = int_ptr(booking_gest, n, "booking_gest");
   in.born = int_ptr(born, n, "born");
-  if (birth.size() != n) Rcpp::stop("`birth` must have %d entries", static_cast<int>(n));
-  for (R_xlen_t i = 0; i < n; ++i) {
-    if (born[i] && birth[i] == NA_INTEGER) Rcpp::stop("`birth` is missing for a birth");
-  }
-  in.birth = birth.begin();
+  in.birth = int_ptr(birth, n, "birth", &born);
   in.discharge = int_ptr(discharge, n, "discharge");
   in.nullip = int_ptr(nullip, n, "nullip");
   in.ltc = int_ptr(ltc, n, "ltc");
   in.path = int_ptr(path, n, "path");
-  if (join_date.size() != n) Rcpp::stop("`join_date` must have %d entries", static_cast<int>(n));
-  for (R_xlen_t i = 0; i < n; ++i) {
-    if (path[i] && join_date[i] == NA_INTEGER) Rcpp::stop("`join_date` is missing on a pathway");
-  }
-  in.join_date = join_date.begin();
+  in.join_date = int_ptr(join_date, n, "join_date", &path);
   in.unit = int_ptr(unit, n, "unit");
   in.team = int_ptr(team, n, "team");
   in.named = int_ptr(named, n, "named");

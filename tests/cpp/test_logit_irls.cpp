@@ -31,13 +31,18 @@ Eigen::VectorXd vec(std::initializer_list<double> v) {
   for (double d : v) out[i++] = d;
   return out;
 }
+// The response, case weights and offset of the glm fixtures (R: the vectors
+// a, w, off in the header comment).
+Eigen::VectorXd resp() { return vec({0, 0, 1, 0, 1, 0, 1, 1, 0, 1}); }
+Eigen::VectorXd case_weights() { return vec({1, 2, 1, 1, 0.5, 1, 2, 1, 1, 1}); }
+Eigen::VectorXd offsets() { return vec({0, 0.1, 0, 0, -0.2, 0, 0, 0.3, 0, 0}); }
 }  // namespace
 
 TEST_CASE("weighted logistic IRLS with an offset matches glm") {
   const Eigen::MatrixXd X = design();
-  const Eigen::VectorXd a = vec({0, 0, 1, 0, 1, 0, 1, 1, 0, 1});
-  const Eigen::VectorXd w = vec({1, 2, 1, 1, 0.5, 1, 2, 1, 1, 1});
-  const Eigen::VectorXd off = vec({0, 0.1, 0, 0, -0.2, 0, 0, 0.3, 0, 0});
+  const Eigen::VectorXd a = resp();
+  const Eigen::VectorXd w = case_weights();
+  const Eigen::VectorXd off = offsets();
   GlmControl ctl;
   ctl.epsilon = 1e-14;
   ctl.maxit = 100;
@@ -53,7 +58,7 @@ TEST_CASE("weighted logistic IRLS with an offset matches glm") {
 
 TEST_CASE("default convergence stops at glm's iteration") {
   const Eigen::MatrixXd X = design();
-  const Eigen::VectorXd a = vec({0, 0, 1, 0, 1, 0, 1, 1, 0, 1});
+  const Eigen::VectorXd a = resp();
   const GlmFit f = logit_irls(X, a, Eigen::VectorXd::Ones(10), Eigen::VectorXd::Zero(10));
   CHECK(f.iter == 5);
   CHECK(f.coef[0] == Approx(-0.2777268852538991).epsilon(1e-9));
@@ -64,7 +69,7 @@ TEST_CASE("a duplicated column is aliased and gets NaN") {
   Eigen::MatrixXd X(10, 3);
   X.leftCols(2) = design();
   X.col(2) = 3.0 * X.col(1);
-  const Eigen::VectorXd a = vec({0, 0, 1, 0, 1, 0, 1, 1, 0, 1});
+  const Eigen::VectorXd a = resp();
   const GlmFit f = logit_irls(X, a, Eigen::VectorXd::Ones(10), Eigen::VectorXd::Zero(10));
   REQUIRE(f.aliased.size() == 1);
   CHECK(f.aliased[0] == 2);
@@ -85,7 +90,7 @@ TEST_CASE("complete separation is detected and the covariate named") {
 TEST_CASE("weighted least squares matches lm") {
   const Eigen::MatrixXd X = design();
   const Eigen::VectorXd y = vec({2.1, 1.9, 3.5, 2.2, 4.0, 1.5, 3.1, 4.4, 0.9, 3.3});
-  const Eigen::VectorXd w = vec({1, 2, 1, 1, 0.5, 1, 2, 1, 1, 1});
+  const Eigen::VectorXd w = case_weights();
   const LmFit f = wls_fit(X, y, w);
   CHECK(f.coef[0] == Approx(2.60374347175048459).epsilon(1e-12));
   CHECK(f.coef[1] == Approx(0.86099850261129973).epsilon(1e-12));
@@ -126,9 +131,9 @@ TEST_CASE("a warm start reaches glm's optimum by glm's rule") {
   // the unweighted fit's coefficients and at zero, with epsilon 1e-14
   // (glm(..., start = c(-0.2777, 2.3207)) gives the same coefficients).
   const Eigen::MatrixXd X = design();
-  const Eigen::VectorXd a = vec({0, 0, 1, 0, 1, 0, 1, 1, 0, 1});
-  const Eigen::VectorXd w = vec({1, 2, 1, 1, 0.5, 1, 2, 1, 1, 1});
-  const Eigen::VectorXd off = vec({0, 0.1, 0, 0, -0.2, 0, 0, 0.3, 0, 0});
+  const Eigen::VectorXd a = resp();
+  const Eigen::VectorXd w = case_weights();
+  const Eigen::VectorXd off = offsets();
   GlmControl ctl;
   ctl.epsilon = 1e-14;
   ctl.maxit = 100;
@@ -151,7 +156,7 @@ TEST_CASE("a warm start reaches glm's optimum by glm's rule") {
 
 TEST_CASE("a start that fails falls back to glm's start") {
   const Eigen::MatrixXd X = design();
-  const Eigen::VectorXd a = vec({0, 0, 1, 0, 1, 0, 1, 1, 0, 1});
+  const Eigen::VectorXd a = resp();
   const Eigen::VectorXd ones = Eigen::VectorXd::Ones(10), zero = Eigen::VectorXd::Zero(10);
   const GlmFit ref = logit_irls(X, a, ones, zero);
   // Infinite linear predictors: the start is rejected, and the fit is the
