@@ -1,61 +1,94 @@
 # matequity: set-up, tests and benchmarks. See README.md.
-#   make demo   install what is missing, install the package, run the analysis
-#   make test   install what is missing, engine tests (Catch2, normal and
-#               sanitised), testthat, and R CMD check --no-manual
-#   make bench  run bench/ and write bench/RESULTS.md
+#   make demo   install what the package and the demo need (Debian first, never
+#               replacing a package you have), install matequity, run the analysis
+#   make test   install what the tests need into the project library build/rlib,
+#               engine tests (Catch2, normal and sanitised), testthat with a count
+#               per reference package, and R CMD check --no-manual
+#   make bench  run bench/ and write bench/RESULTS.md (peers in build/rlib)
+#
+# Packages only the tests or benchmarks need are installed into build/rlib and
+# put on R_LIBS by those targets alone; the user's site library only ever gets
+# what `make demo` needs. Compiler flags for these builds: tools/Makevars.dev.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# targets run one after another; each compiles with JOBS parallel jobs inside
+.NOTPARALLEL:
 R ?= R
 RSCRIPT ?= Rscript
-EIGEN := $(shell $(RSCRIPT) -e 'cat(system.file("include", package = "RcppEigen"))' 2>/dev/null)
+JOBS ?= 2
 BUILD := build
+RLIB := $(CURDIR)/$(BUILD)/rlib
 VERSION := $(shell sed -n 's/^Version: //p' DESCRIPTION)
 TARBALL := matequity_$(VERSION).tar.gz
+export R_MAKEVARS_USER := $(CURDIR)/tools/Makevars.dev
+export MATEQUITY_JOBS := $(JOBS)
+# the test and bench environment: the project library first
+TESTENV := R_LIBS="$(RLIB)" NOT_CRAN=true
 
-.PHONY: install-only deps install demo test test-cpp test-cpp-asan test-r check bench docs clean
+.PHONY: deps deps-test deps-bench install demo test test-cpp test-cpp-asan \
+        test-install test-r check bench docs clean
 
 deps:
-	bash tools/install-deps.sh
+	@bash tools/install-deps.sh demo
+
+deps-test:
+	@bash tools/install-deps.sh test
+
+deps-bench:
+	@bash tools/install-deps.sh bench
 
 install: deps
-	$(R) CMD INSTALL --no-multiarch --preclean .
+	@bash tools/r-install.sh
 
 demo: install
 	$(RSCRIPT) tools/demo.R
 
-test: deps
-	$(MAKE) test-cpp test-cpp-asan install-only test-r check
+test: deps-test
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory test-cpp test-cpp-asan test-install test-r check && \
+	echo "make test: passed in $$(( $$(date +%s) - start ))s"
 
-install-only:
-	$(R) CMD INSTALL --no-multiarch --preclean .
+# Catch2 engine tests; CMake output goes to build/logs, warnings from
+# matequity's headers fail the build (-Werror on our files only: Eigen is a
+# SYSTEM include)
+define cpp_tests
+	@mkdir -p $(BUILD)/logs; \
+	EIGEN=$$($(RSCRIPT) -e 'cat(system.file("include", package = "RcppEigen"))'); \
+	cmake -S tests/cpp -B $(BUILD)/$(1) -DEIGEN_INCLUDE_DIR="$$EIGEN" $(2) >$(BUILD)/logs/$(1).log 2>&1 && \
+	cmake --build $(BUILD)/$(1) -j $(JOBS) >>$(BUILD)/logs/$(1).log 2>&1 || \
+	{ grep -E 'error|warning' $(BUILD)/logs/$(1).log | head -40; echo "engine tests ($(1)): build failed, log $(BUILD)/logs/$(1).log"; exit 1; }; \
+	$(3) ctest --test-dir $(BUILD)/$(1) --output-on-failure -j $(JOBS) | tail -4
+endef
 
 test-cpp:
-	@EIGEN=$$($(RSCRIPT) -e 'cat(system.file("include", package = "RcppEigen"))'); \
-	cmake -S tests/cpp -B $(BUILD)/cpp -DEIGEN_INCLUDE_DIR="$$EIGEN" >/dev/null && \
-	cmake --build $(BUILD)/cpp -j 2 >/dev/null && \
-	ctest --test-dir $(BUILD)/cpp --output-on-failure
+	$(call cpp_tests,cpp,,)
 
 test-cpp-asan:
-	@EIGEN=$$($(RSCRIPT) -e 'cat(system.file("include", package = "RcppEigen"))'); \
-	cmake -S tests/cpp -B $(BUILD)/cpp-asan -DEIGEN_INCLUDE_DIR="$$EIGEN" \
-	  -DMATEQUITY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null && \
-	cmake --build $(BUILD)/cpp-asan -j 2 >/dev/null && \
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	ctest --test-dir $(BUILD)/cpp-asan --output-on-failure
+	$(call cpp_tests,cpp-asan,-DMATEQUITY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug,ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1)
+
+test-install:
+	@$(TESTENV) bash tools/r-install.sh "$(RLIB)"
 
 test-r:
-	NOT_CRAN=true $(RSCRIPT) tools/run-tests.R
+	$(TESTENV) $(RSCRIPT) tools/run-tests.R
 
+# testthat ran above on the same sources (with the per-reference counts), so
+# check skips its second run of the suite; vignettes are built once, by build
 check:
-	rm -rf $(BUILD)/check && mkdir -p $(BUILD)/check
-	cd $(BUILD)/check && $(R) CMD build ../.. >/dev/null && \
-	_R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual $(TARBALL) | tee check.log; \
+	@rm -rf $(BUILD)/check && mkdir -p $(BUILD)/check
+	@cd $(BUILD)/check && $(TESTENV) $(R) CMD build ../.. >build.log 2>&1 || \
+	  { tail -40 build.log; echo "R CMD build failed"; exit 1; }
+	@cd $(BUILD)/check && MAKEFLAGS=-j$(JOBS) _R_CHECK_FORCE_SUGGESTS_=false $(TESTENV) \
+	  $(R) CMD check --no-manual --no-tests --no-build-vignettes $(TARBALL) >check.log 2>&1; \
+	grep -E '^\* checking .*\.\.\. (WARNING|ERROR|NOTE)' -A6 check.log; \
+	grep '^Status:' check.log; \
 	if grep -qE '^Status: .*(ERROR|WARNING)' check.log || ! grep -q '^Status:' check.log; then \
-	  cat matequity.Rcheck/00install.out 2>/dev/null | tail -40; \
-	  cat matequity.Rcheck/tests/testthat.Rout.fail 2>/dev/null | tail -60; \
-	  echo "R CMD check: errors or warnings"; exit 1; fi
+	  tail -40 matequity.Rcheck/00install.out 2>/dev/null; \
+	  echo "R CMD check: errors or warnings (log $(BUILD)/check/check.log)"; exit 1; fi
 
-bench: install
-	$(RSCRIPT) bench/run.R
+bench: deps-bench
+	@$(TESTENV) bash tools/r-install.sh "$(RLIB)"
+	$(TESTENV) $(RSCRIPT) bench/run.R
 
 docs:
 	$(RSCRIPT) -e 'Rcpp::compileAttributes(); roxygen2::roxygenise()'

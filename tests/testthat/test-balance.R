@@ -22,7 +22,7 @@ bal_data <- function() {
 covs <- c("age", "bmi", "smoker", "parity", "sex", "lg", "ethnic", "two")
 
 test_that("balance_table() agrees with cobalt::bal.tab()", {
-  skip_if_not_installed("cobalt")
+  needs_reference("cobalt")
   d <- bal_data()
   for (est in c("ATE", "ATT", "ATC")) for (bin in c("raw", "std")) {
     ours <- balance_table(d, a, covs, weights = d$w, estimand = est, binary = bin)
@@ -44,7 +44,7 @@ test_that("balance_table() agrees with cobalt::bal.tab()", {
 })
 
 test_that("effective sample sizes agree with cobalt", {
-  skip_if_not_installed("cobalt")
+  needs_reference("cobalt")
   d <- bal_data()
   ours <- balance_table(d, "a", ~ age + bmi, weights = "w")
   ref <- cobalt::bal.tab(d[c("age", "bmi")], treat = d$a, weights = d$w,
@@ -56,7 +56,7 @@ test_that("effective sample sizes agree with cobalt", {
 })
 
 test_that("ATO with s_d_denom = 'weighted' is cobalt's ATO convention", {
-  skip_if_not_installed("cobalt")
+  needs_reference("cobalt")
   d <- bal_data()
   ours <- balance_table(d, a, c(age, bmi, smoker), weights = d$w,
                         estimand = "ATO", s_d_denom = "weighted", binary = "std")
@@ -67,8 +67,8 @@ test_that("ATO with s_d_denom = 'weighted' is cobalt's ATO convention", {
 })
 
 test_that("matching weights from match_nearest() balance as cobalt says", {
-  skip_if_not_installed("cobalt")
-  skip_if_not_installed("MatchIt")
+  needs_reference("cobalt")
+  needs_reference("MatchIt")
   data("lalonde", package = "MatchIt", envir = environment())
   ps <- fitted(glm(treat ~ age + educ + race + married + nodegree + re74 + re75,
                    binomial, lalonde))
@@ -164,7 +164,7 @@ test_that("bad input is refused", {
 })
 
 test_that("autoplot() draws a love plot", {
-  skip_if_not_installed("ggplot2")
+  needs_reference("ggplot2")
   d <- bal_data()
   b <- balance_table(d, a, c(age, parity), weights = d$w)
   p <- ggplot2::autoplot(b)

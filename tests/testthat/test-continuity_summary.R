@@ -25,7 +25,7 @@ test_that("summarise_continuity() matches aggregate() by group and phase", {
 })
 
 test_that("autoplot() draws index distributions by group", {
-  skip_if_not_installed("ggplot2")
+  needs_reference("ggplot2")
   d <- matequity:::continuity_demo_data(60, seed = 2)
   x <- continuity(d$msds, d$cohort)
   x$coc_placed <- d$cohort$coc_placed

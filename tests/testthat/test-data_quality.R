@@ -54,7 +54,7 @@ test_that("data_quality on a cohort counts only the cohort's pregnancies", {
 })
 
 test_that("autoplot draws a heat map", {
-  skip_if_not_installed("ggplot2")
+  needs_reference("ggplot2")
   dq <- data_quality(fixture_msds(), disclosure = "none")
   p <- ggplot2::autoplot(dq)
   expect_s3_class(p, "ggplot")

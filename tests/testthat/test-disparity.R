@@ -72,7 +72,7 @@ test_that("standardised disparity reproduces a hand calculation", {
 })
 
 test_that("g-computation disparity matches glm predictions and the sandwich influence function", {
-  skip_if_not_installed("sandwich")
+  needs_reference("sandwich")
   d <- disp_cohort()
   got <- disparity(d, preterm, group, reference = "Neither",
                    adjust = ~ age_band + parity, method = "gcomp", per = 100,

@@ -120,7 +120,7 @@ test_that("ps_weights() follows WeightIt's conventions", {
   w <- ps_weights(ps, a, "ATE")
   expect_equal(attr(w, "ess")[["treated"]], (5 + 1.25)^2 / (25 + 1.5625))
   expect_error(ps_weights(c(0, 0.5), c(1, 0)), "strictly between 0 and 1")
-  skip_if_not_installed("WeightIt")
+  needs_reference("WeightIt")
   set.seed(1)
   e <- stats::runif(50, 0.05, 0.95)
   t <- stats::rbinom(50, 1, e)
@@ -131,7 +131,7 @@ test_that("ps_weights() follows WeightIt's conventions", {
 })
 
 test_that("autoplot draws the propensity overlap", {
-  skip_if_not_installed("ggplot2")
+  needs_reference("ggplot2")
   d <- sim_effect_data(500, seed = 2)
   fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", by = g, disclosure = "none")
   p <- ggplot2::autoplot(fit)

@@ -44,7 +44,7 @@ test_that("aliased columns get NA coefficients, as in glm()", {
 })
 
 test_that("IPW estimates and M-estimation SEs agree with WeightIt for every estimand", {
-  skip_if_not_installed("WeightIt")
+  needs_reference("WeightIt")
   d <- lalonde_data()
   for (est in c("ATE", "ATT", "ATC", "ATO")) {
     W <- WeightIt::weightit(lalonde_ps_formula, data = d, estimand = est)
@@ -62,8 +62,8 @@ test_that("IPW estimates and M-estimation SEs agree with WeightIt for every esti
 })
 
 test_that("AIPW and IPW agree with PSweight (estimates and sandwich SEs)", {
-  skip_if_not_installed("PSweight")
-  skip_if_not_installed("numDeriv")
+  needs_reference("PSweight")
+  needs_reference("numDeriv")
   d <- lalonde_data()
   ofo <- y ~ age + educ + married + nodegree + re74 + re75
   for (wt in c("IPW", "treated", "overlap")) {
@@ -118,8 +118,8 @@ test_that("g-computation matches a direct R implementation and its sandwich", {
 })
 
 test_that("fixed-weight SEs agree with survey::svyglm and sandwich::vcovCL", {
-  skip_if_not_installed("survey")
-  skip_if_not_installed("sandwich")
+  needs_reference("survey")
+  needs_reference("sandwich")
   d <- lalonde_data()
   fit <- estimate_effect(d, treat, y, lalonde_covs, method = "ipw", vcov = "robust")
   d$w <- fit$weights
@@ -139,7 +139,7 @@ test_that("fixed-weight SEs agree with survey::svyglm and sandwich::vcovCL", {
 })
 
 test_that("TMLE agrees with the tmle package given the same Q and g", {
-  skip_if_not_installed("tmle")
+  needs_reference("tmle")
   d <- lalonde_data()
   fit <- estimate_effect(d, treat, y, lalonde_covs, method = "tmle")
   g <- fit$groups$all

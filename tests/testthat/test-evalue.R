@@ -40,7 +40,7 @@ test_that("hand-calculated values: protective, null-crossing, common OR, HR, RD"
 })
 
 test_that("agrees with EValue::evalues.RR/OR/HR", {
-  skip_if_not_installed("EValue")
+  needs_reference("EValue")
   ev_pick <- function(m) {
     # EValue returns the CI E-value in the lower or upper column.
     ci <- m["E-values", c("lower", "upper")]

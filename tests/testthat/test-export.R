@@ -54,7 +54,7 @@ test_that("models and other objects are checked", {
 })
 
 test_that("plots are checked through their data", {
-  skip_if_not_installed("ggplot2")
+  needs_reference("ggplot2")
   h <- sdc_histogram_data(c(rep(0.5, 30), rep(1.5, 40)), breaks = 0:2)
   p_safe <- ggplot2::ggplot(h, ggplot2::aes(mid, n)) + ggplot2::geom_col()
   raw <- data.frame(x = 1:3, n = c(3, 50, 60))
@@ -65,7 +65,7 @@ test_that("plots are checked through their data", {
 })
 
 test_that("export_outputs writes files and a report listing every output", {
-  skip_if_not_installed("ggplot2")
+  needs_reference("ggplot2")
   dir <- file.path(tempdir(), "mq-export-test")
   unlink(dir, recursive = TRUE)
   o <- outputs_for_check()

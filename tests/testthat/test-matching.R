@@ -11,7 +11,7 @@
 # also creates many tied distances, which exercises the tie rules.
 
 lalonde_lp <- function() {
-  skip_if_not_installed("MatchIt")
+  needs_reference("MatchIt")
   data("lalonde", package = "MatchIt", envir = environment())
   m0 <- MatchIt::matchit(treat ~ age + educ + race + married + nodegree + re74 + re75,
                          data = lalonde, method = NULL, distance = "glm",
@@ -194,7 +194,7 @@ test_that("pairs list every match with its set and distance", {
 })
 
 test_that("smallest-first and data order follow MatchIt's m.order", {
-  skip_if_not_installed("MatchIt")
+  needs_reference("MatchIt")
   d <- c(10, 2, 6, 5, 9, 3, 7); t <- c(1, 0, 1, 0, 0, 0, 1)
   df <- data.frame(t = t, x = seq_along(t))
   for (o in c("smallest", "data", "largest")) {

@@ -83,8 +83,8 @@ test_that("a mapping translates local column and table names once", {
 })
 
 test_that("as_msds() reads the tables from a database connection", {
-  skip_if_not_installed("DBI")
-  skip_if_not_installed("RSQLite")
+  needs_reference("DBI")
+  needs_reference("RSQLite")
   tabs <- small_tables()$tables
   con <- DBI::dbConnect(RSQLite::SQLite(), ":memory:")
   on.exit(DBI::dbDisconnect(con))

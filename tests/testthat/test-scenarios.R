@@ -280,7 +280,7 @@ test_that("works on a cohort-like tibble built from simulate_msds()", {
   tid <- tidy(sc)
   expect_false(inherits(tid, "mq_scenarios"))
   expect_output(print(sc), "Reference: Neither")
-  skip_if_not_installed("ggplot2")
+  needs_reference("ggplot2")
   expect_s3_class(ggplot2::autoplot(sc), "ggplot")
 })
 
@@ -343,7 +343,7 @@ test_that("bad input gives clear errors and warnings", {
 })
 
 test_that("agreement with cdgd's parametric decomposition (saturated models)", {
-  skip_if_not_installed("cdgd")
+  needs_reference("cdgd")
   d <- scen_worked()
   d$G <- as.numeric(d$grp == "Core20")
   d$D <- as.numeric(d$coc)
@@ -359,7 +359,7 @@ test_that("agreement with cdgd's parametric decomposition (saturated models)", {
 })
 
 test_that("agreement with cfdecomp's Monte Carlo g-formula (equalised uptake)", {
-  skip_if_not_installed("cfdecomp")
+  needs_reference("cfdecomp")
   skip_on_cran()
   d <- scen_worked()
   d$grp <- factor(d$grp, levels = c("Neither", "Core20"))
@@ -376,7 +376,7 @@ test_that("agreement with cfdecomp's Monte Carlo g-formula (equalised uptake)", 
 })
 
 test_that("agreement with causal.decomp's single-mediator imputation (equalised uptake)", {
-  skip_if_not_installed("causal.decomp")
+  needs_reference("causal.decomp")
   skip_on_cran()
   # causal.decomp::smi() with conditional = TRUE reports each group's risk at
   # the centred allowable covariate (the intercept of a linear regression on

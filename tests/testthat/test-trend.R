@@ -47,7 +47,7 @@ test_that("care_model_trend() uses an outcome's eligibility and rejects bad inpu
 })
 
 test_that("newey_west() agrees with sandwich::NeweyWest()", {
-  skip_if_not_installed("sandwich")
+  needs_reference("sandwich")
   set.seed(8)
   n <- 40
   x <- cbind(1, 1:n, rep(0:1, each = 20))
@@ -62,7 +62,7 @@ test_that("newey_west() agrees with sandwich::NeweyWest()", {
 })
 
 test_that("its() fits the segmented model with Newey-West errors", {
-  skip_if_not_installed("sandwich")
+  needs_reference("sandwich")
   d <- trend_cohort()
   expect_warning(fit <- its(d, coc_placed, disclosure = "none"), "dropped")
   expect_s3_class(fit, "mq_its")
@@ -106,7 +106,7 @@ test_that("its() by group and bad input", {
 })
 
 test_that("autoplot() methods draw and hide suppressed points", {
-  skip_if_not_installed("ggplot2")
+  needs_reference("ggplot2")
   d <- trend_cohort()
   tr <- care_model_trend(d, coc_placed, by = group, disclosure = "none")
   tr$rate[1:3] <- NA
