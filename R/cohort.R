@@ -81,8 +81,8 @@
 #' @param limits Plausible ranges: `list(booking_gest = c(0, 315),
 #'   age = c(10, 60))`.
 #' @param imd Deprivation edition: `"2019"` (default: IMD 2019 from
-#'   `LSOAMother2011` via [imd2019]) or `"2015"` (MSDS's
-#'   `Rank_IMD_Decile_2015`).
+#'   `LSOAMother2011` via [imd2019]; codes are matched as given, then
+#'   trimmed and upper-cased) or `"2015"` (MSDS's `Rank_IMD_Decile_2015`).
 #' @param successors `TRUE` (default) maps provider codes through
 #'   [provider_successors]; `FALSE` keeps the submitted codes; or a data frame
 #'   with columns `predecessor` and `successor` (chains are followed).
@@ -236,9 +236,12 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
     edition <- "IMD 2015"
   } else {
     # one edition only: the MSDS decile is not used as a fallback
-    decile <- as.integer(lookup$decile[match(lsoa, lookup$lsoa)])
+    il <- match(lsoa, lookup$lsoa)
+    retry <- which(!is.na(lsoa) & is.na(il))
+    if (length(retry)) il[retry] <- match(toupper(trimws(lsoa[retry])), lookup$lsoa)
+    decile <- as.integer(lookup$decile[il])
     edition <- lookup$edition[1]
-    miss <- !is.na(lsoa) & is.na(decile)
+    miss <- !is.na(lsoa) & is.na(il)
     wales <- miss & startsWith(lsoa, "W01")
     if (any(wales)) unknown$wales <- count_values(sprintf("LSOAMother2011 in Wales (not in %s)", edition), lsoa[wales])
     miss <- miss & !wales
@@ -371,6 +374,7 @@ check_period <- function(period, call = rlang::caller_env()) {
 # The deprivation source of a cohort: NULL (MSDS's Rank_IMD_Decile_2015), the
 # shipped IMD 2019 table, or the user's lookup; never a mix.
 check_imd <- function(imd, lookup, imd_given, call = rlang::caller_env()) {
+  if (is.numeric(imd) && length(imd) == 1L && imd %in% c(2015, 2019)) imd <- as.character(imd)
   if (!is.character(imd) || length(imd) != 1L || !imd %in% c("2019", "2015")) {
     cli::cli_abort(c("{.arg imd} must be {.val 2019} (IMD 2019 from {.field LSOAMother2011}) or {.val 2015} (MSDS's {.field Rank_IMD_Decile_2015}).",
                      "x" = "It is {example_values(as.character(imd))}."), call = call)

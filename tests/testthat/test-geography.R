@@ -56,6 +56,13 @@ test_that("define_cohort's default deprivation is IMD 2019 from LSOAMother2011",
   expect_identical(unique(co$imd_edition), "IMD 2019")
 })
 
+test_that("LSOA codes are matched after trimming and upper-casing", {
+  tabs <- geo_tables()
+  tabs$MSD001MotherDemog$LSOAMother2011[1:2] <- c(" e01021988", "E01017787 ")
+  co <- suppressMessages(define_cohort(geo_msds(tabs)))
+  expect_identical(co$imd_decile[1:2], c(1L, 10L))
+})
+
 test_that("Welsh and unknown LSOAs are counted, each under its own reason", {
   expect_message(co <- define_cohort(geo_msds()), "Wales")
   u <- attr(co, "unknown_codes")
@@ -81,7 +88,8 @@ test_that("editions are never mixed: imd with imd_lookup, or a mixed lookup, is 
   lk2 <- rbind(lk, data.frame(lsoa = "E01017787", decile = 3, edition = "IMD 2015"))
   expect_error(define_cohort(geo_msds(), imd_lookup = lk2), "mixes IMD editions")
   expect_error(define_cohort(geo_msds(), imd = "2010"), "2019")
-  expect_error(define_cohort(geo_msds(), imd = 2019), "2019")
+  expect_error(define_cohort(geo_msds(), imd = c("2019", "2015")), "2019")
+  expect_identical(geo_cohort(imd = 2015)$imd_edition[1], "IMD 2015")
 })
 
 test_that("an RR1 booking is reported as RRK, with the submitted code kept", {
