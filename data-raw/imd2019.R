@@ -15,7 +15,8 @@
 # source tarball is downloaded and its data file read directly.
 #
 # Run from the package root: Rscript data-raw/imd2019.R
-# (set IMD_SRC / GEOGRAPHR_DATA to local copies to skip the downloads).
+# (IMD_SRC: a local copy of the IMD source package, else it is downloaded from
+# CRAN; GEOGRAPHR_DATA: a folder with geographr's two lookup files).
 
 src <- Sys.getenv("IMD_SRC", "")
 if (!nzchar(src)) {
@@ -26,13 +27,10 @@ if (!nzchar(src)) {
   src <- file.path(dir, "IMD")
 }
 geo <- Sys.getenv("GEOGRAPHR_DATA", "")
-if (!nzchar(geo)) {
-  geo <- tempfile("geographr")
-  dir.create(geo)
-  base <- "https://raw.githubusercontent.com/humaniverse/geographr/c026be5cc76cb576358082b53f1f13d69ab577ae/data/"
-  for (f in c("lookup_lsoa11_ltla19.rda", "lookup_lsoa11_sicbl22_icb22_ltla22.rda")) {
-    utils::download.file(paste0(base, f), file.path(geo, f), mode = "wb")
-  }
+if (!nzchar(geo) || !dir.exists(geo)) {
+  stop("Set GEOGRAPHR_DATA to a folder holding geographr's data files ",
+       "lookup_lsoa11_ltla19.rda and lookup_lsoa11_sicbl22_icb22_ltla22.rda ",
+       "(humaniverse/geographr at the commit above).", call. = FALSE)
 }
 
 e <- new.env()
