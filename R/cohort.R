@@ -38,11 +38,26 @@
 #' an unknown component counts as not known to be in the group (the data
 #' quality report, [data_quality()], gives how often each is unknown).
 #'
-#' IMD: by default the decile is MSDS's derived `Rank_IMD_Decile_2015`, which
-#' is IMD 2015 (`imd_edition = "IMD 2015"`). With `imd_lookup`, every decile
-#' comes from the lookup by `LSOAMother2011` instead, and the lookup's single
-#' edition is recorded; a lookup holding several editions is refused, and the
-#' MSDS field is then not used, so editions are never mixed.
+#' Deprivation: by default the decile is the IMD 2019 national decile of the
+#' mother's `LSOAMother2011` from the shipped [imd2019] table, as NHS
+#' Digital's continuity-of-carer breakdowns use (`imd_edition = "IMD 2019"`).
+#' `imd = "2015"` uses MSDS's derived `Rank_IMD_Decile_2015` instead
+#' (`imd_edition = "IMD 2015"`). With `imd_lookup`, every decile comes from
+#' the lookup by `LSOAMother2011` and the lookup's single edition is
+#' recorded; a lookup holding several editions, or `imd_lookup` together
+#' with `imd`, is refused. One edition is used for the whole cohort, with no
+#' fallback to the other: a mother whose LSOA is missing or not in the table
+#' has an unknown decile. LSOAs not in the table are counted in
+#' `attr(cohort, "unknown_codes")`, Welsh LSOAs (`W01...`, not in the English
+#' index) under their own reason.
+#'
+#' Providers: `provider` is `OrgCodeProvider` mapped through
+#' [provider_successors] (RR1 Heart of England to RRK University Hospitals
+#' Birmingham, whatever the date), so a trust's series is continuous;
+#' `provider_submitted` keeps the code as submitted (use it to join back to
+#' the MSDS tables). `icb` and `lmns` are the provider's ICB code and name
+#' from [msds_providers] (the LMNS footprint); `NA` for providers not in that
+#' table.
 #'
 #' @param msds A validated `msds` object from [as_msds()] or
 #'   [simulate_msds()].
@@ -58,14 +73,22 @@
 #'   or a quoted expression evaluated in the cohort. Each adds a column
 #'   `plus_<name>` that feeds `core20plus`.
 #' @param imd_lookup Optional data frame with columns `lsoa`, `decile` and
-#'   `edition` (for example `"IMD 2019"`), one row per LSOA.
+#'   `edition` (for example `"IMD 2019"`), one row per LSOA; it replaces the
+#'   default (give it without `imd`).
 #' @param flags Person-level flags (see [as_msds()]); default the object's.
 #' @param duplicate_window Days between estimated pregnancy start dates
 #'   within which two records of one mother are the same pregnancy (check).
 #' @param limits Plausible ranges: `list(booking_gest = c(0, 315),
 #'   age = c(10, 60))`.
+#' @param imd Deprivation edition: `"2019"` (default: IMD 2019 from
+#'   `LSOAMother2011` via [imd2019]; codes are matched as given, then
+#'   trimmed and upper-cased) or `"2015"` (MSDS's `Rank_IMD_Decile_2015`).
+#' @param successors `TRUE` (default) maps provider codes through
+#'   [provider_successors]; `FALSE` keeps the submitted codes; or a data frame
+#'   with columns `predecessor` and `successor` (chains are followed).
 #' @returns A tibble of class `mq_cohort`, one row per pregnancy, with columns
-#'   `preg_id`, `mother_id`, `provider`, `booking_date`, `booking_gest`
+#'   `preg_id`, `mother_id`, `provider` (successor code), `provider_submitted`,
+#'   `icb`, `lmns`, `booking_date`, `booking_gest`
 #'   (days), `age`, `age_band`, `parity` (previous live births plus
 #'   stillbirths), `nulliparous`, `prev_stillbirth`, `prev_caesarean`,
 #'   `ethnic_code`, `ethnic_group` (White, Mixed, Asian, Black, Other,
@@ -88,7 +111,8 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
                           ethnic_minority = setdiff(msds_codes$ethnic_category, c("A", "Z", "99")),
                           plus = list(), imd_lookup = NULL,
                           flags = attr(msds, "flags"), duplicate_window = 28,
-                          limits = list(booking_gest = c(0, 315), age = c(10, 60))) {
+                          limits = list(booking_gest = c(0, 315), age = c(10, 60)),
+                          imd = "2019", successors = TRUE) {
   check_msds(msds)
   check_flag(require_birth)
   check_number(duplicate_window, lower = 0)
@@ -103,7 +127,8 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
                      "i" = "Known codes: {msds_codes$ethnic_category}."))
   }
   limits <- utils::modifyList(list(booking_gest = c(0, 315), age = c(10, 60)), limits)
-  lookup <- check_imd_lookup(imd_lookup)
+  lookup <- check_imd(imd, imd_lookup, imd_given = !missing(imd))
+  successors <- check_successors(successors)
 
   bk_all <- msds$MSD101PregnancyBooking
   log <- new_log()
@@ -184,7 +209,7 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
                             "DischargeDateMatService", "ComplexSocialFactorsInd"))
 
   cohort <- build_cohort_columns(bk, md, ethnic_minority = ethnic_minority, lookup = lookup,
-                                 flags = flags, plus = plus)
+                                 flags = flags, plus = plus, successors = successors)
   unknown <- attr(cohort, "unknown_codes")
   attr(cohort, "unknown_codes") <- NULL
   cohort <- tibble::new_tibble(cohort, nrow = nrow(cohort), class = "mq_cohort")
@@ -196,7 +221,7 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
 
 # Columns of the cohort from the kept booking rows.
 build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
-                                 flags, plus, call = rlang::caller_env()) {
+                                 flags, plus, successors = NULL, call = rlang::caller_env()) {
   im <- match(bk$Person_ID_Mother, md$Person_ID_Mother)
   age <- bk$AgeAtBookingMother
   if ("PersonBirthDateMother" %in% names(md)) {
@@ -210,10 +235,17 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
     decile <- md$Rank_IMD_Decile_2015[im]
     edition <- "IMD 2015"
   } else {
-    decile <- as.integer(lookup$decile[match(lsoa, lookup$lsoa)])
+    # one edition only: the MSDS decile is not used as a fallback
+    il <- match(lsoa, lookup$lsoa)
+    retry <- which(!is.na(lsoa) & is.na(il))
+    if (length(retry)) il[retry] <- match(toupper(trimws(lsoa[retry])), lookup$lsoa)
+    decile <- as.integer(lookup$decile[il])
     edition <- lookup$edition[1]
-    miss <- !is.na(lsoa) & is.na(decile)
-    if (any(miss)) unknown$lsoa <- count_values("LSOAMother2011 not in imd_lookup", lsoa[miss])
+    miss <- !is.na(lsoa) & is.na(il)
+    wales <- miss & startsWith(lsoa, "W01")
+    if (any(wales)) unknown$wales <- count_values(sprintf("LSOAMother2011 in Wales (not in %s)", edition), lsoa[wales])
+    miss <- miss & !wales
+    if (any(miss)) unknown$lsoa <- count_values(lookup$miss_field, lsoa[miss])
   }
   decile[!is.na(decile) & (decile < 1 | decile > 10)] <- NA_integer_
   nk <- is.na(eth) | eth %in% c("Z", "99")
@@ -226,7 +258,8 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
   out <- tibble::tibble(
     preg_id = bk$UniqPregID,
     mother_id = bk$Person_ID_Mother,
-    provider = bk$OrgCodeProvider,
+    provider = map_successors(bk$OrgCodeProvider, successors),
+    provider_submitted = bk$OrgCodeProvider,
     booking_date = date,
     booking_gest = bk$GestAgeBooking,
     age = as.integer(age),
@@ -250,6 +283,11 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
     plus_ltc = person_flag(flags, "long_term_condition", bk$Person_ID_Mother),
     plus_complex_social = bk$ComplexSocialFactorsInd == "Y"
   )
+  ip <- match(out$provider, matequity::msds_providers$org_code)
+  out$icb <- matequity::msds_providers$icb[ip]
+  out$lmns <- matequity::msds_providers$icb_name[ip]
+  out <- out[c("preg_id", "mother_id", "provider", "provider_submitted", "icb", "lmns",
+               setdiff(names(out), c("preg_id", "mother_id", "provider", "provider_submitted", "icb", "lmns")))]
   out <- add_user_plus(out, plus, call = call)
   plus_cols <- grep("^plus_", names(out), value = TRUE)
   any_plus <- Reduce(`|`, lapply(out[plus_cols], function(x) x %in% TRUE), rep(FALSE, nrow(out)))
@@ -333,6 +371,32 @@ check_period <- function(period, call = rlang::caller_env()) {
   p
 }
 
+# The deprivation source of a cohort: NULL (MSDS's Rank_IMD_Decile_2015), the
+# shipped IMD 2019 table, or the user's lookup; never a mix.
+check_imd <- function(imd, lookup, imd_given, call = rlang::caller_env()) {
+  if (is.numeric(imd) && length(imd) == 1L && imd %in% c(2015, 2019)) imd <- as.character(imd)
+  if (!is.character(imd) || length(imd) != 1L || !imd %in% c("2019", "2015")) {
+    cli::cli_abort(c("{.arg imd} must be {.val 2019} (IMD 2019 from {.field LSOAMother2011}) or {.val 2015} (MSDS's {.field Rank_IMD_Decile_2015}).",
+                     "x" = "It is {example_values(as.character(imd))}."), call = call)
+  }
+  if (!is.null(lookup)) {
+    if (imd_given) {
+      cli::cli_abort(c("Give {.arg imd} or {.arg imd_lookup}, not both: deprivation comes from one edition.",
+                       "i" = "{.arg imd_lookup} gives every decile from its own edition by {.field LSOAMother2011}."),
+                     call = call)
+    }
+    return(check_imd_lookup(lookup, call = call))
+  }
+  if (imd == "2015") return(NULL)
+  imd2019_lookup()
+}
+
+imd2019_lookup <- function() {
+  tab <- matequity::imd2019
+  list(lsoa = tab$lsoa11, decile = tab$imd_decile, edition = "IMD 2019",
+       miss_field = "LSOAMother2011 not in IMD 2019 (England, LSOA 2011)")
+}
+
 check_imd_lookup <- function(lookup, call = rlang::caller_env()) {
   if (is.null(lookup)) return(NULL)
   check_data_frame(lookup, arg = "imd_lookup", call = call)
@@ -350,7 +414,41 @@ check_imd_lookup <- function(lookup, call = rlang::caller_env()) {
                      "x" = "Found {example_values(lookup$decile[!lookup$decile %in% 1:10])}."), call = call)
   }
   lookup$edition <- as.character(lookup$edition)
-  lookup
+  list(lsoa = lookup$lsoa, decile = lookup$decile, edition = lookup$edition[1],
+       miss_field = "LSOAMother2011 not in imd_lookup")
+}
+
+# The successor map: TRUE = the shipped provider_successors, FALSE/NULL = none,
+# or a data frame with columns predecessor and successor.
+check_successors <- function(successors, call = rlang::caller_env()) {
+  if (isTRUE(successors)) return(matequity::provider_successors)
+  if (is.null(successors) || isFALSE(successors)) return(NULL)
+  if (!is.data.frame(successors)) {
+    cli::cli_abort(c("{.arg successors} must be {.code TRUE}, {.code FALSE} or a data frame like {.code provider_successors}.",
+                     "x" = "It is {.obj_type_friendly {successors}}."), call = call)
+  }
+  check_columns(successors, c("predecessor", "successor"), arg = "successors", call = call)
+  pre <- as.character(successors$predecessor)
+  if (anyNA(pre) || anyNA(successors$successor) || anyDuplicated(pre)) {
+    cli::cli_abort("{.arg successors} must give each predecessor code once, with a successor.", call = call)
+  }
+  out <- tibble::tibble(predecessor = pre, successor = as.character(successors$successor))
+  map_successors(pre, out, call = call)  # refuses a cycle
+  out
+}
+
+# Provider codes mapped to their latest successor (chains followed; a cycle is
+# refused). Applied whatever the date, so a trust's series is continuous.
+map_successors <- function(code, successors, call = rlang::caller_env()) {
+  if (is.null(successors) || !nrow(successors)) return(code)
+  out <- code
+  for (k in seq_len(nrow(successors) + 1L)) {
+    i <- match(out, successors$predecessor)
+    hit <- !is.na(i)
+    if (!any(hit)) return(out)
+    out[hit] <- successors$successor[i[hit]]
+  }
+  cli::cli_abort("{.arg successors} has a cycle of provider codes.", call = call)
 }
 
 quarter_label <- function(lt) {

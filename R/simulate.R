@@ -2,7 +2,7 @@
 #'
 #' `simulate_msds()` makes the tables of [msds_schema()] for a synthetic
 #' region shaped like the West Midlands: women and pregnancies with its
-#' ethnicity mix and deprivation, about 14 maternity units, bookings from 2015
+#' ethnicity mix and deprivation, its 13 maternity trusts, bookings from 2015
 #' to 2025 (care plans only from April 2019, as in MSDS v2), confounded
 #' allocation of personalised care and support plans (PCSP) and midwifery
 #' continuity-of-carer (CoC) pathways, care contacts with carers and teams,
@@ -24,6 +24,15 @@
 #' and other women. Both potential outcomes are drawn with common random
 #' numbers; the tables record the one under the care model received.
 #'
+#' @section Geography:
+#' Each woman's `LSOAMother2011` is a real LSOA 2011 code of the West Midlands
+#' (the six West Midlands ICBs of [imd2019]) whose IMD 2019 national decile is
+#' her simulated decile, drawn uniformly among those LSOAs (not tied to her
+#' unit). `Rank_IMD_Decile_2015` is written as the same decile, for
+#' simplicity: in the simulator the two editions agree, while in real data
+#' they differ for some LSOAs. The truth and [define_cohort()]'s default
+#' (IMD 2019 from the LSOA) therefore use the same decile.
+#'
 #' @section The truth:
 #' `attr(x, "truth")` holds the mean risk of each outcome under CoC
 #' (`risk1`) and without it (`risk0`), with their difference, ratio and odds
@@ -40,7 +49,13 @@
 #' @param n_pregnancies Number of pregnancies.
 #' @param seed Seed for the random numbers.
 #' @param start,end Booking dates covered.
-#' @param n_units Number of maternity units (providers).
+#' @param n_units Number of maternity units (providers), 1 to 13. Units are
+#'   the West Midlands trusts of [msds_providers] by their ODS codes, the
+#'   units serving the most deprived women first: RXK, RRK, RQ3, RL4, RBK,
+#'   RNA, RKB, RJE, RXW, RLT, RWP, RJC, RLQ (a smaller `n_units` takes the
+#'   first ones; there are no more than 13). Pregnancies booked before
+#'   1 April 2018 at the unit that became RRK carry RR1 (Heart of England) in
+#'   every table (MSD901 staff stay under RRK).
 #' @param effects True care-model effects, from [sim_effects()].
 #' @param recording Recording problems, from [sim_recording()].
 #' @param v2_start Start of MSDS v2 (care-plan fields recorded from then).
@@ -54,12 +69,12 @@
 #' @export
 simulate_msds <- function(n_pregnancies = 20000, seed = 1,
                           start = as.Date("2015-04-01"),
-                          end = as.Date("2025-12-31"), n_units = 14,
+                          end = as.Date("2025-12-31"), n_units = 13,
                           effects = sim_effects(), recording = sim_recording(),
                           v2_start = as.Date("2019-04-01")) {
   check_number(n_pregnancies, 10, 5e7)
   check_number(seed, -.Machine$integer.max, .Machine$integer.max)
-  check_number(n_units, 1, 500)
+  check_number(n_units, 1, 13)
   if (!inherits(effects, "mq_sim_effects")) {
     cli::cli_abort("{.arg effects} must come from {.fn sim_effects}.")
   }
@@ -111,7 +126,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   imd_w <- integer(n_w)
   imd_w[skew] <- sample.int(10L, sum(skew), TRUE, sim_imd_probs(TRUE))
   imd_w[!skew] <- sample.int(10L, sum(!skew), TRUE, sim_imd_probs(FALSE))
-  lsoa_w <- sim_ids("E01", (imd_w - 1L) * 3284L + sample.int(3284L, n_w, TRUE), 6L)
+  lsoa_w <- sim_lsoa(imd_w)
   age0_w <- pmin(pmax(stats::rnorm(n_w, 29.5 - 1.2 * (eth_w %in% c("J", "K")), 5.5), 16), 45)
   span <- as.numeric(end - start)
   first_w <- start + floor(stats::runif(n_w) * pmax(span - (k - 1) * 760, 1))
@@ -144,7 +159,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   # ordered by the units' deprivation mix): replications with different seeds
   # are then samples from one superpopulation, whose truth they share.
   unit_eff <- seq(-0.6, 0.6, length.out = n_units)[rank((seq_len(n_units) * 0.6180339887) %% 1)]
-  units <- sprintf("SIM%02d", seq_len(n_units))
+  units <- sim_unit_codes[seq_len(n_units)]
   v2 <- booking >= v2_start
   p$v2 <- v2
 
@@ -376,17 +391,57 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   )
   flags <- tibble::tibble(Person_ID_Mother = mother_ids, traveller = traveller_w,
                           long_term_condition = ltc_w)
+  rr1 <- sim_rr1_pregnancies(preg_ids, units[p$unit], booking)
+  tables <- lapply(tables, sim_rr1_codes, rr1 = rr1)
+  tables$MSD001MotherDemog$OrgCodeProvider[
+    tables$MSD001MotherDemog$OrgCodeProvider == "RRK" &
+      first_w[match(tables$MSD001MotherDemog$Person_ID_Mother, mother_ids)] < sim_rr1_end] <- "RR1"
   x <- msds_build(tables, NULL, flags, quiet = TRUE)
   rm(tables, msd001, msd101, msd102, lb)
   ct <- sim_contacts(n, preg_ids, p, booking, booking_gest, born, birth_date, discharge,
                      coc, late_join, join_gest, team, named, units, n_teams,
                      mw_per_team, n_obs, n_sup, rec)
+  ct$msd201 <- sim_rr1_codes(ct$msd201, rr1)
   x <- msds_add_trusted(x, list(MSD201CareContactPreg = ct$msd201,
                                 MSD202CareActivityPreg = ct$msd202))
   attr(x, "truth") <- truth
   attr(x, "simulation") <- sim
   attr(x, "sim_call") <- call
   x
+}
+
+# The simulator's units: the 13 current West Midlands trusts (ODS codes),
+# those serving the most deprived women first (the unit-choice model puts
+# deprived women in the low-numbered units).
+sim_unit_codes <- c("RXK", "RRK", "RQ3", "RL4", "RBK", "RNA", "RKB", "RJE", "RXW",
+                    "RLT", "RWP", "RJC", "RLQ")
+# RR1 Heart of England became part of RRK on this date.
+sim_rr1_end <- as.Date("2018-04-01")
+
+# Real LSOA 2011 codes of the West Midlands ICBs with the given IMD 2019
+# deciles: one uniform draw per woman among her decile's LSOAs.
+sim_lsoa <- function(decile) {
+  tab <- matequity::imd2019
+  wm <- tab$icb22 %in% unique(matequity::msds_providers$icb)
+  d <- tab$imd_decile[wm]
+  pool <- tab$lsoa11[wm][order(d, tab$lsoa11[wm], method = "radix")]
+  cnt <- tabulate(d, 10L)
+  start <- cumsum(c(0L, cnt[-10L]))
+  pool[start[decile] + 1L + as.integer(floor(stats::runif(length(decile)) * cnt[decile]))]
+}
+
+# Pregnancies booked at RRK's unit before April 2018 (then RR1).
+sim_rr1_pregnancies <- function(preg_ids, unit_code, booking) {
+  preg_ids[unit_code == "RRK" & booking < sim_rr1_end]
+}
+
+# RRK -> RR1 on the rows of those pregnancies, in a table with UniqPregID.
+sim_rr1_codes <- function(tab, rr1) {
+  if (!length(rr1) || !all(c("UniqPregID", "OrgCodeProvider") %in% names(tab))) return(tab)
+  i <- which(tab$OrgCodeProvider == "RRK")
+  i <- i[tab$UniqPregID[i] %in% rr1]
+  if (length(i)) tab$OrgCodeProvider[i] <- "RR1"
+  tab
 }
 
 sim_staff <- function(units, n_teams, mw_per_team, n_obs, n_sup) {

@@ -7,7 +7,8 @@ test_that("define_cohort keeps one row per pregnancy with the documented columns
   expect_identical(co$preg_id, c("P01", "P02", "P03", "P04", "P05", "P06", "P07", "P12",
                                  "P14", "P15", "P16"))
   expect_identical(names(co), c(
-    "preg_id", "mother_id", "provider", "booking_date", "booking_gest", "age", "age_band",
+    "preg_id", "mother_id", "provider", "provider_submitted", "icb", "lmns",
+    "booking_date", "booking_gest", "age", "age_band",
     "parity", "nulliparous", "prev_stillbirth", "prev_caesarean", "ethnic_code",
     "ethnic_group", "imd_decile", "imd_quintile", "imd_edition", "year", "quarter",
     "discharge_date", "core20", "plus_ethnic_minority", "plus_traveller", "plus_ltc",
@@ -16,7 +17,8 @@ test_that("define_cohort keeps one row per pregnancy with the documented columns
 })
 
 test_that("repeated submissions: the highest RecordNumber wins", {
-  co <- fixture_cohort()
+  # the MSDS decile (imd = "2015"): both of M01's records have the same LSOA
+  co <- fixture_cohort(imd = "2015")
   # P06: RecordNumber 1 says RXB at 90 days, RecordNumber 2 says RXA at 70 days
   expect_identical(by_preg(co, "provider")[["P06"]], "RXA")
   expect_identical(by_preg(co, "booking_gest")[["P06"]], 70L)
@@ -93,14 +95,17 @@ test_that("ethnicity: codes A, B, J, Z and 99 give the documented groups and fla
 })
 
 test_that("unknown ethnicity codes are counted and reported with their values", {
-  expect_message(co <- define_cohort(fixture_msds(), period = fixture_period), "Z")
+  # imd = "2015": the fixture's LSOAs are not all real, and unmatched LSOAs
+  # would be counted too under the default IMD 2019 (see test-geography.R)
+  expect_message(co <- define_cohort(fixture_msds(), period = fixture_period, imd = "2015"), "Z")
   u <- attr(co, "unknown_codes")
   expect_identical(u$value, c("99", "Z"))
   expect_identical(u$n, c(1L, 1L))
 })
 
 test_that("IMD deciles 2 and 3 fall either side of Core20", {
-  co <- fixture_cohort()
+  # the fixture's deciles are its Rank_IMD_Decile_2015 values
+  co <- fixture_cohort(imd = "2015")
   expect_true(by_preg(co, "core20")[["P01"]])   # decile 2
   expect_false(by_preg(co, "core20")[["P02"]])  # decile 3
   expect_true(is.na(by_preg(co, "core20")[["P05"]]))  # decile missing
@@ -109,7 +114,7 @@ test_that("IMD deciles 2 and 3 fall either side of Core20", {
 })
 
 test_that("PLUS flags, core20plus and its groups", {
-  co <- fixture_cohort()
+  co <- fixture_cohort(imd = "2015")
   expect_identical(unname(by_preg(co, "plus_traveller")[c("P01", "P02", "P03")]), c(FALSE, FALSE, TRUE))
   expect_identical(unname(by_preg(co, "plus_ltc")[c("P01", "P02", "P03")]), c(FALSE, TRUE, FALSE))
   expect_identical(unname(by_preg(co, "plus_complex_social")[c("P01", "P03")]), c(FALSE, TRUE))
@@ -124,7 +129,7 @@ test_that("PLUS flags, core20plus and its groups", {
 
 test_that("user-defined PLUS groups: formula, function and expression", {
   co <- fixture_cohort(plus = list(young = ~ age < 20, older = function(d) d$age >= 40,
-                                   first = quote(nulliparous)))
+                                   first = quote(nulliparous)), imd = "2015")
   expect_identical(unname(by_preg(co, "plus_young")[c("P03", "P01")]), c(TRUE, FALSE))
   expect_true(by_preg(co, "plus_older")[["P05"]])
   # P04 (code Z, decile 7) is in no built-in group; P05 (99, no decile) is
