@@ -30,7 +30,8 @@
 #' CORE20PLUS (DOMAIN.md section 3): `core20` is national IMD decile 1-2
 #' (`NA` when the decile is unknown). `plus_ethnic_minority` is `TRUE` for the
 #' codes in `ethnic_minority` and `NA` for not stated or not known (`Z`, `99`,
-#' missing). `plus_traveller` and `plus_ltc` come from the person-level
+#' missing) and for a code outside the code list (such as `'X'`, which
+#' [as_msds()] keeps and counts; its `ethnic_group` is Unknown). `plus_traveller` and `plus_ltc` come from the person-level
 #' `flags` (columns `traveller` and `long_term_condition`): `NA` when no flags
 #' table or column is given, `FALSE` for a mother absent from the table.
 #' `plus_complex_social` is `ComplexSocialFactorsInd == "Y"`. `core20plus` is
@@ -216,7 +217,9 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
     if (any(miss)) unknown$lsoa <- count_values("LSOAMother2011 not in imd_lookup", lsoa[miss])
   }
   decile[!is.na(decile) & (decile < 1 | decile > 10)] <- NA_integer_
-  nk <- is.na(eth) | eth %in% c("Z", "99")
+  # not stated or not known (Z, 99, missing), or not a valid code ('X'):
+  # Unknown ethnic group and NA for plus_ethnic_minority
+  nk <- is.na(eth) | !eth %in% setdiff(msds_codes$ethnic_category, c("Z", "99"))
   if (any(nk)) unknown$eth <- count_values("EthnicCategoryMother not stated or not known", ifelse(is.na(eth[nk]), "missing", eth[nk]))
   date <- bk$AntenatalAppDate
   lt <- as.POSIXlt(date)

@@ -80,7 +80,8 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
                   class = "matequity_data_quality")
   }
   structure(checked$tables, class = "msds", quality = quality, flags = flags,
-            mapping = mapping)
+            mapping = mapping, formats = tibble::as_tibble(checked$formats),
+            invalid_codes = tibble::as_tibble(checked$invalid))
 }
 
 #' Data-quality counts recorded when an `msds` object was validated
@@ -160,22 +161,32 @@ read_msds_db <- function(con, mapping) {
 msds_add_trusted <- function(x, new) {
   tables <- unclass(x)
   attributes(tables) <- list(names = names(tables))
-  for (tab in names(new)) tables[[tab]] <- new[[tab]]
-  found <- unlist(lapply(names(new), function(tab) {
-    length(validate_msds_table(tab, new[[tab]], trust = TRUE)$problems)
-  }))
-  if (any(found > 0)) {
+  found <- 0L
+  formats <- list()
+  for (tab in names(new)) {
+    res <- validate_msds_table(tab, new[[tab]], trust = TRUE)
+    tables[[tab]] <- res$df
+    found <- found + length(res$problems)
+    formats <- c(formats, res$formats)
+  }
+  if (found > 0L) {
+    for (tab in names(new)) tables[[tab]] <- new[[tab]]
     return(msds_build(tables, attr(x, "mapping"), attr(x, "flags"), quiet = TRUE,
                       trusted = names(new)))
   }
   attributes(tables) <- c(attributes(tables), attributes(x)[setdiff(names(attributes(x)), "names")])
+  f <- attr(x, "formats")
+  if (!is.null(f)) {
+    f <- rbind(f[!f$table %in% names(new), , drop = FALSE], do.call(rbind, formats))
+    attr(tables, "formats") <- f[order(match(f$table, names(msds_tables))), , drop = FALSE]
+  }
   tables
 }
 
 # A zero-row table with the schema's columns and types.
 msds_empty_table <- function(tab) {
   empty <- list(character = character(), integer = integer(), numeric = numeric(),
-                date = as.Date(character()))
+                record = numeric(), date = as.Date(character()))
   tibble::new_tibble(lapply(msds_tables[[tab]]$columns, function(cs) empty[[cs$type]]),
                      nrow = 0L)
 }
@@ -189,28 +200,56 @@ new_problem <- function(table, field, problem, n_rows, examples = "",
 
 # Checks one table: columns, types, key values, codes, ranges, duplicate keys.
 # A trusted table (valid by construction) gets only the cheap checks:
-# missing key values and plausible ranges.
+# missing key values and plausible ranges (its integer record numbers are
+# stored as doubles, as as_msds() stores them). Returns the converted table,
+# its problems, the date formats found and the codes outside the code lists.
 validate_msds_table <- function(tab, df, trust = FALSE) {
   problems <- list()
+  formats <- list()
+  invalid <- list()
   add <- function(...) problems[[length(problems) + 1L]] <<- new_problem(...)
   spec <- msds_tables[[tab]]
   req <- names(spec$columns)[vapply(spec$columns, `[[`, TRUE, "required")]
   for (f in setdiff(req, names(df))) add(tab, f, "required column is missing", nrow(df))
-  for (f in intersect(names(spec$columns), names(df))) {
-    res <- if (trust) list(value = df[[f]]) else convert_field(df[[f]], spec$columns[[f]])
-    if (!is.null(res$error)) {
-      add(tab, f, res$error, res$n_rows, res$examples)
+  fields <- intersect(names(spec$columns), names(df))
+  usable <- character()
+  # convert every column first: the code counts need the provider and date
+  for (f in fields) {
+    cs <- spec$columns[[f]]
+    if (trust) {
+      if (cs$type == "record" && is.integer(df[[f]])) df[[f]] <- as.double(df[[f]])
+      if (cs$type == "date") {
+        formats[[length(formats) + 1L]] <- tibble::tibble(
+          table = tab, field = f, format = "Date", n_values = sum(!is.na(df[[f]])),
+          precision = "day")
+      }
+      usable <- c(usable, f)
       next
     }
-    if (!trust) df[[f]] <- res$value
+    res <- convert_field(df[[f]], cs)
+    for (p in res$problems) add(tab, f, p$problem, p$n_rows, p$examples, p$severity)
+    if (!is.null(res$format)) {
+      formats[[length(formats) + 1L]] <- tibble::tibble(
+        table = tab, field = f, format = res$format$format,
+        n_values = as.integer(res$format$n_values), precision = res$format$precision)
+    }
+    if (is.null(res$value)) next
+    df[[f]] <- res$value
+    usable <- c(usable, f)
+  }
+  for (f in usable) {
     cs <- spec$columns[[f]]
-    v <- res$value
+    v <- df[[f]]
     if (f %in% spec$key && anyNA(v)) {
       add(tab, f, "key value is missing", sum(is.na(v)))
     }
     if (!is.null(cs$codes) && !trust) {
+      # kept as they are (normalised to upper case), counted as data quality
       bad <- !is.na(v) & !v %in% cs$codes
-      if (any(bad)) add(tab, f, "code outside the code list", sum(bad), example_values(v[bad]))
+      if (any(bad)) {
+        add(tab, f, "code outside the code list", sum(bad), example_values(v[bad]), "warning")
+        invalid[[length(invalid) + 1L]] <- invalid_code_counts(tab, f, df, bad)
+      }
     }
     if (!is.null(cs$range)) {
       bad <- !is.na(v) & (v < cs$range[1] | v > cs$range[2])
@@ -220,22 +259,27 @@ validate_msds_table <- function(tab, df, trust = FALSE) {
       }
     }
   }
-  key <- intersect(spec$key, names(df))
+  key <- intersect(spec$key, usable)
   if (length(key) && length(key) == length(spec$key) && nrow(df) && !trust) {
     dup <- duplicated_key(df, key)
     if (any(dup)) {
-      ex <- do.call(paste, c(df[dup, key, drop = FALSE], sep = "/"))
+      ex <- do.call(paste, c(lapply(df[dup, key, drop = FALSE], key_text), sep = "/"))
       add(tab, paste(key, collapse = " + "), "duplicate key", sum(dup), example_values(ex))
     }
   }
   if (!trust || !tibble::is_tibble(df)) df <- tibble::as_tibble(df)
-  list(df = df, problems = problems)
+  list(df = df, problems = problems, formats = formats, invalid = invalid)
 }
+
+# Key values as text for examples (record numbers in full, not 1e+14).
+key_text <- function(x) if (is.double(x)) whole_text(x) else as.character(x)
 
 # Checks every table against the schema; returns the converted tables and a
 # data frame of problems (severity "error" or "warning").
 validate_msds_tables <- function(tables, trusted = character()) {
   problems <- list()
+  formats <- list()
+  invalid <- list()
   add <- function(...) problems[[length(problems) + 1L]] <<- new_problem(...)
   for (tab in names(msds_tables)) {
     spec <- msds_tables[[tab]]
@@ -245,6 +289,8 @@ validate_msds_tables <- function(tables, trusted = character()) {
     }
     res <- validate_msds_table(tab, tables[[tab]], tab %in% trusted)
     problems <- c(problems, res$problems)
+    formats <- c(formats, res$formats)
+    invalid <- c(invalid, res$invalid)
     tables[[tab]] <- res$df
   }
   # orphan keys, once every table is converted
@@ -263,7 +309,9 @@ validate_msds_tables <- function(tables, trusted = character()) {
   problems <- c(problems, data_quality_problems(tables))
   problems <- if (length(problems)) do.call(rbind, problems) else
     new_problem(character(), character(), character(), integer(), character(), character())
-  list(tables = tables, problems = problems)
+  list(tables = tables, problems = problems,
+       formats = if (length(formats)) do.call(rbind, formats) else empty_formats(),
+       invalid = if (length(invalid)) do.call(rbind, invalid) else empty_invalid_codes())
 }
 
 # Real-data quality issues: counted, not errors.
@@ -287,53 +335,6 @@ data_quality_problems <- function(tables) {
     }
   }
   out
-}
-
-# Converts one column to its schema type without losing information; returns
-# list(value) or list(error, n_rows, examples).
-convert_field <- function(x, spec) {
-  fail <- function(msg, bad) list(error = msg, n_rows = sum(bad), examples = example_values(x[bad]))
-  type <- spec$type
-  if (type == "character") {
-    if (is.factor(x)) x <- as.character(x)
-    if (!is.character(x)) {
-      return(list(error = sprintf("wrong type: %s, expected character (codes and IDs are text)",
-                                  class(x)[1]), n_rows = length(x), examples = example_values(x)))
-    }
-    blank <- which(x == "")
-    if (length(blank)) x[blank] <- NA_character_
-    return(list(value = x))
-  }
-  if (type %in% c("integer", "numeric")) {
-    if (is.logical(x) && all(is.na(x))) x <- as.numeric(x)
-    if (!is.numeric(x)) {
-      return(list(error = sprintf("wrong type: %s, expected %s", class(x)[1], type),
-                  n_rows = length(x), examples = example_values(x)))
-    }
-    if (type == "integer" && !is.integer(x)) {
-      bad <- !is.na(x) & (x != round(x) | abs(x) > .Machine$integer.max)
-      if (any(bad)) return(fail("wrong type: not a whole number", bad))
-      x <- as.integer(x)
-    }
-    if (type == "numeric") x <- as.double(x)
-    return(list(value = x))
-  }
-  if (type == "date") {
-    if (inherits(x, "Date")) return(list(value = x))
-    if (inherits(x, "POSIXt")) return(list(value = as.Date(x, tz = "UTC")))
-    if (is.logical(x) && all(is.na(x))) return(list(value = as.Date(x)))
-    if (is.factor(x)) x <- as.character(x)
-    if (!is.character(x)) {
-      return(list(error = sprintf("wrong type: %s, expected a date", class(x)[1]),
-                  n_rows = length(x), examples = example_values(x)))
-    }
-    x[which(x == "")] <- NA_character_
-    d <- as.Date(x, format = "%Y-%m-%d", optional = TRUE)
-    bad <- !is.na(x) & (is.na(d) | !grepl("^\\d{4}-\\d{2}-\\d{2}", x))
-    if (any(bad)) return(fail("unparseable date (expected YYYY-MM-DD)", bad))
-    return(list(value = d))
-  }
-  stop("unknown schema type ", type)
 }
 
 abort_msds_problems <- function(errors, call = rlang::caller_env(2)) {
@@ -390,6 +391,19 @@ format.msds <- function(x, ...) {
   )
   if (!is.null(attr(x, "flags"))) {
     out <- c(out, sprintf("  person flags: %s", paste(setdiff(names(attr(x, "flags")), "Person_ID_Mother"), collapse = ", ")))
+  }
+  fm <- attr(x, "formats")
+  fm <- if (is.null(fm)) fm else fm[!fm$format %in% c("Date", "all missing"), , drop = FALSE]
+  if (!is.null(fm) && nrow(fm)) {
+    out <- c(out, "  date formats read (see attr(x, \"formats\")):",
+             sprintf("    %s.%s: %s", fm$table, fm$field, fm$format))
+  }
+  ic <- attr(x, "invalid_codes")
+  if (!is.null(ic) && nrow(ic)) {
+    out <- c(out, sprintf("  codes outside the code lists: %s row%s in %s field%s (see msds_invalid_codes())",
+                          fmt_n(sum(ic$n_rows)), if (sum(ic$n_rows) == 1) "" else "s",
+                          sum(!duplicated(paste(ic$table, ic$field))),
+                          if (sum(!duplicated(paste(ic$table, ic$field))) == 1) "" else "s"))
   }
   if (nrow(q)) {
     out <- c(out, "  data quality (see msds_quality()):",
