@@ -180,7 +180,8 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base) {
   bb <- birth$babies
   bb <- bb[bb$UniqPregID %in% preg$preg_id, , drop = FALSE]
   bb <- bb[order(bb$Person_ID_Baby, method = "radix"), , drop = FALSE]
-  prof <- c(la$CareProfLID, bb$CareProfLIDDel)
+  # CareProfLIDDel is optional: without it no professional at delivery
+  prof <- c(la$CareProfLID, bb$CareProfLIDDel %||% rep(NA_character_, nrow(bb)))
   act <- tibble::tibble(
     preg = c(lp, match(bb$UniqPregID, preg$preg_id)),
     date = as.integer(c(as.integer(ldate), as.integer(bb$PersonBirthDateBaby))),

@@ -359,7 +359,13 @@ validate_flags <- function(flags, tables, call = rlang::caller_env(2)) {
     cli::cli_abort(c("{.arg flags} columns must be logical.",
                      "x" = "Not logical: {.field {bad}}."), call = call)
   }
-  flags$Person_ID_Mother <- as.character(flags$Person_ID_Mother)
+  # the same exact conversion as the tables' ids (numbers as digit text)
+  id <- convert_field(flags$Person_ID_Mother, schema_col("character"))
+  if (is.null(id$value)) {
+    cli::cli_abort(c("{.arg flags} column {.field Person_ID_Mother} cannot be read as ids.",
+                     "x" = "{id$problems[[1]]$problem}: e.g. {id$problems[[1]]$examples}."), call = call)
+  }
+  flags$Person_ID_Mother <- id$value
   check_unique_key(flags$Person_ID_Mother, "mother (Person_ID_Mother)", "flags", call = call)
   tibble::as_tibble(flags)
 }

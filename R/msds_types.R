@@ -114,7 +114,10 @@ convert_record <- function(x, wrong) {
   } else {
     return(wrong("a record number"))
   }
-  if (any(bad)) return(list(problems = list(type_problem(msg, x, bad))))
+  if (any(bad)) {
+    ex <- if (is.numeric(x)) trimws(formatC(x, format = "fg", digits = 15)) else x
+    return(list(problems = list(type_problem(msg, ex, bad))))
+  }
   list(value = v, problems = list())
 }
 
