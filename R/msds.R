@@ -5,16 +5,76 @@
 #' and checks the data contract in [msds_schema()]. Every structural problem
 #' is reported together, in one error that names the table, the column, what
 #' is wrong, how many rows, and a few example values: missing tables or
-#' columns, wrong types, missing or duplicate keys, orphan keys (a record whose
-#' parent does not exist), unparseable dates and codes outside the code lists.
-#' Later stages trust the object.
+#' columns, columns of the wrong type, missing or unusable keys, duplicate
+#' keys and orphan keys (a record whose parent does not exist). Later stages
+#' trust the object.
 #'
+#' @section Value shapes of real extracts:
+#' Columns are converted exactly to the schema types, never silently:
+#' * **Record numbers** (`RecordNumber`, type `"record"`): integer, whole
+#'   double, digit text (`"100123000000456"`) or `bit64::integer64`, stored as
+#'   doubles holding the exact whole number (real values are about 1e14,
+#'   beyond R's integers). Negative, fractional, non-digit or above 2^53:
+#'   an error ("unusable record number").
+#' * **IDs** are text: numbers (pseudonymised numeric ids) and integer64
+#'   become exact digit text (`"100000"`, never `"1e+05"`; a fraction is an
+#'   error), factors become text; ids are kept exactly, except that blank or
+#'   whitespace-only values become `NA`.
+#' * **Text numerics** (`Rank_IMD_Decile_2015` as `'01 - Most deprived'`,
+#'   `'02'`, ..., `'10 - Least deprived'`; `ApgarScore`; `ObsValue`;
+#'   counts and gestations as digit text) are parsed strictly (surrounding
+#'   whitespace allowed). Text that is not a number becomes `NA` and is
+#'   counted as data quality; a column where no value is a number is the
+#'   wrong type (an error). `ObsValue` is kept as a number with its decimals
+#'   (NHS Digital's derivation takes `INT(ObsValue)`; the PPH threshold of
+#'   [add_outcomes()] compares the value as given).
+#' * **Dates**: `Date` is kept; a date-time (`POSIXct`, `POSIXlt`) becomes the
+#'   calendar date in its own time zone (`tzone` attribute; UTC if it has
+#'   none), so 23:30 UTC on 30 June is 30 June, but the same instant with
+#'   `tzone = "Europe/London"` is 1 July. Text (or 8-digit numbers) is read in
+#'   ONE format per column: the format - among `YYYY-MM-DD`,
+#'   `DD/MM/YYYY`, `YYYYMMDD`, `YYYY-MM-DD HH:MM[:SS[.fff]]`,
+#'   `YYYY-MM-DDTHH:MM:SS[.fff][Z]`, `DD/MM/YYYY HH:MM[:SS]`, and month
+#'   precision `YYYY-MM` and `MM/YYYY` - that matches the most values (ties:
+#'   the earlier in that list), each matched against the whole string and
+#'   checked for calendar validity. The time part of a text date-time is
+#'   dropped as written (no time-zone shift). Values that do not match the
+#'   column's format (`"2019-04-015"`, `"2019-02-30"`, a stray `dd/mm/yyyy`
+#'   in an ISO column) become `NA` and are counted; a column where no value
+#'   matches is an error. The format found for every date column is in
+#'   `attr(x, "formats")` and shown by `print()`.
+#' * **Month precision** (some views give only year and month of a baby's
+#'   birth): stored as the 1st of the month, flagged in `attr(x, "formats")`
+#'   (`precision = "month"`) and counted in the quality table. [add_outcomes()]
+#'   then decides a neonatal death only when the day cannot change it, and
+#'   otherwise leaves the baby out of the neonatal and perinatal death
+#'   denominators with a message. Other uses of the date (gestation at birth
+#'   when `GestationLengthBirth` is missing; the antenatal/postnatal split of
+#'   contacts in [continuity()]) use the 1st of the month.
+#' * **All-missing columns** of any type (a database driver's logical `NA`
+#'   column, an all-blank text column) become typed missing columns.
+#'
+#' @section Codes outside the code lists:
+#' Code and Y/N fields are trimmed and upper-cased, as NHS Digital's
+#' `upper()` (`'y'` is `'Y'`, ethnicity `'a'` is `'A'`; a numeric code column
+#' gets back the leading zero of fixed-width code lists, `1` is `'01'`). A
+#' value still outside the code list (ethnicity `'X'`, `AttendCode` `'0'`,
+#' `PregOutcome` `'98'`, `CarePlanType` `'99'`) is kept as it is and counted,
+#' never an error: by table, field, value, provider and month in
+#' [msds_invalid_codes()], and one row per field in [msds_quality()].
+#' Downstream such a value is "not a valid code": an Unknown ethnic group
+#' (and `NA` for `plus_ethnic_minority`), not attended, not a birth, not an
+#' antenatal care plan.
+#'
+#' @section Data quality:
 #' Real-data quality problems are not errors: unknown or missing ethnicity
-#' (codes `Z`, `99`), missing LSOA or IMD decile, missing care-plan fields and
-#' values outside a plausible range (for example a booking gestation over 315
-#' days) are counted in the object (see [msds_quality()]), shown by `print()`,
-#' and, unless `quiet = TRUE`, summarised in one warning. Cohort building
-#' excludes implausible records with a reason in its exclusion log.
+#' (codes `Z`, `99`), codes outside the code lists, missing LSOA or IMD
+#' decile, missing care-plan fields, unparseable text numbers and dates,
+#' month-precision dates and values outside a plausible range (for example a
+#' booking gestation over 315 days) are counted in the object (see
+#' [msds_quality()]), shown by `print()`, and, unless `quiet = TRUE`,
+#' summarised in one warning. Cohort building excludes implausible records
+#' with a reason in its exclusion log.
 #'
 #' @param tables A named list of data frames, one per MSDS table (names as in
 #'   [msds_schema()]), or a DBI connection holding tables of those names.
@@ -29,8 +89,12 @@
 #'   columns only besides the key.
 #' @param quiet If `TRUE`, data-quality counts are stored but not warned about.
 #' @returns An object of class `msds`: a named list of tibbles (one per table)
-#'   with attributes `quality` (a tibble of data-quality counts), `flags` and
-#'   `mapping`.
+#'   with attributes `quality` (a tibble of data-quality counts, see
+#'   [msds_quality()]), `formats` (a tibble with one row per date column:
+#'   `table`, `field`, `format` read, `n_values` non-missing values and
+#'   `precision`, `"day"` or `"month"`), `invalid_codes` (a tibble `table`,
+#'   `field`, `value`, `provider`, `month`, `n_rows`, see
+#'   [msds_invalid_codes()]), `flags` and `mapping`.
 #' @seealso [simulate_msds()] makes MSDS-shaped data with a known truth.
 #' @examples
 #' x <- as_msds(unclass(msds_example), flags = attr(msds_example, "flags"),
@@ -93,7 +157,13 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
 #' @returns A tibble with columns `table`, `field`, `problem`, `n_rows`,
 #'   `n_rows_sdc` (what the disclosure rule did) and `examples` (a few
 #'   offending values; dropped unless disclosure control is off, since they
-#'   are record-level values).
+#'   are record-level values). Problems include `"code outside the code
+#'   list"` (one row per field; the values by provider and month are in
+#'   [msds_invalid_codes()]), `"text that is not a number, set to missing"`,
+#'   `"unparseable date (column format ...), set to missing"`, `"month
+#'   precision only: stored as the 1st of the month"`, missing values and
+#'   values outside a plausible range.
+#' @seealso [msds_invalid_codes()] for codes outside the code lists.
 #' @examples
 #' msds_quality(msds_example)
 #' msds_quality(msds_example, disclosure = "none")

@@ -229,7 +229,13 @@ convert_date <- function(x, wrong) {
   t[which(!nzchar(t))] <- NA_character_
   u <- unique(t[!is.na(t)])
   w <- tabulate(match(t, u), length(u))
-  hits <- vapply(date_formats, function(f) sum(w[grepl(f$re, u, perl = TRUE)]), 0)
+  # the format is chosen on up to 10,000 distinct values spread over the
+  # column (weighted by how often each occurs); every value is then checked
+  # against the chosen format
+  sam <- if (length(u) > 1e4) unique(round(seq(1, length(u), length.out = 1e4))) else seq_along(u)
+  count <- function(i) vapply(date_formats, function(f) sum(w[i][grepl(f$re, u[i], perl = TRUE)]), 0)
+  hits <- count(sam)
+  if (!any(hits > 0) && length(sam) < length(u)) hits <- count(seq_along(u))
   if (!any(hits > 0)) {
     return(list(problems = list(type_problem(
       sprintf("unparseable date: no value is in a known format (%s)",
@@ -260,28 +266,35 @@ convert_date <- function(x, wrong) {
 }
 
 # Parses strings in format f to Date; NA for no match or an impossible
-# date (2019-02-30) or time (25:00).
+# date (2019-02-30) or time (25:00). Vectorised over millions of values:
+# the date and time parts are cut out with one sub() each, and only their
+# distinct values (few dates, at most 86,400 times) are checked.
 parse_date_format <- function(s, f) {
   out <- rep(as.Date(NA), length(s))
-  m <- regmatches(s, regexec(f$re, s, perl = TRUE))
-  ok <- lengths(m) > 0L
-  if (!any(ok)) return(out)
-  g <- do.call(rbind, m[ok])
-  num <- function(i) if (is.na(i)) rep(1L, nrow(g)) else suppressWarnings(as.integer(g[, i + 1L]))
-  y <- num(f$ymd[1]); mo <- num(f$ymd[2]); d <- num(f$ymd[3])
-  valid <- !is.na(y) & !is.na(mo) & !is.na(d) & mo >= 1L & mo <= 12L & d >= 1L & d <= 31L
-  if (!is.null(f$time)) {
-    hh <- num(f$time[1]); mi <- num(f$time[2])
-    ss <- suppressWarnings(as.integer(g[, f$time[3] + 1L]))
-    valid <- valid & hh <= 23L & mi <= 59L & (is.na(ss) | ss <= 60L)
-  }
-  iso <- sprintf("%04d-%02d-%02d", y, mo, d)
-  dt <- rep(as.Date(NA), length(iso))
-  dt[valid] <- as.Date(iso[valid], format = "%Y-%m-%d")
+  ok <- which(grepl(f$re, s, perl = TRUE))
+  if (!length(ok)) return(out)
+  g <- function(i) if (is.na(i)) "1" else paste0("\\", i)
+  dkey <- sub(f$re, paste(g(f$ymd[1]), g(f$ymd[2]), g(f$ymd[3]), sep = " "), s[ok], perl = TRUE)
+  ud <- unique(dkey)
+  p <- matrix(as.integer(unlist(strsplit(ud, " ", fixed = TRUE), use.names = FALSE)),
+              ncol = 3L, byrow = TRUE)
+  iso <- sprintf("%04d-%02d-%02d", p[, 1], p[, 2], p[, 3])
+  valid <- p[, 2] >= 1L & p[, 2] <= 12L & p[, 3] >= 1L & p[, 3] <= 31L
+  dd <- rep(as.Date(NA), length(ud))
+  dd[valid] <- as.Date(iso[valid], format = "%Y-%m-%d")
   # real calendar validity: the date must print back as written
-  valid <- valid & !is.na(dt) & format(dt) == iso
-  dt[!valid] <- as.Date(NA)
-  out[ok] <- dt
+  dd[!(valid & !is.na(dd) & format(dd) == iso)] <- as.Date(NA)
+  v <- dd[match(dkey, ud)]
+  if (!is.null(f$time)) {
+    tkey <- sub(f$re, paste0("\\", f$time[1], ":\\", f$time[2], ":\\", f$time[3]), s[ok], perl = TRUE)
+    ut <- unique(tkey)
+    hh <- as.integer(sub(":.*$", "", ut))
+    mi <- as.integer(sub("^[^:]*:([^:]*):.*$", "\\1", ut))
+    ss <- suppressWarnings(as.integer(sub("^.*:", "", ut)))  # "" when absent
+    tvalid <- hh <= 23L & mi <= 59L & (is.na(ss) | ss <= 60L)
+    v[!tvalid[match(tkey, ut)]] <- as.Date(NA)
+  }
+  out[ok] <- v
   out
 }
 
