@@ -302,3 +302,18 @@ test_that("contact times come as HH:MM, HH:MM:SS, date-times or database time cl
   expect_identical(tm(as.difftime(c(3600 + 61, NA), units = "secs")), c("01:01:01", NA))
   expect_identical(tm(c(" 09:30 ", "")), c("09:30", NA))
 })
+
+test_that("data_quality() counts an out-of-list code as complete but not valid, and carries the codes", {
+  x <- rt_msds("invalid_codes")
+  y <- rt_msds("invalid_codes", "clean")
+  dq <- data_quality(x, by = character(), disclosure = "none")
+  dq0 <- data_quality(y, by = character(), disclosure = "none")
+  e <- dq[dq$field == "ethnicity", ]
+  e0 <- dq0[dq0$field == "ethnicity", ]
+  # M02 and M03: 'X' (real) is present, so complete, and not valid - as 'Z'
+  # (their clean equivalent) is
+  expect_equal(e$n_complete, e0$n_complete)
+  expect_equal(e$n_valid, e0$n_valid)
+  ic <- attr(dq, "invalid_codes")
+  expect_equal(ic$value, c("X", "99", "0", "98"))
+})
