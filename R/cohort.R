@@ -34,7 +34,8 @@
 #' [as_msds()] keeps and counts; its `ethnic_group` is Unknown). `plus_traveller` and `plus_ltc` come from the person-level
 #' `flags` (columns `traveller` and `long_term_condition`): `NA` when no flags
 #' table or column is given, `FALSE` for a mother absent from the table.
-#' `plus_complex_social` is `ComplexSocialFactorsInd == "Y"`. `core20plus` is
+#' `plus_complex_social` is `ComplexSocialFactorsInd == "Y"` (`NA` when it is
+#' missing or outside the Y/N code list). `core20plus` is
 #' `TRUE` when `core20` or any `plus_*` flag is `TRUE` and `FALSE` otherwise:
 #' an unknown component counts as not known to be in the group (the data
 #' quality report, [data_quality()], gives how often each is unknown).
@@ -251,7 +252,9 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
     plus_ethnic_minority = replace(eth %in% ethnic_minority, nk, NA),
     plus_traveller = person_flag(flags, "traveller", bk$Person_ID_Mother),
     plus_ltc = person_flag(flags, "long_term_condition", bk$Person_ID_Mother),
-    plus_complex_social = bk$ComplexSocialFactorsInd == "Y"
+    # NA when missing or outside the Y/N code list
+    plus_complex_social = ifelse(bk$ComplexSocialFactorsInd %in% msds_codes$yes_no,
+                                 bk$ComplexSocialFactorsInd == "Y", NA)
   )
   out <- add_user_plus(out, plus, call = call)
   plus_cols <- grep("^plus_", names(out), value = TRUE)

@@ -145,13 +145,26 @@ convert_character <- function(x, spec, wrong) {
     }
     num <- x
     x <- whole_text(as.double(x))
+    problems <- list()
+    if (is.double(num) && any(big <- !is.na(num) & abs(num) > record_max)) {
+      problems[[1]] <- type_problem(
+        "numbers above 2^53 read as text: digits may have been lost before reading (read ids as text)",
+        x, big, "warning")
+    }
     # a numeric code column cannot hold leading zeros: restore them when
-    # every code of the list has the same width ('1' -> '01')
+    # every code of the list has the same width ('1' -> '01'), and say so
     w <- unique(nchar(spec$codes))
     if (coded && length(w) == 1L && w > 1L && all(grepl("^[0-9]+$", spec$codes))) {
       ok <- which(!is.na(num) & num >= 0 & nchar(x) < w)
-      x[ok] <- paste0(strrep("0", w - nchar(x[ok])), x[ok])
+      if (length(ok)) {
+        x[ok] <- paste0(strrep("0", w - nchar(x[ok])), x[ok])
+        problems[[length(problems) + 1L]] <- type_problem(
+          sprintf("numeric codes given: leading zeros restored to %d digits", w), num, seq_along(num) %in% ok,
+          "warning")
+      }
     }
+    if (coded) x <- toupper(x)
+    return(list(value = x, problems = problems))
   }
   if (!is.character(x)) return(wrong("character (codes and IDs are text)"))
   if (coded || identical(spec$format, "time")) x <- trimws(x)

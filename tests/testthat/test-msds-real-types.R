@@ -317,3 +317,46 @@ test_that("data_quality() counts an out-of-list code as complete but not valid, 
   ic <- attr(dq, "invalid_codes")
   expect_equal(ic$value, c("X", "99", "0", "98"))
 })
+
+test_that("numeric codes get back their leading zero, and lossy numeric ids are flagged", {
+  r <- convert_field(c(1, 98, NA), spec("character", codes = msds_codes$preg_outcome))
+  expect_identical(r$value, c("01", "98", NA))
+  expect_equal(r$problems[[1]]$problem, "numeric codes given: leading zeros restored to 2 digits")
+  expect_equal(r$problems[[1]]$n_rows, 1L)
+  big <- convert_field(c(2^60, 5), spec("character"))
+  expect_identical(big$value, c(sprintf("%.0f", 2^60), "5"))
+  expect_equal(big$problems[[1]]$severity, "warning")
+  expect_match(big$problems[[1]]$problem, "digits may have been lost")
+})
+
+test_that("a Y/N value outside the code list is not a recorded answer downstream", {
+  t <- fixture_tables()
+  # P03 (complex social factors 'Y') and P01's latest plan by 203 days
+  t$MSD101PregnancyBooking$ComplexSocialFactorsInd[3] <- "U"
+  cp <- t$MSD102MatCarePlan
+  extra <- cp[2, ]  # P01's 'Y' plan at 203 days
+  extra$CarePlanDate <- extra$CarePlanDate - 1L
+  cp$CarePlanDate[2] <- cp$CarePlanDate[2] - 2L  # the 'Y' plan now at 201 days
+  extra$ContCarePathInd <- "u"                   # an unreadable answer at 202 days
+  extra$MatPersCarePlanInd <- "?"
+  t$MSD102MatCarePlan <- rbind(cp, extra)
+  x <- as_msds(t, flags = fixture_flags(), quiet = TRUE)
+  ic <- attr(x, "invalid_codes")
+  expect_equal(paste(ic$field, ic$value), c("ComplexSocialFactorsInd U", "MatPersCarePlanInd ?",
+                                            "ContCarePathInd U"))
+  ch <- fixture_cohort(x)
+  expect_true(is.na(by_preg(ch, "plus_complex_social")[["P03"]]))
+  cm <- suppressMessages(add_care_model(ch, x))
+  # the 'U' plan is not "recorded": the earlier 'Y' plan still places P01
+  expect_true(by_preg(cm, "coc_placed")[["P01"]])
+})
+
+test_that("the month of an invalid code comes from RPStartDate when the table has it", {
+  t <- rt_tables("invalid_codes", "clean")
+  t$MSD201CareContactPreg$AttendCode[2] <- "0"
+  t$MSD201CareContactPreg$RPStartDate <- as.Date(c("2020-02-01", "2020-02-01"))
+  x <- as_msds(t, flags = fixture_flags(), quiet = TRUE)
+  ic <- attr(x, "invalid_codes")
+  expect_equal(ic$month[ic$field == "AttendCode"], "2020-02")
+  expect_equal(ic$provider[ic$field == "AttendCode"], "RXA")
+})
