@@ -47,9 +47,11 @@ type_problem <- function(msg, x, bad, severity = "error") {
 }
 
 all_missing <- function(x) {
-  if (is.factor(x)) return(all(is.na(x) | as.character(x) %in% ""))
-  if (is.character(x)) return(all(is.na(x) | !nzchar(trimws(x))))
-  all(is.na(x))
+  if (is.factor(x)) x <- levels(x)[x]
+  present <- function(v) if (is.character(v)) !is.na(v) & nzchar(trimws(v)) else !is.na(v)
+  # the usual column has a value near the top: no pass over millions of rows
+  if (any(present(x[seq_len(min(length(x), 1000L))]))) return(FALSE)
+  !any(present(x))
 }
 
 # bit64::integer64 to text, without requiring bit64 to be attached (its
@@ -77,13 +79,13 @@ convert_field <- function(x, spec) {
     list(problems = list(type_problem(sprintf("wrong type: %s, expected %s", class(x)[1], expected),
                                       x, rep(TRUE, length(x)))))
   }
+  if (inherits(x, "integer64")) x <- integer64_text(x)
   if (all_missing(x)) {
     na <- switch(type, character = NA_character_, integer = NA_integer_,
                  numeric = NA_real_, record = NA_real_, date = as.Date(NA))
     fmt <- if (type == "date") list(format = "all missing", n_values = 0L, precision = NA_character_)
     return(list(value = rep(na, length(x)), problems = list(), format = fmt))
   }
-  if (inherits(x, "integer64")) x <- integer64_text(x)
   if (is.factor(x)) x <- as.character(x)
   switch(type,
     record = convert_record(x, wrong),
@@ -167,8 +169,13 @@ convert_character <- function(x, spec, wrong) {
     return(list(value = x, problems = problems))
   }
   if (!is.character(x)) return(wrong("character (codes and IDs are text)"))
-  if (coded || identical(spec$format, "time")) x <- trimws(x)
-  if (coded) x <- toupper(x)
+  if (coded || identical(spec$format, "time")) {
+    # on the distinct values (a code column has few)
+    u <- unique(x)
+    nu <- trimws(u)
+    if (coded) nu <- toupper(nu)
+    if (!identical(u, nu)) x <- nu[match(x, u)]
+  }
   blank <- which(!nzchar(x) | (!coded & grepl("^\\s+$", x, perl = TRUE)))
   if (length(blank)) x[blank] <- NA_character_
   list(value = x, problems = list())
