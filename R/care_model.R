@@ -100,7 +100,11 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
   first <- first_baby_index(babies, cohort$preg_id)
   bgest_birth <- babies$GestationLengthBirth[first]
   miss <- is.na(bgest_birth) & !is.na(first)
-  bgest_birth[miss] <- gest_on(babies$PersonBirthDateBaby[first[miss]], which(miss))
+  # (a birth date held to the month only: its month's last day, so that a
+  # birth is "before 203 days" only when the day cannot change that)
+  bdob <- latest_possible_date(babies$PersonBirthDateBaby, msds, "MSD401BabyDemographics",
+                               "PersonBirthDateBaby")
+  bgest_birth[miss] <- gest_on(bdob[first[miss]], which(miss))
   disch_gest <- gest_on(cohort$discharge_date, seq_len(n))
   date_at <- bdate + (coc_gest - bgest)
   pre_v2 <- cohort$booking_date < v2_start

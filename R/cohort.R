@@ -143,7 +143,10 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
             "impossible values", "discharge from maternity services before booking")
 
   babies <- latest_babies(msds, c("UniqPregID", "PersonBirthDateBaby"))
-  first_birth <- min_by(babies$PersonBirthDateBaby, match(babies$UniqPregID, B("UniqPregID")), length(cur))
+  # a birth date held to the month only counts as its month's last day
+  first_birth <- min_by(latest_possible_date(babies$PersonBirthDateBaby, msds, "MSD401BabyDemographics",
+                                             "PersonBirthDateBaby"),
+                        match(babies$UniqPregID, B("UniqPregID")), length(cur))
   drop_step(!is.na(first_birth) & first_birth < B("AntenatalAppDate"), "impossible values",
             "a baby born before the booking date")
 

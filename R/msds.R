@@ -48,9 +48,12 @@
 #'   (`precision = "month"`) and counted in the quality table. [add_outcomes()]
 #'   then decides a neonatal death only when the day cannot change it, and
 #'   otherwise leaves the baby out of the neonatal and perinatal death
-#'   denominators with a message. Other uses of the date (gestation at birth
-#'   when `GestationLengthBirth` is missing; the antenatal/postnatal split of
-#'   contacts in [continuity()]) use the 1st of the month.
+#'   denominators with a message. Rules that exclude on the birth date (a
+#'   baby born before booking in [define_cohort()]; birth before 203 days in
+#'   [add_care_model()] when `GestationLengthBirth` is missing) use the
+#'   month's last day, so they exclude only when the day cannot matter. The
+#'   antenatal/postnatal split of contacts in [continuity()] uses the 1st of
+#'   the month (contacts in the birth month may be misclassed).
 #' * **All-missing columns** of any type (a database driver's logical `NA`
 #'   column, an all-blank text column) become typed missing columns.
 #'

@@ -377,3 +377,19 @@ msds_month_precision <- function(msds, table, field) {
   if (is.null(f)) return(FALSE)
   any(f$table == table & f$field == field & f$precision %in% "month")
 }
+
+# Last day of each date's month.
+month_end <- function(d) {
+  lt <- as.POSIXlt(d)
+  lt$mon <- lt$mon + 1L
+  lt$mday <- 1L
+  as.Date(lt) - 1L
+}
+
+# The latest date a stored date can stand for: the date itself, or the end
+# of its month when as_msds() read the column to the month only (stored as
+# the 1st). Rules that exclude on a date ("born before booking", "birth
+# before 203 days") use it, so they exclude only when the day cannot matter.
+latest_possible_date <- function(d, msds, table, field) {
+  if (msds_month_precision(msds, table, field)) month_end(d) else d
+}

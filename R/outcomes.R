@@ -298,12 +298,6 @@ maternity_outcomes <- function(b, msds, n, pph_obs_codes, pph_threshold, tear_co
 neonatal_death_flags <- function(babies, live, msds) {
   birth <- babies$PersonBirthDateBaby
   death <- babies$PersonDeathDateBaby
-  month_end <- function(d) {
-    lt <- as.POSIXlt(d)
-    lt$mon <- lt$mon + 1L
-    lt$mday <- 1L
-    as.Date(lt) - 1L
-  }
   bm <- msds_month_precision(msds, "MSD401BabyDemographics", "PersonBirthDateBaby")
   dm <- msds_month_precision(msds, "MSD401BabyDemographics", "PersonDeathDateBaby")
   age_min <- as.numeric(death - (if (bm) month_end(birth) else birth))

@@ -215,6 +215,11 @@ test_that("month-only baby birth dates are flagged and do not decide neonatal de
   expect_equal(by_preg(o0, "neonatal_death")[c("P05", "P06")], c(P05 = TRUE, P06 = FALSE))
   expect_equal(by_preg(o, "neonatal_death_eligible")[c("P05", "P06")], c(P05 = NA, P06 = NA))
   expect_equal(by_preg(o, "perinatal_death_eligible")[c("P05", "P06")], c(P05 = NA, P06 = NA))
+  # cohort and care model: the same (born-before-booking and birth-before-203
+  # days rules use the month's last day; P16 has no gestation at birth)
+  a <- rt_downstream(x)
+  b <- rt_downstream(y)
+  rt_same(a[c("cohort", "care_model")], b[c("cohort", "care_model")])
   keep <- !o$preg_id %in% c("P05", "P06")
   expect_equal(o$neonatal_death[keep], o0$neonatal_death[keep])
   other <- setdiff(names(o), c("neonatal_death", "neonatal_death_eligible", "perinatal_death",
@@ -359,4 +364,27 @@ test_that("the month of an invalid code comes from RPStartDate when the table ha
   ic <- attr(x, "invalid_codes")
   expect_equal(ic$month[ic$field == "AttendCode"], "2020-02")
   expect_equal(ic$provider[ic$field == "AttendCode"], "RXA")
+})
+
+test_that("simulate_msds() and as_msds() on its tables agree on formats and invalid codes", {
+  x <- simulate_msds(300, seed = 5)
+  tabs <- unclass(x)
+  attributes(tabs) <- list(names = names(tabs))
+  y <- as_msds(tabs, flags = attr(x, "flags"), quiet = TRUE)
+  expect_identical(attr(y, "formats"), attr(x, "formats"))
+  expect_identical(attr(y, "invalid_codes"), attr(x, "invalid_codes"))
+  expect_type(x$MSD201CareContactPreg$RecordNumber, "double")
+})
+
+test_that("the born-before-booking rule uses the last day of a month-only birth date", {
+  t <- fixture_tables()
+  # P17's baby (born 2021-04-01, booking 2021-05-01) is excluded as born
+  # before booking; held to the month (April) it is still before May
+  t$MSD401BabyDemographics$PersonBirthDateBaby <- format(t$MSD401BabyDemographics$PersonBirthDateBaby, "%Y-%m")
+  x <- as_msds(t, flags = fixture_flags(), quiet = TRUE)
+  expect_false("P17" %in% fixture_cohort(x)$preg_id)
+  # a birth in the booking month could be after the booking: not excluded
+  t$MSD401BabyDemographics$PersonBirthDateBaby[13] <- "2021-05"
+  x <- as_msds(t, flags = fixture_flags(), quiet = TRUE)
+  expect_true("P17" %in% fixture_cohort(x)$preg_id)
 })
