@@ -14,7 +14,7 @@
 #' * **Record numbers** (`RecordNumber`, type `"record"`): integer, whole
 #'   double, digit text (`"100123000000456"`) or `bit64::integer64`, stored as
 #'   doubles holding the exact whole number (real values are about 1e14,
-#'   beyond R's integers). Negative, fractional, non-digit or above 2^53:
+#'   beyond R's integers). Negative, fractional, non-digit or 2^53 and above:
 #'   an error ("unusable record number").
 #' * **IDs** are text: numbers (pseudonymised numeric ids) and integer64
 #'   become exact digit text (`"100000"`, never `"1e+05"`; a fraction is an

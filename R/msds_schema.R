@@ -4,7 +4,7 @@
 
 # type: "character" (ids, codes), "integer", "numeric", "date" or "record"
 # (RecordNumber and other submission record numbers: whole numbers up to
-# 2^53 stored exactly as doubles). format: how text is read besides the
+# 2^53 - 1 stored exactly as doubles). format: how text is read besides the
 # type's default, "decile" (IMD decile labels '01 - Most deprived') or
 # "time" (contact times).
 schema_col <- function(type, required = TRUE, codes = NULL, range = NULL, format = NULL) {
@@ -38,7 +38,7 @@ msds_codes <- list(
 #'
 #' @returns A tibble with columns `table`, `field`, `type` (`"character"`,
 #'   `"integer"`, `"numeric"`, `"date"` or `"record"`: a record number such as
-#'   `RecordNumber`, a whole number up to 2^53 held exactly as a double),
+#'   `RecordNumber`, a whole number below 2^53 held exactly as a double),
 #'   `required`, `key` (is the field
 #'   part of the table's record key), `codes` (allowed values, or `NA`) and
 #'   `range` (allowed numeric range, or `NA`).

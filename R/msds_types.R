@@ -97,10 +97,10 @@ convert_field <- function(x, spec) {
   )
 }
 
-# RecordNumber, UniqSubmissionID, MSDxxx_ID: whole numbers from 0 to 2^53
-# held exactly in a double.
+# RecordNumber, UniqSubmissionID, MSDxxx_ID: whole numbers from 0 to
+# 2^53 - 1, held exactly in a double.
 convert_record <- function(x, wrong) {
-  msg <- "unusable record number (not a whole number from 0 to 2^53)"
+  msg <- "unusable record number (not a whole number from 0 to 2^53 - 1)"
   if (is.logical(x)) return(wrong("a record number"))
   if (is.character(x)) {
     t <- trimws(x)
@@ -108,11 +108,11 @@ convert_record <- function(x, wrong) {
     digits <- !is.na(t) & grepl("^[0-9]+$", t)
     v <- rep(NA_real_, length(t))
     v[digits] <- as.numeric(t[digits])
-    # more than 16 digits cannot be told apart from a neighbour as a double
-    bad <- !is.na(t) & (!digits | nchar(sub("^0+", "", t)) > 16L | v > record_max)
+    # from 2^53 on, text cannot be told apart from its neighbour as a double
+    bad <- !is.na(t) & (!digits | nchar(sub("^0+", "", t)) > 16L | v >= record_max)
   } else if (is.numeric(x)) {
     v <- as.double(x)
-    bad <- !is.na(v) & (!is.finite(v) | v < 0 | v != floor(v) | v > record_max)
+    bad <- !is.na(v) & (!is.finite(v) | v < 0 | v != floor(v) | v >= record_max)
   } else {
     return(wrong("a record number"))
   }

@@ -53,7 +53,7 @@ test_that("wrong types, unusable record numbers, duplicate and orphan keys are a
   msg <- cli::ansi_strip(conditionMessage(err))
   expect_match(msg, "6 problems")
   expect_match(msg, "AntenatalAppDate: unparseable date: no value is in a known format .*e.g. \"soon\", \"later\"")
-  expect_match(msg, "RecordNumber: unusable record number \\(not a whole number from 0 to 2\\^53\\) \\(1 row\\); e.g. \"-1\"")
+  expect_match(msg, "RecordNumber: unusable record number \\(not a whole number from 0 to 2\\^53 - 1\\) \\(1 row\\); e.g. \"-1\"")
   expect_match(msg, "UniqPregID: orphan key: no matching record in MSD101PregnancyBooking \\(1 row\\); e.g. \"NOT-A-PREGNANCY\"")
   expect_match(msg, "Person_ID_Mother \\+ RecordNumber: duplicate key \\(1 row\\)")
   expect_match(msg, "ApgarScore: wrong type: text with no value that is a number, expected integer")
