@@ -106,8 +106,10 @@
 #' @export
 as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
   if (inherits(tables, "DBIConnection")) tables <- read_msds_db(tables, mapping)
+  old_formats <- NULL
   if (inherits(tables, "msds")) {
     flags <- flags %||% attr(tables, "flags")
+    old_formats <- attr(tables, "formats")
     tables <- unclass(tables)
   }
   if (!is.list(tables) || is.data.frame(tables) || is.null(names(tables)) ||
@@ -120,7 +122,17 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
     cli::cli_abort("{.arg tables} element{?s} {.field {not_df}} {?is/are} not a data frame.")
   }
   tables <- apply_mapping(tables, mapping)
-  msds_build(tables, mapping, flags, quiet)
+  x <- msds_build(tables, mapping, flags, quiet)
+  # an msds object validated again keeps what was read the first time (its
+  # date columns are Date by now): the format and the month precision
+  f <- attr(x, "formats")
+  if (!is.null(old_formats) && nrow(f)) {
+    i <- match(paste(f$table, f$field), paste(old_formats$table, old_formats$field))
+    keep <- !is.na(i) & f$format == "Date"
+    f[keep, ] <- old_formats[i[keep], names(f)]
+    attr(x, "formats") <- f
+  }
+  x
 }
 
 # Validates and builds the msds object. `trusted` names tables that are valid

@@ -50,6 +50,10 @@ test_that("unusable record numbers are one error naming table, field, count and 
   expect_match(msg, paste0("MSD101PregnancyBooking\\$RecordNumber: unusable record number .* \\(4 rows\\); ",
                            "e.g. \"100000123000000456\", \"12.5\", \"-3\", \"12a\""))
   expect_match(msg, "MSD301LabourDelivery\\$RecordNumber: unusable record number .* \\(1 row\\); e.g. \"9007199254740994\"")
+  # 2^53 + 1 as text would round to 2^53: refused, as is 2^53 itself
+  big <- convert_field(c("9007199254740993", "9007199254740992", "9007199254740991"), spec("record"))
+  expect_equal(big$problems[[1]]$n_rows, 2L)
+  expect_identical(convert_field("9007199254740991", spec("record"))$value, 2^53 - 1)
   r <- convert_field(c("100123000000456", " 7 ", "", NA), spec("record"))
   expect_identical(r$value, c(100123000000456, 7, NA, NA))
   expect_identical(convert_field(5L, spec("record"))$value, 5)
@@ -199,6 +203,8 @@ test_that("month-only baby birth dates are flagged and do not decide neonatal de
   y <- rt_msds("month_birth", "clean")
   f <- attr(x, "formats")
   expect_equal(f$precision[f$field == "PersonBirthDateBaby"], "month")
+  # validating the object again keeps the flag (its column is a Date by now)
+  expect_identical(attr(as_msds(x, quiet = TRUE), "formats"), f)
   expect_equal(f$format[f$field == "PersonBirthDateBaby"], "YYYY-MM (month precision)")
   q <- rt_new_quality(x, y)
   expect_equal(q$problem, "month precision only: stored as the 1st of the month")
