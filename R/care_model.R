@@ -23,7 +23,10 @@
 #' `CarePlanDate`, then `RecordNumber`, as in NHS Digital's published measure
 #' code) decides: `coc_placed` is `TRUE` when its `ContCarePathInd` is 'Y'
 #' and both `CareProfLID` and `TeamLocalID` are present, and `FALSE`
-#' otherwise (including no such plan). Ineligible pregnancies get
+#' otherwise (including no such plan). "Recorded" means a valid 'Y' or 'N':
+#' a value outside the code list, which [as_msds()] keeps and counts, is
+#' treated as not recorded (here and for `MatPersCarePlanInd`), and a plan
+#' type outside the code list is not an antenatal plan. Ineligible pregnancies get
 #' `coc_placed = NA` and a `coc_reason`, never `FALSE`.
 #'
 #' **Personalised care and support plan.** `pcsp` is the
@@ -82,7 +85,8 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
   cp_gest <- gest_on(cp$CarePlanDate, ip)
 
   # PCSP: latest antenatal plan with MatPersCarePlanInd recorded, by pcsp_gest
-  sel <- !is.na(cp$MatPersCarePlanInd) & cp_gest <= pcsp_gest
+  # recorded = a valid Y/N (a value outside the code list is not)
+  sel <- cp$MatPersCarePlanInd %in% msds_codes$yes_no & cp_gest <= pcsp_gest
   k <- latest_plan(ip[sel], cp$CarePlanDate[sel], cp$RecordNumber[sel], n)
   rows <- which(sel)[k]
   pcsp <- rep(FALSE, n)
@@ -96,7 +100,11 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
   first <- first_baby_index(babies, cohort$preg_id)
   bgest_birth <- babies$GestationLengthBirth[first]
   miss <- is.na(bgest_birth) & !is.na(first)
-  bgest_birth[miss] <- gest_on(babies$PersonBirthDateBaby[first[miss]], which(miss))
+  # (a birth date held to the month only: its month's last day, so that a
+  # birth is "before 203 days" only when the day cannot change that)
+  bdob <- latest_possible_date(babies$PersonBirthDateBaby, msds, "MSD401BabyDemographics",
+                               "PersonBirthDateBaby")
+  bgest_birth[miss] <- gest_on(bdob[first[miss]], which(miss))
   disch_gest <- gest_on(cohort$discharge_date, seq_len(n))
   date_at <- bdate + (coc_gest - bgest)
   pre_v2 <- cohort$booking_date < v2_start
@@ -111,7 +119,7 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
   eligible <- is.na(reason)
 
   # placement: latest antenatal plan with ContCarePathInd recorded, by coc_gest
-  sel <- !is.na(cp$ContCarePathInd) & cp_gest <= coc_gest
+  sel <- cp$ContCarePathInd %in% msds_codes$yes_no & cp_gest <= coc_gest
   k <- latest_plan(ip[sel], cp$CarePlanDate[sel], cp$RecordNumber[sel], n)
   rows <- which(sel)[k]
   has <- !is.na(k) & eligible

@@ -30,10 +30,12 @@
 #' CORE20PLUS (DOMAIN.md section 3): `core20` is national IMD decile 1-2
 #' (`NA` when the decile is unknown). `plus_ethnic_minority` is `TRUE` for the
 #' codes in `ethnic_minority` and `NA` for not stated or not known (`Z`, `99`,
-#' missing). `plus_traveller` and `plus_ltc` come from the person-level
+#' missing) and for a code outside the code list (such as `'X'`, which
+#' [as_msds()] keeps and counts; its `ethnic_group` is Unknown). `plus_traveller` and `plus_ltc` come from the person-level
 #' `flags` (columns `traveller` and `long_term_condition`): `NA` when no flags
 #' table or column is given, `FALSE` for a mother absent from the table.
-#' `plus_complex_social` is `ComplexSocialFactorsInd == "Y"`. `core20plus` is
+#' `plus_complex_social` is `ComplexSocialFactorsInd == "Y"` (`NA` when it is
+#' missing or outside the Y/N code list). `core20plus` is
 #' `TRUE` when `core20` or any `plus_*` flag is `TRUE` and `FALSE` otherwise:
 #' an unknown component counts as not known to be in the group (the data
 #' quality report, [data_quality()], gives how often each is unknown).
@@ -166,7 +168,10 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
             "impossible values", "discharge from maternity services before booking")
 
   babies <- latest_babies(msds, c("UniqPregID", "PersonBirthDateBaby"))
-  first_birth <- min_by(babies$PersonBirthDateBaby, match(babies$UniqPregID, B("UniqPregID")), length(cur))
+  # a birth date held to the month only counts as its month's last day
+  first_birth <- min_by(latest_possible_date(babies$PersonBirthDateBaby, msds, "MSD401BabyDemographics",
+                                             "PersonBirthDateBaby"),
+                        match(babies$UniqPregID, B("UniqPregID")), length(cur))
   drop_step(!is.na(first_birth) & first_birth < B("AntenatalAppDate"), "impossible values",
             "a baby born before the booking date")
 
@@ -248,7 +253,9 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
     if (any(miss)) unknown$lsoa <- count_values(lookup$miss_field, lsoa[miss])
   }
   decile[!is.na(decile) & (decile < 1 | decile > 10)] <- NA_integer_
-  nk <- is.na(eth) | eth %in% c("Z", "99")
+  # not stated or not known (Z, 99, missing), or not a valid code ('X'):
+  # Unknown ethnic group and NA for plus_ethnic_minority
+  nk <- is.na(eth) | !eth %in% setdiff(msds_codes$ethnic_category, c("Z", "99"))
   if (any(nk)) unknown$eth <- count_values("EthnicCategoryMother not stated or not known", ifelse(is.na(eth[nk]), "missing", eth[nk]))
   date <- bk$AntenatalAppDate
   lt <- as.POSIXlt(date)
@@ -281,7 +288,9 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
     plus_ethnic_minority = replace(eth %in% ethnic_minority, nk, NA),
     plus_traveller = person_flag(flags, "traveller", bk$Person_ID_Mother),
     plus_ltc = person_flag(flags, "long_term_condition", bk$Person_ID_Mother),
-    plus_complex_social = bk$ComplexSocialFactorsInd == "Y"
+    # NA when missing or outside the Y/N code list
+    plus_complex_social = ifelse(bk$ComplexSocialFactorsInd %in% msds_codes$yes_no,
+                                 bk$ComplexSocialFactorsInd == "Y", NA)
   )
   ip <- match(out$provider, matequity::msds_providers$org_code)
   out$icb <- matequity::msds_providers$icb[ip]

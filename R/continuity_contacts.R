@@ -29,20 +29,27 @@ latest_per_key <- function(key, record) {
   list(keep = keep, superseded = sum(!at_top), ambiguous = sum(amb))
 }
 
-# "HH:MM" or "HH:MM:SS" to seconds after midnight; NA when missing or
-# unparseable.
+# Contact time to seconds after midnight: "HH:MM", "HH:MM:SS[.fff]", or a
+# date-time ("YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DDTHH:MM:SS[.fff][Z]",
+# "DD/MM/YYYY HH:MM[:SS]"), whose clock time is taken as written; NA when
+# missing or unparseable (an hour over 23 or minutes over 59 included).
 parse_contact_time <- function(x) {
-  out <- rep(NA_integer_, length(x))
-  ok <- !is.na(x) & grepl("^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$", x)
-  if (any(ok)) {
-    p <- strsplit(x[ok], ":", fixed = TRUE)
-    s <- vapply(p, function(v) {
-      v <- as.integer(v)
-      v[1] * 3600L + v[2] * 60L + if (length(v) > 2L) v[3] else 0L
-    }, 0L)
-    out[ok] <- s
+  if (!is.character(x)) return(rep(NA_integer_, length(x)))
+  u <- unique(x[!is.na(x)])  # a day has at most 86,400 distinct times
+  re <- paste0("^(?:(?:\\d{4}-\\d{2}-\\d{2}|\\d{1,2}/\\d{1,2}/\\d{4})[ T])?",
+               "(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:\\.\\d+)?)?(?:Z|[+-]\\d{2}:?\\d{2})?$")
+  su <- rep(NA_integer_, length(u))
+  ok <- which(grepl(re, u, perl = TRUE))
+  if (length(ok)) {
+    m <- regmatches(u[ok], regexec(re, u[ok], perl = TRUE))
+    g <- matrix(unlist(m, use.names = FALSE), ncol = 4L, byrow = TRUE)
+    hh <- as.integer(g[, 2]); mi <- as.integer(g[, 3])
+    ss <- suppressWarnings(as.integer(g[, 4]))
+    ss[is.na(ss)] <- 0L
+    valid <- hh <= 23L & mi <= 59L & ss <= 59L
+    su[ok[valid]] <- (hh * 3600L + mi * 60L + ss)[valid]
   }
-  out
+  su[match(x, u)]
 }
 
 # Pregnancies to work on, with the columns continuity() needs. Columns the
@@ -173,7 +180,8 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base) {
   bb <- birth$babies
   bb <- bb[bb$UniqPregID %in% preg$preg_id, , drop = FALSE]
   bb <- bb[order(bb$Person_ID_Baby, method = "radix"), , drop = FALSE]
-  prof <- c(la$CareProfLID, bb$CareProfLIDDel)
+  # CareProfLIDDel is optional: without it no professional at delivery
+  prof <- c(la$CareProfLID, bb$CareProfLIDDel %||% rep(NA_character_, nrow(bb)))
   act <- tibble::tibble(
     preg = c(lp, match(bb$UniqPregID, preg$preg_id)),
     date = as.integer(c(as.integer(ldate), as.integer(bb$PersonBirthDateBaby))),

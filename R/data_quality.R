@@ -24,7 +24,10 @@
 #'   births, `apgar` (`ApgarScore`; valid 0-10).
 #'
 #' `pct_valid` is valid records as a percentage of all records (`n`), so it
-#' is never above `pct_complete`.
+#' is never above `pct_complete`. A code outside its code list (which
+#' [as_msds()] keeps, such as ethnicity `'X'`) is complete but not valid; the
+#' values themselves, by provider and month over the whole extract, are in
+#' the attribute `invalid_codes` (see [msds_invalid_codes()]).
 #'
 #' @param x An `msds` object, or a cohort from [define_cohort()] (then
 #'   `msds` is required and only the cohort's pregnancies, with the cohort's
@@ -35,7 +38,7 @@
 #' @param disclosure A disclosure rule, `"none"`, or `NULL` for the option's.
 #' @returns A tibble of class `mq_data_quality` with columns `provider`,
 #'   `year` (those in `by`), `field`, `n`, `n_complete`, `pct_complete`,
-#'   `n_valid` and `pct_valid`.
+#'   `n_valid` and `pct_valid`, and attribute `invalid_codes`.
 #' @examples
 #' data_quality(msds_example)
 #' @export
@@ -83,6 +86,7 @@ data_quality <- function(x, msds = NULL, by = c("provider", "year"),
   out <- disclose(out, counts = c("n", "n_complete", "n_valid"),
                   derived = c("pct_complete", "pct_valid"), disclosure = disclosure)
   class(out) <- unique(c("mq_data_quality", class(out)))
+  attr(out, "invalid_codes") <- msds_invalid_codes(msds, disclosure = disclosure)
   out
 }
 

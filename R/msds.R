@@ -5,16 +5,79 @@
 #' and checks the data contract in [msds_schema()]. Every structural problem
 #' is reported together, in one error that names the table, the column, what
 #' is wrong, how many rows, and a few example values: missing tables or
-#' columns, wrong types, missing or duplicate keys, orphan keys (a record whose
-#' parent does not exist), unparseable dates and codes outside the code lists.
-#' Later stages trust the object.
+#' columns, columns of the wrong type, missing or unusable keys, duplicate
+#' keys and orphan keys (a record whose parent does not exist). Later stages
+#' trust the object.
 #'
+#' @section Value shapes of real extracts:
+#' Columns are converted exactly to the schema types, never silently:
+#' * **Record numbers** (`RecordNumber`, type `"record"`): integer, whole
+#'   double, digit text (`"100123000000456"`) or `bit64::integer64`, stored as
+#'   doubles holding the exact whole number (real values are about 1e14,
+#'   beyond R's integers). Negative, fractional, non-digit or 2^53 and above:
+#'   an error ("unusable record number").
+#' * **IDs** are text: numbers (pseudonymised numeric ids) and integer64
+#'   become exact digit text (`"100000"`, never `"1e+05"`; a fraction is an
+#'   error), factors become text; ids are kept exactly, except that blank or
+#'   whitespace-only values become `NA`.
+#' * **Text numerics** (`Rank_IMD_Decile_2015` as `'01 - Most deprived'`,
+#'   `'02'`, ..., `'10 - Least deprived'`; `ApgarScore`; `ObsValue`;
+#'   counts and gestations as digit text) are parsed strictly (surrounding
+#'   whitespace allowed). Text that is not a number becomes `NA` and is
+#'   counted as data quality; a column where no value is a number is the
+#'   wrong type (an error). `ObsValue` is kept as a number with its decimals
+#'   (NHS Digital's derivation takes `INT(ObsValue)`; the PPH threshold of
+#'   [add_outcomes()] compares the value as given).
+#' * **Dates**: `Date` is kept; a date-time (`POSIXct`, `POSIXlt`) becomes the
+#'   calendar date in its own time zone (`tzone` attribute; UTC if it has
+#'   none), so 23:30 UTC on 30 June is 30 June, but the same instant with
+#'   `tzone = "Europe/London"` is 1 July. Text (or 8-digit numbers) is read in
+#'   ONE format per column: the format - among `YYYY-MM-DD`,
+#'   `DD/MM/YYYY`, `YYYYMMDD`, `YYYY-MM-DD HH:MM[:SS[.fff]]`,
+#'   `YYYY-MM-DDTHH:MM:SS[.fff][Z]`, `DD/MM/YYYY HH:MM[:SS]`, and month
+#'   precision `YYYY-MM` and `MM/YYYY` - that matches the most values (ties:
+#'   the earlier in that list), each matched against the whole string and
+#'   checked for calendar validity. The time part of a text date-time is
+#'   dropped as written (no time-zone shift). Values that do not match the
+#'   column's format (`"2019-04-015"`, `"2019-02-30"`, a stray `dd/mm/yyyy`
+#'   in an ISO column) become `NA` and are counted; a column where no value
+#'   matches is an error. The format found for every date column is in
+#'   `attr(x, "formats")` and shown by `print()`.
+#' * **Month precision** (some views give only year and month of a baby's
+#'   birth): stored as the 1st of the month, flagged in `attr(x, "formats")`
+#'   (`precision = "month"`) and counted in the quality table. [add_outcomes()]
+#'   then decides a neonatal death only when the day cannot change it, and
+#'   otherwise leaves the baby out of the neonatal and perinatal death
+#'   denominators with a message. Rules that exclude on the birth date (a
+#'   baby born before booking in [define_cohort()]; birth before 203 days in
+#'   [add_care_model()] when `GestationLengthBirth` is missing) use the
+#'   month's last day, so they exclude only when the day cannot matter. The
+#'   antenatal/postnatal split of contacts in [continuity()] uses the 1st of
+#'   the month (contacts in the birth month may be misclassed).
+#' * **All-missing columns** of any type (a database driver's logical `NA`
+#'   column, an all-blank text column) become typed missing columns.
+#'
+#' @section Codes outside the code lists:
+#' Code and Y/N fields are trimmed and upper-cased, as NHS Digital's
+#' `upper()` (`'y'` is `'Y'`, ethnicity `'a'` is `'A'`; a numeric code column
+#' gets back the leading zero of fixed-width code lists, `1` is `'01'`). A
+#' value still outside the code list (ethnicity `'X'`, `AttendCode` `'0'`,
+#' `PregOutcome` `'98'`, `CarePlanType` `'99'`) is kept as it is and counted,
+#' never an error: by table, field, value, provider and month in
+#' [msds_invalid_codes()], and one row per field in [msds_quality()].
+#' Downstream such a value is "not a valid code": an Unknown ethnic group
+#' (and `NA` for `plus_ethnic_minority`), not attended, not a birth, not an
+#' antenatal care plan.
+#'
+#' @section Data quality:
 #' Real-data quality problems are not errors: unknown or missing ethnicity
-#' (codes `Z`, `99`), missing LSOA or IMD decile, missing care-plan fields and
-#' values outside a plausible range (for example a booking gestation over 315
-#' days) are counted in the object (see [msds_quality()]), shown by `print()`,
-#' and, unless `quiet = TRUE`, summarised in one warning. Cohort building
-#' excludes implausible records with a reason in its exclusion log.
+#' (codes `Z`, `99`), codes outside the code lists, missing LSOA or IMD
+#' decile, missing care-plan fields, unparseable text numbers and dates,
+#' month-precision dates and values outside a plausible range (for example a
+#' booking gestation over 315 days) are counted in the object (see
+#' [msds_quality()]), shown by `print()`, and, unless `quiet = TRUE`,
+#' summarised in one warning. Cohort building excludes implausible records
+#' with a reason in its exclusion log.
 #'
 #' @param tables A named list of data frames, one per MSDS table (names as in
 #'   [msds_schema()]), or a DBI connection holding tables of those names.
@@ -29,8 +92,12 @@
 #'   columns only besides the key.
 #' @param quiet If `TRUE`, data-quality counts are stored but not warned about.
 #' @returns An object of class `msds`: a named list of tibbles (one per table)
-#'   with attributes `quality` (a tibble of data-quality counts), `flags` and
-#'   `mapping`.
+#'   with attributes `quality` (a tibble of data-quality counts, see
+#'   [msds_quality()]), `formats` (a tibble with one row per date column:
+#'   `table`, `field`, `format` read, `n_values` non-missing values and
+#'   `precision`, `"day"` or `"month"`), `invalid_codes` (a tibble `table`,
+#'   `field`, `value`, `provider`, `month`, `n_rows`, see
+#'   [msds_invalid_codes()]), `flags` and `mapping`.
 #' @seealso [simulate_msds()] makes MSDS-shaped data with a known truth.
 #' @examples
 #' x <- as_msds(unclass(msds_example), flags = attr(msds_example, "flags"),
@@ -39,8 +106,10 @@
 #' @export
 as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
   if (inherits(tables, "DBIConnection")) tables <- read_msds_db(tables, mapping)
+  old_formats <- NULL
   if (inherits(tables, "msds")) {
     flags <- flags %||% attr(tables, "flags")
+    old_formats <- attr(tables, "formats")
     tables <- unclass(tables)
   }
   if (!is.list(tables) || is.data.frame(tables) || is.null(names(tables)) ||
@@ -53,7 +122,17 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
     cli::cli_abort("{.arg tables} element{?s} {.field {not_df}} {?is/are} not a data frame.")
   }
   tables <- apply_mapping(tables, mapping)
-  msds_build(tables, mapping, flags, quiet)
+  x <- msds_build(tables, mapping, flags, quiet)
+  # an msds object validated again keeps what was read the first time (its
+  # date columns are Date by now): the format and the month precision
+  f <- attr(x, "formats")
+  if (!is.null(old_formats) && nrow(f)) {
+    i <- match(paste(f$table, f$field), paste(old_formats$table, old_formats$field))
+    keep <- !is.na(i) & f$format == "Date"
+    f[keep, ] <- old_formats[i[keep], names(f)]
+    attr(x, "formats") <- f
+  }
+  x
 }
 
 # Validates and builds the msds object. `trusted` names tables that are valid
@@ -80,7 +159,8 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
                   class = "matequity_data_quality")
   }
   structure(checked$tables, class = "msds", quality = quality, flags = flags,
-            mapping = mapping)
+            mapping = mapping, formats = tibble::as_tibble(checked$formats),
+            invalid_codes = tibble::as_tibble(checked$invalid))
 }
 
 #' Data-quality counts recorded when an `msds` object was validated
@@ -92,7 +172,13 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
 #' @returns A tibble with columns `table`, `field`, `problem`, `n_rows`,
 #'   `n_rows_sdc` (what the disclosure rule did) and `examples` (a few
 #'   offending values; dropped unless disclosure control is off, since they
-#'   are record-level values).
+#'   are record-level values). Problems include `"code outside the code
+#'   list"` (one row per field; the values by provider and month are in
+#'   [msds_invalid_codes()]), `"text that is not a number, set to missing"`,
+#'   `"unparseable date (column format ...), set to missing"`, `"month
+#'   precision only: stored as the 1st of the month"`, missing values and
+#'   values outside a plausible range.
+#' @seealso [msds_invalid_codes()] for codes outside the code lists.
 #' @examples
 #' msds_quality(msds_example)
 #' msds_quality(msds_example, disclosure = "none")
@@ -160,22 +246,32 @@ read_msds_db <- function(con, mapping) {
 msds_add_trusted <- function(x, new) {
   tables <- unclass(x)
   attributes(tables) <- list(names = names(tables))
-  for (tab in names(new)) tables[[tab]] <- new[[tab]]
-  found <- unlist(lapply(names(new), function(tab) {
-    length(validate_msds_table(tab, new[[tab]], trust = TRUE)$problems)
-  }))
-  if (any(found > 0)) {
+  found <- 0L
+  formats <- list()
+  for (tab in names(new)) {
+    res <- validate_msds_table(tab, new[[tab]], trust = TRUE)
+    tables[[tab]] <- res$df
+    found <- found + length(res$problems)
+    formats <- c(formats, res$formats)
+  }
+  if (found > 0L) {
+    for (tab in names(new)) tables[[tab]] <- new[[tab]]
     return(msds_build(tables, attr(x, "mapping"), attr(x, "flags"), quiet = TRUE,
                       trusted = names(new)))
   }
   attributes(tables) <- c(attributes(tables), attributes(x)[setdiff(names(attributes(x)), "names")])
+  f <- attr(x, "formats")
+  if (!is.null(f)) {
+    f <- rbind(f[!f$table %in% names(new), , drop = FALSE], do.call(rbind, formats))
+    attr(tables, "formats") <- f[order(match(f$table, names(msds_tables))), , drop = FALSE]
+  }
   tables
 }
 
 # A zero-row table with the schema's columns and types.
 msds_empty_table <- function(tab) {
   empty <- list(character = character(), integer = integer(), numeric = numeric(),
-                date = as.Date(character()))
+                record = numeric(), date = as.Date(character()))
   tibble::new_tibble(lapply(msds_tables[[tab]]$columns, function(cs) empty[[cs$type]]),
                      nrow = 0L)
 }
@@ -189,28 +285,56 @@ new_problem <- function(table, field, problem, n_rows, examples = "",
 
 # Checks one table: columns, types, key values, codes, ranges, duplicate keys.
 # A trusted table (valid by construction) gets only the cheap checks:
-# missing key values and plausible ranges.
+# missing key values and plausible ranges (its integer record numbers are
+# stored as doubles, as as_msds() stores them). Returns the converted table,
+# its problems, the date formats found and the codes outside the code lists.
 validate_msds_table <- function(tab, df, trust = FALSE) {
   problems <- list()
+  formats <- list()
+  invalid <- list()
   add <- function(...) problems[[length(problems) + 1L]] <<- new_problem(...)
   spec <- msds_tables[[tab]]
   req <- names(spec$columns)[vapply(spec$columns, `[[`, TRUE, "required")]
   for (f in setdiff(req, names(df))) add(tab, f, "required column is missing", nrow(df))
-  for (f in intersect(names(spec$columns), names(df))) {
-    res <- if (trust) list(value = df[[f]]) else convert_field(df[[f]], spec$columns[[f]])
-    if (!is.null(res$error)) {
-      add(tab, f, res$error, res$n_rows, res$examples)
+  fields <- intersect(names(spec$columns), names(df))
+  usable <- character()
+  # convert every column first: the code counts need the provider and date
+  for (f in fields) {
+    cs <- spec$columns[[f]]
+    if (trust) {
+      if (cs$type == "record" && is.integer(df[[f]])) df[[f]] <- as.double(df[[f]])
+      if (cs$type == "date") {
+        formats[[length(formats) + 1L]] <- tibble::tibble(
+          table = tab, field = f, format = "Date", n_values = sum(!is.na(df[[f]])),
+          precision = "day")
+      }
+      usable <- c(usable, f)
       next
     }
-    if (!trust) df[[f]] <- res$value
+    res <- convert_field(df[[f]], cs)
+    for (p in res$problems) add(tab, f, p$problem, p$n_rows, p$examples, p$severity)
+    if (!is.null(res$format)) {
+      formats[[length(formats) + 1L]] <- tibble::tibble(
+        table = tab, field = f, format = res$format$format,
+        n_values = as.integer(res$format$n_values), precision = res$format$precision)
+    }
+    if (is.null(res$value)) next
+    df[[f]] <- res$value
+    usable <- c(usable, f)
+  }
+  for (f in usable) {
     cs <- spec$columns[[f]]
-    v <- res$value
+    v <- df[[f]]
     if (f %in% spec$key && anyNA(v)) {
       add(tab, f, "key value is missing", sum(is.na(v)))
     }
     if (!is.null(cs$codes) && !trust) {
+      # kept as they are (normalised to upper case), counted as data quality
       bad <- !is.na(v) & !v %in% cs$codes
-      if (any(bad)) add(tab, f, "code outside the code list", sum(bad), example_values(v[bad]))
+      if (any(bad)) {
+        add(tab, f, "code outside the code list", sum(bad), example_values(v[bad]), "warning")
+        invalid[[length(invalid) + 1L]] <- invalid_code_counts(tab, f, df, bad)
+      }
     }
     if (!is.null(cs$range)) {
       bad <- !is.na(v) & (v < cs$range[1] | v > cs$range[2])
@@ -220,22 +344,27 @@ validate_msds_table <- function(tab, df, trust = FALSE) {
       }
     }
   }
-  key <- intersect(spec$key, names(df))
+  key <- intersect(spec$key, usable)
   if (length(key) && length(key) == length(spec$key) && nrow(df) && !trust) {
     dup <- duplicated_key(df, key)
     if (any(dup)) {
-      ex <- do.call(paste, c(df[dup, key, drop = FALSE], sep = "/"))
+      ex <- do.call(paste, c(lapply(df[dup, key, drop = FALSE], key_text), sep = "/"))
       add(tab, paste(key, collapse = " + "), "duplicate key", sum(dup), example_values(ex))
     }
   }
   if (!trust || !tibble::is_tibble(df)) df <- tibble::as_tibble(df)
-  list(df = df, problems = problems)
+  list(df = df, problems = problems, formats = formats, invalid = invalid)
 }
+
+# Key values as text for examples (record numbers in full, not 1e+14).
+key_text <- function(x) if (is.double(x)) whole_text(x) else as.character(x)
 
 # Checks every table against the schema; returns the converted tables and a
 # data frame of problems (severity "error" or "warning").
 validate_msds_tables <- function(tables, trusted = character()) {
   problems <- list()
+  formats <- list()
+  invalid <- list()
   add <- function(...) problems[[length(problems) + 1L]] <<- new_problem(...)
   for (tab in names(msds_tables)) {
     spec <- msds_tables[[tab]]
@@ -245,6 +374,8 @@ validate_msds_tables <- function(tables, trusted = character()) {
     }
     res <- validate_msds_table(tab, tables[[tab]], tab %in% trusted)
     problems <- c(problems, res$problems)
+    formats <- c(formats, res$formats)
+    invalid <- c(invalid, res$invalid)
     tables[[tab]] <- res$df
   }
   # orphan keys, once every table is converted
@@ -263,7 +394,9 @@ validate_msds_tables <- function(tables, trusted = character()) {
   problems <- c(problems, data_quality_problems(tables))
   problems <- if (length(problems)) do.call(rbind, problems) else
     new_problem(character(), character(), character(), integer(), character(), character())
-  list(tables = tables, problems = problems)
+  list(tables = tables, problems = problems,
+       formats = if (length(formats)) do.call(rbind, formats) else empty_formats(),
+       invalid = if (length(invalid)) do.call(rbind, invalid) else empty_invalid_codes())
 }
 
 # Real-data quality issues: counted, not errors.
@@ -289,53 +422,6 @@ data_quality_problems <- function(tables) {
   out
 }
 
-# Converts one column to its schema type without losing information; returns
-# list(value) or list(error, n_rows, examples).
-convert_field <- function(x, spec) {
-  fail <- function(msg, bad) list(error = msg, n_rows = sum(bad), examples = example_values(x[bad]))
-  type <- spec$type
-  if (type == "character") {
-    if (is.factor(x)) x <- as.character(x)
-    if (!is.character(x)) {
-      return(list(error = sprintf("wrong type: %s, expected character (codes and IDs are text)",
-                                  class(x)[1]), n_rows = length(x), examples = example_values(x)))
-    }
-    blank <- which(x == "")
-    if (length(blank)) x[blank] <- NA_character_
-    return(list(value = x))
-  }
-  if (type %in% c("integer", "numeric")) {
-    if (is.logical(x) && all(is.na(x))) x <- as.numeric(x)
-    if (!is.numeric(x)) {
-      return(list(error = sprintf("wrong type: %s, expected %s", class(x)[1], type),
-                  n_rows = length(x), examples = example_values(x)))
-    }
-    if (type == "integer" && !is.integer(x)) {
-      bad <- !is.na(x) & (x != round(x) | abs(x) > .Machine$integer.max)
-      if (any(bad)) return(fail("wrong type: not a whole number", bad))
-      x <- as.integer(x)
-    }
-    if (type == "numeric") x <- as.double(x)
-    return(list(value = x))
-  }
-  if (type == "date") {
-    if (inherits(x, "Date")) return(list(value = x))
-    if (inherits(x, "POSIXt")) return(list(value = as.Date(x, tz = "UTC")))
-    if (is.logical(x) && all(is.na(x))) return(list(value = as.Date(x)))
-    if (is.factor(x)) x <- as.character(x)
-    if (!is.character(x)) {
-      return(list(error = sprintf("wrong type: %s, expected a date", class(x)[1]),
-                  n_rows = length(x), examples = example_values(x)))
-    }
-    x[which(x == "")] <- NA_character_
-    d <- as.Date(x, format = "%Y-%m-%d", optional = TRUE)
-    bad <- !is.na(x) & (is.na(d) | !grepl("^\\d{4}-\\d{2}-\\d{2}", x))
-    if (any(bad)) return(fail("unparseable date (expected YYYY-MM-DD)", bad))
-    return(list(value = d))
-  }
-  stop("unknown schema type ", type)
-}
-
 abort_msds_problems <- function(errors, call = rlang::caller_env(2)) {
   lines <- sprintf("{.field %s}%s: %s (%s row%s)%s", errors$table,
                    ifelse(nzchar(errors$field), paste0("${.field ", errors$field, "}"), ""),
@@ -358,7 +444,13 @@ validate_flags <- function(flags, tables, call = rlang::caller_env(2)) {
     cli::cli_abort(c("{.arg flags} columns must be logical.",
                      "x" = "Not logical: {.field {bad}}."), call = call)
   }
-  flags$Person_ID_Mother <- as.character(flags$Person_ID_Mother)
+  # the same exact conversion as the tables' ids (numbers as digit text)
+  id <- convert_field(flags$Person_ID_Mother, schema_col("character"))
+  if (is.null(id$value)) {
+    cli::cli_abort(c("{.arg flags} column {.field Person_ID_Mother} cannot be read as ids.",
+                     "x" = "{id$problems[[1]]$problem}: e.g. {id$problems[[1]]$examples}."), call = call)
+  }
+  flags$Person_ID_Mother <- id$value
   check_unique_key(flags$Person_ID_Mother, "mother (Person_ID_Mother)", "flags", call = call)
   tibble::as_tibble(flags)
 }
@@ -390,6 +482,19 @@ format.msds <- function(x, ...) {
   )
   if (!is.null(attr(x, "flags"))) {
     out <- c(out, sprintf("  person flags: %s", paste(setdiff(names(attr(x, "flags")), "Person_ID_Mother"), collapse = ", ")))
+  }
+  fm <- attr(x, "formats")
+  fm <- if (is.null(fm)) fm else fm[!fm$format %in% c("Date", "all missing"), , drop = FALSE]
+  if (!is.null(fm) && nrow(fm)) {
+    out <- c(out, "  date formats read (see attr(x, \"formats\")):",
+             sprintf("    %s.%s: %s", fm$table, fm$field, fm$format))
+  }
+  ic <- attr(x, "invalid_codes")
+  if (!is.null(ic) && nrow(ic)) {
+    out <- c(out, sprintf("  codes outside the code lists: %s row%s in %s field%s (see msds_invalid_codes())",
+                          fmt_n(sum(ic$n_rows)), if (sum(ic$n_rows) == 1) "" else "s",
+                          sum(!duplicated(paste(ic$table, ic$field))),
+                          if (sum(!duplicated(paste(ic$table, ic$field))) == 1) "" else "s"))
   }
   if (nrow(q)) {
     out <- c(out, "  data quality (see msds_quality()):",

@@ -2,8 +2,13 @@
 # types, keys, parent keys and code lists. One table drives validation,
 # documentation and the simulator, so they cannot drift apart.
 
-schema_col <- function(type, required = TRUE, codes = NULL, range = NULL) {
-  list(type = type, required = required, codes = codes, range = range)
+# type: "character" (ids, codes), "integer", "numeric", "date" or "record"
+# (RecordNumber and other submission record numbers: whole numbers up to
+# 2^53 - 1 stored exactly as doubles). format: how text is read besides the
+# type's default, "decile" (IMD decile labels '01 - Most deprived') or
+# "time" (contact times).
+schema_col <- function(type, required = TRUE, codes = NULL, range = NULL, format = NULL) {
+  list(type = type, required = required, codes = codes, range = range, format = format)
 }
 
 # Code lists (DOMAIN.md section 2).
@@ -32,7 +37,9 @@ msds_codes <- list(
 #' list or range a value must fall in.
 #'
 #' @returns A tibble with columns `table`, `field`, `type` (`"character"`,
-#'   `"integer"`, `"numeric"` or `"date"`), `required`, `key` (is the field
+#'   `"integer"`, `"numeric"`, `"date"` or `"record"`: a record number such as
+#'   `RecordNumber`, a whole number below 2^53 held exactly as a double),
+#'   `required`, `key` (is the field
 #'   part of the table's record key), `codes` (allowed values, or `NA`) and
 #'   `range` (allowed numeric range, or `NA`).
 #' @examples
@@ -66,12 +73,12 @@ msds_tables <- list(
     key = c("Person_ID_Mother", "RecordNumber"),
     columns = list(
       Person_ID_Mother = schema_col("character"),
-      RecordNumber = schema_col("integer"),
+      RecordNumber = schema_col("record"),
       OrgCodeProvider = schema_col("character"),
       PersonBirthDateMother = schema_col("date", required = FALSE),
       EthnicCategoryMother = schema_col("character", codes = msds_codes$ethnic_category),
       LSOAMother2011 = schema_col("character"),
-      Rank_IMD_Decile_2015 = schema_col("integer", range = c(1, 10))
+      Rank_IMD_Decile_2015 = schema_col("integer", range = c(1, 10), format = "decile")
     )
   ),
   MSD101PregnancyBooking = list(
@@ -80,7 +87,7 @@ msds_tables <- list(
     columns = list(
       UniqPregID = schema_col("character"),
       Person_ID_Mother = schema_col("character"),
-      RecordNumber = schema_col("integer"),
+      RecordNumber = schema_col("record"),
       OrgCodeProvider = schema_col("character"),
       AntenatalAppDate = schema_col("date"),
       GestAgeBooking = schema_col("integer", range = c(0, 315)),
@@ -103,7 +110,7 @@ msds_tables <- list(
     parent = list(table = "MSD101PregnancyBooking", by = "UniqPregID"),
     columns = list(
       UniqPregID = schema_col("character"),
-      RecordNumber = schema_col("integer"),
+      RecordNumber = schema_col("record"),
       OrgCodeProvider = schema_col("character"),
       CarePlanDate = schema_col("date"),
       CarePlanType = schema_col("character", codes = msds_codes$care_plan_type),
@@ -119,10 +126,10 @@ msds_tables <- list(
     columns = list(
       CareConID = schema_col("character"),
       UniqPregID = schema_col("character"),
-      RecordNumber = schema_col("integer"),
+      RecordNumber = schema_col("record"),
       OrgCodeProvider = schema_col("character"),
       CContactDate = schema_col("date"),
-      CContactTime = schema_col("character", required = FALSE),
+      CContactTime = schema_col("character", required = FALSE, format = "time"),
       AttendCode = schema_col("character", codes = msds_codes$attend_code),
       ConsultType = schema_col("character", required = FALSE),
       Medium = schema_col("character", required = FALSE),
@@ -134,7 +141,7 @@ msds_tables <- list(
     parent = list(table = "MSD201CareContactPreg", by = "CareConID"),
     columns = list(
       CareConID = schema_col("character"),
-      RecordNumber = schema_col("integer", required = FALSE),
+      RecordNumber = schema_col("record", required = FALSE),
       CareProfLID = schema_col("character"),
       TeamLocalID = schema_col("character")
     )
@@ -145,7 +152,7 @@ msds_tables <- list(
     columns = list(
       LabourDeliveryID = schema_col("character"),
       UniqPregID = schema_col("character"),
-      RecordNumber = schema_col("integer"),
+      RecordNumber = schema_col("record"),
       OrgCodeProvider = schema_col("character"),
       LabourOnsetMethod = schema_col("character", required = FALSE),
       BirthsPerLabandDel = schema_col("integer", range = c(1, 6)),
@@ -158,7 +165,7 @@ msds_tables <- list(
     parent = list(table = "MSD301LabourDelivery", by = "LabourDeliveryID"),
     columns = list(
       LabourDeliveryID = schema_col("character"),
-      RecordNumber = schema_col("integer", required = FALSE),
+      RecordNumber = schema_col("record", required = FALSE),
       CareProfLID = schema_col("character"),
       TeamLocalID = schema_col("character"),
       GenitalTractTraumaticLesion = schema_col("character", required = FALSE),
@@ -174,7 +181,7 @@ msds_tables <- list(
       Person_ID_Baby = schema_col("character"),
       LabourDeliveryID = schema_col("character"),
       UniqPregID = schema_col("character"),
-      RecordNumber = schema_col("integer"),
+      RecordNumber = schema_col("record"),
       OrgCodeProvider = schema_col("character"),
       PersonBirthDateBaby = schema_col("date"),
       PregOutcome = schema_col("character", codes = msds_codes$preg_outcome),
@@ -201,7 +208,7 @@ msds_tables <- list(
     parent = list(table = "MSD401BabyDemographics", by = "Person_ID_Baby"),
     columns = list(
       Person_ID_Baby = schema_col("character"),
-      RecordNumber = schema_col("integer", required = FALSE),
+      RecordNumber = schema_col("record", required = FALSE),
       ApgarScore = schema_col("integer", required = FALSE, range = c(0, 10)),
       BirthWeight = schema_col("numeric", required = FALSE, range = c(100, 7000))
     )

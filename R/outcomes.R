@@ -41,7 +41,12 @@ outcome_catalogue <- function() {
 #'   (`live_codes`) plus these stillbirths. Other outcome codes (for example
 #'   terminations or miscarriages) are neither.
 #' * **neonatal death**: live birth with `PersonDeathDateBaby - birth date < 28`
-#'   days; denominator live births. **perinatal death**: stillbirth or
+#'   days; denominator live births. When [as_msds()] read the birth (or
+#'   death) date to the month only (see `attr(msds, "formats")`), a death is
+#'   counted only when it is under 28 days whatever the day, ruled out when it
+#'   is 28 days or more whatever the day, and otherwise unknown: such a baby
+#'   is left out of the neonatal and perinatal death denominators (`NA`
+#'   eligibility), with a message. **perinatal death**: stillbirth or
 #'   neonatal death; denominator total births.
 #' * **preterm**: singleton live birth at 154-258 days among singleton live
 #'   births at 154-315 days. Singleton: `BirthsPerLabandDel == 1` of the
@@ -193,8 +198,8 @@ baby_outcomes <- function(cohort, msds, stillbirth_codes, live_codes, sga_centil
   singleton <- bpl == 1L
   singleton[is.na(bpl)] <- (n_babies[ip] == 1L)[is.na(bpl)]
   term <- !is.na(gest) & gest >= 259 & gest <= 315
-  age_death <- as.numeric(babies$PersonDeathDateBaby - babies$PersonBirthDateBaby)
-  nnd <- live & !is.na(age_death) & age_death < 28
+  nd <- neonatal_death_flags(babies, live, msds)
+  nnd <- nd$nnd
   nnu <- babies$Person_ID_Baby %in% msds$MSD402NeonatalAdmission$Person_ID_Baby
   feed <- babies$BabyFirstFeedIndCode
   sga <- sga_flags(babies, weight, live, sga_centiles, call = call)
@@ -210,6 +215,9 @@ baby_outcomes <- function(cohort, msds, stillbirth_codes, live_codes, sga_centil
     term_low_birth_weight = live & term & !is.na(weight), sga = sga$e,
     low_apgar = live & term & singleton %in% TRUE & !is.na(apgar),
     breastmilk_first_feed = live & feed %in% c("01", "02", "03"), nnu_admission = live)
+  # age at death unknown (dates held to the month only): not decidable
+  e$neonatal_death[nd$unknown] <- NA
+  e$perinatal_death[nd$unknown & !still] <- NA
   list(babies = babies, ip = ip, first = first, y = y, e = e, weight = weight,
        singleton = singleton, term = term, total = total)
 }
@@ -278,6 +286,32 @@ maternity_outcomes <- function(b, msds, n, pph_obs_codes, pph_threshold, tear_co
     tear_3_4 = mk(tear_any, tear_e),
     pph_1500 = mk(pph_any, maternity)
   )
+}
+
+# Neonatal death (live birth, death before 28 days). When as_msds() found a
+# birth or death date column held to the month only (stored as the 1st), the
+# age at death is known only between bounds: a death is counted when even
+# the longest possible age is under 28 days, ruled out when the shortest is
+# 28 or more, and otherwise unknown (the baby is then not in the neonatal or
+# perinatal death denominators, with a message) rather than computed from
+# the 1st of the month.
+neonatal_death_flags <- function(babies, live, msds) {
+  birth <- babies$PersonBirthDateBaby
+  death <- babies$PersonDeathDateBaby
+  bm <- msds_month_precision(msds, "MSD401BabyDemographics", "PersonBirthDateBaby")
+  dm <- msds_month_precision(msds, "MSD401BabyDemographics", "PersonDeathDateBaby")
+  age_min <- as.numeric(death - (if (bm) month_end(birth) else birth))
+  age_max <- as.numeric((if (dm) month_end(death) else death) - birth)
+  died <- live & !is.na(age_max)
+  nnd <- died & age_max < 28
+  unknown <- died & !nnd & !is.na(age_min) & age_min < 28
+  unknown[is.na(unknown)] <- FALSE
+  nnd[unknown] <- NA
+  if (any(unknown)) {
+    cli::cli_inform(c("!" = "{sum(unknown)} live birth{?s} with a death date: age at death unknown (birth or death date held to the month only); not in the neonatal or perinatal death denominators."),
+                    class = "matequity_month_precision")
+  }
+  list(nnd = nnd, unknown = unknown)
 }
 
 # Per target 1..n, the non-missing value from the record with the highest

@@ -37,26 +37,56 @@ test_that("three missing columns in two tables are listed in one error", {
   expect_match(msg, "MSD201CareContactPreg\\$AttendCode: required column is missing")
 })
 
-test_that("wrong types, bad dates, bad codes, duplicate and orphan keys are all reported together", {
+test_that("wrong types, unusable record numbers, duplicate and orphan keys are all reported together", {
+  # (before issue 12 bad dates and codes outside the code lists were errors
+  # here too; they are data quality now: see the next test)
   tabs <- small_tables()$tables
   bk <- tabs$MSD101PregnancyBooking
-  bk$AntenatalAppDate <- format(bk$AntenatalAppDate)
-  bk$AntenatalAppDate[1:2] <- c("31/12/2020", "2020-13-45")
+  bk$AntenatalAppDate <- rep(c("soon", "later"), length.out = nrow(bk))
+  bk$RecordNumber[2] <- -1
   tabs$MSD101PregnancyBooking <- bk
-  tabs$MSD201CareContactPreg$AttendCode[1:3] <- c("8", "8", "X")
   tabs$MSD201CareContactPreg$UniqPregID[4] <- "NOT-A-PREGNANCY"
   tabs$MSD001MotherDemog <- rbind(tabs$MSD001MotherDemog, tabs$MSD001MotherDemog[1, ])
-  tabs$MSD405CareActivityBaby$ApgarScore <- as.character(tabs$MSD405CareActivityBaby$ApgarScore)
+  tabs$MSD405CareActivityBaby$ApgarScore <- "high"
   tabs$MSD901StaffDetails <- NULL
   err <- tryCatch(as_msds(tabs, quiet = TRUE), error = identity)
   msg <- cli::ansi_strip(conditionMessage(err))
   expect_match(msg, "6 problems")
-  expect_match(msg, "AntenatalAppDate: unparseable date \\(expected YYYY-MM-DD\\) \\(2 rows\\); e.g. \"31/12/2020\", \"2020-13-45\"")
-  expect_match(msg, "AttendCode: code outside the code list \\(3 rows\\); e.g. \"8\", \"X\"")
+  expect_match(msg, "AntenatalAppDate: unparseable date: no value is in a known format .*e.g. \"soon\", \"later\"")
+  expect_match(msg, "RecordNumber: unusable record number \\(not a whole number from 0 to 2\\^53 - 1\\) \\(1 row\\); e.g. \"-1\"")
   expect_match(msg, "UniqPregID: orphan key: no matching record in MSD101PregnancyBooking \\(1 row\\); e.g. \"NOT-A-PREGNANCY\"")
   expect_match(msg, "Person_ID_Mother \\+ RecordNumber: duplicate key \\(1 row\\)")
-  expect_match(msg, "ApgarScore: wrong type: character, expected integer")
+  expect_match(msg, "ApgarScore: wrong type: text with no value that is a number, expected integer")
   expect_match(msg, "MSD901StaffDetails: table is missing")
+})
+
+test_that("a stray date format, codes outside the code lists and text scores load as data quality", {
+  # these three were errors before issue 12 (in the test above)
+  tabs <- small_tables()$tables
+  bk <- tabs$MSD101PregnancyBooking
+  clean_dates <- bk$AntenatalAppDate
+  bk$AntenatalAppDate <- format(bk$AntenatalAppDate)
+  bk$AntenatalAppDate[1:2] <- c("31/12/2020", "2020-13-45")
+  tabs$MSD101PregnancyBooking <- bk
+  tabs$MSD201CareContactPreg$AttendCode[1:3] <- c("8", "8", "X")
+  apgar <- tabs$MSD405CareActivityBaby$ApgarScore
+  tabs$MSD405CareActivityBaby$ApgarScore <- as.character(apgar)
+  x <- as_msds(tabs, quiet = TRUE)
+  # one format per column: the dd/mm/yyyy value is not guessed
+  expect_equal(x$MSD101PregnancyBooking$AntenatalAppDate, replace(clean_dates, 1:2, NA))
+  expect_identical(x$MSD405CareActivityBaby$ApgarScore, apgar)
+  q <- msds_quality(x, disclosure = "none")
+  d <- q[q$field == "AntenatalAppDate", ]
+  expect_equal(d$problem, "unparseable date (column format YYYY-MM-DD), set to missing")
+  expect_equal(d$n_rows, 2L)
+  expect_equal(d$examples, "\"31/12/2020\", \"2020-13-45\"")
+  a <- q[q$field == "AttendCode", ]
+  expect_equal(a$problem, "code outside the code list")
+  expect_equal(a$n_rows, 3L)
+  expect_equal(x$MSD201CareContactPreg$AttendCode[1:3], c("8", "8", "X"))
+  ic <- msds_invalid_codes(x, disclosure = "none")
+  expect_equal(sum(ic$n_rows[ic$field == "AttendCode" & ic$value == "8"]), 2L)
+  expect_equal(sum(ic$n_rows[ic$field == "AttendCode" & ic$value == "X"]), 1L)
 })
 
 test_that("data-quality issues are counted and warned about once, not errors", {
@@ -110,7 +140,8 @@ test_that("bad arguments get clear errors", {
 test_that("the schema lists every table and field with a type", {
   s <- msds_schema()
   expect_true(all(c("MSD001MotherDemog", "MSD102MatCarePlan", "MSD901StaffDetails") %in% s$table))
-  expect_true(all(s$type %in% c("character", "integer", "numeric", "date")))
+  expect_true(all(s$type %in% c("character", "integer", "numeric", "date", "record")))
+  expect_equal(unique(s$type[s$field == "RecordNumber"]), "record")
   expect_equal(s$codes[s$field == "CarePlanType"], "05,06,07")
 })
 
