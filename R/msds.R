@@ -28,8 +28,35 @@
 #'   condition from linked records), keyed by `Person_ID_Mother`. Logical
 #'   columns only besides the key.
 #' @param quiet If `TRUE`, data-quality counts are stored but not warned about.
+#' @param as_at Optional reporting month (`"2024-03"`, or a date in that
+#'   month): only submissions whose `RPStartDate` is on or before the end of
+#'   that month are used, as NHS Digital selects an extract "as at" a month.
+#'   Rows without `RPStartDate` are kept (and counted as undated in
+#'   [msds_submissions()]). `NULL` (default) uses every submission.
+#' @section Submissions:
+#' Providers resubmit every active record each month (and since April 2023
+#' send a provisional and a final submission for each month). `as_msds()`
+#' reduces every table, once, to the latest submission of each record:
+#' ordered by `RPStartDate`, then `UniqSubmissionID`, then `RecordNumber`
+#' (latest first; each used when present, a missing value counting as
+#' oldest). Records are identified as NHS Digital identifies them:
+#' MSD101 by `Person_ID_Mother` + `UniqPregID`; MSD102 by `UniqPregID` +
+#' `CarePlanType` + `CarePlanDate`; MSD201 by `UniqPregID` + `CareConID`;
+#' MSD301 by `UniqPregID` + `LabourDeliveryID`; MSD401 by `UniqPregID` +
+#' `Person_ID_Baby`; MSD901 by `OrgCodeProvider` + `CareProfLID` (or
+#' `CareProfLID` alone without a provider column). MSD202, MSD302, MSD402
+#' and MSD405 keep the rows of their parent's retained submission (matched on
+#' the pregnancy, the local id and `RecordNumber`), without exact repeats.
+#' MSD001 keeps one row per mother per submission (`Person_ID_Mother` +
+#' `RecordNumber`): a pregnancy's demographics come from its booking's
+#' submission (see [define_cohort()]). The rows removed are counted per table
+#' in attribute `submissions` (see [msds_submissions()]); the keys are listed
+#' by [msds_record_keys()]. Provider-local ids (`CareConID`,
+#' `LabourDeliveryID`, `CareProfLID`, `TeamLocalID`) are only ever joined
+#' together with the pregnancy or the provider.
 #' @returns An object of class `msds`: a named list of tibbles (one per table)
-#'   with attributes `quality` (a tibble of data-quality counts), `flags` and
+#'   with attributes `quality` (a tibble of data-quality counts),
+#'   `submissions` (rows kept and removed per table), `flags` and
 #'   `mapping`.
 #' @seealso [simulate_msds()] makes MSDS-shaped data with a known truth.
 #' @examples
@@ -37,7 +64,8 @@
 #'              quiet = TRUE)
 #' x
 #' @export
-as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
+as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at = NULL) {
+  as_at <- check_as_at(as_at)
   if (inherits(tables, "DBIConnection")) tables <- read_msds_db(tables, mapping)
   if (inherits(tables, "msds")) {
     flags <- flags %||% attr(tables, "flags")
@@ -53,7 +81,7 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
     cli::cli_abort("{.arg tables} element{?s} {.field {not_df}} {?is/are} not a data frame.")
   }
   tables <- apply_mapping(tables, mapping)
-  msds_build(tables, mapping, flags, quiet)
+  msds_build(tables, mapping, flags, quiet, as_at = as_at)
 }
 
 # Validates and builds the msds object. `trusted` names tables that are valid
@@ -63,8 +91,8 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
 # ranges) run. as_msds() trusts nothing; a test checks that as_msds() on
 # simulate_msds() output finds it valid and gives the same object.
 msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
-                       call = rlang::caller_env(2)) {
-  checked <- validate_msds_tables(tables, trusted)
+                       call = rlang::caller_env(2), as_at = NULL) {
+  checked <- validate_msds_tables(tables, trusted, as_at = as_at)
   problems <- checked$problems
   errors <- problems[problems$severity == "error", , drop = FALSE]
   if (nrow(errors)) abort_msds_problems(errors, call = call)
@@ -80,7 +108,7 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
                   class = "matequity_data_quality")
   }
   structure(checked$tables, class = "msds", quality = quality, flags = flags,
-            mapping = mapping)
+            mapping = mapping, submissions = checked$submissions)
 }
 
 #' Data-quality counts recorded when an `msds` object was validated
@@ -220,21 +248,16 @@ validate_msds_table <- function(tab, df, trust = FALSE) {
       }
     }
   }
-  key <- intersect(spec$key, names(df))
-  if (length(key) && length(key) == length(spec$key) && nrow(df) && !trust) {
-    dup <- duplicated_key(df, key)
-    if (any(dup)) {
-      ex <- do.call(paste, c(df[dup, key, drop = FALSE], sep = "/"))
-      add(tab, paste(key, collapse = " + "), "duplicate key", sum(dup), example_values(ex))
-    }
-  }
+  # repeated keys are resubmissions: msds_reduce_submissions() keeps the
+  # latest and counts the rest (a record repeated within one submission is a
+  # data-quality count there, not an error)
   if (!trust || !tibble::is_tibble(df)) df <- tibble::as_tibble(df)
   list(df = df, problems = problems)
 }
 
 # Checks every table against the schema; returns the converted tables and a
 # data frame of problems (severity "error" or "warning").
-validate_msds_tables <- function(tables, trusted = character()) {
+validate_msds_tables <- function(tables, trusted = character(), as_at = NULL) {
   problems <- list()
   add <- function(...) problems[[length(problems) + 1L]] <<- new_problem(...)
   for (tab in names(msds_tables)) {
@@ -247,23 +270,37 @@ validate_msds_tables <- function(tables, trusted = character()) {
     problems <- c(problems, res$problems)
     tables[[tab]] <- res$df
   }
-  # orphan keys, once every table is converted
+  # latest submission of each record (once the key columns are converted)
+  submissions <- NULL
+  if (!any(vapply(problems, function(p) p$severity == "error", TRUE))) {
+    sub <- msds_reduce_submissions(tables, as_at)
+    tables <- sub$tables
+    submissions <- sub$log
+    problems <- c(problems, sub$problems)
+  }
+  # orphan keys on the scoped keys (a provider-local id with its pregnancy)
   for (tab in intersect(names(msds_tables), names(tables))) {
     par <- msds_tables[[tab]]$parent
     if (is.null(par) || !par$table %in% names(tables) || tab %in% trusted) next
-    child <- tables[[tab]][[par$by]]
-    parent <- tables[[par$table]][[par$by]]
-    if (is.null(child) || is.null(parent) || !identical(class(child), class(parent))) next
-    bad <- !is.na(child) & !child %in% parent
+    ct <- tables[[tab]]
+    pt <- tables[[par$table]]
+    usable <- Filter(function(by) all(by %in% names(ct)) && all(by %in% names(pt)), par$by)
+    if (!length(usable)) next
+    by <- usable[[1L]]
+    same <- vapply(by, function(f) identical(class(ct[[f]]), class(pt[[f]])), TRUE)
+    if (!all(same)) next
+    m <- match_rows(unclass(ct)[by], unclass(pt)[by])
+    bad <- is.na(m) & !Reduce(`|`, lapply(unclass(ct)[by], is.na))
     if (any(bad)) {
-      add(tab, par$by, sprintf("orphan key: no matching record in %s", par$table),
-          sum(bad), example_values(child[bad]))
+      ex <- if (length(by) == 1L) ct[[by]][bad] else do.call(paste, c(lapply(unclass(ct)[by], `[`, which(bad)[seq_len(min(5L, sum(bad)))]), sep = "/"))
+      add(tab, paste(by, collapse = " + "), sprintf("orphan key: no matching record in %s", par$table),
+          sum(bad), example_values(ex))
     }
   }
   problems <- c(problems, data_quality_problems(tables))
   problems <- if (length(problems)) do.call(rbind, problems) else
     new_problem(character(), character(), character(), integer(), character(), character())
-  list(tables = tables, problems = problems)
+  list(tables = tables, problems = problems, submissions = submissions)
 }
 
 # Real-data quality issues: counted, not errors.
@@ -388,6 +425,13 @@ format.msds <- function(x, ...) {
     "  tables:",
     sprintf("    %-26s %12s rows", names(n_rows), fmt_n(n_rows))
   )
+  s <- attr(x, "submissions")
+  if (!is.null(s) && nrow(s) && any(s$rows_kept < s$rows_in)) {
+    r <- s[s$rows_kept < s$rows_in, , drop = FALSE]
+    out <- c(out, "  submissions (older, repeated or after as_at; see msds_submissions()):",
+             sprintf("    %-26s %12s of %s rows kept", r$table, fmt_n(r$rows_kept), fmt_n(r$rows_in)))
+  }
+  if (!is.null(attr(s, "as_at"))) out <- c(out, sprintf("  as at: %s", format(attr(s, "as_at"))))
   if (!is.null(attr(x, "flags"))) {
     out <- c(out, sprintf("  person flags: %s", paste(setdiff(names(attr(x, "flags")), "Person_ID_Mother"), collapse = ", ")))
   }
