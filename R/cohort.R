@@ -5,9 +5,19 @@
 #'
 #' `define_cohort()` turns a validated [`msds`][as_msds()] object into one row
 #' per pregnancy: the latest submission of each booking record
-#' (`MSD101PregnancyBooking`, highest `RecordNumber`) and of each mother's
-#' demographics (`MSD001MotherDemog`), with maternal characteristics,
-#' deprivation, ethnicity, the maternity unit and the CORE20PLUS flags.
+#' (`MSD101PregnancyBooking`, kept by [as_msds()]) with the mother's
+#' demographics (`MSD001MotherDemog`) from the same submission, with maternal
+#' characteristics, deprivation, ethnicity, the maternity unit and the
+#' CORE20PLUS flags.
+#'
+#' Demographics: MSD001 has no pregnancy key, so each pregnancy takes the
+#' MSD001 row of its mother with the booking's `RecordNumber` (the booking's
+#' submission); if there is none, the latest MSD001 row of the mother at the
+#' same provider (`OrgCodeProvider`) with a `RecordNumber` at or before the
+#' booking's; else the latest row of the mother anywhere. How many
+#' pregnancies took each route is in attribute `demographics` and reported
+#' when a fallback was used; a later address is never given to an earlier
+#' pregnancy while its own submission has one.
 #'
 #' Pregnancies are removed in this order, each rule counted in the exclusion
 #' log (see [cohort_flow()]); a pregnancy is counted under the first rule it
@@ -75,7 +85,9 @@
 #'   `plus_complex_social`, any user `plus_<name>`, `core20plus` and
 #'   `core20plus_group` (factor). Attributes: `exclusions` (tibble `step`,
 #'   `rule`, `n_before`, `n_excluded`, `n_after`) and `unknown_codes`
-#'   (tibble `field`, `value`, `n`: not-stated, unknown or unmatched values).
+#'   (tibble `field`, `value`, `n`: not-stated, unknown or unmatched values)
+#'   and `demographics` (tibble `source`, `n`: where each kept pregnancy's
+#'   MSD001 row came from).
 #' @seealso [cohort_flow()], [add_care_model()], [add_outcomes()],
 #'   [data_quality()].
 #' @examples
@@ -192,18 +204,14 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
   cohort <- build_cohort_columns(bk, md, ethnic_minority = ethnic_minority, lookup = lookup,
                                  flags = flags, plus = plus)
   unknown <- attr(cohort, "unknown_codes")
-  src <- dm$source[cur]
-  fb <- src > 1L
-  if (any(fb)) {
-    unknown <- rbind(unknown, tibble::tibble(
-      field = "MSD001MotherDemog row for the booking",
-      value = demographics_sources[sort(unique(src[fb]))],
-      n = tabulate(src[fb], length(demographics_sources))[sort(unique(src[fb]))]))
-  }
+  demog <- tibble::tibble(source = demographics_sources,
+                          n = tabulate(dm$source[cur], length(demographics_sources)))
+  report_demographics(demog)
   attr(cohort, "unknown_codes") <- NULL
   cohort <- tibble::new_tibble(cohort, nrow = nrow(cohort), class = "mq_cohort")
   attr(cohort, "exclusions") <- log
   attr(cohort, "unknown_codes") <- unknown
+  attr(cohort, "demographics") <- demog
   report_unknown(unknown)
   cohort
 }
@@ -445,6 +453,16 @@ last_at_or_before <- function(g, v, g_q, v_q) {
   out <- rep(NA_integer_, length(g_q))
   out[o[qi[ok]] - n] <- o[p[ok]]
   out
+}
+
+report_demographics <- function(demog) {
+  fb <- demog[-1L, , drop = FALSE]
+  fb <- fb[fb$n > 0, , drop = FALSE]
+  if (!nrow(fb)) return(invisible())
+  lines <- sprintf("%s: %s", fb$source, fmt_n(fb$n))
+  cli::cli_inform(c("i" = "Demographics (MSD001) not from the booking's own submission for some pregnancies (see {.code attr(cohort, \"demographics\")}):",
+                    stats::setNames(lines, rep("*", length(lines)))),
+                  class = "matequity_demographics_fallback")
 }
 
 # Row numbers of the latest record (highest RecordNumber) per key.

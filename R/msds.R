@@ -197,6 +197,15 @@ msds_add_trusted <- function(x, new) {
                       trusted = names(new)))
   }
   attributes(tables) <- c(attributes(tables), attributes(x)[setdiff(names(attributes(x)), "names")])
+  # trusted tables hold one submission: all their rows are kept
+  s <- attr(tables, "submissions")
+  if (!is.null(s)) {
+    i <- match(names(new), s$table)
+    nr <- vapply(new, nrow, 1L)
+    s$rows_in[i[!is.na(i)]] <- nr[!is.na(i)]
+    s$rows_kept[i[!is.na(i)]] <- nr[!is.na(i)]
+    attr(tables, "submissions") <- s
+  }
   tables
 }
 

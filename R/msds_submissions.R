@@ -247,18 +247,27 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
       par <- spec$parent$table
       keep <- rep(TRUE, n1)
       pdf <- before[[par]]
-      if (!is.null(pdf) && n1 && "RecordNumber" %in% names(df) && "RecordNumber" %in% names(pdf)) {
+      if (!is.null(pdf) && n1) {
+        # place each row in its parent's submission: on the parent's record
+        # (pregnancy, local id) and RecordNumber, else UniqSubmissionID
         id <- spec$parent$id
-        cols <- if ("UniqPregID" %in% names(df) && "UniqPregID" %in% names(pdf))
-          c("UniqPregID", id, "RecordNumber") else c(id, "RecordNumber")
-        m <- match_rows(unclass(df)[cols], unclass(pdf)[cols])
+        scope <- if ("UniqPregID" %in% names(df) && "UniqPregID" %in% names(pdf)) "UniqPregID"
+        m <- rep(NA_integer_, n1)
+        for (sub_col in c("RecordNumber", "UniqSubmissionID")) {
+          if (!sub_col %in% names(df) || !sub_col %in% names(pdf)) next
+          left <- which(is.na(m))
+          if (!length(left)) break
+          cols <- unique(c(scope, id, sub_col))
+          m[left] <- match_rows(lapply(unclass(df)[cols], `[`, left), unclass(pdf)[cols])
+        }
+        # rows placed in no submission (their own record numbers) are kept
         keep <- is.na(m) | kept[[par]][m]
         sup <- sum(!keep)
       }
-      content <- setdiff(names(df), c(submission_cols, paste0(substr(tab, 1, 6), "_ID")))
+      # exact repeats of a whole row
       kr <- which(keep)
-      if (length(content) && length(kr)) {
-        d <- duplicated(combined_codes(lapply(unclass(df)[content], `[`, kr)))
+      if (length(kr)) {
+        d <- duplicated(combined_codes(lapply(unclass(df), `[`, kr)))
         dup <- sum(d)
         keep[kr[d]] <- FALSE
       }
