@@ -81,7 +81,8 @@ msds_record_keys <- function() {
 #'   `NULL` for `getOption("matequity.disclosure", "nhse_sde")`.
 #' @returns A tibble with columns `table`, `rows_in`, `rows_after_as_at`,
 #'   `rows_superseded`, `rows_duplicate`, `rows_kept` (`rows_in` is the sum of
-#'   the other four) and `rows_undated` (kept rows without `RPStartDate`),
+#'   the other four) and `rows_undated` (rows without `RPStartDate`: never
+#'   dropped by `as_at`, and ordered as the oldest submission),
 #'   plus what the disclosure rule did. Attribute `as_at`: the reporting
 #'   month end used, or `NULL`.
 #' @examples
@@ -231,6 +232,7 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
       if (after) df <- df[!late, , drop = FALSE]
     }
     n1 <- nrow(df)
+    undated <- if ("RPStartDate" %in% names(df)) sum(is.na(df$RPStartDate)) else 0L
     sup <- 0L
     dup <- 0L
     if (length(spec$key)) {
@@ -252,16 +254,21 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
         # (pregnancy, local id) and RecordNumber, else UniqSubmissionID
         id <- spec$parent$id
         scope <- if ("UniqPregID" %in% names(df) && "UniqPregID" %in% names(pdf)) "UniqPregID"
-        m <- rep(NA_integer_, n1)
+        # state: 1 = in the retained parent submission, 0 = in a superseded
+        # one, NA = placed in no submission (own record numbers): kept
+        state <- rep(NA_integer_, n1)
+        pk <- which(kept[[par]])
         for (sub_col in c("RecordNumber", "UniqSubmissionID")) {
           if (!sub_col %in% names(df) || !sub_col %in% names(pdf)) next
-          left <- which(is.na(m))
+          left <- which(is.na(state))
           if (!length(left)) break
           cols <- unique(c(scope, id, sub_col))
-          m[left] <- match_rows(lapply(unclass(df)[cols], `[`, left), unclass(pdf)[cols])
+          x <- lapply(unclass(df)[cols], `[`, left)
+          in_kept <- !is.na(match_rows(x, lapply(unclass(pdf)[cols], `[`, pk)))
+          in_any <- in_kept | !is.na(match_rows(x, unclass(pdf)[cols]))
+          state[left[in_any]] <- as.integer(in_kept[in_any])
         }
-        # rows placed in no submission (their own record numbers) are kept
-        keep <- is.na(m) | kept[[par]][m]
+        keep <- is.na(state) | state == 1L
         sup <- sum(!keep)
       }
       # exact repeats of a whole row
@@ -273,7 +280,6 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
       }
       if (!all(keep)) df <- df[keep, , drop = FALSE]
     }
-    undated <- if ("RPStartDate" %in% names(df)) sum(is.na(df$RPStartDate)) else 0L
     tables[[tab]] <- df
     log[[tab]] <- tibble::tibble(table = tab, rows_in = as.integer(n_in),
                                  rows_after_as_at = as.integer(after),

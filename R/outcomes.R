@@ -195,7 +195,8 @@ baby_outcomes <- function(cohort, msds, stillbirth_codes, live_codes, sga_centil
   singleton <- bpl == 1L
   singleton[is.na(bpl)] <- (n_babies[ip] == 1L)[is.na(bpl)]
   term <- !is.na(gest) & gest >= 259 & gest <= 315
-  age_death <- as.numeric(babies$PersonDeathDateBaby - babies$PersonBirthDateBaby)
+  death <- babies$PersonDeathDateBaby %||% as.Date(rep(NA_real_, n_rows(babies)))  # optional column
+  age_death <- as.numeric(death - babies$PersonBirthDateBaby)
   nnd <- live & !is.na(age_death) & age_death < 28
   nnu <- babies$Person_ID_Baby %in% msds$MSD402NeonatalAdmission$Person_ID_Baby
   feed <- babies$BabyFirstFeedIndCode
@@ -268,9 +269,9 @@ maternity_outcomes <- function(b, msds, n, pph_obs_codes, pph_threshold, tear_co
   }
   il <- match_rows(list(act_preg, act$LabourDeliveryID),
                    list(b$babies$UniqPregID[first], lab_id))
-  tear_any <- tabulate(il[!is.na(il) & act$GenitalTractTraumaticLesion %in% tear_codes], n) > 0L
-  pph_any <- tabulate(il[!is.na(il) & act$ObsCode %in% pph_obs_codes &
-                           !is.na(act$ObsValue) & act$ObsValue >= pph_threshold], n) > 0L
+  tear_any <- tabulate(il[!is.na(il) & act[["GenitalTractTraumaticLesion"]] %in% tear_codes], n) > 0L
+  pph_any <- tabulate(il[!is.na(il) & act[["ObsCode"]] %in% pph_obs_codes &
+                           !is.na(act[["ObsValue"]]) & act[["ObsValue"]] >= pph_threshold], n) > 0L
   dm_known <- maternity & dm %in% msds_codes$delivery_method
   vaginal <- dm %in% as.character(0:4)
   tear_e <- maternity & b$singleton[first] %in% TRUE & b$term[first] %in% TRUE & vaginal
