@@ -127,16 +127,35 @@ check_as_at <- function(as_at, call = rlang::caller_env()) {
 }
 
 # Integer codes of the rows of a list of equal-length columns: equal rows get
-# equal codes (NA equals NA). No strings are pasted.
+# equal codes (NA equals NA); a code is the position of the first equal row.
+# One hash pass per column, no strings pasted.
 combined_codes <- function(cols) {
-  code <- group_codes(cols[[1L]])
-  code[is.na(code)] <- 0L
+  self <- function(v) {
+    if (is.factor(v)) v <- as.character(v)
+    match(v, v)
+  }
+  code <- self(cols[[1L]])
+  n <- length(code)
   for (v in cols[-1L]) {
-    ck <- group_codes(v)
-    ck[is.na(ck)] <- 0L
-    code <- group_codes(as.double(code) * (max(ck, 0L) + 1) + ck)
+    # both codes are at most n, so the pair is exact in a double (n < 9e7)
+    code <- self(as.double(code) * (n + 1) + self(v))
   }
   code
+}
+
+# Codes of the rows of x and table (lists of the same columns) on one scale.
+paired_codes <- function(x, table) {
+  nx <- length(x[[1L]])
+  all <- Map(function(a, b) {
+    if (is.factor(a)) a <- as.character(a)
+    if (is.factor(b)) b <- as.character(b)
+    c(unclass(a), unclass(b))
+  }, x, table)
+  codes <- combined_codes(all)
+  miss <- Reduce(`|`, lapply(x, is.na))
+  cx <- codes[seq_len(nx)]
+  cx[miss] <- NA_integer_
+  list(x = cx, table = codes[-seq_len(nx)])
 }
 
 # For each row of x (a list of columns), the first row of `table` (a list of
@@ -146,16 +165,8 @@ match_rows <- function(x, table) {
   nx <- length(x[[1L]])
   if (!nx) return(integer())
   if (!length(table[[1L]])) return(rep(NA_integer_, nx))
-  all <- Map(function(a, b) {
-    if (is.factor(a)) a <- as.character(a)
-    if (is.factor(b)) b <- as.character(b)
-    c(unclass(a), unclass(b))
-  }, x, table)
-  codes <- combined_codes(all)
-  out <- match(codes[seq_len(nx)], codes[-seq_len(nx)])
-  miss <- Reduce(`|`, lapply(x, is.na))
-  out[miss] <- NA_integer_
-  out
+  pc <- paired_codes(x, table)
+  match(pc$x, pc$table)
 }
 
 # Index into `parent` of each `child` row for a provider-local id: on
@@ -263,9 +274,9 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
           left <- which(is.na(state))
           if (!length(left)) break
           cols <- unique(c(scope, id, sub_col))
-          x <- lapply(unclass(df)[cols], `[`, left)
-          in_kept <- !is.na(match_rows(x, lapply(unclass(pdf)[cols], `[`, pk)))
-          in_any <- in_kept | !is.na(match_rows(x, unclass(pdf)[cols]))
+          pc <- paired_codes(lapply(unclass(df)[cols], `[`, left), unclass(pdf)[cols])
+          in_kept <- !is.na(pc$x) & pc$x %in% pc$table[pk]
+          in_any <- !is.na(pc$x) & pc$x %in% pc$table
           state[left[in_any]] <- as.integer(in_kept[in_any])
         }
         keep <- is.na(state) | state == 1L
