@@ -169,6 +169,34 @@ match_rows <- function(x, table) {
   match(pc$x, pc$table)
 }
 
+# match_rows() on the rows whose `by` value (a record number) occurs on both
+# sides: a cheap numeric hash first, so tables whose record numbers are
+# their own (no shared submission) cost one pass.
+match_rows_pre <- function(x, table, by) {
+  nx <- length(x[[1L]])
+  out <- rep(NA_integer_, nx)
+  xi <- which(x[[by]] %in% table[[by]])
+  if (!length(xi)) return(out)
+  ti <- which(table[[by]] %in% x[[by]][xi])
+  m <- match_rows(lapply(x, `[`, xi), lapply(table, `[`, ti))
+  out[xi] <- ti[m]
+  out
+}
+
+# Rows repeating an earlier row over all the columns (a list); columns are
+# combined one at a time and the work stops once the rows are distinct.
+duplicated_rows <- function(cols) {
+  code <- NULL
+  n <- length(cols[[1L]])
+  for (v in cols) {
+    if (is.factor(v)) v <- as.character(v)
+    cv <- match(v, v)
+    code <- if (is.null(code)) cv else match(z <- as.double(code) * (n + 1) + cv, z)
+    if (!anyDuplicated(code)) return(logical(n))
+  }
+  duplicated(code)
+}
+
 # Index into `parent` of each `child` row for a provider-local id: on
 # (scope, id) when both tables have the scope column, else on
 # (id, RecordNumber) when both have RecordNumber, and for rows still
@@ -186,15 +214,15 @@ scoped_match <- function(child, parent, id, scope = "UniqPregID") {
   idx <- rep(NA_integer_, n)
   if ("RecordNumber" %in% names(child) && "RecordNumber" %in% names(parent)) {
     cols <- c(id, "RecordNumber")
-    idx <- match_rows(unclass(child)[cols], unclass(parent)[cols])
+    idx <- match_rows_pre(unclass(child)[cols], unclass(parent)[cols], "RecordNumber")
   }
   left <- which(is.na(idx))
   amb <- 0L
   if (length(left)) {
     pid <- parent[[id]]
-    rep_ids <- pid[duplicated(pid)]
     m <- match(child[[id]][left], pid)
-    bad <- !is.na(m) & child[[id]][left] %in% rep_ids
+    times <- tabulate(match(pid, pid), length(pid))  # rows per id, at its first row
+    bad <- !is.na(m) & times[m] > 1L
     amb <- sum(bad)
     m[bad] <- NA_integer_
     idx[left] <- m
@@ -207,6 +235,10 @@ scoped_match <- function(child, parent, id, scope = "UniqPregID") {
 latest_submission_rows <- function(df, key) {
   n <- nrow(df)
   if (!n) return(list(keep = integer(), superseded = 0L, duplicate = 0L))
+  # a key with a column that never repeats cannot repeat (one submission)
+  for (k in rev(key)) {
+    if (!anyDuplicated(df[[k]])) return(list(keep = seq_len(n), superseded = 0L, duplicate = 0L))
+  }
   code <- combined_codes(unclass(df)[key])
   if (!anyDuplicated(code)) return(list(keep = seq_len(n), superseded = 0L, duplicate = 0L))
   ordc <- intersect(submission_order_cols, names(df))
@@ -268,14 +300,18 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
         # state: 1 = in the retained parent submission, 0 = in a superseded
         # one, NA = placed in no submission (own record numbers): kept
         state <- rep(NA_integer_, n1)
-        pk <- which(kept[[par]])
         for (sub_col in c("RecordNumber", "UniqSubmissionID")) {
           if (!sub_col %in% names(df) || !sub_col %in% names(pdf)) next
           left <- which(is.na(state))
           if (!length(left)) break
           cols <- unique(c(scope, id, sub_col))
-          pc <- paired_codes(lapply(unclass(df)[cols], `[`, left), unclass(pdf)[cols])
-          in_kept <- !is.na(pc$x) & pc$x %in% pc$table[pk]
+          # only rows whose submission value occurs in the parent can be placed
+          left <- left[df[[sub_col]][left] %in% pdf[[sub_col]]]
+          if (!length(left)) next
+          ti <- which(pdf[[sub_col]] %in% df[[sub_col]][left])
+          pc <- paired_codes(lapply(unclass(df)[cols], `[`, left),
+                             lapply(unclass(pdf)[cols], `[`, ti))
+          in_kept <- !is.na(pc$x) & pc$x %in% pc$table[kept[[par]][ti]]
           in_any <- !is.na(pc$x) & pc$x %in% pc$table
           state[left[in_any]] <- as.integer(in_kept[in_any])
         }
@@ -285,7 +321,9 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
       # exact repeats of a whole row
       kr <- which(keep)
       if (length(kr)) {
-        d <- duplicated(combined_codes(lapply(unclass(df), `[`, kr)))
+        first <- intersect(c("RecordNumber", spec$parent$id), names(df))
+        cols <- unclass(df)[c(first, setdiff(names(df), first))]
+        d <- duplicated_rows(if (length(kr) == n1) cols else lapply(cols, `[`, kr))
         dup <- sum(d)
         keep[kr[d]] <- FALSE
       }
