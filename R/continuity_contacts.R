@@ -16,6 +16,7 @@ excl_row <- function(step, reason, n_rows, kind = "rule") {
 latest_per_key <- function(key, record) {
   n <- length(key)
   if (!n) return(list(keep = logical(), superseded = 0L, ambiguous = 0L))
+  if (!anyDuplicated(key)) return(list(keep = rep(TRUE, n), superseded = 0L, ambiguous = 0L))
   if (is.null(record)) record <- rep(0L, n)
   record[is.na(record)] <- -1L
   o <- order(key, -record, method = "radix")
@@ -50,7 +51,7 @@ parse_contact_time <- function(x) {
 # (care model).
 continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
   bk <- msds$MSD101PregnancyBooking
-  lt <- latest_per_key(combined_codes(list(bk$Person_ID_Mother, bk$UniqPregID)), bk$RecordNumber)
+  lt <- latest_per_key(row_key(list(bk$Person_ID_Mother, bk$UniqPregID)), bk$RecordNumber)
   bk <- bk[lt$keep, , drop = FALSE]
   if (is.null(cohort)) {
     preg <- tibble::tibble(preg_id = bk$UniqPregID)
@@ -117,7 +118,7 @@ staff_index <- function(prof, prov, staff) {
 # Birth dates: the earliest baby's birth date per pregnancy and per labour.
 birth_dates <- function(msds, preg_id) {
   bb <- msds$MSD401BabyDemographics
-  bb <- bb[latest_per_key(combined_codes(list(bb$UniqPregID, bb$Person_ID_Baby)),
+  bb <- bb[latest_per_key(row_key(list(bb$UniqPregID, bb$Person_ID_Baby)),
                           bb$RecordNumber)$keep, , drop = FALSE]
   first <- function(key, d) {
     ok <- !is.na(key) & !is.na(d)
@@ -138,7 +139,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
   # CareConID is local to a provider: a contact is UniqPregID + CareConID.
   # as_msds() already kept the latest submission (counted there); this is a
   # no-op on its objects.
-  lt <- latest_per_key(combined_codes(list(cc$UniqPregID, cc$CareConID)), cc$RecordNumber)
+  lt <- latest_per_key(row_key(list(cc$UniqPregID, cc$CareConID)), cc$RecordNumber)
   log[[1]] <- excl_row("contacts", "earlier submission of a contact (UniqPregID + CareConID; superseded by the latest)",
                        lt$superseded + submissions_removed(msds, "MSD201CareContactPreg"))
   log[[2]] <- excl_row("contacts", "duplicate contact (UniqPregID + CareConID) at the same RecordNumber (ambiguous, excluded)", lt$ambiguous, "bad input")
@@ -204,7 +205,7 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base) {
   log <- list()
   ld <- msds$MSD301LabourDelivery
   # LabourDeliveryID is local to a provider: a labour is UniqPregID + LabourDeliveryID
-  ld <- ld[latest_per_key(combined_codes(list(ld$UniqPregID, ld$LabourDeliveryID)),
+  ld <- ld[latest_per_key(row_key(list(ld$UniqPregID, ld$LabourDeliveryID)),
                           ld$RecordNumber)$keep, , drop = FALSE]
   la <- msds$MSD302CareActivityLabDel
   il <- scoped_match(la, ld, "LabourDeliveryID")$index

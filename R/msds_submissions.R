@@ -143,6 +143,15 @@ combined_codes <- function(cols) {
   code
 }
 
+# Codes of a record key (a list of columns) for latest_per_key(): the row
+# numbers when one column never repeats (as after as_msds()), else the
+# combined codes.
+row_key <- function(cols) {
+  n <- length(cols[[1L]])
+  for (v in rev(cols)) if (!anyDuplicated(v)) return(seq_len(n))
+  combined_codes(cols)
+}
+
 # Codes of the rows of x and table (lists of the same columns) on one scale.
 paired_codes <- function(x, table) {
   nx <- length(x[[1L]])
@@ -160,13 +169,35 @@ paired_codes <- function(x, table) {
 
 # For each row of x (a list of columns), the first row of `table` (a list of
 # the same columns) with the same values; NA when a value of x is missing or
-# nothing matches.
+# nothing matches. Each column is hashed on the table's distinct values only
+# and looked up, so a long x against a short table is cheap.
 match_rows <- function(x, table) {
   nx <- length(x[[1L]])
   if (!nx) return(integer())
   if (!length(table[[1L]])) return(rep(NA_integer_, nx))
-  pc <- paired_codes(x, table)
-  match(pc$x, pc$table)
+  zx <- NULL
+  for (k in seq_along(x)) {
+    a <- x[[k]]
+    b <- table[[k]]
+    if (is.factor(a)) a <- as.character(a)
+    if (is.factor(b)) b <- as.character(b)
+    u <- unique(b)
+    cx <- match(a, u)
+    cx[is.na(a)] <- NA_integer_
+    ct <- match(b, u)
+    if (is.null(zx)) {
+      zx <- cx
+      zt <- ct
+    } else {
+      # pairs of codes, re-coded densely on the table's distinct pairs
+      L <- length(u) + 1
+      pt <- as.double(zt) * L + ct
+      ut <- unique(pt)
+      zt <- match(pt, ut)
+      zx <- match(as.double(zx) * L + cx, ut)
+    }
+  }
+  match(zx, zt)
 }
 
 # match_rows() on the rows whose `by` value (a record number) occurs on both
@@ -190,6 +221,7 @@ duplicated_rows <- function(cols) {
   n <- length(cols[[1L]])
   for (v in cols) {
     if (is.factor(v)) v <- as.character(v)
+    if (is.null(code) && !anyDuplicated(v)) return(logical(n))
     cv <- match(v, v)
     code <- if (is.null(code)) cv else match(z <- as.double(code) * (n + 1) + cv, z)
     if (!anyDuplicated(code)) return(logical(n))
