@@ -152,21 +152,6 @@ row_key <- function(cols) {
   combined_codes(cols)
 }
 
-# Codes of the rows of x and table (lists of the same columns) on one scale.
-paired_codes <- function(x, table) {
-  nx <- length(x[[1L]])
-  all <- Map(function(a, b) {
-    if (is.factor(a)) a <- as.character(a)
-    if (is.factor(b)) b <- as.character(b)
-    c(unclass(a), unclass(b))
-  }, x, table)
-  codes <- combined_codes(all)
-  miss <- Reduce(`|`, lapply(x, is.na))
-  cx <- codes[seq_len(nx)]
-  cx[miss] <- NA_integer_
-  list(x = cx, table = codes[-seq_len(nx)])
-}
-
 # For each row of x (a list of columns), the first row of `table` (a list of
 # the same columns) with the same values; NA when a value of x is missing or
 # nothing matches. Each column is hashed on the table's distinct values only
@@ -341,10 +326,10 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
           left <- left[df[[sub_col]][left] %in% pdf[[sub_col]]]
           if (!length(left)) next
           ti <- which(pdf[[sub_col]] %in% df[[sub_col]][left])
-          pc <- paired_codes(lapply(unclass(df)[cols], `[`, left),
-                             lapply(unclass(pdf)[cols], `[`, ti))
-          in_kept <- !is.na(pc$x) & pc$x %in% pc$table[kept[[par]][ti]]
-          in_any <- !is.na(pc$x) & pc$x %in% pc$table
+          ti <- ti[order(!kept[[par]][ti], method = "radix")]  # kept rows match first
+          m <- match_rows(lapply(unclass(df)[cols], `[`, left), lapply(unclass(pdf)[cols], `[`, ti))
+          in_any <- !is.na(m)
+          in_kept <- in_any & kept[[par]][ti[m]] %in% TRUE
           state[left[in_any]] <- as.integer(in_kept[in_any])
         }
         keep <- is.na(state) | state == 1L
