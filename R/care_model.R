@@ -56,7 +56,9 @@
 #'   reached by end of data"), `care_plan_date` (the plan `pcsp` came from),
 #'   `coc_placed_date` (the date of the plan that placed the pregnancy),
 #'   `named_midwife` and `named_team` (`CareProfLID`, `TeamLocalID` of the
-#'   latest antenatal plan at or before 203 days, for eligible pregnancies).
+#'   latest antenatal plan at or before 203 days, for eligible pregnancies)
+#'   and `named_provider` (that plan's `OrgCodeProvider`: the named midwife
+#'   and team ids are local to it).
 #' @examples
 #' cohort <- add_care_model(define_cohort(msds_example), msds_example)
 #' table(cohort$coc_placed, cohort$coc_reason, useNA = "ifany")
@@ -76,8 +78,8 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
 
   cp <- msds$MSD102MatCarePlan
   cp <- rows(cp, latest_rows(cp, c("UniqPregID", "CarePlanType", "CarePlanDate")),
-             c("UniqPregID", "RecordNumber", "CarePlanDate", "CarePlanType", "MatPersCarePlanInd",
-               "ContCarePathInd", "CareProfLID", "TeamLocalID"))
+             c("UniqPregID", "RecordNumber", "OrgCodeProvider", "CarePlanDate", "CarePlanType",
+               "MatPersCarePlanInd", "ContCarePathInd", "CareProfLID", "TeamLocalID"))
   ip <- match(cp$UniqPregID, cohort$preg_id)
   ante <- !is.na(ip) & cp$CarePlanType %in% "05"
   cp <- rows(cp, ante)
@@ -127,10 +129,12 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
   placed[eligible] <- FALSE
   midwife <- rep(NA_character_, n)
   team <- rep(NA_character_, n)
+  named_prov <- rep(NA_character_, n)
   placed_date <- rep(as.Date(NA), n)
   r <- rows[has]
   midwife[has] <- cp$CareProfLID[r]
   team[has] <- cp$TeamLocalID[r]
+  if (!is.null(cp$OrgCodeProvider)) named_prov[has] <- cp$OrgCodeProvider[r]
   placed[has] <- cp$ContCarePathInd[r] == "Y" & !is.na(cp$CareProfLID[r]) & !is.na(cp$TeamLocalID[r])
   placed_date[has][placed[has]] <- cp$CarePlanDate[r][placed[has]]
 
@@ -144,6 +148,7 @@ add_care_model <- function(cohort, msds, v2_start = as.Date("2019-04-01"),
   cohort$coc_placed_date <- placed_date
   cohort$named_midwife <- midwife
   cohort$named_team <- team
+  cohort$named_provider <- named_prov
   attr(cohort, "care_model") <- list(v2_start = v2_start, coc_gest = coc_gest,
                                      pcsp_gest = pcsp_gest, data_end = data_end)
   cohort

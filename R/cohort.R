@@ -5,9 +5,19 @@
 #'
 #' `define_cohort()` turns a validated [`msds`][as_msds()] object into one row
 #' per pregnancy: the latest submission of each booking record
-#' (`MSD101PregnancyBooking`, highest `RecordNumber`) and of each mother's
-#' demographics (`MSD001MotherDemog`), with maternal characteristics,
-#' deprivation, ethnicity, the maternity unit and the CORE20PLUS flags.
+#' (`MSD101PregnancyBooking`, kept by [as_msds()]) with the mother's
+#' demographics (`MSD001MotherDemog`) from the same submission, with maternal
+#' characteristics, deprivation, ethnicity, the maternity unit and the
+#' CORE20PLUS flags.
+#'
+#' Demographics: MSD001 has no pregnancy key, so each pregnancy takes the
+#' MSD001 row of its mother with the booking's `RecordNumber` (the booking's
+#' submission); if there is none, the latest MSD001 row of the mother at the
+#' same provider (`OrgCodeProvider`) with a `RecordNumber` at or before the
+#' booking's; else the latest row of the mother anywhere. How many
+#' pregnancies took each route is in attribute `demographics` and reported
+#' when a fallback was used; a later address is never given to an earlier
+#' pregnancy while its own submission has one.
 #'
 #' Pregnancies are removed in this order, each rule counted in the exclusion
 #' log (see [cohort_flow()]); a pregnancy is counted under the first rule it
@@ -100,7 +110,9 @@
 #'   `plus_complex_social`, any user `plus_<name>`, `core20plus` and
 #'   `core20plus_group` (factor). Attributes: `exclusions` (tibble `step`,
 #'   `rule`, `n_before`, `n_excluded`, `n_after`) and `unknown_codes`
-#'   (tibble `field`, `value`, `n`: not-stated, unknown or unmatched values).
+#'   (tibble `field`, `value`, `n`: not-stated, unknown or unmatched values)
+#'   and `demographics` (tibble `source`, `n`: where each kept pregnancy's
+#'   MSD001 row came from).
 #' @seealso [cohort_flow()], [add_care_model()], [add_outcomes()],
 #'   [data_quality()].
 #' @examples
@@ -134,9 +146,12 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
 
   bk_all <- msds$MSD101PregnancyBooking
   log <- new_log()
-  cur <- latest_rows(bk_all, "UniqPregID")
-  log <- add_log(log, "submissions", "older submissions of a booking replaced by the latest (highest RecordNumber); counts records",
-                 nrow(bk_all), nrow(bk_all) - length(cur))
+  # as_msds() already kept the latest submission of each booking (counted in
+  # attr(msds, "submissions")); this is a no-op on such objects
+  cur <- latest_rows(bk_all, c("Person_ID_Mother", "UniqPregID"))
+  at_door <- submissions_removed(msds, "MSD101PregnancyBooking")
+  log <- add_log(log, "submissions", "older submissions of a booking replaced by the latest (RPStartDate, UniqSubmissionID, RecordNumber); counts records",
+                 nrow(bk_all) + at_door, at_door + nrow(bk_all) - length(cur))
   # the rules read columns of the rows still in (cur); rows are copied once
   B <- function(field) bk_all[[field]][cur]
   drop_step <- function(bad, step, rule) {
@@ -151,10 +166,12 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
             sprintf("booking gestation outside %s-%s days", lg[1], lg[2]))
 
   md_all <- msds$MSD001MotherDemog
-  md <- rows(md_all, latest_rows(md_all, "Person_ID_Mother"),
-             c("Person_ID_Mother", "EthnicCategoryMother", "LSOAMother2011",
-               "Rank_IMD_Decile_2015", "PersonBirthDateMother"))
-  im <- match(B("Person_ID_Mother"), md$Person_ID_Mother)
+  md <- unclass(md_all)[intersect(c("Person_ID_Mother", "EthnicCategoryMother", "LSOAMother2011",
+                                    "Rank_IMD_Decile_2015", "PersonBirthDateMother"), names(md_all))]
+  # demographics from the booking's own submission (REAL_MSDS.md)
+  dm <- booking_demographics(md_all, bk_all)
+  md_row <- dm$index
+  im <- md_row[cur]
   age <- B("AgeAtBookingMother")
   if ("PersonBirthDateMother" %in% names(md)) {
     fill <- is.na(age) & !is.na(im)
@@ -212,14 +229,19 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
                             "GestAgeBooking", "AgeAtBookingMother", "PreviousLiveBirths",
                             "PreviousStillBirths", "PreviousCaesareanSections",
                             "DischargeDateMatService", "ComplexSocialFactorsInd"))
+  bk$.md_row <- md_row[cur]
 
   cohort <- build_cohort_columns(bk, md, ethnic_minority = ethnic_minority, lookup = lookup,
                                  flags = flags, plus = plus, successors = successors)
   unknown <- attr(cohort, "unknown_codes")
+  demog <- tibble::tibble(source = demographics_sources,
+                          n = tabulate(dm$source[cur], length(demographics_sources)))
+  report_demographics(demog)
   attr(cohort, "unknown_codes") <- NULL
   cohort <- tibble::new_tibble(cohort, nrow = nrow(cohort), class = "mq_cohort")
   attr(cohort, "exclusions") <- log
   attr(cohort, "unknown_codes") <- unknown
+  attr(cohort, "demographics") <- demog
   report_unknown(unknown)
   cohort
 }
@@ -227,7 +249,7 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
 # Columns of the cohort from the kept booking rows.
 build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
                                  flags, plus, successors = NULL, call = rlang::caller_env()) {
-  im <- match(bk$Person_ID_Mother, md$Person_ID_Mother)
+  im <- bk$.md_row %||% match(bk$Person_ID_Mother, md$Person_ID_Mother)
   age <- bk$AgeAtBookingMother
   if ("PersonBirthDateMother" %in% names(md)) {
     fill <- is.na(age) & !is.na(im)
@@ -474,11 +496,93 @@ age_years <- function(birth, at) {
   as.integer(y - (a$mon < b$mon | (a$mon == b$mon & a$mday < b$mday)))
 }
 
+demographics_sources <- c(
+  "from the booking's submission (same RecordNumber)",
+  "none in the booking's submission: latest of the mother at the same provider, at or before the booking's submission",
+  "none in the booking's submission: latest of the mother at another provider or later",
+  "no MSD001 row for the mother")
+
+# The MSD001 row giving each booking's demographics: the row of the same
+# mother with the booking's RecordNumber (its submission); else the latest row
+# of the mother at the same provider with RecordNumber at or before the
+# booking's; else the latest row of the mother anywhere. Returns
+# list(index into md, source = 1..4, see demographics_sources).
+booking_demographics <- function(md, bk) {
+  n <- n_rows(bk)
+  idx <- rep(NA_integer_, n)
+  src <- rep(4L, n)
+  if (!n || !n_rows(md)) return(list(index = idx, source = src))
+  has_rn <- "RecordNumber" %in% names(md) && "RecordNumber" %in% names(bk)
+  if (has_rn) {
+    cols <- c("Person_ID_Mother", "RecordNumber")
+    idx <- match_rows(unclass(bk)[cols], unclass(md)[cols])
+  }
+  src[!is.na(idx)] <- 1L
+  rn_md <- if (has_rn) as.numeric(md$RecordNumber) else numeric(n_rows(md))
+  rn_bk <- if (has_rn) as.numeric(bk$RecordNumber) else rep(Inf, n)
+  left <- which(is.na(idx))
+  if (length(left) && all(c("OrgCodeProvider") %in% names(md)) && "OrgCodeProvider" %in% names(bk)) {
+    g <- combined_codes(list(c(md$Person_ID_Mother, bk$Person_ID_Mother[left]),
+                             c(md$OrgCodeProvider, bk$OrgCodeProvider[left])))
+    nm <- n_rows(md)
+    r <- last_at_or_before(g[seq_len(nm)], rn_md, g[-seq_len(nm)], rn_bk[left])
+    idx[left] <- r
+    src[left[!is.na(r)]] <- 2L
+  }
+  left <- which(is.na(idx))
+  if (length(left)) {
+    g <- group_codes(c(md$Person_ID_Mother, bk$Person_ID_Mother[left]))
+    nm <- n_rows(md)
+    r <- last_at_or_before(g[seq_len(nm)], rn_md, g[-seq_len(nm)], rep(Inf, length(left)))
+    idx[left] <- r
+    src[left[!is.na(r)]] <- 3L
+  }
+  list(index = idx, source = src)
+}
+
+# For each query (group g_q, value v_q), the row of the table (g, v) in the
+# same group with the largest v <= v_q; NA when none. Missing v counts as
+# oldest, a missing group never matches.
+last_at_or_before <- function(g, v, g_q, v_q) {
+  n <- length(g)
+  v[is.na(v)] <- -Inf
+  v_q[is.na(v_q)] <- Inf
+  gg <- c(g, g_q)
+  gg[is.na(gg)] <- 0L
+  vv <- c(v, v_q)
+  is_q <- rep(c(FALSE, TRUE), c(n, length(g_q)))
+  o <- order(gg, vv, is_q, method = "radix")
+  pos <- cummax(ifelse(is_q[o], 0L, seq_along(o)))
+  qi <- which(is_q[o])
+  p <- pos[qi]
+  ok <- p > 0L
+  ok[ok] <- gg[o[p[ok]]] == gg[o[qi[ok]]] & gg[o[qi[ok]]] != 0L
+  out <- rep(NA_integer_, length(g_q))
+  out[o[qi[ok]] - n] <- o[p[ok]]
+  out
+}
+
+report_demographics <- function(demog) {
+  fb <- demog[-1L, , drop = FALSE]
+  fb <- fb[fb$n > 0, , drop = FALSE]
+  if (!nrow(fb)) return(invisible())
+  lines <- sprintf("%s: %s", fb$source, fmt_n(fb$n))
+  cli::cli_inform(c("i" = "Demographics (MSD001) not from the booking's own submission for some pregnancies (see {.code attr(cohort, \"demographics\")}):",
+                    stats::setNames(lines, rep("*", length(lines)))),
+                  class = "matequity_demographics_fallback")
+}
+
 # Row numbers of the latest record (highest RecordNumber) per key.
 latest_rows <- function(df, key, record = "RecordNumber") {
   n <- n_rows(df)
   if (!n) return(integer())
   rn <- if (record %in% names(df)) -as.numeric(df[[record]]) else numeric(n)
+  if (length(key) > 1L) {
+    k <- combined_codes(unclass(df)[key])
+    if (!anyDuplicated(k)) return(seq_len(n))
+    key <- ".key"
+    df <- list(.key = k)
+  }
   if (length(key) == 1L) {
     # hashing finds the few repeated keys; only those are sorted
     k <- df[[key]]
@@ -507,7 +611,7 @@ latest_rows <- function(df, key, record = "RecordNumber") {
 # Latest submission of each baby record.
 latest_babies <- function(msds, cols = NULL) {
   b <- msds$MSD401BabyDemographics
-  rows(b, latest_rows(b, "Person_ID_Baby"), cols)
+  rows(b, latest_rows(b, c("UniqPregID", "Person_ID_Baby")), cols)
 }
 
 # Rows i of a table as a plain list of columns (much faster than

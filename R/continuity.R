@@ -158,13 +158,16 @@ continuity <- function(msds, cohort = NULL, carer = c("professional", "team"),
   log[[length(log) + 1L]] <- excl_row("activities", "professional not in MSD901 (staff group unknown; kept)",
                                       sum(!is.na(rows$prof) & rows$staff == "unknown"))
   who <- if (carer == "professional") rows$prof else rows$team
+  # carer ids are local to a provider: the same id at two trusts is two people
+  who_label <- who
+  who <- qualify_by_provider(rows$prov, who)
   no_carer <- length(setdiff(unique(rows$contact), unique(rows$contact[!is.na(who)])))
   log[[length(log) + 1L]] <- excl_row("contacts", sprintf("contact with no %s recorded (%s)", carer,
                                       if (missing_carer == "drop") "not counted" else "not counted; breaks SECON"), no_carer)
 
   res <- continuity_engine(rows, who, preg, phase, mins, missing_carer,
                            collapse_same_day, nthreads)
-  res$usual_carer <- res$carer_levels[res$usual_carer]
+  res$usual_carer <- who_label[match(res$carer_levels[res$usual_carer], who)]
   K <- length(phase)
   g <- rep(seq_len(nrow(preg)), each = K)
   no_mw <- is.na(preg$named_midwife)[g]
@@ -220,10 +223,11 @@ continuity_engine <- function(rows, who, preg, phase, mins, missing_carer,
   levels <- unique(who[!is.na(who)])
   carer_code <- match(who, levels) - 1L
   carer_code[is.na(carer_code)] <- -1L
+  same_prov <- same_provider(rows$prov, preg$named_provider[rows$preg])
   mw <- !is.na(rows$prof) & rows$prof == preg$named_midwife[rows$preg] &
-    !is.na(preg$named_midwife[rows$preg])
+    !is.na(preg$named_midwife[rows$preg]) & same_prov
   tm <- !is.na(rows$team) & rows$team == preg$named_team[rows$preg] &
-    !is.na(preg$named_team[rows$preg])
+    !is.na(preg$named_team[rows$preg]) & same_prov
   time <- rows$time
   time[is.na(time)] <- .Machine$integer.max
   res <- .cpp_continuity(
@@ -234,6 +238,21 @@ continuity_engine <- function(rows, who, preg, phase, mins, missing_carer,
     collapse_same_day, nthreads)
   res$carer_levels <- levels
   res
+}
+
+# Integer carer codes qualified by provider (NA where the carer is missing).
+qualify_by_provider <- function(prov, who) {
+  if (is.null(prov)) prov <- rep(NA_character_, length(who))
+  code <- combined_codes(list(prov, who))
+  code[is.na(who)] <- NA_integer_
+  code
+}
+
+# TRUE unless both providers are known and differ (a named midwife's id
+# matches a carer only at the provider that recorded the care plan).
+same_provider <- function(a, b) {
+  if (is.null(a) || is.null(b)) return(rep(TRUE, max(length(a), length(b))))
+  is.na(a) | is.na(b) | a == b
 }
 
 report_continuity_input <- function(log, pr) {

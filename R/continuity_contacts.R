@@ -16,6 +16,7 @@ excl_row <- function(step, reason, n_rows, kind = "rule") {
 latest_per_key <- function(key, record) {
   n <- length(key)
   if (!n) return(list(keep = logical(), superseded = 0L, ambiguous = 0L))
+  if (!anyDuplicated(key)) return(list(keep = rep(TRUE, n), superseded = 0L, ambiguous = 0L))
   if (is.null(record)) record <- rep(0L, n)
   record[is.na(record)] <- -1L
   o <- order(key, -record, method = "radix")
@@ -57,7 +58,7 @@ parse_contact_time <- function(x) {
 # (care model).
 continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
   bk <- msds$MSD101PregnancyBooking
-  lt <- latest_per_key(bk$UniqPregID, bk$RecordNumber)
+  lt <- latest_per_key(row_key(list(bk$Person_ID_Mother, bk$UniqPregID)), bk$RecordNumber)
   bk <- bk[lt$keep, , drop = FALSE]
   if (is.null(cohort)) {
     preg <- tibble::tibble(preg_id = bk$UniqPregID)
@@ -81,6 +82,7 @@ continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
   na_chr <- rep(NA_character_, nrow(preg))
   preg$named_midwife <- as.character(from("named_midwife", na_chr))
   preg$named_team <- as.character(from("named_team", na_chr))
+  preg$named_provider <- as.character(from("named_provider", na_chr))
   preg$care_plan_date <- as.Date(from("care_plan_date", rep(NA_real_, nrow(preg))))
   preg$coc_placed <- as.logical(from("coc_placed", rep(NA, nrow(preg))))
   has_model <- !is.null(cohort) && all(c("named_midwife", "named_team") %in% names(cohort))
@@ -90,15 +92,41 @@ continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
 
 # Staff status of professionals: "midwife", "other" or "unknown" (missing
 # professional, or not in MSD901).
-staff_status <- function(prof, staff, staff_groups) {
-  g <- staff$StaffGroup[match(prof, staff$CareProfLID)]
+staff_status <- function(prof, staff, staff_groups, prov = NULL) {
+  g <- staff$StaffGroup[staff_index(prof, prov, staff)]
   ifelse(is.na(g), "unknown", ifelse(g %in% staff_groups, "midwife", "other"))
+}
+
+# Row of MSD901 for each professional: CareProfLID is local to a provider,
+# so it is looked up with the provider (OrgCodeProvider + CareProfLID) when
+# MSD901 has providers. Without a provider on one side, only an id that is
+# unique in MSD901 is looked up.
+staff_index <- function(prof, prov, staff) {
+  n <- length(prof)
+  if (is.null(staff) || !n || !n_rows(staff)) return(rep(NA_integer_, n))
+  sid <- staff$CareProfLID
+  unique_id <- function(p) {
+    m <- match(p, sid)
+    m[!is.na(m) & p %in% sid[duplicated(sid)]] <- NA_integer_
+    m
+  }
+  if (!"OrgCodeProvider" %in% names(staff) || is.null(prov)) return(unique_id(prof))
+  sp <- staff$OrgCodeProvider
+  idx <- match_rows(list(prov, prof), list(sp, sid))
+  left <- which(is.na(idx) & !is.na(prof))
+  if (length(left)) {
+    m <- unique_id(prof[left])
+    ok <- !is.na(m) & (is.na(prov[left]) | is.na(sp[m]))
+    idx[left[ok]] <- m[ok]
+  }
+  idx
 }
 
 # Birth dates: the earliest baby's birth date per pregnancy and per labour.
 birth_dates <- function(msds, preg_id) {
   bb <- msds$MSD401BabyDemographics
-  bb <- bb[latest_per_key(bb$Person_ID_Baby, bb$RecordNumber)$keep, , drop = FALSE]
+  bb <- bb[latest_per_key(row_key(list(bb$UniqPregID, bb$Person_ID_Baby)),
+                          bb$RecordNumber)$keep, , drop = FALSE]
   first <- function(key, d) {
     ok <- !is.na(key) & !is.na(d)
     if (!any(ok)) return(stats::setNames(as.Date(character()), character()))
@@ -106,9 +134,7 @@ birth_dates <- function(msds, preg_id) {
     stats::setNames(as.Date(as.numeric(v), origin = "1970-01-01"), names(v))
   }
   by_preg <- first(bb$UniqPregID, bb$PersonBirthDateBaby)
-  list(babies = bb,
-       preg = as.Date(unname(by_preg[preg_id])),
-       labour = first(bb$LabourDeliveryID, bb$PersonBirthDateBaby))
+  list(babies = bb, preg = as.Date(unname(by_preg[preg_id])))
 }
 
 # Antenatal and postnatal contacts from MSD201 + MSD202 + MSD901.
@@ -117,14 +143,27 @@ birth_dates <- function(msds, preg_id) {
 pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
   log <- list()
   cc <- msds$MSD201CareContactPreg
-  lt <- latest_per_key(cc$CareConID, cc$RecordNumber)
-  log[[1]] <- excl_row("contacts", "earlier submission of a CareConID (superseded by the highest RecordNumber)", lt$superseded)
-  log[[2]] <- excl_row("contacts", "duplicate CareConID at the same RecordNumber (ambiguous, excluded)", lt$ambiguous, "bad input")
+  # CareConID is local to a provider: a contact is UniqPregID + CareConID.
+  # as_msds() already kept the latest submission (counted there); this is a
+  # no-op on its objects.
+  lt <- latest_per_key(row_key(list(cc$UniqPregID, cc$CareConID)), cc$RecordNumber)
+  log[[1]] <- excl_row("contacts", "earlier submission of a contact (UniqPregID + CareConID; superseded by the latest)",
+                       lt$superseded + submissions_removed(msds, "MSD201CareContactPreg"))
+  log[[2]] <- excl_row("contacts", "duplicate contact (UniqPregID + CareConID) at the same RecordNumber (ambiguous, excluded)", lt$ambiguous, "bad input")
   cc <- cc[lt$keep, , drop = FALSE]
+  ac <- msds$MSD202CareActivityPreg
+  # activities to their contact on UniqPregID + CareConID (or CareConID +
+  # RecordNumber), matched against every contact before the cohort filter
+  sm <- scoped_match(ac, cc, "CareConID")
+  ac_cc <- sm$index
+  log[[11]] <- excl_row("contacts", "activity whose CareConID is used by several contacts and cannot be placed (no UniqPregID or RecordNumber match; excluded)",
+                        sm$ambiguous, "bad input")
   p <- match(cc$UniqPregID, preg$preg_id)
   known <- cc$UniqPregID %in% msds$MSD101PregnancyBooking$UniqPregID
   log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(is.na(p) & known), "outside cohort")
   log[[10]] <- excl_row("contacts", "contact's pregnancy is not in MSD101", sum(is.na(p) & !known), "bad input")
+  pos <- rep(NA_integer_, length(p))  # contact row -> row of the filtered cc
+  pos[!is.na(p)] <- seq_len(sum(!is.na(p)))
   cc <- cc[!is.na(p), , drop = FALSE]
   p <- p[!is.na(p)]
   d <- cc$CContactDate
@@ -135,6 +174,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
   log[[5]] <- excl_row("contacts", "contact dated before booking", sum(early), "bad input")
   log[[6]] <- excl_row("contacts", "contact dated after discharge", sum(late), "bad input")
   keep <- !(no_date | early | late)
+  pos[!is.na(pos)] <- ifelse(keep[pos[!is.na(pos)]], cumsum(keep)[pos[!is.na(pos)]], NA_integer_)
   cc <- cc[keep, , drop = FALSE]
   p <- p[keep]
   tm <- if ("CContactTime" %in% names(cc)) parse_contact_time(cc$CContactTime) else rep(NA_integer_, nrow(cc))
@@ -144,22 +184,24 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
   phase <- ifelse(!is.na(bd) & cc$CContactDate >= bd, phase_codes[["postnatal"]], phase_codes[["antenatal"]])
   log[[8]] <- excl_row("contacts", "contact on the day of birth (classed postnatal)", sum(!is.na(bd) & cc$CContactDate == bd))
 
-  ac <- msds$MSD202CareActivityPreg
-  ac <- ac[ac$CareConID %in% cc$CareConID, , drop = FALSE]
-  # MSD202 has no record key: every activity row of a kept contact is used
-  # (a repeated activity row changes neither the first carer nor any-match)
-  k <- match(ac$CareConID, cc$CareConID)
+  # every activity row of a kept contact is used (as_msds() removed repeats)
+  k <- pos[ac_cc]
+  ac <- ac[!is.na(k), , drop = FALSE]
+  k <- k[!is.na(k)]
   none <- !seq_len(nrow(cc)) %in% k
   log[[9]] <- excl_row("contacts", "contact with no activity record (no carer)", sum(none))
   ci <- c(k, which(none))
   prof <- c(ac$CareProfLID, rep(NA_character_, sum(none)))
   team <- c(ac$TeamLocalID, rep(NA_character_, sum(none)))
-  contact_code <- match(cc$CareConID, sort(unique(cc$CareConID), method = "radix"))
+  contact_code <- integer(nrow(cc))
+  contact_code[order(cc$CareConID, cc$UniqPregID, method = "radix")] <- seq_len(nrow(cc))
+  prov <- cc$OrgCodeProvider[ci]
   act <- tibble::tibble(
     preg = p[ci], date = as.integer(cc$CContactDate[ci]), time = tm[ci],
     contact = contact_code[ci], prof = prof, team = team, phase = phase[ci],
     attended = cc$AttendCode[ci] %in% c("5", "6"),
-    staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups)
+    staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups, prov),
+    prov = prov
   )  # activities stay in record order: a contact's first activity comes first
   list(act = act, log = log, n_contacts = nrow(cc))
 }
@@ -169,19 +211,33 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
 intrapartum_contacts <- function(msds, preg, birth, staff_groups, base) {
   log <- list()
   ld <- msds$MSD301LabourDelivery
-  ld <- ld[latest_per_key(ld$LabourDeliveryID, ld$RecordNumber)$keep, , drop = FALSE]
-  ld <- ld[ld$UniqPregID %in% preg$preg_id, , drop = FALSE]
+  # LabourDeliveryID is local to a provider: a labour is UniqPregID + LabourDeliveryID
+  ld <- ld[latest_per_key(row_key(list(ld$UniqPregID, ld$LabourDeliveryID)),
+                          ld$RecordNumber)$keep, , drop = FALSE]
   la <- msds$MSD302CareActivityLabDel
-  la <- la[la$LabourDeliveryID %in% ld$LabourDeliveryID, , drop = FALSE]
-  la <- la[order(la$LabourDeliveryID, seq_len(nrow(la)), method = "radix"), , drop = FALSE]
-  lp <- match(ld$UniqPregID[match(la$LabourDeliveryID, ld$LabourDeliveryID)], preg$preg_id)
-  ldate <- birth$labour[la$LabourDeliveryID]
-  ldate[is.na(ldate)] <- birth$preg[lp][is.na(ldate)]
+  il <- scoped_match(la, ld, "LabourDeliveryID")$index
+  in_cohort <- ld$UniqPregID %in% preg$preg_id
+  keep_la <- !is.na(il) & in_cohort[il]
+  la <- la[keep_la, , drop = FALSE]
+  il <- il[keep_la]
+  o <- order(ld$LabourDeliveryID[il], ld$UniqPregID[il], seq_len(nrow(la)), method = "radix")
+  la <- la[o, , drop = FALSE]
+  il <- il[o]
+  lp <- match(ld$UniqPregID[il], preg$preg_id)
   bb <- birth$babies
+  # a labour's date: its earliest baby's birth date (babies joined on
+  # UniqPregID + LabourDeliveryID), else the pregnancy's
+  bl <- match_rows(list(bb$UniqPregID, bb$LabourDeliveryID), list(ld$UniqPregID, ld$LabourDeliveryID))
+  lab_date <- min_by(bb$PersonBirthDateBaby, bl, nrow(ld))
+  ldate <- lab_date[il]
+  ldate[is.na(ldate)] <- birth$preg[lp][is.na(ldate)]
+  ld_prov <- ld$OrgCodeProvider
+  ld <- ld[in_cohort, , drop = FALSE]
   bb <- bb[bb$UniqPregID %in% preg$preg_id, , drop = FALSE]
   bb <- bb[order(bb$Person_ID_Baby, method = "radix"), , drop = FALSE]
   # CareProfLIDDel is optional: without it no professional at delivery
   prof <- c(la$CareProfLID, bb$CareProfLIDDel %||% rep(NA_character_, nrow(bb)))
+  prov <- c(ld_prov[il], bb$OrgCodeProvider)
   act <- tibble::tibble(
     preg = c(lp, match(bb$UniqPregID, preg$preg_id)),
     date = as.integer(c(as.integer(ldate), as.integer(bb$PersonBirthDateBaby))),
@@ -191,7 +247,8 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base) {
     team = c(la$TeamLocalID, rep(NA_character_, nrow(bb))),
     phase = phase_codes[["intrapartum"]],
     attended = TRUE,
-    staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups),
+    staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups, prov),
+    prov = prov,
     source = rep(c("labour", "delivery"), c(nrow(la), nrow(bb)))
   )
   log[[1]] <- excl_row("labour", "labour activity or delivery with no birth date (left out of the intrapartum phase)", sum(is.na(act$date)))

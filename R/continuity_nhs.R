@@ -10,9 +10,10 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   if (!pr$has_care_model) return(out)
   nm <- preg$named_midwife
   nt <- preg$named_team
-  is_named <- function(prof, team, p) {
-    (!is.na(prof) & !is.na(nm[p]) & prof == nm[p]) |
-      (!is.na(team) & !is.na(nt[p]) & team == nt[p])
+  np <- preg$named_provider
+  is_named <- function(prof, team, p, prov) {
+    ((!is.na(prof) & !is.na(nm[p]) & prof == nm[p]) |
+      (!is.na(team) & !is.na(nt[p]) & team == nt[p])) & same_provider(prov, np[p])
   }
 
   # 70% rule: attended contacts with a midwifery activity, care plan to
@@ -35,7 +36,7 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
 
   la <- ip$act[ip$act$source == "labour", , drop = FALSE]
   has_labour <- preg$preg_id %in% ip$labours$UniqPregID
-  labour_named <- seq_len(P) %in% la$preg[is_named(la$prof, la$team, la$preg)]
+  labour_named <- seq_len(P) %in% la$preg[is_named(la$prof, la$team, la$preg, la$prov)]
   if (pr$has_placed) {
     placed <- preg$coc_placed
     rec <- ifelse(is.na(placed), NA, FALSE)
@@ -49,12 +50,19 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
 
   # known midwife at birth
   ia <- ip$act
+  # team memberships are local to a provider: (provider, professional, team)
+  cp <- msds$MSD102MatCarePlan
+  cc <- msds$MSD201CareContactPreg
+  ac <- msds$MSD202CareActivityPreg
+  ld <- msds$MSD301LabourDelivery
+  la <- msds$MSD302CareActivityLabDel
   pairs <- unique(c(
-    team_pairs(msds$MSD102MatCarePlan), team_pairs(msds$MSD202CareActivityPreg),
-    team_pairs(msds$MSD302CareActivityLabDel)))
+    team_pairs(cp, cp$OrgCodeProvider),
+    team_pairs(ac, cc$OrgCodeProvider[scoped_match(ac, cc, "CareConID")$index]),
+    team_pairs(la, ld$OrgCodeProvider[scoped_match(la, ld, "LabourDeliveryID")$index])))
   in_team <- !is.na(ia$prof) & !is.na(nt[ia$preg]) &
-    paste(ia$prof, nt[ia$preg], sep = "\r") %in% pairs
-  known <- seq_len(P) %in% ia$preg[is_named(ia$prof, ia$team, ia$preg) | in_team]
+    paste(ia$prov, ia$prof, nt[ia$preg], sep = "\r") %in% pairs
+  known <- seq_len(P) %in% ia$preg[is_named(ia$prof, ia$team, ia$preg, ia$prov) | in_team]
   has_record <- has_labour | seq_len(P) %in% ia$preg
   kmb <- rep(NA, P)
   ok <- has_record & !(is.na(nm) & is.na(nt))
@@ -64,8 +72,9 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
 }
 
 # Professional-team memberships recorded in a table.
-team_pairs <- function(df) {
+team_pairs <- function(df, prov) {
   if (is.null(df) || !all(c("CareProfLID", "TeamLocalID") %in% names(df))) return(character())
+  if (is.null(prov)) prov <- rep(NA_character_, nrow(df))
   ok <- !is.na(df$CareProfLID) & !is.na(df$TeamLocalID)
-  unique(paste(df$CareProfLID[ok], df$TeamLocalID[ok], sep = "\r"))
+  unique(paste(prov[ok], df$CareProfLID[ok], df$TeamLocalID[ok], sep = "\r"))
 }

@@ -63,7 +63,7 @@ data_quality <- function(x, msds = NULL, by = c("provider", "year"),
     check_msds(x, arg = "x")
     msds <- x
     bk <- msds$MSD101PregnancyBooking
-    bk <- rows(bk, latest_rows(bk, "UniqPregID"))
+    bk <- rows(bk, latest_rows(bk, c("Person_ID_Mother", "UniqPregID")))
     preg <- tibble::tibble(preg_id = bk$UniqPregID, mother_id = bk$Person_ID_Mother,
                            provider = bk$OrgCodeProvider, booking_date = bk$AntenatalAppDate,
                            year = as.integer(format(bk$AntenatalAppDate, "%Y")))
@@ -98,8 +98,11 @@ dq_rows <- function(provider, year, field, complete, valid) {
 
 dq_pregnancy_fields <- function(preg, msds, v2_start) {
   md <- msds$MSD001MotherDemog
-  md <- rows(md, latest_rows(md, "Person_ID_Mother"))
-  im <- match(preg$mother_id, md$Person_ID_Mother)
+  # the booking's own submission (as define_cohort())
+  bk <- msds$MSD101PregnancyBooking
+  bk <- rows(bk, latest_rows(bk, c("Person_ID_Mother", "UniqPregID")))
+  ib <- match(preg$preg_id, bk$UniqPregID)
+  im <- booking_demographics(md, bk)$index[ib]
   eth <- md$EthnicCategoryMother[im]
   lsoa <- md$LSOAMother2011[im]
   imd <- md$Rank_IMD_Decile_2015[im]
@@ -118,7 +121,7 @@ dq_pregnancy_fields <- function(preg, msds, v2_start) {
     k <- latest_plan(ip[!is.na(ip)], cp$CarePlanDate[!is.na(ip)], cp$RecordNumber[!is.na(ip)], length(v2))
     rows <- which(!is.na(ip))[k]
     get <- function(f) cp[[f]][rows]
-    staff <- msds$MSD901StaffDetails$CareProfLID
+    st <- msds$MSD901StaffDetails
     pv <- preg$provider[v2]
     yv <- preg$year[v2]
     mp <- get("MatPersCarePlanInd")
@@ -128,7 +131,8 @@ dq_pregnancy_fields <- function(preg, msds, v2_start) {
     out <- c(out, list(
       dq_rows(pv, yv, "MatPersCarePlanInd", !is.na(mp), mp %in% c("Y", "N")),
       dq_rows(pv, yv, "ContCarePathInd", !is.na(cc), cc %in% c("Y", "N")),
-      dq_rows(pv, yv, "named_midwife", !is.na(mw), !is.na(mw) & mw %in% staff),
+      dq_rows(pv, yv, "named_midwife", !is.na(mw),
+              !is.na(mw) & !is.na(staff_index(mw, get("OrgCodeProvider"), st))),
       dq_rows(pv, yv, "named_team", !is.na(tm), !is.na(tm))
     ))
   }

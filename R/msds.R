@@ -91,20 +91,48 @@
 #'   condition from linked records), keyed by `Person_ID_Mother`. Logical
 #'   columns only besides the key.
 #' @param quiet If `TRUE`, data-quality counts are stored but not warned about.
+#' @param as_at Optional reporting month (`"2024-03"`, or a date in that
+#'   month): only submissions whose `RPStartDate` is on or before the end of
+#'   that month are used, as NHS Digital selects an extract "as at" a month.
+#'   Rows without `RPStartDate` are kept (and counted as undated in
+#'   [msds_submissions()]). `NULL` (default) uses every submission.
+#' @section Submissions:
+#' Providers resubmit every active record each month (and since April 2023
+#' send a provisional and a final submission for each month). `as_msds()`
+#' reduces every table, once, to the latest submission of each record:
+#' ordered by `RPStartDate`, then `UniqSubmissionID`, then `RecordNumber`
+#' (latest first; each used when present, a missing value counting as
+#' oldest). Records are identified as NHS Digital identifies them:
+#' MSD101 by `Person_ID_Mother` + `UniqPregID`; MSD102 by `UniqPregID` +
+#' `CarePlanType` + `CarePlanDate`; MSD201 by `UniqPregID` + `CareConID`;
+#' MSD301 by `UniqPregID` + `LabourDeliveryID`; MSD401 by `UniqPregID` +
+#' `Person_ID_Baby`; MSD901 by `OrgCodeProvider` + `CareProfLID` (or
+#' `CareProfLID` alone without a provider column). MSD202, MSD302, MSD402
+#' and MSD405 keep the rows of their parent's retained submission (matched on
+#' the pregnancy, the local id and `RecordNumber`), without exact repeats.
+#' MSD001 keeps one row per mother per submission (`Person_ID_Mother` +
+#' `RecordNumber`): a pregnancy's demographics come from its booking's
+#' submission (see [define_cohort()]). The rows removed are counted per table
+#' in attribute `submissions` (see [msds_submissions()]); the keys are listed
+#' by [msds_record_keys()]. Provider-local ids (`CareConID`,
+#' `LabourDeliveryID`, `CareProfLID`, `TeamLocalID`) are only ever joined
+#' together with the pregnancy or the provider.
 #' @returns An object of class `msds`: a named list of tibbles (one per table)
 #'   with attributes `quality` (a tibble of data-quality counts, see
 #'   [msds_quality()]), `formats` (a tibble with one row per date column:
 #'   `table`, `field`, `format` read, `n_values` non-missing values and
 #'   `precision`, `"day"` or `"month"`), `invalid_codes` (a tibble `table`,
 #'   `field`, `value`, `provider`, `month`, `n_rows`, see
-#'   [msds_invalid_codes()]), `flags` and `mapping`.
+#'   [msds_invalid_codes()]), `submissions` (rows kept and removed per table,
+#'   see [msds_submissions()]), `flags` and `mapping`.
 #' @seealso [simulate_msds()] makes MSDS-shaped data with a known truth.
 #' @examples
 #' x <- as_msds(unclass(msds_example), flags = attr(msds_example, "flags"),
 #'              quiet = TRUE)
 #' x
 #' @export
-as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
+as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at = NULL) {
+  as_at <- check_as_at(as_at)
   if (inherits(tables, "DBIConnection")) tables <- read_msds_db(tables, mapping)
   old_formats <- NULL
   if (inherits(tables, "msds")) {
@@ -122,7 +150,7 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
     cli::cli_abort("{.arg tables} element{?s} {.field {not_df}} {?is/are} not a data frame.")
   }
   tables <- apply_mapping(tables, mapping)
-  x <- msds_build(tables, mapping, flags, quiet)
+  x <- msds_build(tables, mapping, flags, quiet, as_at = as_at)
   # an msds object validated again keeps what was read the first time (its
   # date columns are Date by now): the format and the month precision
   f <- attr(x, "formats")
@@ -142,8 +170,8 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE) {
 # ranges) run. as_msds() trusts nothing; a test checks that as_msds() on
 # simulate_msds() output finds it valid and gives the same object.
 msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
-                       call = rlang::caller_env(2)) {
-  checked <- validate_msds_tables(tables, trusted)
+                       call = rlang::caller_env(2), as_at = NULL) {
+  checked <- validate_msds_tables(tables, trusted, as_at = as_at)
   problems <- checked$problems
   errors <- problems[problems$severity == "error", , drop = FALSE]
   if (nrow(errors)) abort_msds_problems(errors, call = call)
@@ -160,7 +188,8 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
   }
   structure(checked$tables, class = "msds", quality = quality, flags = flags,
             mapping = mapping, formats = tibble::as_tibble(checked$formats),
-            invalid_codes = tibble::as_tibble(checked$invalid))
+            invalid_codes = tibble::as_tibble(checked$invalid),
+            submissions = checked$submissions)
 }
 
 #' Data-quality counts recorded when an `msds` object was validated
@@ -265,6 +294,15 @@ msds_add_trusted <- function(x, new) {
     f <- rbind(f[!f$table %in% names(new), , drop = FALSE], do.call(rbind, formats))
     attr(tables, "formats") <- f[order(match(f$table, names(msds_tables))), , drop = FALSE]
   }
+  # trusted tables hold one submission: all their rows are kept
+  s <- attr(tables, "submissions")
+  if (!is.null(s)) {
+    i <- match(names(new), s$table)
+    nr <- vapply(new, nrow, 1L)
+    s$rows_in[i[!is.na(i)]] <- nr[!is.na(i)]
+    s$rows_kept[i[!is.na(i)]] <- nr[!is.na(i)]
+    attr(tables, "submissions") <- s
+  }
   tables
 }
 
@@ -344,14 +382,9 @@ validate_msds_table <- function(tab, df, trust = FALSE) {
       }
     }
   }
-  key <- intersect(spec$key, usable)
-  if (length(key) && length(key) == length(spec$key) && nrow(df) && !trust) {
-    dup <- duplicated_key(df, key)
-    if (any(dup)) {
-      ex <- do.call(paste, c(lapply(df[dup, key, drop = FALSE], key_text), sep = "/"))
-      add(tab, paste(key, collapse = " + "), "duplicate key", sum(dup), example_values(ex))
-    }
-  }
+  # repeated keys are resubmissions: msds_reduce_submissions() keeps the
+  # latest and counts the rest (a record repeated within one submission is a
+  # data-quality count there, not an error)
   if (!trust || !tibble::is_tibble(df)) df <- tibble::as_tibble(df)
   list(df = df, problems = problems, formats = formats, invalid = invalid)
 }
@@ -361,7 +394,7 @@ key_text <- function(x) if (is.double(x)) whole_text(x) else as.character(x)
 
 # Checks every table against the schema; returns the converted tables and a
 # data frame of problems (severity "error" or "warning").
-validate_msds_tables <- function(tables, trusted = character()) {
+validate_msds_tables <- function(tables, trusted = character(), as_at = NULL) {
   problems <- list()
   formats <- list()
   invalid <- list()
@@ -378,17 +411,31 @@ validate_msds_tables <- function(tables, trusted = character()) {
     invalid <- c(invalid, res$invalid)
     tables[[tab]] <- res$df
   }
-  # orphan keys, once every table is converted
+  # latest submission of each record (once the key columns are converted)
+  submissions <- NULL
+  if (!any(vapply(problems, function(p) p$severity == "error", TRUE))) {
+    sub <- msds_reduce_submissions(tables, as_at)
+    tables <- sub$tables
+    submissions <- sub$log
+    problems <- c(problems, sub$problems)
+  }
+  # orphan keys on the scoped keys (a provider-local id with its pregnancy)
   for (tab in intersect(names(msds_tables), names(tables))) {
     par <- msds_tables[[tab]]$parent
     if (is.null(par) || !par$table %in% names(tables) || tab %in% trusted) next
-    child <- tables[[tab]][[par$by]]
-    parent <- tables[[par$table]][[par$by]]
-    if (is.null(child) || is.null(parent) || !identical(class(child), class(parent))) next
-    bad <- !is.na(child) & !child %in% parent
+    ct <- tables[[tab]]
+    pt <- tables[[par$table]]
+    usable <- Filter(function(by) all(by %in% names(ct)) && all(by %in% names(pt)), par$by)
+    if (!length(usable)) next
+    by <- usable[[1L]]
+    same <- vapply(by, function(f) identical(class(ct[[f]]), class(pt[[f]])), TRUE)
+    if (!all(same)) next
+    m <- match_rows(unclass(ct)[by], unclass(pt)[by])
+    bad <- is.na(m) & !Reduce(`|`, lapply(unclass(ct)[by], is.na))
     if (any(bad)) {
-      add(tab, par$by, sprintf("orphan key: no matching record in %s", par$table),
-          sum(bad), example_values(child[bad]))
+      ex <- if (length(by) == 1L) ct[[by]][bad] else do.call(paste, c(lapply(unclass(ct)[by], `[`, which(bad)[seq_len(min(5L, sum(bad)))]), sep = "/"))
+      add(tab, paste(by, collapse = " + "), sprintf("orphan key: no matching record in %s", par$table),
+          sum(bad), example_values(ex))
     }
   }
   problems <- c(problems, data_quality_problems(tables))
@@ -396,7 +443,8 @@ validate_msds_tables <- function(tables, trusted = character()) {
     new_problem(character(), character(), character(), integer(), character(), character())
   list(tables = tables, problems = problems,
        formats = if (length(formats)) do.call(rbind, formats) else empty_formats(),
-       invalid = if (length(invalid)) do.call(rbind, invalid) else empty_invalid_codes())
+       invalid = if (length(invalid)) do.call(rbind, invalid) else empty_invalid_codes(),
+       submissions = submissions)
 }
 
 # Real-data quality issues: counted, not errors.
@@ -480,6 +528,13 @@ format.msds <- function(x, ...) {
     "  tables:",
     sprintf("    %-26s %12s rows", names(n_rows), fmt_n(n_rows))
   )
+  s <- attr(x, "submissions")
+  if (!is.null(s) && nrow(s) && any(s$rows_kept < s$rows_in)) {
+    r <- s[s$rows_kept < s$rows_in, , drop = FALSE]
+    out <- c(out, "  submissions (older, repeated or after as_at; see msds_submissions()):",
+             sprintf("    %-26s %12s of %s rows kept", r$table, fmt_n(r$rows_kept), fmt_n(r$rows_in)))
+  }
+  if (!is.null(attr(s, "as_at"))) out <- c(out, sprintf("  as at: %s", format(attr(s, "as_at"))))
   if (!is.null(attr(x, "flags"))) {
     out <- c(out, sprintf("  person flags: %s", paste(setdiff(names(attr(x, "flags")), "Person_ID_Mother"), collapse = ", ")))
   }

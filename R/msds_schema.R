@@ -65,9 +65,15 @@ msds_schema <- function() {
   do.call(rbind, rows)
 }
 
-# key: the fields identifying one record (a repeated submission of the same
-# record has a new RecordNumber, so RecordNumber is part of the key).
-# parent: list(table, by) for orphan checks.
+# key: the fields identifying one record across monthly submissions (as
+# NHS Digital keys it; REAL_MSDS.md); as_msds() keeps the latest submission
+# per key (see msds_record_keys()). key_scope: optional columns that qualify
+# the key when present (MSD901: the provider). Child tables without a key
+# take the rows of their parent's retained submission.
+# parent: list(table, by, id): `by` lists the join keys for orphan checks,
+# most specific first (the first whose columns both tables have is used);
+# `id` is the provider-local id a child row is matched to its parent on.
+# RecordNumber and UniqSubmissionID are "record": exact whole doubles (~1e14).
 msds_tables <- list(
   MSD001MotherDemog = list(
     key = c("Person_ID_Mother", "RecordNumber"),
@@ -82,8 +88,8 @@ msds_tables <- list(
     )
   ),
   MSD101PregnancyBooking = list(
-    key = c("UniqPregID", "RecordNumber"),
-    parent = list(table = "MSD001MotherDemog", by = "Person_ID_Mother"),
+    key = c("Person_ID_Mother", "UniqPregID"),
+    parent = list(table = "MSD001MotherDemog", by = list("Person_ID_Mother"), id = "Person_ID_Mother"),
     columns = list(
       UniqPregID = schema_col("character"),
       Person_ID_Mother = schema_col("character"),
@@ -106,8 +112,8 @@ msds_tables <- list(
     )
   ),
   MSD102MatCarePlan = list(
-    key = c("UniqPregID", "CarePlanType", "CarePlanDate", "RecordNumber"),
-    parent = list(table = "MSD101PregnancyBooking", by = "UniqPregID"),
+    key = c("UniqPregID", "CarePlanType", "CarePlanDate"),
+    parent = list(table = "MSD101PregnancyBooking", by = list("UniqPregID"), id = "UniqPregID"),
     columns = list(
       UniqPregID = schema_col("character"),
       RecordNumber = schema_col("record"),
@@ -121,8 +127,8 @@ msds_tables <- list(
     )
   ),
   MSD201CareContactPreg = list(
-    key = c("CareConID", "RecordNumber"),
-    parent = list(table = "MSD101PregnancyBooking", by = "UniqPregID"),
+    key = c("UniqPregID", "CareConID"),
+    parent = list(table = "MSD101PregnancyBooking", by = list("UniqPregID"), id = "UniqPregID"),
     columns = list(
       CareConID = schema_col("character"),
       UniqPregID = schema_col("character"),
@@ -138,17 +144,19 @@ msds_tables <- list(
   ),
   MSD202CareActivityPreg = list(
     key = character(),
-    parent = list(table = "MSD201CareContactPreg", by = "CareConID"),
+    parent = list(table = "MSD201CareContactPreg", by = list(c("UniqPregID", "CareConID"), "CareConID"),
+                  id = "CareConID"),
     columns = list(
       CareConID = schema_col("character"),
+      UniqPregID = schema_col("character", required = FALSE),
       RecordNumber = schema_col("record", required = FALSE),
       CareProfLID = schema_col("character"),
       TeamLocalID = schema_col("character")
     )
   ),
   MSD301LabourDelivery = list(
-    key = c("LabourDeliveryID", "RecordNumber"),
-    parent = list(table = "MSD101PregnancyBooking", by = "UniqPregID"),
+    key = c("UniqPregID", "LabourDeliveryID"),
+    parent = list(table = "MSD101PregnancyBooking", by = list("UniqPregID"), id = "UniqPregID"),
     columns = list(
       LabourDeliveryID = schema_col("character"),
       UniqPregID = schema_col("character"),
@@ -162,9 +170,12 @@ msds_tables <- list(
   ),
   MSD302CareActivityLabDel = list(
     key = character(),
-    parent = list(table = "MSD301LabourDelivery", by = "LabourDeliveryID"),
+    parent = list(table = "MSD301LabourDelivery",
+                  by = list(c("UniqPregID", "LabourDeliveryID"), "LabourDeliveryID"),
+                  id = "LabourDeliveryID"),
     columns = list(
       LabourDeliveryID = schema_col("character"),
+      UniqPregID = schema_col("character", required = FALSE),
       RecordNumber = schema_col("record", required = FALSE),
       CareProfLID = schema_col("character"),
       TeamLocalID = schema_col("character"),
@@ -175,8 +186,9 @@ msds_tables <- list(
     )
   ),
   MSD401BabyDemographics = list(
-    key = c("Person_ID_Baby", "RecordNumber"),
-    parent = list(table = "MSD301LabourDelivery", by = "LabourDeliveryID"),
+    key = c("UniqPregID", "Person_ID_Baby"),
+    parent = list(table = "MSD301LabourDelivery", by = list(c("UniqPregID", "LabourDeliveryID")),
+                  id = "LabourDeliveryID"),
     columns = list(
       Person_ID_Baby = schema_col("character"),
       LabourDeliveryID = schema_col("character"),
@@ -196,16 +208,17 @@ msds_tables <- list(
   ),
   MSD402NeonatalAdmission = list(
     key = character(),
-    parent = list(table = "MSD401BabyDemographics", by = "Person_ID_Baby"),
+    parent = list(table = "MSD401BabyDemographics", by = list("Person_ID_Baby"), id = "Person_ID_Baby"),
     optional_table = TRUE,
     columns = list(
       Person_ID_Baby = schema_col("character"),
+      RecordNumber = schema_col("numeric", required = FALSE),
       NeoCritCareAdmitDate = schema_col("date", required = FALSE)
     )
   ),
   MSD405CareActivityBaby = list(
     key = character(),
-    parent = list(table = "MSD401BabyDemographics", by = "Person_ID_Baby"),
+    parent = list(table = "MSD401BabyDemographics", by = list("Person_ID_Baby"), id = "Person_ID_Baby"),
     columns = list(
       Person_ID_Baby = schema_col("character"),
       RecordNumber = schema_col("record", required = FALSE),
@@ -214,7 +227,8 @@ msds_tables <- list(
     )
   ),
   MSD901StaffDetails = list(
-    key = c("CareProfLID"),
+    key = "CareProfLID",
+    key_scope = "OrgCodeProvider",
     columns = list(
       CareProfLID = schema_col("character"),
       StaffGroup = schema_col("character"),
@@ -222,3 +236,11 @@ msds_tables <- list(
     )
   )
 )
+
+# Optional submission columns every table may carry (REAL_MSDS.md).
+for (.tab in names(msds_tables)) {
+  msds_tables[[.tab]]$columns[c("RPStartDate", "RPEndDate", "UniqSubmissionID")] <- list(
+    schema_col("date", required = FALSE), schema_col("date", required = FALSE),
+    schema_col("record", required = FALSE))
+}
+rm(.tab)

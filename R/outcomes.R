@@ -192,8 +192,10 @@ baby_outcomes <- function(cohort, msds, stillbirth_codes, live_codes, sga_centil
   total <- live | still
   report_not_births(po, live, still, stillbirth_codes)
   lab <- msds$MSD301LabourDelivery
-  lab <- rows(lab, latest_rows(lab, "LabourDeliveryID"))
-  bpl <- lab$BirthsPerLabandDel[match(babies$LabourDeliveryID, lab$LabourDeliveryID)]
+  lab <- rows(lab, latest_rows(lab, c("UniqPregID", "LabourDeliveryID")))
+  # LabourDeliveryID is local to a provider: joined with UniqPregID
+  bpl <- lab$BirthsPerLabandDel[match_rows(list(babies$UniqPregID, babies$LabourDeliveryID),
+                                           list(lab$UniqPregID, lab$LabourDeliveryID))]
   n_babies <- tabulate(ip, n)
   singleton <- bpl == 1L
   singleton[is.na(bpl)] <- (n_babies[ip] == 1L)[is.na(bpl)]
@@ -267,10 +269,16 @@ maternity_outcomes <- function(b, msds, n, pph_obs_codes, pph_threshold, tear_co
   dm <- b$babies$DeliveryMethodCode[first]
   lab_id <- b$babies$LabourDeliveryID[first]
   act <- msds$MSD302CareActivityLabDel
-  il <- match(act$LabourDeliveryID, lab_id, incomparables = NA)
-  tear_any <- tabulate(il[!is.na(il) & act$GenitalTractTraumaticLesion %in% tear_codes], n) > 0L
-  pph_any <- tabulate(il[!is.na(il) & act$ObsCode %in% pph_obs_codes &
-                           !is.na(act$ObsValue) & act$ObsValue >= pph_threshold], n) > 0L
+  # labour activities to the first baby's labour on UniqPregID + LabourDeliveryID
+  act_preg <- if ("UniqPregID" %in% names(act)) act$UniqPregID else {
+    ld <- msds$MSD301LabourDelivery
+    ld$UniqPregID[scoped_match(act, ld, "LabourDeliveryID")$index]
+  }
+  il <- match_rows(list(act_preg, act$LabourDeliveryID),
+                   list(b$babies$UniqPregID[first], lab_id))
+  tear_any <- tabulate(il[!is.na(il) & act[["GenitalTractTraumaticLesion"]] %in% tear_codes], n) > 0L
+  pph_any <- tabulate(il[!is.na(il) & act[["ObsCode"]] %in% pph_obs_codes &
+                           !is.na(act[["ObsValue"]]) & act[["ObsValue"]] >= pph_threshold], n) > 0L
   dm_known <- maternity & dm %in% msds_codes$delivery_method
   vaginal <- dm %in% as.character(0:4)
   tear_e <- maternity & b$singleton[first] %in% TRUE & b$term[first] %in% TRUE & vaginal

@@ -54,14 +54,14 @@ sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date
   # the columns that repeat a few strings first; the millions of new id
   # strings last, so the garbage collector walks them as seldom as possible
   msd201 <- list(
-    CareConID = NULL, UniqPregID = preg_ids[ct$preg], RecordNumber = seq_len(nc) + 4L * n,
+    CareConID = NULL, UniqPregID = preg_ids[ct$preg], RecordNumber = as.numeric(seq_len(nc) + 4L * n),
     OrgCodeProvider = units[ct$unit], CContactDate = structure(ct$date, class = "Date"),
     CContactTime = slots[ct$slot], AttendCode = c("5", "6", "2", "3", "4", "7")[ct$attend],
     ConsultType = c("01", "01", "01", "02")[ct$kind], Medium = c("01", "02")[ct$medium],
     GestAgeCContactDate = ct$gest
   )
   msd202 <- list(
-    CareConID = NULL, RecordNumber = seq_len(na) + 4L * n + nc,
+    CareConID = NULL, RecordNumber = as.numeric(seq_len(na) + 4L * n + nc),
     CareProfLID = staff_ids[ct$act_staff], TeamLocalID = team_ids[ct$act_team]
   )
   act_con <- ct$act_con
@@ -101,7 +101,7 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
                                      (del_idx - 1L) %/% mw_per_team + 1L)])
   msd301 <- tibble::tibble(
     LabourDeliveryID = lab_id, UniqPregID = preg_ids[b],
-    RecordNumber = seq_len(nb) + 6L * n, OrgCodeProvider = units[unit],
+    RecordNumber = as.numeric(seq_len(nb) + 6L * n), OrgCodeProvider = units[unit],
     LabourOnsetMethod = sim_if(method == "7", "4", sim_if(stats::runif(nb) < 0.3, "3", "1")),
     BirthsPerLabandDel = sim_if(twin[b], 2L, 1L),
     SettingIntraCare = sim_if(stats::runif(nb) < 0.02, "02", "01"),
@@ -129,7 +129,7 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
               rep(NA_character_, length(io) + nb))
   oc <- order(rows, kind, method = "radix")
   msd302 <- tibble::tibble(
-    LabourDeliveryID = lab_id[rows[oc]], RecordNumber = seq_along(oc) + 7L * n,
+    LabourDeliveryID = lab_id[rows[oc]], RecordNumber = as.numeric(seq_along(oc) + 7L * n),
     CareProfLID = prof[oc], TeamLocalID = tm[oc], GenitalTractTraumaticLesion = lesion[oc],
     ObsCode = sim_if(kind[oc] == 3L, msds_codes$blood_loss_obs, NA_character_),
     ObsValue = sim_if(kind[oc] == 3L, loss[rows[oc]], NA_real_),
@@ -167,7 +167,7 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
   baby_id <- sim_ids("B", seq_len(nbb))
   msd401 <- tibble::tibble(
     Person_ID_Baby = baby_id, LabourDeliveryID = lab_id[bi], UniqPregID = preg_ids[pi],
-    RecordNumber = seq_len(nbb) + 9L * n, OrgCodeProvider = units[p$unit[pi]],
+    RecordNumber = as.numeric(seq_len(nbb) + 9L * n), OrgCodeProvider = units[p$unit[pi]],
     PersonBirthDateBaby = birth_date[pi], PregOutcome = outcome,
     PersonPhenSex = sim_if(male, "1", "2"), GestationLengthBirth = gest[pi],
     DeliveryMethodCode = method[bi], PersonDeathDateBaby = death,
@@ -178,7 +178,7 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
   nnu <- !sb & stats::runif(nbb) < 0.05 + 0.5 * pre
   msd402 <- tibble::tibble(Person_ID_Baby = baby_id[nnu],
                            NeoCritCareAdmitDate = birth_date[pi][nnu])
-  msd405 <- tibble::tibble(Person_ID_Baby = baby_id, RecordNumber = seq_len(nbb) + 11L * n,
+  msd405 <- tibble::tibble(Person_ID_Baby = baby_id, RecordNumber = as.numeric(seq_len(nbb) + 11L * n),
                            ApgarScore = as.integer(apgar), BirthWeight = as.numeric(wt))
   list(msd301 = msd301, msd302 = msd302, msd401 = msd401, msd402 = msd402,
        msd405 = msd405)

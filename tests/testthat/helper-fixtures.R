@@ -12,7 +12,9 @@ fixture_tables <- function() {
   md <- data.frame(
     Person_ID_Mother = c("M01", "M01", "M02", "M03", "M04", "M05", "M06", "M07", "M08",
                          "M09", "M10", "M11", "M12", "M14", "M15", "M16", "M17"),
-    RecordNumber = c(1L, 2L, rep(1L, 15)),
+    # M01: an older submission (RecordNumber 0) said B, decile 9; the
+    # booking's submission (1) says A, decile 2
+    RecordNumber = c(0L, 1L, rep(1L, 15)),
     OrgCodeProvider = "RXA",
     EthnicCategoryMother = c("B", "A", "B", "J", "Z", "99", "H", "M", "C", "N", "D", "A",
                              "K", "R", "S", "L", "E"),

@@ -22,7 +22,8 @@ test_that("repeated submissions: the highest RecordNumber wins", {
   # P06: RecordNumber 1 says RXB at 90 days, RecordNumber 2 says RXA at 70 days
   expect_identical(by_preg(co, "provider")[["P06"]], "RXA")
   expect_identical(by_preg(co, "booking_gest")[["P06"]], 70L)
-  # M01: RecordNumber 1 has ethnicity B, decile 9; RecordNumber 2 has A, decile 2
+  # M01: RecordNumber 0 (older) has ethnicity B, decile 9; RecordNumber 1, the
+  # submission of P01's booking, has A, decile 2
   expect_identical(by_preg(co, "ethnic_code")[["P01"]], "A")
   expect_identical(by_preg(co, "imd_decile")[["P01"]], 2L)
 })

@@ -153,10 +153,15 @@ test_that("duplicate contact ids: latest submission used, ties reported", {
   later$RecordNumber <- 2L
   later$CContactDate <- later$CContactDate + 5L  # the resubmission moves C1 to day 16
   tabs$MSD201CareContactPreg <- rbind(cc, later)
+  # a resubmission re-sends the contact's activities with its RecordNumber
+  ac <- tabs$MSD202CareActivityPreg
+  ac_later <- ac[ac$CareConID == "C1", ]
+  ac_later$RecordNumber <- 2L
+  tabs$MSD202CareActivityPreg <- rbind(ac, ac_later)
   m2 <- as_msds(tabs, quiet = TRUE)
   x <- continuity(m2, mini_cohort(preg))
   ex <- attr(x, "exclusions")
-  expect_equal(ex$n_rows[grepl("earlier submission of a CareConID", ex$reason)], 1L)
+  expect_equal(ex$n_rows[grepl("earlier submission of a contact", ex$reason)], 1L)
   expect_equal(x$n_contacts, 2L)
   # same CareConID at the same RecordNumber (an object not built by as_msds)
   tabs$MSD201CareContactPreg <- rbind(cc, cc[1, ])

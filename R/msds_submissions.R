@@ -1,0 +1,375 @@
+# Monthly submissions, handled once at the door (as_msds()): every table is
+# reduced to the latest submission of each record, keyed as NHS Digital keys
+# it (REAL_MSDS.md, "Submissions and keys"), and child tables (MSD202,
+# MSD302, MSD402, MSD405) keep only the rows of their parent's retained
+# submission. Every row dropped is counted in attr(x, "submissions").
+
+# Columns that say which submission a row came from, in the order that
+# decides "latest": RPStartDate DESC, UniqSubmissionID DESC, RecordNumber DESC.
+submission_order_cols <- c("RPStartDate", "UniqSubmissionID", "RecordNumber")
+submission_cols <- c("RPStartDate", "RPEndDate", "UniqSubmissionID", "RecordNumber")
+
+#' Record keys: how each MSDS table is reduced to the latest submission
+#'
+#' Providers resubmit every active record each month, so an extract holds
+#' many submissions of one record. [as_msds()] keeps, for each record, the
+#' row of its latest submission, ordering by `RPStartDate` (latest first),
+#' then `UniqSubmissionID`, then `RecordNumber` (each used when the table has
+#' it; a missing value sorts as oldest, and such rows are never dropped for
+#' being undated). Rows tied on the key and on every ordering value are one
+#' record submitted twice: one is kept and the other counted as a duplicate.
+#'
+#' Record identity per table (`key`; `scope` columns are added to the key when
+#' present):
+#'
+#' | table | key | rows kept |
+#' |---|---|---|
+#' | MSD001MotherDemog | `Person_ID_Mother`, `RecordNumber` | one row per mother per submission (the demographics of a pregnancy come from its booking's submission: see [define_cohort()]) |
+#' | MSD101PregnancyBooking | `Person_ID_Mother`, `UniqPregID` | latest |
+#' | MSD102MatCarePlan | `UniqPregID`, `CarePlanType`, `CarePlanDate` | latest |
+#' | MSD201CareContactPreg | `UniqPregID`, `CareConID` | latest |
+#' | MSD202CareActivityPreg | parent MSD201 | rows of the retained MSD201 submission, matched on `UniqPregID` + `CareConID` + `RecordNumber` (or `CareConID` + `RecordNumber`); then exact repeats removed |
+#' | MSD301LabourDelivery | `UniqPregID`, `LabourDeliveryID` | latest |
+#' | MSD302CareActivityLabDel | parent MSD301 | as MSD202, on `UniqPregID` + `LabourDeliveryID` + `RecordNumber` |
+#' | MSD401BabyDemographics | `UniqPregID`, `Person_ID_Baby` | latest |
+#' | MSD402NeonatalAdmission, MSD405CareActivityBaby | parent MSD401 | as MSD202, on `Person_ID_Baby` + `RecordNumber` |
+#' | MSD901StaffDetails | `CareProfLID` (scope `OrgCodeProvider`) | latest per provider and professional |
+#'
+#' Child rows whose `RecordNumber` matches no parent row at all (an extract
+#' whose child tables carry their own record numbers) cannot be placed in a
+#' submission: they are kept, and only exact repeats of their content
+#' (ignoring the submission columns) are removed.
+#'
+#' Provider-local identifiers (`CareConID`, `LabourDeliveryID`, `CareProfLID`,
+#' `TeamLocalID`) are never joined alone: `join` gives the columns each table
+#' is joined to its parent on, most specific first.
+#'
+#' @returns A tibble with columns `table`, `key` (record key columns, `+`
+#'   separated), `scope` (optional qualifying columns), `parent` and `join`
+#'   (the parent join keys, alternatives separated by `|`).
+#' @seealso [msds_submissions()] for the rows each table lost.
+#' @examples
+#' msds_record_keys()
+#' @export
+msds_record_keys <- function() {
+  tabs <- names(msds_tables)
+  pick <- function(f) vapply(tabs, function(t) {
+    v <- msds_tables[[t]][[f]]
+    if (is.null(v) || !length(v)) NA_character_ else paste(v, collapse = " + ")
+  }, "")
+  parent <- vapply(tabs, function(t) msds_tables[[t]]$parent$table %||% NA_character_, "")
+  join <- vapply(tabs, function(t) {
+    by <- msds_tables[[t]]$parent$by
+    if (is.null(by)) NA_character_ else
+      paste(vapply(by, paste, "", collapse = " + "), collapse = " | ")
+  }, "")
+  tibble::tibble(table = tabs, key = unname(pick("key")), scope = unname(pick("key_scope")),
+                 parent = unname(parent), join = unname(join))
+}
+
+#' Rows removed as older or repeated submissions
+#'
+#' The submissions log recorded by [as_msds()]: for each table, the rows read,
+#' the rows dropped because their submission starts after `as_at`, the rows
+#' superseded by a later submission of the same record (or belonging to a
+#' parent's superseded submission), exact repeats, and the rows kept. Row
+#' counts pass through the disclosure rule, like every count matequity
+#' returns.
+#'
+#' @param x An `msds` object.
+#' @param disclosure A disclosure rule (see [disclosure_rule()]), `"none"`, or
+#'   `NULL` for `getOption("matequity.disclosure", "nhse_sde")`.
+#' @returns A tibble with columns `table`, `rows_in`, `rows_after_as_at`,
+#'   `rows_superseded`, `rows_duplicate`, `rows_kept` (`rows_in` is the sum of
+#'   the other four) and `rows_undated` (rows without `RPStartDate`: never
+#'   dropped by `as_at`, and ordered as the oldest submission),
+#'   plus what the disclosure rule did. Attribute `as_at`: the reporting
+#'   month end used, or `NULL`.
+#' @examples
+#' msds_submissions(msds_example, disclosure = "none")
+#' @export
+msds_submissions <- function(x, disclosure = NULL) {
+  check_msds(x)
+  s <- attr(x, "submissions") %||% empty_submissions_log()
+  rule <- resolve_disclosure(disclosure)
+  out <- apply_disclosure(s, counts = c("rows_in", "rows_after_as_at", "rows_superseded",
+                                        "rows_duplicate", "rows_kept", "rows_undated"),
+                          rule = rule)
+  attr(out, "as_at") <- attr(s, "as_at")
+  out
+}
+
+empty_submissions_log <- function() {
+  tibble::tibble(table = character(), rows_in = integer(), rows_after_as_at = integer(),
+                 rows_superseded = integer(), rows_duplicate = integer(),
+                 rows_kept = integer(), rows_undated = integer())
+}
+
+# The last day of the reporting month `as_at` ("2024-03", "2024-03-01" or a
+# Date); NULL for none.
+check_as_at <- function(as_at, call = rlang::caller_env()) {
+  if (is.null(as_at)) return(NULL)
+  d <- NULL
+  if (inherits(as_at, "Date") && length(as_at) == 1L && !is.na(as_at)) d <- as_at
+  if (is.character(as_at) && length(as_at) == 1L && !is.na(as_at)) {
+    s <- if (grepl("^\\d{4}-\\d{2}$", as_at)) paste0(as_at, "-01") else as_at
+    d <- if (grepl("^\\d{4}-\\d{2}-\\d{2}$", s)) as.Date(s, optional = TRUE) else NULL
+    if (!is.null(d) && is.na(d)) d <- NULL
+  }
+  if (is.null(d)) {
+    cli::cli_abort(c("{.arg as_at} must be a reporting month such as {.val 2024-03} or one date.",
+                     "x" = "It is {.obj_type_friendly {as_at}}."), call = call)
+  }
+  lt <- as.POSIXlt(d)
+  first_next <- as.Date(sprintf("%04d-%02d-01", lt$year + 1900L + (lt$mon == 11L),
+                                (lt$mon + 1L) %% 12L + 1L))
+  first_next - 1L
+}
+
+# Integer codes of the rows of a list of equal-length columns: equal rows get
+# equal codes (NA equals NA); a code is the position of the first equal row.
+# One hash pass per column, no strings pasted.
+combined_codes <- function(cols) {
+  self <- function(v) {
+    if (is.factor(v)) v <- as.character(v)
+    match(v, v)
+  }
+  code <- self(cols[[1L]])
+  n <- length(code)
+  for (v in cols[-1L]) {
+    # both codes are at most n, so the pair is exact in a double (n < 9e7)
+    code <- self(as.double(code) * (n + 1) + self(v))
+  }
+  code
+}
+
+# Codes of a record key (a list of columns) for latest_per_key(): the row
+# numbers when one column never repeats (as after as_msds()), else the
+# combined codes.
+row_key <- function(cols) {
+  n <- length(cols[[1L]])
+  for (v in rev(cols)) if (!anyDuplicated(v)) return(seq_len(n))
+  combined_codes(cols)
+}
+
+# For each row of x (a list of columns), the first row of `table` (a list of
+# the same columns) with the same values; NA when a value of x is missing or
+# nothing matches. Each column is hashed on the table's distinct values only
+# and looked up, so a long x against a short table is cheap.
+match_rows <- function(x, table) {
+  nx <- length(x[[1L]])
+  if (!nx) return(integer())
+  if (!length(table[[1L]])) return(rep(NA_integer_, nx))
+  zx <- NULL
+  for (k in seq_along(x)) {
+    a <- x[[k]]
+    b <- table[[k]]
+    if (is.factor(a)) a <- as.character(a)
+    if (is.factor(b)) b <- as.character(b)
+    u <- unique(b)
+    cx <- match(a, u)
+    cx[is.na(a)] <- NA_integer_
+    ct <- match(b, u)
+    if (is.null(zx)) {
+      zx <- cx
+      zt <- ct
+    } else {
+      # pairs of codes, re-coded densely on the table's distinct pairs
+      L <- length(u) + 1
+      pt <- as.double(zt) * L + ct
+      ut <- unique(pt)
+      zt <- match(pt, ut)
+      zx <- match(as.double(zx) * L + cx, ut)
+    }
+  }
+  match(zx, zt)
+}
+
+# match_rows() on the rows whose `by` value (a record number) occurs on both
+# sides: a cheap numeric hash first, so tables whose record numbers are
+# their own (no shared submission) cost one pass.
+match_rows_pre <- function(x, table, by) {
+  nx <- length(x[[1L]])
+  out <- rep(NA_integer_, nx)
+  xi <- which(x[[by]] %in% table[[by]])
+  if (!length(xi)) return(out)
+  ti <- which(table[[by]] %in% x[[by]][xi])
+  m <- match_rows(lapply(x, `[`, xi), lapply(table, `[`, ti))
+  out[xi] <- ti[m]
+  out
+}
+
+# Rows repeating an earlier row over all the columns (a list); columns are
+# combined one at a time and the work stops once the rows are distinct.
+duplicated_rows <- function(cols) {
+  code <- NULL
+  n <- length(cols[[1L]])
+  for (v in cols) {
+    if (is.factor(v)) v <- as.character(v)
+    if (is.null(code) && !anyDuplicated(v)) return(logical(n))
+    cv <- match(v, v)
+    code <- if (is.null(code)) cv else match(z <- as.double(code) * (n + 1) + cv, z)
+    if (!anyDuplicated(code)) return(logical(n))
+  }
+  duplicated(code)
+}
+
+# Index into `parent` of each `child` row for a provider-local id: on
+# (scope, id) when both tables have the scope column, else on
+# (id, RecordNumber) when both have RecordNumber, and for rows still
+# unmatched on id alone where that id is unique in the parent (so a local id
+# used by two providers is never guessed). Returns list(index, ambiguous):
+# ambiguous = rows whose id is repeated in the parent and could not be
+# placed by a scoped key.
+scoped_match <- function(child, parent, id, scope = "UniqPregID") {
+  n <- n_rows(child)
+  if (!n) return(list(index = integer(), ambiguous = 0L))
+  if (all(scope %in% names(child)) && all(scope %in% names(parent))) {
+    cols <- c(scope, id)
+    return(list(index = match_rows(unclass(child)[cols], unclass(parent)[cols]), ambiguous = 0L))
+  }
+  idx <- rep(NA_integer_, n)
+  if ("RecordNumber" %in% names(child) && "RecordNumber" %in% names(parent)) {
+    cols <- c(id, "RecordNumber")
+    idx <- match_rows_pre(unclass(child)[cols], unclass(parent)[cols], "RecordNumber")
+  }
+  left <- which(is.na(idx))
+  amb <- 0L
+  if (length(left)) {
+    pid <- parent[[id]]
+    m <- match(child[[id]][left], pid)
+    times <- tabulate(match(pid, pid), length(pid))  # rows per id, at its first row
+    bad <- !is.na(m) & times[m] > 1L
+    amb <- sum(bad)
+    m[bad] <- NA_integer_
+    idx[left] <- m
+  }
+  list(index = idx, ambiguous = amb)
+}
+
+# Latest row per key. Returns list(keep = row numbers in input order,
+# superseded, duplicate).
+latest_submission_rows <- function(df, key) {
+  n <- nrow(df)
+  if (!n) return(list(keep = integer(), superseded = 0L, duplicate = 0L))
+  # a key with a column that never repeats cannot repeat (one submission)
+  for (k in rev(key)) {
+    if (!anyDuplicated(df[[k]])) return(list(keep = seq_len(n), superseded = 0L, duplicate = 0L))
+  }
+  code <- combined_codes(unclass(df)[key])
+  if (!anyDuplicated(code)) return(list(keep = seq_len(n), superseded = 0L, duplicate = 0L))
+  ordc <- intersect(submission_order_cols, names(df))
+  ov <- lapply(ordc, function(f) as.numeric(df[[f]]))
+  o <- do.call(order, c(list(code), ov, list(decreasing = c(FALSE, rep(TRUE, length(ov))),
+                                             na.last = TRUE, method = "radix")))
+  cs <- code[o]
+  first <- c(TRUE, cs[-1L] != cs[-n])
+  top <- which(first)[cumsum(first)]  # position (in o) of each row's group top
+  tie <- rep(TRUE, n)
+  for (v in ov) {
+    a <- v[o]
+    b <- a[top]
+    tie <- tie & ((is.na(a) & is.na(b)) | (!is.na(a) & !is.na(b) & a == b))
+  }
+  list(keep = sort(o[first]), superseded = sum(!first & !tie), duplicate = sum(!first & tie))
+}
+
+# Reduces every table to the latest submission of each record. `tables` hold
+# converted columns. Returns list(tables, log, problems).
+msds_reduce_submissions <- function(tables, as_at = NULL) {
+  log <- list()
+  problems <- list()
+  before <- list()  # parent tables after the as_at filter, before reduction
+  kept <- list()    # logical: which of those rows were retained
+  for (tab in intersect(names(msds_tables), names(tables))) {
+    spec <- msds_tables[[tab]]
+    df <- tables[[tab]]
+    n_in <- nrow(df)
+    after <- 0L
+    if (!is.null(as_at) && "RPStartDate" %in% names(df)) {
+      late <- !is.na(df$RPStartDate) & df$RPStartDate > as_at
+      after <- sum(late)
+      if (after) df <- df[!late, , drop = FALSE]
+    }
+    n1 <- nrow(df)
+    undated <- if ("RPStartDate" %in% names(df)) sum(is.na(df$RPStartDate)) else 0L
+    sup <- 0L
+    dup <- 0L
+    if (length(spec$key)) {
+      key <- c(intersect(spec$key_scope, names(df)), spec$key)
+      if (all(key %in% names(df))) {
+        r <- latest_submission_rows(df, key)
+        before[[tab]] <- df
+        kept[[tab]] <- seq_len(n1) %in% r$keep
+        sup <- r$superseded
+        dup <- r$duplicate
+        if (length(r$keep) < n1) df <- df[r$keep, , drop = FALSE]
+      }
+    } else if (!is.null(spec$parent)) {
+      par <- spec$parent$table
+      keep <- rep(TRUE, n1)
+      pdf <- before[[par]]
+      if (!is.null(pdf) && n1) {
+        # place each row in its parent's submission: on the parent's record
+        # (pregnancy, local id) and RecordNumber, else UniqSubmissionID
+        id <- spec$parent$id
+        scope <- if ("UniqPregID" %in% names(df) && "UniqPregID" %in% names(pdf)) "UniqPregID"
+        # state: 1 = in the retained parent submission, 0 = in a superseded
+        # one, NA = placed in no submission (own record numbers): kept
+        state <- rep(NA_integer_, n1)
+        for (sub_col in c("RecordNumber", "UniqSubmissionID")) {
+          if (!sub_col %in% names(df) || !sub_col %in% names(pdf)) next
+          left <- which(is.na(state))
+          if (!length(left)) break
+          cols <- unique(c(scope, id, sub_col))
+          # only rows whose submission value occurs in the parent can be placed
+          left <- left[df[[sub_col]][left] %in% pdf[[sub_col]]]
+          if (!length(left)) next
+          ti <- which(pdf[[sub_col]] %in% df[[sub_col]][left])
+          ti <- ti[order(!kept[[par]][ti], method = "radix")]  # kept rows match first
+          m <- match_rows(lapply(unclass(df)[cols], `[`, left), lapply(unclass(pdf)[cols], `[`, ti))
+          in_any <- !is.na(m)
+          in_kept <- in_any & kept[[par]][ti[m]] %in% TRUE
+          state[left[in_any]] <- as.integer(in_kept[in_any])
+        }
+        keep <- is.na(state) | state == 1L
+        sup <- sum(!keep)
+      }
+      # exact repeats of a whole row
+      kr <- which(keep)
+      if (length(kr)) {
+        first <- intersect(c("RecordNumber", spec$parent$id), names(df))
+        cols <- unclass(df)[c(first, setdiff(names(df), first))]
+        d <- duplicated_rows(if (length(kr) == n1) cols else lapply(cols, `[`, kr))
+        dup <- sum(d)
+        keep[kr[d]] <- FALSE
+      }
+      if (!all(keep)) df <- df[keep, , drop = FALSE]
+    }
+    tables[[tab]] <- df
+    log[[tab]] <- tibble::tibble(table = tab, rows_in = as.integer(n_in),
+                                 rows_after_as_at = as.integer(after),
+                                 rows_superseded = as.integer(sup),
+                                 rows_duplicate = as.integer(dup),
+                                 rows_kept = as.integer(nrow(df)),
+                                 rows_undated = as.integer(undated))
+    if (length(spec$key) && dup) {
+      problems[[length(problems) + 1L]] <- new_problem(
+        tab, paste(c(intersect(spec$key_scope, names(df)), spec$key), collapse = " + "),
+        "record submitted twice in one submission (same key, RPStartDate, UniqSubmissionID and RecordNumber; one kept)",
+        dup, severity = "warning")
+    }
+  }
+  out <- if (length(log)) do.call(rbind, unname(log)) else empty_submissions_log()
+  attr(out, "as_at") <- as_at
+  list(tables = tables, log = out, problems = problems)
+}
+
+# Rows the reduction at the door removed from a table (0 when the object has
+# no submissions log).
+submissions_removed <- function(msds, tab) {
+  s <- attr(msds, "submissions")
+  if (is.null(s) || !tab %in% s$table) return(0L)
+  i <- match(tab, s$table)
+  as.integer(s$rows_superseded[i] + s$rows_duplicate[i])
+}
