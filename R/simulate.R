@@ -92,7 +92,8 @@ simulate_msds <- function(n_pregnancies = 20000, seed = 1,
                                  as.integer(n_units), effects, recording,
                                  as.Date(v2_start), match.call()))
   if (is.null(realism)) return(x)
-  sim_realism_apply(x, realism, seed)
+  # the transformer takes `x` out of this frame, to free the clean tables early
+  sim_realism_apply(environment(), realism, seed)
 }
 
 # Runs `code` with the given seed and restores the caller's RNG state.

@@ -38,7 +38,11 @@
 #' @param max_resubmissions Most months in which one pregnancy's records are
 #'   submitted (default 3; real extracts: every active month, about 8-12).
 #' @param contact_resubmissions Most months in which one care contact (with
-#'   its MSD202 activities) is submitted: the latest ones (default 2).
+#'   its MSD202 activities) is submitted: the latest ones (default 1: the
+#'   pregnancy's last submitted month, in both its submissions from April
+#'   2023, besides the booked-appointment copy of `future_appointments`; 2
+#'   adds the first submission after the contact, at about 1.4 times the
+#'   memory of 1 for the extract).
 #' @param provisional_from First month with a provisional and a final
 #'   submission (April 2023, when NHS Digital introduced them); both carry
 #'   the month's records, the final one the higher `UniqSubmissionID`.
@@ -82,7 +86,7 @@
 #' sim_realism()
 #' sim_realism(max_resubmissions = 1, future_appointments = 0)
 #' @export
-sim_realism <- function(max_resubmissions = 3, contact_resubmissions = 2,
+sim_realism <- function(max_resubmissions = 3, contact_resubmissions = 1,
                         provisional_from = as.Date("2023-04-01"),
                         provisional_differ = 0.01, future_appointments = 0.15,
                         ethnicity_invalid = 0.005, ethnicity_lower = 0.005,
@@ -261,18 +265,22 @@ sim_realise <- function(holder, rz) {
     list(r = rep.int(r, n2), s = rep.int(s_start[mpos], n2) + sequence(n2) - 1L, f0 = f0)
   }
   # the rows in submission order, with the submission's columns
-  finish <- function(df, r, s, tab, rec = s_rec[s]) {
-    o <- order(rec, r, method = "radix")
+  # (a plain list of columns: made a tibble at the end)
+  s_subid <- sub_id[s_sub]
+  s_rank <- integer(length(s_rec))
+  s_rank[order(s_rec, method = "radix")] <- seq_along(s_rec)
+  finish <- function(df, r, s, tab) {
+    o <- order(s_rank[s], r, method = "radix")
     r <- r[o]
     s <- s[o]
-    cols <- lapply(as.list(df), `[`, r)
-    cols$RecordNumber <- rec[o]
-    cols$UniqSubmissionID <- sub_id[s_sub[s]]
+    cols <- lapply(as.list(df), sim_subset, r)
+    cols$RecordNumber <- s_rec[s]
+    cols$UniqSubmissionID <- s_subid[s]
     cols$RPStartDate <- structure(s_rpstart[s], class = "Date")
     cols$RPEndDate <- structure(s_rpend[s], class = "Date")
     id <- paste0(substr(tab, 1L, 6L), "_ID")
     cols <- c(stats::setNames(list(as.numeric(seq_along(r))), id), cols)
-    list(df = tibble::new_tibble(cols, nrow = length(r)), r = r, s = s, o = o)
+    list(df = cols, r = r, s = s, o = o)
   }
   u <- function(n) stats::runif(n)
   lower_some <- function(v, rate) {
@@ -311,7 +319,7 @@ sim_realise <- function(holder, rz) {
   d <- res$df
   nl <- not_last(res$s)
   d$DischargeDateMatService[which(nl & s_rpend[res$s] < dis[res$r])] <- as.Date(NA)
-  pv <- which(s_prov[res$s] & u(nrow(d)) < rz$provisional_differ)
+  pv <- which(s_prov[res$s] & u(length(res$r)) < rz$provisional_differ)
   d$GestAgeBooking[pv] <- d$GestAgeBooking[pv] + 7L
   for (f in c("ComplexSocialFactorsInd", "DisabilityIndMother")) {
     d[[f]] <- lower_some(d[[f]], rz$yes_no_lower)
@@ -393,17 +401,23 @@ sim_realise <- function(holder, rz) {
   cols <- lapply(as.list(staff), `[`, sr)
   g_rpstart <- rp_start[g_mon - M0 + 1L]
   g_rpend <- rp_start[g_mon - M0 + 2L] - 1L
-  out$MSD901StaffDetails <- tibble::new_tibble(c(
+  out$MSD901StaffDetails <- c(
     list(MSD901_ID = as.numeric(seq_along(sr))), cols,
     list(RecordNumber = sub_id[sg] * 1e9 + rn, UniqSubmissionID = sub_id[sg],
          RPStartDate = structure(g_rpstart[sg], class = "Date"),
-         RPEndDate = structure(g_rpend[sg], class = "Date"))), nrow = length(sr))
+         RPEndDate = structure(g_rpend[sg], class = "Date")))
 
   # ---- contacts last: the biggest tables ------------------------------------
   cc <- tb$MSD201CareContactPreg
-  tb$MSD201CareContactPreg <- NULL
+  act <- tb$MSD202CareActivityPreg
+  tb$MSD201CareContactPreg <- tb$MSD202CareActivityPreg <- NULL
   cpreg <- match(cc$UniqPregID, bk$UniqPregID)
   cmon <- sim_month(cc$CContactDate)
+  ac <- match(act$CareConID, cc$CareConID)
+  e <- expand(cpreg[ac], cmon[ac], rz$contact_resubmissions)
+  rm(ac)
+  out$MSD202CareActivityPreg <- finish(act, e$r, e$s, "MSD202CareActivityPreg")$df
+  rm(act, e)
   e <- expand(cpreg, cmon, rz$contact_resubmissions)
   # booked ahead: in the submission before the contact's, with AttendCode 0
   prev <- e$f0 - 1L
@@ -417,19 +431,13 @@ sim_realise <- function(holder, rz) {
   d <- res$df
   booked <- res$o > length(e$r)              # the booked-ahead copies
   d$AttendCode[booked] <- "0"
-  pv <- which(s_prov[res$s] & u(nrow(d)) < rz$provisional_differ)
+  pv <- which(s_prov[res$s] & u(length(res$r)) < rz$provisional_differ)
   d$CContactTime[pv] <- NA_character_
   out$MSD201CareContactPreg <- d
-  rm(d, res, fr, fs)
-  act <- tb$MSD202CareActivityPreg
-  tb$MSD202CareActivityPreg <- NULL
-  ac <- match(act$CareConID, cc$CareConID)
-  e <- expand(cpreg[ac], cmon[ac], rz$contact_resubmissions)
-  rm(cc)
-  out$MSD202CareActivityPreg <- finish(act, e$r, e$s, "MSD202CareActivityPreg")$df
-  rm(act, e)
+  rm(d, res, fr, fs, cc, e)
 
-  out <- out[intersect(names(msds_tables), names(out))]
+  out <- lapply(out[intersect(names(msds_tables), names(out))],
+                function(cols) tibble::new_tibble(cols, nrow = length(cols[[1L]])))
   subs <- tibble::tibble(
     OrgCodeProvider = provs[g_prov[ord]], RPStartDate = structure(g_rpstart[ord], class = "Date"),
     RPEndDate = structure(g_rpend[ord], class = "Date"),
@@ -445,6 +453,12 @@ sim_realise <- function(holder, rz) {
 # add_outcomes()'s default `pph_obs_codes`.
 sim_blood_loss_snomed <- "719051004"
 
+# x[i] for the simulator's columns (Dates without `[.Date`'s dispatch).
+sim_subset <- function(x, i) {
+  if (identical(oldClass(x), "Date")) return(structure(unclass(x)[i], class = "Date"))
+  x[i]
+}
+
 # Whole numbers as text without scientific notation ("850", "1500").
 format_number_text <- function(v) {
   out <- as.character(v)
@@ -459,12 +473,10 @@ sim_decile_text <- function(d) {
   labs[d]
 }
 
-# simulate_msds()'s hook: the clean object to the real shapes, from the
-# realism stream; read with as_msds() unless `validate = FALSE`.
-sim_realism_apply <- function(x, rz, seed) {
-  holder <- new.env(parent = emptyenv())
-  holder$x <- x
-  rm(x)
+# simulate_msds()'s hook: the clean object (`x` in the environment
+# `holder`, which is removed from it) to the real shapes, from the realism
+# stream; read with as_msds() unless `validate = FALSE`.
+sim_realism_apply <- function(holder, rz, seed) {
   ext <- with_seed(sim_realism_seed(seed), sim_realise(holder, rz))
   if (!rz$validate) return(ext)
   at <- attributes(ext)
