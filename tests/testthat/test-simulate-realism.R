@@ -243,55 +243,6 @@ test_that("invalid codes appear at roughly the set rates", {
   expect_gt(sum(y$MSD102MatCarePlan$CarePlanType == "99"), 0)
 })
 
-expect_latest_is_clean <- function(x, clean) {
-  cl <- function(tab, key) matequity:::sim_latest(clean[[tab]], key)
-  # bookings (smoking fields are empty since 2021)
-  bk <- real_latest(x$MSD101PregnancyBooking, "UniqPregID")
-  cb <- cl("MSD101PregnancyBooking", "UniqPregID")
-  late <- cb$AntenatalAppDate >= as.Date("2020-06-01")
-  drop <- c("SmokingStatusBooking", "SmokingStatusDelivery")
-  expect_identical(real_normalise(bk[, setdiff(names(bk), drop)], "UniqPregID"),
-                   clean_normalise(cb[, setdiff(names(cb), drop)], "UniqPregID"))
-  # demographics: one row per woman per submission, the provider's
-  md <- real_latest(x$MSD001MotherDemog, "Person_ID_Mother")
-  cm <- cl("MSD001MotherDemog", "Person_ID_Mother")
-  rn <- real_normalise(md, "Person_ID_Mother")
-  cn <- clean_normalise(cm, "Person_ID_Mother")
-  unknown <- function(e) {
-    e[is.na(e) | e %in% c("Z", "99", "X")] <- "unknown"
-    e
-  }
-  rn$EthnicCategoryMother <- unknown(rn$EthnicCategoryMother)
-  cn$EthnicCategoryMother <- unknown(cn$EthnicCategoryMother)
-  both <- setdiff(names(rn), "OrgCodeProvider")
-  expect_identical(rn[both], cn[both])
-  cp <- x$MSD102MatCarePlan
-  cp <- real_latest(cp[cp$CarePlanType != "99", ], c("UniqPregID", "CarePlanType", "CarePlanDate"))
-  ord <- c("UniqPregID", "CarePlanType", "CarePlanDate")
-  expect_identical(real_normalise(cp, ord), clean_normalise(clean$MSD102MatCarePlan, ord))
-  ct <- real_latest(x$MSD201CareContactPreg, c("UniqPregID", "CareConID"))
-  expect_identical(real_normalise(ct, "CareConID"),
-                   clean_normalise(clean$MSD201CareContactPreg, "CareConID"))
-  ord <- c("CareConID", "CareProfLID", "TeamLocalID")
-  expect_identical(real_normalise(real_children(x$MSD202CareActivityPreg, ct, "CareConID"), ord),
-                   clean_normalise(clean$MSD202CareActivityPreg, ord))
-  lab <- real_latest(x$MSD301LabourDelivery, c("UniqPregID", "LabourDeliveryID"))
-  expect_identical(real_normalise(lab, "LabourDeliveryID"),
-                   clean_normalise(clean$MSD301LabourDelivery, "LabourDeliveryID"))
-  ord <- c("LabourDeliveryID", "CareProfLID", "ObsCode", "GenitalTractTraumaticLesion")
-  expect_identical(real_normalise(real_children(x$MSD302CareActivityLabDel, lab, "LabourDeliveryID"), ord),
-                   clean_normalise(clean$MSD302CareActivityLabDel, ord))
-  bb <- real_latest(x$MSD401BabyDemographics, "Person_ID_Baby")
-  expect_identical(real_normalise(bb, "Person_ID_Baby"),
-                   clean_normalise(clean$MSD401BabyDemographics, "Person_ID_Baby"))
-  for (tab in c("MSD402NeonatalAdmission", "MSD405CareActivityBaby")) {
-    expect_identical(real_normalise(real_children(x[[tab]], bb, "Person_ID_Baby"), "Person_ID_Baby"),
-                     clean_normalise(clean[[tab]], "Person_ID_Baby"), label = tab)
-  }
-  st <- real_latest(x$MSD901StaffDetails, c("OrgCodeProvider", "CareProfLID"))
-  expect_identical(real_normalise(st, "CareProfLID"), clean_normalise(clean$MSD901StaffDetails, "CareProfLID"))
-}
-
 test_that("the latest submission of every record is the clean record", {
   clean <- simulate_msds(3000, seed = 7, realism = NULL)
   expect_latest_is_clean(raw_sim(3000, seed = 7, preg_outcome_invalid = 0, phen_sex_invalid = 0),
