@@ -59,9 +59,22 @@
 #' @param effects True care-model effects, from [sim_effects()].
 #' @param recording Recording problems, from [sim_recording()].
 #' @param v2_start Start of MSDS v2 (care-plan fields recorded from then).
+#' @param realism The shapes of a real NHS Digital extract, from
+#'   [sim_realism()] (the default): monthly resubmission of every active
+#'   record in every table (capped at a few months per record; real extracts
+#'   hold every month), record numbers about 1e14 built from the submission
+#'   id, provisional and final submissions from April 2023, text deciles,
+#'   Apgar scores and observation values, SNOMED-coded blood loss, codes
+#'   outside the code lists and empty smoking fields. The realism random
+#'   numbers come from their own stream, so the clean tables are the same
+#'   with or without it. `NULL` or `FALSE` gives the clean tables (one
+#'   record per key except for `repeat_submission`, schema types).
 #' @returns An `msds` object (see [as_msds()]) with attributes `truth`,
 #'   `simulation`, `flags` (Traveller and long-term-condition flags, which
-#'   MSDS does not hold) and `sim_call`.
+#'   MSDS does not hold) and `sim_call`; with realism, the extract read by
+#'   [as_msds()], also with `submissions` (one row per provider-month
+#'   submission). With `sim_realism(validate = FALSE)`, the extract's tables as
+#'   delivered: a list of class `msds_extract` with the same attributes.
 #' @examples
 #' x <- simulate_msds(2000, seed = 42)
 #' x
@@ -71,7 +84,7 @@ simulate_msds <- function(n_pregnancies = 20000, seed = 1,
                           start = as.Date("2015-04-01"),
                           end = as.Date("2025-12-31"), n_units = 13,
                           effects = sim_effects(), recording = sim_recording(),
-                          v2_start = as.Date("2019-04-01")) {
+                          v2_start = as.Date("2019-04-01"), realism = sim_realism()) {
   check_number(n_pregnancies, 10, 5e7)
   check_number(seed, -.Machine$integer.max, .Machine$integer.max)
   check_number(n_units, 1, 13)
@@ -86,9 +99,16 @@ simulate_msds <- function(n_pregnancies = 20000, seed = 1,
   if (is.na(start) || is.na(end) || end <= start + 730) {
     cli::cli_abort("{.arg end} must be a date at least two years after {.arg start}.")
   }
-  with_seed(seed, sim_build(as.integer(n_pregnancies), start, end,
-                            as.integer(n_units), effects, recording,
-                            as.Date(v2_start), match.call()))
+  if (isFALSE(realism)) realism <- NULL
+  if (!is.null(realism) && !inherits(realism, "mq_sim_realism")) {
+    cli::cli_abort("{.arg realism} must come from {.fn sim_realism}, or be {.code NULL}.")
+  }
+  x <- with_seed(seed, sim_build(as.integer(n_pregnancies), start, end,
+                                 as.integer(n_units), effects, recording,
+                                 as.Date(v2_start), match.call()))
+  if (is.null(realism)) return(x)
+  # the transformer takes `x` out of this frame, to free the clean tables early
+  sim_realism_apply(environment(), realism, seed)
 }
 
 # Runs `code` with the given seed and restores the caller's RNG state.

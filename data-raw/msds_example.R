@@ -4,7 +4,11 @@
 # (real West Midlands ODS and LSOA 2011 codes): build those first
 # (data-raw/imd2019.R, data-raw/msds_providers.R) and reinstall.
 library(matequity)
-msds_example <- simulate_msds(n_pregnancies = 20000, seed = 20160223)
+# realism = sim_realism() (the default): the extract has real NHS Digital shapes
+# (monthly resubmissions, big record numbers, text values, invalid codes) and
+# is read by as_msds() into the latest submission of each record.
+msds_example <- simulate_msds(n_pregnancies = 20000, seed = 20160223,
+                              realism = sim_realism())
 stopifnot(all(msds_example$MSD101PregnancyBooking$OrgCodeProvider %in% msds_providers$org_code),
           all(na.omit(msds_example$MSD001MotherDemog$LSOAMother2011) %in% imd2019$lsoa11))
 save(msds_example, file = "data/msds_example.rda", compress = "xz")

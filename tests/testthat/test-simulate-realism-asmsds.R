@@ -1,0 +1,94 @@
+# The simulator's real-extract shapes read by as_msds(). These need as_msds()
+# to accept real shapes (big record numbers, text values, codes outside the
+# code lists: helper `types`) and to keep the latest submission of each
+# record (helper `subs`); they fail before those merge.
+
+test_that("simulate_msds() with realism (the default) returns a validated msds object", {
+  x <- simulate_msds(3000, seed = 7)
+  expect_s3_class(x, "msds")
+  expect_false(anyDuplicated(x$MSD101PregnancyBooking$UniqPregID) > 0)
+  expect_false(anyDuplicated(paste(x$MSD201CareContactPreg$UniqPregID,
+                                   x$MSD201CareContactPreg$CareConID)) > 0)
+  expect_type(x$MSD101PregnancyBooking$RecordNumber, "double")
+  expect_true(all(x$MSD101PregnancyBooking$RecordNumber > 1e14))
+  expect_type(x$MSD001MotherDemog$Rank_IMD_Decile_2015, "integer")
+  expect_true(all(x$MSD001MotherDemog$Rank_IMD_Decile_2015 %in% c(1:10, NA)))
+  expect_type(x$MSD405CareActivityBaby$ApgarScore, "integer")
+  expect_type(x$MSD302CareActivityLabDel$ObsValue, "double")
+  expect_true(all(x$MSD001MotherDemog$EthnicCategoryMother == toupper(x$MSD001MotherDemog$EthnicCategoryMother),
+                  na.rm = TRUE))
+  for (a in c("truth", "simulation", "flags", "submissions")) expect_false(is.null(attr(x, a)), label = a)
+  # the codes outside the code lists are counted, not errors
+  q <- msds_quality(x, disclosure = "none")
+  expect_true(any(q$table == "MSD401BabyDemographics" & q$field == "PregOutcome"))
+  expect_true(any(q$table == "MSD102MatCarePlan" & q$field == "CarePlanType"))
+  expect_true(any(q$table == "MSD001MotherDemog" & q$field == "EthnicCategoryMother"))
+})
+
+test_that("as_msds() of the raw extract is simulate_msds()'s object", {
+  raw <- simulate_msds(2000, seed = 9, realism = sim_realism(validate = FALSE))
+  a <- as_msds(raw, flags = attr(raw, "flags"), quiet = TRUE)
+  b <- simulate_msds(2000, seed = 9)
+  expect_identical(unclass(a)[names(a)], unclass(b)[names(b)])
+  expect_identical(attr(a, "quality"), attr(b, "quality"))
+})
+
+test_that("after as_msds() every table holds the clean records", {
+  clean <- simulate_msds(3000, seed = 7, realism = NULL)
+  raw <- simulate_msds(3000, seed = 7, realism = sim_realism(
+    validate = FALSE, preg_outcome_invalid = 0, phen_sex_invalid = 0))
+  x <- as_msds(raw, flags = attr(raw, "flags"), quiet = TRUE)
+  expect_latest_is_clean(x, clean, unique_rows = TRUE)
+  heavy <- simulate_msds(3000, seed = 7, realism = sim_realism(
+    validate = FALSE, preg_outcome_invalid = 0, phen_sex_invalid = 0,
+    max_resubmissions = 6, contact_resubmissions = 3, future_appointments = 0.5,
+    provisional_differ = 0.3, ethnicity_lower = 0.2, yes_no_lower = 0.2, lsoa_late = 0.3))
+  expect_latest_is_clean(as_msds(heavy, flags = attr(heavy, "flags"), quiet = TRUE), clean,
+                         unique_rows = TRUE)
+})
+
+test_that("cohort, care model and outcomes are the same on the real shapes as on the clean tables", {
+  skip_on_cran()
+  rz <- sim_realism(preg_outcome_invalid = 0, phen_sex_invalid = 0, ethnicity_invalid = 0)
+  pipe <- function(x) {
+    co <- suppressMessages(define_cohort(x))
+    co <- add_care_model(co, x)
+    suppressMessages(add_outcomes(co, x))
+  }
+  clean <- simulate_msds(8000, seed = 13, realism = NULL)
+  real <- simulate_msds(8000, seed = 13, realism = rz)
+  a <- pipe(real)
+  b <- pipe(clean)
+  expect_identical(a$preg_id, b$preg_id)
+  expect_equal(as.list(a), as.list(b))
+  # a resubmitted month changes nothing: more resubmissions, same answers
+  more <- simulate_msds(8000, seed = 13, realism = sim_realism(
+    preg_outcome_invalid = 0, phen_sex_invalid = 0, ethnicity_invalid = 0,
+    max_resubmissions = 6, contact_resubmissions = 3))
+  expect_equal(as.list(pipe(more)), as.list(b))
+  # with the default invalid codes, only the marked pregnancies differ
+  dflt <- simulate_msds(8000, seed = 13)
+  d <- pipe(dflt)
+  sim <- attr(dflt, "simulation")
+  marked <- sim$UniqPregID[sim$recording_problem %in%
+                             c("invalid pregnancy outcome code", "invalid phenotypic sex code")]
+  keep_a <- !d$preg_id %in% marked
+  keep_b <- !b$preg_id %in% marked
+  oc <- intersect(outcome_catalogue()$outcome, names(b))
+  out_cols <- c("preg_id", oc, paste0(oc, "_eligible"))
+  out_cols <- intersect(out_cols, names(d))
+  expect_equal(as.list(d[keep_a, out_cols]), as.list(b[keep_b, out_cols]))
+})
+
+test_that("the continuity indices are the same on the real shapes as on the clean tables", {
+  skip_on_cran()
+  rz <- sim_realism(preg_outcome_invalid = 0, phen_sex_invalid = 0, ethnicity_invalid = 0,
+                    contact_resubmissions = 2, future_appointments = 0.5)
+  clean <- simulate_msds(4000, seed = 17, realism = NULL)
+  real <- simulate_msds(4000, seed = 17, realism = rz)
+  ci <- function(x) {
+    co <- suppressMessages(add_care_model(define_cohort(x), x))
+    suppressMessages(continuity(x, co))
+  }
+  expect_equal(as.list(ci(real)), as.list(ci(clean)))
+})
