@@ -212,7 +212,7 @@ msds_tables <- list(
     optional_table = TRUE,
     columns = list(
       Person_ID_Baby = schema_col("character"),
-      RecordNumber = schema_col("numeric", required = FALSE),
+      RecordNumber = schema_col("record", required = FALSE),
       NeoCritCareAdmitDate = schema_col("date", required = FALSE)
     )
   ),

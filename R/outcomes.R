@@ -305,7 +305,7 @@ maternity_outcomes <- function(b, msds, n, pph_obs_codes, pph_threshold, tear_co
 # the 1st of the month.
 neonatal_death_flags <- function(babies, live, msds) {
   birth <- babies$PersonBirthDateBaby
-  death <- babies$PersonDeathDateBaby
+  death <- babies$PersonDeathDateBaby %||% as.Date(rep(NA_real_, n_rows(babies)))  # optional column
   bm <- msds_month_precision(msds, "MSD401BabyDemographics", "PersonBirthDateBaby")
   dm <- msds_month_precision(msds, "MSD401BabyDemographics", "PersonDeathDateBaby")
   age_min <- as.numeric(death - (if (bm) month_end(birth) else birth))

@@ -72,7 +72,7 @@
 #' @returns An `msds` object (see [as_msds()]) with attributes `truth`,
 #'   `simulation`, `flags` (Traveller and long-term-condition flags, which
 #'   MSDS does not hold) and `sim_call`; with realism, the extract read by
-#'   [as_msds()], also with `submissions` (one row per provider-month
+#'   [as_msds()], also with `sim_submissions` (one row per provider-month
 #'   submission). With `sim_realism(validate = FALSE)`, the extract's tables as
 #'   delivered: a list of class `msds_extract` with the same attributes.
 #' @examples

@@ -128,7 +128,7 @@ print.mq_sim_realism <- function(x, ...) {
 
 #' @export
 print.msds_extract <- function(x, ...) {
-  subs <- attr(x, "submissions")
+  subs <- attr(x, "sim_submissions")
   cat(sprintf("<msds_extract> %d tables as delivered, %s submissions (%s providers); read with as_msds()\n",
               length(x), fmt_n(nrow(subs)), fmt_n(length(unique(subs$OrgCodeProvider)))))
   n <- vapply(x, nrow, 1L)
@@ -166,7 +166,7 @@ sim_latest <- function(df, key) {
 # as `x` (so that its tables can be freed as they are transformed);
 # `rz` from sim_realism(). Returns a list of class msds_extract with the
 # clean object's attributes (truth, simulation, flags, sim_call) and
-# `submissions`.
+# `sim_submissions`.
 sim_realise <- function(holder, rz) {
   x <- holder$x
   rm("x", envir = holder)
@@ -358,8 +358,11 @@ sim_realise <- function(holder, rz) {
   e <- expand(ip, mb[ip])
   out$MSD302CareActivityLabDel <- finish(la, e$r, e$s, "MSD302CareActivityLabDel")$df
   nb <- nrow(bb)
-  bad_out <- u(nb) < rz$preg_outcome_invalid
-  bad_sex <- u(nb) < rz$phen_sex_invalid
+  # only pregnancies without another recording problem get an invalid code,
+  # so that each one is marked in recording_problem (one problem per record)
+  markable <- sim$recording_problem[match(bb$UniqPregID, sim$UniqPregID)] %in% ""
+  bad_out <- u(nb) < rz$preg_outcome_invalid & markable
+  bad_sex <- u(nb) < rz$phen_sex_invalid & markable & !bad_out
   bb$PregOutcome[bad_out] <- "98"
   bb$PersonPhenSex[bad_sex] <- "X"
   death <- as.integer(bb$PersonDeathDateBaby)
@@ -382,10 +385,7 @@ sim_realise <- function(holder, rz) {
   tb$MSD301LabourDelivery <- tb$MSD302CareActivityLabDel <- tb$MSD401BabyDemographics <- NULL
   tb$MSD402NeonatalAdmission <- tb$MSD405CareActivityBaby <- NULL
   problem <- sim$recording_problem
-  set_problem <- function(i, what) {
-    i <- i[problem[i] == ""]
-    problem[i] <<- what
-  }
+  set_problem <- function(i, what) problem[i] <<- what
   set_problem(match(bb$UniqPregID[bad_out], sim$UniqPregID), "invalid pregnancy outcome code")
   set_problem(match(bb$UniqPregID[bad_sex], sim$UniqPregID), "invalid phenotypic sex code")
   sim$recording_problem <- problem
@@ -445,7 +445,7 @@ sim_realise <- function(holder, rz) {
                         sim_if(g_mon[ord] >= mp, "final", "single")),
     UniqSubmissionID = sub_id[ord])
   structure(out, class = "msds_extract", truth = at$truth, simulation = sim,
-            flags = at$flags, sim_call = at$sim_call, submissions = subs, realism = rz)
+            flags = at$flags, sim_call = at$sim_call, sim_submissions = subs, realism = rz)
 }
 
 # SNOMED CT observable written for estimated blood loss by the realism
@@ -482,6 +482,6 @@ sim_realism_apply <- function(holder, rz, seed) {
   at <- attributes(ext)
   attributes(ext) <- list(names = names(ext))
   y <- as_msds(ext, flags = at$flags, quiet = TRUE)
-  for (a in c("truth", "simulation", "sim_call", "submissions", "realism")) attr(y, a) <- at[[a]]
+  for (a in c("truth", "simulation", "sim_call", "sim_submissions", "realism")) attr(y, a) <- at[[a]]
   y
 }

@@ -61,7 +61,8 @@ test_that("record keys are documented in a table", {
 
 test_that("demographics come from the booking's own submission, with counted fallbacks", {
   x <- subs_msds()
-  expect_message(co <- define_cohort(x), class = "matequity_demographics_fallback")
+  # imd = "2015": the fixture's deciles are its Rank_IMD_Decile_2015 values
+  expect_message(co <- define_cohort(x, imd = "2015"), class = "matequity_demographics_fallback")
   # M3's RRK rows say A / E01000301 / decile 3, her RNA rows H / E01000302 / 8
   expect_identical(unname(subs_by_preg(co, "ethnic_code")[c("P1", "P2", "P3a", "P3b")]),
                    c("A", "M", "A", "H"))

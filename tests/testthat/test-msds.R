@@ -1,5 +1,8 @@
+# The simulator's clean tables (realism = NULL): these tests alter them one
+# problem at a time; the real-extract shapes are tested in
+# test-msds-real-types.R, test-msds-submissions.R and test-simulate-realism*.R.
 small_tables <- function(n = 300, seed = 3) {
-  x <- simulate_msds(n, seed = seed)
+  x <- simulate_msds(n, seed = seed, realism = NULL)
   list(tables = unclass(x)[names(x)], flags = attr(x, "flags"))
 }
 

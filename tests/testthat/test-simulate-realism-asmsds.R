@@ -17,7 +17,7 @@ test_that("simulate_msds() with realism (the default) returns a validated msds o
   expect_type(x$MSD302CareActivityLabDel$ObsValue, "double")
   expect_true(all(x$MSD001MotherDemog$EthnicCategoryMother == toupper(x$MSD001MotherDemog$EthnicCategoryMother),
                   na.rm = TRUE))
-  for (a in c("truth", "simulation", "flags", "submissions")) expect_false(is.null(attr(x, a)), label = a)
+  for (a in c("truth", "simulation", "flags", "submissions", "sim_submissions")) expect_false(is.null(attr(x, a)), label = a)
   # the codes outside the code lists are counted, not errors
   q <- msds_quality(x, disclosure = "none")
   expect_true(any(q$table == "MSD401BabyDemographics" & q$field == "PregOutcome"))
@@ -47,6 +47,16 @@ test_that("after as_msds() every table holds the clean records", {
                          unique_rows = TRUE)
 })
 
+# The columns of a per-pregnancy table in pregnancy order, without its
+# attributes: the row order follows the bookings' order in the object, which
+# the submissions reorder, and the demographics route differs by design (the
+# real shapes share record numbers across tables, the clean tables do not).
+by_preg <- function(d) {
+  d <- unclass(d)[names(d)]
+  o <- order(d$preg_id)
+  lapply(d, function(v) v[o])
+}
+
 test_that("cohort, care model and outcomes are the same on the real shapes as on the clean tables", {
   skip_on_cran()
   rz <- sim_realism(preg_outcome_invalid = 0, phen_sex_invalid = 0, ethnicity_invalid = 0)
@@ -59,13 +69,19 @@ test_that("cohort, care model and outcomes are the same on the real shapes as on
   real <- simulate_msds(8000, seed = 13, realism = rz)
   a <- pipe(real)
   b <- pipe(clean)
-  expect_identical(a$preg_id, b$preg_id)
-  expect_equal(as.list(a), as.list(b))
+  expect_identical(sort(a$preg_id), sort(b$preg_id))
+  expect_equal(by_preg(a), by_preg(b))
+  # the exclusion log agrees after its first row, which counts the superseded
+  # booking submissions (many in the real shapes, the simulator's own
+  # repeat_submission records in the clean tables)
+  ea <- attr(a, "exclusions")
+  eb <- attr(b, "exclusions")
+  expect_equal(ea[-1, c("step", "n_excluded")], eb[-1, c("step", "n_excluded")])
   # a resubmitted month changes nothing: more resubmissions, same answers
   more <- simulate_msds(8000, seed = 13, realism = sim_realism(
     preg_outcome_invalid = 0, phen_sex_invalid = 0, ethnicity_invalid = 0,
     max_resubmissions = 6, contact_resubmissions = 3))
-  expect_equal(as.list(pipe(more)), as.list(b))
+  expect_equal(by_preg(pipe(more)), by_preg(b))
   # with the default invalid codes, only the marked pregnancies differ
   dflt <- simulate_msds(8000, seed = 13)
   d <- pipe(dflt)
@@ -77,7 +93,7 @@ test_that("cohort, care model and outcomes are the same on the real shapes as on
   oc <- intersect(outcome_catalogue()$outcome, names(b))
   out_cols <- c("preg_id", oc, paste0(oc, "_eligible"))
   out_cols <- intersect(out_cols, names(d))
-  expect_equal(as.list(d[keep_a, out_cols]), as.list(b[keep_b, out_cols]))
+  expect_equal(by_preg(d[keep_a, out_cols]), by_preg(b[keep_b, out_cols]))
 })
 
 test_that("the continuity indices are the same on the real shapes as on the clean tables", {
@@ -90,5 +106,5 @@ test_that("the continuity indices are the same on the real shapes as on the clea
     co <- suppressMessages(add_care_model(define_cohort(x), x))
     suppressMessages(continuity(x, co))
   }
-  expect_equal(as.list(ci(real)), as.list(ci(clean)))
+  expect_equal(by_preg(ci(real)), by_preg(ci(clean)))
 })

@@ -89,7 +89,7 @@ test_that("record numbers are submission id + 9-digit row, exact doubles, shared
                       paste(bb$Person_ID_Baby, bb$RecordNumber)), label = tab)
   }
   # submission ids rise with time; one submission = one provider and month
-  subs <- attr(x, "submissions")
+  subs <- attr(x, "sim_submissions")
   expect_false(anyDuplicated(subs$UniqSubmissionID) > 0)
   m <- match(bk$UniqSubmissionID, subs$UniqSubmissionID)
   expect_identical(bk$OrgCodeProvider, subs$OrgCodeProvider[m])
@@ -134,7 +134,7 @@ test_that("every table is resubmitted, MSD202, MSD302, MSD405 and MSD901 include
   expect_identical(max(cm), 2L)
   # MSD901: every professional of the provider in every submission
   st <- x$MSD901StaffDetails
-  subs <- attr(x, "submissions")
+  subs <- attr(x, "sim_submissions")
   expect_setequal(unique(st$UniqSubmissionID), subs$UniqSubmissionID)
   per <- table(st$UniqSubmissionID)
   expect_true(all(per == per[1]))
@@ -165,7 +165,7 @@ test_that("information arrives when it happens: contacts, births, discharge", {
 
 test_that("provisional and final submissions from April 2023", {
   x <- raw_sim()
-  subs <- attr(x, "submissions")
+  subs <- attr(x, "sim_submissions")
   after <- subs$RPStartDate >= as.Date("2023-04-01")
   expect_setequal(subs$submission[after], c("provisional", "final"))
   expect_true(all(subs$submission[!after] == "single"))
