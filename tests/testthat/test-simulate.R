@@ -105,7 +105,7 @@ test_that("the population mix and allocation look like the West Midlands design"
 })
 
 test_that("the simulator's output passes as_msds() unchanged, whatever the thread count", {
-  x <- simulate_msds(1500, seed = 3)
+  x <- simulate_msds(1500, seed = 3, realism = NULL)
   # simulate_msds() skips the full checks of its contact tables, which are
   # valid by construction; as_msds() checks everything and must agree
   tabs <- unclass(x)
@@ -129,7 +129,7 @@ test_that("the simulator's output passes as_msds() unchanged, whatever the threa
 
 test_that("contact counts and carers follow the documented contact model", {
   skip_on_cran()
-  x <- simulate_msds(20000, seed = 6)
+  x <- simulate_msds(20000, seed = 6, realism = NULL)  # the contact model itself, before the extract shapes
   sim <- attr(x, "simulation")
   ct <- x$MSD201CareContactPreg
   # attendance: code 6 with probability 0.03, not attended (2, 3, 4, 7) with
