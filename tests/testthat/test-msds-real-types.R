@@ -63,7 +63,7 @@ test_that("unusable record numbers are one error naming table, field, count and 
 })
 
 test_that("integer64 record numbers and ids convert via text without attaching bit64", {
-  skip_if_not_installed("bit64")
+  needs_reference("bit64")
   i64 <- bit64::as.integer64(c("100123000000456", NA))
   expect_identical(convert_field(i64, spec("record"))$value, c(100123000000456, NA))
   expect_identical(convert_field(i64, spec("character"))$value, c("100123000000456", NA))
