@@ -5,9 +5,14 @@
 #' codes, with RR1 for bookings before April 2018 at what became RRK; real
 #' LSOA 2011 codes of the region), made by
 #' [simulate_msds()] with `seed = 20160223` (see `data-raw/msds_example.R`).
-#' No real person is in it. It has the recording problems of real extracts
-#' (unknown ethnicity, missing LSOA, missing or late care plans, unattended
-#' contacts, repeated submissions) and carries the simulator's truth.
+#' No real person is in it. It was made in the shapes of a real NHS Digital
+#' extract ([sim_realism()]: monthly resubmissions with record numbers of
+#' about 1e14, provisional and final submissions, text deciles and scores,
+#' codes outside the code lists) and read by [as_msds()], so it holds the
+#' latest submission of each record, with the submissions log and the
+#' data-quality counts of the extract as delivered. It has the recording
+#' problems of real extracts (unknown ethnicity, missing LSOA, missing or
+#' late care plans, unattended contacts) and carries the simulator's truth.
 #'
 #' @format An `msds` object (see [as_msds()]): a named list of tibbles
 #'   `MSD001MotherDemog`, `MSD101PregnancyBooking`, `MSD102MatCarePlan`,
@@ -17,8 +22,9 @@
 #'   `MSD405CareActivityBaby` and `MSD901StaffDetails`, with the fields listed
 #'   by [msds_schema()], and attributes `truth` (true risks under each care
 #'   model, overall and by CORE20PLUS group), `simulation` (the latent
-#'   per-pregnancy record), `flags` (Traveller and long-term-condition flags)
-#'   and `quality` (data-quality counts).
+#'   per-pregnancy record), `flags` (Traveller and long-term-condition flags),
+#'   `quality`, `formats`, `invalid_codes` and `submissions` (see
+#'   [as_msds()]) and `sim_submissions` (the provider-month submissions).
 #' @source Simulated by [simulate_msds()].
 #' @examples
 #' msds_example
