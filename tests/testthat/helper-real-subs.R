@@ -193,3 +193,14 @@ subs_resubmit <- function(tables, from, to, rp) {
 }
 
 subs_by_preg <- function(x, col, id = "preg_id") stats::setNames(x[[col]], x[[id]])
+
+# A per-pregnancy (or per-pregnancy-and-phase) table as a plain data frame in
+# key order, without attributes: results compared across extracts whose rows
+# come in a different order.
+subs_strip <- function(d) {
+  d <- as.data.frame(d)
+  d <- d[do.call(order, unname(as.list(d[intersect(c("preg_id", "phase"), names(d))]))), , drop = FALSE]
+  attributes(d) <- attributes(d)[c("names", "row.names", "class")]
+  rownames(d) <- NULL
+  d
+}
