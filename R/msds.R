@@ -560,32 +560,6 @@ format.msds <- function(x, ...) {
   out
 }
 
-# Rows whose key (one or more columns) repeats an earlier row's key; the
-# columns are coded to integers once and combined, without pasting strings.
-duplicated_key <- function(df, key) {
-  # a key whose first column never repeats cannot repeat (the usual case)
-  first <- df[[key[1]]]
-  if (!anyDuplicated(first)) return(logical(nrow(df)))
-  if (length(key) == 1L) return(duplicated(first))
-  # only rows whose first column repeats can repeat the whole key
-  cand <- which(duplicated(first) | duplicated(first, fromLast = TRUE))
-  out <- logical(nrow(df))
-  out[cand] <- duplicated_key_rows(lapply(unclass(df)[key], `[`, cand))
-  out
-}
-
-duplicated_key_rows <- function(df) {
-  key <- names(df)
-  code <- group_codes(df[[key[1]]])
-  code[is.na(code)] <- 0L
-  for (k in key[-1]) {
-    ck <- group_codes(df[[k]])
-    ck[is.na(ck)] <- 0L
-    code <- group_codes(as.double(code) * (max(ck) + 1) + ck)
-  }
-  duplicated(code)
-}
-
 fmt_n <- function(x) format(x, big.mark = ",", scientific = FALSE, trim = TRUE)
 
 #' @export
