@@ -681,16 +681,12 @@ cohort_flow <- function(cohort, disclosure = NULL) {
   check_cohort(cohort)
   log <- attr(cohort, "exclusions")
   if (is.null(log)) cli::cli_abort("{.arg cohort} has no exclusion log.")
-  out <- disclose(log, counts = c("n_before", "n_excluded", "n_after"),
-                  derived = character(), disclosure = disclosure)
+  out <- apply_disclosure(log, counts = c("n_before", "n_excluded", "n_after"),
+                          disclosure = disclosure)
   class(out) <- unique(c("mq_flow", class(out)))
   out
 }
 
-# Passes a count table through the disclosure rule.
-disclose <- function(data, counts, derived, disclosure) {
-  apply_disclosure(data, counts = counts, derived = derived, rule = disclosure)
-}
 
 #' @export
 print.mq_flow <- function(x, ...) {

@@ -58,14 +58,14 @@ summarise_continuity <- function(x, by = NULL, threshold = 0.7, disclosure = NUL
   })
   out <- do.call(rbind, rows)
   out <- out[order(match(out$index, idx)), , drop = FALSE]
-  if (exists("apply_disclosure", mode = "function")) {
-    apply_fn <- get("apply_disclosure", mode = "function")
-    out <- apply_fn(out, counts = c("n", "n_above"),
-                    derived = c("mean", "median", "share_above"), rule = disclosure)
-  } else {
-    attr(out, "disclosure") <- "not applied: apply_disclosure() is not available in this version"
-  }
-  out
+  # the share from the released counts (the women below the threshold
+  # checked like a count); means and medians are estimates
+  apply_disclosure(out, counts = c("n", "n_above"),
+                   derived = list(share_above = ~ n_above / n),
+                   estimates = list(mean = ~ n, median = ~ n),
+                   complements = list(n_above = ~ n - n_above),
+                   by = c("index", if ("phase" %in% names(out)) "phase"), margins = by,
+                   disclosure = disclosure)
 }
 
 #' Plot the distribution of continuity indices by group

@@ -100,10 +100,19 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
     }
   }
 
+  # The counts are disclosed first, across the groups (their events and
+  # women add up to the whole cohort's); crude rates, differences, ratios and
+  # their SEs are computed from the released counts.
+  rule <- resolve_disclosure(disclosure)
+  rel <- apply_disclosure(counts, counts = c("events", "n"), disclosure = rule,
+                          margins = "group", complements = list(events = ~ n - events))
+  released <- data.frame(group = lev, events = as.numeric(rel$events), n = as.numeric(rel$n))
   note <- rep(NA_character_, length(lev))
   note[counts$n == 0] <- "no eligible women in group"
-  est <- if (!length(adjust)) {
-    crude_rates(counts)
+  one_stratum <- length(adjust) && method == "standardise" &&
+    length(unique(group_key(d, adjust))) == 1L
+  est <- if (!length(adjust) || one_stratum) {
+    crude_rates(released)
   } else if (method == "standardise") {
     standardised_rates(y, g, d, adjust, reference)
   } else {
@@ -117,8 +126,9 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   mu <- est$mu
   V <- est$V
   others <- setdiff(seq_along(lev), r)
-  zero_ref <- counts$events[r] == 0
-  zero_grp <- others[counts$events[others] == 0 & counts$n[others] > 0]
+  # (from the released counts: a zero that the rule suppresses is not told)
+  zero_ref <- released$events[r] %in% 0
+  zero_grp <- others[released$events[others] %in% 0 & !is.na(released$n[others]) & released$n[others] > 0]
   if (zero_ref) {
     cli::cli_warn(c("The reference group {.val {reference}} has no events of {.field {spec$outcome}}: rate ratios are undefined (NA).",
                     "i" = "Rate differences are still given; consider a larger reference group."))
@@ -135,7 +145,7 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
     lrr_se <- sqrt(V[k, k] / mu[k]^2 + V[r, r] / mu[r]^2 - 2 * V[k, r] / (mu[k] * mu[r]))
     rr_note <- note[k]
     if (is.na(rr_note) && zero_ref) rr_note <- "no events in reference group: ratio undefined"
-    if (is.na(rr_note) && counts$events[k] == 0) rr_note <- "no events in group: ratio undefined"
+    if (is.na(rr_note) && released$events[k] %in% 0) rr_note <- "no events in group: ratio undefined"
     if (!is.na(rr_note)) rr <- lrr_se <- NA_real_
     if (!is.na(note[k])) rd <- rd_se <- NA_real_
     z <- z_value(conf_level)
@@ -158,15 +168,43 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   out$p.value <- 2 * stats::pnorm(-abs(out$statistic))
   out$per <- spec$per
   out$adjustment <- adjustment
-  out <- tibble::as_tibble(out[c("group", "reference", "events", "n", "rate",
-                                 "ref_events", "ref_n", "ref_rate", "measure",
-                                 "estimate", "std.error", "se_scale", "statistic",
-                                 "p.value", "conf.low", "conf.high", "per",
-                                 "adjustment", "note")])
-  apply_disclosure(out, counts = c("events", "n", "ref_events", "ref_n"),
-            derived = c("rate", "ref_rate", "estimate", "std.error", "statistic",
-                        "p.value", "conf.low", "conf.high"),
-            rule = disclosure)
+  disparity_release(out, rel, lev, others, r, rule)
+}
+
+# The disparity table with the released counts and their flags: a row's
+# statistics are suppressed when a count of its group or of the reference
+# group is.
+disparity_release <- function(out, rel, lev, others, r, rule) {
+  k <- match(out$group, lev)
+  fl <- function(col, i) rel[[paste0(col, "_sdc")]][i]
+  out$events <- rel$events[k]
+  out$n <- rel$n[k]
+  out$ref_events <- rep(rel$events[r], nrow(out))
+  out$ref_n <- rep(rel$n[r], nrow(out))
+  out$events_sdc <- fl("events", k)
+  out$n_sdc <- fl("n", k)
+  out$ref_events_sdc <- fl("events", rep(r, nrow(out)))
+  out$ref_n_sdc <- fl("n", rep(r, nrow(out)))
+  sup <- is.na(out$events) | is.na(out$n) | is.na(out$ref_events) | is.na(out$ref_n)
+  derived <- c("rate", "ref_rate", "estimate", "std.error", "statistic",
+               "p.value", "conf.low", "conf.high")
+  grp_sup <- is.na(out$events) | is.na(out$n)
+  ref_sup <- is.na(out$ref_events) | is.na(out$ref_n)
+  for (d in derived) {
+    hide <- switch(d, rate = grp_sup, ref_rate = ref_sup, sup)
+    out[[d]][hide] <- NA_real_
+  }
+  out$note[sup] <- NA_character_  # a note beside a suppressed cell says what it hides
+  cols <- c("group", "reference", "events", "events_sdc", "n", "n_sdc", "rate",
+            "ref_events", "ref_events_sdc", "ref_n", "ref_n_sdc", "ref_rate", "measure",
+            "estimate", "std.error", "se_scale", "statistic", "p.value", "conf.low",
+            "conf.high", "per", "adjustment", "note")
+  log <- attr(rel, "sdc_log")
+  log <- rbind_log(list(log, tibble::tibble(
+    column = derived, action = "suppressed with its counts",
+    n = vapply(derived, function(d) sum(sup), 1L))))
+  log <- log[log$n > 0L, ]
+  new_sdc_table(as.list(out)[cols], tibble::tibble(), rule, log = log, n = nrow(out))
 }
 
 # Crude proportions; groups are independent.
@@ -194,9 +232,8 @@ standardised_rates <- function(y, g, d, adjust, reference) {
     empty <- n_gs[, k] == 0
     if (any(empty)) {
       mu[k] <- v[k] <- NA_real_
-      note[k] <- paste0("no eligible women in stratum ",
-                        paste(gsub("\r", "/", skey[empty][seq_len(min(3, sum(empty)))]), collapse = ", "),
-                        ": cannot standardise")
+      # (which stratum is empty is a count of zero: not told)
+      note[k] <- "an adjustment stratum has no eligible women in this group: cannot standardise"
       if (lev[k] == reference && any(n_gs[, k] == 0)) {
         cli::cli_abort(c(
           "The reference group {.val {reference}} has no eligible women in {sum(empty)} stratum/strata of {.arg adjust}.",

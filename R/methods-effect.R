@@ -63,9 +63,9 @@ glance.mq_effect <- function(x, ...) {
   # table: arm sizes (with the effective sample sizes, which are suppressed
   # with them), then the counts of trimmed, truncated and dropped rows.
   out <- apply_disclosure(out, counts = c("n", "n_treated", "n_control"),
-                          derived = c("ess_treated", "ess_control"), rule = x$disclosure)
+                          estimates = c("ess_treated", "ess_control"), disclosure = x$disclosure)
   apply_disclosure(out, counts = c("n_trimmed", "n_truncated", "n_missing_dropped"),
-                   rule = x$disclosure)
+                   disclosure = x$disclosure)
 }
 
 # The disclosure check of the model (disclosure_check_model()): its cells are

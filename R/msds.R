@@ -217,7 +217,7 @@ msds_quality <- function(x, disclosure = NULL) {
   q <- attr(x, "quality")
   rule <- resolve_disclosure(disclosure)
   if (!identical(rule$preset, "none")) q$examples <- NULL
-  apply_disclosure(q, counts = "n_rows", rule = rule)
+  apply_disclosure(q, counts = "n_rows", disclosure = rule)
 }
 
 check_msds <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {

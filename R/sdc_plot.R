@@ -65,7 +65,7 @@ sdc_histogram_data <- function(x, breaks = 20, group = NULL, rule = NULL) {
   # Every group's bins add up to its size: treat that margin as known.
   has_group <- "group" %in% names(tab)
   tab$.margin <- if (has_group) tab$group else 1L
-  out <- apply_disclosure(tab, "n", rule = rule, by = ".margin")
+  out <- apply_disclosure(tab, "n", disclosure = rule, by = ".margin")
   out$.margin <- NULL
   grp <- if (has_group) out$group else rep(1L, nrow(out))
   released <- ifelse(is.na(out$n), 0, out$n)
@@ -114,7 +114,7 @@ sdc_density_data <- function(x, group = NULL, rule = NULL, breaks = 20,
 sdc_plot_data <- function(data, counts, derived = NULL, rule = NULL,
                           by = NULL, total = NULL) {
   out <- apply_disclosure(data, {{ counts }}, derived = {{ derived }},
-                          rule = rule, by = {{ by }}, total = {{ total }})
+                          disclosure = rule, by = {{ by }}, total = {{ total }})
   flags <- grep("_sdc$", names(out), value = TRUE)
   gone <- rep(FALSE, nrow(out))
   for (f in flags) gone <- gone | grepl("suppress", out[[f]])
