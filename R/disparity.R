@@ -36,7 +36,13 @@
 #'   `ref_events`, `ref_n`, `ref_rate`, `measure`, `estimate`, `std.error`,
 #'   `se_scale` (`"identity"` or `"log"`), `statistic`, `p.value`,
 #'   `conf.low`, `conf.high`, `per`, `adjustment` and `note` (why an estimate
-#'   is missing), after disclosure control.
+#'   is missing), after disclosure control: the counts of all groups are
+#'   disclosed together (they add up to the cohort: secondary suppression
+#'   across them; the non-events checked like counts), crude rates,
+#'   differences, ratios and their SEs are computed from the released counts,
+#'   adjusted ones are released to 3 significant figures, and a row whose
+#'   group or reference counts are suppressed has its statistics (and note)
+#'   suppressed.
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(
@@ -168,13 +174,14 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   out$p.value <- 2 * stats::pnorm(-abs(out$statistic))
   out$per <- spec$per
   out$adjustment <- adjustment
-  disparity_release(out, rel, lev, others, r, rule)
+  disparity_release(out, rel, lev, others, r, rule,
+                    adjusted = length(adjust) > 0L && !one_stratum)
 }
 
 # The disparity table with the released counts and their flags: a row's
 # statistics are suppressed when a count of its group or of the reference
 # group is.
-disparity_release <- function(out, rel, lev, others, r, rule) {
+disparity_release <- function(out, rel, lev, others, r, rule, adjusted) {
   k <- match(out$group, lev)
   fl <- function(col, i) rel[[paste0(col, "_sdc")]][i]
   out$events <- rel$events[k]
@@ -193,6 +200,9 @@ disparity_release <- function(out, rel, lev, others, r, rule) {
   for (d in derived) {
     hide <- switch(d, rate = grp_sup, ref_rate = ref_sup, sup)
     out[[d]][hide] <- NA_real_
+    # adjusted statistics rest on the individual records, not on the
+    # released counts: estimates, released to 3 significant figures
+    if (adjusted && rule$preset != "none") out[[d]] <- signif(out[[d]], 3)
   }
   out$note[sup] <- NA_character_  # a note beside a suppressed cell says what it hides
   cols <- c("group", "reference", "events", "events_sdc", "n", "n_sdc", "rate",
