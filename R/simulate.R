@@ -3,7 +3,8 @@
 #' `simulate_msds()` makes the tables of [msds_schema()] for a synthetic
 #' region shaped like the West Midlands: women and pregnancies with its
 #' ethnicity mix and deprivation, its 13 maternity trusts, bookings from 2015
-#' to 2025 (care plans only from April 2019, as in MSDS v2), confounded
+#' to 2025 (antenatal care plans, and birth and postpartum plans for half
+#' of the births, only from April 2019, as in MSDS v2), confounded
 #' allocation of personalised care and support plans (PCSP) and midwifery
 #' continuity-of-carer (CoC) pathways, care contacts with carers and teams,
 #' births and babies, and the recording problems of real extracts. The data
@@ -323,17 +324,24 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     CarePlanType = "05", MatPersCarePlanInd = pcsp_ind, ContCarePathInd = cp$path,
     CareProfLID = mid, TeamLocalID = tid
   )
-  # birth and postnatal plans for some pregnancies
+  # birth ('06') and postpartum ('07') plans for some pregnancies; their
+  # timing comes from a stream of their own, so the main stream (and every
+  # other table) is as it was before they were simulated
   bp <- which(v2 & born & stats::runif(n) < 0.5)
-  msd102 <- sim_rbind(msd102, tibble::tibble(
-    UniqPregID = preg_ids[bp], RecordNumber = seq_along(bp) + 3L * n + n_cp,
-    OrgCodeProvider = units[p$unit[bp]],
-    CarePlanDate = birth_date[bp] - pmin(gest[bp] - booking_gest[bp] - 1, 20),
-    CarePlanType = "06", MatPersCarePlanInd = sim_if(p$pcsp[bp], "Y", "N"),
-    ContCarePathInd = sim_if(coc_join[bp], "Y", "N"),
-    CareProfLID = mw_id(p$unit[bp], team[bp], named[bp]),
-    TeamLocalID = team_id(p$unit[bp], team[bp])
-  ))
+  pw <- with_seed(sim_plan_seed(seed), sim_pathway_plans(bp, booking, booking_gest, gest, rec))
+  path_plans <- function(i, type, date, pers, rn) tibble::tibble(
+    UniqPregID = preg_ids[i], RecordNumber = rn, OrgCodeProvider = units[p$unit[i]],
+    CarePlanDate = date, CarePlanType = type, MatPersCarePlanInd = pers,
+    ContCarePathInd = sim_if(coc_join[i], "Y", "N"),
+    CareProfLID = mw_id(p$unit[i], team[i], named[i]), TeamLocalID = team_id(p$unit[i], team[i]))
+  rn_bp <- seq_along(bp) + 3L * n + n_cp
+  msd102 <- sim_rbind(msd102, path_plans(bp, "06", pw$birth_date, sim_if(p$pcsp[bp], "Y", "N"), rn_bp))
+  # a postpartum plan is in the same submission as the birth plan
+  pp <- bp[pw$post]
+  msd102 <- sim_rbind(msd102, path_plans(pp, "07", pw$post_date[pw$post],
+                                        sim_if(pw$post_pers_missing[pw$post], NA_character_,
+                                               sim_if(p$pcsp[pp], "Y", "N")),
+                                        rn_bp[pw$post]))
   msd102 <- msd102[order(msd102$UniqPregID, msd102$CarePlanDate, method = "radix"), ]
 
   # ---- labour, babies ---------------------------------------------------------
@@ -462,6 +470,32 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   attr(x, "simulation") <- sim
   attr(x, "sim_call") <- call
   x
+}
+
+# The birth and postpartum plans' stream: its seed is derived from the main
+# seed (see sim_realism_seed()).
+sim_plan_seed <- function(seed) {
+  as.integer((as.numeric(seed) * 69069 + 1234567) %% 2147483647)
+}
+
+# Timing of the birth plans ('06') and postpartum plans ('07') of the
+# pregnancies `i` (all born), as personalised care guidance times them: a
+# birth plan at 31+0 to 35+6 weeks (217-251 days) and, for 85% of them, a
+# postpartum plan up to three weeks later. A plan that would fall after the
+# birth is dated the day before it (birth plan) or on it (postpartum plan).
+# The personalised-plan field of a postpartum plan is missing as often as
+# sim_recording()'s care_plan_fields_missing says.
+sim_pathway_plans <- function(i, booking, booking_gest, gest, rec) {
+  m <- length(i)
+  g_birth <- 217L + as.integer(floor(stats::runif(m) * 35))
+  g_post <- g_birth + as.integer(floor(stats::runif(m) * 21))
+  post <- stats::runif(m) < 0.85
+  missing <- stats::runif(m) < rec$care_plan_fields_missing
+  g_birth <- pmax(pmin(g_birth, gest[i] - 1L), booking_gest[i] + 1L)
+  g_post <- pmax(pmin(g_post, gest[i]), g_birth)
+  list(birth_date = booking[i] + (g_birth - booking_gest[i]),
+       post_date = booking[i] + (g_post - booking_gest[i]),
+       post = post, post_pers_missing = missing)
 }
 
 # The simulator's units: the 13 current West Midlands trusts (ODS codes),
