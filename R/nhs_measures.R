@@ -107,6 +107,8 @@ nhs_measures <- function(x, months,
   ends <- sort(unique(ends))
   starts <- month_first(ends)
   succ <- check_successors(successors)
+  given <- if (isTRUE(successors)) matequity::provider_successors else successors
+  if (!is.null(succ) && "date" %in% names(given)) succ$date <- as.Date(given$date)
   if (identical(disclosure, "nhsd_maternity")) {
     disclosure <- disclosure_rule("nhsd_maternity", zero = "exact")
   }
