@@ -109,6 +109,17 @@ test_that("COC_by_28weeks by month and successor provider, as at each month (han
   expect_equal(nhsm_get(r, "2019-07-01", "COC_by_28weeks", "National"), c(numerator = 0, denominator = 1))
 })
 
+test_that("a predecessor reports under its successor only from the relationship's date", {
+  succ <- data.frame(predecessor = "RR1", successor = "RRK", date = as.Date("2019-07-01"))
+  r <- nhs_measures(nhsm_extract(), months = "2019-06", measures = "COC_by_28weeks",
+                    disclosure = "none", successors = succ)
+  expect_equal(nhsm_get(r, "2019-06-01", "COC_by_28weeks", "RR1"), c(numerator = 1, denominator = 1))
+  expect_equal(nhsm_get(r, "2019-06-01", "COC_by_28weeks", "RRK"), c(numerator = 0, denominator = 1))
+  r0 <- nhs_measures(nhsm_extract(), months = "2019-06", measures = "COC_by_28weeks",
+                     disclosure = "none", successors = FALSE)
+  expect_equal(nhsm_get(r0, "2019-06-01", "COC_by_28weeks", "RR1"), c(numerator = 1, denominator = 1))
+})
+
 test_that("June is computed without July's resubmission; an msds object uses the latest", {
   x <- nhsm_extract()
   r <- nhs_measures(x, months = "2019-06", measures = "COC_by_28weeks", disclosure = "none")
