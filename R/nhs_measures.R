@@ -59,7 +59,7 @@
 #'   definitions are not in the published code we could read, so
 #'   `over_dq_threshold` is `NA`.
 #' * `COC_receiving_ongoing`: needs `COC_DQ06` to `COC_DQ09` all passed
-#'   (each an NHS-rounded rate above 5). `COC_DQ06` (placed women with a
+#'   (`COC_DQ06` and `COC_DQ08` pass with an NHS-rounded rate above 5). `COC_DQ06` (placed women with a
 #'   discharge date) and `COC_DQ08` (contacts with a professional in MSD901)
 #'   are published; `COC_DQ07` and `COC_DQ09` are not, so the gate cannot be
 #'   decided and is `NA`.
