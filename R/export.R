@@ -21,9 +21,10 @@
 #'   rounding base (`6k - 3` under midpoint-6 rounding), or the value small
 #'   counts are shown as under a `show_as` rule; zeros only where the rule
 #'   releases zeros. The rule the table was made under must not be weaker
-#'   than `disclosure` (a lower threshold, no or coarser-incompatible
-#'   rounding, zeros released, small counts shown rather than suppressed,
-#'   no secondary suppression; `"none"` always fails). A count-like column
+#'   than `disclosure` (a lower threshold, no rounding or rounding to a base
+#'   that is not a multiple of the rule's, zeros released, small counts shown
+#'   rather than suppressed, no secondary suppression; `"none"` always
+#'   fails). A count-like column
 #'   (`n`, `events`, `births`, names starting `n_`, ending `_n` or containing
 #'   `count`, ...) without its `_sdc` flag was added after disclosure and
 #'   fails. Any other numeric column must be accounted for by the table's
@@ -265,9 +266,8 @@ check_override <- function(override, outputs, call = rlang::caller_env()) {
 # Names that are arguments of the checker and the writer (or were), or look
 # like one: an output called this is a misplaced argument.
 argument_like <- c("disclosure", "rule", "rules", "preset", "threshold", "rounding",
-                   "dir", "directory", "folder", "path", "file", "files",
-                   "override", "overrides", "reason", "overwrite", "width", "height",
-                   "res", "dpi", "units", "device", "format", "quiet", "verbose")
+                   "dir", "directory", "folder", "path", "file", "override",
+                   "overrides", "reason", "overwrite", "width", "height", "res", "dpi")
 
 # Outputs from `...`: a named list (one unnamed list is taken as the list).
 # Misplaced arguments are refused so they are never written out as files.

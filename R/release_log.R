@@ -98,13 +98,18 @@ snapshot_table <- function(x) {
   if (!length(counts)) return(NULL)
   flags <- grep("_sdc$", names(x), value = TRUE)
   rest <- setdiff(names(x), c(counts, flags, logged_columns(x)))
-  keys <- rest[vapply(rest, function(cl) {
+  key_type <- vapply(rest, function(cl) {
     v <- x[[cl]]
-    key_type <- is.character(v) || is.factor(v) || is.logical(v) ||
+    is.character(v) || is.factor(v) || is.logical(v) ||
       inherits(v, c("Date", "POSIXt")) ||
       (whole_numbers(v) && !count_like(cl))
-    key_type && length(unique(v)) > 1L
-  }, TRUE)]
+  }, TRUE)
+  varies <- vapply(rest, function(cl) length(unique(x[[cl]])) > 1L, TRUE)
+  keys <- rest[key_type & varies]
+  # columns with one value say what the whole table is (the outcome, the
+  # year): tables that differ in one count different things
+  labels <- lapply(x[rest[!varies & !vapply(x[rest], is.list, TRUE)]],
+                   function(v) as.character(v[1]))
   keyvals <- lapply(x[keys], function(v) {
     v <- as.character(v)
     ifelse(is.na(v), "NA", v)
@@ -113,7 +118,8 @@ snapshot_table <- function(x) {
     count_window(x[[cl]], x[[paste0(cl, "_sdc")]], rule)
   })
   names(windows) <- counts
-  list(rows = nrow(x), keys = keys, keyvals = keyvals, counts = windows)
+  list(rows = nrow(x), keys = keys, keyvals = keyvals, counts = windows,
+       labels = labels)
 }
 
 # The true values each released cell of a count column allows.
@@ -164,7 +170,7 @@ count_window <- function(v, flag, rule) {
 
 # ---- comparing tables ----------------------------------------------------
 
-row_key <- function(keyvals, keys, n) {
+cell_key <- function(keyvals, keys, n) {
   if (!length(keys)) return(rep("", n))
   do.call(paste, c(unname(keyvals[keys]), sep = "\u001f"))
 }
@@ -175,8 +181,11 @@ describe_row <- function(s, i) {
         collapse = ", ")
 }
 
+# What subtraction tells about a cell: its window of true values, cut at 0
+# (a count is never negative).
 describe_window <- function(lo, hi) {
-  if (lo == hi) "can be recovered exactly" else paste0("can be recovered to within ", hi - lo + 1, " values")
+  lo <- max(lo, 0)
+  if (lo == hi) "can be recovered exactly" else paste0("can be narrowed to ", hi - lo + 1, " possible values")
 }
 
 # Cells of one table recoverable from the pair (a, b): a list with the
@@ -186,6 +195,8 @@ difference_pair <- function(a, b, name_a, name_b, threshold) {
   if (is.null(a) || is.null(b)) return(none)
   shared <- intersect(names(a$counts), names(b$counts))
   if (!length(shared)) return(none)
+  both <- intersect(names(a$labels), names(b$labels))
+  if (!identical(a$labels[both], b$labels[both])) return(none)
   found <- if (setequal(a$keys, b$keys)) {
     difference_same_cells(a, b, shared, threshold)
   } else if (all(b$keys %in% a$keys)) {
@@ -214,8 +225,8 @@ difference_pair <- function(a, b, name_a, name_b, threshold) {
 # each cell of the difference whose window is narrower than the threshold
 # and may be small is a count recovered by subtraction.
 difference_same_cells <- function(a, b, shared, threshold) {
-  ka <- row_key(a$keyvals, a$keys, a$rows)
-  kb <- row_key(b$keyvals, a$keys, b$rows)
+  ka <- cell_key(a$keyvals, a$keys, a$rows)
+  kb <- cell_key(b$keyvals, a$keys, b$rows)
   if (anyDuplicated(ka) || anyDuplicated(kb)) return(NULL)
   m <- match(ka, kb)
   ia <- which(!is.na(m))
@@ -263,9 +274,9 @@ difference_same_cells <- function(a, b, shared, threshold) {
 # no other suppressed cell, or a suppressed cell of b, is recovered within
 # the window the others leave.
 difference_margin <- function(a, b, shared, threshold) {
-  kb <- row_key(b$keyvals, b$keys, b$rows)
+  kb <- cell_key(b$keyvals, b$keys, b$rows)
   if (anyDuplicated(kb)) return(NULL)
-  ga <- match(row_key(a$keyvals, b$keys, a$rows), kb)
+  ga <- match(cell_key(a$keyvals, b$keys, a$rows), kb)
   if (!any(!is.na(ga))) return(NULL)
   inb <- !is.na(ga)
   items_a <- items_b <- character()
