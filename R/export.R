@@ -175,6 +175,7 @@ export_outputs <- function(..., dir, disclosure = NULL, override = NULL,
   outputs <- collect_outputs(...)
   if (!length(outputs)) cli::cli_abort("There are no outputs to export.")
   rule <- check_rule_for_release(disclosure)
+  check_rule_not_weaker(rule)
   override <- check_override(override, names(outputs))
   checked <- check_all(outputs, rule)
   check <- checked$check
@@ -217,7 +218,7 @@ export_outputs <- function(..., dir, disclosure = NULL, override = NULL,
   writeLines(report_html(check, outputs, rule, n_log), reports[["report_html"]])
   for (i in seq_along(outputs)) {
     log_release(check$output[i], check$type[i], normalizePath(files[i]),
-                check$status[i], check$rule[i], rule_name(rule),
+                check$status[i], check$rule[i], rule,
                 check$override[i], checked$snapshots[[i]])
   }
   n_fail <- sum(check$status == "fail")

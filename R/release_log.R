@@ -13,6 +13,7 @@
 
 release_env <- new.env(parent = emptyenv())
 release_env$entries <- list()
+release_env$resets <- list()
 
 #' The session's release log
 #'
@@ -25,7 +26,13 @@ release_env$entries <- list()
 #'
 #' Reset it only when the outputs it lists were not released (for example
 #' when re-running an analysis whose earlier outputs were discarded): after a
-#' reset, earlier releases are no longer compared with new ones.
+#' reset, earlier releases are no longer compared with new ones. The report
+#' [export_outputs()] writes says how many outputs the log held and when it
+#' was last reset, so the output checker sees it.
+#'
+#' Within a session, [export_outputs()] also refuses to check against a rule
+#' weaker than one it has already checked outputs against (the same table
+#' rounded to 5 and then exact would give back what the rounding hid).
 #'
 #' @param reset Empty the log?
 #' @returns A tibble with one row per output written, in order: `time`,
@@ -58,6 +65,8 @@ release_log <- function(reset = FALSE) {
     counts = vapply(e, function(x) paste(names(x$snapshot$counts), collapse = ", "), ""))
   if (reset) {
     release_env$entries <- list()
+    release_env$resets[[length(release_env$resets) + 1L]] <- list(time = Sys.time(),
+                                                                  n = nrow(out))
     return(invisible(out))
   }
   out
@@ -67,9 +76,42 @@ log_release <- function(output, type, file, status, rule, checked_against,
                         override, snapshot) {
   release_env$entries[[length(release_env$entries) + 1L]] <- list(
     output = output, type = type, file = file, status = status,
-    rule = if (is.na(rule)) NULL else rule, checked_against = checked_against,
+    rule = if (is.na(rule)) NULL else rule,
+    checked_against = rule_name(checked_against), check_rule = checked_against,
     override = if (is.null(override) || is.na(override)) NULL else override,
     time = Sys.time(), snapshot = snapshot)
+  invisible()
+}
+
+# One line for the report: what the log held when the outputs were checked.
+release_log_note <- function(n_log) {
+  resets <- release_env$resets
+  paste0("Differencing checked among these outputs and against ", n_log,
+         " output", if (n_log != 1L) "s", " released earlier in this R session",
+         if (length(resets)) {
+           last <- resets[[length(resets)]]
+           paste0(" (the release log was reset ", length(resets), " time",
+                  if (length(resets) > 1L) "s", ", last at ",
+                  format(last$time, "%Y-%m-%d %H:%M:%S"), ", when it held ", last$n,
+                  " output", if (last$n != 1L) "s", ")")
+         })
+}
+
+# Refuse a check against a rule weaker than one earlier exports in the
+# session were checked against.
+check_rule_not_weaker <- function(rule, call = rlang::caller_env()) {
+  for (e in rev(release_env$entries)) {
+    if (is.null(e$check_rule)) next
+    weaker <- rule_weaker(rule, e$check_rule)
+    if (length(weaker)) {
+      cli::cli_abort(c(
+        "{.arg disclosure} ({rule_name(rule)}) is weaker than the rule earlier outputs in this session were checked against ({e$checked_against}).",
+        "x" = "{paste(weaker, collapse = ', ')}.",
+        "i" = "Released together, the same counts under both rules give back what the stronger one hid.",
+        "i" = "Check against {.val {e$checked_against}}, or, if the earlier outputs were not released, empty the log with {.code release_log(reset = TRUE)}."),
+        call = call)
+    }
+  }
   invisible()
 }
 

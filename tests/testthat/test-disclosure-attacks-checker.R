@@ -299,3 +299,17 @@ test_that("a table and its total give a suppressed cell back", {
   expect_identical(chk$status, c("fail", "fail"))
   expect_match(chk$reason[1], "unit = U1 can be narrowed to 9 possible values")
 })
+
+test_that("a later export cannot be checked against a weaker rule", {
+  fresh_log()
+  # Released rounded to 5 (12 shown as 10), then the same table exact under
+  # ACRO's rule (no rounding) gives the 12 back.
+  tab <- tibble::tibble(unit = c("U1", "U2", "U3"), n = c(40, 12, 37))
+  d1 <- export_dir("rounded")
+  d2 <- export_dir("exact")
+  suppressMessages(export_outputs(rounded = disclose(tab, "n", "nhse_sde"), dir = d1))
+  expect_error(export_outputs(exact = disclose(tab, "n", "acro"), dir = d2,
+                              disclosure = "acro"),
+               "weaker than the rule earlier outputs in this session were checked against")
+  expect_identical(written(d2), character())
+})

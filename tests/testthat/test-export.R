@@ -260,6 +260,10 @@ test_that("the release log is shown, compared with later exports, and reset", {
   expect_identical(old$output, c("all", "all"))
   expect_identical(nrow(release_log()), 0L)
   expect_identical(disclosure_check(some = some)$status, "pass")
+  # The report says the log was reset, for the output checker to see.
+  paths <- suppressMessages(export_outputs(some = some, dir = d2))
+  md <- readLines(paths[["report_md"]])
+  expect_true(any(grepl("against 0 outputs released earlier in this R session \\(the release log was reset [0-9]+ times?, last at .*when it held 2 outputs\\)", md)))
   unlink(c(d1, d2), recursive = TRUE)
 })
 
