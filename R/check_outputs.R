@@ -33,13 +33,25 @@ table_rule <- function(x) {
   if (inherits(r, "mq_disclosure_rule")) r else NULL
 }
 
-# Count columns of a disclosed table: numeric columns with a `<col>_sdc`
-# flag column.
+# Count columns of a disclosed table: columns with a `<col>_sdc` flag
+# column (of any type: a count written as text is still a count).
 disclosed_counts <- function(x) {
   flags <- grep("_sdc$", names(x), value = TRUE)
-  cols <- intersect(sub("_sdc$", "", flags), names(x))
-  cols[vapply(cols, function(cl) is.numeric(x[[cl]]), TRUE)]
+  intersect(sub("_sdc$", "", flags), names(x))
 }
+
+# A column as numbers: numeric columns, and text or factors whose every value
+# reads as a number (a CSV writes "12" as it writes 12); NULL otherwise.
+as_numbers <- function(v) {
+  if (is.numeric(v)) return(as.numeric(v))
+  if (!is.character(v) && !is.factor(v)) return(NULL)
+  v <- as.character(v)
+  p <- suppressWarnings(as.numeric(v))
+  if (!any(!is.na(v)) || any(is.na(p) & !is.na(v))) return(NULL)
+  p
+}
+
+number_like <- function(v) !is.null(as_numbers(v))
 
 # Columns the table's sdc log accounts for: derived columns ("suppressed with
 # its counts", "computed from released counts"), estimates and magnitudes,
@@ -51,7 +63,8 @@ logged_columns <- function(x) {
 }
 
 whole_numbers <- function(v) {
-  is.numeric(v) && all(is.na(v) | (is.finite(v) & abs(v - round(v)) < 1e-8))
+  v <- as_numbers(v)
+  !is.null(v) && all(is.na(v) | (is.finite(v) & abs(v - round(v)) < 1e-8))
 }
 
 check_table <- function(x, rule) {
@@ -75,7 +88,7 @@ check_table <- function(x, rule) {
   # Columns added after disclosure: a count-like column with no flag, and
   # numeric columns that are neither disclosed counts nor logged as derived.
   logged <- logged_columns(x)
-  numeric_cols <- names(x)[vapply(x, is.numeric, TRUE)]
+  numeric_cols <- names(x)[vapply(x, number_like, TRUE)]
   other <- setdiff(numeric_cols, c(counts, logged))
   added <- other[count_like(other)]
   for (col in added) {
@@ -133,7 +146,8 @@ min_released <- function(rule) {
 # one string per kind of problem (empty when none). `flag` is the column's
 # `_sdc` flag column when there is one.
 verify_counts <- function(v, rule, col, flag = NULL) {
-  if (!is.numeric(v)) return(paste0(col, ": not numeric"))
+  v <- as_numbers(v)
+  if (is.null(v)) return(paste0(col, ": not numbers"))
   out <- character()
   say <- function(bad, what) {
     if (!any(bad)) return(character())

@@ -166,7 +166,7 @@ snapshot_table <- function(x) {
 
 # The true values each released cell of a count column allows.
 count_window <- function(v, flag, rule) {
-  v <- as.numeric(v)
+  v <- as_numbers(v) %||% rep(NA_real_, length(v))
   n <- length(v)
   sup <- is.na(v)
   lo <- v

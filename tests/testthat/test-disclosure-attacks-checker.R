@@ -313,3 +313,21 @@ test_that("a later export cannot be checked against a weaker rule", {
                "weaker than the rule earlier outputs in this session were checked against")
   expect_identical(written(d2), character())
 })
+
+test_that("counts written as text are still counts", {
+  # A CSV writes "12" as it writes 12.
+  tab <- tibble::tibble(unit = c("U1", "U2", "U3"), n = c(40, 12, 37))
+  safe <- disclose(tab, "n", "nhse_sde")
+  as_text <- safe
+  as_text$n <- as.character(tab$n)
+  chk <- disclosure_check(as_text = as_text)
+  expect_identical(chk$status, "fail")
+  expect_match(chk$reason, "n: 2 counts not a multiple of 5")
+  extra <- safe
+  extra$n_women <- c("52", "4", "38")
+  chk <- disclosure_check(extra = extra)
+  expect_identical(chk$status, "fail")
+  expect_match(chk$reason, "n_women: count-like column with no n_women_sdc flag.*under 10 released")
+  raw <- data.frame(unit = c("U1", "U2"), births = c("4", "40"))
+  expect_identical(disclosure_check(raw = raw)$status, "fail")
+})
