@@ -10,6 +10,9 @@ check_output <- function(x, rule) {
   if (inherits(x, "ggplot")) return(check_plot(x, rule))
   if (is.data.frame(x)) return(c(type = "table", check_table(x, rule)))
   if (inherits(x, "mq_effect")) return(check_effect(x, rule))
+  if (inherits(x, "summary.mq_effect") && inherits(x$fit, "mq_effect")) {
+    return(check_effect(x$fit, rule))
+  }
   g <- tryCatch(generics::glance(x), error = function(e) NULL)
   if (is.data.frame(g) || !is.null(tryCatch(stats::df.residual(x), error = function(e) NULL))) {
     return(check_model(x, g, rule))
@@ -104,11 +107,11 @@ check_table <- function(x, rule) {
     return(list(status = "fail", rule = rule_name(sdc),
                 reason = paste0(paste(fails, collapse = "; "), "; ", why, done)))
   }
-  notes <- character()
+  notes <- list_columns_note(x, logged)
   if (length(unaccounted)) {
-    notes <- paste0("numeric column", if (length(unaccounted) > 1L) "s", " ",
+    notes <- c(notes, paste0("numeric column", if (length(unaccounted) > 1L) "s", " ",
                     paste(unaccounted, collapse = ", "),
-                    " not accounted for (neither a disclosed count with a _sdc flag nor a derived column in the sdc log): check by hand")
+                    " not accounted for (neither a disclosed count with a _sdc flag nor a derived column in the sdc log): check by hand"))
   }
   supp <- is.data.frame(log) && nrow(log) &&
     any(grepl("suppress|dominance|rule expects rounded", log$action) & log$n > 0)
@@ -128,10 +131,21 @@ check_raw_table <- function(x, rule) {
                                 "; not disclosed (use apply_disclosure())")))
   }
   list(status = "review", rule = NA_character_,
-       reason = paste0("not disclosed by apply_disclosure(): check by hand",
-                       if (length(cand)) paste0(" (count-like columns ",
-                                                paste(cand, collapse = ", "),
-                                                " hold only counts the rule allows)")))
+       reason = paste(c(list_columns_note(x),
+                        paste0("not disclosed by apply_disclosure(): check by hand",
+                               if (length(cand)) paste0(" (count-like columns ",
+                                                        paste(cand, collapse = ", "),
+                                                        " hold only counts the rule allows)"))),
+                      collapse = "; "))
+}
+
+# List-columns hold several values per cell (written out joined by "; "):
+# individual values, unless the sdc log says what they are.
+list_columns_note <- function(x, logged = character()) {
+  lc <- setdiff(names(x)[vapply(x, is.list, TRUE)], logged)
+  if (!length(lc)) return(character())
+  paste0("list-column", if (length(lc) > 1L) "s", " ", paste(lc, collapse = ", "),
+         " hold", if (length(lc) == 1L) "s", " several values per cell: check by hand")
 }
 
 # The smallest value a count at the threshold is released as.

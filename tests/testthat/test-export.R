@@ -112,6 +112,12 @@ test_that("numeric columns are accounted for by flags and the sdc log", {
   chk <- disclosure_check(safe = safe)
   expect_identical(chk$status, "review")
   expect_match(chk$reason, "numeric column year not accounted for")
+  # A list-column holds individual values.
+  listed <- disclose_with(tab, c("events", "n"), "nhse_sde", derived = f)
+  listed$ages <- list(c(23, 31, 44), c(19, 38))
+  chk <- disclosure_check(listed = listed, raw = tibble::tibble(g = "A", v = list(1:3)))
+  expect_identical(chk$status, c("review", "review"))
+  expect_match(chk$reason, "list-column (ages|v) holds several values per cell")
   # Plot data lose the class but keep the mark and the log.
   plain <- as.data.frame(disclose_with(tab, c("events", "n"), "nhse_sde", derived = f))
   class(plain) <- "data.frame"
@@ -324,6 +330,9 @@ test_that("models are checked on every group and reasons give no counts", {
   expect_identical(chk$status, "pass")
   expect_match(chk$reason, "^group x: all 4 cell counts >= 10; effective sample sizes >= 10; residual df >= 10; group y: ")
   expect_no_match(chk$reason, "[0-9]{3}")
+  # summary() of a fit is checked as the fit
+  expect_identical(disclosure_check(s = summary(fit))[c("type", "status", "reason")],
+                   chk[c("type", "status", "reason")])
   # g-computation rests on every unit: no effective sample sizes
   gc <- suppressWarnings(estimate_effect(d, a, y, ~ z, method = "gcomp"))
   expect_identical(disclosure_check(gc = gc)$reason,
