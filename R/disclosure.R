@@ -252,24 +252,37 @@ resolve_disclosure <- function(disclosure = NULL,
 #' Check a model fit against a disclosure rule
 #'
 #' Model outputs may leave an SDE when every cell they rest on (for example
-#' each treatment-by-outcome count) has at least `threshold` contributors and
-#' the residual degrees of freedom are at least `min_df` (ACRO's rule, applied
-#' under every preset as the strictest common reading).
+#' each treatment-by-outcome count) has at least `threshold` contributors,
+#' the residual degrees of freedom are at least `min_df` (ACRO's rules,
+#' applied under every preset as the strictest common reading) and, for
+#' weighted estimates, the effective sample size of each arm is at least
+#' `threshold`. Give the counts of the sample the estimate rests on: the
+#' matched units for matching, the units with non-zero weight for weighting.
+#' [disclosure_check()] does this for [estimate_effect()] fits, group by
+#' group.
+#'
+#' The reason never states a count or a number of degrees of freedom: it
+#' names the cells that fail and the limits they fail.
 #'
 #' @param cell_counts Numeric vector of the counts the fit rests on
 #'   (named for clearer reasons).
 #' @param df_residual Residual degrees of freedom of the fit.
-#' @param rule A rule from [disclosure_rule()], a preset name, or `NULL` for
-#'   the option's rule.
+#' @param disclosure A rule from [disclosure_rule()], a preset name, or
+#'   `NULL` for the option's rule.
+#' @param ess Optional effective sample sizes ((sum w)^2 / sum w^2) of the
+#'   groups a weighted estimate compares, e.g. `c(treated = 52.1, control =
+#'   240.7)`; each must be at least `threshold`.
 #' @returns A list with `status` (`"pass"`, `"fail"` or `"review"`) and
 #'   `reason` (one string). Rule `"none"` gives `"review"`: nothing was
 #'   checked.
 #' @examples
 #' disclosure_check_model(c(treated_event = 40, control_event = 7), 200)
-#' disclosure_check_model(c(a = 40, b = 50), df_residual = 6, rule = "acro")
+#' disclosure_check_model(c(a = 40, b = 50), df_residual = 6, disclosure = "acro")
+#' disclosure_check_model(c(a = 40, b = 50), 200, ess = c(treated = 6.2, control = 45))
 #' @export
-disclosure_check_model <- function(cell_counts, df_residual, rule = NULL) {
-  rule <- resolve_disclosure(rule)
+disclosure_check_model <- function(cell_counts, df_residual, disclosure = NULL,
+                                   ess = NULL) {
+  rule <- resolve_disclosure(disclosure)
   if (!is.numeric(cell_counts)) {
     cli::cli_abort(c("{.arg cell_counts} must be numeric.",
                      "x" = "It is {.obj_type_friendly {cell_counts}}."))
@@ -278,12 +291,20 @@ disclosure_check_model <- function(cell_counts, df_residual, rule = NULL) {
     cli::cli_abort(c("{.arg df_residual} must be one number.",
                      "x" = "It is {.obj_type_friendly {df_residual}}."))
   }
+  if (!is.null(ess) && !is.numeric(ess) && !(is.logical(ess) && all(is.na(ess)))) {
+    cli::cli_abort(c("{.arg ess} must be numeric (effective sample sizes).",
+                     "x" = "It is {.obj_type_friendly {ess}}."))
+  }
   if (rule$preset == "none") {
     return(list(status = "review",
                 reason = "disclosure control off (rule none): not checked"))
   }
-  nm <- names(cell_counts) %||% paste0("cell ", seq_along(cell_counts))
-  nm[is.na(nm) | nm == ""] <- paste0("cell ", which(is.na(nm) | nm == ""))
+  cell_names <- function(x, what) {
+    nm <- names(x) %||% paste0(what, " ", seq_along(x))
+    nm[is.na(nm) | nm == ""] <- paste0(what, " ", which(is.na(nm) | nm == ""))
+    nm
+  }
+  nm <- cell_names(cell_counts, "cell")
   reasons <- character()
   small <- !is.na(cell_counts) & cell_counts < rule$threshold
   if (any(small)) {
@@ -292,19 +313,27 @@ disclosure_check_model <- function(cell_counts, df_residual, rule = NULL) {
       rule$threshold, ": ", paste(utils::head(nm[small], 5), collapse = ", "),
       if (sum(small) > 5) ", ..."))
   }
+  if (length(ess)) {
+    en <- cell_names(ess, "group")
+    low <- !is.na(ess) & ess < rule$threshold
+    if (any(low)) {
+      reasons <- c(reasons, paste0("effective sample size under ", rule$threshold,
+                                   ": ", paste(en[low], collapse = ", ")))
+    }
+  }
   if (!is.na(df_residual) && df_residual < rule$min_df) {
-    reasons <- c(reasons, paste0("residual df ", format(df_residual),
-                                 " under ", rule$min_df))
+    reasons <- c(reasons, paste0("residual df under ", rule$min_df))
   }
   if (length(reasons)) {
     return(list(status = "fail", reason = paste(reasons, collapse = "; ")))
   }
-  if (anyNA(cell_counts) || is.na(df_residual)) {
+  if (anyNA(cell_counts) || is.na(df_residual) || anyNA(ess)) {
     return(list(status = "review",
-                reason = "cell counts or residual df missing: check by hand"))
+                reason = "cell counts, effective sample sizes or residual df missing: check by hand"))
   }
   list(status = "pass",
        reason = paste0("all ", length(cell_counts), " cell counts >= ",
-                       rule$threshold, "; residual df ", format(df_residual),
-                       " >= ", rule$min_df))
+                       rule$threshold,
+                       if (length(ess)) paste0("; effective sample sizes >= ", rule$threshold),
+                       "; residual df >= ", rule$min_df))
 }

@@ -1,8 +1,9 @@
 # The output-check report written by export_outputs(): markdown and a
 # self-contained HTML page (base R only), one section per output.
 
-report_markdown <- function(check, outputs, rule, dir) {
+report_markdown <- function(check, outputs, rule, dir, n_log = 0L) {
   esc <- function(x) gsub("|", "\\|", x, fixed = TRUE)
+  over <- !is.na(check$override)
   lines <- c(
     "# Output-check report",
     "",
@@ -11,12 +12,15 @@ report_markdown <- function(check, outputs, rule, dir) {
     paste0("- Checked against rule: ", rule_name(rule), " (", describe_rule(rule), ")"),
     paste0("- Outputs: ", nrow(check), " (", sum(check$status == "pass"), " pass, ",
            sum(check$status == "review"), " review, ",
-           sum(check$status == "fail"), " fail)"),
+           sum(check$status == "fail"), " fail",
+           if (any(over)) paste0(", released by override: ", sum(over)), ")"),
+    paste0("- ", release_log_note(n_log)),
     "",
     "| output | type | file | status | rule | reason |",
     "|---|---|---|---|---|---|",
     paste0("| ", esc(check$output), " | ", check$type, " | ", esc(check$file),
-           " | **", toupper(check$status), "** | ",
+           " | **", toupper(check$status), "**",
+           ifelse(over, " (override)", ""), " | ",
            ifelse(is.na(check$rule), "", esc(check$rule)), " | ",
            esc(check$reason), " |"),
     "")
@@ -26,7 +30,8 @@ report_markdown <- function(check, outputs, rule, dir) {
                paste0("- Type: ", check$type[i]),
                paste0("- File: `", check$file[i], "`"),
                paste0("- Status: **", toupper(check$status[i]), "**"),
-               paste0("- Reason: ", check$reason[i]), "")
+               paste0("- Reason: ", check$reason[i]),
+               if (over[i]) paste0("- Released by override: ", check$override[i]), "")
     log <- output_log(x)
     if (!is.null(log) && nrow(log)) {
       lines <- c(lines, "What was done to each column:", "",
@@ -41,7 +46,7 @@ report_markdown <- function(check, outputs, rule, dir) {
   lines
 }
 
-report_html <- function(check, outputs, rule) {
+report_html <- function(check, outputs, rule, n_log = 0L) {
   h <- html_escape
   colour <- c(pass = "#1b7a3a", review = "#a86400", fail = "#b3151b")
   badge <- function(st) {
@@ -52,6 +57,7 @@ report_html <- function(check, outputs, rule) {
     "<tr><td><a href=\"#out", seq_len(nrow(check)), "\">", h(check$output),
     "</a></td><td>", h(check$type), "</td><td><a href=\"", h(check$file), "\">",
     h(check$file), "</a></td><td>", vapply(check$status, badge, ""),
+    ifelse(is.na(check$override), "", " (override)"),
     "</td><td>", h(ifelse(is.na(check$rule), "", check$rule)), "</td><td>",
     h(check$reason), "</td></tr>")
   sections <- character()
@@ -62,7 +68,10 @@ report_html <- function(check, outputs, rule) {
              badge(check$status[i]), "</h2>"),
       paste0("<p><b>Type:</b> ", h(check$type[i]), " &middot; <b>File:</b> <a href=\"",
              h(check$file[i]), "\">", h(check$file[i]), "</a></p>"),
-      paste0("<p><b>Reason:</b> ", h(check$reason[i]), "</p>"))
+      paste0("<p><b>Reason:</b> ", h(check$reason[i]), "</p>"),
+      if (!is.na(check$override[i])) {
+        paste0("<p class=\"override\"><b>Released by override:</b> ", h(check$override[i]), "</p>")
+      })
     log <- output_log(x)
     if (!is.null(log) && nrow(log)) {
       body <- c(body, "<p><b>What was done to each column</b></p>",
@@ -91,6 +100,7 @@ report_html <- function(check, outputs, rule) {
     "section{border-top:2px solid #ddd;margin-top:1.5em}",
     "img{max-width:100%;border:1px solid #ddd}",
     ".off{background:#b3151b;color:#fff;padding:0.5em;font-weight:bold}",
+    ".override{border-left:4px solid #b3151b;padding-left:0.5em}",
     "</style>", "</head>", "<body>",
     "<h1>Output-check report</h1>",
     paste0("<p>Written ", h(format(Sys.time(), "%Y-%m-%d %H:%M %Z")),
@@ -99,7 +109,9 @@ report_html <- function(check, outputs, rule) {
            h(describe_rule(rule)), ").</p>"),
     paste0("<p>", nrow(check), " outputs: ", sum(check$status == "pass"), " pass, ",
            sum(check$status == "review"), " review, ",
-           sum(check$status == "fail"), " fail.</p>"),
+           sum(check$status == "fail"), " fail",
+           if (any(!is.na(check$override))) paste0(" (", sum(!is.na(check$override)), " released by override)"),
+           ". ", h(release_log_note(n_log)), ".</p>"),
     if (any(check$rule %in% "none")) "<p class=\"off\">Some outputs were made with DISCLOSURE CONTROL OFF.</p>",
     "<table>",
     "<tr><th>output</th><th>type</th><th>file</th><th>status</th><th>rule</th><th>reason</th></tr>",

@@ -87,7 +87,18 @@ if (requireNamespace("ggplot2", quietly = TRUE)) {
   outputs$coc_uptake_plot <- ggplot2::autoplot(uptake)
   outputs$scenarios_plot <- ggplot2::autoplot(scen)
 }
-print(do.call(disclosure_check, c(outputs, list(rule = rule))))
-paths <- do.call(export_outputs, c(outputs, list(dir = out_dir, rule = rule, overwrite = TRUE)))
+checked <- do.call(disclosure_check, c(outputs, list(disclosure = rule)))
+print(checked)
+# export_outputs() refuses to write anything while an output fails: hold the
+# failing ones back (the report lists what was released) and say which
+held <- checked$output[checked$status == "fail"]
+if (length(held)) {
+  cli::cli_alert_warning("Held back, failing the disclosure check: {.val {held}}")
+  for (i in which(checked$status == "fail")) {
+    cli::cli_bullets(c(" " = "{checked$output[i]}: {substr(checked$reason[i], 1, 200)}"))
+  }
+}
+paths <- do.call(export_outputs, c(outputs[setdiff(names(outputs), held)],
+                                   list(dir = out_dir, disclosure = rule, overwrite = TRUE)))
 cli::cli_alert_success("Checked outputs and the output-check report are in {.path {out_dir}}")
 cli::cli_text("Open {.path {file.path(out_dir, 'disclosure_report.html')}} in a browser.")

@@ -76,15 +76,25 @@ test_that("model checks follow cell counts and residual df", {
   expect_equal(small$status, "fail")
   expect_match(small$reason, "1 cell count under 10: a")
   df <- disclosure_check_model(c(a = 40, b = 250), df_residual = 9,
-                               rule = "acro")
+                               disclosure = "acro")
   expect_equal(df$status, "fail")
-  expect_match(df$reason, "residual df 9 under 10")
+  # the reason names the limit, not the model's degrees of freedom
+  expect_identical(df$reason, "residual df under 10")
+  expect_identical(ok$reason, "all 2 cell counts >= 10; residual df >= 10")
   # OpenSAFELY shows 8: a cell of 8 passes there but not under nhse_sde.
   expect_equal(disclosure_check_model(8, 50, "opensafely")$status, "pass")
   expect_equal(disclosure_check_model(8, 50, "nhse_sde")$status, "fail")
-  off <- disclosure_check_model(c(a = 1), df_residual = 1, rule = "none")
+  off <- disclosure_check_model(c(a = 1), df_residual = 1, disclosure = "none")
   expect_equal(off$status, "review")
   expect_match(off$reason, "off")
   expect_equal(disclosure_check_model(c(a = NA, b = 20), 50)$status, "review")
   expect_error(disclosure_check_model("a", 5), "numeric")
+  # effective sample sizes of weighted estimates
+  w <- disclosure_check_model(c(a = 40, b = 50), 200, ess = c(treated = 6.2, control = 45))
+  expect_equal(w$status, "fail")
+  expect_identical(w$reason, "effective sample size under 10: treated")
+  w <- disclosure_check_model(c(a = 40, b = 50), 200, ess = c(treated = 12, control = 45))
+  expect_identical(w$reason, "all 2 cell counts >= 10; effective sample sizes >= 10; residual df >= 10")
+  expect_equal(disclosure_check_model(c(a = 40), 200, ess = NA)$status, "review")
+  expect_error(disclosure_check_model(c(a = 40), 200, ess = "x"), "effective sample sizes")
 })
