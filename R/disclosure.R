@@ -252,8 +252,9 @@ resolve_disclosure <- function(disclosure = NULL,
 #' @param rule A rule from [disclosure_rule()], a preset name, or `NULL` for
 #'   the option's rule.
 #' @returns A list with `status` (`"pass"`, `"fail"` or `"review"`) and
-#'   `reason` (one string). Rule `"none"` gives `"review"`: nothing was
-#'   checked.
+#'   `reason` (one string naming the cells that fail; it gives neither the
+#'   counts nor the residual degrees of freedom, from which the sample size
+#'   would follow). Rule `"none"` gives `"review"`: nothing was checked.
 #' @examples
 #' disclosure_check_model(c(treated_event = 40, control_event = 7), 200)
 #' disclosure_check_model(c(a = 40, b = 50), df_residual = 6, rule = "acro")
@@ -283,8 +284,8 @@ disclosure_check_model <- function(cell_counts, df_residual, rule = NULL) {
       if (sum(small) > 5) ", ..."))
   }
   if (!is.na(df_residual) && df_residual < rule$min_df) {
-    reasons <- c(reasons, paste0("residual df ", format(df_residual),
-                                 " under ", rule$min_df))
+    # the df itself is not given: n = df + p
+    reasons <- c(reasons, paste0("residual df under ", rule$min_df))
   }
   if (length(reasons)) {
     return(list(status = "fail", reason = paste(reasons, collapse = "; ")))
@@ -295,6 +296,5 @@ disclosure_check_model <- function(cell_counts, df_residual, rule = NULL) {
   }
   list(status = "pass",
        reason = paste0("all ", length(cell_counts), " cell counts >= ",
-                       rule$threshold, "; residual df ", format(df_residual),
-                       " >= ", rule$min_df))
+                       rule$threshold, "; residual df >= ", rule$min_df))
 }
