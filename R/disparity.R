@@ -76,7 +76,7 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   rows <- outcome_rows(cohort, spec)
   gmiss <- rows$use & is.na(gall)
   if (any(gmiss)) {
-    cli::cli_warn("{sum(gmiss)} eligible row{?s} with missing {.field {group}} {?is/are} left out.")
+    cli::cli_warn(c("{released_count(sum(gmiss), disclosure)} eligible row{cli::qty(released_qty(sum(gmiss), disclosure))}{?s} with missing {.field {group}} {cli::qty(released_qty(sum(gmiss), disclosure))}{?is/are} left out.", exact_note(disclosure)))
   }
   use <- rows$use & !is.na(gall)
   d <- cohort[use, , drop = FALSE]
@@ -120,11 +120,11 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   zero_ref <- counts$events[r] == 0
   zero_grp <- others[counts$events[others] == 0 & counts$n[others] > 0]
   if (zero_ref) {
-    cli::cli_warn(c("The reference group {.val {reference}} has no events of {.field {spec$outcome}}: rate ratios are undefined (NA).",
+    cli::cli_warn(c(if (resolve_disclosure(disclosure)$preset == "none") "The reference group {.val {reference}} has no events of {.field {spec$outcome}}: rate ratios are undefined (NA)." else "The reference group {.val {reference}} has too few events of {.field {spec$outcome}}: rate ratios are undefined (NA).",
                     "i" = "Rate differences are still given; consider a larger reference group."))
   }
   if (length(zero_grp)) {
-    cli::cli_warn(c("{length(zero_grp)} group{?s} ha{?s/ve} no events of {.field {spec$outcome}}: {.val {lev[zero_grp]}}.",
+    cli::cli_warn(c(if (resolve_disclosure(disclosure)$preset == "none") "{length(zero_grp)} group{?s} ha{?s/ve} no events of {.field {spec$outcome}}: {.val {lev[zero_grp]}}." else "{length(zero_grp)} group{?s} ha{?s/ve} too few events of {.field {spec$outcome}} for a rate ratio: {.val {lev[zero_grp]}}.",
                     "i" = "Their rate ratios are undefined (NA, see {.field note}); rate differences are given."))
   }
 

@@ -254,8 +254,8 @@ sga_flags <- function(babies, weight, live, centiles, call) {
   e <- live & !is.na(weight) & !is.na(p10)
   out <- live & !is.na(weight) & !is.na(g) & is.na(p10)
   if (any(out)) {
-    cli::cli_inform(c("!" = "{sum(out)} live birth{?s} with weight and gestation not covered by {.arg sga_centiles} (not eligible for {.field sga}).",
-                      " " = "Examples (sex gestation): {example_values(key[out])}."),
+    cli::cli_inform(c("!" = "{released_count(sum(out))} live birth{cli::qty(released_qty(sum(out)))}{?s} with weight and gestation not covered by {.arg sga_centiles} (not eligible for {.field sga}).",
+                      " " = if (resolve_disclosure(NULL)$preset == "none") "Examples (sex gestation): {example_values(key[out])}.", exact_note()),
                     class = "matequity_sga_uncovered")
   }
   list(y = weight < p10, e = e)
@@ -316,7 +316,7 @@ neonatal_death_flags <- function(babies, live, msds) {
   unknown[is.na(unknown)] <- FALSE
   nnd[unknown] <- NA
   if (any(unknown)) {
-    cli::cli_inform(c("!" = "{sum(unknown)} live birth{?s} with a death date: age at death unknown (birth or death date held to the month only); not in the neonatal or perinatal death denominators."),
+    cli::cli_inform(c("!" = "{released_count(sum(unknown))} live birth{cli::qty(released_qty(sum(unknown)))}{?s} with a death date: age at death unknown (birth or death date held to the month only); not in the neonatal or perinatal death denominators.", exact_note()),
                     class = "matequity_month_precision")
   }
   list(nnd = nnd, unknown = unknown)
@@ -343,9 +343,9 @@ report_not_births <- function(po, live, still, stillbirth_codes) {
   early <- po %in% stillbirth_codes & !still
   if (!any(other) && !any(early)) return(invisible())
   tab <- table(ifelse(is.na(po[other]), "missing", po[other]))
-  lines <- c(if (any(other)) sprintf("PregOutcome %s: %s", names(tab), fmt_n(as.integer(tab))),
-             if (any(early)) sprintf("stillbirth code below 24+0 weeks (or under 400 g with gestation unknown): %s", fmt_n(sum(early))))
+  lines <- c(if (any(other)) sprintf("PregOutcome %s: %s", names(tab), released_count(as.integer(tab))),
+             if (any(early)) sprintf("stillbirth code below 24+0 weeks (or under 400 g with gestation unknown): %s", released_count(sum(early))))
   cli::cli_inform(c("i" = "Baby records not counted as births (outside every birth denominator):",
-                    stats::setNames(lines, rep("*", length(lines)))),
+                    stats::setNames(lines, rep("*", length(lines))), exact_note()),
                   class = "matequity_not_births")
 }
