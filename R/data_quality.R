@@ -184,7 +184,7 @@ autoplot.mq_data_quality <- function(object, measure = c("pct_valid", "pct_compl
     ggplot2::scale_fill_gradient(low = "#b2182b", high = "#f7f7f7", limits = c(0, 100),
                                  na.value = "grey70",
                                  name = if (measure == "pct_valid") "% valid" else "% complete") +
-    ggplot2::labs(x = "Maternity unit", y = NULL) +
+    ggplot2::labs(x = "Maternity unit", y = NULL, subtitle = plot_subtitle(attr(object, "sdc"))) +
     ggplot2::theme_minimal() +
     ggplot2::theme(axis.text.x = ggplot2::element_text(angle = 45, hjust = 1))
   if ("year" %in% names(d)) p <- p + ggplot2::facet_wrap(ggplot2::vars(.data$year))
