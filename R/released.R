@@ -98,3 +98,12 @@ protect_suppressed_sum <- function(n, value, flag, rule) {
   }
   list(value = value, flag = flag)
 }
+
+# Plot data made from a disclosed table `from` (rows dropped, columns
+# added) keeps its disclosure mark, so that disclosure_check() reads a plot
+# by the rule its data were released under.
+sdc_plot_frame <- function(d, from) {
+  rule <- attr(from, "sdc")
+  if (!inherits(rule, "mq_disclosure_rule")) return(d)
+  new_sdc_table(as.list(d), from, rule, log = attr(from, "sdc_log"), n = nrow(d))
+}

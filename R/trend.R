@@ -330,6 +330,7 @@ autoplot.mq_trend <- function(object, ...) {
   hidden <- sum(is.na(d$rate))
   d <- d[!is.na(d$rate), , drop = FALSE]
   d$.group <- if (length(info$by)) gsub("\r", " / ", group_key(d, info$by)) else "All"
+  d <- sdc_plot_frame(d, object)
   ggplot2::ggplot(d, ggplot2::aes(x = .data$period, y = .data$rate,
                                   colour = .data$.group, group = .data$.group)) +
     ggplot2::geom_line() +
@@ -353,6 +354,9 @@ autoplot.mq_its <- function(object, ...) {
   fit$.group <- if (length(by)) gsub("\r", " / ", group_key(fit, by)) else "All"
   seg <- findInterval(fit$period, object$breaks)
   fit$.segment <- paste(fit$.group, seg)
+  # the fitted line is a function of the released rates only
+  pts <- sdc_plot_frame(pts, object$shown)
+  fit <- sdc_plot_frame(fit, object$shown)
   ggplot2::ggplot() +
     ggplot2::geom_point(data = pts, ggplot2::aes(x = .data$period, y = .data$rate,
                                                  colour = .data$.group)) +
