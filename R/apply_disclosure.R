@@ -6,23 +6,45 @@
 #' Apply a disclosure rule to a table of counts
 #'
 #' Suppresses or perturbs the small counts in `counts`, rounds the others,
-#' suppresses derived columns (rates, intervals, indices) in rows where a
-#' count was suppressed, applies secondary suppression so that a total never
-#' reveals a suppressed cell, adds a flag column per count column saying what
-#' was done and why, and marks the result so it prints which rule was applied.
-#' Every matequity function that returns counts calls this; use it directly on
-#' tables you make yourself.
+#' computes the derived columns (rates, intervals, indices) from the
+#' released counts and suppresses them where a count they use was
+#' suppressed, applies secondary suppression so that no suppressed cell can
+#' be recovered from the cells and totals of the table, adds a flag column
+#' per count column saying what was done and why, and marks the result so it
+#' prints which rule was applied. Every matequity function that returns
+#' counts calls this; use it directly on tables you make yourself.
+#'
+#' @section One principle:
+#' A released statistic is computed from released counts, or suppressed with
+#' them. A rate printed at full precision beside rounded counts gives the
+#' exact counts back (12 events of 137 shown as 10 of 135 with the rate
+#' 8.759% solves to 12/137), so under every rule but `"none"` the derived
+#' columns are formulas evaluated on the released counts, as NHS Digital's
+#' maternity statistics compute their rates from rounded figures (and
+#' OpenSAFELY's output guidance asks). Inverting them gives back the
+#' released counts and nothing more. A column computed beforehand is refused
+#' (only magnitudes with `contributors` are taken as they are).
 #'
 #' @section Secondary suppression:
 #' Rows are grouped by `by` (the whole table is one group when `by` is
 #' `NULL`). A group has a known total when it contains a total row (marked by
 #' `total`), or, without a total row, when `by` is given (the rows of a `by`
-#' group are taken to partition a margin published elsewhere). When exactly
-#' one cell of a group with a known total is suppressed, the next smallest
-#' cell (by its true value) is suppressed too, or the total row when there is
-#' no other cell. Under `"opensafely"` a total row is instead recalculated
-#' from the cells left after redaction, then rounded. One level of totals is
-#' handled; for nested margins call `apply_disclosure()` per level.
+#' group are taken to partition a margin published elsewhere). `margins`
+#' names the columns that cross-classify the cells: along each of them the
+#' cells add up to the table without that column (published elsewhere, or by
+#' the same function), so each such margin is a group with a known total.
+#' While a group with a known total holds exactly one suppressed cell, the
+#' next smallest cell (by its true value) is suppressed too, or the total row
+#' when there is no other cell; this is repeated until no margin gives a
+#' suppressed cell back by subtraction. Under `"opensafely"` a total row is
+#' instead recalculated from the cells left after redaction, then rounded.
+#'
+#' @section Complements:
+#' A count of events beside its denominator also releases the non-events: 12
+#' events of 14 shown as 10 of 15 says "almost everyone", and 12 of 12 says
+#' "everyone". `complements = list(events = ~ n - events)` checks the
+#' non-events like a count and suppresses `events` (and what is derived from
+#' it) when they are small.
 #'
 #' @section Applying twice:
 #' Count columns that already carry a flag column from the same rule are left
@@ -32,18 +54,30 @@
 #' @param data A data frame.
 #' @param counts Count columns (non-negative whole numbers): a character
 #'   vector, `c(a, b)` or `~ a + b`.
-#' @param derived Columns computed from the counts, suppressed in rows where
-#'   any count was suppressed: column names as for `counts`, or a named list of
-#'   one-sided formulas (`list(rate = ~ 1000 * events / n)`) that are
-#'   (re)computed - from the released counts when the rule says rates come
-#'   from rounded figures (`"opensafely"`, `"nhsd_maternity"`), otherwise from
-#'   the original counts.
-#' @param rule A rule from [disclosure_rule()], a preset name, or `NULL` for
-#'   `getOption("matequity.disclosure", "nhse_sde")`.
+#' @param derived Columns computed from the counts: a named list of one-sided
+#'   formulas (`list(rate = ~ 1000 * events / n)`), computed from the released
+#'   counts (from the original counts under `"none"`) and suppressed in rows
+#'   where a count column they use was suppressed. Column names (`c(a, b)`)
+#'   are accepted only under `"none"`, or for magnitudes checked with
+#'   `contributors`.
+#' @param disclosure A rule from [disclosure_rule()], a preset name, or `NULL`
+#'   for `getOption("matequity.disclosure", "nhse_sde")`.
 #' @param by Grouping columns within which cells add up to a known total.
 #' @param total Marks total rows: a logical column (bare name or string) or
 #'   an expression evaluated in `data`, e.g. `group == "Total"`. At most one
 #'   total row per `by` group.
+#' @param margins Columns that cross-classify the cells (e.g. the `by`
+#'   columns of a rate table): see "Secondary suppression".
+#' @param complements Named list of one-sided formulas of the count columns
+#'   (e.g. `list(events = ~ n - events)`): see "Complements".
+#' @param estimates Columns estimated from the individual records rather
+#'   computed from the counts (directly standardised rates, model-based
+#'   differences and their SEs, means and medians): suppressed in rows where a
+#'   count was suppressed (or, given as `list(mean = ~ n)`, where one of the
+#'   counts named in its formula was), and released to `digits` significant figures
+#'   (exact under `"none"`). The checks on the sample they rest on (cells of
+#'   at least the threshold, residual degrees of freedom) are the caller's.
+#' @param digits Significant figures of `estimates`.
 #' @param contributors Optional list-column (bare name or string) holding,
 #'   for each row, the individual contributions to a magnitude total in that
 #'   row (e.g. each provider's spend). Under rules with a dominance rule
@@ -65,18 +99,20 @@
 #' tab <- data.frame(group = c("A", "B", "C", "D", "E", "F", "Total"),
 #'                   births = c(120, 3, 250, 90, 41, 66, 570),
 #'                   stillbirths = c(12, 0, 3, 15, 2, 20, 52))
-#' tab$rate <- 1000 * tab$stillbirths / tab$births
-#' apply_disclosure(tab, counts = c(births, stillbirths), derived = rate,
+#' apply_disclosure(tab, counts = c(births, stillbirths),
+#'                  derived = list(rate = ~ 1000 * stillbirths / births),
 #'                  total = group == "Total")
 #' apply_disclosure(tab, counts = c(births, stillbirths),
 #'                  derived = list(rate = ~ 1000 * stillbirths / births),
-#'                  rule = "nhsd_maternity")
-#' apply_disclosure(tab, counts = births, rule = "none")
+#'                  disclosure = "nhsd_maternity")
+#' apply_disclosure(tab, counts = births, disclosure = "none")
 #' @export
-apply_disclosure <- function(data, counts, derived = NULL, rule = NULL,
-                             by = NULL, total = NULL, contributors = NULL) {
+apply_disclosure <- function(data, counts, derived = NULL, disclosure = NULL,
+                             by = NULL, total = NULL, contributors = NULL,
+                             margins = NULL, complements = NULL,
+                             estimates = NULL, digits = 3) {
   check_data_frame(data)
-  rule <- resolve_disclosure(rule, arg = "rule")
+  rule <- resolve_disclosure(disclosure)
   counts <- resolve_columns(data, rlang::enquo(counts), "counts")
   if (!length(counts)) {
     cli::cli_abort("{.arg counts} must name at least one count column.")
@@ -98,6 +134,7 @@ apply_disclosure <- function(data, counts, derived = NULL, rule = NULL,
     derived <- resolve_columns(data, derived_q, "derived")
   }
   by <- resolve_columns(data, rlang::enquo(by), "by")
+  margins <- resolve_columns(data, rlang::enquo(margins), "margins")
   is_total <- resolve_total_rows(data, rlang::enquo(total))
   clash <- intersect(derived, counts)
   if (length(clash)) {
@@ -107,6 +144,36 @@ apply_disclosure <- function(data, counts, derived = NULL, rule = NULL,
   for (col in counts) check_count_column(data[[col]], col)
   contrib <- resolve_column(data, rlang::enquo(contributors), "contributors",
                             required = FALSE)
+  complements <- check_complements(complements, counts)
+  est_q <- rlang::enquo(estimates)
+  est_uses <- list()
+  if (rlang::is_call(rlang::quo_get_expr(est_q), "list")) {
+    ef <- rlang::eval_tidy(est_q)
+    if (is.null(names(ef)) || !all(vapply(ef, function(e) rlang::is_formula(e, lhs = FALSE), TRUE))) {
+      cli::cli_abort("{.arg estimates} as a list must hold one-sided formulas naming the counts each estimate rests on, e.g. {.code list(mean = ~ n)}.")
+    }
+    est_uses <- lapply(ef, function(f) intersect(all.vars(f), counts))
+    estimates <- names(ef)
+    miss <- setdiff(estimates, names(data))
+    if (length(miss)) cli::cli_abort("{.arg estimates} names column{?s} not in the data: {.field {miss}}.")
+  } else {
+    estimates <- resolve_columns(data, est_q, "estimates")
+  }
+  check_number(digits, lower = 1)
+  if (length(intersect(estimates, c(counts, derived)))) {
+    cli::cli_abort(c("{.arg estimates} must not be count or derived columns.",
+                     "x" = "Also in {.arg counts} or {.arg derived}: {.field {intersect(estimates, c(counts, derived))}}."))
+  }
+  # A column computed before disclosure may rest on the exact counts: under
+  # a rule it is only accepted as a magnitude (with its contributors).
+  precomputed <- if (is.null(formulas)) derived else character()
+  if (length(precomputed) && rule$preset != "none" && is.null(contrib)) {
+    cli::cli_abort(c(
+      "Derived column{?s} {.field {precomputed}} {?was/were} computed before disclosure control.",
+      "x" = "A released statistic must be computed from the released counts, or it gives the exact counts back.",
+      "i" = "Give {.arg derived} as formulas of the count columns, e.g. {.code list(rate = ~ 1000 * events / n)}: they are computed from the released counts.",
+      "i" = "Magnitudes (sums of values, not counts) need {.arg contributors} for the dominance check."))
+  }
 
   # Composability: columns already disclosed under the same rule stay as
   # they are.
@@ -130,67 +197,101 @@ apply_disclosure <- function(data, counts, derived = NULL, rule = NULL,
   n <- nrow(data)
   group <- row_groups(data, by)
   check_total_rows(data, group, is_total, by)
-  row_suppressed <- rep(FALSE, n)
+  # the other margins the cells add up to: within each combination of `by`
+  # and all margin columns but one, the cells sum to a margin that is
+  # published elsewhere (the table without that column)
+  margin_groups <- lapply(margins, function(m) {
+    row_groups(data, c(by, setdiff(margins, m)))
+  })
+  suppressed <- list()  # per count column: which rows are suppressed
   for (col in done) {
-    row_suppressed <- row_suppressed | grepl("suppress", data[[paste0(col, "_sdc")]])
+    suppressed[[col]] <- grepl("suppress", data[[paste0(col, "_sdc")]])
   }
   released <- list()
   flags <- list()
   log <- list()
   for (col in setdiff(counts, done)) {
+    comp_small <- rep(FALSE, n)
+    for (f in complements[names(complements) == col]) {
+      cv <- rlang::eval_tidy(rlang::f_rhs(f), data = data, env = rlang::f_env(f))
+      comp_small <- comp_small | is_small(cv, rule)
+    }
     res <- disclose_column(data[[col]], rule, group, is_total,
-                           has_by = length(by) > 0L)
+                           has_by = length(by) > 0L, margin_groups = margin_groups,
+                           complement_small = comp_small & rule$preset != "none")
     released[[col]] <- res$value
     flags[[col]] <- res$flag
-    row_suppressed <- row_suppressed | res$suppressed
+    suppressed[[col]] <- res$suppressed
     log[[col]] <- flag_log(col, res$flag)
   }
+  any_suppressed <- Reduce(`|`, suppressed, rep(FALSE, n))
 
   dominance <- NULL
   if (!is.null(contrib)) {
     dominance <- dominance_flags(data[[contrib]], rule, contrib)
-    row_suppressed <- row_suppressed | dominance != ""
+    any_suppressed <- any_suppressed | dominance != ""
     log[[".dominance"]] <- flag_log("dominance", dominance)
   }
   out <- as.list(data)
   for (col in names(released)) out[[col]] <- released[[col]]
-  rates_note <- FALSE
+  # Derived columns: computed from the released counts (from the exact ones
+  # only when control is off), and suppressed where a count they use is.
+  row_sup <- list()
   if (!is.null(formulas)) {
-    mask <- if (rule$rates_from_rounded) out else as.list(data)
+    mask <- if (rule$preset == "none") as.list(data) else out
     for (d in derived) {
-      val <- rlang::eval_tidy(rlang::f_rhs(formulas[[d]]), data = mask,
-                              env = rlang::f_env(formulas[[d]]))
+      rhs <- rlang::f_rhs(formulas[[d]])
+      val <- rlang::eval_tidy(rhs, data = mask, env = rlang::f_env(formulas[[d]]))
       if (length(val) == 1L) val <- rep(val, n)
       if (length(val) != n) {
         cli::cli_abort(c("Formula for derived column {.field {d}} gives {length(val)} value{?s}.",
                          "x" = "It must give one per row ({n})."))
       }
       out[[d]] <- val
+      uses <- intersect(all.vars(rhs), counts)
+      if (!length(uses)) uses <- counts
+      row_sup[[d]] <- Reduce(`|`, suppressed[uses], rep(FALSE, n))
+      if (!is.null(dominance)) row_sup[[d]] <- row_sup[[d]] | dominance != ""
     }
-  } else if (length(derived) && rule$rates_from_rounded) {
-    rates_note <- TRUE
+  } else {
+    for (d in derived) row_sup[[d]] <- any_suppressed
+  }
+  # Estimates from the individual records (standardised or model-based, not
+  # functions of the counts): suppressed with the row's counts and released
+  # to `digits` significant figures.
+  for (d in estimates) {
+    v <- out[[d]]
+    if (!is.numeric(v)) {
+      cli::cli_abort("Estimate column {.field {d}} must be numeric, not {.obj_type_friendly {v}}.")
+    }
+    if (rule$preset != "none") v <- signif(v, digits)
+    uses <- est_uses[[d]]
+    hide <- if (length(uses)) Reduce(`|`, suppressed[uses], rep(FALSE, n)) else any_suppressed
+    v[hide] <- NA
+    out[[d]] <- v
+  }
+  if (length(estimates)) {
+    log[[".estimates"]] <- tibble::tibble(
+      column = estimates,
+      action = if (rule$preset != "none") paste0("estimate, suppressed with its counts, ", digits, " significant figures")
+               else "estimate (exact)",
+      n = n)
   }
   n_derived <- integer()
   for (d in derived) {
-    n_derived[d] <- sum(row_suppressed & !is.na(out[[d]]))
-    if (any(row_suppressed)) out[[d]][row_suppressed] <- NA
+    n_derived[d] <- sum(row_sup[[d]] & !is.na(out[[d]]))
+    if (any(row_sup[[d]])) out[[d]][row_sup[[d]]] <- NA
   }
   if (length(derived)) {
     log[[".derived"]] <- tibble::tibble(
       column = derived, action = "suppressed with its counts",
       n = unname(n_derived))
-    if (!is.null(formulas)) {
-      log[[".derived_re"]] <- tibble::tibble(
-        column = derived,
-        action = if (rule$rates_from_rounded) "computed from released counts" else "computed from original counts",
-        n = n)
-    }
-    if (rates_note) {
-      log[[".derived_note"]] <- tibble::tibble(
-        column = derived,
-        action = "computed from unrounded counts (rule expects rounded)",
-        n = n)
-    }
+    log[[".derived_re"]] <- tibble::tibble(
+      column = derived,
+      action = if (!is.null(formulas) && rule$preset != "none") "computed from released counts"
+               else if (!is.null(formulas)) "computed from original counts"
+               else "magnitude (not a function of the counts)",
+      n = n)
   }
   # Put each flag column after its count column.
   order <- character()
@@ -211,13 +312,14 @@ apply_disclosure <- function(data, counts, derived = NULL, rule = NULL,
   }
   for (col in names(flags)) out[[paste0(col, "_sdc")]] <- flags[[col]]
   log <- rbind_log(c(list(attr(data, "sdc_log")), unname(log)))
-  log <- log[log$n > 0L & (!duplicated(log) | !grepl("^computed", log$action)), ]
+  log <- log[log$n > 0L & (!duplicated(log) | !grepl("^computed|^magnitude|^estimate", log$action)), ]
   new_sdc_table(out[order], data, rule, log = log)
 }
 
 # What happens to one count column. Returns the released values, the flags
 # and which rows were suppressed.
-disclose_column <- function(x, rule, group, is_total, has_by) {
+disclose_column <- function(x, rule, group, is_total, has_by,
+                            margin_groups = list(), complement_small = NULL) {
   was_integer <- is.integer(x)
   x <- as.double(x)
   n <- length(x)
@@ -240,31 +342,64 @@ disclose_column <- function(x, rule, group, is_total, has_by) {
                           if (rule$zero == "small") 0 else 1, "-",
                           rule$threshold - 1, ")")
   }
-  if (rule$small == "suppress") {
-    for (g in unique(group)) {
-      rows <- which(group == g)
-      cells <- rows[!is_total[rows]]
-      tot <- rows[is_total[rows]]
-      if (length(tot) == 1L && rule$totals == "recalculate") {
-        if (any(sup[cells])) {
-          value[tot] <- sum(x[cells][!sup[cells]], na.rm = TRUE)
-          flag[tot] <- "total recalculated from released cells"
-          if (is_small(value[tot], rule)) {
-            sup[tot] <- TRUE
-            flag[tot] <- paste0(flag[tot], "; suppressed (<",
-                                rule$threshold, ")")
+  # a count whose complement (e.g. the non-events beside events) is small
+  # would give that complement back: suppressed like a small count
+  if (!is.null(complement_small)) {
+    cs <- complement_small & !sup & !is.na(x)
+    sup[cs] <- TRUE
+    flag[cs] <- append_flag(flag[cs], paste0("suppressed (complement <", rule$threshold, ")"))
+  }
+  if (any(sup)) {
+    # Secondary suppression, repeated until no group with a known total
+    # holds exactly one suppressed cell: in the `by` groups (with their
+    # total row) and along every other margin of the table.
+    recalc <- rule$totals == "recalculate" && any(is_total)
+    repeat {
+      changed <- FALSE
+      if (rule$secondary && !recalc) {
+        for (g in unique(group)) {
+          rows <- which(group == g)
+          cells <- rows[!is_total[rows]]
+          tot <- rows[is_total[rows]]
+          known <- (length(tot) == 1L && !sup[tot] && !is.na(x[tot])) ||
+            (length(tot) == 0L && has_by)
+          if (!known || sum(sup[cells]) != 1L) next
+          pick <- secondary_pick(x, sup, cells, tot)
+          if (length(pick)) {
+            sup[pick] <- TRUE
+            flag[pick] <- append_flag(flag[pick], "secondary suppression")
+            changed <- TRUE
           }
         }
-        next
       }
-      known <- (length(tot) == 1L && !sup[tot] && !is.na(x[tot])) ||
-        (length(tot) == 0L && has_by)
-      if (!rule$secondary || !known || sum(sup[cells]) != 1L) next
-      cand <- cells[!sup[cells] & !is.na(x[cells])]
-      pick <- if (length(cand)) cand[which.min(x[cand])] else tot
-      if (length(pick)) {
-        sup[pick] <- TRUE
-        flag[pick] <- "secondary suppression"
+      if (rule$secondary) {
+        for (mg in margin_groups) {
+          for (g in unique(mg)) {
+            cells <- which(mg == g & !is_total)
+            if (sum(sup[cells]) != 1L) next
+            pick <- secondary_pick(x, sup, cells, integer())
+            if (length(pick)) {
+              sup[pick] <- TRUE
+              flag[pick] <- append_flag(flag[pick], "secondary suppression")
+              changed <- TRUE
+            }
+          }
+        }
+      }
+      if (!changed) break
+    }
+    if (recalc) {
+      for (g in unique(group)) {
+        rows <- which(group == g)
+        cells <- rows[!is_total[rows]]
+        tot <- rows[is_total[rows]]
+        if (length(tot) != 1L || !any(sup[cells])) next
+        value[tot] <- sum(x[cells][!sup[cells]], na.rm = TRUE)
+        flag[tot] <- "total recalculated from released cells"
+        if (is_small(value[tot], rule)) {
+          sup[tot] <- TRUE
+          flag[tot] <- paste0(flag[tot], "; suppressed (<", rule$threshold, ")")
+        }
       }
     }
   }
@@ -279,6 +414,29 @@ disclose_column <- function(x, rule, group, is_total, has_by) {
   value[sup] <- NA
   list(value = if (was_integer) as.integer(value) else value,
        flag = flag, suppressed = sup)
+}
+
+# The cell suppressed second in a group: the smallest released cell (by its
+# true value), else the group's total row.
+secondary_pick <- function(x, sup, cells, tot) {
+  cand <- cells[!sup[cells] & !is.na(x[cells])]
+  if (length(cand)) cand[which.min(x[cand])] else tot[!sup[tot]]
+}
+
+# Complements: a named list of one-sided formulas; each name is a count
+# column suppressed when its formula (on the exact counts) is small.
+check_complements <- function(complements, counts, call = rlang::caller_env()) {
+  if (is.null(complements)) return(list())
+  ok <- is.list(complements) && !is.null(names(complements)) &&
+    all(names(complements) %in% counts) &&
+    all(vapply(complements, function(e) rlang::is_formula(e, lhs = FALSE), TRUE))
+  if (!ok) {
+    cli::cli_abort(
+      c("{.arg complements} must be a list of one-sided formulas named by count columns.",
+        "i" = "For example {.code list(events = ~ n - events)}: {.field events} is suppressed when the non-events are a small count."),
+      call = call)
+  }
+  complements
 }
 
 # Dominance: the n largest contributors over k of the total, per row.

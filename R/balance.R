@@ -168,10 +168,10 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
 # (an ATT's treated ESS is the treated count, a 1:1 matching's control ESS
 # the matched controls).
 balance_ess <- function(tab, rule) {
-  if (rule$preset == "none") return(apply_disclosure(tab, counts = "n", rule = rule))
+  if (rule$preset == "none") return(apply_disclosure(tab, counts = "n", disclosure = rule))
   cols <- c("n", "ess_unadjusted", "ess_adjusted")
   for (cl in cols) tab[[cl]] <- round(tab[[cl]])
-  apply_disclosure(tab, counts = cols, rule = rule)
+  apply_disclosure(tab, counts = cols, disclosure = rule)
 }
 
 #' @export

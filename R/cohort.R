@@ -39,9 +39,10 @@
 #'
 #' CORE20PLUS (DOMAIN.md section 3): `core20` is national IMD decile 1-2
 #' (`NA` when the decile is unknown). `plus_ethnic_minority` is `TRUE` for the
-#' codes in `ethnic_minority` and `NA` for not stated or not known (`Z`, `99`,
-#' missing) and for a code outside the code list (such as `'X'`, which
-#' [as_msds()] keeps and counts; its `ethnic_group` is Unknown). `plus_traveller` and `plus_ltc` come from the person-level
+#' codes of the chosen grouping (see Ethnic groups) and `NA` for not stated or
+#' not known (`Z`, `99`, missing) and for a code outside the code list (such
+#' as `'X'`, which [as_msds()] keeps and counts; its `ethnic_group` is
+#' Unknown). `plus_traveller` and `plus_ltc` come from the person-level
 #' `flags` (columns `traveller` and `long_term_condition`): `NA` when no flags
 #' table or column is given, `FALSE` for a mother absent from the table.
 #' `plus_complex_social` is `ComplexSocialFactorsInd == "Y"` (`NA` when it is
@@ -49,6 +50,27 @@
 #' `TRUE` when `core20` or any `plus_*` flag is `TRUE` and `FALSE` otherwise:
 #' an unknown component counts as not known to be in the group (the data
 #' quality report, [data_quality()], gives how often each is unknown).
+#'
+#' Ethnic groups: `ethnic_group` is the broad census group of the NHS Data
+#' Dictionary ethnic category (White A-C, Mixed D-G, Asian H-L, Black M-P,
+#' Other R-S, Unknown for Z, 99, missing or a code outside the list; DOMAIN.md
+#' section 2). `ethnic_group_nhs_coc` is the grouping of NHS Digital's
+#' continuity-of-carer breakdowns (its public CoC measure code, which groups
+#' `EthnicCategoryMother` into 'White' A, B, C; 'BAME' D, E, F, H, J, K, L,
+#' M, N, P; 'Other' G, R, S; and 'Missing_Unknown' for anything else): levels
+#' "White", "Black, Asian and minority ethnic", "Other" and "Missing or
+#' unknown". Note that the CoC grouping puts G (any other mixed background) with
+#' R and S in "Other", not with the other mixed codes. (NHS Digital takes the
+#' mother's latest MSD001 row at the provider; the cohort takes the booking's
+#' own submission, see Demographics.)
+#'
+#' Which codes make `plus_ethnic_minority` is set by `ethnic_grouping`:
+#' `"not_white_british"` (default, the study's CORE20PLUS PLUS group of
+#' DOMAIN.md section 3: every known code except A, White British, so B-S) or
+#' `"nhs_coc"` (NHS Digital's CoC "Black, Asian and minority ethnic" group: D,
+#' E, F, H, J, K, L, M, N, P; A-C and G, R, S are `FALSE`), or by giving the
+#' codes in `ethnic_minority` (grouping `"custom"`). The grouping and its codes
+#' are recorded in `attr(cohort, "definitions")`.
 #'
 #' Deprivation: by default the decile is the IMD 2019 national decile of the
 #' mother's `LSOAMother2011` from the shipped [imd2019] table, as NHS
@@ -78,8 +100,14 @@
 #' @param require_birth If `TRUE`, pregnancies without a baby record are
 #'   excluded (and counted).
 #' @param ethnic_minority Ethnic category codes that count as an ethnic
-#'   minority. Default: every known code except `"A"` (White British); some
-#'   analyses also drop `"B"` and `"C"`.
+#'   minority for `plus_ethnic_minority` (grouping `"custom"`); `NULL`
+#'   (default) takes them from `ethnic_grouping`. Some analyses also drop
+#'   `"B"` and `"C"` from the default.
+#' @param ethnic_grouping Which grouping defines `plus_ethnic_minority` when
+#'   `ethnic_minority` is not given: `"not_white_british"` (default: every
+#'   known code except `"A"`, White British) or `"nhs_coc"` (NHS Digital's
+#'   continuity-of-carer "Black, Asian and minority ethnic" codes D, E, F, H,
+#'   J, K, L, M, N, P). Give it or `ethnic_minority`, not both.
 #' @param plus A named list of user-defined PLUS groups: each a function of
 #'   the cohort returning a logical vector, a one-sided formula (`~ age < 20`)
 #'   or a quoted expression evaluated in the cohort. Each adds a column
@@ -104,7 +132,8 @@
 #'   (days), `age`, `age_band`, `parity` (previous live births plus
 #'   stillbirths), `nulliparous`, `prev_stillbirth`, `prev_caesarean`,
 #'   `ethnic_code`, `ethnic_group` (White, Mixed, Asian, Black, Other,
-#'   Unknown), `imd_decile`, `imd_quintile`, `imd_edition`, `year` (calendar
+#'   Unknown), `ethnic_group_nhs_coc` (White; Black, Asian and minority
+#'   ethnic; Other; Missing or unknown), `imd_decile`, `imd_quintile`, `imd_edition`, `year` (calendar
 #'   year of booking), `quarter` (`"2020 Q2"`), `discharge_date`, `core20`,
 #'   `plus_ethnic_minority`, `plus_traveller`, `plus_ltc`,
 #'   `plus_complex_social`, any user `plus_<name>`, `core20plus` and
@@ -112,7 +141,10 @@
 #'   `rule`, `n_before`, `n_excluded`, `n_after`) and `unknown_codes`
 #'   (tibble `field`, `value`, `n`: not-stated, unknown or unmatched values)
 #'   and `demographics` (tibble `source`, `n`: where each kept pregnancy's
-#'   MSD001 row came from).
+#'   MSD001 row came from) and `definitions` (tibble `column`, `definition`,
+#'   `source`: the definition that made the ethnic-group columns and
+#'   `plus_ethnic_minority`; later `add_*()` steps such as [add_smoking()]
+#'   add their columns' rows).
 #' @seealso [cohort_flow()], [add_care_model()], [add_outcomes()],
 #'   [data_quality()].
 #' @examples
@@ -122,24 +154,17 @@
 #' cohort_flow(cohort, disclosure = "none")
 #' @export
 define_cohort <- function(msds, period = NULL, require_birth = FALSE,
-                          ethnic_minority = setdiff(msds_codes$ethnic_category, c("A", "Z", "99")),
-                          plus = list(), imd_lookup = NULL,
+                          ethnic_minority = NULL, plus = list(), imd_lookup = NULL,
                           flags = attr(msds, "flags"), duplicate_window = 28,
                           limits = list(booking_gest = c(0, 315), age = c(10, 60)),
-                          imd = "2019", successors = TRUE) {
+                          imd = "2019", successors = TRUE,
+                          ethnic_grouping = c("not_white_british", "nhs_coc")) {
   check_msds(msds)
   check_flag(require_birth)
   check_number(duplicate_window, lower = 0)
   period <- check_period(period)
-  if (!is.character(ethnic_minority) || anyNA(ethnic_minority)) {
-    cli::cli_abort("{.arg ethnic_minority} must be a character vector of ethnic category codes.")
-  }
-  odd <- setdiff(ethnic_minority, msds_codes$ethnic_category)
-  if (length(odd)) {
-    cli::cli_abort(c("{.arg ethnic_minority} has codes that are not ethnic categories.",
-                     "x" = "Unknown: {example_values(odd)}.",
-                     "i" = "Known codes: {msds_codes$ethnic_category}."))
-  }
+  minority <- check_ethnic_minority(ethnic_minority, ethnic_grouping,
+                                    grouping_given = !missing(ethnic_grouping))
   limits <- utils::modifyList(list(booking_gest = c(0, 315), age = c(10, 60)), limits)
   lookup <- check_imd(imd, imd_lookup, imd_given = !missing(imd))
   successors <- check_successors(successors)
@@ -231,7 +256,7 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
                             "DischargeDateMatService", "ComplexSocialFactorsInd"))
   bk$.md_row <- md_row[cur]
 
-  cohort <- build_cohort_columns(bk, md, ethnic_minority = ethnic_minority, lookup = lookup,
+  cohort <- build_cohort_columns(bk, md, ethnic_minority = minority$codes, lookup = lookup,
                                  flags = flags, plus = plus, successors = successors)
   unknown <- attr(cohort, "unknown_codes")
   demog <- tibble::tibble(source = demographics_sources,
@@ -242,8 +267,70 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
   attr(cohort, "exclusions") <- log
   attr(cohort, "unknown_codes") <- unknown
   attr(cohort, "demographics") <- demog
+  cohort <- record_definitions(cohort, ethnic_definitions(minority))
   report_unknown(unknown)
   cohort
+}
+
+# The codes of plus_ethnic_minority: list(grouping, codes).
+check_ethnic_minority <- function(codes, grouping, grouping_given, call = rlang::caller_env()) {
+  if (!is.null(codes)) {
+    if (grouping_given) {
+      cli::cli_abort(c("Give {.arg ethnic_minority} or {.arg ethnic_grouping}, not both.",
+                       "i" = "{.arg ethnic_minority} lists the codes itself (grouping {.val custom})."),
+                     call = call)
+    }
+    if (!is.character(codes) || anyNA(codes)) {
+      cli::cli_abort("{.arg ethnic_minority} must be a character vector of ethnic category codes.",
+                     call = call)
+    }
+    odd <- setdiff(codes, msds_codes$ethnic_category)
+    if (length(odd)) {
+      cli::cli_abort(c("{.arg ethnic_minority} has codes that are not ethnic categories.",
+                       "x" = "Unknown: {example_values(odd)}.",
+                       "i" = "Known codes: {msds_codes$ethnic_category}."), call = call)
+    }
+    return(list(grouping = "custom", codes = unique(codes)))
+  }
+  choices <- c("not_white_british", "nhs_coc")
+  if (identical(grouping, choices)) grouping <- choices[1]
+  if (!is.character(grouping) || length(grouping) != 1L || !grouping %in% choices) {
+    cli::cli_abort(c("{.arg ethnic_grouping} must be one of {.val {choices}}.",
+                     "x" = "It is {example_values(as.character(grouping))}."), call = call)
+  }
+  list(grouping = grouping, codes = ethnic_minority_codes(grouping))
+}
+
+# The ethnic-minority codes of each named grouping (see define_cohort()).
+ethnic_minority_codes <- function(grouping) {
+  switch(grouping,
+         not_white_british = setdiff(msds_codes$ethnic_category, c("A", "Z", "99")),
+         nhs_coc = c("D", "E", "F", "H", "J", "K", "L", "M", "N", "P"))
+}
+
+ethnic_definitions <- function(minority) {
+  src <- c(
+    not_white_british = "study CORE20PLUS PLUS group (DOMAIN.md section 3): every known ethnic category except A (White British)",
+    nhs_coc = "NHS Digital continuity-of-carer breakdowns (public CoC measure code, EthnicGroup 'BAME')",
+    custom = "user-supplied ethnic_minority codes")
+  tibble::tibble(
+    column = c("ethnic_group", "ethnic_group_nhs_coc", "plus_ethnic_minority"),
+    definition = c("census broad groups", "nhs_coc", minority$grouping),
+    source = c(
+      "NHS Data Dictionary ethnic category, broad groups White A-C, Mixed D-G, Asian H-L, Black M-P, Other R-S, Unknown Z/99/missing/invalid (DOMAIN.md section 2)",
+      "NHS Digital continuity-of-carer breakdowns (public CoC measure code): White A-C; BAME D, E, F, H, J, K, L, M, N, P; Other G, R, S; Missing_Unknown otherwise",
+      paste0(src[[minority$grouping]], ": codes ", paste(minority$codes, collapse = ", "),
+             "; NA for Z, 99, missing or invalid"))
+  )
+}
+
+# Adds rows (column, definition, source) to attr(x, "definitions"),
+# replacing the rows of the same columns.
+record_definitions <- function(x, rows) {
+  old <- attr(x, "definitions")
+  if (!is.null(old)) rows <- rbind(old[!old$column %in% rows$column, , drop = FALSE], rows)
+  attr(x, "definitions") <- rows
+  x
 }
 
 # Columns of the cohort from the kept booking rows.
@@ -300,6 +387,7 @@ build_cohort_columns <- function(bk, md, ethnic_minority, lookup,
     prev_caesarean = bk$PreviousCaesareanSections > 0,
     ethnic_code = eth,
     ethnic_group = ethnic_group(eth),
+    ethnic_group_nhs_coc = ethnic_group_nhs_coc(eth),
     imd_decile = as.integer(decile),
     imd_quintile = as.integer((decile + 1L) %/% 2L),
     imd_edition = rep(edition, n_rows(bk)),
@@ -369,6 +457,16 @@ ethnic_group <- function(code) {
   lev <- c("White", "Mixed", "Asian", "Black", "Other", "Unknown")
   g <- match(unname(map[code]), lev)
   g[is.na(g)] <- 6L
+  structure(g, levels = lev, class = "factor")
+}
+
+# NHS Digital's continuity-of-carer grouping (its CoC measure code).
+ethnic_group_nhs_coc <- function(code) {
+  lev <- c("White", "Black, Asian and minority ethnic", "Other", "Missing or unknown")
+  g <- rep(4L, length(code))
+  g[code %in% c("A", "B", "C")] <- 1L
+  g[code %in% ethnic_minority_codes("nhs_coc")] <- 2L
+  g[code %in% c("G", "R", "S")] <- 3L
   structure(g, levels = lev, class = "factor")
 }
 
@@ -681,16 +779,12 @@ cohort_flow <- function(cohort, disclosure = NULL) {
   check_cohort(cohort)
   log <- attr(cohort, "exclusions")
   if (is.null(log)) cli::cli_abort("{.arg cohort} has no exclusion log.")
-  out <- disclose(log, counts = c("n_before", "n_excluded", "n_after"),
-                  derived = character(), disclosure = disclosure)
+  out <- apply_disclosure(log, counts = c("n_before", "n_excluded", "n_after"),
+                          disclosure = disclosure)
   class(out) <- unique(c("mq_flow", class(out)))
   out
 }
 
-# Passes a count table through the disclosure rule.
-disclose <- function(data, counts, derived, disclosure) {
-  apply_disclosure(data, counts = counts, derived = derived, rule = disclosure)
-}
 
 #' @export
 print.mq_flow <- function(x, ...) {

@@ -42,19 +42,51 @@
 #'   `StaffGroup` is known and not in `staff_groups` are dropped, and contacts
 #'   left with no activity are excluded. Professionals missing from MSD901
 #'   are kept (counted in the exclusion log). The midwifery staff groups
-#'   \[`"05"`, `"06"`, `"07"`\] were not confirmed against a primary source.
+#'   \[`"05"`, `"06"`, `"07"`\] are those NHS Digital's `COC_receiving_ongoing`
+#'   code counts.
 #'
 #' @section NHS measures:
-#' `coc_receiving` (COC_receiving_ongoing): `NA` when `coc_placed` is `NA`;
-#' `FALSE` when not placed; `NA` when placed but not yet discharged;
-#' otherwise `TRUE` when, among attended contacts (AttendCode 5/6) dated from
-#' `care_plan_date` to `discharge_date` (inclusive) having at least one
-#' activity by a professional of a midwifery staff group (`staff_groups`),
-#' at least 70% have an activity by the named midwife or the named team (and
-#' there is at least one such contact), and, if the pregnancy has a labour
-#' record (MSD301), a labour-care activity (MSD302) involves the named
-#' midwife or team. This measure ignores `attended_only` and
-#' `midwifery_only`: its definition fixes both.
+#' `coc_receiving` (COC_receiving_ongoing), `definition = "nhs"` (default),
+#' as NHS Digital's Maternity Services Monthly Statistics code computes it
+#' (the published `COC_receiving_ongoing` notebook, read for this package;
+#' REAL_MSDS.md, "Definitions"): `NA` when `coc_placed` is `NA` (outside the
+#' `COC_by_28weeks` denominator, which this measure shares, four months
+#' later); `FALSE` when not placed, and when placed but not (yet)
+#' discharged; otherwise `TRUE` when
+#' * the contacts are the MSD201 contacts with `AttendCode` 5 or 6 dated
+#'   from the date of the plan that placed the woman (`coc_placed_date`) to
+#'   the latest recorded `DischargeDateMatService` of the pregnancy (on or
+#'   after that date), inclusive, with at least one MSD202 activity by a
+#'   professional whom MSD901 lists with a `StaffGroup` in `staff_groups`
+#'   (looked up on `CareProfLID` alone, as the code joins; activities with
+#'   no professional, or one not in MSD901, are not counted); a contact is a
+#'   distinct (`CareConID`, `CContactDate`);
+#' * at least 70% of them have such an activity whose `CareProfLID` is the
+#'   named midwife or whose `TeamLocalID` is the named team (ids compared as
+#'   recorded, at any provider); and
+#' * if the pregnancy has a labour record (MSD301), an MSD302 row of the
+#'   pregnancy (by any professional) has the named midwife or team.
+#'
+#' The window is computed from the MSDS tables directly, not from the
+#' contact table the indices use (so contacts before booking count if they
+#' are in it). `coc_contacts` and `coc_share` are the window's contacts and
+#' the share involving the named midwife or team (`NA` without a window: not
+#' placed, or not discharged). This measure ignores `attended_only`,
+#' `midwifery_only` and `carer`: its definition fixes them. NHS Digital
+#' computes it "as at" a month four months after `coc_month` from the
+#' submissions made by then; here it is computed from the latest submission
+#' of each record.
+#'
+#' `definition = "research"`: matequity's earlier rule, kept as an option.
+#' The window runs from `coc_placed_date` to the cohort's `discharge_date`
+#' over the contacts the indices use (before the `attended_only` and
+#' `midwifery_only` options); a contact counts when attended and one of its
+#' activities is by a midwifery professional (MSD901 looked up with the
+#' provider; professionals not in MSD901 are not midwives), and involves the
+#' named midwife or team when any of its activities (by anyone) matches at
+#' the plan's provider; the labour condition likewise; placed but not yet
+#' discharged gives `NA` (not yet known) instead of `FALSE`.
+#'
 #' `known_midwife_at_birth`: `TRUE` when the professional at delivery or a
 #' labour-care professional is the named midwife, or belongs to the named
 #' team (a labour activity recorded with that team, or the professional
@@ -71,10 +103,10 @@
 #'
 #' @param msds An `msds` object ([as_msds()]).
 #' @param cohort A cohort (one row per pregnancy, column `preg_id`), usually
-#'   from `cohort()` with `add_care_model()`; the columns `booking_date`,
-#'   `discharge_date`, `named_midwife`, `named_team`, `care_plan_date` and
-#'   `coc_placed` are used when present (booking and discharge otherwise come
-#'   from MSD101). `NULL` uses every pregnancy in MSD101, without named
+#'   from [define_cohort()] with [add_care_model()]; the columns
+#'   `booking_date`, `discharge_date`, `named_midwife`, `named_team`,
+#'   `named_provider`, `coc_placed` and `coc_placed_date` are used when
+#'   present (booking and discharge otherwise come from MSD101). `NULL` uses every pregnancy in MSD101, without named
 #'   carers.
 #' @param carer Level at which carers are compared: `"professional"`
 #'   (`CareProfLID`) or `"team"` (`TeamLocalID`).
@@ -88,6 +120,10 @@
 #' @param midwifery_only Leave out activities by non-midwifery staff.
 #' @param staff_groups MSD901 `StaffGroup` codes of midwives.
 #' @param collapse_same_day Merge same-day repeat contacts with one carer.
+#' @param definition `"nhs"` or `"research"`: how `coc_receiving` is
+#'   computed (see NHS measures). `NULL` (default) takes the cohort's
+#'   `attr(cohort, "care_model")$definition` (set by [add_care_model()]),
+#'   else `"nhs"`.
 #' @param nthreads Threads for the engine; results do not depend on it.
 #' @returns A tibble (class `mq_continuity`), one row per pregnancy and
 #'   phase, in cohort order: `preg_id`, `phase`, `n_contacts`, `n_carers`,
@@ -95,9 +131,11 @@
 #'   `upc`, `coc`, `hhi`, `secon`, `mmci`, `named_midwife_share`,
 #'   `named_team_share` (`NA` without a named midwife / team),
 #'   `coc_contacts` and `coc_share` (contacts in the NHS measure's window and
-#'   the share involving the named midwife or team), `coc_receiving`,
+#'   the share involving the named midwife or team; `NA` without a window),
+#'   `coc_receiving`,
 #'   `known_midwife_at_birth`. Attributes `exclusions` (tibble `step`,
-#'   `reason`, `n_rows`, `kind`) and `settings`.
+#'   `reason`, `n_rows`, `kind`) and `settings` (the arguments, with the
+#'   `definition` of `coc_receiving`).
 #' @examples
 #' tabs <- matequity:::continuity_demo_data(50)
 #' x <- continuity(tabs$msds, tabs$cohort, phase = c("antenatal", "all"))
@@ -109,8 +147,10 @@ continuity <- function(msds, cohort = NULL, carer = c("professional", "team"),
                        min_contacts = c(upc = 1, coc = 2, hhi = 1, secon = 2, mmci = 1, share = 1),
                        missing_carer = c("drop", "break"), attended_only = TRUE,
                        midwifery_only = TRUE, staff_groups = c("05", "06", "07"),
-                       collapse_same_day = FALSE, nthreads = matequity_threads()) {
+                       collapse_same_day = FALSE, definition = NULL,
+                       nthreads = matequity_threads()) {
   check_msds(msds)
+  definition <- receiving_definition(definition, cohort)
   carer <- rlang::arg_match(carer)
   phase <- if (missing(phase)) "antenatal" else rlang::arg_match(phase, multiple = TRUE)
   missing_carer <- rlang::arg_match(missing_carer)
@@ -175,7 +215,7 @@ continuity <- function(msds, cohort = NULL, carer = c("professional", "team"),
   res$named_midwife_share[no_mw] <- NA_real_
   res$named_team_share[no_team] <- NA_real_
 
-  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, nthreads)
+  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, definition, nthreads)
   out <- tibble::tibble(
     preg_id = preg$preg_id[g], phase = rep(phase, times = nrow(preg)),
     n_contacts = res$n_contacts, n_carers = res$n_carers,
@@ -192,9 +232,18 @@ continuity <- function(msds, cohort = NULL, carer = c("professional", "team"),
   settings <- list(carer = carer, phase = phase, min_contacts = mins,
                    missing_carer = missing_carer, attended_only = attended_only,
                    midwifery_only = midwifery_only, staff_groups = staff_groups,
-                   collapse_same_day = collapse_same_day)
+                   collapse_same_day = collapse_same_day, definition = definition)
   tibble::new_tibble(out, nrow = nrow(out), class = "mq_continuity",
                      exclusions = log, settings = settings)
+}
+
+# The definition of COC_receiving_ongoing: as given, else the cohort's
+# care-model definition, else "nhs".
+receiving_definition <- function(definition, cohort, call = rlang::caller_env()) {
+  if (is.null(definition)) {
+    definition <- attr(cohort, "care_model")$definition %||% "nhs"
+  }
+  rlang::arg_match(definition, c("nhs", "research"), error_call = call)
 }
 
 resolve_min_contacts <- function(x, call = rlang::caller_env()) {
@@ -268,6 +317,11 @@ report_continuity_input <- function(log, pr) {
   if (nrow(out)) {
     cli::cli_inform(c("i" = "{released_count(sum(out$n_rows))} care contact{cli::qty(released_qty(sum(out$n_rows)))}{?s} of pregnancies not in {.arg cohort} {?was/were} left out (see {.code attr(x, \"exclusions\")}).", exact_note()),
                     class = "matequity_continuity_outside_cohort")
+  }
+  if (isTRUE(pr$no_placed_date)) {
+    cli::cli_inform(c("i" = "{.arg cohort} has {.field coc_placed} but no {.field coc_placed_date}: {.field coc_receiving} is {.code NA}.",
+                      " " = "The measure's window starts at the date of the plan that placed the woman; {.fn add_care_model} adds it."),
+                    class = "matequity_continuity_no_placed_date")
   }
   if (!pr$has_care_model) {
     cli::cli_inform(c("i" = "No named midwife or team in {.arg cohort}: named-carer shares and the NHS measures are {.code NA}.",

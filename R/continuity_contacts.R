@@ -83,11 +83,13 @@ continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
   preg$named_midwife <- as.character(from("named_midwife", na_chr))
   preg$named_team <- as.character(from("named_team", na_chr))
   preg$named_provider <- as.character(from("named_provider", na_chr))
-  preg$care_plan_date <- as.Date(from("care_plan_date", rep(NA_real_, nrow(preg))))
+  preg$coc_placed_date <- as.Date(from("coc_placed_date", rep(NA_real_, nrow(preg))))
   preg$coc_placed <- as.logical(from("coc_placed", rep(NA, nrow(preg))))
   has_model <- !is.null(cohort) && all(c("named_midwife", "named_team") %in% names(cohort))
   list(preg = preg, has_care_model = has_model,
-       has_placed = !is.null(cohort) && all(c("coc_placed", "care_plan_date") %in% names(cohort)))
+       has_placed = !is.null(cohort) && all(c("coc_placed", "coc_placed_date") %in% names(cohort)),
+       no_placed_date = !is.null(cohort) && "coc_placed" %in% names(cohort) &&
+         !"coc_placed_date" %in% names(cohort))
 }
 
 # Staff status of professionals: "midwife", "other" or "unknown" (missing
@@ -236,7 +238,7 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base) {
   bb <- bb[bb$UniqPregID %in% preg$preg_id, , drop = FALSE]
   bb <- bb[order(bb$Person_ID_Baby, method = "radix"), , drop = FALSE]
   # CareProfLIDDel is optional: without it no professional at delivery
-  prof <- c(la$CareProfLID, bb$CareProfLIDDel %||% rep(NA_character_, nrow(bb)))
+  prof <- c(la$CareProfLID, if ("CareProfLIDDel" %in% names(bb)) bb$CareProfLIDDel else rep(NA_character_, nrow(bb)))
   prov <- c(ld_prov[il], bb$OrgCodeProvider)
   act <- tibble::tibble(
     preg = c(lp, match(bb$UniqPregID, preg$preg_id)),

@@ -1,9 +1,11 @@
 # The NHS continuity measures (DOMAIN section 4): COC_receiving_ongoing and
 # 'known midwife at birth'. `act` holds the antenatal/postnatal activity rows
 # left after the bad-input exclusions (before the attended/midwifery
-# options), `ip` the intrapartum rows.
+# options), `ip` the intrapartum rows. `definition` chooses
+# COC_receiving_ongoing as NHS Digital computes it ("nhs", from the MSDS
+# tables) or the package's earlier rule ("research", from `act`).
 nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
-                                    nthreads) {
+                                    definition, nthreads) {
   P <- nrow(preg)
   out <- list(coc_contacts = rep(NA_integer_, P), coc_share = rep(NA_real_, P),
               coc_receiving = rep(NA, P), known_midwife_at_birth = rep(NA, P))
@@ -16,37 +18,14 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
       (!is.na(team) & !is.na(nt[p]) & team == nt[p])) & same_provider(prov, np[p])
   }
 
-  # 70% rule: attended contacts with a midwifery activity, care plan to
-  # discharge, involving the named midwife or team. The kernel counts them
-  # with one pseudo-carer, so every contact is counted once.
-  p <- act$preg
-  start <- as.integer(preg$care_plan_date)[p]
-  end <- as.integer(preg$discharge_date)[p]
-  in_win <- act$attended & !is.na(start) & act$date >= start &
-    (is.na(end) | act$date <= end)
-  w <- act[in_win, , drop = FALSE]
-  w <- w[w$contact %in% w$contact[w$staff == "midwife"], , drop = FALSE]
-  res <- continuity_engine(w, rep("any", nrow(w)), preg, "all",
-                           c(upc = 1L, coc = 2L, hhi = 1L, secon = 2L, mmci = 1L, share = 1L),
-                           "drop", FALSE, nthreads)
-  n <- res$n_contacts
-  hit <- res$n_named_any
-  out$coc_contacts <- n
-  out$coc_share <- ifelse(n > 0L, hit / n, NA_real_)
-
-  la <- ip$act[ip$act$source == "labour", , drop = FALSE]
-  has_labour <- preg$preg_id %in% ip$labours$UniqPregID
-  labour_named <- seq_len(P) %in% la$preg[is_named(la$prof, la$team, la$preg, la$prov)]
-  if (pr$has_placed) {
-    placed <- preg$coc_placed
-    rec <- ifelse(is.na(placed), NA, FALSE)
-    assess <- placed %in% TRUE & !is.na(preg$discharge_date)
-    # at least 70%, in whole numbers: 10 * hits >= 7 * contacts
-    ok <- n > 0L & 10 * hit >= 7 * n & (!has_labour | labour_named)
-    rec[assess] <- ok[assess]
-    rec[placed %in% TRUE & is.na(preg$discharge_date)] <- NA
-    out$coc_receiving <- rec
+  rec <- if (definition == "nhs") {
+    coc_receiving_nhs(msds, preg, staff_groups)
+  } else {
+    coc_receiving_research(act, ip, preg, is_named, nthreads)
   }
+  out$coc_contacts <- rec$n
+  out$coc_share <- ifelse(rec$n > 0L, rec$hit / rec$n, NA_real_)
+  if (pr$has_placed) out$coc_receiving <- rec$receiving
 
   # known midwife at birth
   ia <- ip$act
@@ -63,6 +42,7 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   in_team <- !is.na(ia$prof) & !is.na(nt[ia$preg]) &
     paste(ia$prov, ia$prof, nt[ia$preg], sep = "\r") %in% pairs
   known <- seq_len(P) %in% ia$preg[is_named(ia$prof, ia$team, ia$preg, ia$prov) | in_team]
+  has_labour <- preg$preg_id %in% ip$labours$UniqPregID
   has_record <- has_labour | seq_len(P) %in% ia$preg
   kmb <- rep(NA, P)
   ok <- has_record & !(is.na(nm) & is.na(nt))
@@ -77,4 +57,119 @@ team_pairs <- function(df, prov) {
   if (is.null(prov)) prov <- rep(NA_character_, nrow(df))
   ok <- !is.na(df$CareProfLID) & !is.na(df$TeamLocalID)
   unique(paste(prov[ok], df$CareProfLID[ok], df$TeamLocalID[ok], sep = "\r"))
+}
+
+# COC_receiving_ongoing as NHS Digital's code computes it (the published
+# COC_receiving_ongoing notebook): for a placed pregnancy, the contacts
+# (MSD201, AttendCode 5 or 6) dated from the placing plan's CarePlanDate
+# (coc_placed_date) to the latest non-null DischargeDateMatService of the
+# pregnancy's MSD101 rows (on or after that plan), with their MSD202
+# activities by professionals that MSD901 lists with a midwifery StaffGroup
+# (joined on CareProfLID alone, as the code joins); a contact is a distinct
+# (CareConID, CContactDate); it involves the named midwife or team when one
+# of those activities has the plan's CareProfLID or TeamLocalID. Receiving:
+# at least 70% of the contacts do, and, when the pregnancy has an MSD301
+# labour record, one of its MSD302 rows (any professional) has the plan's
+# CareProfLID or TeamLocalID. Placed but not discharged: FALSE. Returns
+# list(n, hit, receiving); n and hit are NA without a window.
+coc_receiving_nhs <- function(msds, preg, staff_groups) {
+  P <- nrow(preg)
+  placed <- preg$coc_placed
+  nm <- preg$named_midwife
+  nt <- preg$named_team
+  start <- as.numeric(preg$coc_placed_date)
+  start[!placed %in% TRUE] <- NA_real_
+  # the latest non-null discharge date, if on or after the placing plan
+  bk <- msds$MSD101PregnancyBooking
+  disch <- as.numeric(bk$DischargeDateMatService)
+  ib <- match(bk$UniqPregID, preg$preg_id)
+  end <- rep(NA_real_, P)
+  ok <- which(!is.na(ib) & !is.na(disch))
+  if (length(ok)) {
+    o <- ok[order(ib[ok], -disch[ok], method = "radix")]
+    f <- o[!duplicated(ib[o])]
+    end[ib[f]] <- disch[f]
+  }
+  end[!is.na(end) & !is.na(start) & end < start] <- NA_real_
+  window <- !is.na(start) & !is.na(end)
+
+  cc <- msds$MSD201CareContactPreg
+  pc <- match(cc$UniqPregID, preg$preg_id)
+  cd <- as.numeric(cc$CContactDate)
+  in_win <- !is.na(pc) & !is.na(cd) & cc$AttendCode %in% c("5", "6")
+  in_win[in_win] <- window[pc[in_win]] & cd[in_win] >= start[pc[in_win]] &
+    cd[in_win] <= end[pc[in_win]]
+  ac <- msds$MSD202CareActivityPreg
+  ia <- scoped_match(ac, cc, "CareConID")$index
+  st <- msds$MSD901StaffDetails
+  midwives <- unique(st$CareProfLID[!is.na(st$CareProfLID) & st$StaffGroup %in% staff_groups])
+  keep <- which(!is.na(ia) & !is.na(ac$CareProfLID) & ac$CareProfLID %in% midwives)
+  keep <- keep[in_win[ia[keep]]]
+  ci <- ia[keep]
+  p <- pc[ci]
+  named <- (ac$CareProfLID[keep] == nm[p]) %in% TRUE | (ac$TeamLocalID[keep] == nt[p]) %in% TRUE
+  key <- if (length(ci)) combined_codes(list(p, cc$CareConID[ci], cd[ci])) else integer()
+  n <- tabulate(p[!duplicated(key)], P)
+  hit <- tabulate(p[named][!duplicated(key[named])], P)
+
+  # the labour condition: MSD302 rows of the pregnancy (by UniqPregID, or
+  # through their labour record)
+  ld <- msds$MSD301LabourDelivery
+  has_labour <- preg$preg_id %in% ld$UniqPregID[!is.na(ld$LabourDeliveryID)]
+  la <- msds$MSD302CareActivityLabDel
+  lp <- if ("UniqPregID" %in% names(la)) la$UniqPregID else rep(NA_character_, n_rows(la))
+  via <- is.na(lp)
+  if (any(via)) lp[via] <- ld$UniqPregID[scoped_match(la, ld, "LabourDeliveryID")$index[via]]
+  pl <- match(lp, preg$preg_id)
+  lab_named <- (la$CareProfLID == nm[pl]) %in% TRUE | (la$TeamLocalID == nt[pl]) %in% TRUE
+  labour_ok <- seq_len(P) %in% pl[lab_named]
+
+  receiving <- rep(NA, P)
+  receiving[placed %in% FALSE] <- FALSE
+  on <- placed %in% TRUE
+  # at least 70%, in whole numbers: 10 * hits >= 7 * contacts
+  receiving[on] <- (window & n > 0L & 10 * hit >= 7 * n & (!has_labour | labour_ok))[on]
+  receiving[on & is.na(preg$coc_placed_date)] <- NA  # placed, but no placing date given
+  n[!window] <- NA_integer_
+  hit[!window] <- NA_integer_
+  list(n = n, hit = hit, receiving = receiving)
+}
+
+# COC_receiving_ongoing under the package's earlier rule: attended contacts
+# from `act` (bad input already excluded) dated from coc_placed_date to the
+# cohort's discharge date having an activity by a midwifery professional
+# (MSD901 looked up with the provider), of which at least 70% have an
+# activity (by anyone) by the named midwife or team at the plan's provider;
+# the labour condition on MSD302 rows at that provider. Placed but not yet
+# discharged: NA. Without a placing date n and hit are NA.
+coc_receiving_research <- function(act, ip, preg, is_named, nthreads) {
+  P <- nrow(preg)
+  p <- act$preg
+  start <- as.integer(preg$coc_placed_date)[p]
+  end <- as.integer(preg$discharge_date)[p]
+  in_win <- act$attended & !is.na(start) & act$date >= start &
+    (is.na(end) | act$date <= end)
+  w <- act[in_win, , drop = FALSE]
+  w <- w[w$contact %in% w$contact[w$staff == "midwife"], , drop = FALSE]
+  # the kernel counts them with one pseudo-carer, so every contact is counted once
+  res <- continuity_engine(w, rep("any", nrow(w)), preg, "all",
+                           c(upc = 1L, coc = 2L, hhi = 1L, secon = 2L, mmci = 1L, share = 1L),
+                           "drop", FALSE, nthreads)
+  n <- res$n_contacts
+  hit <- res$n_named_any
+  la <- ip$act[ip$act$source == "labour", , drop = FALSE]
+  has_labour <- preg$preg_id %in% ip$labours$UniqPregID
+  labour_named <- seq_len(P) %in% la$preg[is_named(la$prof, la$team, la$preg, la$prov)]
+  placed <- preg$coc_placed
+  receiving <- ifelse(is.na(placed), NA, FALSE)
+  assess <- placed %in% TRUE & !is.na(preg$discharge_date)
+  # at least 70%, in whole numbers: 10 * hits >= 7 * contacts
+  ok <- n > 0L & 10 * hit >= 7 * n & (!has_labour | labour_named)
+  receiving[assess] <- ok[assess]
+  receiving[placed %in% TRUE & is.na(preg$discharge_date)] <- NA
+  none <- is.na(preg$coc_placed_date)
+  receiving[placed %in% TRUE & none] <- NA  # placed, but no placing date given
+  n[none] <- NA_integer_
+  hit[none] <- NA_integer_
+  list(n = n, hit = hit, receiving = receiving)
 }

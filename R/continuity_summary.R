@@ -58,14 +58,14 @@ summarise_continuity <- function(x, by = NULL, threshold = 0.7, disclosure = NUL
   })
   out <- do.call(rbind, rows)
   out <- out[order(match(out$index, idx)), , drop = FALSE]
-  if (exists("apply_disclosure", mode = "function")) {
-    apply_fn <- get("apply_disclosure", mode = "function")
-    out <- apply_fn(out, counts = c("n", "n_above"),
-                    derived = c("mean", "median", "share_above"), rule = disclosure)
-  } else {
-    attr(out, "disclosure") <- "not applied: apply_disclosure() is not available in this version"
-  }
-  out
+  # the share from the released counts (the women below the threshold
+  # checked like a count); means and medians are estimates
+  apply_disclosure(out, counts = c("n", "n_above"),
+                   derived = list(share_above = ~ n_above / n),
+                   estimates = list(mean = ~ n, median = ~ n),
+                   complements = list(n_above = ~ n - n_above),
+                   by = c("index", if ("phase" %in% names(out)) "phase"), margins = by,
+                   disclosure = disclosure)
 }
 
 #' Plot the distribution of continuity indices by group
@@ -118,7 +118,7 @@ autoplot.mq_continuity <- function(object, index = c("upc", "coc", "secon", "nam
     if (!nrow(li)) return(NULL)
     unit <- all(li$value >= 0 & li$value <= 1)
     box <- sdc_boxplot_data(li$value, group = paste(li$phase, li$group, sep = "\r"),
-                            breaks = if (unit) seq(0, 1, by = 0.05) else 20, rule = rule)
+                            breaks = if (unit) seq(0, 1, by = 0.05) else 20, disclosure = rule)
     key <- strsplit(as.character(box$group), "\r", fixed = TRUE)
     box$index <- i
     box$phase <- vapply(key, `[`, "", 1L)

@@ -76,15 +76,22 @@ data_quality <- function(x, msds = NULL, by = c("provider", "year"),
   out <- recs[u, keys, drop = FALSE]
   out$n <- tabulate(gi, sum(u))
   out$n_complete <- tabulate(gi[recs$complete], sum(u))
-  out$pct_complete <- 100 * out$n_complete / out$n
+  out$pct_complete <- NA_real_
   out$n_valid <- tabulate(gi[recs$valid], sum(u))
-  out$pct_valid <- 100 * out$n_valid / out$n
+  out$pct_valid <- NA_real_
   fields <- c("ethnicity", "lsoa", "imd_decile", "MatPersCarePlanInd", "ContCarePathInd",
               "named_midwife", "named_team", "gestation", "birth_weight", "apgar", "delivery_method")
   ord <- do.call(order, c(unname(as.list(out[by])), list(match(out$field, fields), method = "radix")))
   out <- tibble::as_tibble(out[ord, , drop = FALSE])
-  out <- disclose(out, counts = c("n", "n_complete", "n_valid"),
-                  derived = c("pct_complete", "pct_valid"), disclosure = disclosure)
+  # percentages from the released counts; the incomplete and invalid
+  # records are checked like counts, and the providers (or years) of a field
+  # add up to its total
+  out <- apply_disclosure(out, counts = c("n", "n_complete", "n_valid"),
+                          derived = list(pct_complete = ~ 100 * n_complete / n,
+                                         pct_valid = ~ 100 * n_valid / n),
+                          complements = list(n_complete = ~ n - n_complete,
+                                             n_valid = ~ n - n_valid),
+                          margins = by, disclosure = disclosure)
   class(out) <- unique(c("mq_data_quality", class(out)))
   attr(out, "invalid_codes") <- msds_invalid_codes(msds, disclosure = disclosure)
   out

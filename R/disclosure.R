@@ -11,20 +11,19 @@ preset_parameters <- function(preset) {
   base <- list(threshold = 10, rounding = 5, rounding_method = "nearest",
                small = "suppress", small_value = NA_real_, zero = "small",
                totals = "keep", secondary = TRUE,
-               rates_from_rounded = FALSE, min_df = 10,
+               rates_from_rounded = TRUE, min_df = 10,
                dominance_n = NA_integer_, dominance_k = NA_real_)
   switch(preset,
     nhse_sde = base,
     opensafely = utils::modifyList(base, list(
-      threshold = 8, totals = "recalculate", rates_from_rounded = TRUE)),
+      threshold = 8, totals = "recalculate")),
     nhsd_maternity = utils::modifyList(base, list(
-      threshold = 8, small = "show_as", small_value = 5, secondary = FALSE,
-      rates_from_rounded = TRUE)),
+      threshold = 8, small = "show_as", small_value = 5, secondary = FALSE)),
     acro = utils::modifyList(base, list(
       rounding = 0, dominance_n = 2L, dominance_k = 0.9)),
     none = utils::modifyList(base, list(
       threshold = 0, rounding = 0, small = "none", zero = "exact",
-      secondary = FALSE, min_df = 0))
+      secondary = FALSE, rates_from_rounded = FALSE, min_df = 0))
   )
 }
 
@@ -39,8 +38,7 @@ preset_parameters <- function(preset) {
 #'
 #' @section Presets:
 #' * `"nhse_sde"` (NHS England SDE): counts under 10 are suppressed, other
-#'   counts are rounded to the nearest 5. Derived values keep their unrounded
-#'   inputs.
+#'   counts are rounded to the nearest 5.
 #' * `"opensafely"`: counts of 7 or fewer are redacted (`threshold = 8`),
 #'   other counts rounded to the nearest 5; a total row is recalculated from
 #'   the cells left after redaction (then rounded), and rates should come from
@@ -57,6 +55,19 @@ preset_parameters <- function(preset) {
 #'   rest under 10% of the largest); models need at least 10 residual degrees of freedom.
 #' * `"none"`: no disclosure control, for work inside the SDE. Tables say
 #'   loudly in their header that disclosure control is off.
+#'
+#' Under every preset but `"none"`, rates, percentages, intervals and
+#' standard errors are computed from the released (rounded) counts, never
+#' from the exact ones, and suppressed with them; a count's complement (the
+#' non-events beside the events) is checked like a count; and secondary
+#' suppression covers every margin of a table (see [apply_disclosure()]).
+#' Sources: NHS England SDE output checking (suppress under 10, round to 5);
+#' OpenSAFELY's output-checking guidance (redact 7 or fewer, round to 5 or
+#' midpoint-6, rates from the rounded counts); NHS Digital's Maternity
+#' Services Monthly Statistics (1-7 shown as 5, others to the nearest 5,
+#' rates from the rounded figures); ACRO (Automatic Checking of Research
+#' Outputs; minimum 10 contributors per cell, residual df at least 10,
+#' dominance).
 #'
 #' @section Zero counts:
 #' A true zero is often said not to be disclosive (NHS England and NHS Digital
@@ -194,15 +205,14 @@ format.mq_disclosure_rule <- function(x, ...) {
     return(c("<disclosure rule: none>",
              "DISCLOSURE CONTROL OFF: counts are exact; not for release outside the SDE."))
   }
-  yn <- function(b) if (isTRUE(b)) "yes" else "no"
   out <- c(
     paste0("<disclosure rule: ", rule_name(x), ">"),
     paste0("Counts:     ", describe_rule(x)),
     paste0("Zeros:      ", if (x$zero == "small") "treated as small counts" else "released as 0"),
-    paste0("Secondary:  ", if (x$secondary) "one suppressed cell in a group with a known total takes the next smallest with it" else "none"),
+    paste0("Secondary:  ", if (x$secondary) "no margin of a table (totals, by groups) gives a suppressed cell back" else "none"),
     paste0("Totals:     ", if (x$totals == "recalculate") "recalculated from released cells" else "kept",
            if (x$rounding > 0) " (then rounded)" else ""),
-    paste0("Rates from rounded counts: ", yn(x$rates_from_rounded)),
+    paste0("Derived:    rates, intervals and SEs from the released counts; complements checked as counts"),
     paste0("Models:     residual df >= ", x$min_df, ", cell counts >= ", x$threshold))
   if (!is.na(x$dominance_n)) {
     out <- c(out, paste0("Dominance:  ", x$dominance_n, " largest contributors <= ",

@@ -36,7 +36,13 @@
 #'   `ref_events`, `ref_n`, `ref_rate`, `measure`, `estimate`, `std.error`,
 #'   `se_scale` (`"identity"` or `"log"`), `statistic`, `p.value`,
 #'   `conf.low`, `conf.high`, `per`, `adjustment` and `note` (why an estimate
-#'   is missing), after disclosure control.
+#'   is missing), after disclosure control: the counts of all groups are
+#'   disclosed together (they add up to the cohort: secondary suppression
+#'   across them; the non-events checked like counts), crude rates,
+#'   differences, ratios and their SEs are computed from the released counts,
+#'   adjusted ones are released to 3 significant figures, and a row whose
+#'   group or reference counts are suppressed has its statistics (and note)
+#'   suppressed.
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(
@@ -100,10 +106,19 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
     }
   }
 
+  # The counts are disclosed first, across the groups (their events and
+  # women add up to the whole cohort's); crude rates, differences, ratios and
+  # their SEs are computed from the released counts.
+  rule <- resolve_disclosure(disclosure)
+  rel <- apply_disclosure(counts, counts = c("events", "n"), disclosure = rule,
+                          margins = "group", complements = list(events = ~ n - events))
+  released <- data.frame(group = lev, events = as.numeric(rel$events), n = as.numeric(rel$n))
   note <- rep(NA_character_, length(lev))
   note[counts$n == 0] <- "no eligible women in group"
-  est <- if (!length(adjust)) {
-    crude_rates(counts)
+  one_stratum <- length(adjust) && method == "standardise" &&
+    length(unique(group_key(d, adjust))) == 1L
+  est <- if (!length(adjust) || one_stratum) {
+    crude_rates(released)
   } else if (method == "standardise") {
     standardised_rates(y, g, d, adjust, reference)
   } else {
@@ -117,14 +132,15 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   mu <- est$mu
   V <- est$V
   others <- setdiff(seq_along(lev), r)
-  zero_ref <- counts$events[r] == 0
-  zero_grp <- others[counts$events[others] == 0 & counts$n[others] > 0]
+  # (from the released counts: a zero that the rule suppresses is not told)
+  zero_ref <- released$events[r] %in% 0
+  zero_grp <- others[released$events[others] %in% 0 & !is.na(released$n[others]) & released$n[others] > 0]
   if (zero_ref) {
-    cli::cli_warn(c(if (resolve_disclosure(disclosure)$preset == "none") "The reference group {.val {reference}} has no events of {.field {spec$outcome}}: rate ratios are undefined (NA)." else "The reference group {.val {reference}} has too few events of {.field {spec$outcome}}: rate ratios are undefined (NA).",
+    cli::cli_warn(c("The reference group {.val {reference}} has no events of {.field {spec$outcome}}: rate ratios are undefined (NA).",
                     "i" = "Rate differences are still given; consider a larger reference group."))
   }
   if (length(zero_grp)) {
-    cli::cli_warn(c(if (resolve_disclosure(disclosure)$preset == "none") "{length(zero_grp)} group{?s} ha{?s/ve} no events of {.field {spec$outcome}}: {.val {lev[zero_grp]}}." else "{length(zero_grp)} group{?s} ha{?s/ve} too few events of {.field {spec$outcome}} for a rate ratio: {.val {lev[zero_grp]}}.",
+    cli::cli_warn(c("{length(zero_grp)} group{?s} ha{?s/ve} no events of {.field {spec$outcome}}: {.val {lev[zero_grp]}}.",
                     "i" = "Their rate ratios are undefined (NA, see {.field note}); rate differences are given."))
   }
 
@@ -135,7 +151,7 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
     lrr_se <- sqrt(V[k, k] / mu[k]^2 + V[r, r] / mu[r]^2 - 2 * V[k, r] / (mu[k] * mu[r]))
     rr_note <- note[k]
     if (is.na(rr_note) && zero_ref) rr_note <- "no events in reference group: ratio undefined"
-    if (is.na(rr_note) && counts$events[k] == 0) rr_note <- "no events in group: ratio undefined"
+    if (is.na(rr_note) && released$events[k] %in% 0) rr_note <- "no events in group: ratio undefined"
     if (!is.na(rr_note)) rr <- lrr_se <- NA_real_
     if (!is.na(note[k])) rd <- rd_se <- NA_real_
     z <- z_value(conf_level)
@@ -158,15 +174,47 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   out$p.value <- 2 * stats::pnorm(-abs(out$statistic))
   out$per <- spec$per
   out$adjustment <- adjustment
-  out <- tibble::as_tibble(out[c("group", "reference", "events", "n", "rate",
-                                 "ref_events", "ref_n", "ref_rate", "measure",
-                                 "estimate", "std.error", "se_scale", "statistic",
-                                 "p.value", "conf.low", "conf.high", "per",
-                                 "adjustment", "note")])
-  apply_disclosure(out, counts = c("events", "n", "ref_events", "ref_n"),
-            derived = c("rate", "ref_rate", "estimate", "std.error", "statistic",
-                        "p.value", "conf.low", "conf.high"),
-            rule = disclosure)
+  disparity_release(out, rel, lev, others, r, rule,
+                    adjusted = length(adjust) > 0L && !one_stratum)
+}
+
+# The disparity table with the released counts and their flags: a row's
+# statistics are suppressed when a count of its group or of the reference
+# group is.
+disparity_release <- function(out, rel, lev, others, r, rule, adjusted) {
+  k <- match(out$group, lev)
+  fl <- function(col, i) rel[[paste0(col, "_sdc")]][i]
+  out$events <- rel$events[k]
+  out$n <- rel$n[k]
+  out$ref_events <- rep(rel$events[r], nrow(out))
+  out$ref_n <- rep(rel$n[r], nrow(out))
+  out$events_sdc <- fl("events", k)
+  out$n_sdc <- fl("n", k)
+  out$ref_events_sdc <- fl("events", rep(r, nrow(out)))
+  out$ref_n_sdc <- fl("n", rep(r, nrow(out)))
+  sup <- is.na(out$events) | is.na(out$n) | is.na(out$ref_events) | is.na(out$ref_n)
+  derived <- c("rate", "ref_rate", "estimate", "std.error", "statistic",
+               "p.value", "conf.low", "conf.high")
+  grp_sup <- is.na(out$events) | is.na(out$n)
+  ref_sup <- is.na(out$ref_events) | is.na(out$ref_n)
+  for (d in derived) {
+    hide <- switch(d, rate = grp_sup, ref_rate = ref_sup, sup)
+    out[[d]][hide] <- NA_real_
+    # adjusted statistics rest on the individual records, not on the
+    # released counts: estimates, released to 3 significant figures
+    if (adjusted && rule$preset != "none") out[[d]] <- signif(out[[d]], 3)
+  }
+  out$note[sup] <- NA_character_  # a note beside a suppressed cell says what it hides
+  cols <- c("group", "reference", "events", "events_sdc", "n", "n_sdc", "rate",
+            "ref_events", "ref_events_sdc", "ref_n", "ref_n_sdc", "ref_rate", "measure",
+            "estimate", "std.error", "se_scale", "statistic", "p.value", "conf.low",
+            "conf.high", "per", "adjustment", "note")
+  log <- attr(rel, "sdc_log")
+  log <- rbind_log(list(log, tibble::tibble(
+    column = derived, action = "suppressed with its counts",
+    n = vapply(derived, function(d) sum(sup), 1L))))
+  log <- log[log$n > 0L, ]
+  new_sdc_table(as.list(out)[cols], tibble::tibble(), rule, log = log, n = nrow(out))
 }
 
 # Crude proportions; groups are independent.
@@ -194,9 +242,8 @@ standardised_rates <- function(y, g, d, adjust, reference) {
     empty <- n_gs[, k] == 0
     if (any(empty)) {
       mu[k] <- v[k] <- NA_real_
-      note[k] <- paste0("no eligible women in stratum ",
-                        paste(gsub("\r", "/", skey[empty][seq_len(min(3, sum(empty)))]), collapse = ", "),
-                        ": cannot standardise")
+      # (which stratum is empty is a count of zero: not told)
+      note[k] <- "an adjustment stratum has no eligible women in this group: cannot standardise"
       if (lev[k] == reference && any(n_gs[, k] == 0)) {
         cli::cli_abort(c(
           "The reference group {.val {reference}} has no eligible women in {sum(empty)} stratum/strata of {.arg adjust}.",

@@ -116,6 +116,9 @@ dsr <- function(data, outcome = NULL, standard = age_band, by = NULL,
   rownames(out) <- NULL
   out <- tibble::as_tibble(out[c(by, "events", "n", "rate", "conf.low",
                                  "conf.high", "per", "method", "note")])
-  apply_disclosure(out, counts = c("events", "n"),
-            derived = c("rate", "conf.low", "conf.high"), rule = disclosure)
+  # a directly standardised rate rests on the stratum counts, which are not
+  # released: it is an estimate (suppressed with the group's counts, to 3
+  # significant figures), checked by the PHE rule of at least 10 events
+  apply_disclosure(out, counts = c("events", "n"), estimates = c("rate", "conf.low", "conf.high"),
+                   margins = by, disclosure = disclosure)
 }

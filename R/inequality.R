@@ -105,16 +105,26 @@ inequality_index <- function(data, outcome = NULL, rank = imd_decile, by = NULL,
         "i" = "Use quintiles instead of deciles, or pool years."
       ))
     }
+    multiplier <- multiplier %||% spec$per
+    per <- spec$per
+    quantiles <- apply_disclosure(tibble::as_tibble(data.frame(
+      agg[c(by, rank)], events = agg$events, n = agg$n)),
+      counts = c("events", "n"),
+      derived = list(rate = ~ events / n * per,
+                     conf.low = ~ wilson_limits(events, n, 0.95)$lower * per,
+                     conf.high = ~ wilson_limits(events, n, 0.95)$upper * per),
+      complements = list(events = ~ n - events), margins = rank,
+      disclosure = disclosure)
+    # the index rests on the released quantile counts: a quantile whose
+    # counts are suppressed leaves its group out (warned below)
+    if (!identical(attr(quantiles, "sdc")$preset, "none")) {
+      agg$events <- as.numeric(quantiles$events)
+      agg$n <- as.numeric(quantiles$n)
+      agg <- agg[!is.na(agg$events) & !is.na(agg$n), , drop = FALSE]
+    }
     lim <- wilson_limits(agg$events, agg$n, 0.95)
     tab <- data.frame(agg[c(by, rank)], pop = agg$n, value = agg$events / agg$n,
                       lower = lim$lower, upper = lim$upper, se = NA_real_)
-    multiplier <- multiplier %||% spec$per
-    quantiles <- apply_disclosure(tibble::as_tibble(data.frame(
-      agg[c(by, rank)], events = agg$events, n = agg$n,
-      rate = agg$events / agg$n * spec$per,
-      conf.low = lim$lower * spec$per, conf.high = lim$upper * spec$per)),
-      counts = c("events", "n"), derived = c("rate", "conf.low", "conf.high"),
-      rule = disclosure)
   } else {
     tab <- sii_aggregated_input(data, rank, by, rlang::enquo(population),
                                 rlang::enquo(events), rlang::enquo(value),

@@ -86,13 +86,13 @@ disclose_effect_counts <- function(out, rule) {
   ess <- c("ess_treated", "ess_control")
   if (rule$preset == "none") {
     return(apply_disclosure(out, counts = c("n", "n_treated", "n_control", "n_trimmed",
-                                            "n_truncated", "n_missing_dropped"), rule = rule))
+                                            "n_truncated", "n_missing_dropped"), disclosure = rule))
   }
   for (e in ess) out[[e]] <- round(out[[e]])
   n_true <- out$n
   out$.margin <- 1L
   out <- apply_disclosure(out, counts = c("n", "n_treated", "n_control", "n_trimmed",
-                                          "n_truncated"), by = ".margin", rule = rule)
+                                          "n_truncated"), by = ".margin", disclosure = rule)
   out$.margin <- NULL
   # the suppressed group sizes together are nobs() less the others
   if (nrow(out) > 1L) {
@@ -101,7 +101,7 @@ disclose_effect_counts <- function(out, rule) {
     out$n_sdc <- res$flag
   }
   out <- apply_disclosure(out, counts = c("ess_treated", "ess_control", "n_missing_dropped"),
-                          rule = rule)
+                          disclosure = rule)
   extra <- list()
   suppress <- function(col, rows, why) {
     if (!any(rows)) return()
@@ -275,7 +275,7 @@ autoplot.mq_effect <- function(object, bins = 40, ...) {
   # bins pass through the disclosure rule: bins resting on suppressed counts
   # are not drawn
   h <- sdc_histogram_data(object$ps, breaks = seq(0, 1, length.out = bins + 1L),
-                          group = paste(grp, arm, sep = "\r"), rule = rule)
+                          group = paste(grp, arm, sep = "\r"), disclosure = rule)
   parts <- strsplit(as.character(h$group), "\r", fixed = TRUE)
   h$by_group <- vapply(parts, `[`, "", 1L)
   h$arm <- vapply(parts, `[`, "", 2L)

@@ -219,7 +219,7 @@ msds_quality <- function(x, disclosure = NULL) {
   q <- attr(x, "quality")
   rule <- resolve_disclosure(disclosure)
   if (!identical(rule$preset, "none")) q$examples <- NULL
-  apply_disclosure(q, counts = "n_rows", rule = rule)
+  apply_disclosure(q, counts = "n_rows", disclosure = rule)
 }
 
 check_msds <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
@@ -627,5 +627,5 @@ summary.msds <- function(object, ..., disclosure = NULL) {
     rows = vapply(unclass(object), nrow, 1L),
     columns = vapply(unclass(object), ncol, 1L)
   )
-  apply_disclosure(out, counts = "rows", rule = disclosure)
+  apply_disclosure(out, counts = "rows", disclosure = disclosure)
 }

@@ -151,7 +151,15 @@ msds_tables <- list(
       UniqPregID = schema_col("character", required = FALSE),
       RecordNumber = schema_col("record", required = FALSE),
       CareProfLID = schema_col("character"),
-      TeamLocalID = schema_col("character")
+      TeamLocalID = schema_col("character"),
+      # smoking records (add_smoking()): findings, observations and the
+      # DSP-derived cigarettes per day and CO reading (ppm)
+      FindingCode = schema_col("character", required = FALSE),
+      ObsCode = schema_col("character", required = FALSE),
+      ObsValue = schema_col("numeric", required = FALSE),
+      UCUMUnit = schema_col("character", required = FALSE),
+      CigarettesPerDay = schema_col("numeric", required = FALSE),
+      COMonReading = schema_col("numeric", required = FALSE)
     )
   ),
   MSD301LabourDelivery = list(
@@ -165,7 +173,9 @@ msds_tables <- list(
       LabourOnsetMethod = schema_col("character", required = FALSE),
       BirthsPerLabandDel = schema_col("integer", range = c(1, 6)),
       SettingIntraCare = schema_col("character", required = FALSE),
-      RobsonGroup = schema_col("character", required = FALSE)
+      RobsonGroup = schema_col("character", required = FALSE),
+      LabourOnsetDate = schema_col("date", required = FALSE),
+      CaesareanDate = schema_col("date", required = FALSE)
     )
   ),
   MSD302CareActivityLabDel = list(
@@ -182,7 +192,10 @@ msds_tables <- list(
       GenitalTractTraumaticLesion = schema_col("character", required = FALSE),
       ObsCode = schema_col("character", required = FALSE),
       ObsValue = schema_col("numeric", required = FALSE),
-      LabourInductionMethod = schema_col("character", required = FALSE)
+      LabourInductionMethod = schema_col("character", required = FALSE),
+      FindingCode = schema_col("character", required = FALSE),
+      UCUMUnit = schema_col("character", required = FALSE),
+      ClinInterDateMother = schema_col("date", required = FALSE)
     )
   ),
   MSD401BabyDemographics = list(

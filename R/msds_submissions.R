@@ -94,7 +94,7 @@ msds_submissions <- function(x, disclosure = NULL) {
   rule <- resolve_disclosure(disclosure)
   out <- apply_disclosure(s, counts = c("rows_in", "rows_after_as_at", "rows_superseded",
                                         "rows_duplicate", "rows_kept", "rows_undated"),
-                          rule = rule)
+                          disclosure = rule)
   attr(out, "as_at") <- attr(s, "as_at")
   out
 }

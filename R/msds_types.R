@@ -358,7 +358,7 @@ invalid_code_counts <- function(tab, f, df, bad) {
 msds_invalid_codes <- function(x, disclosure = NULL) {
   check_msds(x)
   ic <- attr(x, "invalid_codes") %||% empty_invalid_codes()
-  apply_disclosure(ic, counts = "n_rows", rule = resolve_disclosure(disclosure))
+  apply_disclosure(ic, counts = "n_rows", disclosure = disclosure)
 }
 
 empty_invalid_codes <- function() {

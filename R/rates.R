@@ -68,32 +68,48 @@ outcome_rates <- function(cohort, outcome, by = NULL, conf_level = 0.95,
   }
   tab <- count_by(d, by, cbind(events = y, n = w))
   tab$outcome <- spec$outcome
-  if (is.null(pt)) {
-    ok <- tab$n > 0
-    lim <- wilson_limits(tab$events, tab$n, conf_level)
-    tab$rate <- tab$events / tab$n * spec$per
-    tab$conf.low <- lim$lower * spec$per
-    tab$conf.high <- lim$upper * spec$per
-    tab$method <- "wilson"
-  } else {
-    ok <- tab$n > 0
-    tab$rate <- tab$conf.low <- tab$conf.high <- NA_real_
-    tab$method <- NA_character_
-    if (any(ok)) {
-      ci <- poisson_ci(tab$events[ok], tab$n[ok], conf_level)
-      tab$rate[ok] <- ci$estimate * spec$per
-      tab$conf.low[ok] <- ci$conf.low * spec$per
-      tab$conf.high[ok] <- ci$conf.high * spec$per
-      tab$method[ok] <- ci$method
-    }
-  }
   tab$per <- spec$per
+  tab$method <- if (is.null(pt)) "wilson" else NA_character_
+  tab$rate <- tab$conf.low <- tab$conf.high <- NA_real_  # filled from released counts
   out <- tibble::as_tibble(tab[c(by, "outcome", "events", "n", "rate",
                                  "conf.low", "conf.high", "per", "method")])
-  # person-time denominators are not counts of people: only events are disclosed
-  counts <- if (is.null(pt)) c("events", "n") else "events"
-  apply_disclosure(out, counts = counts,
-                   derived = c("rate", "conf.low", "conf.high"), rule = disclosure)
+  per <- spec$per
+  if (is.null(pt)) {
+    # rates and intervals from the released counts (R/apply_disclosure.R)
+    derived <- list(
+      rate = ~ events / n * per,
+      conf.low = ~ wilson_limits(events, n, conf_level)$lower * per,
+      conf.high = ~ wilson_limits(events, n, conf_level)$upper * per)
+    out <- apply_disclosure(out, counts = c("events", "n"), derived = derived,
+                            disclosure = disclosure, margins = by,
+                            complements = list(events = ~ n - events))
+  } else {
+    # person-time denominators are not counts of people: only events are
+    # disclosed, and the rate rests on the released events
+    derived <- list(
+      rate = ~ poisson_limits_na(events, n, conf_level)$estimate * per,
+      conf.low = ~ poisson_limits_na(events, n, conf_level)$conf.low * per,
+      conf.high = ~ poisson_limits_na(events, n, conf_level)$conf.high * per)
+    out <- apply_disclosure(out, counts = "events", derived = derived,
+                            disclosure = disclosure, margins = by)
+    out$method <- ifelse(is.na(out$events) | out$n <= 0, NA_character_,
+                         ifelse(out$events >= 10, "byar", "exact"))
+  }
+  out
+}
+
+# poisson_ci() for counts that may be suppressed (NA) or have no person-time.
+poisson_limits_na <- function(x, n, conf_level) {
+  out <- list(estimate = rep(NA_real_, length(x)), conf.low = rep(NA_real_, length(x)),
+              conf.high = rep(NA_real_, length(x)))
+  ok <- !is.na(x) & !is.na(n) & n > 0
+  if (any(ok)) {
+    ci <- poisson_ci(x[ok], n[ok], conf_level)
+    out$estimate[ok] <- ci$estimate
+    out$conf.low[ok] <- ci$conf.low
+    out$conf.high[ok] <- ci$conf.high
+  }
+  out
 }
 
 # ---- shared helpers ---------------------------------------------------------

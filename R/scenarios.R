@@ -184,10 +184,12 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
   }
   tab <- scenario_table(fit$theta, fit$vcov, boot, lev, ok, r, counts, scenarios, spec$per,
                         conf_level, prep$notes)
+  # model-based estimates: suppressed with the counts, 3 significant figures
   out <- apply_disclosure(tab, counts = c("n", "events", "ref_n", "ref_events"),
-                          derived = c("estimate", "std.error", "statistic", "p.value", "conf.low",
-                                      "conf.high", "risk", "ref_risk"),
-                          rule = disclosure)
+                          estimates = c("estimate", "std.error", "statistic", "p.value",
+                                        "conf.low", "conf.high", "risk", "ref_risk"),
+                          complements = list(events = ~ n - events, ref_events = ~ ref_n - ref_events),
+                          disclosure = disclosure)
   theta <- matrix(fit$theta, nrow = 6L, dimnames = list(theta_names, lev[ok]))
   attr(out, "scenario_info") <- list(
     outcome = spec$outcome, group = group, care_model = care, allowable = allow,

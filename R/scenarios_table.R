@@ -177,8 +177,14 @@ tidy.mq_scenarios <- function(x, ...) {
 #' @export
 glance.mq_scenarios <- function(x, ...) {
   info <- attr(x, "scenario_info")
-  apply_disclosure(info$glance, counts = c("n", "events", "n_on_care_model"),
-                   derived = "uptake", rule = attr(x, "sdc"))
+  # uptake from the released counts; the women on (and off) the care model
+  # and with (and without) the outcome are checked like counts; the groups
+  # add up to the cohort
+  apply_disclosure(info$glance, counts = c("n", "events", "n_on_care_model", "n_excluded"),
+                   derived = list(uptake = ~ n_on_care_model / n),
+                   complements = list(events = ~ n - events,
+                                      n_on_care_model = ~ n - n_on_care_model),
+                   margins = "group", disclosure = attr(x, "sdc"))
 }
 
 #' @rdname mq_scenarios-methods

@@ -47,8 +47,9 @@
 #'   edges are kept as they are).
 #' @param group Optional vector the same length as `x` (e.g. the treatment):
 #'   bins are counted and disclosed per group.
-#' @param rule A rule from [disclosure_rule()], a preset name, or `NULL` for
-#'   the option's rule.
+#' @param disclosure A rule from [disclosure_rule()], a preset name, or
+#'   `NULL` for `getOption("matequity.disclosure", "nhse_sde")`. (Called
+#'   `rule` before, as in [apply_disclosure()].)
 #' @param n Number of grid points per group for the density.
 #' @param bw Bandwidth: a number, or `"nrd0"` for Silverman's rule of thumb
 #'   computed from the released bins (at least half a bin width).
@@ -83,8 +84,8 @@ NULL
 
 #' @rdname sdc_plot
 #' @export
-sdc_histogram_data <- function(x, breaks = 20, group = NULL, rule = NULL) {
-  rule <- resolve_disclosure(rule, arg = "rule")
+sdc_histogram_data <- function(x, breaks = 20, group = NULL, disclosure = NULL) {
+  rule <- resolve_disclosure(disclosure)
   bins <- bin_values(x, breaks, group, rule)
   tab <- bins$table
   has_group <- "group" %in% names(tab)
@@ -95,7 +96,7 @@ sdc_histogram_data <- function(x, breaks = 20, group = NULL, rule = NULL) {
   }
   # Every group's bins add up to its size: treat that margin as known.
   tab$.margin <- if (has_group) tab$group else 1L
-  out <- apply_disclosure(tab, "n", rule = rule, by = ".margin")
+  out <- apply_disclosure(tab, "n", disclosure = rule, by = ".margin")
   out$.margin <- NULL
   out <- protect_margins(out, tab$n, if (has_group) tab$group else rep(1L, nrow(tab)), rule)
   edges <- bins$breaks
@@ -161,15 +162,15 @@ trim_outer_bins <- function(out, grp) {
 
 #' @rdname sdc_plot
 #' @export
-sdc_density_data <- function(x, group = NULL, rule = NULL, breaks = 20,
+sdc_density_data <- function(x, group = NULL, disclosure = NULL, breaks = 20,
                              n = 256, bw = "nrd0") {
-  rule <- resolve_disclosure(rule, arg = "rule")
+  rule <- resolve_disclosure(disclosure)
   if (!(is.numeric(bw) && length(bw) == 1L && is.finite(bw) && bw > 0) &&
       !identical(bw, "nrd0")) {
     cli::cli_abort(c("{.arg bw} must be a positive number or {.val nrd0}.",
                      "i" = "The density is smoothed from the released bins, so bandwidth rules that read the individual values are not available."))
   }
-  hist <- sdc_histogram_data(x, breaks = breaks, group = group, rule = rule)
+  hist <- sdc_histogram_data(x, breaks = breaks, group = group, disclosure = rule)
   edges <- attr(hist, "breaks")
   levels <- if (is.null(group)) list(NULL) else unique(hist$group)
   parts <- lapply(levels, function(lv) {
@@ -211,8 +212,8 @@ binned_bw <- function(mid, n, width) {
 
 #' @rdname sdc_plot
 #' @export
-sdc_boxplot_data <- function(x, group = NULL, breaks = 20, rule = NULL) {
-  rule <- resolve_disclosure(rule, arg = "rule")
+sdc_boxplot_data <- function(x, group = NULL, breaks = 20, disclosure = NULL) {
+  rule <- resolve_disclosure(disclosure)
   bins <- bin_values(x, breaks, group, rule)
   tab <- bins$table
   has_group <- "group" %in% names(tab)
@@ -246,7 +247,7 @@ sdc_boxplot_data <- function(x, group = NULL, breaks = 20, rule = NULL) {
   out <- do.call(rbind, rows)
   out$.margin <- 1L
   truth <- out$n
-  out <- apply_disclosure(out, counts = "n", derived = stat_names, by = ".margin", rule = rule)
+  out <- apply_disclosure(out, counts = "n", estimates = stat_names, by = ".margin", disclosure = rule)
   out$.margin <- NULL
   out <- protect_margins(out, truth, rep(1L, nrow(out)), rule)
   for (st in stat_names) out[[st]][is.na(out$n)] <- NA
@@ -293,10 +294,10 @@ binned_quantiles <- function(bins, probs) {
 #' @rdname sdc_plot
 #' @inheritParams apply_disclosure
 #' @export
-sdc_plot_data <- function(data, counts, derived = NULL, rule = NULL,
+sdc_plot_data <- function(data, counts, derived = NULL, disclosure = NULL,
                           by = NULL, total = NULL) {
   out <- apply_disclosure(data, {{ counts }}, derived = {{ derived }},
-                          rule = rule, by = {{ by }}, total = {{ total }})
+                          disclosure = disclosure, by = {{ by }}, total = {{ total }})
   flags <- grep("_sdc$", names(out), value = TRUE)
   gone <- rep(FALSE, nrow(out))
   for (f in flags) gone <- gone | grepl("suppress", out[[f]])

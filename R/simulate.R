@@ -3,7 +3,8 @@
 #' `simulate_msds()` makes the tables of [msds_schema()] for a synthetic
 #' region shaped like the West Midlands: women and pregnancies with its
 #' ethnicity mix and deprivation, its 13 maternity trusts, bookings from 2015
-#' to 2025 (care plans only from April 2019, as in MSDS v2), confounded
+#' to 2025 (antenatal care plans, and birth and postpartum plans for half
+#' of the births, only from April 2019, as in MSDS v2), confounded
 #' allocation of personalised care and support plans (PCSP) and midwifery
 #' continuity-of-carer (CoC) pathways, care contacts with carers and teams,
 #' births and babies, and the recording problems of real extracts. The data
@@ -43,8 +44,32 @@
 #' CORE20PLUS characteristics. `attr(x, "simulation")` has one row per
 #' pregnancy with the latent record: true flags, the care model received,
 #' what recording problem (if any) was injected, each outcome's risks and
-#' potential outcomes (`risk0_*`, `risk1_*`, `y0_*`, `y1_*`). Neonatal-death
+#' potential outcomes (`risk0_*`, `risk1_*`, `y0_*`, `y1_*`) and the true
+#' smoking status at booking and at delivery (`smoking_booking`,
+#' `smoking_delivery`: "smoker", "ex-smoker" or "never smoked"). Neonatal-death
 #' risks are per birth; rates per live birth differ by the stillbirth share.
+#'
+#' @section Smoking:
+#' A woman smokes at booking with probability 0.06 + 0.08 in IMD deciles 1-2;
+#' a quarter of smokers stop before delivery; 12% are ex-smokers. Smoking is
+#' not in the care-model or outcome models: it is not a confounder of the
+#' simulated effects. `SmokingStatusBooking` and `SmokingStatusDelivery`
+#' (MSD101) hold the NHS Data Dictionary codes (`1` smoker, `2` ex-smoker,
+#' `4` never smoked; delivery only for births), emptied from 2021 by
+#' [sim_realism()]. The records NHS Digital derives smoking from (see
+#' [add_smoking()]) are written too: on the first care activity of the
+#' booking contact (for 12% of women, of the second contact, which may be
+#' more than 3 days away; 6% have none) a SNOMED CT or Read finding code
+#' (`FindingCode`; 3% the 'unknown' finding) and a CO reading (`ObsCode`
+#' `251900003`, `ObsValue` in ppm, `UCUMUnit` mostly `ppm`, some `coppm`,
+#' `PPM` or none; smokers around 11 ppm, a few below 4, others mostly below
+#' 4) or cigarettes per day (`230056004`); at delivery a finding code on a
+#' labour care activity (MSD302 `FindingCode`, for 85% of labours) dated
+#' (`ClinInterDateMother`) on the birth or, for 15%, 1-6 days after, with
+#' MSD301 `LabourOnsetDate` (the birth or the day before; none for an
+#' elective caesarean) and `CaesareanDate`. The records follow the true
+#' status with realistic noise, so the NHS-derived status is not always the
+#' truth. Their random numbers come from their own streams.
 #'
 #' @param n_pregnancies Number of pregnancies.
 #' @param seed Seed for the random numbers.
@@ -105,7 +130,7 @@ simulate_msds <- function(n_pregnancies = 20000, seed = 1,
   }
   x <- with_seed(seed, sim_build(as.integer(n_pregnancies), start, end,
                                  as.integer(n_units), effects, recording,
-                                 as.Date(v2_start), match.call()))
+                                 as.Date(v2_start), match.call(), seed))
   if (is.null(realism)) return(x)
   # the transformer takes `x` out of this frame, to free the clean tables early
   sim_realism_apply(environment(), realism, seed)
@@ -130,7 +155,7 @@ with_seed <- function(seed, code) {
 # Ids "<prefix><zero-padded number>" (as sprintf("%s%08d"), made in C++).
 sim_ids <- function(prefix, i, width = 8L) .cpp_format_ids(prefix, as.integer(i), as.integer(width))
 
-sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call) {
+sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call, seed = 1) {
   rec <- recording
   preg_ids <- sim_ids("P", seq_len(n))
   # ---- women and pregnancies ----------------------------------------------
@@ -299,17 +324,24 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     CarePlanType = "05", MatPersCarePlanInd = pcsp_ind, ContCarePathInd = cp$path,
     CareProfLID = mid, TeamLocalID = tid
   )
-  # birth and postnatal plans for some pregnancies
+  # birth ('06') and postpartum ('07') plans for some pregnancies; their
+  # timing comes from a stream of their own, so the main stream (and every
+  # other table) is as it was before they were simulated
   bp <- which(v2 & born & stats::runif(n) < 0.5)
-  msd102 <- sim_rbind(msd102, tibble::tibble(
-    UniqPregID = preg_ids[bp], RecordNumber = seq_along(bp) + 3L * n + n_cp,
-    OrgCodeProvider = units[p$unit[bp]],
-    CarePlanDate = birth_date[bp] - pmin(gest[bp] - booking_gest[bp] - 1, 20),
-    CarePlanType = "06", MatPersCarePlanInd = sim_if(p$pcsp[bp], "Y", "N"),
-    ContCarePathInd = sim_if(coc_join[bp], "Y", "N"),
-    CareProfLID = mw_id(p$unit[bp], team[bp], named[bp]),
-    TeamLocalID = team_id(p$unit[bp], team[bp])
-  ))
+  pw <- with_seed(sim_plan_seed(seed), sim_pathway_plans(bp, booking, booking_gest, gest, rec))
+  path_plans <- function(i, type, date, pers, rn) tibble::tibble(
+    UniqPregID = preg_ids[i], RecordNumber = rn, OrgCodeProvider = units[p$unit[i]],
+    CarePlanDate = date, CarePlanType = type, MatPersCarePlanInd = pers,
+    ContCarePathInd = sim_if(coc_join[i], "Y", "N"),
+    CareProfLID = mw_id(p$unit[i], team[i], named[i]), TeamLocalID = team_id(p$unit[i], team[i]))
+  rn_bp <- seq_along(bp) + 3L * n + n_cp
+  msd102 <- sim_rbind(msd102, path_plans(bp, "06", pw$birth_date, sim_if(p$pcsp[bp], "Y", "N"), rn_bp))
+  # a postpartum plan is in the same submission as the birth plan
+  pp <- bp[pw$post]
+  msd102 <- sim_rbind(msd102, path_plans(pp, "07", pw$post_date[pw$post],
+                                        sim_if(pw$post_pers_missing[pw$post], NA_character_,
+                                               sim_if(p$pcsp[pp], "Y", "N")),
+                                        rn_bp[pw$post]))
   msd102 <- msd102[order(msd102$UniqPregID, msd102$CarePlanDate, method = "radix"), ]
 
   # ---- labour, babies ---------------------------------------------------------
@@ -334,6 +366,11 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     Rank_IMD_Decile_2015 = imd_rec_w
   )
   bad_gest <- stats::runif(n) < 0.0005
+  # drawn in the order the columns below use them
+  disability <- stats::runif(n) < 0.03
+  prev_losses <- as.integer(stats::rbinom(n, 2, 0.1))
+  smk <- sim_smoking_truth(stats::runif(n), p$imd <= 2, born)
+  bmi <- round(stats::rlnorm(n, log(26), 0.18), 1)
   msd101 <- tibble::tibble(
     UniqPregID = preg_ids, Person_ID_Mother = mother_ids[w],
     RecordNumber = 2L * seq_len(n), OrgCodeProvider = units[p$unit],
@@ -342,16 +379,18 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     EDDAgreed = booking + (280L - booking_gest),
     AgeAtBookingMother = as.integer(floor(p$age)),
     ComplexSocialFactorsInd = sim_if(p$csf, "Y", "N"),
-    DisabilityIndMother = sim_if(stats::runif(n) < 0.03, "Y", "N"),
+    DisabilityIndMother = sim_if(disability, "Y", "N"),
     PreviousLiveBirths = as.integer(p$parity - p$prev_sb),
     PreviousStillBirths = as.integer(p$prev_sb),
     PreviousCaesareanSections = as.integer(p$prev_cs),
-    PreviousLossesLessThan24Weeks = as.integer(stats::rbinom(n, 2, 0.1)),
+    PreviousLossesLessThan24Weeks = prev_losses,
     DischargeDateMatService = discharge,
-    SmokingStatusBooking = sim_if(stats::runif(n) < 0.06 + 0.08 * (p$imd <= 2), "Y", "N"),
-    SmokingStatusDelivery = NA_character_,
-    PersonBMIBooking = round(stats::rlnorm(n, log(26), 0.18), 1)
+    SmokingStatusBooking = unname(smk$msd101_booking),
+    SmokingStatusDelivery = smk$msd101_delivery,
+    PersonBMIBooking = bmi
   )
+  smoke_seeds <- sim_smoking_seeds(seed)
+  lb <- sim_smoking_labour(lb, preg_ids, smk$delivery, smoke_seeds[2])
   problem[bad_gest] <- "impossible booking gestation"
   # repeated submissions: an earlier version of the record, superseded
   rep_b <- which(stats::runif(n) < rec$repeat_submission)
@@ -383,7 +422,8 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     pcsp = p$pcsp, coc_joined = coc_join, coc_placed = coc, propensity_coc =
       sim_if(v2 & !lost, stats::plogis(sim_coc_logit(p, t, unit_eff)) *
                (1 - rec$late_care_plan), 0),
-    recording_problem = problem, gestation_birth = sim_if(born, gest, NA_integer_)
+    recording_problem = problem, gestation_birth = sim_if(born, gest, NA_integer_),
+    smoking_booking = smk$booking, smoking_delivery = smk$delivery
   )
   for (o in sim_outcomes) {
     sim[[paste0("risk0_", o)]] <- r0[[o]]
@@ -422,12 +462,40 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
                      coc, late_join, join_gest, team, named, units, n_teams,
                      mw_per_team, n_obs, n_sup, rec)
   ct$msd201 <- sim_rr1_codes(ct$msd201, rr1)
+  ct$msd202 <- sim_smoking_contacts(ct$msd202, ct$act_con, ct$con_preg, ct$con_date,
+                                    smk$booking, smoke_seeds[1])
   x <- msds_add_trusted(x, list(MSD201CareContactPreg = ct$msd201,
                                 MSD202CareActivityPreg = ct$msd202))
   attr(x, "truth") <- truth
   attr(x, "simulation") <- sim
   attr(x, "sim_call") <- call
   x
+}
+
+# The birth and postpartum plans' stream: its seed is derived from the main
+# seed (see sim_realism_seed()).
+sim_plan_seed <- function(seed) {
+  as.integer((as.numeric(seed) * 69069 + 1234567) %% 2147483647)
+}
+
+# Timing of the birth plans ('06') and postpartum plans ('07') of the
+# pregnancies `i` (all born), as personalised care guidance times them: a
+# birth plan at 31+0 to 35+6 weeks (217-251 days) and, for 85% of them, a
+# postpartum plan up to three weeks later. A plan that would fall after the
+# birth is dated the day before it (birth plan) or on it (postpartum plan).
+# The personalised-plan field of a postpartum plan is missing as often as
+# sim_recording()'s care_plan_fields_missing says.
+sim_pathway_plans <- function(i, booking, booking_gest, gest, rec) {
+  m <- length(i)
+  g_birth <- 217L + as.integer(floor(stats::runif(m) * 35))
+  g_post <- g_birth + as.integer(floor(stats::runif(m) * 21))
+  post <- stats::runif(m) < 0.85
+  missing <- stats::runif(m) < rec$care_plan_fields_missing
+  g_birth <- pmax(pmin(g_birth, gest[i] - 1L), booking_gest[i] + 1L)
+  g_post <- pmax(pmin(g_post, gest[i]), g_birth)
+  list(birth_date = booking[i] + (g_birth - booking_gest[i]),
+       post_date = booking[i] + (g_post - booking_gest[i]),
+       post = post, post_pers_missing = missing)
 }
 
 # The simulator's units: the 13 current West Midlands trusts (ODS codes),

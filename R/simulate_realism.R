@@ -327,6 +327,8 @@ sim_realise <- function(holder, rz) {
   nosmoke <- d$RPStartDate >= rz$smoking_empty_from
   d$SmokingStatusBooking[nosmoke] <- NA_character_
   d$SmokingStatusDelivery[nosmoke] <- NA_character_
+  # smoking at delivery is known once the baby is born
+  d$SmokingStatusDelivery[which(!(s_rpend[res$s] >= birth[res$r]))] <- NA_character_
   out$MSD101PregnancyBooking <- d
   tb$MSD001MotherDemog <- tb$MSD101PregnancyBooking <- NULL
 
@@ -416,6 +418,9 @@ sim_realise <- function(holder, rz) {
   ac <- match(act$CareConID, cc$CareConID)
   e <- expand(cpreg[ac], cmon[ac], rz$contact_resubmissions)
   rm(ac)
+  if (!is.null(act$ObsValue)) {
+    act$ObsValue <- sim_if(is.na(act$ObsValue), NA_character_, format_number_text(act$ObsValue))
+  }
   out$MSD202CareActivityPreg <- finish(act, e$r, e$s, "MSD202CareActivityPreg")$df
   rm(act, e)
   e <- expand(cpreg, cmon, rz$contact_resubmissions)

@@ -65,12 +65,16 @@ sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date
     CareProfLID = staff_ids[ct$act_staff], TeamLocalID = team_ids[ct$act_team]
   )
   act_con <- ct$act_con
+  con_preg <- ct$preg
+  con_date <- ct$date
   rm(ct)
   ids <- .cpp_contact_ids(nc, act_con)
   msd201$CareConID <- ids$contact
   msd202$CareConID <- ids$activity
+  # act_con, con_preg, con_date: for the smoking records (simulate_smoking.R)
   list(msd201 = tibble::new_tibble(msd201, nrow = nc),
-       msd202 = tibble::new_tibble(msd202, nrow = na))
+       msd202 = tibble::new_tibble(msd202, nrow = na),
+       act_con = act_con, con_preg = con_preg, con_date = con_date)
 }
 
 sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, booking,

@@ -56,16 +56,22 @@ care_model_trend <- function(cohort, variable, by = NULL,
   by <- resolve_columns(cohort, rlang::enquo(by), "by")
   date <- resolve_column(cohort, rlang::enquo(date), "date")
   out <- trend_counts(cohort, variable, by, interval, date)
-  lim <- wilson_limits(out$events, pmax(out$n, 1), conf_level)
   per <- out$per[1]
-  ok <- out$n > 0
-  out$rate <- ifelse(ok, out$events / pmax(out$n, 1) * per, NA_real_)
-  out$conf.low <- ifelse(ok, lim$lower * per, NA_real_)
-  out$conf.high <- ifelse(ok, lim$upper * per, NA_real_)
+  out$rate <- out$conf.low <- out$conf.high <- NA_real_
   out <- tibble::as_tibble(out[c("period", "period_label", by, "events", "n",
                                  "n_missing", "rate", "conf.low", "conf.high", "per")])
+  # rates and intervals from the released events and n (a suppressed
+  # n_missing does not touch them); the periods and groups add up to the
+  # totals of the table without them
+  pos <- function(n) ifelse(!is.na(n) & n > 0, n, NA_real_)
+  margins <- c("period", by)
   out <- apply_disclosure(out, counts = c("events", "n", "n_missing"),
-                   derived = c("rate", "conf.low", "conf.high"), rule = disclosure)
+                          derived = list(
+                            rate = ~ events / pos(n) * per,
+                            conf.low = ~ wilson_limits(events, pos(n), conf_level)$lower * per,
+                            conf.high = ~ wilson_limits(events, pos(n), conf_level)$upper * per),
+                          complements = list(events = ~ n - events),
+                          margins = margins, disclosure = disclosure)
   attr(out, "trend") <- list(variable = variable, by = by, interval = interval)
   class(out) <- unique(c("mq_trend", class(out)))
   out

@@ -6,7 +6,7 @@ cells <- function() {
 }
 
 test_that("nhse_sde: under 10 suppressed, others to nearest 5", {
-  out <- apply_disclosure(cells(), n, rule = "nhse_sde",
+  out <- apply_disclosure(cells(), n, disclosure = "nhse_sde",
                           total = group == "Total")
   # 0, 3, 7, 9 < 10 -> suppressed (zero too: strictest reading);
   # 10 -> 10; 12 -> 10 (12/5 = 2.4 -> 2); total 41 -> 40 (8.2 -> 8).
@@ -21,7 +21,7 @@ test_that("nhse_sde: under 10 suppressed, others to nearest 5", {
 })
 
 test_that("opensafely: 7 or fewer redacted, total recalculated, then rounded", {
-  out <- apply_disclosure(cells(), n, rule = "opensafely",
+  out <- apply_disclosure(cells(), n, disclosure = "opensafely",
                           total = group == "Total")
   # 0, 3, 7 <= 7 redacted; 9 -> 10 (1.8 -> 2), 10 -> 10, 12 -> 10;
   # total recalculated from the cells left: 9 + 10 + 12 = 31 -> 30.
@@ -33,7 +33,7 @@ test_that("opensafely: 7 or fewer redacted, total recalculated, then rounded", {
 
 test_that("opensafely midpoint-6 rounding", {
   rule <- disclosure_rule("opensafely", rounding_method = "midpoint6")
-  out <- apply_disclosure(cells(), n, rule = rule, total = group == "Total")
+  out <- apply_disclosure(cells(), n, disclosure = rule, total = group == "Total")
   # midpoint 6: x -> 6 * ceiling(x / 6) - 3; 9, 10, 12 -> 12 - 3 = 9;
   # total 9 + 10 + 12 = 31 -> 36 - 3 = 33.
   expect_identical(out$n, c(NA, NA, NA, 9L, 9L, 9L, 33L))
@@ -41,12 +41,12 @@ test_that("opensafely midpoint-6 rounding", {
   # 1..6 -> 3, 13 -> 15, 18 -> 15, 19 -> 21 when nothing is redacted.
   rule0 <- disclosure_rule("opensafely", threshold = 0,
                            rounding_method = "midpoint6")
-  x <- apply_disclosure(data.frame(n = c(1, 6, 13, 18, 19)), n, rule = rule0)
+  x <- apply_disclosure(data.frame(n = c(1, 6, 13, 18, 19)), n, disclosure = rule0)
   expect_identical(x$n, c(3, 3, 15, 15, 21))
 })
 
 test_that("nhsd_maternity: 0-7 shown as 5, others rounded to 5", {
-  out <- apply_disclosure(cells(), n, rule = "nhsd_maternity",
+  out <- apply_disclosure(cells(), n, disclosure = "nhsd_maternity",
                           total = group == "Total")
   # 0, 3, 7 -> 5 (zero treated as small); 9 -> 10; 10 -> 10; 12 -> 10;
   # 41 -> 40. Nothing suppressed.
@@ -55,13 +55,13 @@ test_that("nhsd_maternity: 0-7 shown as 5, others rounded to 5", {
                                 rep("rounded to 5", 4)))
   # zero = "exact" reproduces NHS Digital's published zeros.
   ex <- apply_disclosure(cells(), n,
-                         rule = disclosure_rule("nhsd_maternity", zero = "exact"))
+                         disclosure = disclosure_rule("nhsd_maternity", zero = "exact"))
   expect_identical(ex$n, c(0L, 5L, 5L, 10L, 10L, 10L, 40L))
   expect_identical(ex$n_sdc[1:2], c("rounded to 5", "shown as 5 (1-7)"))
 })
 
 test_that("acro: under 10 suppressed, no rounding", {
-  out <- apply_disclosure(cells(), n, rule = "acro", total = group == "Total")
+  out <- apply_disclosure(cells(), n, disclosure = "acro", total = group == "Total")
   # 0, 3, 7, 9 < 10 fail and are suppressed (zeros disclosive in ACRO);
   # 10, 12 and 41 released exactly.
   expect_identical(out$n, c(NA, NA, NA, NA, 10L, 12L, 41L))
@@ -69,7 +69,7 @@ test_that("acro: under 10 suppressed, no rounding", {
 })
 
 test_that("none: counts exact and the header says control is off", {
-  out <- apply_disclosure(cells(), n, rule = "none", total = group == "Total")
+  out <- apply_disclosure(cells(), n, disclosure = "none", total = group == "Total")
   expect_identical(out$n, cells()$n)
   expect_identical(out$n_sdc, rep("", 7))
   expect_snapshot(print(out))
@@ -111,32 +111,76 @@ test_that("one suppressed cell beside a total takes the next smallest with it", 
   expect_identical(o1$n, c(NA_integer_, NA_integer_))
 })
 
-test_that("a rate is suppressed when its numerator was", {
+test_that("a rate is computed from the released counts and suppressed with them", {
   tab <- tibble::tibble(group = c("A", "B", "C"),
                         births = c(400, 250, 120),
                         stillbirths = c(12, 4, 30))
-  tab$rate <- 1000 * tab$stillbirths / tab$births
-  tab$conf.low <- tab$rate / 2
   out <- apply_disclosure(tab, c(births, stillbirths),
-                          derived = c(rate, conf.low))
+                          derived = list(rate = ~ 1000 * stillbirths / births,
+                                         half = ~ 500 * stillbirths / births))
   # B has 4 stillbirths < 10: its rate and interval go; births 250 stays.
+  # A: 12 -> 10 of 400, rate 25 (not 30: that would give 12 back); C: 30 of
+  # 120, 250.
   expect_identical(out$stillbirths, c(10, NA, 30))
   expect_identical(out$births, c(400, 250, 120))
-  expect_equal(out$rate, c(1000 * 12 / 400, NA, 1000 * 30 / 120))
-  expect_equal(out$conf.low, c(15, NA, 125))
-  # Rates from rounded figures when the rule says so (nhsd_maternity):
-  # B: 4 -> 5 and 250 -> 250, rate 1000 * 5 / 250 = 20; A: 12 -> 10,
-  # 400 -> 400, 25; C: 30 / 120 -> 250.
+  expect_equal(out$rate, c(25, NA, 250))
+  expect_equal(out$half, c(12.5, NA, 125))
+  expect_true(any(attr(out, "sdc_log")$action == "computed from released counts"))
+  # nhsd_maternity: B: 4 -> 5 and 250 -> 250, rate 1000 * 5 / 250 = 20.
   nd <- apply_disclosure(tab, c(births, stillbirths),
                          derived = list(rate = ~ 1000 * stillbirths / births),
-                         rule = "nhsd_maternity")
+                         disclosure = "nhsd_maternity")
   expect_equal(nd$rate, c(25, 20, 250))
-  # Under nhse_sde the formula uses the original counts: A 30, C 250.
-  ns <- apply_disclosure(tab, c(births, stillbirths),
-                         derived = list(rate = ~ 1000 * stillbirths / births,
-                                        pct = ~ 100 * stillbirths / births))
-  expect_equal(ns$rate, c(30, NA, 250))
-  expect_equal(ns$pct, c(3, NA, 25))
+  # under "none" the exact counts: A 30
+  no <- apply_disclosure(tab, c(births, stillbirths),
+                         derived = list(rate = ~ 1000 * stillbirths / births),
+                         disclosure = "none")
+  expect_equal(no$rate, c(30, 16, 250))
+  # a rate computed beforehand is refused under a rule: it gives the exact
+  # counts back
+  tab$rate <- 1000 * tab$stillbirths / tab$births
+  expect_error(apply_disclosure(tab, c(births, stillbirths), derived = rate),
+               "computed before disclosure")
+  expect_equal(apply_disclosure(tab, c(births, stillbirths), derived = rate,
+                                disclosure = "none")$rate, tab$rate)
+})
+
+test_that("a derived column is suppressed only with the counts it uses", {
+  tab <- tibble::tibble(events = c(40, 30), n = c(200, 150), n_missing = c(0, 12))
+  out <- apply_disclosure(tab, c(events, n, n_missing),
+                          derived = list(rate = ~ events / n, miss = ~ n_missing / n))
+  # n_missing 0 is small (suppressed) in row 1: the rate beside it stays
+  expect_identical(out$n_missing, c(NA, 10))
+  expect_equal(out$rate, c(0.2, 0.2))
+  expect_equal(out$miss, c(NA, 10 / 150))
+})
+
+test_that("complements are checked like counts", {
+  tab <- tibble::tibble(g = c("a", "b", "c"), events = c(12, 12, 40), n = c(14, 12, 200))
+  out <- apply_disclosure(tab, c(events, n), derived = list(p = ~ events / n),
+                          complements = list(events = ~ n - events))
+  # a: 2 non-events, b: 0 non-events (both small): events suppressed; c: 160
+  expect_identical(out$events, c(NA, NA, 40))
+  expect_identical(out$n, c(15, 10, 200))
+  expect_equal(out$p, c(NA, NA, 0.2))
+  expect_match(out$events_sdc[1], "complement")
+  expect_error(apply_disclosure(tab, c(events, n), complements = list(zz = ~ n - events)),
+               "complements")
+})
+
+test_that("secondary suppression covers every margin of a cross-table", {
+  # 2 x 3 table of counts; the row totals, column totals and grand total
+  # are published elsewhere (margins = c(a, b)).
+  tab <- tibble::tibble(a = rep(c("x", "y"), each = 3), b = rep(c("p", "q", "r"), 2),
+                        n = c(4, 50, 60, 70, 80, 90))
+  out <- apply_disclosure(tab, n, margins = c(a, b))
+  # x/p (4) is small. Along b within a = x: the next smallest, x/q (50),
+  # goes. Along a within b = p: y/p (70) goes; within b = q: x/q is now
+  # alone, so y/q (80) goes; within a = y: y/p and y/q are both gone.
+  expect_identical(is.na(out$n), c(TRUE, TRUE, FALSE, TRUE, TRUE, FALSE))
+  # no margin holds exactly one suppressed cell
+  for (g in split(is.na(out$n), tab$a)) expect_false(sum(g) == 1L)
+  for (g in split(is.na(out$n), tab$b)) expect_false(sum(g) == 1L)
 })
 
 test_that("applying the same rule twice changes nothing", {
@@ -146,22 +190,22 @@ test_that("applying the same rule twice changes nothing", {
   expect_identical(twice$n, once$n)
   expect_identical(twice$n_sdc, once$n_sdc)
   expect_identical(attr(twice, "sdc_log"), attr(once, "sdc_log"))
-  expect_error(apply_disclosure(once, n, rule = "acro"), "already disclosed")
+  expect_error(apply_disclosure(once, n, disclosure = "acro"), "already disclosed")
 })
 
 test_that("custom thresholds and rounding", {
   rule <- disclosure_rule("nhse_sde", threshold = 20, rounding = 10)
-  out <- apply_disclosure(cells(), n, rule = rule, total = group == "Total")
+  out <- apply_disclosure(cells(), n, disclosure = rule, total = group == "Total")
   # All of 0..12 < 20 are suppressed; 41 -> 40 (4.1 -> 4).
   expect_identical(out$n, c(rep(NA, 6), 40L))
   expect_identical(out$n_sdc[1], "suppressed (<20)")
   r3 <- disclosure_rule("acro", threshold = 3)
-  o3 <- apply_disclosure(cells(), n, rule = r3)
+  o3 <- apply_disclosure(cells(), n, disclosure = r3)
   expect_identical(o3$n, c(NA, 3L, 7L, 9L, 10L, 12L, 41L))
   # Ties round up: 15 with rounding 10 -> 20, 25 -> 30.
   r10 <- disclosure_rule("nhse_sde", rounding = 10)
   expect_identical(apply_disclosure(data.frame(n = c(15, 25, 14)), n,
-                                    rule = r10)$n, c(20, 30, 10))
+                                    disclosure = r10)$n, c(20, 30, 10))
 })
 
 test_that("attributes and classes of the input are kept", {
@@ -182,7 +226,7 @@ test_that("bad input is refused naming the column and values", {
   expect_error(apply_disclosure(tab, neg), "-2")
   expect_error(apply_disclosure(tab, frac), "2.5")
   expect_error(apply_disclosure(tab, c(n, missing_col)), "missing_col")
-  expect_error(apply_disclosure(tab, n, rule = "wmsde"), "wmsde")
+  expect_error(apply_disclosure(tab, n, disclosure = "wmsde"), "wmsde")
   expect_error(apply_disclosure(tab, n, derived = n), "both")
   expect_error(apply_disclosure(tab, n, total = c(TRUE, NA, FALSE)), "missing")
   expect_error(apply_disclosure(tab, n, total = g), "logical")
@@ -202,7 +246,7 @@ test_that("acro dominance and p-ratio rules on contributor values", {
     c(30, 30, 20, 20),       # 60 <= 90; rest 40 >= 10% of 30: passes
     c(60, 25, 5),            # 85 > 81 = 90% of 90 (rest 5 < 6 = p-ratio too)
     c(40, 30, 10, 10, 10))   # 70 <= 90% of 100: passes
-  out <- apply_disclosure(tab, n, derived = spend, rule = "acro",
+  out <- apply_disclosure(tab, n, derived = spend, disclosure = "acro",
                           contributors = contrib)
   expect_identical(out$dominance_sdc,
                    c("dominance (2 largest > 90%)", "",
@@ -218,30 +262,24 @@ test_that("acro dominance and p-ratio rules on contributor values", {
   expect_identical(ns$spend, rep(100, 4))
   bad <- tab
   bad$contrib[[2]] <- c(-1, 3)
-  expect_error(apply_disclosure(bad, n, rule = "acro", contributors = contrib),
+  expect_error(apply_disclosure(bad, n, disclosure = "acro", contributors = contrib),
                "non-negative")
 })
 
 test_that("column names and formulas can come from variables, as callers pass them", {
   tab <- tibble::tibble(n = c(40L, 50L), events = c(3L, 20L))
-  tab$rate <- tab$events / tab$n
   cnt <- c("n", "events")
-  der <- "rate"
-  out <- apply_disclosure(tab, counts = cnt, derived = der, rule = NULL)
+  f <- list(rate = ~ events / n)
+  out <- apply_disclosure(tab, counts = cnt, derived = f, disclosure = NULL)
   # events 3 < 10 suppressed, its rate too; 40, 50, 20 rounded (unchanged).
   expect_identical(out$events, c(NA, 20L))
   expect_equal(out$rate, c(NA, 0.4))
-  f <- list(rate = ~ events / n)
-  fo <- apply_disclosure(tab, counts = cnt, derived = f, rule = "opensafely")
+  fo <- apply_disclosure(tab, counts = cnt, derived = f, disclosure = "opensafely")
   # opensafely: 3 <= 7 redacted; rate from released counts 20 / 50.
   expect_equal(fo$rate, c(NA, 0.4))
-  # A rule wanting rates from rounded counts, given plain derived columns,
-  # says so and makes the table one for review.
-  nd <- apply_disclosure(tab, counts = cnt, derived = der,
-                         rule = "nhsd_maternity")
-  expect_true(any(grepl("rule expects rounded", attr(nd, "sdc_log")$action)))
-  expect_identical(disclosure_check(nd = nd, rule = "nhsd_maternity")$status,
-                   "review")
-  # Its 5 (shown for 3) is too small for the NHS England SDE rule.
-  expect_identical(disclosure_check(nd = nd, rule = "nhse_sde")$status, "fail")
+  tab$rate <- tab$events / tab$n
+  der <- "rate"
+  expect_equal(apply_disclosure(tab, counts = cnt, derived = der, disclosure = "none")$rate,
+               c(0.075, 0.4))
+  expect_error(apply_disclosure(tab, counts = cnt, derived = der), "computed before")
 })

@@ -1,15 +1,23 @@
-# Expected flags written out from the fixture rows (helper-fixtures.R).
+# Expected flags written out from the fixture rows (helper-fixtures.R), for
+# the package's research rule (definition = "research"); NHS Digital's
+# definitions are tested in test-care_model-nhs.R.
 
-cm_fixture <- function(...) {
+cm_fixture <- function(..., definition = "research") {
   x <- fixture_msds()
-  add_care_model(fixture_cohort(x), x, ...)
+  add_care_model(fixture_cohort(x), x, definition = definition, ...)
 }
 
 test_that("add_care_model adds the documented columns", {
   co <- cm_fixture()
-  expect_true(all(c("pcsp", "coc_eligible", "coc_placed", "coc_reason", "care_plan_date",
-                    "coc_placed_date", "named_midwife", "named_team") %in% names(co)))
+  expect_true(all(c("pcsp", "pcsp_eligible", "coc_eligible", "coc_placed", "coc_reason",
+                    "coc_month", "care_plan_date", "coc_placed_date", "named_midwife",
+                    "named_team", "named_provider", "pcsp_all_pathways",
+                    "pcsp_all_pathways_eligible", "pcsp_all_pathways_reason",
+                    "pcsp_all_pathways_month") %in% names(co)))
   expect_s3_class(co, "mq_cohort")
+  expect_identical(attr(co, "care_model")$definition, "research")
+  expect_identical(attr(cm_fixture(definition = "nhs"), "care_model")$definition, "nhs")
+  expect_error(cm_fixture(definition = "both"), "definition")
 })
 
 test_that("a care plan dated at 203 days places the pregnancy; one at 204 days does not", {
@@ -76,12 +84,14 @@ test_that("discharge exactly at 203 days is ineligible, at 204 days eligible", {
   i <- which(tabs$MSD101PregnancyBooking$UniqPregID == "P16")
   tabs$MSD101PregnancyBooking$DischargeDateMatService[i] <- fx_at("2021-03-01", 70, 203)
   x <- fixture_msds(tabs)
-  co <- add_care_model(fixture_cohort(x), x)
+  co <- add_care_model(fixture_cohort(x), x, definition = "research")
   expect_false(by_preg(co, "coc_eligible")[["P16"]])
+  expect_false(by_preg(add_care_model(fixture_cohort(x), x), "coc_eligible")[["P16"]])
   tabs$MSD101PregnancyBooking$DischargeDateMatService[i] <- fx_at("2021-03-01", 70, 204)
   x <- fixture_msds(tabs)
-  co <- add_care_model(fixture_cohort(x), x)
+  co <- add_care_model(fixture_cohort(x), x, definition = "research")
   expect_true(by_preg(co, "coc_eligible")[["P16"]])
+  expect_true(by_preg(add_care_model(fixture_cohort(x), x), "coc_eligible")[["P16"]])
 })
 
 test_that("birth gestation falls back to the birth date when not recorded", {
@@ -89,7 +99,7 @@ test_that("birth gestation falls back to the birth date when not recorded", {
   # P07 born at 190 days; without GestationLengthBirth the date gives 190 too
   tabs$MSD401BabyDemographics$GestationLengthBirth[tabs$MSD401BabyDemographics$Person_ID_Baby == "B07"] <- NA
   x <- fixture_msds(tabs)
-  co <- add_care_model(fixture_cohort(x), x)
+  co <- add_care_model(fixture_cohort(x), x, definition = "research")
   expect_identical(by_preg(co, "coc_reason")[["P07"]], "birth before 203 days")
 })
 
@@ -110,6 +120,7 @@ test_that("pre-MSDS-v2 pregnancies get NA exposures with a reason", {
   expect_true(is.na(by_preg(co, "pcsp")[["P05"]]))
   expect_true(is.na(by_preg(co, "coc_placed")[["P05"]]))
   expect_identical(by_preg(co, "coc_reason")[["P05"]], "booked before MSDS v2")
+  expect_identical(unname(by_preg(co, "pcsp_eligible")[c("P05", "P01")]), c(FALSE, TRUE))
   # v2_start is a parameter: a start in 2021 makes every 2020 booking pre-v2
   co21 <- cm_fixture(v2_start = "2021-01-01")
   expect_true(is.na(by_preg(co21, "pcsp")[["P01"]]))

@@ -42,8 +42,20 @@ test_that("CoC eligibility and placement agree with the simulator", {
   p <- sim_pipeline()
   co <- p$co
   s <- p$s
-  # eligible = MSDS v2, neither lost before 203 days nor born before them
-  expect_identical(co$coc_eligible, s$v2 & !s$lost & !s$early_birth)
+  # NHS COC_by_28weeks: 203 days reached in an MSDS v2 month (whenever
+  # booked) and by the end of the data, not lost before then, and not
+  # discharged by then after an early birth (a birth itself does not count)
+  d203 <- co$booking_date + (203 - co$booking_gest)
+  disch_gest <- co$booking_gest + as.numeric(co$discharge_date - co$booking_date)
+  early_out <- s$early_birth & !is.na(disch_gest) & disch_gest <= 203
+  data_end <- attr(co, "care_model")$data_end
+  expect_identical(co$coc_eligible, d203 >= as.Date("2019-04-01") & d203 <= data_end &
+                     !s$lost & !early_out)
+  expect_gt(sum(co$coc_eligible & !s$v2), 100)
+  expect_gt(sum(co$coc_eligible & s$early_birth), 20)
+  # the research rule: booked in MSDS v2, neither lost nor born before 203 days
+  res <- add_care_model(co, p$x, definition = "research")
+  expect_identical(res$coc_eligible, s$v2 & !s$lost & !s$early_birth)
   e <- co$coc_eligible
   differ <- co$coc_placed[e] != s$coc_placed[e]
   # the only disagreements: placed on the pathway but the named midwife or

@@ -10,7 +10,8 @@ test_that("define_cohort keeps one row per pregnancy with the documented columns
     "preg_id", "mother_id", "provider", "provider_submitted", "icb", "lmns",
     "booking_date", "booking_gest", "age", "age_band",
     "parity", "nulliparous", "prev_stillbirth", "prev_caesarean", "ethnic_code",
-    "ethnic_group", "imd_decile", "imd_quintile", "imd_edition", "year", "quarter",
+    "ethnic_group", "ethnic_group_nhs_coc", "imd_decile", "imd_quintile", "imd_edition",
+    "year", "quarter",
     "discharge_date", "core20", "plus_ethnic_minority", "plus_traveller", "plus_ltc",
     "plus_complex_social", "core20plus", "core20plus_group"))
   expect_false(anyDuplicated(co$preg_id) > 0)

@@ -221,8 +221,12 @@ test_that("COC_receiving_ongoing counts only contacts in the window", {
   expect_true(continuity(m, mini_cohort(preg, care_plan = 0))$coc_receiving)
 })
 
-test_that("COC_receiving_ongoing is NA until discharge", {
-  expect_true(is.na(nhs_case(10, 10, discharge = NA)$coc_receiving))
+test_that("COC_receiving_ongoing: placed but not discharged is FALSE (nhs), NA (research)", {
+  expect_false(nhs_case(10, 10, discharge = NA)$coc_receiving)
+  preg <- data.frame(id = "P1", booking = 0, discharge = NA, birth = NA, del_prof = NA)
+  contacts <- data.frame(con = "C1", preg = "P1", date = 11, time = NA, attend = "5")
+  m <- mini_msds(preg, contacts, data.frame(con = "C1", prof = "MWN", team = "TN"))
+  expect_true(is.na(continuity(m, mini_cohort(preg), definition = "research")$coc_receiving))
 })
 
 test_that("known midwife at birth", {
@@ -261,7 +265,7 @@ test_that("named-carer shares follow the simulator's continuity pattern", {
   m <- match(s$UniqPregID, last$UniqPregID)
   cohort <- tibble::tibble(
     preg_id = s$UniqPregID, coc_placed = s$coc_placed,
-    care_plan_date = ycp$CarePlanDate[match(s$UniqPregID, ycp$UniqPregID)],
+    coc_placed_date = ycp$CarePlanDate[match(s$UniqPregID, ycp$UniqPregID)],
     named_midwife = last$CareProfLID[m], named_team = last$TeamLocalID[m])
   res <- suppressMessages(continuity(x, cohort, phase = "antenatal"))
   # The simulator (R/simulate_tables.R) picks each contact's midwife as the

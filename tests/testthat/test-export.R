@@ -3,7 +3,7 @@ outputs_for_check <- function() {
   list(tab = tab,
        safe = apply_disclosure(tab, n),
        rounded = apply_disclosure(tibble::tibble(n = c(12, 40)), n),
-       off = apply_disclosure(tab, n, rule = "none"))
+       off = apply_disclosure(tab, n, disclosure = "none"))
 }
 
 test_that("disclosure_check gives pass, review and fail with reasons", {
@@ -21,7 +21,7 @@ test_that("disclosure_check gives pass, review and fail with reasons", {
   expect_identical(chk$rule, c(NA, "nhse_sde", "nhse_sde", "none"))
   # A table disclosed under a looser rule fails a stricter check.
   loose <- apply_disclosure(tibble::tibble(n = c(8, 40)), n,
-                            rule = "opensafely")
+                            disclosure = "opensafely")
   expect_identical(loose$n, c(10, 40))
   expect_equal(disclosure_check(loose = loose)$status, "pass")
   strict <- disclosure_check(loose = loose,
@@ -117,7 +117,7 @@ test_that("html escaping", {
 
 test_that("a table disclosed under nhsd_maternity passes its own rule", {
   tab <- tibble::tibble(n = c(0L, 3L, 7L, 9L, 10L, 12L))
-  nd <- apply_disclosure(tab, n, rule = "nhsd_maternity")
+  nd <- apply_disclosure(tab, n, disclosure = "nhsd_maternity")
   # 0, 3, 7 shown as 5: allowed by nhsd_maternity, too small for nhse_sde.
   expect_identical(disclosure_check(nd = nd, rule = "nhsd_maternity")$status, "pass")
   expect_identical(disclosure_check(nd = nd, rule = "nhse_sde")$status, "fail")

@@ -362,9 +362,12 @@ test_that("a Y/N value outside the code list is not a recorded answer downstream
                                             "ContCarePathInd U"))
   ch <- fixture_cohort(x)
   expect_true(is.na(by_preg(ch, "plus_complex_social")[["P03"]]))
-  cm <- suppressMessages(add_care_model(ch, x))
-  # the 'U' plan is not "recorded": the earlier 'Y' plan still places P01
+  cm <- suppressMessages(add_care_model(ch, x, definition = "research"))
+  # the 'U' plan is not "recorded" (research rule): the earlier 'Y' plan still places P01
   expect_true(by_preg(cm, "coc_placed")[["P01"]])
+  # NHS Digital's COC_by_28weeks takes any non-missing ContCarePathInd as
+  # recorded: the 'U' plan at 202 days decides, and it is not 'Y'
+  expect_false(by_preg(suppressMessages(add_care_model(ch, x)), "coc_placed")[["P01"]])
 })
 
 test_that("the month of an invalid code comes from RPStartDate when the table has it", {

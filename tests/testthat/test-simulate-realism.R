@@ -232,7 +232,7 @@ test_that("invalid codes appear at roughly the set rates", {
                          function(v) all(v) || !any(v))))
   cp <- x$MSD102MatCarePlan
   expect_equal(mean(cp$CarePlanType == "99"), 0.05 / 1.05, tolerance = 0.3)
-  expect_true(all(cp$CarePlanType %in% c("05", "06", "99")))
+  expect_true(all(cp$CarePlanType %in% c("05", "06", "07", "99")))
   ct <- x$MSD201CareContactPreg
   expect_true(all(ct$AttendCode %in% c("0", matequity:::msds_codes$attend_code)))
   expect_gt(mean(ct$AttendCode == "0"), 0.02)
