@@ -178,8 +178,14 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
   log <- add_log(log, "submissions", "older submissions of a booking replaced by the latest (RPStartDate, UniqSubmissionID, RecordNumber); counts records",
                  nrow(bk_all) + at_door, at_door + nrow(bk_all) - length(cur))
   # the rules read columns of the rows still in (cur); rows are copied once
-  B <- function(field) bk_all[[field]][cur]
+  # an optional field the extract does not hold reads as missing, so no
+  # step can drop rows because a column is absent
+  B <- function(field) {
+    v <- bk_all[[field]]
+    if (is.null(v)) rep(NA, length(cur)) else v[cur]
+  }
   drop_step <- function(bad, step, rule) {
+    stopifnot(length(bad) == length(cur))
     bad[is.na(bad)] <- FALSE
     log <<- add_log(log, step, rule, length(cur), sum(bad))
     cur <<- cur[!bad]

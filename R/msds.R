@@ -26,8 +26,8 @@
 #'   whitespace allowed). Text that is not a number becomes `NA` and is
 #'   counted as data quality; a column where no value is a number is the
 #'   wrong type (an error). `ObsValue` is kept as a number with its decimals
-#'   (NHS Digital's derivation takes `INT(ObsValue)`; the PPH threshold of
-#'   [add_outcomes()] compares the value as given).
+#'   (NHS Digital's CQIMPPH takes `INT(ObsValue)`, and so does the PPH
+#'   threshold of [add_outcomes()]).
 #' * **Dates**: `Date` is kept; a date-time (`POSIXct`, `POSIXlt`) becomes the
 #'   calendar date in its own time zone (`tzone` attribute; UTC if it has
 #'   none), so 23:30 UTC on 30 June is 30 June, but the same instant with

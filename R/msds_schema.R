@@ -22,10 +22,10 @@ msds_codes <- list(
   phen_sex = c("1", "2", "9", "X"),
   first_feed = c("01", "02", "03"),
   births_per_lab_del = as.character(1:6),
-  # Observation codes in MSD302CareActivityLabDel. (check) The SNOMED CT
-  # code for estimated blood loss differs between extracts: this default is
-  # the one simulate_msds() writes; pass your extract's code to add_outcomes().
-  blood_loss_obs = "BLOOD_LOSS_ML",
+  # DischReason (MSD101): 01 discharge following delivery, 02 transfer, 03
+  # miscarriage, 04 termination < 24 weeks, 05 termination >= 24 weeks, 06
+  # no further contact, 07 maternal death (check; outcome_code_lists()).
+  disch_reason = c("01", "02", "03", "04", "05", "06", "07"),
   # SNOMED CT genital tract traumatic lesions: third and fourth degree tears.
   tear_3_4 = c("10217006", "399031001")
 )
@@ -106,6 +106,7 @@ msds_tables <- list(
       PreviousCaesareanSections = schema_col("integer", range = c(0, 25)),
       PreviousLossesLessThan24Weeks = schema_col("integer", required = FALSE, range = c(0, 40)),
       DischargeDateMatService = schema_col("date", required = FALSE),
+      DischReason = schema_col("character", required = FALSE, codes = msds_codes$disch_reason),
       SmokingStatusBooking = schema_col("character", required = FALSE),
       SmokingStatusDelivery = schema_col("character", required = FALSE),
       PersonBMIBooking = schema_col("numeric", required = FALSE, range = c(10, 90))
@@ -191,6 +192,7 @@ msds_tables <- list(
       TeamLocalID = schema_col("character"),
       GenitalTractTraumaticLesion = schema_col("character", required = FALSE),
       ObsCode = schema_col("character", required = FALSE),
+      MasterSnomedCTObsCode = schema_col("character", required = FALSE),
       ObsValue = schema_col("numeric", required = FALSE),
       LabourInductionMethod = schema_col("character", required = FALSE),
       FindingCode = schema_col("character", required = FALSE),
@@ -226,7 +228,8 @@ msds_tables <- list(
     columns = list(
       Person_ID_Baby = schema_col("character"),
       RecordNumber = schema_col("record", required = FALSE),
-      NeoCritCareAdmitDate = schema_col("date", required = FALSE)
+      NeonatalTransferStartDate = schema_col("date", required = FALSE),
+      NeoCritCareInd = schema_col("character", required = FALSE, codes = msds_codes$yes_no)
     )
   ),
   MSD405CareActivityBaby = list(

@@ -16,7 +16,7 @@ msds_main_date <- c(
   MSD102MatCarePlan = "CarePlanDate",
   MSD201CareContactPreg = "CContactDate",
   MSD401BabyDemographics = "PersonBirthDateBaby",
-  MSD402NeonatalAdmission = "NeoCritCareAdmitDate"
+  MSD402NeonatalAdmission = "NeonatalTransferStartDate"
 )
 
 # Date formats, tried in this order (ties go to the earlier one). `re` must

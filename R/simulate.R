@@ -34,6 +34,22 @@
 #' they differ for some LSOAs. The truth and [define_cohort()]'s default
 #' (IMD 2019 from the LSOA) therefore use the same decile.
 #'
+#' @section Births and discharges:
+#' Blood loss is a `MSD302` observation under SNOMED CT `719051004` in `mL`
+#' (`UCUMUnit`), except at the fifth unit (RBK), which records it in litres,
+#' and the eighth (RJE), which uses another code of NHS Digital's `CQIMPPH`
+#' list (`1033591000000101`). Neonatal admissions (`MSD402`) carry
+#' `NeonatalTransferStartDate` and `NeoCritCareInd`: `'N'` (an admission not
+#' to neonatal critical care) for 30% of term and 10% of preterm admissions.
+#' Half of stillborn babies have a 5-minute Apgar of 0 recorded. `DischReason`
+#' (`MSD101`) is `01` after a birth, `03` (miscarriage), `04` (termination
+#' before 24 weeks) or `02` (transfer) after a loss, and `05` (termination
+#' from 24 weeks) for a tenth of pregnancies with a stillborn baby
+#' (`termination` in `attr(x, "simulation")`; assumed shares). Gestation at
+#' birth is missing for `gestation_missing` of births ([sim_recording()]).
+#' These details come from their own random stream, so the other tables
+#' are those of earlier versions for the same seed.
+#'
 #' @section The truth:
 #' `attr(x, "truth")` holds the mean risk of each outcome under CoC
 #' (`risk1`) and without it (`risk0`), with their difference, ratio and odds
@@ -89,8 +105,7 @@
 #'   record in every table (capped at a few months per record; real extracts
 #'   hold every month), record numbers about 1e14 built from the submission
 #'   id, provisional and final submissions from April 2023, text deciles,
-#'   Apgar scores and observation values, SNOMED-coded blood loss, codes
-#'   outside the code lists and empty smoking fields. The realism random
+#'   Apgar scores and observation values, codes outside the code lists and empty smoking fields. The realism random
 #'   numbers come from their own stream, so the clean tables are the same
 #'   with or without it. `NULL` or `FALSE` gives the clean tables (one
 #'   record per key except for `repeat_submission`, schema types).
@@ -158,6 +173,9 @@ sim_ids <- function(prefix, i, width = 8L) .cpp_format_ids(prefix, as.integer(i)
 sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call, seed = 1) {
   rec <- recording
   preg_ids <- sim_ids("P", seq_len(n))
+  # details of births and discharges drawn from their own stream (see
+  # sim_detail_draws()), so the other tables are those of earlier versions
+  ud <- with_seed(sim_detail_seed(seed), sim_detail_draws(n))
   # ---- women and pregnancies ----------------------------------------------
   n_w <- max(1L, as.integer(round(n / 1.22)))
   k <- 1L + (stats::runif(n_w) < 0.22)
@@ -346,7 +364,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
 
   # ---- labour, babies ---------------------------------------------------------
   lb <- sim_births(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, booking, birth_date,
-                   coc, team, named, units, n_teams, mw_per_team, n_obs)
+                   coc, team, named, units, n_teams, mw_per_team, n_obs, ud)
 
   # ---- booking, demographics, staff --------------------------------------------
   mother_ids <- sim_ids("M", seq_len(n_w))
@@ -385,6 +403,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     PreviousCaesareanSections = as.integer(p$prev_cs),
     PreviousLossesLessThan24Weeks = prev_losses,
     DischargeDateMatService = discharge,
+    DischReason = sim_disch_reason(born, preg_ids %in% lb$msd401$UniqPregID[lb$msd401$PregOutcome != "01"], ud),
     SmokingStatusBooking = unname(smk$msd101_booking),
     SmokingStatusDelivery = smk$msd101_delivery,
     PersonBMIBooking = bmi
@@ -392,11 +411,16 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   smoke_seeds <- sim_smoking_seeds(seed)
   lb <- sim_smoking_labour(lb, preg_ids, smk$delivery, smoke_seeds[2])
   problem[bad_gest] <- "impossible booking gestation"
+  # gestation at birth not recorded (the 400 g rule decides births)
+  no_gest <- born & problem == "" & ud$gest_missing < rec$gestation_missing
+  lb$msd401$GestationLengthBirth[lb$msd401$UniqPregID %in% preg_ids[no_gest]] <- NA_integer_
+  problem[no_gest] <- "gestation at birth missing"
   # repeated submissions: an earlier version of the record, superseded
   rep_b <- which(stats::runif(n) < rec$repeat_submission)
   old_b <- msd101[rep_b, ]
   old_b$RecordNumber <- old_b$RecordNumber - 1L
   old_b$DischargeDateMatService <- as.Date(NA)
+  old_b$DischReason <- NA_character_
   old_b$GestAgeBooking <- old_b$GestAgeBooking + 7L
   msd101 <- sim_rbind(msd101, old_b)
   rep_m <- which(stats::runif(n_w) < rec$repeat_submission)
@@ -423,7 +447,8 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
       sim_if(v2 & !lost, stats::plogis(sim_coc_logit(p, t, unit_eff)) *
                (1 - rec$late_care_plan), 0),
     recording_problem = problem, gestation_birth = sim_if(born, gest, NA_integer_),
-    smoking_booking = smk$booking, smoking_delivery = smk$delivery
+    smoking_booking = smk$booking, smoking_delivery = smk$delivery,
+    termination = msd101$DischReason[seq_len(n)] %in% c("04", "05")
   )
   for (o in sim_outcomes) {
     sim[[paste0("risk0_", o)]] <- r0[[o]]

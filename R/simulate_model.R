@@ -69,6 +69,10 @@ sim_effects <- function(coc_core20plus = NULL, coc_other = NULL, pcsp = NULL) {
 #'   twice (the later submission has the higher `RecordNumber`).
 #' @param unattended Share of care contacts not attended.
 #' @param carer_missing Share of care activities with no professional id.
+#' @param gestation_missing Share of births with no gestation at birth
+#'   (`GestationLengthBirth`), among pregnancies without another recording
+#'   problem (marked `"gestation at birth missing"` in `recording_problem`);
+#'   MBRRACE-UK's 400 g rule then decides which are births from 24+0 weeks.
 #' @returns `sim_recording()`: a list of class `mq_sim_recording`.
 #' @export
 sim_recording <- function(ethnicity_unknown = 0.04, lsoa_missing = 0.015,
@@ -76,14 +80,14 @@ sim_recording <- function(ethnicity_unknown = 0.04, lsoa_missing = 0.015,
                           care_plan_fields_missing = 0.02,
                           named_carer_missing = 0.02, late_care_plan = 0.05,
                           repeat_submission = 0.03, unattended = 0.08,
-                          carer_missing = 0.01) {
+                          carer_missing = 0.01, gestation_missing = 0.003) {
   args <- list(ethnicity_unknown = ethnicity_unknown, lsoa_missing = lsoa_missing,
                care_plan_missing = care_plan_missing,
                care_plan_fields_missing = care_plan_fields_missing,
                named_carer_missing = named_carer_missing,
                late_care_plan = late_care_plan,
                repeat_submission = repeat_submission, unattended = unattended,
-               carer_missing = carer_missing)
+               carer_missing = carer_missing, gestation_missing = gestation_missing)
   for (nm in names(args)) check_number(args[[nm]], 0, 0.5, arg = nm)
   structure(args, class = "mq_sim_recording")
 }

@@ -1,8 +1,8 @@
 # Real-extract shapes for simulate_msds(): a transformer from the clean tables
 # the simulator builds to the shapes NHS Digital's MSDS v2 extracts have
 # (monthly resubmission of every active record, record numbers built from the
-# submission id, provisional and final submissions, text deciles and scores,
-# SNOMED-coded observations, codes outside the code lists, empty fields).
+# submission id, provisional and final submissions, text deciles, scores and
+# observation values, codes outside the code lists, empty fields).
 # Facts and sources: ../shared/docs/REAL_MSDS.md. Everything is vectorised
 # over rows: rep()/sequence()/findInterval()/order() on integer codes.
 
@@ -318,7 +318,9 @@ sim_realise <- function(holder, rz) {
   res <- finish(bk, e$r, e$s, "MSD101PregnancyBooking")
   d <- res$df
   nl <- not_last(res$s)
-  d$DischargeDateMatService[which(nl & s_rpend[res$s] < dis[res$r])] <- as.Date(NA)
+  not_yet <- which(nl & s_rpend[res$s] < dis[res$r])
+  d$DischargeDateMatService[not_yet] <- as.Date(NA)
+  d$DischReason[not_yet] <- NA_character_
   pv <- which(s_prov[res$s] & u(length(res$r)) < rz$provisional_differ)
   d$GestAgeBooking[pv] <- d$GestAgeBooking[pv] + 7L
   for (f in c("ComplexSocialFactorsInd", "DisabilityIndMother")) {
@@ -353,9 +355,6 @@ sim_realise <- function(holder, rz) {
   out$MSD301LabourDelivery <- finish(lab, e$r, e$s, "MSD301LabourDelivery")$df
   la <- tb$MSD302CareActivityLabDel
   ip <- lpreg[match(la$LabourDeliveryID, lab$LabourDeliveryID)]
-  obs <- !is.na(la$ObsCode) & la$ObsCode == msds_codes$blood_loss_obs
-  la$ObsCode[obs] <- sim_blood_loss_snomed
-  la$UCUMUnit <- sim_if(is.na(la$ObsValue), NA_character_, "mL")
   la$ObsValue <- sim_if(is.na(la$ObsValue), NA_character_, format_number_text(la$ObsValue))
   e <- expand(ip, mb[ip])
   out$MSD302CareActivityLabDel <- finish(la, e$r, e$s, "MSD302CareActivityLabDel")$df
@@ -452,11 +451,6 @@ sim_realise <- function(holder, rz) {
   structure(out, class = "msds_extract", truth = at$truth, simulation = sim,
             flags = at$flags, sim_call = at$sim_call, sim_submissions = subs, realism = rz)
 }
-
-# SNOMED CT observable written for estimated blood loss by the realism
-# transform: 719051004 is among NHS Digital's PPH codes (CQIMPPH) and in
-# add_outcomes()'s default `pph_obs_codes`.
-sim_blood_loss_snomed <- "719051004"
 
 # x[i] for the simulator's columns (Dates without `[.Date`'s dispatch).
 sim_subset <- function(x, i) {

@@ -79,7 +79,7 @@ sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date
 
 sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, booking,
                        birth_date, coc, team, named, units, n_teams, mw_per_team,
-                       n_obs) {
+                       n_obs, ud) {
   n_units <- length(units)
   staff_ids <- sim_staff(units, n_teams, mw_per_team, n_obs, 0L)$CareProfLID
   team_ids <- sprintf("%sT%02d", rep(units, each = n_teams), rep(seq_len(n_teams), n_units))
@@ -132,11 +132,14 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
   lesion <- c(sim_if(tear, sim_if(stats::runif(nb) < 0.85, "10217006", "399031001"), NA_character_),
               rep(NA_character_, length(io) + nb))
   oc <- order(rows, kind, method = "radix")
+  obs <- kind[oc] == 3L
+  rec_bl <- sim_blood_loss_record(unit[rows[oc]])
   msd302 <- tibble::tibble(
     LabourDeliveryID = lab_id[rows[oc]], RecordNumber = as.numeric(seq_along(oc) + 7L * n),
     CareProfLID = prof[oc], TeamLocalID = tm[oc], GenitalTractTraumaticLesion = lesion[oc],
-    ObsCode = sim_if(kind[oc] == 3L, msds_codes$blood_loss_obs, NA_character_),
-    ObsValue = sim_if(kind[oc] == 3L, loss[rows[oc]], NA_real_),
+    ObsCode = sim_if(obs, rec_bl$code, NA_character_),
+    ObsValue = sim_if(obs, loss[rows[oc]] / sim_if(rec_bl$unit == "L", 1000, 1), NA_real_),
+    UCUMUnit = sim_if(obs, rec_bl$unit, NA_character_),
     LabourInductionMethod = NA_character_
   )
   # babies: one per singleton, two per twin maternity
@@ -160,6 +163,10 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
   apgar <- sim_if(low_apgar, sample(0:6, nbb, TRUE), sample(7:10, nbb, TRUE, c(0.05, 0.15, 0.5, 0.3)))
   apgar[sb] <- NA
   apgar[stats::runif(nbb) < 0.03] <- NA
+  # some units record a 5-minute Apgar of 0 for a stillborn baby (which the
+  # CQIM population includes)
+  ub <- cbind(pi, order2)
+  apgar[sb & ud$apgar_still[ub] < 0.5] <- 0L
   bf <- y$breastmilk_first_feed[pi]
   feed <- sim_if(bf, sim_if(stats::runif(nbb) < 0.85, "01", "02"), "03")
   feed[sb | stats::runif(nbb) < 0.05] <- NA_character_
@@ -180,10 +187,50 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
     FetusPresentation = sim_if(method[bi] %in% c("5", "6"), "02", "01")
   )
   nnu <- !sb & stats::runif(nbb) < 0.05 + 0.5 * pre
+  # admissions not to neonatal critical care (transitional or special care
+  # recorded as an admission): NeoCritCareInd 'N'
+  crit <- ud$neo_crit[ub][nnu] >= sim_if(pre[nnu], 0.1, 0.3)
   msd402 <- tibble::tibble(Person_ID_Baby = baby_id[nnu],
-                           NeoCritCareAdmitDate = birth_date[pi][nnu])
+                           NeonatalTransferStartDate = birth_date[pi][nnu],
+                           NeoCritCareInd = sim_if(crit, "Y", "N"))
   msd405 <- tibble::tibble(Person_ID_Baby = baby_id, RecordNumber = as.numeric(seq_len(nbb) + 11L * n),
                            ApgarScore = as.integer(apgar), BirthWeight = as.numeric(wt))
   list(msd301 = msd301, msd302 = msd302, msd401 = msd401, msd402 = msd402,
        msd405 = msd405)
+}
+
+# Blood loss as each unit's system records it: SNOMED CT 719051004 in
+# millilitres, except that the fifth unit (RBK) records it in litres and the
+# eighth (RJE) under another code of NHS Digital's CQIMPPH list (which
+# compares the value as submitted, so the litres are not counted there).
+sim_blood_loss_record <- function(unit) {
+  list(code = sim_if(unit == 8L, "1033591000000101", "719051004"),
+       unit = sim_if(unit == 5L, "L", "mL"))
+}
+
+# The stream of the birth and discharge details added after the clean
+# tables' first versions (terminations, NeoCritCareInd, Apgar of stillborn
+# babies, missing gestation): its own seed derived from the main one, so
+# every other table draws exactly the random numbers it drew before.
+sim_detail_seed <- function(seed) {
+  as.integer((as.numeric(seed) * 69069 + 1234567) %% 2147483647)
+}
+
+sim_detail_draws <- function(n) {
+  list(termination = stats::runif(n), discharge = stats::runif(n),
+       gest_missing = stats::runif(n),
+       apgar_still = matrix(stats::runif(2 * n), n, 2L),
+       neo_crit = matrix(stats::runif(2 * n), n, 2L))
+}
+
+# DischReason (MSD101): 01 after a birth; after a loss before 24 weeks 03
+# miscarriage (75%), 04 termination (10%) or 02 transfer to another
+# provider (15%); 05 (termination from 24 weeks) for a tenth of the
+# pregnancies with a stillborn baby (feticide for a fetal anomaly, assumed:
+# MBRRACE-UK excludes these from its rates).
+sim_disch_reason <- function(born, stillborn, ud) {
+  u <- ud$discharge
+  out <- sim_if(born, "01", sim_if(u < 0.75, "03", sim_if(u < 0.85, "04", "02")))
+  out[stillborn & ud$termination < 0.1] <- "05"
+  out
 }

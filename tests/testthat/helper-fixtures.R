@@ -82,7 +82,7 @@ fixture_tables <- function() {
     LabourDeliveryID = c("L01", "L02", "L05", "L06", "L12"),
     RecordNumber = 1L, CareProfLID = "MW01", TeamLocalID = "TEAM1",
     GenitalTractTraumaticLesion = c(NA, "10217006", NA, "399031001", NA),
-    ObsCode = c("719051004", NA, "719051004", NA, "BLOOD_LOSS_ML"),
+    ObsCode = c("719051004", NA, "719051004", NA, "1033591000000101"),
     ObsValue = c(1499, NA, 1600, NA, 1500),
     stringsAsFactors = FALSE)
   bb <- data.frame(
@@ -117,7 +117,8 @@ fixture_tables <- function() {
     RecordNumber = c(1L, 1L, 1L, 1L, 1L, 1L, 2L, 1L, 1L, 1L, 1L),
     ApgarScore = c(9L, 8L, 7L, 0L, 8L, 9L, 5L, 6L, 9L, 0L, 0L),
     BirthWeight = c(3400, 3300, 1200, 1100, 2300, 3000, NA, 1500, 2400, 500, 450))
-  nnu <- data.frame(Person_ID_Baby = "B07", NeoCritCareAdmitDate = fx_at("2020-06-01", 60, 190))
+  nnu <- data.frame(Person_ID_Baby = "B07", NeonatalTransferStartDate = fx_at("2020-06-01", 60, 190),
+                    NeoCritCareInd = "Y")
   staff <- data.frame(CareProfLID = c("MW01", "MW02", "MW03", "MW06", "MW07"),
                       StaffGroup = "05", stringsAsFactors = FALSE)
   list(MSD001MotherDemog = md, MSD101PregnancyBooking = bk, MSD102MatCarePlan = cp,

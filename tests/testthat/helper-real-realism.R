@@ -16,7 +16,7 @@ real_children <- function(child, parent_latest, by) {
   child[!is.na(rec) & child$RecordNumber == rec, , drop = FALSE]
 }
 
-real_added <- c("RecordNumber", "UniqSubmissionID", "RPStartDate", "RPEndDate", "UCUMUnit")
+real_added <- c("RecordNumber", "UniqSubmissionID", "RPStartDate", "RPEndDate")
 
 # The clean columns of a real-shaped table, values normalised, rows ordered
 # by `ord` columns.
@@ -38,9 +38,6 @@ real_normalise <- function(df, ord) {
   }
   if ("ApgarScore" %in% names(df)) df$ApgarScore <- as.integer(df$ApgarScore)
   if ("ObsValue" %in% names(df)) df$ObsValue <- as.numeric(df$ObsValue)
-  if ("ObsCode" %in% names(df)) {
-    df$ObsCode[df$ObsCode %in% "719051004"] <- matequity:::msds_codes$blood_loss_obs
-  }
   o <- do.call(order, unname(as.list(df[ord])))
   df <- df[o, , drop = FALSE]
   rownames(df) <- NULL

@@ -135,7 +135,7 @@ subs_tables <- function() {
     RPStartDate = c(rep(rp_rrk, each = 2), rp_rna),
     CareProfLID = c(rep(c("MW1", "MW2"), 4), rep("MW3", 3)),
     TeamLocalID = c(rep("T1", 8), rep("T2", 3)),
-    ObsCode = c(rep(c("BLOOD_LOSS_ML", NA), 4), rep("BLOOD_LOSS_ML", 3)),
+    ObsCode = c(rep(c("719051004", NA), 4), rep("719051004", 3)),
     ObsValue = c(600, NA, 600, NA, 1550, NA, 600, NA, 1600, 1600, 1600),
     stringsAsFactors = FALSE)
   bb <- data.frame(

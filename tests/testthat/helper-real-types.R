@@ -65,8 +65,8 @@ rt_shapes <- list(
       bb$PersonDeathDateBaby <- ifelse(is.na(bb$PersonDeathDateBaby), NA,
                                        format(bb$PersonDeathDateBaby, "%Y-%m-%d 03:04"))
       t$MSD401BabyDemographics <- bb
-      t$MSD402NeonatalAdmission$NeoCritCareAdmitDate <-
-        format(t$MSD402NeonatalAdmission$NeoCritCareAdmitDate, "%d/%m/%Y 23:59:59")
+      t$MSD402NeonatalAdmission$NeonatalTransferStartDate <-
+        format(t$MSD402NeonatalAdmission$NeonatalTransferStartDate, "%d/%m/%Y 23:59:59")
       t
     }),
   # pseudonymised numeric mother ids

@@ -216,3 +216,17 @@ test_that("latest_rows picks the highest RecordNumber per key (one and several k
   u <- df[!duplicated(df$k), ]
   expect_identical(matequity:::latest_rows(u, "k"), seq_len(nrow(u)))
 })
+
+test_that("an optional booking field the extract does not hold drops no pregnancy", {
+  tabs <- unclass(msds_example)
+  attributes(tabs) <- list(names = names(tabs))
+  full <- suppressMessages(define_cohort(msds_example))
+  tabs$MSD101PregnancyBooking$DischargeDateMatService <- NULL
+  x <- as_msds(tabs, quiet = TRUE)
+  co <- suppressMessages(define_cohort(x))
+  # only the discharge-before-booking step can differ (it cannot fire now)
+  ex <- attr(full, "exclusions")
+  dis <- grepl("discharge from maternity services before booking", ex$rule)
+  expect_equal(nrow(co), nrow(full) + sum(ex$n_excluded[dis]))
+  expect_true(all(is.na(co$discharge_date)))
+})

@@ -188,7 +188,7 @@ test_that("the formats attribute lists every date column and print() shows the t
                             "MSD102MatCarePlan$CarePlanDate", "MSD201CareContactPreg$CContactDate",
                             "MSD401BabyDemographics$PersonBirthDateBaby",
                             "MSD401BabyDemographics$PersonDeathDateBaby",
-                            "MSD402NeonatalAdmission$NeoCritCareAdmitDate")]),
+                            "MSD402NeonatalAdmission$NeonatalTransferStartDate")]),
                c("DD/MM/YYYY", "YYYY-MM-DD", "YYYYMMDD", "date-time (POSIXct, read in UTC)",
                  "YYYY-MM-DDTHH:MM:SS[.fff][Z]", "Date", "YYYY-MM-DD HH:MM[:SS[.fff]]",
                  "DD/MM/YYYY HH:MM[:SS]"))
@@ -218,7 +218,8 @@ test_that("month-only baby birth dates are flagged and do not decide neonatal de
   ch <- fixture_cohort(x)
   quiet_other <- function(expr) withCallingHandlers(expr,
     matequity_not_births = function(m) invokeRestart("muffleMessage"),
-    matequity_no_sga_chart = function(m) invokeRestart("muffleMessage"))
+    matequity_no_sga_chart = function(m) invokeRestart("muffleMessage"),
+    matequity_no_termination_field = function(m) invokeRestart("muffleMessage"))
   expect_message(o <- quiet_other(add_outcomes(ch, x)), class = "matequity_month_precision")
   o0 <- suppressMessages(add_outcomes(fixture_cohort(y), y))
   # B05 died 27 days after birth (28 Nov 2018, death 25 Dec) and B06 28 days
@@ -233,8 +234,11 @@ test_that("month-only baby birth dates are flagged and do not decide neonatal de
   rt_same(a[c("cohort", "care_model")], b[c("cohort", "care_model")])
   keep <- !o$preg_id %in% c("P05", "P06")
   expect_equal(o$neonatal_death[keep], o0$neonatal_death[keep])
+  # birth_date is the 1st of the month; its year and month are the same
+  expect_identical(o$birth_month, o0$birth_month)
+  expect_true(all(format(o$birth_date, "%d") %in% c("01", NA)))
   other <- setdiff(names(o), c("neonatal_death", "neonatal_death_eligible", "perinatal_death",
-                               "perinatal_death_eligible"))
+                               "perinatal_death_eligible", "birth_date"))
   expect_equal(o[other], o0[other])
 })
 
@@ -271,7 +275,8 @@ test_that("codes outside the code lists are kept, counted by value, provider and
   expect_true("X" %in% attr(ch, "unknown_codes")$value)
   # PregOutcome '98' is not a birth (logged), so P12 is in no birth denominator
   expect_message(o <- withCallingHandlers(add_outcomes(ch, x),
-                   matequity_no_sga_chart = function(m) invokeRestart("muffleMessage")),
+                   matequity_no_sga_chart = function(m) invokeRestart("muffleMessage"),
+    matequity_no_termination_field = function(m) invokeRestart("muffleMessage")),
                  "PregOutcome 98: <10", class = "matequity_not_births")
   expect_false(by_preg(o, "stillbirth_eligible")[["P12"]])
   # AttendCode '0' is not attended; CarePlanType '99' is not an antenatal plan
@@ -303,8 +308,9 @@ test_that("every shape at once loads with each problem counted exactly, and down
   xm <- rt_msds(rt_order)
   a <- suppressMessages(add_outcomes(fixture_cohort(xm), xm))
   b <- suppressMessages(add_outcomes(fixture_cohort(y), y))
+  # (birth_date is the 1st of the month there; birth_year and birth_month agree)
   other <- setdiff(names(a), c("ethnic_code", "neonatal_death", "neonatal_death_eligible",
-                               "perinatal_death", "perinatal_death_eligible"))
+                               "perinatal_death", "perinatal_death_eligible", "birth_date"))
   expect_equal(a[other], b[other], ignore_attr = TRUE)
 })
 

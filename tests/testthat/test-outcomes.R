@@ -8,7 +8,8 @@ oc_fixture <- function(...) {
 test_that("every outcome has its eligibility column and catalogue entry", {
   co <- oc_fixture()
   oc <- attr(co, "outcomes")
-  expect_named(oc, c("outcome", "eligible", "label", "multiplier", "level"))
+  expect_named(oc, c("outcome", "eligible", "label", "multiplier", "level", "definition",
+                     "source"))
   expect_identical(oc$outcome, c(
     "stillbirth", "neonatal_death", "perinatal_death", "preterm", "low_birth_weight",
     "term_low_birth_weight", "sga", "low_apgar", "tear_3_4", "pph_1500", "caesarean",
@@ -16,6 +17,11 @@ test_that("every outcome has its eligibility column and catalogue entry", {
   expect_true(all(c(oc$outcome, oc$eligible, "birth_weight", "gestation_birth") %in% names(co)))
   expect_identical(oc$multiplier[oc$outcome %in% c("stillbirth", "neonatal_death", "preterm")],
                    c(1000, 1000, 1000))
+  # each column says which definition made it, the NHS / MBRRACE-UK one by default
+  expect_identical(oc$definition[match(c("stillbirth", "preterm", "low_apgar", "pph_1500",
+                                         "breastmilk_first_feed", "nnu_admission"), oc$outcome)],
+                   c("mbrrace", "cqim", "cqim", "cqim", "cqim", "neocritcare"))
+  expect_true(all(nzchar(oc$source)))
   # outcome is NA exactly where not eligible
   for (i in seq_len(nrow(oc))) {
     e <- co[[oc$eligible[i]]]
@@ -104,7 +110,7 @@ test_that("maternity outcomes: caesarean, tears, PPH", {
   # P06 fourth-degree code but a caesarean -> not in the denominator
   expect_false(by_preg(co, "tear_3_4_eligible")[["P06"]])
   expect_false(by_preg(co, "tear_3_4_eligible")[["P07"]])  # preterm
-  # PPH: 1499 ml no, 1600 ml yes, 1500 ml (simulator code) yes
+  # PPH: 1499 ml no, 1600 ml yes, 1500 ml (another code of the CQIMPPH list) yes
   expect_identical(unname(by_preg(co, "pph_1500")[c("P01", "P05", "P12", "P02")]),
                    c(FALSE, TRUE, TRUE, FALSE))
   # only the configured observation codes count

@@ -200,9 +200,15 @@ test_that("text deciles, Apgar scores and observation values; SNOMED blood loss 
   la <- x$MSD302CareActivityLabDel
   expect_type(la$ObsValue, "character")
   obs <- !is.na(la$ObsCode)
-  expect_true(all(la$ObsCode[obs] == "719051004"))
-  expect_true(all(grepl("^[0-9]+$", la$ObsValue[obs])))
-  expect_true(all(la$UCUMUnit[obs] == "mL") && all(is.na(la$UCUMUnit[!obs])))
+  # SNOMED CT codes of NHS Digital's CQIMPPH list; RBK records litres
+  expect_setequal(unique(la$ObsCode[obs]), c("719051004", "1033591000000101"))
+  litre <- la$UCUMUnit %in% "L"
+  expect_setequal(unique(la$UCUMUnit[obs]), c("mL", "L"))
+  expect_true(all(is.na(la$UCUMUnit[!obs])))
+  expect_true(all(grepl("^[0-9]+$", la$ObsValue[obs & !litre])))
+  expect_true(all(grepl("^[0-9]+\\.?[0-9]*$", la$ObsValue[litre])))
+  lab <- x$MSD301LabourDelivery
+  expect_true(all(lab$OrgCodeProvider[match(la$LabourDeliveryID[litre], lab$LabourDeliveryID)] == "RBK"))
   expect_true(all(is.na(la$ObsValue[!obs])))
   bk <- x$MSD101PregnancyBooking
   late <- bk$RPStartDate >= as.Date("2021-01-01")

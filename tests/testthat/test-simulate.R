@@ -37,8 +37,13 @@ test_that("the attached truth agrees with a Monte Carlo estimate from the potent
   born <- x$MSD401BabyDemographics
   first <- born[!duplicated(born$UniqPregID), ]
   m <- match(sim$UniqPregID, first$UniqPregID)
-  sing <- tgt & !is.na(m)
+  sing <- tgt & !is.na(m) & sim$recording_problem != "gestation at birth missing"
   expect_identical(obs[sing], first$GestationLengthBirth[m[sing]] < 259L)
+  # the unrecorded gestations are those marked, and only those
+  miss <- !is.na(m) & is.na(first$GestationLengthBirth[m])
+  expect_gt(sum(miss), 0)
+  expect_identical(which(miss),
+                   which(!is.na(m) & sim$recording_problem == "gestation at birth missing"))
 })
 
 test_that("the tables have MSDS v2's shape and dates", {
