@@ -36,9 +36,13 @@
 #'   difference in proportions for binary terms when `binary = "raw"`),
 #'   `var_ratio_unadjusted`, `var_ratio_adjusted` (treated / control;
 #'   `NA` for binary terms), `ks_unadjusted`, `ks_adjusted`. Attribute
-#'   `"ess"`: a tibble with columns `group` (`"control"`, `"treated"`), `n`,
-#'   `ess_unadjusted` and `ess_adjusted`. Attributes `"estimand"`,
-#'   `"s_d_denom"` and `"binary"` record the conventions used.
+#'   `"ess"`: an `mq_sdc` tibble with columns `group` (`"control"`,
+#'   `"treated"`), `n`, `ess_unadjusted` and `ess_adjusted`, each with its
+#'   `_sdc` flag: arm sizes and effective sample sizes as the disclosure rule
+#'   releases counts (rounded to its base, suppressed under its threshold;
+#'   exact with `disclosure = "none"`). `print()` shows them under the
+#'   table. Attributes `"estimand"`, `"s_d_denom"` and `"binary"` record the
+#'   conventions used.
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(a = rbinom(300, 1, 0.4), age = rnorm(300, 30, 5),
@@ -65,7 +69,8 @@ balance.mq_effect <- function(fit, ...) {
   data <- covs
   data$.treat <- fit$treat
   balance_table(data, ".treat", names(covs), weights = fit$weights,
-                estimand = fit$estimand, ...)
+                estimand = fit$estimand, ...,
+                disclosure = if (inherits(fit, "mq_effect")) effect_rule(fit) else fit$disclosure)
 }
 
 #' @rdname balance
@@ -91,11 +96,15 @@ balance.default <- function(fit, ...) {
 #' @param s_d_denom `NULL` (by estimand) or one of `"treated"`, `"control"`,
 #'   `"pooled"`, `"all"` (full-sample SD) and `"weighted"` (full-sample SD
 #'   with the adjustment weights, cobalt's choice for ATO).
+#' @param disclosure Disclosure rule for the arm sizes and effective sample
+#'   sizes in attribute `"ess"` (`NULL`: the `matequity.disclosure` option;
+#'   `balance()` uses the fit's rule).
 #' @export
 balance_table <- function(data, treatment, covariates, weights = NULL,
                           estimand = "ATE", binary = c("raw", "std"),
-                          s_d_denom = NULL) {
+                          s_d_denom = NULL, disclosure = NULL) {
   check_data_frame(data)
+  rule <- resolve_disclosure(disclosure)
   tcol <- resolve_column(data, rlang::enquo(treatment), "treatment")
   cols <- resolve_columns(data, rlang::enquo(covariates), "covariates")
   if (!length(cols)) cli::cli_abort("{.arg covariates} names no columns.")
@@ -111,9 +120,9 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
       !s_d_denom %in% c("treated", "control", "pooled", "all", "weighted")) {
     cli::cli_abort("{.arg s_d_denom} must be one of {.val {c('treated', 'control', 'pooled', 'all', 'weighted')}}.")
   }
-  treat <- balance_treat(data[[tcol]], tcol)
-  w <- balance_weights(data, rlang::enquo(weights), nrow(data))
-  X <- balance_terms(data[cols], cols)
+  treat <- balance_treat(data[[tcol]], tcol, rule)
+  w <- balance_weights(data, rlang::enquo(weights), nrow(data), rule)
+  X <- balance_terms(data[cols], cols, rule)
   bin <- attr(X, "binary")
 
   one <- rep(1, length(treat))
@@ -141,13 +150,13 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
     ks_adjusted = if (is.null(adj)) na else adj$ks
   )
   ess <- function(v) sum(v)^2 / sum(v^2)
-  attr(out, "ess") <- tibble::tibble(
+  attr(out, "ess") <- balance_ess(tibble::tibble(
     group = c("control", "treated"),
     n = c(sum(treat == 0), sum(treat == 1)),
     ess_unadjusted = c(sum(treat == 0), sum(treat == 1)),
     ess_adjusted = if (is.null(w)) c(NA_real_, NA_real_) else
       c(ess(w[treat == 0]), ess(w[treat == 1]))
-  )
+  ), rule)
   attr(out, "estimand") <- estimand
   attr(out, "s_d_denom") <- s_d_denom
   attr(out, "binary") <- binary
@@ -155,7 +164,33 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
   out
 }
 
-balance_treat <- function(x, col, call = rlang::caller_env()) {
+# Arm sizes and effective sample sizes under the rule: released like counts
+# (an ATT's treated ESS is the treated count, a 1:1 matching's control ESS
+# the matched controls).
+balance_ess <- function(tab, rule) {
+  if (rule$preset == "none") return(apply_disclosure(tab, counts = "n", disclosure = rule))
+  cols <- c("n", "ess_unadjusted", "ess_adjusted")
+  for (cl in cols) tab[[cl]] <- round(tab[[cl]])
+  apply_disclosure(tab, counts = cols, disclosure = rule)
+}
+
+#' @export
+print.mq_balance <- function(x, ...) {
+  NextMethod()
+  e <- attr(x, "ess")
+  if (is.data.frame(e)) {
+    rule <- attr(e, "sdc")
+    what <- if (inherits(rule, "mq_disclosure_rule")) {
+      if (rule$preset == "none") "exact: DISCLOSURE CONTROL OFF" else paste0(rule_name(rule), ", ", describe_rule(rule))
+    } else "as computed"
+    cat("Effective sample sizes (", what, "):\n", sep = "")
+    print(as.data.frame(e)[c("group", "n", "ess_unadjusted", "ess_adjusted")],
+          row.names = FALSE, digits = 4)
+  }
+  invisible(x)
+}
+
+balance_treat <- function(x, col, rule = NULL, call = rlang::caller_env()) {
   if (is.logical(x)) x <- as.integer(x)
   if (!is.numeric(x) || anyNA(x) || !all(x %in% c(0, 1))) {
     cli::cli_abort(c("Column {.field {col}} given as {.arg treatment} must be 0/1 or logical without missing values.",
@@ -163,12 +198,13 @@ balance_treat <- function(x, col, call = rlang::caller_env()) {
   }
   if (sum(x == 1) < 2 || sum(x == 0) < 2) {
     cli::cli_abort(c("Balance needs at least 2 treated and 2 control units.",
-                     "x" = "{sum(x == 1)} treated, {sum(x == 0)} control."), call = call)
+                     "x" = "{released_count(sum(x == 1), rule)} treated, {released_count(sum(x == 0), rule)} control.",
+                     exact_note(rule)), call = call)
   }
   as.integer(x)
 }
 
-balance_weights <- function(data, quo, n, call = rlang::caller_env()) {
+balance_weights <- function(data, quo, n, rule = NULL, call = rlang::caller_env()) {
   if (rlang::quo_is_null(quo)) return(NULL)
   expr <- rlang::quo_get_expr(quo)
   w <- if ((is.character(expr) && length(expr) == 1L) ||
@@ -184,19 +220,23 @@ balance_weights <- function(data, quo, n, call = rlang::caller_env()) {
   }
   bad <- is.na(w) | w < 0 | !is.finite(w)
   if (any(bad)) {
+    nb <- sum(bad)
     cli::cli_abort(c("{.arg weights} must be finite and non-negative.",
-                     "x" = "{sum(bad)} value{?s} {?is/are} not: {example_values(w[bad])}."), call = call)
+                     "x" = "{released_count(nb, rule)} value{cli::qty(released_qty(nb, rule))}{?s} {?is/are} not: {example_values(w[bad])}.",
+                     exact_note(rule)), call = call)
   }
   as.double(w)
 }
 
 # Expand covariates into a numeric matrix of terms, as cobalt does.
-balance_terms <- function(df, cols, call = rlang::caller_env()) {
+balance_terms <- function(df, cols, rule = NULL, call = rlang::caller_env()) {
   nas <- vapply(df, function(x) sum(is.na(x)), 0)
   if (any(nas > 0)) {
+    miss <- paste0(names(nas)[nas > 0], ": ", released_count(nas[nas > 0], rule))
     cli::cli_abort(c("Covariates have missing values.",
-                     "x" = "{.field {names(nas)[nas > 0]}}: {nas[nas > 0]} missing value{?s}.",
-                     "i" = "Impute them or drop those rows first."), call = call)
+                     "x" = "Missing values in {miss}.",
+                     "i" = "Impute them or drop those rows first.",
+                     exact_note(rule)), call = call)
   }
   out <- list(); bin <- logical(); var <- character()
   for (nm in cols) {
@@ -290,6 +330,9 @@ balance_denoms <- function(X, bin, treat, s_d_denom, w) {
 
 #' Love plot of covariate balance
 #'
+#' The plot shows standardised differences only (no counts); made from a
+#' balance table with disclosure control off, its subtitle says so.
+#'
 #' @param object A balance table from [balance()] or [balance_table()].
 #' @param threshold Reference lines at plus and minus this SMD (0.1).
 #' @param abs Plot absolute differences?
@@ -319,8 +362,9 @@ autoplot.mq_balance <- function(object, threshold = 0.1, abs = TRUE, ...) {
     ggplot2::geom_point(size = 2) +
     ggplot2::labs(x = lab, y = NULL, colour = NULL,
                   title = "Covariate balance",
-                  subtitle = paste0("Estimand ", attr(object, "estimand"),
-                                    "; SD denominator: ", attr(object, "s_d_denom"))) +
+                  subtitle = plot_subtitle(attr(attr(object, "ess"), "sdc"),
+                                           paste0("Estimand ", attr(object, "estimand"),
+                                                  "; SD denominator: ", attr(object, "s_d_denom")))) +
     ggplot2::theme_minimal()
   p
 }

@@ -490,9 +490,9 @@ count_values <- function(field, values) {
 
 report_unknown <- function(unknown) {
   if (!nrow(unknown)) return(invisible())
-  lines <- sprintf("%s: %s (%s)", unknown$field, unknown$value, fmt_n(unknown$n))
+  lines <- sprintf("%s: %s (%s)", unknown$field, unknown$value, released_count(unknown$n))
   cli::cli_inform(c("i" = "Unknown or unmatched values in the cohort (see {.code attr(cohort, \"unknown_codes\")}):",
-                    stats::setNames(utils::head(lines, 12), rep("*", min(12, length(lines))))),
+                    stats::setNames(utils::head(lines, 12), rep("*", min(12, length(lines)))), exact_note()),
                   class = "matequity_unknown_codes")
 }
 
@@ -670,9 +670,9 @@ report_demographics <- function(demog) {
   fb <- demog[-1L, , drop = FALSE]
   fb <- fb[fb$n > 0, , drop = FALSE]
   if (!nrow(fb)) return(invisible())
-  lines <- sprintf("%s: %s", fb$source, fmt_n(fb$n))
+  lines <- sprintf("%s: %s", fb$source, released_count(fb$n))
   cli::cli_inform(c("i" = "Demographics (MSD001) not from the booking's own submission for some pregnancies (see {.code attr(cohort, \"demographics\")}):",
-                    stats::setNames(lines, rep("*", length(lines)))),
+                    stats::setNames(lines, rep("*", length(lines))), exact_note()),
                   class = "matequity_demographics_fallback")
 }
 

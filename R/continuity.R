@@ -307,15 +307,15 @@ same_provider <- function(a, b) {
 report_continuity_input <- function(log, pr) {
   bad <- log[log$kind == "bad input" & log$n_rows > 0, , drop = FALSE]
   if (nrow(bad)) {
-    lines <- sprintf("%s: %s row%s", bad$reason, fmt_n(bad$n_rows), ifelse(bad$n_rows == 1, "", "s"))
+    lines <- sprintf("%s: %s row%s", bad$reason, released_count(bad$n_rows), ifelse(vapply(bad$n_rows, released_qty, 0) == 1, "", "s"))
     cli::cli_warn(c("Some care-contact records do not fit the cohort; they were excluded and counted:",
                     stats::setNames(lines, rep("!", length(lines))),
-                    "i" = "See {.code attr(x, \"exclusions\")}."),
+                    "i" = "See {.code attr(x, \"exclusions\")}.", exact_note()),
                   class = "matequity_continuity_input")
   }
   out <- log[log$kind == "outside cohort" & log$n_rows > 0, , drop = FALSE]
   if (nrow(out)) {
-    cli::cli_inform(c("i" = "{fmt_n(sum(out$n_rows))} care contact{?s} of pregnancies not in {.arg cohort} {?was/were} left out (see {.code attr(x, \"exclusions\")})."),
+    cli::cli_inform(c("i" = "{released_count(sum(out$n_rows))} care contact{cli::qty(released_qty(sum(out$n_rows)))}{?s} of pregnancies not in {.arg cohort} {?was/were} left out (see {.code attr(x, \"exclusions\")}).", exact_note()),
                     class = "matequity_continuity_outside_cohort")
   }
   if (isTRUE(pr$no_placed_date)) {

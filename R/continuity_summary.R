@@ -70,14 +70,26 @@ summarise_continuity <- function(x, by = NULL, threshold = 0.7, disclosure = NUL
 
 #' Plot the distribution of continuity indices by group
 #'
-#' Box plots (without individual outlying points, which could identify
-#' women) of each index, by group and phase.
+#' Box plots of each index, by group and phase, drawn from released
+#' aggregates only ([sdc_boxplot_data()]): the values are counted in bins of
+#' width 0.05 over \[0, 1\] (20 rounded bins over the range for an index
+#' outside it), bins are merged until each holds at least the rule's
+#' threshold, and the boxes (quartiles) and whiskers (10th and 90th
+#' percentiles) are read from the released counts of the merged bins. No
+#' whisker, outlier or notch shows an individual value or gives a group's
+#' size; groups under the threshold get no box. With `disclosure = "none"`
+#' the statistics are exact and the subtitle says that disclosure control is
+#' off.
 #'
 #' @param object The result of [continuity()] (joined to a cohort for `by`).
 #' @param index Index columns to show.
 #' @param by A grouping column (bare name or string), or `NULL`.
+#' @param disclosure A disclosure rule, a preset name, or `NULL` for
+#'   `getOption("matequity.disclosure", "nhse_sde")`.
 #' @param ... Not used.
-#' @returns A ggplot object.
+#' @returns A ggplot object; its data are the `mq_sdc` table of
+#'   [sdc_boxplot_data()] with columns `index`, `phase`, `group`, `n`,
+#'   `n_sdc`, `p10`, `q1`, `median`, `q3` and `p90`.
 #' @examples
 #' if (requireNamespace("ggplot2", quietly = TRUE)) {
 #'   tabs <- matequity:::continuity_demo_data(200)
@@ -87,8 +99,9 @@ summarise_continuity <- function(x, by = NULL, threshold = 0.7, disclosure = NUL
 #' }
 #' @exportS3Method ggplot2::autoplot
 autoplot.mq_continuity <- function(object, index = c("upc", "coc", "secon", "named_midwife_share"),
-                                   by = NULL, ...) {
+                                   by = NULL, disclosure = NULL, ...) {
   rlang::check_installed("ggplot2", reason = "to plot continuity indices.")
+  rule <- resolve_disclosure(disclosure)
   by <- resolve_columns(object, rlang::enquo(by), "by")
   if (length(by) > 1L) cli::cli_abort("{.arg by} must name one column, not {length(by)}.")
   miss <- setdiff(index, names(object))
@@ -97,14 +110,43 @@ autoplot.mq_continuity <- function(object, index = c("upc", "coc", "secon", "nam
   values <- unlist(lapply(index, function(i) as.numeric(object[[i]])), use.names = FALSE)
   groups <- if (length(by)) rep(as.character(object[[by]]), length(index)) else rep("all", n * length(index))
   phases <- rep(object$phase, length(index))
-  long <- tibble::tibble(index = factor(rep(index, each = n), levels = index),
-                         value = values, group = groups, phase = phases)
-  long <- long[!is.na(long$value), , drop = FALSE]
-  p <- ggplot2::ggplot(long, ggplot2::aes(x = .data$group, y = .data$value, fill = .data$group)) +
-    ggplot2::geom_boxplot(outlier.shape = NA) +
-    ggplot2::labs(x = if (length(by)) by else NULL, y = "index value", fill = by) +
+  long <- tibble::tibble(index = rep(index, each = n), value = values, group = groups,
+                         phase = phases)
+  long <- long[!is.na(long$value) & !is.na(long$group), , drop = FALSE]
+  parts <- lapply(index, function(i) {
+    li <- long[long$index == i, , drop = FALSE]
+    if (!nrow(li)) return(NULL)
+    unit <- all(li$value >= 0 & li$value <= 1)
+    box <- sdc_boxplot_data(li$value, group = paste(li$phase, li$group, sep = "\r"),
+                            breaks = if (unit) seq(0, 1, by = 0.05) else 20, disclosure = rule)
+    key <- strsplit(as.character(box$group), "\r", fixed = TRUE)
+    box$index <- i
+    box$phase <- vapply(key, `[`, "", 1L)
+    box$group <- vapply(key, `[`, "", 2L)
+    box
+  })
+  parts <- Filter(Negate(is.null), parts)
+  if (!length(parts)) cli::cli_abort("No index values to plot.")
+  d <- parts[[1]]
+  if (length(parts) > 1L) {
+    all_rows <- do.call(rbind, lapply(parts, as.data.frame))
+    d <- new_sdc_table(as.list(all_rows), d, rule,
+                       log = rbind_log(lapply(parts, attr, "sdc_log")), n = nrow(all_rows))
+  }
+  d$index <- factor(d$index, levels = index)
+  hidden <- sum(is.na(d$median))
+  d <- d[!is.na(d$median), ]
+  p <- ggplot2::ggplot(d, ggplot2::aes(x = .data$group, fill = .data$group)) +
+    ggplot2::geom_boxplot(ggplot2::aes(ymin = .data$p10, lower = .data$q1, middle = .data$median,
+                                       upper = .data$q3, ymax = .data$p90),
+                          stat = "identity") +
+    ggplot2::labs(x = if (length(by)) by else NULL, y = "index value", fill = by,
+                  subtitle = plot_subtitle(rule),
+                  caption = paste0("Boxes: quartiles; whiskers: 10th-90th percentiles",
+                                   if (rule$preset != "none") " (from released binned counts)",
+                                   if (hidden) paste0("; ", hidden, " group(s) not shown"), ".")) +
     ggplot2::theme(legend.position = if (length(by)) "right" else "none")
-  if (length(unique(long$phase)) > 1L) {
+  if (length(unique(d$phase)) > 1L) {
     p + ggplot2::facet_grid(phase ~ index)
   } else {
     p + ggplot2::facet_wrap(~index)

@@ -186,12 +186,13 @@ autoplot.mq_data_quality <- function(object, measure = c("pct_valid", "pct_compl
   d$value <- d[[measure]]
   d$field <- factor(d$field, levels = rev(unique(d$field)))
   if (!"provider" %in% names(d)) d$provider <- "all units"
+  d <- sdc_plot_frame(d, object)
   p <- ggplot2::ggplot(d, ggplot2::aes(x = .data$provider, y = .data$field, fill = .data$value)) +
     ggplot2::geom_tile(colour = "white") +
     ggplot2::scale_fill_gradient(low = "#b2182b", high = "#f7f7f7", limits = c(0, 100),
                                  na.value = "grey70",
                                  name = if (measure == "pct_valid") "% valid" else "% complete") +
-    ggplot2::labs(x = "Maternity unit", y = NULL) +
+    ggplot2::labs(x = "Maternity unit", y = NULL, subtitle = plot_subtitle(attr(object, "sdc"))) +
     ggplot2::theme_minimal() +
     ggplot2::theme(axis.text.x = ggplot2::element_text(angle = 45, hjust = 1))
   if ("year" %in% names(d)) p <- p + ggplot2::facet_wrap(ggplot2::vars(.data$year))

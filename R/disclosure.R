@@ -273,8 +273,9 @@ resolve_disclosure <- function(disclosure = NULL,
 #'   groups a weighted estimate compares, e.g. `c(treated = 52.1, control =
 #'   240.7)`; each must be at least `threshold`.
 #' @returns A list with `status` (`"pass"`, `"fail"` or `"review"`) and
-#'   `reason` (one string). Rule `"none"` gives `"review"`: nothing was
-#'   checked.
+#'   `reason` (one string naming the cells that fail; it gives neither the
+#'   counts nor the residual degrees of freedom, from which the sample size
+#'   would follow). Rule `"none"` gives `"review"`: nothing was checked.
 #' @examples
 #' disclosure_check_model(c(treated_event = 40, control_event = 7), 200)
 #' disclosure_check_model(c(a = 40, b = 50), df_residual = 6, disclosure = "acro")
@@ -322,6 +323,7 @@ disclosure_check_model <- function(cell_counts, df_residual, disclosure = NULL,
     }
   }
   if (!is.na(df_residual) && df_residual < rule$min_df) {
+    # the df itself is not given: n = df + p
     reasons <- c(reasons, paste0("residual df under ", rule$min_df))
   }
   if (length(reasons)) {

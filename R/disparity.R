@@ -82,7 +82,7 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   rows <- outcome_rows(cohort, spec)
   gmiss <- rows$use & is.na(gall)
   if (any(gmiss)) {
-    cli::cli_warn("{sum(gmiss)} eligible row{?s} with missing {.field {group}} {?is/are} left out.")
+    cli::cli_warn(c("{released_count(sum(gmiss), disclosure)} eligible row{cli::qty(released_qty(sum(gmiss), disclosure))}{?s} with missing {.field {group}} {cli::qty(released_qty(sum(gmiss), disclosure))}{?is/are} left out.", exact_note(disclosure)))
   }
   use <- rows$use & !is.na(gall)
   d <- cohort[use, , drop = FALSE]

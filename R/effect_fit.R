@@ -9,9 +9,10 @@ irls_epsilon <- function() getOption("matequity.irls_epsilon", 1e-10)
 
 fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R, seed,
                           conf_level, trim, truncate, k, replace, caliper, nthreads,
-                          where, call = rlang::caller_env()) {
+                          where, rule = NULL, call = rlang::caller_env()) {
+  rule <- resolve_disclosure(rule, arg = "disclosure", call = call)
   label <- if (is.null(where)) "" else paste0(" in subgroup ", where)
-  check_arms(a, y, binary, label, call)
+  check_arms(a, y, binary, label, call, rule)
   n_before <- length(a)
   keep <- rep(TRUE, n_before)
   n_trimmed <- 0L
@@ -27,7 +28,8 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
       y <- y[keep]
       cl <- cl[keep]
       covdf <- covdf[keep, , drop = FALSE]
-      check_arms(a, y, binary, paste0(label, " after trimming ", n_trimmed, " unit(s)"), call)
+      check_arms(a, y, binary, paste0(label, " after trimming ", released_count(n_trimmed, rule),
+                                      " unit(s)"), call, rule)
     }
   }
   clc <- if (is.null(cl)) integer() else group_codes(cl)
@@ -39,7 +41,7 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
   method_code <- spec$code
   matched <- NULL
   if (is.na(method_code)) {
-    res <- fit_matching(X, a, y, estimand, k, replace, caliper, clc, G, nthreads, call)
+    res <- fit_matching(X, a, y, estimand, k, replace, caliper, clc, G, nthreads, call, rule)
     matched <- res$matched
   } else {
     res <- tryCatch(
@@ -53,7 +55,7 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
                        call = call)
       })
   }
-  diagnose_fit(res, X, Z, a, label, method_code, call)
+  diagnose_fit(res, X, Z, a, label, method_code, call, rule)
   boot <- NULL
   if (vcov == "bootstrap") {
     boot <- run_bootstrap(X, Z, a, y, binary, estimand, method_code, truncate, seed, R, clc, G,
@@ -73,27 +75,37 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
 
 ess <- function(w) if (length(w) == 0L || sum(w^2) == 0) 0 else sum(w)^2 / sum(w^2)
 
-check_arms <- function(a, y, binary, label, call) {
+check_arms <- function(a, y, binary, label, call, rule = NULL) {
   n1 <- sum(a == 1L)
   n0 <- sum(a == 0L)
+  rc <- function(n) released_count(n, rule)
   if (length(a) == 0L) cli::cli_abort("No rows{label}.", call = call)
   if (n1 == 0L || n0 == 0L) {
     cli::cli_abort(c("The treatment does not vary{label}.",
-                     "x" = "{n1} treated and {n0} control row{?s}."), call = call)
+                     "x" = "{rc(n1)} treated and {rc(n0)} control row{cli::qty(released_qty(n0, rule))}{?s}.",
+                     exact_note(rule)), call = call)
   }
   if (binary) {
     e1 <- sum(y[a == 1L])
     e0 <- sum(y[a == 0L])
     if (e1 == 0 || e0 == 0 || e1 == n1 || e0 == n0) {
       cli::cli_abort(c("The binary outcome has no events (or only events) in an arm{label}.",
-                       "x" = "Treated: {e1} event{?s} in {n1}; controls: {e0} event{?s} in {n0}.",
-                       "i" = "Risk ratios and odds ratios are not defined."), call = call)
+                       "x" = "Treated: {rc(e1)} event{cli::qty(released_qty(e1, rule))}{?s} in {rc(n1)}; controls: {rc(e0)} event{cli::qty(released_qty(e0, rule))}{?s} in {rc(n0)}.",
+                       "i" = "Risk ratios and odds ratios are not defined.",
+                       exact_note(rule)), call = call)
     }
   }
   invisible(TRUE)
 }
 
-diagnose_fit <- function(res, X, Z, a, label, method_code, call) {
+# Warnings about the fit. Their counts (units with fitted probabilities of 0
+# or 1, extreme scores, arm sizes and effective sample sizes) are shown as
+# the fit's rule releases them; the extreme scores and weights themselves
+# (one unit's values) only with disclosure control off.
+diagnose_fit <- function(res, X, Z, a, label, method_code, call, rule = NULL) {
+  rule <- resolve_disclosure(rule, arg = "disclosure", call = call)
+  off <- rule$preset == "none"
+  rc <- function(n) released_count(n, rule)
   pm <- res$ps_model
   if (length(pm$aliased)) {
     cli::cli_warn(c("The propensity model has {length(pm$aliased)} aliased column{?s}{label} (coefficient set to NA, as glm does).",
@@ -103,7 +115,7 @@ diagnose_fit <- function(res, X, Z, a, label, method_code, call) {
     cli::cli_warn("The propensity model did not converge in {pm$iter} iterations{label}.", call = call)
   }
   if (pm$n_fitted_01 > 0L || length(pm$diverging)) {
-    cli::cli_warn(c("Separation in the propensity model{label}: {pm$n_fitted_01} fitted probabilit{?y/ies} numerically 0 or 1.",
+    cli::cli_warn(c("Separation in the propensity model{label}: {rc(pm$n_fitted_01)} fitted probabilit{cli::qty(released_qty(pm$n_fitted_01, rule))}{?y/ies} numerically 0 or 1.",
                     "x" = if (length(pm$diverging)) "Diverging coefficients: {.field {colnames(X)[pm$diverging]}}.",
                     "i" = "These covariates (nearly) determine the treatment; consider coarsening or dropping them, or trimming."),
                   call = call)
@@ -111,8 +123,10 @@ diagnose_fit <- function(res, X, Z, a, label, method_code, call) {
   e <- res$ps
   extreme <- sum(e < 0.01 | e > 0.99)
   if (extreme > 0L) {
-    cli::cli_warn(c("{extreme} propensity score{?s} {?is/are} below 0.01 or above 0.99{label}.",
-                    "i" = "Range: [{signif(min(e), 3)}, {signif(max(e), 3)}]; consider {.arg trim} or the ATO."),
+    cli::cli_warn(c("{rc(extreme)} propensity score{cli::qty(released_qty(extreme, rule))}{?s} {?is/are} below 0.01 or above 0.99{label}.",
+                    "i" = if (off) "Range: [{signif(min(e), 3)}, {signif(max(e), 3)}]; consider {.arg trim} or the ATO." else
+                      "Consider {.arg trim} or the ATO.",
+                    exact_note(rule)),
                   call = call)
   }
   om <- res$outcome_model
@@ -129,8 +143,11 @@ diagnose_fit <- function(res, X, Z, a, label, method_code, call) {
     wa <- w[a == arm]
     ea <- ess(wa)
     if (length(wa) >= 10L && ea < 0.1 * length(wa)) {
-      cli::cli_warn(c("Extreme weights in the {if (arm == 1) 'treated' else 'control'} arm{label}: effective sample size {round(ea, 1)} of {length(wa)}.",
-                      "i" = "Largest weight {signif(max(wa), 3)} ({signif(100 * max(wa) / sum(wa), 3)}% of the arm's total); consider {.arg trim} or {.arg truncate}."),
+      ess_txt <- if (off) format(round(ea, 1)) else rc(ea)
+      cli::cli_warn(c("Extreme weights in the {if (arm == 1) 'treated' else 'control'} arm{label}: effective sample size {ess_txt} of {rc(length(wa))}.",
+                      "i" = if (off) "Largest weight {signif(max(wa), 3)} ({signif(100 * max(wa) / sum(wa), 3)}% of the arm's total); consider {.arg trim} or {.arg truncate}." else
+                        "A few units carry much of the arm's weight; consider {.arg trim} or {.arg truncate}.",
+                      exact_note(rule)),
                     call = call)
     }
   }
@@ -141,7 +158,8 @@ diagnose_fit <- function(res, X, Z, a, label, method_code, call) {
 # swapping the roles of the arms), then Hajek means with the matching
 # weights. The variance treats the weights as fixed and clusters on the
 # matched sets (without replacement) or on `cluster` when given.
-fit_matching <- function(X, a, y, estimand, k, replace, caliper, clc, G, nthreads, call) {
+fit_matching <- function(X, a, y, estimand, k, replace, caliper, clc, G, nthreads, call,
+                         rule = NULL) {
   ns <- asNamespace("matequity")
   if (!exists("match_nearest", envir = ns, inherits = FALSE)) {
     cli::cli_abort("Matching is not available in this build (match_nearest() is missing).",
@@ -154,7 +172,7 @@ fit_matching <- function(X, a, y, estimand, k, replace, caliper, clc, G, nthread
   focal <- if (estimand == "ATT") a else 1L - a
   m <- get("match_nearest", envir = ns)(ps_logit = if (estimand == "ATT") lp else -lp,
                                          treat = focal, k = k, replace = replace,
-                                         caliper = caliper)
+                                         caliper = caliper, disclosure = rule, call = call)
   w <- as.numeric(m$weights)
   mu <- c(sum((w * y)[a == 1L]) / sum(w[a == 1L]), sum((w * y)[a == 0L]) / sum(w[a == 0L]))
   IF <- cbind(ifelse(a == 1L, n * w * (y - mu[1]) / sum(w[a == 1L]), 0),

@@ -80,8 +80,12 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #'   controls per treated unit, with or without replacement, caliper in SDs of
 #'   the logit score.
 #' @param nthreads Number of threads.
-#' @param disclosure Disclosure rule used for the model check in `glance()`
-#'   (`NULL`: the `matequity.disclosure` option).
+#' @param disclosure Disclosure rule of the fit (`NULL`: the
+#'   `matequity.disclosure` option, read when the fit is made): it governs
+#'   the counts that `glance()`, `nobs()`, `print()`, `summary()`,
+#'   `autoplot()` and `balance()` release, the model check in `glance()`, and
+#'   the counts in this function's messages, warnings and errors. Use
+#'   `"none"` for exact counts inside the SDE.
 #' @returns An object of class `mq_effect`, with [tidy()] (columns `group`
 #'   when `by` is given, `term`, `estimate`, `std.error`, `statistic`,
 #'   `p.value`, `conf.low`, `conf.high`, `scale`), [glance()], `summary()`,
@@ -113,6 +117,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
                             nthreads = matequity_threads(), disclosure = NULL) {
   call <- match.call()
   check_data_frame(data)
+  rule <- resolve_disclosure(disclosure)
   trt <- resolve_column(data, rlang::enquo(treatment), "treatment")
   out <- resolve_column(data, rlang::enquo(outcome), "outcome")
   covs <- resolve_columns(data, rlang::enquo(covariates), "covariates")
@@ -151,10 +156,10 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     cli::cli_abort("The treatment and outcome cannot also be covariates.")
 
   used <- unique(c(trt, out, covs, ocovs, by_col, cl_col))
-  mis <- handle_missing(data, used, missing)
+  mis <- handle_missing(data, used, missing, rule)
   data <- mis$data
-  a <- treatment_vector(data[[trt]], trt)
-  yinfo <- outcome_vector(data[[out]], out)
+  a <- treatment_vector(data[[trt]], trt, rule)
+  yinfo <- outcome_vector(data[[out]], out, rule)
   check_covariates(data, unique(c(covs, ocovs)))
   groups <- if (is.null(by_col)) NULL else data[[by_col]]
   if (!is.null(groups) && is.factor(groups) && any(table(groups) == 0L)) {
@@ -179,7 +184,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
       data[rows, covs, drop = FALSE], X[rows, , drop = FALSE], Z[rows, , drop = FALSE],
       a[rows], yinfo$y[rows], yinfo$binary,
       spec, estimand, vcov, if (is.null(cl)) NULL else cl[rows], R, seed, conf_level,
-      trim, truncate, k, replace, caliper, nthreads, where)
+      trim, truncate, k, replace, caliper, nthreads, where, rule = rule)
   }
   res <- assemble_effect(fits, glev, by_col, yinfo$binary, conf_level)
   structure(c(res, list(
@@ -189,7 +194,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     by_name = by_col, cluster_name = cl_col, conf_level = conf_level, R = if (vcov == "bootstrap") R,
     seed = if (vcov == "bootstrap") seed, n_missing_dropped = mis$n_dropped,
     missing_by_variable = mis$counts, trim = trim, truncate = truncate,
-    disclosure = disclosure, groups = fits)), class = "mq_effect")
+    disclosure = rule, groups = fits)), class = "mq_effect")
 }
 
 check_registry <- function(method, estimand, vcov, call = rlang::caller_env()) {
@@ -213,22 +218,25 @@ check_registry <- function(method, estimand, vcov, call = rlang::caller_env()) {
   spec
 }
 
-handle_missing <- function(data, used, missing, call = rlang::caller_env()) {
+handle_missing <- function(data, used, missing, rule = NULL, call = rlang::caller_env()) {
   counts <- vapply(used, function(v) sum(is.na(data[[v]])), 0L)
   bad <- counts[counts > 0L]
   if (length(bad) == 0L) return(list(data = data, n_dropped = 0L, counts = counts))
   drop <- !stats::complete.cases(data[used])
   if (missing == "error") {
+    nd <- sum(drop)
     cli::cli_abort(c(
-      "{sum(drop)} row{?s} of {.arg data} {?has/have} missing values in the variables used.",
-      stats::setNames(paste0(names(bad), ": ", bad, " missing"), rep("x", length(bad))),
-      "i" = "Use {.code missing = \"complete_case\"} to analyse the complete rows (reported in {.fn glance})."),
+      "{released_count(nd, rule)} row{cli::qty(released_qty(nd, rule))}{?s} of {.arg data} {?has/have} missing values in the variables used.",
+      stats::setNames(paste0(names(bad), ": ", released_count(bad, rule), " missing"),
+                      rep("x", length(bad))),
+      "i" = "Use {.code missing = \"complete_case\"} to analyse the complete rows (reported in {.fn glance}).",
+      exact_note(rule)),
       call = call)
   }
   list(data = data[!drop, , drop = FALSE], n_dropped = sum(drop), counts = counts)
 }
 
-treatment_vector <- function(x, name, call = rlang::caller_env()) {
+treatment_vector <- function(x, name, rule = NULL, call = rlang::caller_env()) {
   vals <- unique(x)
   a <- if (is.logical(x)) {
     as.integer(x)
@@ -244,16 +252,19 @@ treatment_vector <- function(x, name, call = rlang::caller_env()) {
   tab <- tabulate(a + 1L, 2L)
   if (any(tab == 0L)) {
     cli::cli_abort(c("Treatment {.field {name}} does not vary.",
-                     "x" = "{tab[2]} treated and {tab[1]} control row{?s}."), call = call)
+                     "x" = "{released_count(tab[2], rule)} treated and {released_count(tab[1], rule)} control row{cli::qty(released_qty(tab[1], rule))}{?s}.",
+                     exact_note(rule)), call = call)
   }
   a
 }
 
-outcome_vector <- function(x, name, call = rlang::caller_env()) {
+outcome_vector <- function(x, name, rule = NULL, call = rlang::caller_env()) {
   if (is.logical(x)) return(list(y = as.numeric(x), binary = TRUE))
   if (is.numeric(x)) {
     if (any(!is.finite(x))) {
-      cli::cli_abort("Outcome {.field {name}} has {sum(!is.finite(x))} non-finite value{?s}.", call = call)
+      nf <- sum(!is.finite(x))
+      cli::cli_abort(c("Outcome {.field {name}} has {released_count(nf, rule)} non-finite value{cli::qty(released_qty(nf, rule))}{?s}.",
+                       exact_note(rule)), call = call)
     }
     return(list(y = as.numeric(x), binary = all(x %in% c(0, 1))))
   }

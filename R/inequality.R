@@ -92,7 +92,7 @@ inequality_index <- function(data, outcome = NULL, rank = imd_decile, by = NULL,
     rows <- outcome_rows(data, spec)
     rmiss <- rows$use & is.na(data[[rank]])
     if (any(rmiss)) {
-      cli::cli_warn("{sum(rmiss)} eligible row{?s} with missing {.field {rank}} {?is/are} left out.")
+      cli::cli_warn(c("{released_count(sum(rmiss), disclosure)} eligible row{cli::qty(released_qty(sum(rmiss), disclosure))}{?s} with missing {.field {rank}} {cli::qty(released_qty(sum(rmiss), disclosure))}{?is/are} left out.", exact_note(disclosure)))
     }
     use <- rows$use & !is.na(data[[rank]])
     agg <- count_by(data[use, , drop = FALSE], c(by, rank),

@@ -17,10 +17,13 @@
 #             round (1..k) in which the control was chosen,
 #   match_matrix  n1 x k control row indices (rows = treated in data order),
 #   caliper   the caliper on the distance scale (NULL when none).
+# The counts in its warning are shown as `disclosure` (a rule, preset name or
+# NULL for the option's rule) releases them.
 match_nearest <- function(ps_logit, treat, k = 1, replace = FALSE,
                           caliper = NULL, order = "largest",
-                          nthreads = matequity_threads(),
+                          nthreads = matequity_threads(), disclosure = NULL,
                           call = rlang::caller_env()) {
+  rule <- resolve_disclosure(disclosure, call = call)
   check_match_inputs(ps_logit, treat, k, replace, caliper, order, call = call)
   treat <- as.integer(treat)
   order <- match.arg(order, c("largest", "smallest", "data"))
@@ -49,14 +52,17 @@ match_nearest <- function(ps_logit, treat, k = 1, replace = FALSE,
   )
   n_unmatched <- n1 - res$n_matched_treated
   if (n_unmatched > 0) {
+    rc <- function(n) released_count(n, rule)
+    n0 <- sum(treat == 0)
     why <- if (!is.null(caliper)) {
       "no control within the caliper of {signif(caliper, 3)} SD ({signif(cal_abs, 3)} on the logit scale)"
     } else {
-      "too few controls ({sum(treat == 0)}) for {n1} treated unit{?s} without replacement"
+      "too few controls ({rc(n0)}) for {rc(n1)} treated unit{cli::qty(released_qty(n1, rule))}{?s} without replacement"
     }
-    cli::cli_warn(c("{n_unmatched} treated unit{?s} {?was/were} left unmatched, out of {n1}.",
+    cli::cli_warn(c("{rc(n_unmatched)} treated unit{cli::qty(released_qty(n_unmatched, rule))}{?s} {?was/were} left unmatched, out of {rc(n1)}.",
                     "i" = paste0("Reason: ", why, "."),
-                    "i" = "They get weight 0 and are excluded from the matched sample."),
+                    "i" = "They get weight 0 and are excluded from the matched sample.",
+                    exact_note(rule)),
                   call = call)
   }
   list(
@@ -140,6 +146,9 @@ check_match_inputs <- function(ps_logit, treat, k, replace, caliper, order,
 #' @param scale Is `score` a probability (`"probability"`, matched on its
 #'   logit) or already on the logit scale (`"logit"`)?
 #' @param nthreads Number of threads (used with replacement).
+#' @param disclosure Disclosure rule for the counts in the warning about
+#'   unmatched units (`NULL`: the `matequity.disclosure` option; `"none"` for
+#'   exact counts). The returned data are unit-level and not for release.
 #' @returns A tibble: `data` with the columns `.match_weight` (0 for
 #'   unmatched units) and `.subclass` (matched set; `NA` for unmatched units
 #'   and for every unit when `replace = TRUE`, where sets overlap). Attribute
@@ -158,7 +167,7 @@ check_match_inputs <- function(ps_logit, treat, k, replace, caliper, order,
 match_units <- function(data, treatment, score, k = 1, replace = FALSE,
                         caliper = NULL, order = c("largest", "smallest", "data"),
                         scale = c("probability", "logit"),
-                        nthreads = matequity_threads()) {
+                        nthreads = matequity_threads(), disclosure = NULL) {
   check_data_frame(data)
   order <- match.arg(order)
   scale <- match.arg(scale)
@@ -184,7 +193,7 @@ match_units <- function(data, treatment, score, k = 1, replace = FALSE,
   }
   m <- match_nearest(s, as.integer(tr), k = k, replace = replace,
                      caliper = caliper, order = order, nthreads = nthreads,
-                     call = rlang::current_env())
+                     disclosure = disclosure, call = rlang::current_env())
   out <- tibble::as_tibble(data)
   out$.match_weight <- m$weights
   out$.subclass <- m$subclass

@@ -179,11 +179,13 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
   quality <- problems[problems$severity == "warning", c("table", "field", "problem", "n_rows", "examples")]
   quality <- tibble::as_tibble(quality)
   if (!quiet && nrow(quality)) {
+    # counts as the option's disclosure rule releases them
     lines <- sprintf("%s.%s: %s (%s row%s)", quality$table, quality$field,
-                     quality$problem, fmt_n(quality$n_rows),
-                     ifelse(quality$n_rows == 1, "", "s"))
+                     quality$problem, released_count(quality$n_rows),
+                     ifelse(vapply(quality$n_rows, released_qty, 0) == 1, "", "s"))
     cli::cli_warn(c("MSDS data-quality issues, counted in the object (see {.fn msds_quality}):",
-                    stats::setNames(lines, rep("!", length(lines)))),
+                    stats::setNames(gsub("([{}])", "\\1\\1", lines), rep("!", length(lines))),
+                    exact_note()),
                   class = "matequity_data_quality")
   }
   structure(checked$tables, class = "msds", quality = quality, flags = flags,
@@ -473,8 +475,8 @@ data_quality_problems <- function(tables) {
 abort_msds_problems <- function(errors, call = rlang::caller_env(2)) {
   lines <- sprintf("{.field %s}%s: %s (%s row%s)%s", errors$table,
                    ifelse(nzchar(errors$field), paste0("${.field ", errors$field, "}"), ""),
-                   errors$problem, fmt_n(errors$n_rows),
-                   ifelse(errors$n_rows == 1, "", "s"),
+                   errors$problem, released_count(errors$n_rows),
+                   ifelse(vapply(errors$n_rows, released_qty, 0) == 1, "", "s"),
                    ifelse(nzchar(errors$examples), paste0("; e.g. ", gsub("([{}])", "\\1\\1", errors$examples)), ""))
   cli::cli_abort(c("The MSDS tables have {nrow(errors)} problem{?s}; nothing was built.",
                    stats::setNames(lines, rep("x", length(lines))),
@@ -503,36 +505,66 @@ validate_flags <- function(flags, tables, call = rlang::caller_env(2)) {
   tibble::as_tibble(flags)
 }
 
+#' Print and summarise an msds object
+#'
+#' `print()` and `format()` describe the validated tables: pregnancies,
+#' women and providers, the booking period, rows per table, resubmitted rows
+#' dropped, codes outside the code lists and the data-quality counts.
+#' `summary()` gives the rows and columns of each table. Every count is shown
+#' as the disclosure rule releases it ("~1,240" rounded, "<10" suppressed),
+#' and the booking period as the first and last calendar months (quarters or
+#' years when no month has enough) with at least the rule's threshold of
+#' bookings (the earliest and latest booking dates are one woman's dates). With `disclosure = "none"` the counts and
+#' dates are exact and the output says that disclosure control is off.
+#'
+#' @param x,object An `msds` object from [as_msds()].
+#' @param ... Unused.
+#' @param disclosure A disclosure rule (see [disclosure_rule()]), a preset
+#'   name, or `NULL` for `getOption("matequity.disclosure", "nhse_sde")`.
+#' @returns `format()`: a character vector, one element per line; `print()`:
+#'   `x`, invisibly; `summary()`: an `mq_sdc` tibble with columns `table`,
+#'   `rows`, `rows_sdc` and `columns`.
+#' @examples
+#' msds_example
+#' print(msds_example, disclosure = "none")
+#' summary(msds_example)
+#' @name msds-methods
+NULL
+
+#' @rdname msds-methods
 #' @export
-print.msds <- function(x, ...) {
-  cat(format(x, ...), sep = "\n")
+print.msds <- function(x, ..., disclosure = NULL) {
+  cat(format(x, ..., disclosure = disclosure), sep = "\n")
   invisible(x)
 }
 
+#' @rdname msds-methods
 #' @export
-format.msds <- function(x, ...) {
+format.msds <- function(x, ..., disclosure = NULL) {
+  rule <- resolve_disclosure(disclosure)
+  rc <- function(n) released_count(n, rule)
   bk <- x$MSD101PregnancyBooking
   n_rows <- vapply(unclass(x), nrow, 1L)
   providers <- unique(unlist(lapply(unclass(x), function(t) {
     if ("OrgCodeProvider" %in% names(t)) t$OrgCodeProvider
   })))
-  rng <- if (!is.null(bk) && nrow(bk)) range(bk$AntenatalAppDate, na.rm = TRUE) else c(NA, NA)
   q <- attr(x, "quality")
   out <- c(
     "<msds> MSDS v2 tables, validated",
+    if (rule$preset == "none") "  DISCLOSURE CONTROL OFF (rule \"none\"): exact counts and dates, not for release outside the SDE",
     sprintf("  pregnancies: %s  women: %s  providers: %s",
-            fmt_n(length(unique(bk$UniqPregID))),
-            fmt_n(length(unique(x$MSD001MotherDemog$Person_ID_Mother))),
-            fmt_n(length(providers[!is.na(providers)]))),
-    sprintf("  bookings from %s to %s", format(rng[1]), format(rng[2])),
+            rc(length(unique(bk$UniqPregID))),
+            rc(length(unique(x$MSD001MotherDemog$Person_ID_Mother))),
+            rc(length(providers[!is.na(providers)]))),
+    booking_period_line(bk, rule),
     "  tables:",
-    sprintf("    %-26s %12s rows", names(n_rows), fmt_n(n_rows))
+    sprintf("    %-26s %12s rows", names(n_rows), rc(n_rows))
   )
   s <- attr(x, "submissions")
   if (!is.null(s) && nrow(s) && any(s$rows_kept < s$rows_in)) {
     r <- s[s$rows_kept < s$rows_in, , drop = FALSE]
     out <- c(out, "  submissions (older, repeated or after as_at; see msds_submissions()):",
-             sprintf("    %-26s %12s of %s rows kept", r$table, fmt_n(r$rows_kept), fmt_n(r$rows_in)))
+             sprintf("    %-26s %12s of %s rows kept", r$table, rc(r$rows_kept), rc(r$rows_in)))
   }
   if (!is.null(attr(s, "as_at"))) out <- c(out, sprintf("  as at: %s", format(attr(s, "as_at"))))
   if (!is.null(attr(x, "flags"))) {
@@ -546,27 +578,54 @@ format.msds <- function(x, ...) {
   }
   ic <- attr(x, "invalid_codes")
   if (!is.null(ic) && nrow(ic)) {
+    nf <- sum(!duplicated(paste(ic$table, ic$field)))
     out <- c(out, sprintf("  codes outside the code lists: %s row%s in %s field%s (see msds_invalid_codes())",
-                          fmt_n(sum(ic$n_rows)), if (sum(ic$n_rows) == 1) "" else "s",
-                          sum(!duplicated(paste(ic$table, ic$field))),
-                          if (sum(!duplicated(paste(ic$table, ic$field))) == 1) "" else "s"))
+                          rc(sum(ic$n_rows)), if (released_qty(sum(ic$n_rows), rule) == 1) "" else "s",
+                          nf, if (nf == 1) "" else "s"))
   }
   if (nrow(q)) {
     out <- c(out, "  data quality (see msds_quality()):",
-             sprintf("    %s.%s: %s (%s)", q$table, q$field, q$problem, fmt_n(q$n_rows)))
+             sprintf("    %s.%s: %s (%s)", q$table, q$field, q$problem, rc(q$n_rows)))
   } else {
     out <- c(out, "  data quality: no issues counted")
   }
   out
 }
 
+# The booking period: exact first and last dates under rule "none";
+# otherwise the first and last calendar months (or quarters, or years, when
+# no month has enough) with at least the threshold of bookings.
+booking_period_line <- function(bk, rule) {
+  d <- if (!is.null(bk) && nrow(bk)) bk$AntenatalAppDate[!is.na(bk$AntenatalAppDate)] else NULL
+  if (!length(d)) return("  bookings: no booking dates")
+  if (rule$preset == "none") {
+    rng <- range(d)
+    return(sprintf("  bookings from %s to %s", format(rng[1]), format(rng[2])))
+  }
+  lt <- as.POSIXlt(d)
+  units <- list(months = format(d, "%Y-%m"),
+                quarters = sprintf("%d Q%d", lt$year + 1900, lt$mon %/% 3 + 1),
+                years = format(d, "%Y"))
+  for (u in names(units)) {
+    tab <- table(units[[u]])
+    ok <- names(tab)[tab >= max(rule$threshold, 1)]
+    if (length(ok)) {
+      return(sprintf("  bookings from %s to %s (first and last %s with at least %s)",
+                     min(ok), max(ok), u, fmt_n(rule$threshold)))
+    }
+  }
+  sprintf("  bookings: no calendar year with at least %s", fmt_n(rule$threshold))
+}
+
 fmt_n <- function(x) format(x, big.mark = ",", scientific = FALSE, trim = TRUE)
 
+#' @rdname msds-methods
 #' @export
-summary.msds <- function(object, ...) {
-  tibble::tibble(
+summary.msds <- function(object, ..., disclosure = NULL) {
+  out <- tibble::tibble(
     table = names(unclass(object)),
     rows = vapply(unclass(object), nrow, 1L),
     columns = vapply(unclass(object), ncol, 1L)
   )
+  apply_disclosure(out, counts = "rows", disclosure = disclosure)
 }

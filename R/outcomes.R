@@ -268,7 +268,7 @@ birth_outcomes <- function(cohort, msds, outcomes = NULL, definitions = NULL, ..
   s$termination_field <- b$termination_field
   no_baby <- sum(tabulate(b$ip, nrow(cohort)) == 0L)
   if (no_baby) {
-    cli::cli_inform(c("i" = "{no_baby} cohort pregnanc{?y/ies} without a baby record: no row in the births table."),
+    cli::cli_inform(c("i" = "{released_count(no_baby)} cohort pregnanc{cli::qty(released_qty(no_baby))}{?y/ies} without a baby record: no row in the births table.", exact_note()),
                     class = "matequity_no_baby_record")
   }
   o <- order(b$ip, b$order_in_preg, method = "radix")

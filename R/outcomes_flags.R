@@ -180,8 +180,8 @@ sga_flags <- function(babies, weight, live, centiles, call) {
   e <- live & !is.na(weight) & !is.na(p10)
   out <- live & !is.na(weight) & !is.na(g) & is.na(p10)
   if (any(out)) {
-    cli::cli_inform(c("!" = "{sum(out)} live birth{?s} with weight and gestation not covered by {.arg sga_centiles} (not eligible for {.field sga}).",
-                      " " = "Examples (sex gestation): {example_values(key[out])}."),
+    cli::cli_inform(c("!" = "{released_count(sum(out))} live birth{cli::qty(released_qty(sum(out)))}{?s} with weight and gestation not covered by {.arg sga_centiles} (not eligible for {.field sga}).",
+                      " " = if (resolve_disclosure(NULL)$preset == "none") "Examples (sex gestation): {example_values(key[out])}.", exact_note()),
                     class = "matequity_sga_uncovered")
   }
   list(y = weight < p10, e = e)
@@ -280,19 +280,19 @@ pph_observations <- function(act, s, target) {
   if (s$pph_units == "ignore" && any(other)) {
     tab <- table(act$UCUMUnit[other])
     conv <- sum(other & litre & over(value * 1000))
-    cli::cli_inform(c("!" = "{sum(other)} blood-loss observation{?s} of cohort labours in a unit other than ml ({paste(names(tab), fmt_n(as.integer(tab)), sep = ': ', collapse = ', ')}), compared as submitted, as NHS Digital's CQIMPPH does.",
-                      " " = "{fmt_n(conv)} of them reach {s$pph_threshold} ml in litres; {.code pph_units = \"convert\"} counts them."),
+    cli::cli_inform(c("!" = "{released_count(sum(other))} blood-loss observation{cli::qty(released_qty(sum(other)))}{?s} of cohort labours in a unit other than ml ({paste(names(tab), released_count(as.integer(tab)), sep = ': ', collapse = ', ')}), compared as submitted, as NHS Digital's CQIMPPH does.",
+                      " " = "{released_count(conv)} of them reach {s$pph_threshold} ml in litres; {.code pph_units = \"convert\"} counts them.", exact_note()),
                     class = "matequity_pph_units")
   }
   if (s$pph_units == "convert") {
     odd <- listed & !ml & !litre & !is.na(unit)
     none <- listed & is.na(unit)
-    lines <- c(if (any(none)) sprintf("no unit, taken as ml: %s", fmt_n(sum(none))),
-               if (any(odd)) sprintf("units neither ml nor L, not counted: %s (%s)", fmt_n(sum(odd)),
+    lines <- c(if (any(none)) sprintf("no unit, taken as ml: %s", released_count(sum(none))),
+               if (any(odd)) sprintf("units neither ml nor L, not counted: %s (%s)", released_count(sum(odd)),
                                      paste(unique(act$UCUMUnit[odd]), collapse = ", ")))
     if (length(lines)) {
       cli::cli_inform(c("i" = "Blood-loss observations of cohort labours:",
-                        stats::setNames(lines, rep("*", length(lines)))),
+                        stats::setNames(lines, rep("*", length(lines))), exact_note()),
                       class = "matequity_pph_units")
     }
   }
@@ -319,7 +319,7 @@ neonatal_death_flags <- function(babies, live, msds, report = TRUE) {
   unknown[is.na(unknown)] <- FALSE
   nnd[unknown] <- NA
   if (report && any(unknown)) {
-    cli::cli_inform(c("!" = "{sum(unknown)} live birth{?s} with a death date: age at death unknown (birth or death date held to the month only); not in the neonatal or perinatal death denominators."),
+    cli::cli_inform(c("!" = "{released_count(sum(unknown))} live birth{cli::qty(released_qty(sum(unknown)))}{?s} with a death date: age at death unknown (birth or death date held to the month only); not in the neonatal or perinatal death denominators.", exact_note()),
                     class = "matequity_month_precision")
   }
   list(nnd = nnd, unknown = unknown)
@@ -346,10 +346,10 @@ report_not_births <- function(po, live, still, stillbirth_codes) {
   early <- po %in% stillbirth_codes & !still
   if (!any(other) && !any(early)) return(invisible())
   tab <- table(ifelse(is.na(po[other]), "missing", po[other]))
-  lines <- c(if (any(other)) sprintf("PregOutcome %s: %s", names(tab), fmt_n(as.integer(tab))),
-             if (any(early)) sprintf("stillbirth code below 24+0 weeks (or under 400 g with gestation unknown): %s", fmt_n(sum(early))))
+  lines <- c(if (any(other)) sprintf("PregOutcome %s: %s", names(tab), released_count(as.integer(tab))),
+             if (any(early)) sprintf("stillbirth code below 24+0 weeks (or under 400 g with gestation unknown): %s", released_count(sum(early))))
   cli::cli_inform(c("i" = "Baby records not counted as births (outside every birth denominator):",
-                    stats::setNames(lines, rep("*", length(lines)))),
+                    stats::setNames(lines, rep("*", length(lines))), exact_note()),
                   class = "matequity_not_births")
 }
 
@@ -357,12 +357,12 @@ report_not_births <- function(po, live, still, stillbirth_codes) {
 # denominators.
 report_mbrrace_births <- function(live, still, ge24, neither, registrable, top, total) {
   lines <- c(
-    if (any(top & total)) sprintf("births after a termination of pregnancy, excluded: %s", fmt_n(sum(top & total))),
-    if (any(live & !ge24)) sprintf("live births before 24+0 weeks (or under 400 g with gestation unknown), excluded: %s", fmt_n(sum(live & !ge24))),
-    if (any(total & neither)) sprintf("births with neither gestation nor birth weight, counted as from 24+0 weeks: %s", fmt_n(sum(total & neither)))
+    if (any(top & total)) sprintf("births after a termination of pregnancy, excluded: %s", released_count(sum(top & total))),
+    if (any(live & !ge24)) sprintf("live births before 24+0 weeks (or under 400 g with gestation unknown), excluded: %s", released_count(sum(live & !ge24))),
+    if (any(total & neither)) sprintf("births with neither gestation nor birth weight, counted as from 24+0 weeks: %s", released_count(sum(total & neither)))
   )
   if (!length(lines)) return(invisible())
   cli::cli_inform(c("i" = "MBRRACE-UK mortality denominators (births from 24+0 weeks, terminations excluded):",
-                    stats::setNames(lines, rep("*", length(lines)))),
+                    stats::setNames(lines, rep("*", length(lines))), exact_note()),
                   class = "matequity_mbrrace_births")
 }

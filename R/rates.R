@@ -179,13 +179,17 @@ outcome_rows <- function(data, spec, call = rlang::caller_env()) {
                    call = call)
   }
   if (anyNA(e)) {
-    cli::cli_warn(c("{sum(is.na(e))} row{?s} with missing {.field {spec$eligible}} {?is/are} treated as not eligible."),
+    r <- message_rule(call)
+    k <- sum(is.na(e))
+    cli::cli_warn(c("{released_count(k, r)} row{cli::qty(released_qty(k, r))}{?s} with missing {.field {spec$eligible}} {cli::qty(released_qty(k, r))}{?is/are} treated as not eligible.", exact_note(r)),
                   call = call)
     e[is.na(e)] <- FALSE
   }
   miss <- e & is.na(y)
   if (any(miss)) {
-    cli::cli_warn(c("{sum(miss)} eligible row{?s} {?has/have} a missing {.field {spec$outcome}} and {?is/are} left out of the denominator."),
+    r <- message_rule(call)
+    k <- sum(miss)
+    cli::cli_warn(c("{released_count(k, r)} eligible row{cli::qty(released_qty(k, r))}{?s} {?has/have} a missing {.field {spec$outcome}} and {cli::qty(released_qty(k, r))}{?is/are} left out of the denominator.", exact_note(r)),
                   call = call)
   }
   use <- e & !is.na(y)

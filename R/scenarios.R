@@ -233,8 +233,10 @@ scenario_data <- function(cohort, spec, group, care, allow, covs, reference, tar
   drop_na <- function(use, x, what) {
     miss <- use & is.na(x)
     if (any(miss)) {
-      cli::cli_warn(c("{sum(miss)} eligible row{?s} with missing {what} {?is/are} left out.",
-                      "i" = if (what == paste0("care model ", care)) "The care model is missing when a woman is not eligible for it or booked before MSDS v2."),
+      r <- message_rule(call)
+      k <- sum(miss)
+      cli::cli_warn(c("{released_count(k, r)} eligible row{cli::qty(released_qty(k, r))}{?s} with missing {what} {cli::qty(released_qty(k, r))}{?is/are} left out.",
+                      "i" = if (what == paste0("care model ", care)) "The care model is missing when a woman is not eligible for it or booked before MSDS v2.", exact_note(r)),
                     call = call)
     }
     use & !is.na(x)
@@ -327,8 +329,9 @@ scenario_bootstrap <- function(Z, L, a, y, g, code, K, ref, target, t, weighting
 diagnose_scenarios <- function(fit, lev, zn, ln, method, call = rlang::caller_env()) {
   up <- fit$uptake
   if (!isTRUE(up$converged) || up$n_fitted_01 > 0L) {
-    cli::cli_warn(c("The reference group's uptake model did not converge or predicts uptake of 0 or 1 for {up$n_fitted_01} row{?s}.",
-                    "i" = "Coarsen the allowable covariates ({.field {ln[-1]}})."), call = call)
+    r <- message_rule(call)
+    cli::cli_warn(c("The reference group's uptake model did not converge or predicts uptake of 0 or 1 for {released_count(up$n_fitted_01, r)} row{cli::qty(released_qty(up$n_fitted_01, r))}{?s}.",
+                    "i" = "Coarsen the allowable covariates ({.field {ln[-1]}}).", exact_note(r)), call = call)
   }
   for (k in seq_along(lev)) {
     for (nm in names(fit$models[[k]])) {

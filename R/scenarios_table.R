@@ -224,7 +224,8 @@ autoplot.mq_scenarios <- function(object, measure = c("difference", "ratio"), ..
     ggplot2::facet_wrap(~ group) +
     ggplot2::labs(x = paste0(if (measure == "ratio") "Ratio" else "Difference",
                              " vs ", d$reference[1]), y = NULL,
-                  title = paste0("Disparity scenarios: ", attr(object, "scenario_info")$outcome))
+                  title = paste0("Disparity scenarios: ", attr(object, "scenario_info")$outcome),
+                  subtitle = plot_subtitle(attr(object, "sdc")))
   if (measure == "ratio") p <- p + ggplot2::scale_x_log10()
   p
 }

@@ -464,9 +464,9 @@ smoking_msd101 <- function(cohort, msds, call = rlang::caller_env()) {
   d <- status("SmokingStatusDelivery")
   bad <- rbind(b$bad, d$bad)
   if (!is.null(bad)) {
-    lines <- sprintf("%s: %s (%s)", bad$field, bad$value, fmt_n(bad$n))
+    lines <- sprintf("%s: %s (%s)", bad$field, bad$value, released_count(bad$n))
     cli::cli_inform(c("i" = "Smoking status values outside the code list (1, 2, 3, 4, Z, 9) are unknown (see {.code attr(cohort, \"unknown_codes\")}):",
-                      stats::setNames(utils::head(lines, 12), rep("*", min(12, length(lines))))),
+                      stats::setNames(utils::head(lines, 12), rep("*", min(12, length(lines)))), exact_note()),
                     class = "matequity_unknown_codes")
     attr(cohort, "unknown_codes") <- rbind(attr(cohort, "unknown_codes"), bad)
   }

@@ -101,7 +101,9 @@ trend_counts <- function(cohort, variable, by, interval, date,
   elig <- if (elig_col %in% names(cohort)) cohort[[elig_col]] %in% TRUE else rep(TRUE, length(v))
   dmiss <- elig & is.na(dt)
   if (any(dmiss)) {
-    cli::cli_warn("{sum(dmiss)} row{?s} with missing {.field {date}} {?is/are} left out.", call = call)
+    r <- message_rule(call)
+    k <- sum(dmiss)
+    cli::cli_warn(c("{released_count(k, r)} row{cli::qty(released_qty(k, r))}{?s} with missing {.field {date}} {cli::qty(released_qty(k, r))}{?is/are} left out.", exact_note(r)), call = call)
   }
   keep <- elig & !is.na(dt)
   p <- period_start(dt[keep], interval)
@@ -168,7 +170,14 @@ period_index <- function(p, interval, origin) {
 #' @returns An object of class `mq_its` with [tidy()] (`term`, `estimate`,
 #'   `std.error`, `statistic`, `p.value`, `conf.low`, `conf.high`, and the
 #'   `by` columns), [glance()] and `autoplot()` methods. The model is fitted
-#'   to exact counts; the plotted points are the disclosed rates.
+#'   to the released rates: the table of [care_model_trend()] under
+#'   `disclosure` (for a cohort), or the trend table given; periods whose rate
+#'   was suppressed are left out of the model (with a warning), so nothing it
+#'   returns rests on a suppressed count. Element `fitted` (a tibble with the
+#'   `by` columns, `period`, `time`, `rate` and `fitted`) holds the released
+#'   rates and the fitted values of the periods in the model; `shown` the
+#'   released trend table. With `disclosure = "none"` the model uses exact
+#'   rates, and its plot says that disclosure control is off.
 #' @examples
 #' set.seed(2)
 #' d <- data.frame(booking_date = as.Date("2019-04-01") + sample(0:1825, 6000, TRUE))
@@ -188,35 +197,35 @@ its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withd
     cli::cli_abort("{.arg breaks} must be one or more {.cls Date}s, e.g. {.code as.Date(\"2022-09-21\")}.")
   }
   if (inherits(data, "mq_trend")) {
-    info <- attr(data, "trend")
-    interval <- info$interval
-    by <- info$by
-    exact <- data
     shown <- data
-    variable <- info$variable
-    if (anyNA(exact$rate)) {
-      cli::cli_warn("{sum(is.na(exact$rate))} period{?s} with a suppressed or missing rate {?is/are} left out of the model.")
-      exact <- exact[!is.na(exact$rate), , drop = FALSE]
-    }
   } else {
     interval <- rlang::arg_match(interval)
     vq <- rlang::enquo(variable); bq <- rlang::enquo(by); dq <- rlang::enquo(date)
-    exact <- care_model_trend(data, !!vq, by = !!bq, interval = interval,
-                              date = !!dq, conf_level = conf_level,
-                              disclosure = "none")
     shown <- care_model_trend(data, !!vq, by = !!bq, interval = interval,
                               date = !!dq, conf_level = conf_level,
                               disclosure = disclosure)
-    by <- attr(exact, "trend")$by
-    variable <- attr(exact, "trend")$variable
-    exact <- exact[!is.na(exact$rate), , drop = FALSE]
   }
-  origin <- min(exact$period)
-  exact$time <- period_index(exact$period, interval, origin)
+  # The model sees only what is released: the disclosed rates, without the
+  # periods whose rate was suppressed.
+  info <- attr(shown, "trend")
+  interval <- info$interval
+  by <- info$by
+  variable <- info$variable
+  used <- shown
+  if (anyNA(used$rate)) {
+    cli::cli_warn("{sum(is.na(used$rate))} period{?s} with a suppressed or missing rate {?is/are} left out of the model.")
+    used <- used[!is.na(used$rate), , drop = FALSE]
+  }
+  if (!nrow(used)) {
+    cli::cli_abort(c("No period has a released rate: nothing to model.",
+                     "i" = "Use a coarser {.arg interval} or fewer {.arg by} groups."))
+  }
+  origin <- min(shown$period)
+  used$time <- period_index(used$period, interval, origin)
   bt <- period_index(period_start(breaks, interval), interval, origin)
   # a break inside a period starts at the next one
   bt <- bt + (period_start(breaks, interval) < breaks)
-  tmax <- max(exact$time)
+  tmax <- max(used$time)
   ok <- bt >= 3 & bt <= tmax - 1
   if (any(!ok)) {
     cli::cli_warn(c("{sum(!ok)} break{?s} outside the data or too near its ends {?is/are} dropped: {format(breaks[!ok])}.",
@@ -225,9 +234,9 @@ its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withd
   breaks <- breaks[ok]
   bt <- bt[ok]
   if (!length(breaks)) cli::cli_abort("No break lies within the data: nothing to test.")
-  gkey <- if (length(by)) group_key(exact, by) else rep("", nrow(exact))
+  gkey <- if (length(by)) group_key(used, by) else rep("", nrow(used))
   fits <- lapply(unique(gkey), function(gk) {
-    s <- exact[gkey == gk, , drop = FALSE]
+    s <- used[gkey == gk, , drop = FALSE]
     s <- s[order(s$time), , drop = FALSE]
     X <- its_design(s$time, bt, breaks)
     its_fit(X, s$rate, lag, adjust, conf_level, s, by)
@@ -327,6 +336,7 @@ autoplot.mq_trend <- function(object, ...) {
   hidden <- sum(is.na(d$rate))
   d <- d[!is.na(d$rate), , drop = FALSE]
   d$.group <- if (length(info$by)) gsub("\r", " / ", group_key(d, info$by)) else "All"
+  d <- sdc_plot_frame(d, object)
   ggplot2::ggplot(d, ggplot2::aes(x = .data$period, y = .data$rate,
                                   colour = .data$.group, group = .data$.group)) +
     ggplot2::geom_line() +
@@ -334,6 +344,7 @@ autoplot.mq_trend <- function(object, ...) {
                              size = 0.2) +
     ggplot2::labs(x = NULL, y = paste0(info$variable, " (per ", d$per[1], ")"),
                   colour = if (length(info$by)) paste(info$by, collapse = " / ") else NULL,
+                  subtitle = plot_subtitle(attr(object, "sdc")),
                   caption = if (hidden) paste(hidden, "suppressed period(s) not shown") else NULL)
 }
 
@@ -349,6 +360,9 @@ autoplot.mq_its <- function(object, ...) {
   fit$.group <- if (length(by)) gsub("\r", " / ", group_key(fit, by)) else "All"
   seg <- findInterval(fit$period, object$breaks)
   fit$.segment <- paste(fit$.group, seg)
+  # the fitted line is a function of the released rates only
+  pts <- sdc_plot_frame(pts, object$shown)
+  fit <- sdc_plot_frame(fit, object$shown)
   ggplot2::ggplot() +
     ggplot2::geom_point(data = pts, ggplot2::aes(x = .data$period, y = .data$rate,
                                                  colour = .data$.group)) +
@@ -356,5 +370,6 @@ autoplot.mq_its <- function(object, ...) {
                                                 colour = .data$.group, group = .data$.segment)) +
     ggplot2::geom_vline(xintercept = object$breaks, linetype = "dashed") +
     ggplot2::labs(x = NULL, y = object$variable, colour = NULL,
+                  subtitle = plot_subtitle(attr(object$shown, "sdc")),
                   caption = if (hidden) paste(hidden, "suppressed period(s) not shown") else NULL)
 }

@@ -46,13 +46,29 @@ test_that("balance_table() agrees with cobalt::bal.tab()", {
 test_that("effective sample sizes agree with cobalt", {
   needs_reference("cobalt")
   d <- bal_data()
-  ours <- balance_table(d, "a", ~ age + bmi, weights = "w")
+  ours <- balance_table(d, "a", ~ age + bmi, weights = "w", disclosure = "none")
   ref <- cobalt::bal.tab(d[c("age", "bmi")], treat = d$a, weights = d$w,
                          s.d.denom = "pooled")$Observations
   ess <- attr(ours, "ess")
   expect_equal(ess$ess_adjusted, unname(unlist(ref["Adjusted", c("Control", "Treated")])),
                tolerance = 1e-12)
   expect_equal(ess$n, c(sum(d$a == 0), sum(d$a == 1)))
+})
+
+test_that("arm sizes and effective sample sizes are released under the rule", {
+  d <- bal_data()
+  exact <- attr(balance_table(d, "a", ~ age + bmi, weights = "w", disclosure = "none"), "ess")
+  ess <- attr(balance_table(d, "a", ~ age + bmi, weights = "w"), "ess")
+  expect_s3_class(ess, "mq_sdc")
+  to5 <- function(x) 5 * floor(x / 5 + 0.5)
+  expect_equal(ess$n, to5(exact$n))
+  expect_equal(ess$ess_adjusted, to5(floor(exact$ess_adjusted + 0.5)))
+  expect_identical(ess$n_sdc, rep("rounded to 5", 2))
+  printed <- capture.output(print(balance_table(d, "a", ~ age + bmi, weights = "w")))
+  expect_true(any(grepl("Effective sample sizes (nhse_sde", printed, fixed = TRUE)))
+  printed_off <- capture.output(print(balance_table(d, "a", ~ age + bmi, weights = "w",
+                                                    disclosure = "none")))
+  expect_true(any(grepl("DISCLOSURE CONTROL OFF", printed_off)))
 })
 
 test_that("ATO with s_d_denom = 'weighted' is cobalt's ATO convention", {
@@ -91,7 +107,8 @@ test_that("the formulas in METHODS.md, computed by hand", {
     sum(w * (x - m)^2) * sum(w) / (sum(w)^2 - sum(w^2))
   }
   wmean <- function(x, w) sum(w * x) / sum(w)
-  ours <- balance_table(d, a, c(age, smoker, parity), weights = w, estimand = "ATE")
+  ours <- balance_table(d, a, c(age, smoker, parity), weights = w, estimand = "ATE",
+                        disclosure = "none")
   # age: continuous, pooled unweighted SD
   s_pool <- sqrt((var(d$age[t1]) + var(d$age[!t1])) / 2)
   expect_equal(ours$smd_unadjusted[1], (mean(d$age[t1]) - mean(d$age[!t1])) / s_pool,
@@ -154,7 +171,8 @@ test_that("without weights only the unadjusted columns are filled", {
 test_that("bad input is refused", {
   d <- bal_data()
   d2 <- d; d2$age[1:3] <- NA
-  expect_error(balance_table(d2, a, age), "3 missing values")
+  expect_error(balance_table(d2, a, age, disclosure = "none"), "age: 3")
+  expect_error(balance_table(d2, a, age), "age: <10")
   d3 <- d; d3$a[1] <- 2
   expect_error(balance_table(d3, a, age), "0/1")
   expect_error(balance_table(d, a, age, weights = -d$w), "non-negative")

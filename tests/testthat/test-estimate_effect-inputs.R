@@ -20,15 +20,20 @@ test_that("the outcome must be binary or numeric, with events in each arm", {
   expect_error(estimate_effect(d, a, ych, ~ x1), "must be logical, 0/1 or numeric")
   d$y0 <- ifelse(d$a == 1, 0, d$y)
   expect_error(estimate_effect(d, a, y0, ~ x1), "no events")
-  expect_error(estimate_effect(d, a, y0, ~ x1), "Treated: 0 events in")
+  expect_error(estimate_effect(d, a, y0, ~ x1, disclosure = "none"), "Treated: 0 events in")
+  # under the default rule the counts in the error are released ones
+  expect_error(estimate_effect(d, a, y0, ~ x1), "Treated: <10 events in ~")
 })
 
 test_that("missing values stop with counts per variable unless complete_case", {
   d <- sim_effect_data(300)
   d$x1[1:4] <- NA
   d$y[5] <- NA
-  expect_error(estimate_effect(d, a, y, ~ x1 + x2), "5 rows of `data` have missing values")
-  expect_error(estimate_effect(d, a, y, ~ x1 + x2), "x1: 4 missing")
+  expect_error(estimate_effect(d, a, y, ~ x1 + x2, disclosure = "none"),
+               "5 rows of `data` have missing values")
+  expect_error(estimate_effect(d, a, y, ~ x1 + x2, disclosure = "none"), "x1: 4 missing")
+  expect_error(estimate_effect(d, a, y, ~ x1 + x2), "<10 rows of `data` have missing values")
+  expect_error(estimate_effect(d, a, y, ~ x1 + x2), "x1: <10 missing")
   fit <- estimate_effect(d, a, y, ~ x1 + x2, missing = "complete_case", method = "ipw",
                          disclosure = "none")
   expect_identical(glance(fit)$n_missing_dropped, 5L)
@@ -41,6 +46,8 @@ test_that("missing values stop with counts per variable unless complete_case", {
   expect_equal(g$n_treated %% 5, 0)
   expect_identical(abs(g$n_treated - glance(fit)$n_treated) <= 2, TRUE)
   expect_identical(nobs(fit), 295L)
+  expect_identical(nobs(estimate_effect(d, a, y, ~ x1 + x2, missing = "complete_case",
+                                        method = "ipw")), 295L)
   ref <- estimate_effect(d[-(1:5), ], a, y, ~ x1 + x2, method = "ipw")
   expect_identical(coef(fit), coef(ref))
 })
@@ -82,12 +89,16 @@ test_that("separation, extreme scores and extreme weights are reported", {
 
 test_that("trimming and truncation are counted and reported", {
   d <- sim_effect_data(2000, seed = 6)
-  fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", trim = 0.2)
+  fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", trim = 0.2, disclosure = "none")
   X <- stats::model.matrix(~ x1 + x2, d)
   ps <- stats::fitted(stats::glm(a ~ x1 + x2, binomial(), d))
   expect_identical(glance(fit)$n_trimmed, sum(ps < 0.2 | ps > 0.8))
   expect_identical(nobs(fit), sum(ps >= 0.2 & ps <= 0.8))
-  ft <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", truncate = 0.9)
+  # under the default rule both are released rounded to 5
+  fit5 <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", trim = 0.2)
+  expect_identical(glance(fit5)$n_trimmed %% 5L, 0L)
+  expect_true(abs(nobs(fit5) - nobs(fit)) <= 2)
+  ft <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", truncate = 0.9, disclosure = "none")
   w0 <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw")$weights
   exp_n <- sum(vapply(0:1, function(k) sum(w0[d$a == k] > stats::quantile(w0[d$a == k], 0.9)), 0L))
   expect_identical(glance(ft)$n_truncated, as.numeric(exp_n))
@@ -108,6 +119,7 @@ test_that("printed output is stable", {
   fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "aipw", by = g)
   expect_snapshot(print(fit))
   expect_snapshot(print(summary(estimate_effect(d, a, bw, ~ x1 + x2, method = "ipw"))))
+  expect_snapshot(print(estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", disclosure = "none")))
 })
 
 test_that("ps_weights() follows WeightIt's conventions", {

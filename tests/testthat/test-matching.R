@@ -221,10 +221,13 @@ test_that("one and two threads give identical results", {
 
 test_that("unmatched treated units are counted in a warning", {
   d <- c(10, 2, 6, 5, 9, 3, 7); t <- c(1, 0, 1, 0, 0, 0, 1)
-  expect_warning(m <- match_nearest(d, t, caliper = 0.5),
+  expect_warning(m <- match_nearest(d, t, caliper = 0.5, disclosure = "none"),
                  "1 treated unit was left unmatched, out of 3")
   expect_identical(m$n_matched[["treated"]], 2L)
   expect_warning(match_nearest(c(1, 2, 3), c(1, 1, 0)), "too few controls")
+  # under the default rule the counts are released ones
+  expect_warning(match_nearest(d, t, caliper = 0.5, disclosure = "nhse_sde"),
+                 "<10 treated units were left unmatched, out of <10")
 })
 
 test_that("bad input is refused with clear errors", {
@@ -240,7 +243,7 @@ test_that("bad input is refused with clear errors", {
 test_that("match_units() matches on the logit of a score column", {
   set.seed(1)
   dat <- data.frame(a = rbinom(300, 1, 0.3), ps = runif(300, 0.05, 0.9))
-  expect_warning(out <- match_units(dat, a, "ps", k = 2, caliper = 0.3),
+  expect_warning(out <- match_units(dat, a, "ps", k = 2, caliper = 0.3, disclosure = "none"),
                  "1 treated unit was left unmatched")
   ref <- suppressWarnings(match_nearest(qlogis(dat$ps), dat$a, k = 2, caliper = 0.3))
   expect_s3_class(out, "tbl_df")

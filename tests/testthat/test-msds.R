@@ -57,8 +57,13 @@ test_that("wrong types, unusable record numbers and orphan keys are all reported
   msg <- cli::ansi_strip(conditionMessage(err))
   expect_match(msg, "5 problems")
   expect_match(msg, "AntenatalAppDate: unparseable date: no value is in a known format .*e.g. \"soon\", \"later\"")
-  expect_match(msg, "RecordNumber: unusable record number \\(not a whole number from 0 to 2\\^53 - 1\\) \\(1 row\\); e.g. \"-1\"")
-  expect_match(msg, "UniqPregID: orphan key: no matching record in MSD101PregnancyBooking \\(1 row\\); e.g. \"NOT-A-PREGNANCY\"")
+  # row counts as the option's disclosure rule (default nhse_sde) releases them
+  expect_match(msg, "RecordNumber: unusable record number \\(not a whole number from 0 to 2\\^53 - 1\\) \\(<10 rows\\); e.g. \"-1\"")
+  expect_match(msg, "UniqPregID: orphan key: no matching record in MSD101PregnancyBooking \\(<10 rows\\); e.g. \"NOT-A-PREGNANCY\"")
+  old <- options(matequity.disclosure = "none")
+  on.exit(options(old))
+  msg_off <- cli::ansi_strip(conditionMessage(tryCatch(as_msds(tabs, quiet = TRUE), error = identity)))
+  expect_match(msg_off, "UniqPregID: orphan key: no matching record in MSD101PregnancyBooking \\(1 row\\)")
   # a record repeated within one submission: as_msds() keeps one and counts it
   expect_no_match(msg, "duplicate key")
   expect_match(msg, "ApgarScore: wrong type: text with no value that is a number, expected integer")
@@ -152,8 +157,20 @@ test_that("the schema lists every table and field with a type", {
 
 test_that("print() summarises tables, pregnancies, providers and dates", {
   x <- simulate_msds(300, seed = 3)
-  out <- cli::ansi_strip(capture.output(print(x)))
-  expect_match(out[2], "pregnancies: 300")
-  expect_match(out[2], "providers: 14")
+  out <- cli::ansi_strip(capture.output(print(x, disclosure = "none")))
+  expect_match(out[2], "DISCLOSURE CONTROL OFF")
+  expect_match(out[3], "pregnancies: 300")
+  expect_match(out[3], "providers: 14")
+  rng <- format(range(x$MSD101PregnancyBooking$AntenatalAppDate))
+  expect_match(out[4], paste0("bookings from ", rng[1], " to ", rng[2]), fixed = TRUE)
   expect_true(any(grepl("MSD201CareContactPreg", out)))
+  # under the default rule: released counts, and the booking period as the
+  # first and last periods with at least 10 bookings
+  out <- cli::ansi_strip(capture.output(print(x, disclosure = "nhse_sde")))
+  expect_match(out[2], "pregnancies: ~300  women: ~245  providers: ~15", fixed = TRUE)
+  expect_match(out[3], "first and last (months|quarters|years) with at least 10")
+  expect_false(any(grepl(rng[1], out, fixed = TRUE)))
+  s <- summary(x, disclosure = "nhse_sde")
+  expect_s3_class(s, "mq_sdc")
+  expect_true(all(s$rows %% 5 == 0))
 })
