@@ -298,16 +298,3 @@ sii_one <- function(pop, value, value_t, se, inv, transform, multiplier,
              conf.low = c(sii_ci[1], rii_ci[1]), conf.high = c(sii_ci[2], rii_ci[2]),
              intercept = icpt)
 }
-
-# Evaluate `code` with a seed, restoring the caller's random number state.
-with_seed <- function(seed, code) {
-  if (is.null(seed)) return(force(code))
-  check_number(seed, arg = "seed")
-  env <- globalenv()
-  had <- exists(".Random.seed", envir = env, inherits = FALSE)
-  old <- if (had) get(".Random.seed", envir = env, inherits = FALSE)
-  on.exit(if (had) assign(".Random.seed", old, envir = env) else
-    rm(".Random.seed", envir = env), add = TRUE)
-  set.seed(seed)
-  force(code)
-}

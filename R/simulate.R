@@ -151,8 +151,12 @@ simulate_msds <- function(n_pregnancies = 20000, seed = 1,
   sim_realism_apply(environment(), realism, seed)
 }
 
-# Runs `code` with the given seed and restores the caller's RNG state.
+# Runs `code` with the given seed (Mersenne-Twister) and restores the
+# caller's RNG kind and state; `seed = NULL` runs it in the caller's stream.
+# The one seed helper of the package (simulator, SII simulation).
 with_seed <- function(seed, code) {
+  if (is.null(seed)) return(force(code))
+  check_number(seed, arg = "seed")
   genv <- globalenv()
   had <- exists(".Random.seed", envir = genv, inherits = FALSE)
   old <- if (had) get(".Random.seed", envir = genv, inherits = FALSE)
