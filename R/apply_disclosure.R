@@ -354,36 +354,34 @@ disclose_column <- function(x, rule, group, is_total, has_by,
     # holds exactly one suppressed cell: in the `by` groups (with their
     # total row) and along every other margin of the table.
     recalc <- rule$totals == "recalculate" && any(is_total)
-    repeat {
-      changed <- FALSE
-      if (rule$secondary && !recalc) {
-        for (g in unique(group)) {
-          rows <- which(group == g)
-          cells <- rows[!is_total[rows]]
-          tot <- rows[is_total[rows]]
-          known <- (length(tot) == 1L && !sup[tot] && !is.na(x[tot])) ||
-            (length(tot) == 0L && has_by)
-          if (!known || sum(sup[cells]) != 1L) next
-          pick <- secondary_pick(x, sup, cells, tot)
-          if (length(pick)) {
-            sup[pick] <- TRUE
-            flag[pick] <- append_flag(flag[pick], "secondary suppression")
-            changed <- TRUE
-          }
+    # the sets of cells with a known total: each `by` group (its total row,
+    # or the margin a `by` group stands for) and each group along a margin
+    sets <- list()
+    if (rule$secondary && !recalc) {
+      for (rows in split(seq_len(n), group)) {
+        tot <- rows[is_total[rows]]
+        sets[[length(sets) + 1L]] <- list(cells = rows[!is_total[rows]], tot = tot,
+                                          known = length(tot) == 0L && has_by)
+      }
+    }
+    if (rule$secondary) {
+      for (mg in margin_groups) {
+        for (rows in split(seq_len(n), mg)) {
+          sets[[length(sets) + 1L]] <- list(cells = rows[!is_total[rows]],
+                                            tot = integer(), known = TRUE)
         }
       }
-      if (rule$secondary) {
-        for (mg in margin_groups) {
-          for (g in unique(mg)) {
-            cells <- which(mg == g & !is_total)
-            if (sum(sup[cells]) != 1L) next
-            pick <- secondary_pick(x, sup, cells, integer())
-            if (length(pick)) {
-              sup[pick] <- TRUE
-              flag[pick] <- append_flag(flag[pick], "secondary suppression")
-              changed <- TRUE
-            }
-          }
+    }
+    repeat {
+      changed <- FALSE
+      for (st in sets) {
+        known <- st$known || (length(st$tot) == 1L && !sup[st$tot] && !is.na(x[st$tot]))
+        if (!known || sum(sup[st$cells]) != 1L) next
+        pick <- secondary_pick(x, sup, st$cells, st$tot)
+        if (length(pick)) {
+          sup[pick] <- TRUE
+          flag[pick] <- append_flag(flag[pick], "secondary suppression")
+          changed <- TRUE
         }
       }
       if (!changed) break
