@@ -78,6 +78,12 @@
 #'   (exact under `"none"`). The checks on the sample they rest on (cells of
 #'   at least the threshold, residual degrees of freedom) are the caller's.
 #' @param digits Significant figures of `estimates`.
+#' @param keys Numeric columns that classify or parameterise the rows rather
+#'   than count anything (a year, an IMD decile, a multiplier `per`, the edges
+#'   of a bin): released as they are and recorded in the sdc log as keys, so
+#'   [disclosure_check()] can account for them. Numeric `by` and `margins`
+#'   columns are keys without being named here. A key cannot also be a count,
+#'   derived column or estimate.
 #' @param contributors Optional list-column (bare name or string) holding,
 #'   for each row, the individual contributions to a magnitude total in that
 #'   row (e.g. each provider's spend). Under rules with a dominance rule
@@ -110,7 +116,7 @@
 apply_disclosure <- function(data, counts, derived = NULL, disclosure = NULL,
                              by = NULL, total = NULL, contributors = NULL,
                              margins = NULL, complements = NULL,
-                             estimates = NULL, digits = 3) {
+                             estimates = NULL, digits = 3, keys = NULL) {
   check_data_frame(data)
   rule <- resolve_disclosure(disclosure)
   counts <- resolve_columns(data, rlang::enquo(counts), "counts")
@@ -135,6 +141,7 @@ apply_disclosure <- function(data, counts, derived = NULL, disclosure = NULL,
   }
   by <- resolve_columns(data, rlang::enquo(by), "by")
   margins <- resolve_columns(data, rlang::enquo(margins), "margins")
+  keys <- resolve_columns(data, rlang::enquo(keys), "keys")
   is_total <- resolve_total_rows(data, rlang::enquo(total))
   clash <- intersect(derived, counts)
   if (length(clash)) {
@@ -164,6 +171,13 @@ apply_disclosure <- function(data, counts, derived = NULL, disclosure = NULL,
     cli::cli_abort(c("{.arg estimates} must not be count or derived columns.",
                      "x" = "Also in {.arg counts} or {.arg derived}: {.field {intersect(estimates, c(counts, derived))}}."))
   }
+  key_clash <- intersect(keys, c(counts, derived, estimates))
+  if (length(key_clash)) {
+    cli::cli_abort(c("{.arg keys} must not be count, derived or estimate columns.",
+                     "x" = "Also given as a statistic: {.field {key_clash}}."))
+  }
+  keys <- unique(c(keys, by, margins))
+  keys <- keys[vapply(data[keys], is.numeric, TRUE)]
   # A column computed before disclosure may rest on the exact counts: under
   # a rule it is only accepted as a magnitude (with its contributors).
   precomputed <- if (is.null(formulas)) derived else character()
@@ -311,9 +325,82 @@ apply_disclosure <- function(data, counts, derived = NULL, disclosure = NULL,
     order <- c(order, "dominance_sdc")
   }
   for (col in names(flags)) out[[paste0(col, "_sdc")]] <- flags[[col]]
+  if (length(keys)) log[[".keys"]] <- key_log(keys, n)
   log <- rbind_log(c(list(attr(data, "sdc_log")), unname(log)))
-  log <- log[log$n > 0L & (!duplicated(log) | !grepl("^computed|^magnitude|^estimate", log$action)), ]
-  new_sdc_table(out[order], data, rule, log = log)
+  log <- log[log$n > 0L & (!duplicated(log) | !grepl("^computed|^magnitude|^estimate|^key", log$action)), ]
+  res <- new_sdc_table(out[order], data, rule, log = log)
+  attr(res, "sdc_structure") <- sdc_structure(res, by, margins, is_total, rule)
+  res
+}
+
+# Log rows saying that columns are keys (classifications or parameters).
+key_log <- function(keys, n) {
+  tibble::tibble(column = keys, action = "key (a classification or parameter, not a statistic)",
+                 n = rep(as.integer(n), length(keys)))
+}
+
+# Log rows for columns a function computed itself from released counts (or
+# released as estimates) after apply_disclosure(), so the table's log
+# accounts for every column it releases.
+log_columns <- function(x, columns, action) {
+  columns <- intersect(columns, names(x))
+  if (!length(columns)) return(x)
+  attr(x, "sdc_log") <- rbind_log(list(attr(x, "sdc_log"), tibble::tibble(
+    column = columns, action = action, n = rep(nrow(x), length(columns)))))
+  x
+}
+
+# What disclosure_check() needs to verify the secondary suppression of a
+# table again: its grouping and margin columns, its total rows, and a
+# fingerprint of the rows (the values of those columns), so that a table
+# whose rows were reordered or filtered after disclosure is not verified
+# against the wrong sets.
+sdc_structure <- function(x, by, margins, is_total, rule, known_total = length(by) > 0L) {
+  list(by = by, margins = margins, total = is_total, known_total = known_total,
+       secondary = isTRUE(rule$secondary), recalc = identical(rule$totals, "recalculate"),
+       fingerprint = row_fingerprint(x, c(by, margins)))
+}
+
+row_fingerprint <- function(x, cols) {
+  cols <- intersect(cols, names(x))
+  if (!length(cols)) return(nrow(x))
+  c(nrow(x), row_groups(x, cols))
+}
+
+# The sets of cells with a known total: each `by` group (its total row, or
+# the margin a `by` group stands for) and each group along every other
+# margin. `tot` holds the group's total row (at most one); `known` says the
+# total is known even without a total row.
+known_total_sets <- function(n, group, is_total, has_by, margin_groups, rule,
+                             recalc = FALSE) {
+  sets <- list()
+  if (!rule$secondary) return(sets)
+  if (!recalc) {
+    for (rows in split(seq_len(n), group)) {
+      tot <- rows[is_total[rows]]
+      sets[[length(sets) + 1L]] <- list(cells = rows[!is_total[rows]], tot = tot,
+                                        known = length(tot) == 0L && has_by)
+    }
+  }
+  for (mg in margin_groups) {
+    for (rows in split(seq_len(n), mg)) {
+      sets[[length(sets) + 1L]] <- list(cells = rows[!is_total[rows]],
+                                        tot = integer(), known = TRUE)
+    }
+  }
+  sets
+}
+
+# Sets whose total is known and that hold exactly one suppressed cell: the
+# cells subtraction gives back. `sup` marks suppressed rows; `x` holds the
+# values (NA where missing or suppressed).
+recoverable_sets <- function(sets, sup, x) {
+  Filter(function(st) set_recoverable(st, sup, x), sets)
+}
+
+set_recoverable <- function(st, sup, x) {
+  known <- st$known || (length(st$tot) == 1L && !sup[st$tot] && !is.na(x[st$tot]))
+  known && sum(sup[st$cells]) == 1L
 }
 
 # What happens to one count column. Returns the released values, the flags
@@ -354,29 +441,11 @@ disclose_column <- function(x, rule, group, is_total, has_by,
     # holds exactly one suppressed cell: in the `by` groups (with their
     # total row) and along every other margin of the table.
     recalc <- rule$totals == "recalculate" && any(is_total)
-    # the sets of cells with a known total: each `by` group (its total row,
-    # or the margin a `by` group stands for) and each group along a margin
-    sets <- list()
-    if (rule$secondary && !recalc) {
-      for (rows in split(seq_len(n), group)) {
-        tot <- rows[is_total[rows]]
-        sets[[length(sets) + 1L]] <- list(cells = rows[!is_total[rows]], tot = tot,
-                                          known = length(tot) == 0L && has_by)
-      }
-    }
-    if (rule$secondary) {
-      for (mg in margin_groups) {
-        for (rows in split(seq_len(n), mg)) {
-          sets[[length(sets) + 1L]] <- list(cells = rows[!is_total[rows]],
-                                            tot = integer(), known = TRUE)
-        }
-      }
-    }
+    sets <- known_total_sets(n, group, is_total, has_by, margin_groups, rule, recalc)
     repeat {
       changed <- FALSE
       for (st in sets) {
-        known <- st$known || (length(st$tot) == 1L && !sup[st$tot] && !is.na(x[st$tot]))
-        if (!known || sum(sup[st$cells]) != 1L) next
+        if (!set_recoverable(st, sup, x)) next
         pick <- secondary_pick(x, sup, st$cells, st$tot)
         if (length(pick)) {
           sup[pick] <- TRUE
@@ -589,7 +658,7 @@ check_derived_formulas <- function(f, call = rlang::caller_env()) {
 new_sdc_table <- function(cols, data, rule, log, n = nrow(data)) {
   keep <- attributes(data)
   keep <- keep[setdiff(names(keep), c("names", "row.names", "class",
-                                      "sdc", "sdc_log"))]
+                                      "sdc", "sdc_log", "sdc_structure"))]
   cls <- setdiff(class(data), c("mq_sdc", "tbl_df", "tbl", "data.frame"))
   out <- tibble::new_tibble(cols, nrow = n,
                             class = c("mq_sdc", cls))

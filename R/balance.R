@@ -96,9 +96,14 @@ balance.default <- function(fit, ...) {
 #' @param s_d_denom `NULL` (by estimand) or one of `"treated"`, `"control"`,
 #'   `"pooled"`, `"all"` (full-sample SD) and `"weighted"` (full-sample SD
 #'   with the adjustment weights, cobalt's choice for ATO).
-#' @param disclosure Disclosure rule for the arm sizes and effective sample
-#'   sizes in attribute `"ess"` (`NULL`: the `matequity.disclosure` option;
-#'   `balance()` uses the fit's rule).
+#' @param disclosure Disclosure rule (`NULL`: the `matequity.disclosure`
+#'   option; `balance()` uses the fit's rule). The arm sizes and effective
+#'   sample sizes in attribute `"ess"` are released like counts. Under every
+#'   rule but `"none"` the statistics are released to 3 significant figures,
+#'   and a binary term with a count under the threshold in either arm (units
+#'   with it or without it) has its statistics suppressed: its difference in
+#'   proportions, KS statistic and SMD with the arm sizes would give that
+#'   count back.
 #' @export
 balance_table <- function(data, treatment, covariates, weights = NULL,
                           estimand = "ATE", binary = c("raw", "std"),
@@ -149,6 +154,7 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
     ks_unadjusted = un$ks,
     ks_adjusted = if (is.null(adj)) na else adj$ks
   )
+  out <- disclose_balance(out, X, bin, treat, rule)
   ess <- function(v) sum(v)^2 / sum(v^2)
   attr(out, "ess") <- balance_ess(tibble::tibble(
     group = c("control", "treated"),
@@ -162,6 +168,45 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
   attr(out, "binary") <- binary
   class(out) <- c("mq_balance", class(out))
   out
+}
+
+# The balance statistics under the rule. A binary term's difference in
+# proportions, its KS statistic (the same difference) and its SMD give the
+# count of units with the term in each arm back from the arm sizes, so a
+# binary term whose count with or without it is small in either arm has its
+# statistics suppressed; the others are released to 3 significant figures
+# (exact under "none").
+disclose_balance <- function(out, X, bin, treat, rule) {
+  stats_cols <- c("smd_unadjusted", "smd_adjusted", "var_ratio_unadjusted",
+                  "var_ratio_adjusted", "ks_unadjusted", "ks_adjusted")
+  if (rule$preset == "none") {
+    log <- tibble::tibble(column = stats_cols, action = "balance statistic (exact)",
+                          n = nrow(out))
+    return(new_sdc_table(as.list(out), out, rule, log = log))
+  }
+  hide <- rep(FALSE, nrow(out))
+  for (j in which(bin)) {
+    x <- X[, j]
+    cells <- c(sum(x[treat == 1] == 1), sum(x[treat == 1] == 0),
+               sum(x[treat == 0] == 1), sum(x[treat == 0] == 0))
+    hide[j] <- any(is_small(cells, rule))
+  }
+  for (cl in stats_cols) {
+    v <- signif(out[[cl]], 3)
+    v[hide] <- NA_real_
+    out[[cl]] <- v
+  }
+  log <- tibble::tibble(column = stats_cols,
+                        action = "balance statistic, 3 significant figures",
+                        n = nrow(out))
+  if (any(hide)) {
+    log <- rbind_log(list(log, tibble::tibble(
+      column = stats_cols,
+      action = paste0("suppressed: a binary term with a count under ", rule$threshold,
+                      " in an arm (with or without it)"),
+      n = sum(hide))))
+  }
+  new_sdc_table(as.list(out), out, rule, log = log)
 }
 
 # Arm sizes and effective sample sizes under the rule: released like counts
@@ -350,6 +395,9 @@ autoplot.mq_balance <- function(object, threshold = 0.1, abs = TRUE, ...) {
   long <- long[!is.na(long$smd), ]
   long$term <- factor(long$term, levels = rev(object$term))
   long$sample <- factor(long$sample, levels = c("Unadjusted", "Adjusted"))
+  # plot data from the released table, marked with its rule
+  long <- log_columns(sdc_plot_frame(long, object), "smd",
+                      "balance statistic from the released balance table")
   lab <- if (attr(object, "binary") == "raw") {
     "Standardised mean difference (binary: raw difference)"
   } else "Standardised mean difference"

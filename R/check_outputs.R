@@ -113,11 +113,77 @@ check_table <- function(x, rule) {
                     paste(unaccounted, collapse = ", "),
                     " not accounted for (neither a disclosed count with a _sdc flag nor a derived column in the sdc log): check by hand"))
   }
-  supp <- is.data.frame(log) && nrow(log) &&
-    any(grepl("suppress|dominance|rule expects rounded", log$action) & log$n > 0)
-  status <- if (supp || length(notes)) "review" else "pass"
+  # cells suppressed by the rule: the count flags say so (estimates logged
+  # as "suppressed with its counts" are not suppressions of their own)
+  flagged <- any(vapply(counts, function(col) any(grepl("suppress", x[[paste0(col, "_sdc")]])), TRUE))
+  other <- is.data.frame(log) && nrow(log) &&
+    any(grepl("dominance|rule expects rounded", log$action) & log$n > 0)
+  supp <- flagged || other
+  if (supp) {
+    # suppressed cells pass when no subtraction within the table's own
+    # margins gives one back (verified again here); otherwise for review
+    sec <- verify_secondary(x, counts)
+    if (length(sec$fail)) {
+      return(list(status = "fail", rule = rule_name(sdc),
+                  reason = paste0(paste(sec$fail, collapse = "; "), "; ", why, done)))
+    }
+    if (!sec$verified || other || length(notes)) {
+      notes <- c(notes, paste0("suppressed cells: ", sec$why))
+    } else {
+      return(list(status = "pass", rule = rule_name(sdc),
+                  reason = paste0("suppressed cells: ", sec$why, "; ", why, done)))
+    }
+  }
+  status <- if (length(notes)) "review" else "pass"
   list(status = status, rule = rule_name(sdc),
        reason = paste0(paste(c(notes, ""), collapse = "; "), why, done))
+}
+
+# Secondary suppression verified again from the structure apply_disclosure()
+# stored with the table (its `by`, `margins` and total rows): no set of cells
+# with a known total may hold exactly one suppressed cell. Returns
+# list(verified, fail, why): `verified` FALSE when the structure is missing
+# or the rows no longer match it (reordered, filtered, combined).
+verify_secondary <- function(x, counts) {
+  st <- attr(x, "sdc_structure", exact = TRUE)
+  cols <- c(st$by, st$margins)
+  usable <- is.list(st) && all(cols %in% names(x)) && length(st$total) == nrow(x) &&
+    identical(st$fingerprint, row_fingerprint(x, cols))
+  if (!usable) {
+    return(list(verified = FALSE, fail = character(),
+                why = "the table's margins are not known to the checker (made or changed outside apply_disclosure()): check that no suppressed cell can be recovered by subtraction"))
+  }
+  group <- row_groups(x, st$by)
+  margin_groups <- lapply(st$margins, function(m) row_groups(x, c(st$by, setdiff(st$margins, m))))
+  sets <- known_total_sets(nrow(x), group, st$total, isTRUE(st$known_total), margin_groups,
+                           list(secondary = st$secondary), recalc = st$recalc && any(st$total))
+  fail <- character()
+  for (col in counts) {
+    flag <- x[[paste0(col, "_sdc")]]
+    sup <- grepl("suppress", flag)
+    if (!any(sup)) next
+    bad <- recoverable_sets(sets, sup, as_numbers(x[[col]]))
+    if (length(bad)) {
+      fail <- c(fail, paste0(col, ": ", length(bad), " suppressed cell", if (length(bad) > 1L) "s",
+                             " recoverable by subtraction from the cells and totals of the table"))
+    }
+  }
+  # the grand total of a count is often published elsewhere (the cohort
+  # size): a table with a single suppressed cell is not passed on its own
+  single <- counts[vapply(counts, function(col) {
+    sum(grepl("suppress", x[[paste0(col, "_sdc")]])[!st$total]) == 1L
+  }, TRUE)]
+  if (!length(fail) && length(single)) {
+    return(list(verified = FALSE, fail = character(),
+                why = paste0("one suppressed cell in ", paste(single, collapse = ", "),
+                             ": the table's grand total, if published elsewhere (the cohort size, say), gives it back: check by hand")))
+  }
+  n_known <- sum(vapply(sets, function(st) st$known || length(st$tot) == 1L, TRUE))
+  list(verified = TRUE, fail = fail,
+       why = paste0("no suppressed cell recoverable by subtraction ",
+                    if (n_known) paste0("within the ", n_known, " set", if (n_known > 1L) "s",
+                                        " of cells with a known total (verified again)")
+                    else "(the table declares no totals or margins; verified)"))
 }
 
 # A table apply_disclosure() has not seen: its count-like whole-number

@@ -214,7 +214,13 @@ disparity_release <- function(out, rel, lev, others, r, rule, adjusted) {
     column = derived, action = "suppressed with its counts",
     n = vapply(derived, function(d) sum(sup), 1L))))
   log <- log[log$n > 0L, ]
-  new_sdc_table(as.list(out)[cols], tibble::tibble(), rule, log = log, n = nrow(out))
+  res <- new_sdc_table(as.list(out)[cols], tibble::tibble(), rule, log = log, n = nrow(out))
+  res <- log_columns(res, "per", key_log("per", 1L)$action)
+  # the crude statistics are functions of the released counts; adjusted
+  # ones rest on the records and are released as estimates
+  log_columns(res, derived, if (rule$preset == "none") "computed from original counts"
+              else if (adjusted) "estimate, suppressed with its counts, 3 significant figures"
+              else "computed from released counts")
 }
 
 # Crude proportions; groups are independent.

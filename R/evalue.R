@@ -148,5 +148,11 @@ evalue.mq_effect <- function(x, measure = c("RR", "OR", "RD"), ...) {
     if (!is.na(g)) out <- tibble::add_column(out, group = g, .before = 1L)
     out
   })
-  do.call(rbind, rows)
+  out <- do.call(rbind, rows)
+  # functions of the released estimates (suppressed with them): marked with
+  # the fit's rule, every column accounted for
+  cols <- names(out)[vapply(out, is.numeric, TRUE)]
+  log <- tibble::tibble(column = cols, action = "computed from the fit's released estimates",
+                        n = nrow(out))
+  new_sdc_table(as.list(out), out, attr(tt, "sdc"), log = log)
 }

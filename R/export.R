@@ -6,10 +6,11 @@
 #' Check outputs before they leave the SDE
 #'
 #' Looks at each output and says whether it may be released under the rule:
-#' `"pass"` (disclosed, nothing suppressed, every column accounted for),
-#' `"review"` (disclosed with suppression, or with columns the checker cannot
-#' account for, or not checkable automatically: an output checker should look
-#' at it, as ACRO marks outputs), or `"fail"` (counts the rule does not allow,
+#' `"pass"` (disclosed, every column accounted for, and any suppression
+#' verified again: see "Suppressed cells"), `"review"` (suppression the
+#' checker cannot verify, columns it cannot account for, or an output not
+#' checkable automatically: an output checker should look at it, as ACRO
+#' marks outputs), or `"fail"` (counts the rule does not allow,
 #' a weaker rule, model checks failed, differencing with another table, or
 #' disclosure control off). Nothing is taken on trust from the flags a table
 #' carries: every released count is checked again.
@@ -29,8 +30,9 @@
 #'   `count`, ...) without its `_sdc` flag was added after disclosure and
 #'   fails. Any other numeric column must be accounted for by the table's
 #'   `"sdc_log"` attribute (derived columns: "suppressed with its counts",
-#'   "computed from released counts"; estimates); one that is not makes the
-#'   table one for review.
+#'   "computed from released counts"; estimates; keys, the classifications
+#'   and parameters given to `apply_disclosure(keys = )` or used as its `by`
+#'   and `margins`); one that is not makes the table one for review.
 #' * Other data frames: count-like whole-number columns are checked as
 #'   counts; counts the rule does not allow fail, otherwise the table is for
 #'   review.
@@ -46,6 +48,18 @@
 #' * Other model fits: every row of `glance()`'s `disclosure_status` and
 #'   `disclosure_reason` when present; otherwise the residual degrees of
 #'   freedom are checked and the fit is left for review.
+#'
+#' @section Suppressed cells:
+#' A table with suppressed counts passes only when the checker can verify
+#' again that no suppressed cell is given back by subtraction: from the
+#' structure [apply_disclosure()] stores with the table (its `by` groups,
+#' `margins` and total rows), every set of cells with a known total must
+#' hold no suppressed cell or at least two, and a table with a single
+#' suppressed cell is for review (its grand total, the cohort size say, may
+#' be published elsewhere). A set holding exactly one suppressed cell
+#' fails. A table whose rows were filtered, reordered or combined after
+#' disclosure no longer matches its structure and is for review, as are
+#' tables with dominance suppression.
 #'
 #' @section Differencing:
 #' Tables released together, or one after another in the same R session

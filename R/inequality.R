@@ -184,6 +184,20 @@ inequality_index <- function(data, outcome = NULL, rank = imd_decile, by = NULL,
   out$reps <- reps
   rownames(out) <- NULL
   out <- tibble::as_tibble(out)
+  if (!is.null(quantiles)) {
+    # from a cohort the index rests only on the released quantile counts
+    # (and the simulation's seed): marked with their rule, every column
+    # accounted for
+    rule <- attr(quantiles, "sdc")
+    stat_cols <- intersect(c("estimate", "conf.low", "conf.high", "intercept"), names(out))
+    log <- rbind_log(list(
+      tibble::tibble(column = stat_cols,
+                     action = if (rule$preset == "none") "computed from original counts"
+                              else "computed from released counts",
+                     n = nrow(out)),
+      key_log(intersect(c(by, "n_quantiles", "multiplier", "reps"), names(out)), nrow(out))))
+    out <- new_sdc_table(as.list(out), out, rule, log = log)
+  }
   attr(out, "quantiles") <- quantiles
   out
 }

@@ -8,7 +8,8 @@
 #' @param ... Unused.
 #' @returns `tidy()`: a tibble with `group` (when `by` was given), `term`,
 #'   `estimate`, `std.error`, `statistic`, `p.value`, `conf.low`, `conf.high`
-#'   and `scale`. Ratio terms (`risk_ratio`, `odds_ratio`) have estimate and
+#'   and `scale`; the statistics of a group whose model fails its disclosure
+#'   check (see `glance()`) are suppressed (`NA`), here and in `print()`. Ratio terms (`risk_ratio`, `odds_ratio`) have estimate and
 #'   interval on the ratio scale and `std.error` on the log scale
 #'   (`scale == "log"`). `glance()`: a one-row tibble (one row per group with
 #'   `by`) with `n`, `n_treated`, `n_control`, `ess_treated`, `ess_control`,
@@ -50,7 +51,37 @@ NULL
 #' @rdname mq_effect-methods
 #' @export
 tidy.mq_effect <- function(x, conf.int = TRUE, conf.level = NULL, ...) {
-  x$estimates
+  released_estimates(x)
+}
+
+# The estimates as released: a group whose model fails the disclosure check
+# (small cells, effective sample sizes or residual df on the sample it rests
+# on) has its statistics suppressed; the others are released as estimated.
+# The table is marked with the fit's rule and its sdc log accounts for every
+# statistic column, so disclosure_check() can read it.
+released_estimates <- function(x) {
+  tab <- x$estimates
+  rule <- effect_rule(x)
+  stats_cols <- intersect(c("estimate", "std.error", "statistic", "p.value",
+                            "conf.low", "conf.high"), names(tab))
+  if (rule$preset == "none") {
+    action <- "model estimate (exact: disclosure control off)"
+    n_hidden <- 0L
+  } else {
+    st <- vapply(x$groups, function(f) model_disclosure(f, x, rule)$status, "")
+    grp <- if ("group" %in% names(tab)) as.character(tab$group) else rep(names(x$groups)[1], nrow(tab))
+    hide <- st[grp] %in% "fail"
+    for (cl in stats_cols) tab[[cl]][hide] <- NA_real_
+    n_hidden <- sum(hide)
+    action <- "model estimate, released where the model passes its disclosure check (see glance())"
+  }
+  log <- tibble::tibble(column = stats_cols, action = action, n = nrow(tab))
+  if (n_hidden > 0L) {
+    log <- rbind_log(list(log, tibble::tibble(
+      column = stats_cols, action = "suppressed: the model fails its disclosure check",
+      n = n_hidden)))
+  }
+  new_sdc_table(as.list(tab), tab, rule, log = log)
 }
 
 #' @rdname mq_effect-methods
@@ -199,7 +230,7 @@ print.mq_effect <- function(x, digits = 3, ...) {
     paste0(" (", released_count(x$n_missing_dropped, rule), " incomplete rows dropped)")
   } else ""
   cli::cli_text("Variance: {vc}. n = {n_txt}{dropped}.")
-  tab <- as.data.frame(x$estimates)
+  tab <- as.data.frame(released_estimates(x))
   num <- vapply(tab, is.numeric, TRUE)
   tab[num] <- lapply(tab[num], function(v) signif(v, digits))
   print(tab, row.names = FALSE)
@@ -280,10 +311,12 @@ autoplot.mq_effect <- function(object, bins = 40, ...) {
   h$by_group <- vapply(parts, `[`, "", 1L)
   h$arm <- vapply(parts, `[`, "", 2L)
   h$mid <- (h$xmin + h$xmax) / 2
-  h$count <- ifelse(h$arm == "treated", 1, -1) * h$n
-  h <- h[!is.na(h$count), ]
-  p <- ggplot2::ggplot(h, ggplot2::aes(x = .data$mid, y = .data$count, fill = .data$arm)) +
-    ggplot2::geom_col(width = 1 / bins) +
+  # the released counts, drawn downwards for the controls (suppressed bins
+  # stay in the data as NA and are not drawn)
+  h$height <- ifelse(h$arm == "treated", 1, -1) * h$n
+  h <- log_columns(h, "height", "released count, negative for controls (plot position)")
+  p <- ggplot2::ggplot(h, ggplot2::aes(x = .data$mid, y = .data$height, fill = .data$arm)) +
+    ggplot2::geom_col(width = 1 / bins, na.rm = TRUE) +
     ggplot2::geom_hline(yintercept = 0) +
     ggplot2::labs(x = "Propensity score", y = "Count (controls below zero)", fill = NULL,
                   title = paste0("Propensity score overlap: ", object$treatment),

@@ -81,7 +81,7 @@ outcome_rates <- function(cohort, outcome, by = NULL, conf_level = 0.95,
       conf.low = ~ wilson_limits(events, n, conf_level)$lower * per,
       conf.high = ~ wilson_limits(events, n, conf_level)$upper * per)
     out <- apply_disclosure(out, counts = c("events", "n"), derived = derived,
-                            disclosure = disclosure, margins = by,
+                            disclosure = disclosure, margins = by, keys = "per",
                             complements = list(events = ~ n - events))
   } else {
     # person-time denominators are not counts of people: only events are
@@ -91,7 +91,7 @@ outcome_rates <- function(cohort, outcome, by = NULL, conf_level = 0.95,
       conf.low = ~ poisson_limits_na(events, n, conf_level)$conf.low * per,
       conf.high = ~ poisson_limits_na(events, n, conf_level)$conf.high * per)
     out <- apply_disclosure(out, counts = "events", derived = derived,
-                            disclosure = disclosure, margins = by)
+                            disclosure = disclosure, margins = by, keys = "per")
     out$method <- ifelse(is.na(out$events) | out$n <= 0, NA_character_,
                          ifelse(out$events >= 10, "byar", "exact"))
   }

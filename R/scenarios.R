@@ -189,7 +189,7 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
                           estimates = c("estimate", "std.error", "statistic", "p.value",
                                         "conf.low", "conf.high", "risk", "ref_risk"),
                           complements = list(events = ~ n - events, ref_events = ~ ref_n - ref_events),
-                          disclosure = disclosure)
+                          keys = "per", disclosure = disclosure)
   theta <- matrix(fit$theta, nrow = 6L, dimnames = list(theta_names, lev[ok]))
   attr(out, "scenario_info") <- list(
     outcome = spec$outcome, group = group, care_model = care, allowable = allow,

@@ -96,9 +96,14 @@ sdc_histogram_data <- function(x, breaks = 20, group = NULL, disclosure = NULL) 
   }
   # Every group's bins add up to its size: treat that margin as known.
   tab$.margin <- if (has_group) tab$group else 1L
-  out <- apply_disclosure(tab, "n", disclosure = rule, by = ".margin")
+  out <- apply_disclosure(tab, "n", disclosure = rule, by = ".margin",
+                          keys = intersect(c("bin", "xmin", "xmax", "mid"), names(tab)))
   out$.margin <- NULL
   out <- protect_margins(out, tab$n, if (has_group) tab$group else rep(1L, nrow(tab)), rule)
+  # what disclosure_check() verifies: each group's bins add up to its size
+  attr(out, "sdc_structure") <- sdc_structure(out, if (has_group) "group" else character(),
+                                              character(), rep(FALSE, nrow(out)), rule,
+                                              known_total = TRUE)
   edges <- bins$breaks
   if (bins$chosen) {
     # Edges chosen from the data: suppressed bins at the ends of a group's
@@ -111,6 +116,7 @@ sdc_histogram_data <- function(x, breaks = 20, group = NULL, disclosure = NULL) 
   tot <- stats::ave(released, grp, FUN = sum)
   out$density <- ifelse(is.na(out$n) | tot == 0, NA_real_,
                         out$n / (tot * (out$xmax - out$xmin)))
+  out <- log_columns(out, "density", "computed from released counts")
   attr(out, "breaks") <- edges
   out
 }
