@@ -678,7 +678,7 @@ sdc_header <- function(x) {
   log <- attr(x, "sdc_log")
   what <- if (!is.null(log) && nrow(log)) {
     agg <- tapply(log$n, factor(log$action, levels = unique(log$action)), sum)
-    agg <- agg[!grepl("^computed from (released|original)", names(agg))]
+    agg <- agg[!grepl("^computed from (released|original)|^key ", names(agg))]
     paste(paste0(names(agg), ": ", agg), collapse = ", ")
   } else {
     "nothing changed"
