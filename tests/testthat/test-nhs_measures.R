@@ -101,12 +101,18 @@ test_that("COC_by_28weeks by month and successor provider, as at each month (han
   expect_equal(nhsm_get(r, "2019-06-01", "COC_by_28weeks", "RRK"), c(numerator = 1, denominator = 2))
   expect_false(any(r$org_code == "RR1"))
   expect_false(any(r$org_code == "RNA" & r$rp_start_date == as.Date("2019-06-01")))
-  expect_equal(nhsm_get(r, "2019-06-01", "COC_by_28weeks", "National"), c(numerator = 1, denominator = 2))
+  # the national row adds up the providers passing the gate: RRK's turns on
+  # COC_DQ04 (COC_DQ05 passes: P1's plan names a midwife and a team)
+  expect_equal(nhsm_get(r, "2019-06-01", "COC_by_28weeks", "National"), c(numerator = NA_real_, denominator = NA_real_))
+  expect_true(is.na(r$over_dq_threshold[r$org_code == "RRK"]))
   expect_equal(r$rate[r$org_code == "RRK" & r$rp_start_date == as.Date("2019-06-01")], 50)
   # July: P4 discharged on day 203 (S2) is out; P5 in, not placed
   expect_equal(nhsm_get(r, "2019-07-01", "COC_by_28weeks", "RNA"), c(numerator = 0, denominator = 1))
   expect_false(any(r$org_code == "RRK" & r$rp_start_date == as.Date("2019-07-01")))
-  expect_equal(nhsm_get(r, "2019-07-01", "COC_by_28weeks", "National"), c(numerator = 0, denominator = 1))
+  # RNA has no COC_DQ05 denominator (P5 has no plan): it fails, and the
+  # national row has no provider
+  expect_false(r$over_dq_threshold[r$org_code == "RNA"])
+  expect_equal(nhsm_get(r, "2019-07-01", "COC_by_28weeks", "National"), c(numerator = 0, denominator = 0))
 })
 
 test_that("a predecessor reports under its successor only from the relationship's date", {
@@ -155,14 +161,20 @@ test_that("NHS rounding of the published figures; rates from the rounded counts"
   expect_equal(pub$rate, rr)
   pcp <- pub$indicator == "PCP_All_Pathways" & pub$org_level == "Provider"
   expect_equal(pub$over_dq_threshold[pcp], pub$rate[pcp] >= 5)
-  expect_true(all(is.na(pub$over_dq_threshold[!pcp])))
+  # the CoC gates come from their DQ measures (test-nhs_dq.R): COC_by_28weeks
+  # can only fail or wait on COC_DQ04; COC_receiving_ongoing is decided
+  c28 <- pub$indicator == "COC_by_28weeks" & pub$org_level == "Provider"
+  expect_true(all(pub$over_dq_threshold[c28] %in% c(FALSE, NA)))
+  rec <- pub$indicator == "COC_receiving_ongoing" & pub$org_level == "Provider"
+  expect_false(anyNA(pub$over_dq_threshold[rec]))
+  expect_true(all(is.na(pub$over_dq_threshold[pub$org_level == "National"])))
 })
 
-test_that("national counts equal a plain re-derivation from add_care_model() on the simulator", {
+test_that("counts equal a plain re-derivation from add_care_model() on the simulator", {
   x <- simulate_msds(3000, seed = 5)
   m <- c("2021-05", "2021-06", "2021-07")
   r <- suppressMessages(nhs_measures(x, months = m, measures = c("COC_by_28weeks", "PCP_All_Pathways"),
-                                     by = "national", disclosure = "none"))
+                                     disclosure = "none"))
   # every pregnancy in MSD101, not define_cohort()'s exclusions
   bk <- x$MSD101PregnancyBooking
   co <- unique(data.frame(preg_id = bk$UniqPregID, mother_id = bk$Person_ID_Mother))
@@ -172,13 +184,15 @@ test_that("national counts equal a plain re-derivation from add_care_model() on 
   for (mm in m) {
     s <- as.Date(paste0(mm, "-01"))
     d <- cm[cm$coc_eligible %in% TRUE & cm$coc_month == s, ]
-    expect_equal(nhsm_get(r, s, "COC_by_28weeks", "National"),
-                 c(numerator = sum(d$coc_placed), denominator = nrow(d)))
+    # (the national row counts only providers passing the gate: compare the
+    # provider rows' total)
+    p <- r[r$rp_start_date == s & r$indicator == "COC_by_28weeks" & r$org_level == "Provider", ]
+    expect_equal(c(sum(p$numerator), sum(p$denominator)), c(sum(d$coc_placed), nrow(d)))
     d <- cm[cm$pcsp_all_pathways_eligible %in% TRUE & cm$pcsp_all_pathways_month == s, ]
     expect_equal(nhsm_get(r, s, "PCP_All_Pathways", "National"),
                  c(numerator = sum(d$pcsp_all_pathways), denominator = nrow(d)))
   }
-  expect_gt(sum(r$denominator), 0)
+  expect_gt(sum(r$denominator[r$org_level == "Provider"]), 0)
 })
 
 test_that("nhs_measures() checks its arguments", {
