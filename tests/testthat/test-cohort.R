@@ -230,3 +230,35 @@ test_that("an optional booking field the extract does not hold drops no pregnanc
   expect_equal(nrow(co), nrow(full) + sum(ex$n_excluded[dis]))
   expect_true(all(is.na(co$discharge_date)))
 })
+
+test_that("the flow diagram shows the released counts, and passes the output check", {
+  needs_reference("ggplot2")
+  cohort <- suppressMessages(define_cohort(as_msds(msds_example, quiet = TRUE),
+                                           period = c("2019-04-01", "2025-12-31"),
+                                           require_birth = TRUE))
+  flow <- cohort_flow(cohort, disclosure = "nhse_sde")
+  p <- ggplot2::autoplot(flow)
+  expect_s3_class(p, "ggplot")
+  d <- p$data
+  # one box for the first count, then an exclusion and a remainder per step
+  expect_identical(nrow(d), 2L * nrow(flow) + 1L)
+  expect_identical(d$n, as.numeric(c(flow$n_before[1], as.vector(rbind(flow$n_excluded, flow$n_after)))))
+  # a count suppressed as small reads "<10"; the rest as released
+  sup <- which(is.na(d$n))
+  expect_true(length(sup) > 0)
+  expect_true(all(grepl("^Excluded <10\n", d$label[sup])))
+  shown <- which(!is.na(d$n))
+  expect_true(all(mapply(function(l, v) grepl(format(v, big.mark = ","), l, fixed = TRUE),
+                         d$label[shown], d$n[shown])))
+  expect_identical(disclosure_check(flow_plot = p, disclosure = "nhse_sde")$status, "pass")
+  # plot() draws the same diagram
+  pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  q <- plot(flow)
+  expect_identical(q$data$label, d$label)
+  # without control the exact counts are drawn, and the plot says so
+  off <- ggplot2::autoplot(cohort_flow(cohort, disclosure = "none"))
+  expect_match(off$labels$subtitle, "DISCLOSURE CONTROL OFF")
+  exact <- attr(cohort, "exclusions")
+  expect_identical(off$data$n, as.numeric(c(exact$n_before[1], as.vector(rbind(exact$n_excluded, exact$n_after)))))
+})
