@@ -41,6 +41,9 @@ an$preterm01 <- as.integer(an$preterm)
 covs <- ~ age + nulliparous + prev_caesarean + ethnic_group + core20 + plus_ltc +
   plus_complex_social + pcsp + factor(year) + provider
 ocovs <- ~ age + nulliparous + ethnic_group + core20 + plus_ltc + plus_complex_social + pcsp
+table1 <- table_one(an, coc, ~ age + nulliparous + prev_caesarean + ethnic_group + core20 +
+                       plus_ltc + plus_complex_social + pcsp, disclosure = rule)
+print(table1)
 fit <- estimate_effect(an, treatment = "coc", outcome = "preterm01", covariates = covs,
                        outcome_covariates = ocovs, method = "aipw", estimand = "ATE",
                        disclosure = rule)
@@ -76,12 +79,13 @@ print(scen)
 
 cli::cli_h2("7. Output check and export")
 outputs <- list(
-  cohort_flow = flow, data_quality = dq, continuity_summary = cont_summary,
+  cohort_flow = flow, data_quality = dq, table1 = table1, continuity_summary = cont_summary,
   effect_overall = fit, effects_by_core20plus = effects_by, balance = bal,
   evalue = ev, preterm_rates = rates, preterm_disparity = disp,
   preterm_sii = sii, coc_uptake = uptake, scenarios = scen
 )
 if (requireNamespace("ggplot2", quietly = TRUE)) {
+  outputs$cohort_flow_plot <- ggplot2::autoplot(flow)
   outputs$propensity_overlap <- ggplot2::autoplot(fit)
   outputs$love_plot <- ggplot2::autoplot(bal)
   outputs$coc_uptake_plot <- ggplot2::autoplot(uptake)
