@@ -174,8 +174,12 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   out$p.value <- 2 * stats::pnorm(-abs(out$statistic))
   out$per <- spec$per
   out$adjustment <- adjustment
-  disparity_release(out, rel, lev, others, r, rule,
-                    adjusted = length(adjust) > 0L && !one_stratum)
+  out <- disparity_release(out, rel, lev, others, r, rule,
+                           adjusted = length(adjust) > 0L && !one_stratum)
+  attr(out, "disparity") <- list(outcome = spec$outcome, reference = reference,
+                                 per = spec$per, conf_level = conf_level)
+  class(out) <- unique(c("mq_disparity", class(out)))
+  out
 }
 
 # The disparity table with the released counts and their flags: a row's

@@ -199,6 +199,9 @@ inequality_index <- function(data, outcome = NULL, rank = imd_decile, by = NULL,
     out <- new_sdc_table(as.list(out), out, rule, log = log)
   }
   attr(out, "quantiles") <- quantiles
+  attr(out, "inequality") <- list(rank = rank, by = by, multiplier = multiplier,
+                                  per = if (!is.null(quantiles)) per else NULL)
+  class(out) <- unique(c("mq_inequality", class(out)))
   out
 }
 

@@ -95,6 +95,8 @@ outcome_rates <- function(cohort, outcome, by = NULL, conf_level = 0.95,
     out$method <- ifelse(is.na(out$events) | out$n <= 0, NA_character_,
                          ifelse(out$events >= 10, "byar", "exact"))
   }
+  attr(out, "rates") <- list(outcome = spec$outcome, by = by, per = per, conf_level = conf_level)
+  class(out) <- unique(c("mq_rates", class(out)))
   out
 }
 

@@ -332,20 +332,31 @@ print.mq_its <- function(x, ...) {
 autoplot.mq_trend <- function(object, ...) {
   rlang::check_installed("ggplot2", reason = "to plot trends.")
   info <- attr(object, "trend")
-  d <- as.data.frame(object)
-  hidden <- sum(is.na(d$rate))
-  d <- d[!is.na(d$rate), , drop = FALSE]
+  # drawn from the whole released table (the checker verifies its
+  # suppression again); a suppressed period breaks its line and is marked
+  # on the axis
+  d <- object
+  hidden <- is.na(d$rate)
   d$.group <- if (length(info$by)) gsub("\r", " / ", group_key(d, info$by)) else "All"
-  d <- sdc_plot_frame(d, object)
-  ggplot2::ggplot(d, ggplot2::aes(x = .data$period, y = .data$rate,
-                                  colour = .data$.group, group = .data$.group)) +
-    ggplot2::geom_line() +
+  d <- log_columns(d, ".group", key_log(".group", 1L)$action)
+  marks <- if (any(hidden)) {
+    log_columns(sdc_plot_frame(as.data.frame(d)[hidden, c("period", ".group"), drop = FALSE], object),
+                ".group", key_log(".group", 1L)$action)
+  }
+  p <- ggplot2::ggplot(d, ggplot2::aes(x = .data$period, y = .data$rate,
+                                       colour = .data$.group, group = .data$.group)) +
+    ggplot2::geom_line(na.rm = TRUE) +
     ggplot2::geom_pointrange(ggplot2::aes(ymin = .data$conf.low, ymax = .data$conf.high),
-                             size = 0.2) +
+                             size = 0.2, na.rm = TRUE) +
     ggplot2::labs(x = NULL, y = paste0(info$variable, " (per ", d$per[1], ")"),
                   colour = if (length(info$by)) paste(info$by, collapse = " / ") else NULL,
                   subtitle = plot_subtitle(attr(object, "sdc")),
-                  caption = if (hidden) paste(hidden, "suppressed period(s) not shown") else NULL)
+                  caption = if (any(hidden)) paste(sum(hidden), "suppressed period(s), marked on the axis") else NULL)
+  if (!is.null(marks)) {
+    p <- p + ggplot2::geom_rug(data = marks, ggplot2::aes(x = .data$period, colour = .data$.group),
+                               sides = "b", inherit.aes = FALSE, linewidth = 1)
+  }
+  p
 }
 
 #' @exportS3Method ggplot2::autoplot

@@ -112,7 +112,11 @@ test_that("autoplot() methods draw and hide suppressed points", {
   tr$rate[1:3] <- NA
   p <- ggplot2::autoplot(tr)
   expect_s3_class(p, "ggplot")
-  expect_equal(nrow(p$data), nrow(tr) - 3)
+  # the whole table is the plot's data; the suppressed periods are not
+  # drawn (their lines break) and are marked on the axis instead
+  expect_equal(nrow(p$data), nrow(tr))
+  expect_equal(sum(!is.na(ggplot2::layer_data(p, 2)$y)), nrow(tr) - 3)
+  expect_equal(nrow(p$layers[[3]]$data), 3)
   expect_match(p$labels$caption, "3 suppressed")
   fit <- its(d, coc_placed, breaks = mcoc_withdrawal_date, disclosure = "none")
   fit$shown$rate[2] <- NA
