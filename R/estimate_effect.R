@@ -70,8 +70,16 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #' @param trim Optional propensity trimming threshold t: units with a score
 #'   outside \[t, 1 - t\] are dropped and the models refitted on the rest
 #'   (as PSweight does).
-#' @param truncate Optional quantile (e.g. 0.99) at which weights are
-#'   truncated within each arm.
+#' @param truncate Optional weight truncation, as WeightIt's `trim(at =
+#'   truncate)` on the same weights: the weights above their `truncate`
+#'   quantile are set to it. The quantile is of type 3 (`quantile(type =
+#'   3)`, the nearest even order statistic) and one cap is taken from the
+#'   weights of every arm but the focal one pooled: both arms for the ATE and
+#'   ATO, the controls for the ATT, the treated for the ATC (the focal arm's
+#'   weights are all 1 and stay so). A value below 0.5 is read as
+#'   `1 - truncate` (`0.01` truncates at the 99th percentile); `0` and `1`
+#'   truncate nothing. Truncated weights are treated as fixed in the
+#'   sandwich variance; bootstrap replicates recompute the cap.
 #' @param outcome_covariates Covariates of the outcome models (default: the
 #'   same as `covariates`).
 #' @param missing `"error"` (default) stops when a variable used has missing
