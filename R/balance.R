@@ -4,10 +4,12 @@
 #     gives one 0/1 row per level (a two-level one only its second level), a
 #     logical column one row, a numeric column with two distinct values one
 #     row for the larger value ("x_7"); other numeric columns are continuous;
-#   * SMD = weighted mean difference (treated - control) / an UNWEIGHTED SD
-#     from the full sample: treated SD for ATT, control SD for ATC, pooled
-#     sqrt((s1^2 + s0^2) / 2) for ATE and ATO (cobalt uses the weighted
-#     full-sample SD for ATO: s_d_denom = "weighted" reproduces that);
+#   * SMD = weighted mean difference (treated - control) / an SD from the
+#     full sample: unweighted, the treated SD for ATT, the control SD for
+#     ATC, the pooled sqrt((s1^2 + s0^2) / 2) for ATE; for ATO the SD of the
+#     whole sample weighted by the adjustment weights (s_d_denom =
+#     "weighted", cobalt's default for the ATO and ATM); the same
+#     denominator for the unadjusted and adjusted differences;
 #     binary rows are raw differences in proportions unless binary = "std",
 #     where the SD of a proportion p is sqrt(p (1 - p));
 #   * weighted variance: sum w (x - xbar)^2 * sum w / ((sum w)^2 - sum w^2)
@@ -90,12 +92,15 @@ balance.default <- function(fit, ...) {
 #'   numeric vector of weights (IPW or matching weights; 0 = excluded) or the
 #'   name of a weights column.
 #' @param estimand `"ATE"`, `"ATT"`, `"ATC"` or `"ATO"`; chooses the SD in the
-#'   SMD denominator.
+#'   SMD denominator as cobalt does: the treated SD for the ATT, the control
+#'   SD for the ATC, the pooled SD for the ATE, the weighted full-sample SD
+#'   for the ATO.
 #' @param binary `"raw"` (difference in proportions, the default) or `"std"`
 #'   (standardised) for binary terms.
-#' @param s_d_denom `NULL` (by estimand) or one of `"treated"`, `"control"`,
-#'   `"pooled"`, `"all"` (full-sample SD) and `"weighted"` (full-sample SD
-#'   with the adjustment weights, cobalt's choice for ATO).
+#' @param s_d_denom `NULL` (by estimand, as above) or one of `"treated"`,
+#'   `"control"`, `"pooled"`, `"all"` (full-sample SD) and `"weighted"`
+#'   (full-sample SD with the adjustment weights, cobalt's default for the
+#'   ATO; without weights it is the unweighted full-sample SD).
 #' @param disclosure Disclosure rule for the arm sizes and effective sample
 #'   sizes in attribute `"ess"` (`NULL`: the `matequity.disclosure` option;
 #'   `balance()` uses the fit's rule).
@@ -115,7 +120,8 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
     cli::cli_abort(c("{.arg estimand} must be one of {.val {c('ATE', 'ATT', 'ATC', 'ATO')}}.",
                      "x" = "It is {.val {estimand}}."))
   }
-  s_d_denom <- s_d_denom %||% switch(estimand, ATT = "treated", ATC = "control", "pooled")
+  s_d_denom <- s_d_denom %||% switch(estimand, ATT = "treated", ATC = "control",
+                                     ATO = "weighted", "pooled")
   if (!is.character(s_d_denom) || length(s_d_denom) != 1L ||
       !s_d_denom %in% c("treated", "control", "pooled", "all", "weighted")) {
     cli::cli_abort("{.arg s_d_denom} must be one of {.val {c('treated', 'control', 'pooled', 'all', 'weighted')}}.")
