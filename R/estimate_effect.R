@@ -52,8 +52,14 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #' @param outcome The outcome column: logical or 0/1 (binary) or numeric
 #'   (continuous).
 #' @param covariates Covariates of the propensity model: a one-sided formula
-#'   (`~ age_band + imd_quintile`), `c(a, b)` or a character vector. Factors
-#'   and characters are expanded as [stats::model.matrix()] does.
+#'   (`~ age_band + imd_quintile`), `c(a, b)` or a character vector. A
+#'   formula means what it means in [stats::glm()]: it goes through
+#'   [stats::model.frame()] and [stats::model.matrix()], so `factor(year)`,
+#'   `I(age^2)`, `log(x)`, interactions (`a:b`, `a * b`) and splines
+#'   (`splines::ns(age, df = 3)`) are terms of the model; factors and
+#'   characters are expanded into dummies (the first level the reference).
+#'   The intercept is always in the model. Names of the design columns are
+#'   those of `model.matrix()`.
 #' @param estimand `"ATE"`, `"ATT"`, `"ATC"` or `"ATO"` (overlap).
 #' @param method `"ipw"`, `"gcomp"`, `"aipw"`, `"tmle"` or `"matching"`.
 #' @param by Optional column: the effect is estimated within each of its
@@ -80,8 +86,9 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #'   `1 - truncate` (`0.01` truncates at the 99th percentile); `0` and `1`
 #'   truncate nothing. Truncated weights are treated as fixed in the
 #'   sandwich variance; bootstrap replicates recompute the cap.
-#' @param outcome_covariates Covariates of the outcome models (default: the
-#'   same as `covariates`).
+#' @param outcome_covariates Covariates of the outcome models, given as
+#'   `covariates` is (default: the same as `covariates`; `NULL`: intercept
+#'   only).
 #' @param missing `"error"` (default) stops when a variable used has missing
 #'   values; `"complete_case"` drops those rows and reports how many.
 #' @param k,replace,caliper Matching options passed to the matcher: number of
@@ -101,7 +108,8 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #'   ratio term is on the log scale (`scale == "log"`); its estimate and
 #'   interval are on the ratio scale. The object also holds `treat`, `ps`,
 #'   `weights`, `covariates`, `X`, `estimand`, `method` and `by` for
-#'   `balance()`.
+#'   `balance()`, and `covariate_spec` / `outcome_covariate_spec`: the
+#'   formulas with their terms, factor levels and contrasts.
 #' @examples
 #' set.seed(1)
 #' n <- 2000
@@ -128,10 +136,12 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   rule <- resolve_disclosure(disclosure)
   trt <- resolve_column(data, rlang::enquo(treatment), "treatment")
   out <- resolve_column(data, rlang::enquo(outcome), "outcome")
-  covs <- resolve_columns(data, rlang::enquo(covariates), "covariates")
+  cspec <- covariate_spec(data, rlang::enquo(covariates), "covariates")
   oc_quo <- rlang::enquo(outcome_covariates)
-  ocovs <- if (identical(rlang::quo_get_expr(oc_quo), quote(covariates))) covs else
-    resolve_columns(data, oc_quo, "outcome_covariates")
+  same_oc <- identical(rlang::quo_get_expr(oc_quo), quote(covariates))
+  ospec <- if (same_oc) cspec else covariate_spec(data, oc_quo, "outcome_covariates")
+  covs <- cspec$variables
+  ocovs <- ospec$variables
   by_col <- resolve_column(data, rlang::enquo(by), "by", required = FALSE)
   cl_col <- resolve_column(data, rlang::enquo(cluster), "cluster", required = FALSE)
   check_string(estimand)
@@ -158,7 +168,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     seed <- seed %||% sample.int(.Machine$integer.max, 1L)
     check_number(seed, 0, 2^52)
   }
-  if (length(covs) == 0L)
+  if (is.null(cspec) || !length(cspec$labels))
     cli::cli_abort("{.arg covariates} must name at least one column.")
   if (trt %in% c(covs, ocovs) || out %in% c(covs, ocovs))
     cli::cli_abort("The treatment and outcome cannot also be covariates.")
@@ -168,7 +178,6 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   data <- mis$data
   a <- treatment_vector(data[[trt]], trt, rule)
   yinfo <- outcome_vector(data[[out]], out, rule)
-  check_covariates(data, unique(c(covs, ocovs)))
   groups <- if (is.null(by_col)) NULL else data[[by_col]]
   if (!is.null(groups) && is.factor(groups) && any(table(groups) == 0L)) {
     empty <- levels(groups)[table(groups) == 0L]
@@ -180,8 +189,19 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     as.character(g)
   }
   cl <- if (is.null(cl_col)) NULL else group_codes(data[[cl_col]])
-  X <- design_matrix(data, covs)
-  Z <- if (identical(ocovs, covs)) X else design_matrix(data, ocovs)
+  # the designs: formula terms through model.frame()/model.matrix(), the
+  # coding (levels, spline knots) kept with the fit for balance()
+  des <- covariate_design(cspec, data, "covariates", rule)
+  X <- des$X
+  cspec <- des$spec
+  if (same_oc) {
+    Z <- X
+    ospec <- cspec
+  } else {
+    odes <- covariate_design(ospec, data, "outcome_covariates", rule)
+    Z <- odes$X
+    ospec <- odes$spec
+  }
 
   fits <- vector("list", length(glev))
   names(fits) <- glev
@@ -198,7 +218,8 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   structure(c(res, list(
     call = call, method = method, method_label = spec$label, estimand = estimand,
     vcov_type = vcov, treatment = trt, outcome = out, covariate_names = covs,
-    outcome_covariate_names = ocovs, outcome_type = if (yinfo$binary) "binary" else "continuous",
+    outcome_covariate_names = ocovs, covariate_spec = cspec, outcome_covariate_spec = ospec,
+    outcome_type = if (yinfo$binary) "binary" else "continuous",
     by_name = by_col, cluster_name = cl_col, conf_level = conf_level, R = if (vcov == "bootstrap") R,
     seed = if (vcov == "bootstrap") seed, n_missing_dropped = mis$n_dropped,
     missing_by_variable = mis$counts, trim = trim, truncate = truncate,
@@ -299,14 +320,4 @@ check_covariates <- function(data, covs, call = rlang::caller_env()) {
                    call = call)
   }
   invisible(TRUE)
-}
-
-design_matrix <- function(data, covs) {
-  df <- data[covs]
-  for (v in covs) if (is.character(df[[v]])) df[[v]] <- factor(df[[v]])
-  X <- stats::model.matrix(stats::reformulate(paste0("`", covs, "`")), df)
-  attr(X, "assign") <- NULL
-  attr(X, "contrasts") <- NULL
-  storage.mode(X) <- "double"
-  X
 }
