@@ -88,21 +88,27 @@ combine_specs <- function(data, a, b, arg, call = rlang::caller_env()) {
   if (is.null(b) || !length(b$labels)) return(a)
   if (is.null(a) || !length(a$labels)) return(b)
   labs <- unique(c(a$labels, b$labels))
-  f <- stats::reformulate(labs, env = environment(a$formula))
+  # a user's formula's environment (its constants) over that of names
+  env <- environment(a$formula)
+  if (identical(env, baseenv())) env <- environment(b$formula)
+  f <- stats::reformulate(labs, env = env)
   spec_from_formula(data, f, arg, call)
 }
 
 # Build the design matrix of `spec` on `data` (rows with missing values are
 # dealt with before: an NA or a non-finite value here is an error naming the
 # term). The first build fixes the coding; returns list(X, spec) with the
-# spec carrying it.
-covariate_design <- function(spec, data, arg = "covariates", rule = NULL,
+# spec carrying it. With `rebase`, a built spec's data-dependent bases
+# (ns(), poly(), scale()) are recomputed on `data`, as a separate fit on
+# these rows would have them, while factor levels and contrasts stay the
+# spec's (a subgroup: a level it lacks is a column of zeros, aliased).
+covariate_design <- function(spec, data, arg = "covariates", rule = NULL, rebase = FALSE,
                              call = rlang::caller_env()) {
   n <- nrow(data)
   if (is.null(spec) || !length(spec$labels)) {
     return(list(X = matrix(1, n, 1L, dimnames = list(NULL, "(Intercept)")), spec = spec))
   }
-  mf <- covariate_frame(spec, data, arg, call)
+  mf <- covariate_frame(spec, data, arg, call, rebase = rebase)
   first <- !isTRUE(spec$built)
   if (first) check_design_frame(mf, arg, call)
   tt <- attr(mf, "terms")
@@ -134,10 +140,12 @@ covariate_design <- function(spec, data, arg = "covariates", rule = NULL,
 }
 
 # The model frame of the spec's terms on `data` (rows kept as they are).
-covariate_frame <- function(spec, data, arg = "covariates", call = rlang::caller_env()) {
+covariate_frame <- function(spec, data, arg = "covariates", call = rlang::caller_env(),
+                            rebase = FALSE) {
   first <- !isTRUE(spec$built)
+  tt <- if (rebase) stats::terms(spec$formula) else spec$terms
   tryCatch(
-    stats::model.frame(spec$terms, data[spec$variables], na.action = stats::na.pass,
+    stats::model.frame(tt, data[spec$variables], na.action = stats::na.pass,
                        drop.unused.levels = first, xlev = spec$xlevels),
     error = function(e) {
       cli::cli_abort(c("The covariates of {.arg {arg}} could not be evaluated.",

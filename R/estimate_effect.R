@@ -63,7 +63,10 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #' @param estimand `"ATE"`, `"ATT"`, `"ATC"` or `"ATO"` (overlap).
 #' @param method `"ipw"`, `"gcomp"`, `"aipw"`, `"tmle"` or `"matching"`.
 #' @param by Optional column: the effect is estimated within each of its
-#'   groups, with a Wald test of equal effects across groups.
+#'   groups, with a Wald test of equal effects across groups. Each group's
+#'   models are the formulas fitted on its rows, as a separate fit would
+#'   have them (spline and polynomial bases of its own rows; a factor level
+#'   the group lacks is an aliased column).
 #' @param cluster Optional column of clusters (for example provider) for
 #'   cluster-robust variances and the cluster bootstrap.
 #' @param vcov `"sandwich"`, `"robust"` or `"bootstrap"`. Left unset, the first the
@@ -203,13 +206,20 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     ospec <- odes$spec
   }
 
+  # a subgroup's designs: the whole data's factor levels, its own spline and
+  # polynomial bases (as a separate fit on its rows)
+  group_design <- function(spec, M, rows, arg) {
+    if (is.null(groups)) M else covariate_design(spec, data[rows, , drop = FALSE], arg, rule,
+                                                 rebase = TRUE)$X
+  }
   fits <- vector("list", length(glev))
   names(fits) <- glev
   for (gi in seq_along(glev)) {
     rows <- if (is.null(groups)) seq_len(nrow(data)) else which(as.character(groups) == glev[gi])
     where <- if (is.null(groups)) NULL else paste0(by_col, " = ", glev[gi])
     fits[[gi]] <- fit_one_group(
-      data[rows, covs, drop = FALSE], X[rows, , drop = FALSE], Z[rows, , drop = FALSE],
+      data[rows, covs, drop = FALSE], group_design(cspec, X, rows, "covariates"),
+      group_design(ospec, Z, rows, "outcome_covariates"),
       a[rows], yinfo$y[rows], yinfo$binary,
       spec, estimand, vcov, if (is.null(cl)) NULL else cl[rows], R, seed, conf_level,
       trim, truncate, k, replace, caliper, nthreads, where, rule = rule)

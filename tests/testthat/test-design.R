@@ -145,21 +145,37 @@ test_that("balance() of a formula fit has cobalt's rows and statistics", {
                    ours)
 })
 
-test_that("subgroups use the fit's coding of formula terms", {
+test_that("subgroups: each is the formula fitted on its rows (WeightIt on the subset)", {
   needs_reference("WeightIt")
   d <- birthwt_data()
-  fml <- ~ factor(race) + I(age^2) + log(lwt) + age:lwt
   d$older <- d$age > 22
+  # ns() is data-dependent: a subgroup's basis is that of its own rows
+  fml <- ~ factor(race) + I(age10^2) + log(lwt) + age10:lwt10 + splines::ns(lwt, df = 2)
   fit <- suppressWarnings(estimate_effect(d, smoke, low, fml, method = "ipw", by = older,
                                           disclosure = "none"))
+  got <- tidy(fit)
   for (g in c("FALSE", "TRUE")) {
     sub <- d[d$older == as.logical(g), ]
     W <- WeightIt::weightit(stats::update(fml, smoke ~ .), data = sub, estimand = "ATE")
-    ref <- WeightIt::lm_weightit(low ~ smoke, data = sub, weightit = W)
-    got <- tidy(fit)
-    got <- got[got$group == g & got$term == "risk_difference", ]
-    expect_lt(rel_diff(got$estimate, coef(ref)[[2]]), 1e-8)
+    ref <- WeightIt::lm_weightit(low ~ smoke, data = sub, weightit = W, vcov = "asympt")
+    rd <- got[got$group == g & got$term == "risk_difference", ]
+    expect_lt(rel_diff(rd$estimate, coef(ref)[[2]]), 1e-8, label = g)
+    expect_lt(rel_diff(rd$std.error, sqrt(vcov(ref)[2, 2])), 1e-6, label = g)
+    sep <- suppressWarnings(estimate_effect(sub, smoke, low, fml, method = "ipw"))
+    expect_equal(rd$estimate, coef(sep)[["risk_difference"]], tolerance = 1e-12)
   }
+  # a factor level a subgroup lacks is an aliased column (a warning), and the
+  # estimate is that of the subgroup's own fit
+  s <- sim_effect_data(1500, seed = 3)
+  s$half <- s$x1 > 0
+  s$f <- factor(ifelse(s$half, sample(c("p", "q", "r"), nrow(s), TRUE),
+                       sample(c("p", "q"), nrow(s), TRUE)))
+  expect_warning(fb <- estimate_effect(s, a, y, ~ x2 + f, method = "ipw", by = half),
+                 "aliased")
+  own <- estimate_effect(s[!s$half, ], a, y, ~ x2 + f, method = "ipw")
+  tb <- tidy(fb)
+  expect_equal(tb$estimate[tb$group == "FALSE" & tb$term == "risk_difference"],
+               coef(own)[["risk_difference"]], tolerance = 1e-10)
 })
 
 test_that("disparity(method = 'gcomp') uses the adjustment formula's terms", {
