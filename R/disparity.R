@@ -29,9 +29,10 @@
 #'   first level of a factor, otherwise the first value in sorted order.
 #' @param adjust Allowable covariates to adjust for (e.g. `c(age_band,
 #'   parity)` or `~ age_band + parity`), or `NULL` for crude comparisons.
-#'   Standardisation uses the strata of the columns a formula names;
-#'   g-computation the formula's terms (`factor()`, `I()`, splines,
-#'   interactions), through [stats::model.matrix()].
+#'   A formula's terms are evaluated first: standardisation uses the
+#'   combinations of their values as strata (`cut(age, c(0, 25, 35, 50))`,
+#'   `I(age >= 35)`); g-computation has them as model terms (`factor()`,
+#'   `I()`, splines, interactions, through [stats::model.matrix()]).
 #' @param method `"standardise"` or `"gcomp"`; used only with `adjust`.
 #' @returns A tibble with two rows per non-reference group (`measure` =
 #'   `"rate_difference"` and `"rate_ratio"`) and columns `group`, `reference`,
@@ -120,19 +121,22 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   released <- data.frame(group = lev, events = as.numeric(rel$events), n = as.numeric(rel$n))
   note <- rep(NA_character_, length(lev))
   note[counts$n == 0] <- "no eligible women in group"
+  # standardisation strata: the combinations of the formula's terms as
+  # evaluated (cut(age, ...), factor(x), I(age >= 35)), one column each
+  strata <- if (length(adjust) && method == "standardise") standardise_strata(aspec, d)
   one_stratum <- length(adjust) && method == "standardise" &&
-    length(unique(group_key(d, adjust))) == 1L
+    length(unique(group_key(strata, names(strata)))) == 1L
   est <- if (!length(adjust) || one_stratum) {
     crude_rates(released)
   } else if (method == "standardise") {
-    standardised_rates(y, g, d, adjust, reference)
+    standardised_rates(y, g, strata, names(strata), reference)
   } else {
     gcomp_rates(y, g, d, aspec, counts, reference)
   }
   note <- ifelse(is.na(note), est$note, note)
   adjustment <- if (!length(adjust)) "none" else
     paste0(if (method == "standardise") "standardised: " else "g-computation: ",
-           paste(if (method == "standardise") adjust else aspec$labels, collapse = " + "))
+           paste(aspec$labels, collapse = " + "))
 
   mu <- est$mu
   V <- est$V
@@ -263,6 +267,21 @@ standardised_rates <- function(y, g, d, adjust, reference) {
     v[k] <- sum(w^2 * p * (1 - p) / n_gs[, k])
   }
   list(mu = mu, V = diag(v, nrow = length(mu)), note = note)
+}
+
+# The strata of direct standardisation: the model frame of the adjustment
+# terms (main effects only; an interaction adds no strata), one column per
+# term.
+standardise_strata <- function(aspec, d, call = rlang::caller_env()) {
+  mf <- covariate_frame(aspec, d, "adjust", call)
+  mat <- vapply(mf, function(x) is.matrix(x), TRUE)
+  if (any(mat)) {
+    cli::cli_abort(c("Direct standardisation needs categorical adjustment terms.",
+                     "x" = "{.code {names(mf)[mat]}} {?is a/are} matrix-valued (a spline or polynomial basis).",
+                     "i" = "Use {.code method = \"gcomp\"}, or {.fn cut} the variable into bands."),
+                   call = call)
+  }
+  as.data.frame(lapply(mf, function(x) x), col.names = names(mf), check.names = FALSE)
 }
 
 # Marginal standardisation (g-computation) with a logistic model of the

@@ -225,3 +225,27 @@ test_that("arguments that take columns only refuse formula terms instead of drop
                "factor\\(x\\)")
   expect_error(matequity:::resolve_columns(d, rlang::quo(~ x:z), "by"), "not formula terms")
 })
+
+test_that("disparity(method = 'standardise') stratifies by the formula's terms as evaluated", {
+  d <- birthwt_data()
+  d$grp <- d$race_f
+  d$low_eligible <- TRUE
+  got <- disparity(d, low, grp, reference = "white", per = 100, disclosure = "none",
+                   adjust = ~ cut(age, c(0, 20, 25, 50)) + I(ftv > 0))
+  # the hand calculation: strata are the age bands crossed with any visit
+  s <- paste(cut(d$age, c(0, 20, 25, 50)), d$ftv > 0)
+  w <- prop.table(table(s))
+  adj <- function(g) {
+    k <- d$grp == g
+    p <- tapply(d$low[k], s[k], mean)[names(w)]
+    n <- table(s[k])[names(w)]
+    c(rate = sum(w * p), var = sum(w^2 * p * (1 - p) / n))
+  }
+  a1 <- adj("other"); a0 <- adj("white")
+  rd <- got[got$group == "other" & got$measure == "rate_difference", ]
+  expect_equal(rd$estimate, 100 * (a1[["rate"]] - a0[["rate"]]), tolerance = 1e-12)
+  expect_equal(rd$std.error, 100 * sqrt(a1[["var"]] + a0[["var"]]), tolerance = 1e-12)
+  expect_match(rd$adjustment, "standardised: cut(age", fixed = TRUE)
+  expect_error(disparity(d, low, grp, reference = "white", per = 100, disclosure = "none",
+                         adjust = ~ splines::ns(age, df = 2)), "categorical")
+})
