@@ -4,10 +4,15 @@
 #     gives one 0/1 row per level (a two-level one only its second level), a
 #     logical column one row, a numeric column with two distinct values one
 #     row for the larger value ("x_7"); other numeric columns are continuous;
-#   * SMD = weighted mean difference (treated - control) / an UNWEIGHTED SD
-#     from the full sample: treated SD for ATT, control SD for ATC, pooled
-#     sqrt((s1^2 + s0^2) / 2) for ATE and ATO (cobalt uses the weighted
-#     full-sample SD for ATO: s_d_denom = "weighted" reproduces that);
+#     formula terms are evaluated first (factor(year) is a factor, I(age^2)
+#     and log(x) numeric, a spline basis one column per basis function, an
+#     interaction the products of its variables' columns, "a_l * b");
+#   * SMD = weighted mean difference (treated - control) / an SD from the
+#     full sample: unweighted, the treated SD for ATT, the control SD for
+#     ATC, the pooled sqrt((s1^2 + s0^2) / 2) for ATE; for ATO the SD of the
+#     whole sample weighted by the adjustment weights (s_d_denom =
+#     "weighted", cobalt's default for the ATO and ATM); the same
+#     denominator for the unadjusted and adjusted differences;
 #     binary rows are raw differences in proportions unless binary = "std",
 #     where the SD of a proportion p is sqrt(p (1 - p));
 #   * weighted variance: sum w (x - xbar)^2 * sum w / ((sum w)^2 - sum w^2)
@@ -30,8 +35,10 @@
 #'   (0/1), `weights`, `covariates` (a data frame) and `estimand`.
 #' @param ... Passed on to `balance_table()` (`binary`, `s_d_denom`).
 #' @returns A tibble of class `"mq_balance"` with one row per covariate term
-#'   and columns `term` (covariate, or `covariate_level` for a factor level),
-#'   `variable` (the data column), `type` (`"binary"` or `"continuous"`),
+#'   (as cobalt's rows: one per factor level, spline basis function or
+#'   interaction column) and columns `term` (covariate, `covariate_level` for
+#'   a factor level, `a * b` for an interaction, cobalt's names),
+#'   `variable` (the data column, or the formula term it comes from), `type` (`"binary"` or `"continuous"`),
 #'   `smd_unadjusted`, `smd_adjusted` (standardised mean difference, or raw
 #'   difference in proportions for binary terms when `binary = "raw"`),
 #'   `var_ratio_unadjusted`, `var_ratio_adjusted` (treated / control;
@@ -66,9 +73,12 @@ balance.mq_effect <- function(fit, ...) {
   }
   covs <- fit$covariates
   check_data_frame(covs, arg = "fit$covariates")
+  # the fit's own terms and coding (factor levels, spline knots), so that
+  # the rows are those of its propensity model
+  spec <- fit$covariate_spec %||% names(covs)
   data <- covs
   data$.treat <- fit$treat
-  balance_table(data, ".treat", names(covs), weights = fit$weights,
+  balance_table(data, ".treat", !!spec, weights = fit$weights,
                 estimand = fit$estimand, ...,
                 disclosure = if (inherits(fit, "mq_effect")) effect_rule(fit) else fit$disclosure)
 }
@@ -85,17 +95,23 @@ balance.default <- function(fit, ...) {
 #' @param data A data frame.
 #' @param treatment The treatment column (0/1 or logical), bare name or string.
 #' @param covariates Covariate columns: `c(a, b)`, a character vector or a
-#'   one-sided formula `~ a + b`.
+#'   one-sided formula `~ a + b`. Formula terms are evaluated as in
+#'   [stats::model.frame()] (`factor(year)`, `I(age^2)`, `log(x)`,
+#'   `splines::ns(age, 3)`, interactions) and expanded as cobalt expands
+#'   them.
 #' @param weights `NULL` (no adjustment: the adjusted columns are `NA`), a
 #'   numeric vector of weights (IPW or matching weights; 0 = excluded) or the
 #'   name of a weights column.
 #' @param estimand `"ATE"`, `"ATT"`, `"ATC"` or `"ATO"`; chooses the SD in the
-#'   SMD denominator.
+#'   SMD denominator as cobalt does: the treated SD for the ATT, the control
+#'   SD for the ATC, the pooled SD for the ATE, the weighted full-sample SD
+#'   for the ATO.
 #' @param binary `"raw"` (difference in proportions, the default) or `"std"`
 #'   (standardised) for binary terms.
-#' @param s_d_denom `NULL` (by estimand) or one of `"treated"`, `"control"`,
-#'   `"pooled"`, `"all"` (full-sample SD) and `"weighted"` (full-sample SD
-#'   with the adjustment weights, cobalt's choice for ATO).
+#' @param s_d_denom `NULL` (by estimand, as above) or one of `"treated"`,
+#'   `"control"`, `"pooled"`, `"all"` (full-sample SD) and `"weighted"`
+#'   (full-sample SD with the adjustment weights, cobalt's default for the
+#'   ATO; without weights it is the unweighted full-sample SD).
 #' @param disclosure Disclosure rule (`NULL`: the `matequity.disclosure`
 #'   option; `balance()` uses the fit's rule). The arm sizes and effective
 #'   sample sizes in attribute `"ess"` are released like counts. Under every
@@ -111,8 +127,8 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
   check_data_frame(data)
   rule <- resolve_disclosure(disclosure)
   tcol <- resolve_column(data, rlang::enquo(treatment), "treatment")
-  cols <- resolve_columns(data, rlang::enquo(covariates), "covariates")
-  if (!length(cols)) cli::cli_abort("{.arg covariates} names no columns.")
+  cspec <- covariate_spec(data, rlang::enquo(covariates), "covariates")
+  if (is.null(cspec) || !length(cspec$labels)) cli::cli_abort("{.arg covariates} names no columns.")
   binary <- match.arg(binary)
   check_string(estimand)
   estimand <- toupper(estimand)
@@ -120,14 +136,15 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
     cli::cli_abort(c("{.arg estimand} must be one of {.val {c('ATE', 'ATT', 'ATC', 'ATO')}}.",
                      "x" = "It is {.val {estimand}}."))
   }
-  s_d_denom <- s_d_denom %||% switch(estimand, ATT = "treated", ATC = "control", "pooled")
+  s_d_denom <- s_d_denom %||% switch(estimand, ATT = "treated", ATC = "control",
+                                     ATO = "weighted", "pooled")
   if (!is.character(s_d_denom) || length(s_d_denom) != 1L ||
       !s_d_denom %in% c("treated", "control", "pooled", "all", "weighted")) {
     cli::cli_abort("{.arg s_d_denom} must be one of {.val {c('treated', 'control', 'pooled', 'all', 'weighted')}}.")
   }
   treat <- balance_treat(data[[tcol]], tcol, rule)
   w <- balance_weights(data, rlang::enquo(weights), nrow(data), rule)
-  X <- balance_terms(data[cols], cols, rule)
+  X <- balance_terms(data, cspec, rule)
   bin <- attr(X, "binary")
 
   one <- rep(1, length(treat))
@@ -273,8 +290,16 @@ balance_weights <- function(data, quo, n, rule = NULL, call = rlang::caller_env(
   as.double(w)
 }
 
-# Expand covariates into a numeric matrix of terms, as cobalt does.
-balance_terms <- function(df, cols, rule = NULL, call = rlang::caller_env()) {
+# Expand covariates into a numeric matrix of terms, as cobalt does
+# (get_covs_from_formula()): the spec's terms are evaluated with
+# model.frame() (keeping a fit's coding: spline knots, factor levels), a
+# matrix-valued term (ns(), poly()) gives one column per basis function
+# ("ns(age, df = 3)_1"), and each main effect is expanded by the rules in
+# the header of this file. In an interaction term, a categorical or
+# two-valued variable gives one dummy per level (all levels) and the
+# columns are the products over the variables, named "a_l * b".
+balance_terms <- function(data, spec, rule = NULL, call = rlang::caller_env()) {
+  df <- data[spec$variables]
   nas <- vapply(df, function(x) sum(is.na(x)), 0)
   if (any(nas > 0)) {
     miss <- paste0(names(nas)[nas > 0], ": ", released_count(nas[nas > 0], rule))
@@ -283,42 +308,98 @@ balance_terms <- function(df, cols, rule = NULL, call = rlang::caller_env()) {
                      "i" = "Impute them or drop those rows first.",
                      exact_note(rule)), call = call)
   }
+  mf <- covariate_frame(spec, data, "covariates", call)
+  fac <- attr(attr(mf, "terms"), "factors")
+  labels <- colnames(fac)
+  vars <- lapply(seq_along(mf), function(j) balance_variable(mf[[j]], names(mf)[j], call))
   out <- list(); bin <- logical(); var <- character()
-  for (nm in cols) {
-    x <- df[[nm]]
-    if (is.character(x)) x <- factor(x)
-    if (is.logical(x)) {
-      out[[nm]] <- as.numeric(x); bin[nm] <- TRUE; var[nm] <- nm
-    } else if (is.factor(x)) {
-      x <- droplevels(x)
-      lv <- levels(x)
-      if (length(lv) < 2L) {
-        cli::cli_abort(c("Covariate {.field {nm}} has a single level.",
-                         "x" = "Level: {.val {lv}}."), call = call)
-      }
-      if (length(lv) == 2L) lv <- lv[2L]
-      for (l in lv) {
-        t <- paste0(nm, "_", l)
-        out[[t]] <- as.numeric(x == l); bin[t] <- TRUE; var[t] <- nm
-      }
-    } else if (is.numeric(x)) {
-      u <- unique(x)
-      if (length(u) == 2L && !all(u %in% c(0, 1))) {
-        t <- paste0(nm, "_", format(max(u)))
-        out[[t]] <- as.numeric(x == max(u)); bin[t] <- TRUE; var[t] <- nm
-      } else {
-        out[[nm]] <- as.double(x); bin[nm] <- length(u) <= 2L; var[nm] <- nm
-      }
+  add <- function(t, x, b, v) {
+    out[[t]] <<- x; bin[t] <<- b; var[t] <<- v
+  }
+  for (k in seq_along(labels)) {
+    used <- which(fac[, k] > 0)
+    if (length(used) == 1L) {
+      for (v in vars[[used]]) balance_main(v, names(mf)[used], add, call)
     } else {
-      cli::cli_abort(c("Covariate {.field {nm}} must be numeric, logical, factor or character.",
-                       "x" = "It is {.obj_type_friendly {x}}."), call = call)
+      # every variable as its columns (dummies for all levels), then the
+      # products, the first variable varying fastest as in model.matrix()
+      parts <- lapply(used, function(j) unlist(lapply(vars[[j]], balance_dummies), recursive = FALSE))
+      idx <- expand.grid(lapply(parts, seq_along))
+      for (r in seq_len(nrow(idx))) {
+        cols <- lapply(seq_along(parts), function(p) parts[[p]][[idx[r, p]]])
+        x <- Reduce(`*`, lapply(cols, `[[`, "x"))
+        t <- paste(vapply(cols, `[[`, "", "name"), collapse = " * ")
+        add(t, x, length(unique(x)) <= 2L, labels[k])
+      }
     }
   }
   X <- do.call(cbind, out)
   colnames(X) <- names(out)
+  bad <- colSums(!is.finite(X)) > 0
+  if (any(bad)) {
+    cli::cli_abort(c("Covariate terms have missing or non-finite values.",
+                     "x" = "Term{?s}: {.field {colnames(X)[bad]}}.",
+                     "i" = "Check the transformations (e.g. {.fn log} of zero or negative values)."),
+                   call = call)
+  }
   attr(X, "binary") <- unname(bin[names(out)])
   attr(X, "variable") <- unname(var[names(out)])
   X
+}
+
+# One model-frame variable as a list of named vectors: itself, or the
+# columns of a matrix-valued term named as cobalt names them.
+balance_variable <- function(x, name, call) {
+  if (is.matrix(x)) {
+    cn <- colnames(x)
+    nm <- if (is.null(cn) && ncol(x) == 1L) name else if (is.null(cn)) {
+      paste0(name, "_", seq_len(ncol(x)))
+    } else if (all(!is.na(suppressWarnings(as.numeric(cn))))) paste0(name, "_", cn) else cn
+    return(lapply(seq_len(ncol(x)), function(j) list(name = nm[j], x = as.vector(x[, j]))))
+  }
+  if (!(is.numeric(x) || is.factor(x) || is.character(x) || is.logical(x))) {
+    cli::cli_abort(c("Covariate {.field {name}} must be numeric, logical, factor or character.",
+                     "x" = "It is {.obj_type_friendly {x}}."), call = call)
+  }
+  if (is.character(x)) x <- factor(x)
+  if (is.factor(x)) x <- droplevels(x)
+  list(list(name = name, x = x))
+}
+
+# A main effect: a logical gives one row; a factor one 0/1 row per level (a
+# two-level one only its second level), named "name_level"; a numeric with
+# two values other than 0/1 one row for the larger ("name_7"); other numerics
+# are continuous (binary when 0/1).
+balance_main <- function(v, label, add, call) {
+  x <- v$x
+  nm <- v$name
+  if (is.logical(x)) {
+    add(nm, as.numeric(x), TRUE, label)
+  } else if (is.factor(x)) {
+    lv <- levels(x)
+    if (length(lv) < 2L) {
+      cli::cli_abort(c("Covariate {.field {nm}} has a single level.",
+                       "x" = "Level: {.val {lv}}."), call = call)
+    }
+    if (length(lv) == 2L) lv <- lv[2L]
+    for (l in lv) add(paste0(nm, "_", l), as.numeric(x == l), TRUE, label)
+  } else {
+    u <- unique(x)
+    if (length(u) == 2L && !all(u %in% c(0, 1))) {
+      add(paste0(nm, "_", format(max(u))), as.numeric(x == max(u)), TRUE, label)
+    } else {
+      add(nm, as.double(x), length(u) <= 2L, label)
+    }
+  }
+}
+
+# A variable inside an interaction: categorical and two-valued variables as
+# one dummy per level, other numerics as they are.
+balance_dummies <- function(v) {
+  x <- v$x
+  if (is.logical(x) || (is.numeric(x) && length(unique(x)) == 2L)) x <- factor(x)
+  if (!is.factor(x)) return(list(list(name = v$name, x = as.double(x))))
+  lapply(levels(x), function(l) list(name = paste0(v$name, "_", l), x = as.numeric(x == l)))
 }
 
 # Weighted mean and variance of each column within the rows `idx`.

@@ -111,23 +111,26 @@ resolve_column <- function(data, quo, arg, required = TRUE,
 }
 
 # Resolve several columns given as a character vector, c(a, b), or a
-# one-sided formula (~ a + b). Returns the column names.
+# one-sided formula (~ a + b). Returns the column names. For columns only
+# (by, counts, ...): a formula term that is not a column (factor(x), x:z) is
+# an error, not silently read as its variables. Covariates go through
+# covariate_spec() (design.R), where such terms are terms of the model.
 resolve_columns <- function(data, quo, arg, call = rlang::caller_env()) {
   if (rlang::quo_is_null(quo)) return(character())
   expr <- rlang::quo_get_expr(quo)
   names <- if (rlang::is_formula(expr) || (rlang::is_call(expr, "~"))) {
-    all.vars(rlang::eval_tidy(quo))
+    formula_columns(rlang::eval_tidy(quo), arg, call)
   } else if (rlang::is_call(expr, "c") &&
              all(vapply(as.list(expr)[-1], function(e) rlang::is_symbol(e) || is.character(e), TRUE))) {
     vapply(as.list(expr)[-1], function(e) if (is.character(e)) e else rlang::as_string(e), "")
   } else if (rlang::is_symbol(expr) && !rlang::as_string(expr) %in% names(data)) {
     val <- rlang::eval_tidy(quo)
-    if (rlang::is_formula(val)) all.vars(val) else as.character(val)
+    if (rlang::is_formula(val)) formula_columns(val, arg, call) else as.character(val)
   } else if (rlang::is_symbol(expr)) {
     rlang::as_string(expr)
   } else {
     val <- rlang::eval_tidy(quo)
-    if (rlang::is_formula(val)) all.vars(val) else as.character(val)
+    if (rlang::is_formula(val)) formula_columns(val, arg, call) else as.character(val)
   }
   miss <- setdiff(names, names(data))
   if (length(miss)) {
@@ -137,4 +140,18 @@ resolve_columns <- function(data, quo, arg, call = rlang::caller_env()) {
       call = call)
   }
   names
+}
+
+# The columns of a formula of column names (~ a + b).
+formula_columns <- function(f, arg, call) {
+  vars <- all.vars(f)
+  labs <- tryCatch(gsub("`", "", attr(stats::terms(f), "term.labels"), fixed = TRUE),
+                   error = function(e) vars)
+  bad <- labs[!labs %in% vars]
+  if (length(bad)) {
+    cli::cli_abort(c("{.arg {arg}} takes column names, not formula terms.",
+                     "x" = "Not a column: {.code {bad}}.",
+                     "i" = "Add the column to the data first."), call = call)
+  }
+  vars
 }

@@ -29,6 +29,10 @@
 #'   first level of a factor, otherwise the first value in sorted order.
 #' @param adjust Allowable covariates to adjust for (e.g. `c(age_band,
 #'   parity)` or `~ age_band + parity`), or `NULL` for crude comparisons.
+#'   A formula's terms are evaluated first: standardisation uses the
+#'   combinations of their values as strata (`cut(age, c(0, 25, 35, 50))`,
+#'   `I(age >= 35)`); g-computation has them as model terms (`factor()`,
+#'   `I()`, splines, interactions, through [stats::model.matrix()]).
 #' @param method `"standardise"` or `"gcomp"`; used only with `adjust`.
 #' @returns A tibble with two rows per non-reference group (`measure` =
 #'   `"rate_difference"` and `"rate_ratio"`) and columns `group`, `reference`,
@@ -64,7 +68,9 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   method <- rlang::arg_match(method)
   spec <- outcome_spec(cohort, rlang::enquo(outcome), rlang::enquo(eligible), per)
   group <- resolve_column(cohort, rlang::enquo(group), "group")
-  adjust <- resolve_columns(cohort, rlang::enquo(adjust), "adjust")
+  aspec <- covariate_spec(cohort, rlang::enquo(adjust), "adjust")
+  if (!is.null(aspec) && !length(aspec$labels)) aspec <- NULL
+  adjust <- aspec$variables %||% character()
   if (group %in% adjust) {
     cli::cli_abort("{.arg adjust} must not include the {.arg group} column {.field {group}}.")
   }
@@ -115,19 +121,22 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   released <- data.frame(group = lev, events = as.numeric(rel$events), n = as.numeric(rel$n))
   note <- rep(NA_character_, length(lev))
   note[counts$n == 0] <- "no eligible women in group"
+  # standardisation strata: the combinations of the formula's terms as
+  # evaluated (cut(age, ...), factor(x), I(age >= 35)), one column each
+  strata <- if (length(adjust) && method == "standardise") standardise_strata(aspec, d)
   one_stratum <- length(adjust) && method == "standardise" &&
-    length(unique(group_key(d, adjust))) == 1L
+    length(unique(group_key(strata, names(strata)))) == 1L
   est <- if (!length(adjust) || one_stratum) {
     crude_rates(released)
   } else if (method == "standardise") {
-    standardised_rates(y, g, d, adjust, reference)
+    standardised_rates(y, g, strata, names(strata), reference)
   } else {
-    gcomp_rates(y, g, d, adjust, counts, reference)
+    gcomp_rates(y, g, d, aspec, counts, reference)
   }
   note <- ifelse(is.na(note), est$note, note)
   adjustment <- if (!length(adjust)) "none" else
     paste0(if (method == "standardise") "standardised: " else "g-computation: ",
-           paste(adjust, collapse = " + "))
+           paste(aspec$labels, collapse = " + "))
 
   mu <- est$mu
   V <- est$V
@@ -270,40 +279,60 @@ standardised_rates <- function(y, g, d, adjust, reference) {
   list(mu = mu, V = diag(v, nrow = length(mu)), note = note)
 }
 
-# Marginal standardisation (g-computation) with a main-effects logistic model;
+# The strata of direct standardisation: the model frame of the adjustment
+# terms (main effects only; an interaction adds no strata), one column per
+# term.
+standardise_strata <- function(aspec, d, call = rlang::caller_env()) {
+  mf <- covariate_frame(aspec, d, "adjust", call)
+  mat <- vapply(mf, function(x) is.matrix(x), TRUE)
+  if (any(mat)) {
+    cli::cli_abort(c("Direct standardisation needs categorical adjustment terms.",
+                     "x" = "{.code {names(mf)[mat]}} {?is a/are} matrix-valued (a spline or polynomial basis).",
+                     "i" = "Use {.code method = \"gcomp\"}, or {.fn cut} the variable into bands."),
+                   call = call)
+  }
+  as.data.frame(lapply(mf, function(x) x), col.names = names(mf), check.names = FALSE)
+}
+
+# Marginal standardisation (g-computation) with a logistic model of the
+# outcome on the group and the adjustment terms (the design of `aspec`);
 # covariance from the influence functions.
-gcomp_rates <- function(y, g, d, adjust, counts, reference) {
+gcomp_rates <- function(y, g, d, aspec, counts, reference) {
   lev <- levels(g)
   keep <- counts$n > 0
   present <- lev[keep]
-  mf <- data.frame(.y = y, .g = factor(as.character(g), levels = present))
-  for (a in adjust) {
-    v <- d[[a]]
-    mf[[a]] <- if (is.numeric(v)) v else factor(as.character(v))
-  }
-  mf$.g <- stats::relevel(mf$.g, ref = reference)
-  fml <- stats::reformulate(c(".g", adjust), response = ".y")
-  fit <- suppressWarnings(stats::glm(fml, family = stats::binomial(), data = mf))
+  others <- setdiff(present, reference)
+  A <- covariate_design(aspec, d, "adjust", call = rlang::caller_env(2))$X
+  gi <- as.character(g)
+  G <- vapply(others, function(k) as.numeric(gi == k), numeric(length(y)))
+  if (is.null(dim(G))) G <- matrix(G, nrow = length(y))
+  colnames(G) <- paste0(".g", others)
+  X <- cbind(A[, 1L, drop = FALSE], G, A[, -1L, drop = FALSE])
+  fit <- suppressWarnings(stats::glm.fit(X, y, family = stats::binomial()))
   if (!fit$converged) {
     cli::cli_warn("The g-computation model did not converge; adjusted estimates may be unreliable.")
   }
-  X <- stats::model.matrix(fit)
   if (anyNA(stats::coef(fit))) {
     cli::cli_abort(c("The g-computation model is not identifiable (aliased terms: {.field {names(which(is.na(stats::coef(fit))))}}).",
                      "i" = "Simplify {.arg adjust}."), call = rlang::caller_env(2))
   }
-  p <- stats::fitted(fit)
-  bread <- stats::vcov(fit) # (X'WX)^-1 for the binomial family
+  p <- fit$fitted.values
+  beta <- stats::coef(fit)
+  # (X'WX)^-1 with the working weights of the last IRLS iteration, as
+  # summary.glm() and sandwich::bread() have it
+  piv <- fit$qr$pivot
+  bread <- matrix(0, ncol(X), ncol(X))
+  bread[piv, piv] <- chol2inv(fit$qr$qr[seq_len(ncol(X)), seq_len(ncol(X)), drop = FALSE])
   score <- X * (y - p)
   n <- length(y)
   mu <- rep(NA_real_, length(lev))
   phi <- matrix(0, n, length(lev))
   for (k in which(keep)) {
-    nd <- mf
-    nd$.g <- factor(rep(lev[k], n), levels = levels(mf$.g))
-    Xk <- stats::model.matrix(stats::delete.response(stats::terms(fit)), nd,
-                              contrasts.arg = fit$contrasts)
-    pk <- as.vector(stats::plogis(Xk %*% stats::coef(fit)))
+    # everyone set to group k; the adjustment terms as they are
+    Xk <- X
+    Xk[, colnames(G)] <- 0
+    if (lev[k] != reference) Xk[, paste0(".g", lev[k])] <- 1
+    pk <- as.vector(stats::plogis(Xk %*% beta))
     mu[k] <- mean(pk)
     grad <- colMeans(Xk * (pk * (1 - pk)))
     phi[, k] <- (pk - mu[k]) / n + as.vector(score %*% (bread %*% grad))

@@ -52,12 +52,21 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #' @param outcome The outcome column: logical or 0/1 (binary) or numeric
 #'   (continuous).
 #' @param covariates Covariates of the propensity model: a one-sided formula
-#'   (`~ age_band + imd_quintile`), `c(a, b)` or a character vector. Factors
-#'   and characters are expanded as [stats::model.matrix()] does.
+#'   (`~ age_band + imd_quintile`), `c(a, b)` or a character vector. A
+#'   formula means what it means in [stats::glm()]: it goes through
+#'   [stats::model.frame()] and [stats::model.matrix()], so `factor(year)`,
+#'   `I(age^2)`, `log(x)`, interactions (`a:b`, `a * b`) and splines
+#'   (`splines::ns(age, df = 3)`) are terms of the model; factors and
+#'   characters are expanded into dummies (the first level the reference).
+#'   The intercept is always in the model. Names of the design columns are
+#'   those of `model.matrix()`.
 #' @param estimand `"ATE"`, `"ATT"`, `"ATC"` or `"ATO"` (overlap).
 #' @param method `"ipw"`, `"gcomp"`, `"aipw"`, `"tmle"` or `"matching"`.
 #' @param by Optional column: the effect is estimated within each of its
-#'   groups, with a Wald test of equal effects across groups.
+#'   groups, with a Wald test of equal effects across groups. Each group's
+#'   models are the formulas fitted on its rows, as a separate fit would
+#'   have them (spline and polynomial bases of its own rows; a factor level
+#'   the group lacks is an aliased column).
 #' @param cluster Optional column of clusters (for example provider) for
 #'   cluster-robust variances and the cluster bootstrap.
 #' @param vcov `"sandwich"`, `"robust"` or `"bootstrap"`. Left unset, the first the
@@ -70,10 +79,19 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #' @param trim Optional propensity trimming threshold t: units with a score
 #'   outside \[t, 1 - t\] are dropped and the models refitted on the rest
 #'   (as PSweight does).
-#' @param truncate Optional quantile (e.g. 0.99) at which weights are
-#'   truncated within each arm.
-#' @param outcome_covariates Covariates of the outcome models (default: the
-#'   same as `covariates`).
+#' @param truncate Optional weight truncation, as WeightIt's `trim(at =
+#'   truncate)` on the same weights: the weights above their `truncate`
+#'   quantile are set to it. The quantile is of type 3 (`quantile(type =
+#'   3)`, the nearest even order statistic) and one cap is taken from the
+#'   weights of every arm but the focal one pooled: both arms for the ATE and
+#'   ATO, the controls for the ATT, the treated for the ATC (the focal arm's
+#'   weights are all 1 and stay so). A value below 0.5 is read as
+#'   `1 - truncate` (`0.01` truncates at the 99th percentile); `0` and `1`
+#'   truncate nothing. Truncated weights are treated as fixed in the
+#'   sandwich variance; bootstrap replicates recompute the cap.
+#' @param outcome_covariates Covariates of the outcome models, given as
+#'   `covariates` is (default: the same as `covariates`; `NULL`: intercept
+#'   only).
 #' @param missing `"error"` (default) stops when a variable used has missing
 #'   values; `"complete_case"` drops those rows and reports how many.
 #' @param k,replace,caliper Matching options passed to the matcher: number of
@@ -93,7 +111,8 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #'   ratio term is on the log scale (`scale == "log"`); its estimate and
 #'   interval are on the ratio scale. The object also holds `treat`, `ps`,
 #'   `weights`, `covariates`, `X`, `estimand`, `method` and `by` for
-#'   `balance()`.
+#'   `balance()`, and `covariate_spec` / `outcome_covariate_spec`: the
+#'   formulas with their terms, factor levels and contrasts.
 #' @examples
 #' set.seed(1)
 #' n <- 2000
@@ -120,10 +139,12 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   rule <- resolve_disclosure(disclosure)
   trt <- resolve_column(data, rlang::enquo(treatment), "treatment")
   out <- resolve_column(data, rlang::enquo(outcome), "outcome")
-  covs <- resolve_columns(data, rlang::enquo(covariates), "covariates")
+  cspec <- covariate_spec(data, rlang::enquo(covariates), "covariates")
   oc_quo <- rlang::enquo(outcome_covariates)
-  ocovs <- if (identical(rlang::quo_get_expr(oc_quo), quote(covariates))) covs else
-    resolve_columns(data, oc_quo, "outcome_covariates")
+  same_oc <- identical(rlang::quo_get_expr(oc_quo), quote(covariates))
+  ospec <- if (same_oc) cspec else covariate_spec(data, oc_quo, "outcome_covariates")
+  covs <- cspec$variables
+  ocovs <- ospec$variables
   by_col <- resolve_column(data, rlang::enquo(by), "by", required = FALSE)
   cl_col <- resolve_column(data, rlang::enquo(cluster), "cluster", required = FALSE)
   check_string(estimand)
@@ -150,7 +171,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     seed <- seed %||% sample.int(.Machine$integer.max, 1L)
     check_number(seed, 0, 2^52)
   }
-  if (length(covs) == 0L)
+  if (is.null(cspec) || !length(cspec$labels))
     cli::cli_abort("{.arg covariates} must name at least one column.")
   if (trt %in% c(covs, ocovs) || out %in% c(covs, ocovs))
     cli::cli_abort("The treatment and outcome cannot also be covariates.")
@@ -160,7 +181,6 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   data <- mis$data
   a <- treatment_vector(data[[trt]], trt, rule)
   yinfo <- outcome_vector(data[[out]], out, rule)
-  check_covariates(data, unique(c(covs, ocovs)))
   groups <- if (is.null(by_col)) NULL else data[[by_col]]
   if (!is.null(groups) && is.factor(groups) && any(table(groups) == 0L)) {
     empty <- levels(groups)[table(groups) == 0L]
@@ -172,16 +192,34 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     as.character(g)
   }
   cl <- if (is.null(cl_col)) NULL else group_codes(data[[cl_col]])
-  X <- design_matrix(data, covs)
-  Z <- if (identical(ocovs, covs)) X else design_matrix(data, ocovs)
+  # the designs: formula terms through model.frame()/model.matrix(), the
+  # coding (levels, spline knots) kept with the fit for balance()
+  des <- covariate_design(cspec, data, "covariates", rule)
+  X <- des$X
+  cspec <- des$spec
+  if (same_oc) {
+    Z <- X
+    ospec <- cspec
+  } else {
+    odes <- covariate_design(ospec, data, "outcome_covariates", rule)
+    Z <- odes$X
+    ospec <- odes$spec
+  }
 
+  # a subgroup's designs: the whole data's factor levels, its own spline and
+  # polynomial bases (as a separate fit on its rows)
+  group_design <- function(spec, M, rows, arg) {
+    if (is.null(groups)) M else covariate_design(spec, data[rows, , drop = FALSE], arg, rule,
+                                                 rebase = TRUE)$X
+  }
   fits <- vector("list", length(glev))
   names(fits) <- glev
   for (gi in seq_along(glev)) {
     rows <- if (is.null(groups)) seq_len(nrow(data)) else which(as.character(groups) == glev[gi])
     where <- if (is.null(groups)) NULL else paste0(by_col, " = ", glev[gi])
     fits[[gi]] <- fit_one_group(
-      data[rows, covs, drop = FALSE], X[rows, , drop = FALSE], Z[rows, , drop = FALSE],
+      data[rows, covs, drop = FALSE], group_design(cspec, X, rows, "covariates"),
+      group_design(ospec, Z, rows, "outcome_covariates"),
       a[rows], yinfo$y[rows], yinfo$binary,
       spec, estimand, vcov, if (is.null(cl)) NULL else cl[rows], R, seed, conf_level,
       trim, truncate, k, replace, caliper, nthreads, where, rule = rule)
@@ -190,7 +228,8 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   structure(c(res, list(
     call = call, method = method, method_label = spec$label, estimand = estimand,
     vcov_type = vcov, treatment = trt, outcome = out, covariate_names = covs,
-    outcome_covariate_names = ocovs, outcome_type = if (yinfo$binary) "binary" else "continuous",
+    outcome_covariate_names = ocovs, covariate_spec = cspec, outcome_covariate_spec = ospec,
+    outcome_type = if (yinfo$binary) "binary" else "continuous",
     by_name = by_col, cluster_name = cl_col, conf_level = conf_level, R = if (vcov == "bootstrap") R,
     seed = if (vcov == "bootstrap") seed, n_missing_dropped = mis$n_dropped,
     missing_by_variable = mis$counts, trim = trim, truncate = truncate,
@@ -291,14 +330,4 @@ check_covariates <- function(data, covs, call = rlang::caller_env()) {
                    call = call)
   }
   invisible(TRUE)
-}
-
-design_matrix <- function(data, covs) {
-  df <- data[covs]
-  for (v in covs) if (is.character(df[[v]])) df[[v]] <- factor(df[[v]])
-  X <- stats::model.matrix(stats::reformulate(paste0("`", covs, "`")), df)
-  attr(X, "assign") <- NULL
-  attr(X, "contrasts") <- NULL
-  storage.mode(X) <- "double"
-  X
 }

@@ -63,7 +63,9 @@
 #' @param reference The reference group. Defaults to `"Neither"` when the
 #'   group has that level (`core20plus_group`), else the first level.
 #' @param allowable Allowable covariates (differences by them are not counted
-#'   as unfair): a one-sided formula, `c(a, b)` or a character vector.
+#'   as unfair): a one-sided formula, `c(a, b)` or a character vector. A
+#'   formula's terms (`factor()`, `I()`, interactions, splines) are those of
+#'   the models, through [stats::model.matrix()].
 #' @param covariates Other confounders of the care model and the outcome.
 #' @param scenarios Any of `"equalised"`, `"universal"`, `"target"` and
 #'   `"decomposition"`; `"observed"` is always given.
@@ -141,8 +143,11 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
   spec <- outcome_spec(cohort, rlang::enquo(outcome), rlang::quo(NULL), per)
   group <- resolve_column(cohort, rlang::enquo(group), "group")
   care <- resolve_column(cohort, rlang::enquo(care_model), "care_model")
-  allow <- resolve_columns(cohort, rlang::enquo(allowable), "allowable")
-  covs <- setdiff(resolve_columns(cohort, rlang::enquo(covariates), "covariates"), allow)
+  aspec <- covariate_spec(cohort, rlang::enquo(allowable), "allowable")
+  cspec <- covariate_spec(cohort, rlang::enquo(covariates), "covariates")
+  zspec <- combine_specs(cohort, aspec, cspec, "covariates")
+  allow <- aspec$variables %||% character()
+  covs <- setdiff(cspec$variables, allow)
   clash <- intersect(c(allow, covs), c(group, care, spec$outcome, spec$eligible))
   if (length(clash)) {
     cli::cli_abort(c("{.arg allowable} and {.arg covariates} cannot include the group, care model or outcome.",
@@ -157,8 +162,8 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
   ok <- prep$ok
 
   # Designs and collapsing identical rows into weighted patterns.
-  Z <- scenario_design(d, c(allow, covs))
-  L <- scenario_design(d, allow)
+  Z <- covariate_design(zspec, d, "covariates")$X
+  L <- covariate_design(aspec, d, "allowable")$X
   use <- ok[prep$g]
   eng <- cumsum(ok)        # engine code of each usable group
   pat <- collapse_rows(cbind(prep$g, prep$a, prep$y, Z, L)[use, , drop = FALSE])
@@ -192,8 +197,9 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
                           keys = "per", disclosure = disclosure)
   theta <- matrix(fit$theta, nrow = 6L, dimnames = list(theta_names, lev[ok]))
   attr(out, "scenario_info") <- list(
-    outcome = spec$outcome, group = group, care_model = care, allowable = allow,
-    covariates = covs, reference = lev[r], method = method, vcov = vcov,
+    outcome = spec$outcome, group = group, care_model = care,
+    allowable = aspec$labels %||% character(),
+    covariates = setdiff(zspec$labels %||% character(), aspec$labels), reference = lev[r], method = method, vcov = vcov,
     R = if (vcov == "bootstrap") R, seed = if (vcov == "bootstrap") seed,
     target_uptake = target_uptake, target_groups = prep$target_groups,
     conf_level = conf_level, per = spec$per, theta = theta, theta_vcov = fit$vcov,
@@ -290,11 +296,6 @@ scenario_data <- function(cohort, spec, group, care, allow, covs, reference, tar
        ok = is.na(why), notes = why, target_groups = as.character(tg), n_excluded = n_excl,
        exclusions = tibble::tibble(step = c("eligible for the outcome", "left out (missing group, care model or covariates)", "analysed"),
                                    n = c(sum(rows$use), n_excl, sum(use))))
-}
-
-scenario_design <- function(d, vars) {
-  if (!length(vars)) return(matrix(1, nrow(d), 1L, dimnames = list(NULL, "(Intercept)")))
-  design_matrix(d, vars)
 }
 
 # Identical rows collapse into one pattern with a frequency weight. Codes

@@ -29,3 +29,15 @@ sim_effect_data <- function(n = 3000, seed = 1) {
   d$site <- sample(seq_len(30), n, TRUE)
   d
 }
+
+# MASS::birthwt (smoke, low, bwt) with a race factor.
+birthwt_data <- function() {
+  skip_if_not_installed("MASS")  # data only (a recommended package)
+  d <- get(utils::data("birthwt", package = "MASS", envir = environment()))
+  d$race_f <- factor(d$race, labels = c("white", "black", "other"))
+  # decades and tens of pounds: PSweight's numerical Jacobian is accurate on
+  # this scale
+  d$age10 <- d$age / 10
+  d$lwt10 <- d$lwt / 10
+  d
+}

@@ -86,6 +86,34 @@ test_that("ATO with s_d_denom = 'weighted' is cobalt's ATO convention", {
   expect_equal(ours$smd_adjusted, ref$Diff.Adj, tolerance = 1e-12)
 })
 
+test_that("the ATO's default SD is cobalt's default for the ATO (weighted, issue 15)", {
+  needs_reference("cobalt")
+  d <- bal_data()
+  for (bin in c("raw", "std")) {
+    ours <- balance_table(d, a, covs, weights = d$w, estimand = "ATO", binary = bin)
+    ref <- cobalt::bal.tab(d[covs], treat = d$a, weights = d$w, estimand = "ATO",
+                           binary = bin, un = TRUE)$Balance
+    expect_identical(attr(ours, "s_d_denom"), "weighted")
+    expect_identical(ours$term, rownames(ref))
+    expect_equal(ours$smd_unadjusted, ref$Diff.Un, tolerance = 1e-12, label = bin)
+    expect_equal(ours$smd_adjusted, ref$Diff.Adj, tolerance = 1e-12, label = bin)
+  }
+  # an ATO fit's balance() against bal.tab() of WeightIt's ATO weights: the
+  # same scores, the same default denominators (prop.score row aside)
+  needs_reference("WeightIt")
+  d$y <- as.numeric(d$two == 7)
+  W <- WeightIt::weightit(a ~ age + bmi + smoker + parity + ethnic, data = d, estimand = "ATO")
+  fit <- estimate_effect(d, a, y, ~ age + bmi + smoker + parity + ethnic, estimand = "ATO",
+                         method = "ipw")
+  ref <- cobalt::bal.tab(W, un = TRUE)$Balance[-1, ]
+  ours <- balance(fit)
+  expect_identical(ours$term, rownames(ref))
+  expect_equal(ours$smd_unadjusted, ref$Diff.Un, tolerance = 1e-7)
+  # (the ATO balances the model's terms exactly: adjusted differences are
+  # zero up to the fit's convergence)
+  expect_lt(max(abs(ours$smd_adjusted - ref$Diff.Adj)), 1e-8)
+})
+
 test_that("matching weights from match_nearest() balance as cobalt says", {
   # the exact statistics (under a rule they are released to 3 significant figures)
   withr::local_options(matequity.disclosure = "none")

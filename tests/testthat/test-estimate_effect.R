@@ -61,6 +61,31 @@ test_that("IPW estimates and M-estimation SEs agree with WeightIt for every esti
   }
 })
 
+test_that("truncation is WeightIt's trim(): type-3 quantile, one cap for the non-focal arms", {
+  needs_reference("WeightIt")
+  d <- birthwt_data()
+  fml <- smoke ~ race_f + age + lwt + ht
+  for (est in c("ATE", "ATT", "ATC", "ATO")) for (q in c(0.9, 0.75, 0.05)) {
+    W <- WeightIt::weightit(fml, data = d, estimand = est)
+    Wt <- suppressMessages(WeightIt::trim(W, at = q))
+    fit <- estimate_effect(d, smoke, low, fml[-2], estimand = est, method = "ipw",
+                           truncate = q, vcov = "robust", disclosure = "none")
+    label <- paste(est, q)
+    expect_lt(rel_diff(fit$weights, unname(Wt$weights)), 1e-7, label = label)
+    expect_identical(glance(fit)$n_truncated,
+                     as.numeric(sum(abs(Wt$weights - W$weights) > 1e-12)), label = label)
+    # lm_weightit() on trimmed weights: HC0, the weights taken as known
+    ref <- WeightIt::lm_weightit(low ~ smoke, data = d, weightit = Wt, vcov = "HC0")
+    expect_lt(rel_diff(coef(fit)[["risk_difference"]], coef(ref)[[2]]), 1e-7, label = label)
+    expect_lt(rel_diff(sqrt(vcov(fit)[3, 3]), sqrt(vcov(ref)[2, 2])), 1e-7, label = label)
+    # and as trim() on the weights alone, given the treatment
+    w0 <- estimate_effect(d, smoke, low, fml[-2], estimand = est, method = "ipw")$weights
+    expect_lt(rel_diff(fit$weights,
+                       suppressMessages(WeightIt::trim(w0, at = q, treat = d$smoke))), 1e-12,
+              label = label)
+  }
+})
+
 test_that("AIPW and IPW agree with PSweight (estimates and sandwich SEs)", {
   needs_reference("PSweight")
   needs_reference("numDeriv")

@@ -42,7 +42,7 @@ struct EffectSpec {
   Estimand estimand = Estimand::ATE;
   Method method = Method::AIPW;
   bool binary = true;         // binary outcome: logistic outcome models
-  double truncate = -1.0;     // quantile for weight truncation; <= 0 none
+  double truncate = -1.0;     // quantile for weight truncation (WeightIt trim()); <= 0 none
   double q_bound = 5e-4;      // TMLE: Q bounded to [q_bound, 1 - q_bound]
   GlmControl ctl;
 };
@@ -77,7 +77,7 @@ struct EffectFit {
   VectorXd m1, m0;              // outcome-model predictions for every unit
   VectorXd w;                   // balancing weights used (after truncation)
   std::vector<char> fixed;      // truncated units
-  double cap[2] = {0.0, 0.0};   // truncation caps (controls, treated)
+  double cap[2] = {0.0, 0.0};   // truncation cap of each arm (controls, treated; one pooled cap)
   long long n_truncated[2] = {0, 0};
   double nu[2] = {0.0, 0.0}, r[2] = {0.0, 0.0}, mu[2] = {0.0, 0.0};
   double eps[2] = {0.0, 0.0};   // TMLE fluctuation parameters
@@ -216,24 +216,13 @@ void fit_effect_into(EffectFit& f, const MatX& X, const MatZ& Z,
     f.fixed.assign(static_cast<std::size_t>(n), 0);
   }
   if (need_w && sp.truncate > 0.0 && sp.truncate < 1.0) {
-    for (int arm = 0; arm <= 1; ++arm) {
-      std::vector<double>& wa = ws.wa;
-      wa.clear();
-      for (Index i = 0; i < n; ++i) {
-        if (static_cast<int>(a[i]) != arm) continue;
-        const long long c = std::llround(s[i]);
-        for (long long k = 0; k < c; ++k) wa.push_back(f.w[i]);
-      }
-      if (wa.empty()) continue;
-      f.cap[arm] = quantile7_inplace(wa, sp.truncate);
-      for (Index i = 0; i < n; ++i) {
-        if (static_cast<int>(a[i]) == arm && f.w[i] > f.cap[arm]) {
-          f.w[i] = f.cap[arm];
-          f.fixed[static_cast<std::size_t>(i)] = 1;
-          if (s[i] > 0.0) ++f.n_truncated[arm];
-        }
-      }
-    }
+    // WeightIt's trim(): one cap for the non-focal arms, pooled.
+    bool arms[2];
+    truncated_arms(sp.estimand, arms);
+    auto w = head_of(f.w, n);
+    const double cap = truncate_weights(w, a, s, n, sp.truncate, arms, f.fixed,
+                                        f.n_truncated, ws.wa);
+    for (int arm = 0; arm <= 1; ++arm) f.cap[arm] = arms[arm] ? cap : 0.0;
   }
   // Outcome models, one per arm.
   head_of(f.m1, n).setZero();

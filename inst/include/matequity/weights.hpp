@@ -1,5 +1,6 @@
 // matequity: propensity-score weights (WeightIt's conventions), tilting
-// functions, trimming, truncation and effective sample size.
+// functions, trimming, truncation (WeightIt's trim()) and effective sample
+// size.
 //
 // With e = P(A = 1 | X) and eta = logit(e):
 //   ATE: treated 1/e,        controls 1/(1-e)
@@ -13,6 +14,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -97,31 +99,65 @@ inline double quantile7_inplace(std::vector<double>& x, double q) {
 // Quantile of type 7 (R's default) of a copy of x.
 inline double quantile7(std::vector<double> x, double q) { return quantile7_inplace(x, q); }
 
-// Truncate weights within each arm at that arm's q-quantile (type 7):
-// weights above it are set to it. Returns the number truncated per arm
-// (controls, treated); `fixed[i]` is set for truncated units (their weight
-// no longer depends on the propensity score).
-template <class IVec>
-std::vector<long long> truncate_weights(Eigen::VectorXd& w, const IVec& a,
-                                        double q, std::vector<char>& fixed) {
+// Quantile of type 3 (SAS definition 5: the nearest even order statistic),
+// what WeightIt's trim() uses, sorting x in place. As R's quantile(type = 3):
+// with n p - 1/2 = j + g, the order statistic j when g = 0 and j is even,
+// otherwise j + 1 (clamped to 1..n).
+inline double quantile3_inplace(std::vector<double>& x, double q) {
+  if (x.empty()) throw std::invalid_argument("quantile of an empty vector");
+  std::sort(x.begin(), x.end());
+  const double n = static_cast<double>(x.size());
+  const double nppm = n * q - 0.5;
+  const double j = std::floor(nppm + 4.0 * 2.220446049250313e-16);
+  const bool up = (nppm != j) || (std::fmod(j, 2.0) != 0.0);
+  double k = j + (up ? 1.0 : 0.0);  // 1-based order statistic
+  k = std::min(std::max(k, 1.0), n);
+  return x[static_cast<std::size_t>(k) - 1];
+}
+
+// Quantile of type 3 of a copy of x.
+inline double quantile3(std::vector<double> x, double q) { return quantile3_inplace(x, q); }
+
+// Which arms weight truncation acts on, as WeightIt's trim() on a weightit
+// object: every arm but the focal one (whose weights are all 1), so the
+// controls for the ATT, the treated for the ATC, both for the ATE and ATO.
+// Index 0 controls, 1 treated.
+inline void truncated_arms(Estimand est, bool arms[2]) {
+  arms[0] = est != Estimand::ATC;
+  arms[1] = est != Estimand::ATT;
+}
+
+// Truncation as WeightIt's trim(w, at = q): one cap, the type-3 q-quantile
+// of the weights of the units in the truncated arms pooled (each unit
+// counted s[i] times, a bootstrap replicate's counts; units with s[i] = 0
+// are left out of it), and weights above the cap set to it. A q below 1/2
+// is read as 1 - q, as trim() does. Returns the cap; `fixed[i]` is set for
+// truncated units (their weight no longer depends on the propensity score)
+// and count[arm] counts those with s[i] > 0. `buf` is scratch space.
+template <class WVec, class IVec, class SVec>
+double truncate_weights(WVec& w, const IVec& a, const SVec& s, Eigen::Index n, double q,
+                        const bool arms[2], std::vector<char>& fixed, long long count[2],
+                        std::vector<double>& buf) {
   if (!(q > 0.0 && q <= 1.0)) throw std::invalid_argument("truncation quantile must be in (0, 1]");
-  std::vector<long long> count(2, 0);
-  fixed.assign(static_cast<std::size_t>(w.size()), 0);
-  for (int arm = 0; arm <= 1; ++arm) {
-    std::vector<double> wa;
-    for (Eigen::Index i = 0; i < w.size(); ++i)
-      if (static_cast<int>(a[i]) == arm) wa.push_back(w[i]);
-    if (wa.empty()) continue;
-    const double cap = quantile7(wa, q);
-    for (Eigen::Index i = 0; i < w.size(); ++i) {
-      if (static_cast<int>(a[i]) == arm && w[i] > cap) {
-        w[i] = cap;
-        fixed[static_cast<std::size_t>(i)] = 1;
-        ++count[static_cast<std::size_t>(arm)];
-      }
+  q = std::max(q, 1.0 - q);
+  count[0] = count[1] = 0;
+  buf.clear();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (!arms[static_cast<int>(a[i])]) continue;
+    const long long c = std::llround(s[i]);
+    for (long long k = 0; k < c; ++k) buf.push_back(w[i]);
+  }
+  if (buf.empty()) return std::numeric_limits<double>::infinity();
+  const double cap = quantile3_inplace(buf, q);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int ai = static_cast<int>(a[i]);
+    if (arms[ai] && w[i] > cap) {
+      w[i] = cap;
+      fixed[static_cast<std::size_t>(i)] = 1;
+      if (s[i] > 0.0) ++count[ai];
     }
   }
-  return count;
+  return cap;
 }
 
 // Kish effective sample size (sum w)^2 / sum w^2 of the units in `arm`.
