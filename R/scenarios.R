@@ -197,15 +197,12 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
                                pat$code, sum(ok), eng[r] - 1L, target, target_uptake,
                                method == "weighting", seed, R, nthreads)
   }
-  tab <- scenario_table(fit$theta, fit$vcov, boot, lev, ok, r, counts, scenarios, spec$per,
-                        conf_level, prep$notes, gaps)
+  table_args <- list(theta = fit$theta, V = fit$vcov, boot = boot, lev = lev, ok = ok, r = r,
+                     counts = counts, scenarios = scenarios, per = spec$per,
+                     notes = prep$notes, gaps = gaps)
+  tab <- do.call(scenario_table, c(table_args, list(conf_level = conf_level)))
   warn_scenario_gaps(tab, gaps, lev)
-  # model-based estimates: suppressed with the counts, 3 significant figures
-  out <- apply_disclosure(tab, counts = c("n", "events", "ref_n", "ref_events"),
-                          estimates = c("estimate", "std.error", "statistic", "p.value",
-                                        "conf.low", "conf.high", "risk", "ref_risk"),
-                          complements = list(events = ~ n - events, ref_events = ~ ref_n - ref_events),
-                          disclosure = disclosure)
+  out <- release_scenarios(tab, disclosure)
   theta <- matrix(fit$theta, nrow = 6L, dimnames = list(theta_names, lev[ok]))
   attr(out, "scenario_info") <- list(
     outcome = spec$outcome, group = group, care_model = care, allowable = allow,
@@ -214,9 +211,20 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
     target_uptake = target_uptake, target_groups = prep$target_groups,
     conf_level = conf_level, per = spec$per, theta = theta, theta_vcov = fit$vcov,
     boot = boot, n_patterns = length(first), exclusions = prep$exclusions,
-    glance = scenario_glance(fit, counts, lev, ok, prep, method, vcov, gaps))
+    glance = scenario_glance(fit, counts, lev, ok, prep, method, vcov, gaps),
+    table_args = table_args)
   class(out) <- c("mq_scenarios", class(out))
   out
+}
+
+# The table as released: model-based estimates suppressed with the counts,
+# 3 significant figures.
+release_scenarios <- function(tab, disclosure) {
+  apply_disclosure(tab, counts = c("n", "events", "ref_n", "ref_events"),
+                   estimates = c("estimate", "std.error", "statistic", "p.value",
+                                 "conf.low", "conf.high", "risk", "ref_risk"),
+                   complements = list(events = ~ n - events, ref_events = ~ ref_n - ref_events),
+                   disclosure = disclosure)
 }
 
 theta_names <- c("risk", "uptake", "risk_all_on", "risk_all_off", "risk_equalised", "risk_target")

@@ -173,6 +173,11 @@ scenario_glance <- function(fit, counts, lev, ok, prep, method, vcov, gaps = NUL
 #'
 #' @param x,object An `mq_scenarios` table from [disparity_scenarios()].
 #' @param measure For `autoplot()`: `"difference"` or `"ratio"`.
+#' @param conf.int For `tidy()`: include `conf.low` and `conf.high`?
+#' @param conf.level For `tidy()`: confidence level of the intervals; by
+#'   default the `conf_level` given to [disparity_scenarios()]. Another level
+#'   recomputes them from the fit (Wald from its covariance, or percentiles of
+#'   its bootstrap replicates), under the table's disclosure rule.
 #' @param ... Unused.
 #' @returns `tidy()`: the table as a tibble (see [disparity_scenarios()]).
 #'   `glance()`: one row per group with `group`, `reference` (logical), `n`,
@@ -201,8 +206,23 @@ NULL
 
 #' @rdname mq_scenarios-methods
 #' @export
-tidy.mq_scenarios <- function(x, ...) {
+tidy.mq_scenarios <- function(x, conf.int = TRUE, conf.level = NULL, ...) {
+  info <- attr(x, "scenario_info")
+  conf.level <- conf.level %||% info$conf_level
+  check_flag(conf.int, arg = "conf.int")
+  check_conf_level(conf.level, arg = "conf.level")
   out <- x
+  if (!isTRUE(all.equal(conf.level, info$conf_level, tolerance = 0))) {
+    if (is.null(info$table_args)) {
+      cli::cli_abort(c("This table was made by an older version of matequity: its intervals cannot be recomputed.",
+                       "i" = "Run {.fn disparity_scenarios} again with {.code conf_level = {conf.level}}."))
+    }
+    # the same table at another level (Wald from the stored covariance or
+    # percentiles of the stored replicates), released under the same rule
+    tab <- do.call(scenario_table, c(info$table_args, list(conf_level = conf.level)))
+    out <- release_scenarios(tab, attr(x, "sdc"))
+  }
+  if (!conf.int) out <- out[setdiff(names(out), c("conf.low", "conf.high"))]
   class(out) <- setdiff(class(out), "mq_scenarios")
   attr(out, "scenario_info") <- NULL
   out

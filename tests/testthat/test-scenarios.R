@@ -518,3 +518,17 @@ test_that("an allowable level absent from the reference group leaves the equalis
   expect_false(is.na(pick(sc, "universal_on", group = "Core20")$estimate))
   expect_true(is.na(pick(sc, "universal_on", group = "Core20")$note))
 })
+
+test_that("tidy() honours conf.level (influence and bootstrap) under the table's rule", {
+  d <- scen_sim(2000, seed = 4)
+  for (v in c("influence", "bootstrap")) for (rule in c("none", "nhse_sde")) {
+    a <- suppressWarnings(disparity_scenarios(d, preterm, grp, coc, vcov = v, R = 40, seed = 9,
+                                              disclosure = rule))
+    b <- suppressWarnings(disparity_scenarios(d, preterm, grp, coc, vcov = v, R = 40, seed = 9,
+                                              disclosure = rule, conf_level = 0.8))
+    expect_identical(tidy(a, conf.level = 0.8), tidy(b))
+    expect_identical(tidy(b, conf.level = 0.95), tidy(a))
+  }
+  expect_false("conf.high" %in% names(tidy(a, conf.int = FALSE)))
+  expect_error(tidy(a, conf.level = 1.2), "conf.level")
+})
