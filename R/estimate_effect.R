@@ -187,7 +187,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     # Without `by` a failure is the fit's; with `by` it is the subgroup's: its
     # row is NA with the reason, and the other subgroups are estimated.
     fits[[gi]] <- if (is.null(by_col)) fit_group() else tryCatch(fit_group(), error = function(e) {
-      why <- cli::ansi_strip(conditionMessage(e))
+      why <- condition_text(e)
       cli::cli_warn(c("The effect could not be estimated in subgroup {where}; its estimates are NA.",
                       "x" = "{why}"), call = top)
       failed_group(a[rows], yinfo$y[rows], data[rows, covs, drop = FALSE],
@@ -331,6 +331,14 @@ subgroups <- function(data, by_cols, call = rlang::caller_env()) {
   code <- match(do.call(paste, c(as.data.frame(key), sep = "\r")),
                 do.call(paste, c(as.data.frame(combos), sep = "\r")))
   list(levels = lab(" / ", FALSE), code = code, where = lab(", ", TRUE))
+}
+
+# An error's message on one line, for a table's note: headline and bullets
+# (the counts in them are those the fit's rule releases), without styling.
+condition_text <- function(e) {
+  lines <- trimws(strsplit(cli::ansi_strip(conditionMessage(e)), "\n", fixed = TRUE)[[1]])
+  lines <- sub("^(\u2716|\u2139|\u2714|\u2022|!|x|i|\\*|v) ", "", lines)
+  paste(lines[nzchar(lines)], collapse = " ")
 }
 
 # A subgroup whose fit failed: its units and sizes, NA estimates and the

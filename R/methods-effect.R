@@ -52,10 +52,12 @@ NULL
 
 #' @rdname mq_effect-methods
 #' @export
-tidy.mq_effect <- function(x, conf.int = TRUE, conf.level = x$conf_level, ...) {
+tidy.mq_effect <- function(x, conf.int = TRUE, conf.level = NULL, ...) {
   check_flag(conf.int, arg = "conf.int")
-  check_conf_level(conf.level, arg = "conf.level")
-  out <- if (isTRUE(all.equal(conf.level, x$conf_level, tolerance = 0))) x$estimates else {
+  if (!is.null(conf.level)) check_conf_level(conf.level, arg = "conf.level")
+  same <- is.null(conf.level) || is.null(x$groups) ||
+    isTRUE(all.equal(conf.level, x$conf_level, tolerance = 0))
+  out <- if (same) x$estimates else {
     # the same intervals at another level: Wald from the stored variances, or
     # the bootstrap percentiles of the stored replicates
     assemble_effect(x$groups, names(x$groups), x$by_name, x$outcome_type == "binary",

@@ -171,8 +171,10 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
   ok <- prep$ok
 
   # Designs and collapsing identical rows into weighted patterns.
-  Z <- scenario_design(d, c(allow, covs))
-  L <- scenario_design(d, allow)
+  # centred and scaled for the engine (scale_design(): the same fitted
+  # values, a well-conditioned information matrix with calendar years)
+  Z <- scale_design(scenario_design(d, c(allow, covs)))
+  L <- scale_design(scenario_design(d, allow))
   use <- ok[prep$g]
   eng <- cumsum(ok)        # engine code of each usable group
   pat <- collapse_rows(cbind(prep$g, prep$a, prep$y, Z, L)[use, , drop = FALSE])

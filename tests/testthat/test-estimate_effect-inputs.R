@@ -137,6 +137,11 @@ test_that("a failing subgroup among several leaves the others and the test of eq
   tt <- tidy(fit)
   expect_true(all(is.na(tt$estimate[tt$group == "c"])))
   expect_match(unique(tt$note[tt$group == "c"]), "no events")
+  expect_false(grepl("\n", unique(tt$note[tt$group == "c"])))
+  # E-values for the estimated subgroups, NA for the other
+  ev <- evalue(fit)
+  expect_identical(ev$group, c("a", "b", "c"))
+  expect_true(is.na(ev$evalue_estimate[3]) && all(is.finite(ev$evalue_estimate[1:2])))
   for (lv in c("a", "b")) {
     alone <- estimate_effect(d[d$g == lv, ], a, y, ~ x1 + x2, method = "aipw")
     expect_identical(tt$estimate[tt$group == lv], tidy(alone)$estimate)

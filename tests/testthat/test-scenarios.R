@@ -532,3 +532,20 @@ test_that("tidy() honours conf.level (influence and bootstrap) under the table's
   expect_false("conf.high" %in% names(tidy(a, conf.int = FALSE)))
   expect_error(tidy(a, conf.level = 1.2), "conf.level")
 })
+
+test_that("calendar years as a covariate: g-computation risks as glm() predicts them", {
+  old <- options(matequity.irls_epsilon = 1e-14)
+  on.exit(options(old))
+  d <- scen_sim(3000, seed = 8)
+  d$year <- sample(2019:2025, nrow(d), TRUE)
+  sc <- disparity_scenarios(d, preterm, grp, coc, allowable = ~ age, covariates = ~ year,
+                            disclosure = "none")
+  for (g in c("Core20", "PLUS")) {
+    dg <- d[d$grp == g, ]
+    on <- stats::glm(preterm ~ age + year, binomial(), dg[dg$coc, ],
+                     control = stats::glm.control(epsilon = 1e-14, maxit = 100))
+    expect_equal(pick(sc, "universal_on", group = g)$risk,
+                 mean(stats::predict(on, dg, type = "response")), tolerance = 1e-9)
+  }
+  expect_true(all(is.finite(sc$std.error[!is.na(sc$estimate)])))
+})
