@@ -255,7 +255,8 @@ fit_matching <- function(X, a, y, estimand, k, replace, caliper, clc, G, nthread
     sc <- if (G > 0L) group_codes(ifelse(used, clc, NA)) else group_codes(m$subclass)
     ncl <- max(0L, sc, na.rm = TRUE)
     if (ncl < 2L) {
-      cli::cli_abort(c("The matched-sample variance needs at least 2 {if (G > 0L) 'clusters' else 'matched sets'}; there {?is/are} {ncl}.",
+      what <- if (G > 0L) "clusters" else "matched sets"
+      cli::cli_abort(c("The matched-sample variance needs at least 2 {what}; there {cli::qty(ncl)}{?is/are} {ncl}.",
                        "i" = if (G > 0L) "Only clusters with a matched unit count."),
                      call = call)
     }
