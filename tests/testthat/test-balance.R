@@ -84,7 +84,7 @@ test_that("ATO with s_d_denom = 'weighted' is cobalt's ATO convention", {
 
 test_that("matching weights from match_nearest() balance as cobalt says", {
   needs_reference("cobalt")
-  needs_reference("MatchIt")
+  needs_reference("MatchIt", version = FALSE)  # only its data
   data("lalonde", package = "MatchIt", envir = environment())
   ps <- fitted(glm(treat ~ age + educ + race + married + nodegree + re74 + re75,
                    binomial, lalonde))

@@ -215,6 +215,7 @@ matchit_md <- function(d, fit, estimand, k = 1, replace = FALSE, caliper = NULL)
 
 test_that("matching SEs are vcovCL on MatchIt's matched sets, and HC3 with replacement", {
   needs_reference("sandwich")
+  needs_reference("MatchIt")
   d <- lalonde_data()
   cfgs <- list(list(est = "ATT", k = 1, replace = FALSE, caliper = NULL),
                list(est = "ATT", k = 2, replace = FALSE, caliper = NULL),
@@ -249,6 +250,7 @@ test_that("matching SEs are vcovCL on MatchIt's matched sets, and HC3 with repla
 
 test_that("matching with cluster = clusters the matched sample on it (vcovCL)", {
   needs_reference("sandwich")
+  needs_reference("MatchIt")
   d <- lalonde_data()
   for (est in c("ATT", "ATC")) {
     fit <- suppressWarnings(estimate_effect(d, treat, re78k, lalonde_covs, method = "matching",
