@@ -13,6 +13,11 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
   rule <- resolve_disclosure(rule, arg = "disclosure", call = call)
   label <- if (is.null(where)) "" else paste0(" in subgroup ", where)
   check_arms(a, y, binary, label, call, rule)
+  # the engine works on centred and scaled designs; X and Z stay as given for
+  # the fit object (balance) and the coefficients are put back on their scale
+  X_given <- X
+  X <- scale_design(X)
+  Z <- scale_design(Z)
   n_before <- length(a)
   keep <- rep(TRUE, n_before)
   n_trimmed <- 0L
@@ -22,8 +27,9 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
     keep <- ps0 >= trim & ps0 <= 1 - trim
     n_trimmed <- sum(!keep)
     if (n_trimmed > 0L) {
-      X <- X[keep, , drop = FALSE]
-      Z <- Z[keep, , drop = FALSE]
+      X <- subset_design(X, keep)
+      Z <- subset_design(Z, keep)
+      X_given <- X_given[keep, , drop = FALSE]
       a <- a[keep]
       y <- y[keep]
       cl <- cl[keep]
@@ -61,6 +67,12 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
     boot <- run_bootstrap(X, Z, a, y, binary, estimand, method_code, truncate, seed, R, clc, G,
                           nthreads, label, starts = boot_starts(res, binary))
   }
+  res$ps_model$coefficients <- unscale_coef(res$ps_model$coefficients, X)
+  if (!is.null(res$outcome_model)) {
+    res$outcome_model$coef1 <- unscale_coef(res$outcome_model$coef1, Z)
+    res$outcome_model$coef0 <- unscale_coef(res$outcome_model$coef0, Z)
+  }
+  X <- X_given
   w <- res$weights
   list(mu = stats::setNames(res$mu, c("treated", "control")), V = res$vcov,
        influence = res$influence, boot = boot, treat = as.integer(a), ps = res$ps,
@@ -71,6 +83,51 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
        converged = isTRUE(res$ps_model$converged) && isTRUE(res$outcome_model$converged %||% TRUE),
        iterations = res$ps_model$iter, n_clusters = if (G > 0L) G else NA_integer_,
        ps_model = res$ps_model, outcome_model = res$outcome_model, matched = matched)
+}
+
+# Designs as the engine sees them: every column but the intercept centred
+# (when there is an intercept) and divided by its standard deviation. The
+# column space is unchanged, so fitted values, weights, estimates and their
+# variances are those of the design as given; but X'WX stays well
+# conditioned when a covariate is far from zero relative to its spread
+# (calendar years 2019-2025 as a number), where the unscaled information
+# matrix loses most of its digits. Constant columns are left as they are.
+scale_design <- function(X) {
+  p <- ncol(X)
+  int <- which(colnames(X) == "(Intercept)" | apply(X, 2L, function(v) all(v == 1)))
+  centre <- numeric(p)
+  scale <- rep(1, p)
+  for (j in setdiff(seq_len(p), int)) {
+    s <- stats::sd(X[, j])
+    if (!is.finite(s) || s == 0) next
+    if (length(int)) centre[j] <- mean(X[, j])
+    scale[j] <- s
+  }
+  out <- sweep(sweep(X, 2L, centre), 2L, scale, "/")
+  attr(out, "centre") <- centre
+  attr(out, "scale") <- scale
+  attr(out, "intercept") <- int[1L]
+  out
+}
+
+subset_design <- function(X, keep) {
+  out <- X[keep, , drop = FALSE]
+  for (a in c("centre", "scale", "intercept")) attr(out, a) <- attr(X, a)
+  out
+}
+
+# Coefficients of a model fitted on scale_design(X) on the scale of X:
+# b_j = b*_j / s_j, and the intercept less sum_j b_j c_j. Aliased (NA)
+# coefficients stay NA.
+unscale_coef <- function(b, Xs) {
+  if (is.null(b) || !length(b) || is.null(attr(Xs, "scale"))) return(b)
+  centre <- attr(Xs, "centre")
+  out <- b / attr(Xs, "scale")
+  int <- attr(Xs, "intercept")
+  if (!is.na(int) && length(int)) {
+    out[int] <- b[int] - sum((out * centre)[-int], na.rm = TRUE)
+  }
+  out
 }
 
 ess <- function(w) if (length(w) == 0L || sum(w^2) == 0) 0 else sum(w)^2 / sum(w^2)
@@ -154,10 +211,24 @@ diagnose_fit <- function(res, X, Z, a, label, method_code, call, rule = NULL) {
   invisible(TRUE)
 }
 
-# Nearest-neighbour matching on the logit propensity score (ATT; the ATC by
-# swapping the roles of the arms), then Hajek means with the matching
-# weights. The variance treats the weights as fixed and clusters on the
-# matched sets (without replacement) or on `cluster` when given.
+# Nearest-neighbour matching on the logit propensity score, then Hajek means
+# with the matching weights. The ATT matches treated units to controls in
+# decreasing order of the score; the ATC matches controls to treated units on
+# the same score in increasing order (MatchIt's estimand = "ATC": the
+# controls become the focal group, m.order = "smallest", and a tie in
+# distance goes to the unit with the lower score, as for the ATT).
+#
+# The variance treats the weights as fixed and is that of the matched sample
+# (MatchIt's match_data(): units with a non-zero weight), the treatment
+# coefficient of lm(y ~ treat, weights) on it:
+# * without replacement, clustered on the matched sets (pair membership):
+#   sandwich::vcovCL(type = "HC0") with the G/(G-1) factor, G the number of
+#   matched sets; unmatched units are neither observations nor clusters;
+# * with `cluster`, clustered on it instead, G the clusters with a matched unit;
+# * with replacement (the sets overlap), the HC3 robust variance over units
+#   that MatchIt's documentation recommends (Hill and Reiter 2006):
+#   sandwich::vcovHC(type = "HC3"); unit i's leverage is its share of its
+#   arm's total weight.
 fit_matching <- function(X, a, y, estimand, k, replace, caliper, clc, G, nthreads, call,
                          rule = NULL) {
   ns <- asNamespace("matequity")
@@ -170,25 +241,30 @@ fit_matching <- function(X, a, y, estimand, k, replace, caliper, clc, G, nthread
   e <- ps_fit$fitted.values
   lp <- stats::qlogis(e)
   focal <- if (estimand == "ATT") a else 1L - a
-  m <- get("match_nearest", envir = ns)(ps_logit = if (estimand == "ATT") lp else -lp,
-                                         treat = focal, k = k, replace = replace,
-                                         caliper = caliper, disclosure = rule, call = call)
+  m <- get("match_nearest", envir = ns)(ps_logit = lp, treat = focal, k = k, replace = replace,
+                                         caliper = caliper,
+                                         order = if (estimand == "ATT") "largest" else "smallest",
+                                         disclosure = rule, call = call)
   w <- as.numeric(m$weights)
-  mu <- c(sum((w * y)[a == 1L]) / sum(w[a == 1L]), sum((w * y)[a == 0L]) / sum(w[a == 0L]))
-  IF <- cbind(ifelse(a == 1L, n * w * (y - mu[1]) / sum(w[a == 1L]), 0),
-              ifelse(a == 0L, n * w * (y - mu[2]) / sum(w[a == 0L]), 0))
-  if (G > 0L) {
-    V <- vcov_from_if(IF, clc, G)
-    ncl <- G
-  } else if (!replace) {
-    sub <- m$subclass
-    sub[is.na(sub)] <- max(0L, sub, na.rm = TRUE) + seq_len(sum(is.na(sub)))
-    sc <- group_codes(sub)
-    V <- vcov_from_if(IF, sc, max(sc))
-    ncl <- max(sc)
+  W <- c(sum(w[a == 1L]), sum(w[a == 0L]))
+  mu <- c(sum((w * y)[a == 1L]) / W[1], sum((w * y)[a == 0L]) / W[2])
+  IF <- cbind(ifelse(a == 1L, n * w * (y - mu[1]) / W[1], 0),
+              ifelse(a == 0L, n * w * (y - mu[2]) / W[2], 0))
+  used <- w > 0
+  if (G > 0L || !replace) {
+    sc <- if (G > 0L) group_codes(ifelse(used, clc, NA)) else group_codes(m$subclass)
+    ncl <- max(0L, sc, na.rm = TRUE)
+    if (ncl < 2L) {
+      what <- if (G > 0L) "clusters" else "matched sets"
+      cli::cli_abort(c("The matched-sample variance needs at least 2 {what}; there {cli::qty(ncl)}{?is/are} {ncl}.",
+                       "i" = if (G > 0L) "Only clusters with a matched unit count."),
+                     call = call)
+    }
+    V <- vcov_from_if(IF, sc, ncl)
   } else {
-    V <- vcov_from_if(IF, NULL, 0L)
-    ncl <- n
+    h <- ifelse(a == 1L, w / W[1], w / W[2])
+    V <- crossprod(IF / (1 - h)) / n^2
+    ncl <- NA_integer_
   }
   list(mu = mu, vcov = V, influence = IF, ps = e, weights = w, n_truncated = c(0, 0),
        ps_model = list(coefficients = ps_fit$coefficients, converged = ps_fit$converged,

@@ -62,11 +62,16 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #'   those of `model.matrix()`.
 #' @param estimand `"ATE"`, `"ATT"`, `"ATC"` or `"ATO"` (overlap).
 #' @param method `"ipw"`, `"gcomp"`, `"aipw"`, `"tmle"` or `"matching"`.
-#' @param by Optional column: the effect is estimated within each of its
-#'   groups, with a Wald test of equal effects across groups. Each group's
-#'   models are the formulas fitted on its rows, as a separate fit would
-#'   have them (spline and polynomial bases of its own rows; a factor level
-#'   the group lacks is an aliased column).
+#' @param by Optional column, or several (`c(a, b)`, a character vector or a
+#'   one-sided formula): the effect is estimated within each of its groups
+#'   (with several columns, each combination that occurs, labelled `"x / y"`),
+#'   with a Wald test of equal effects across groups. A subgroup whose effect
+#'   cannot be estimated (for example no events in an arm) gets `NA`
+#'   estimates and the reason in the `note` column of [tidy()], with a
+#'   warning; the other subgroups are estimated.
+#'   Each group's models are the formulas fitted on its rows, as a separate
+#'   fit would have them (spline and polynomial bases of its own rows; a
+#'   factor level the group lacks is an aliased column).
 #' @param cluster Optional column of clusters (for example provider) for
 #'   cluster-robust variances and the cluster bootstrap.
 #' @param vcov `"sandwich"`, `"robust"` or `"bootstrap"`. Left unset, the first the
@@ -145,7 +150,8 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   ospec <- if (same_oc) cspec else covariate_spec(data, oc_quo, "outcome_covariates")
   covs <- cspec$variables
   ocovs <- ospec$variables
-  by_col <- resolve_column(data, rlang::enquo(by), "by", required = FALSE)
+  by_col <- resolve_columns(data, rlang::enquo(by), "by")
+  if (length(by_col) == 0L) by_col <- NULL
   cl_col <- resolve_column(data, rlang::enquo(cluster), "cluster", required = FALSE)
   check_string(estimand)
   check_string(method)
@@ -181,16 +187,9 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   data <- mis$data
   a <- treatment_vector(data[[trt]], trt, rule)
   yinfo <- outcome_vector(data[[out]], out, rule)
-  groups <- if (is.null(by_col)) NULL else data[[by_col]]
-  if (!is.null(groups) && is.factor(groups) && any(table(groups) == 0L)) {
-    empty <- levels(groups)[table(groups) == 0L]
-    cli::cli_warn(c("{length(empty)} level{?s} of {.field {by_col}} {?has/have} no rows and {?is/are} left out.",
-                    "i" = "Empty: {.val {empty}}."))
-  }
-  glev <- if (is.null(groups)) "all" else {
-    g <- if (is.factor(groups)) levels(droplevels(groups)) else sort(unique(groups))
-    as.character(g)
-  }
+  sub <- subgroups(data, by_col)
+  glev <- sub$levels
+  groups <- if (is.null(by_col)) NULL else sub$code
   cl <- if (is.null(cl_col)) NULL else group_codes(data[[cl_col]])
   # the designs: formula terms through model.frame()/model.matrix(), the
   # coding (levels, spline knots) kept with the fit for balance()
@@ -214,15 +213,25 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   }
   fits <- vector("list", length(glev))
   names(fits) <- glev
+  top <- rlang::current_env()
   for (gi in seq_along(glev)) {
-    rows <- if (is.null(groups)) seq_len(nrow(data)) else which(as.character(groups) == glev[gi])
-    where <- if (is.null(groups)) NULL else paste0(by_col, " = ", glev[gi])
-    fits[[gi]] <- fit_one_group(
+    rows <- if (is.null(by_col)) seq_len(nrow(data)) else which(sub$code == gi)
+    where <- if (is.null(by_col)) NULL else sub$where[gi]
+    fit_group <- function() fit_one_group(
       data[rows, covs, drop = FALSE], group_design(cspec, X, rows, "covariates"),
       group_design(ospec, Z, rows, "outcome_covariates"),
       a[rows], yinfo$y[rows], yinfo$binary,
       spec, estimand, vcov, if (is.null(cl)) NULL else cl[rows], R, seed, conf_level,
-      trim, truncate, k, replace, caliper, nthreads, where, rule = rule)
+      trim, truncate, k, replace, caliper, nthreads, where, rule = rule, call = top)
+    # Without `by` a failure is the fit's; with `by` it is the subgroup's: its
+    # row is NA with the reason, and the other subgroups are estimated.
+    fits[[gi]] <- if (is.null(by_col)) fit_group() else tryCatch(fit_group(), error = function(e) {
+      why <- condition_text(e)
+      cli::cli_warn(c("The effect could not be estimated in subgroup {where}; its estimates are NA.",
+                      "x" = "{why}"), call = top)
+      failed_group(a[rows], yinfo$y[rows], data[rows, covs, drop = FALSE],
+                   X[rows, , drop = FALSE], why)
+    })
   }
   res <- assemble_effect(fits, glev, by_col, yinfo$binary, conf_level)
   structure(c(res, list(
@@ -330,4 +339,67 @@ check_covariates <- function(data, covs, call = rlang::caller_env()) {
                    call = call)
   }
   invisible(TRUE)
+}
+
+# The subgroups of `by` (NULL: one group "all"): with one column its levels
+# (factor levels present, else sorted values); with several, the combinations
+# that occur, ordered by the first column, then the second, ..., labelled
+# "x / y". Returns levels, each row's group code and the "a = x, b = y" text
+# used in messages.
+subgroups <- function(data, by_cols, call = rlang::caller_env()) {
+  if (is.null(by_cols)) return(list(levels = "all", code = rep(1L, nrow(data)), where = NULL))
+  codes <- lapply(by_cols, function(v) {
+    x <- data[[v]]
+    if (is.factor(x) && any(table(x) == 0L)) {
+      empty <- levels(x)[table(x) == 0L]
+      cli::cli_warn(c("{length(empty)} level{?s} of {.field {v}} {?has/have} no rows and {?is/are} left out.",
+                      "i" = "Empty: {.val {empty}}."), call = call)
+    }
+    lev <- if (is.factor(x)) levels(droplevels(x)) else as.character(sort(unique(x)))
+    list(code = match(as.character(x), lev), levels = lev)
+  })
+  key <- do.call(cbind, lapply(codes, `[[`, "code"))
+  combos <- unique(key)
+  combos <- combos[do.call(order, as.data.frame(combos)), , drop = FALSE]
+  lab <- function(sep, named) {
+    parts <- lapply(seq_along(by_cols), function(v) {
+      val <- codes[[v]]$levels[combos[, v]]
+      if (named) paste0(by_cols[v], " = ", val) else val
+    })
+    do.call(paste, c(parts, sep = sep))
+  }
+  code <- match(do.call(paste, c(as.data.frame(key), sep = "\r")),
+                do.call(paste, c(as.data.frame(combos), sep = "\r")))
+  list(levels = lab(" / ", FALSE), code = code, where = lab(", ", TRUE))
+}
+
+# An error's message on one line, for a table's note: headline and bullets
+# (the counts in them are those the fit's rule releases), without styling.
+condition_text <- function(e) {
+  lines <- trimws(strsplit(cli::ansi_strip(conditionMessage(e)), "\n", fixed = TRUE)[[1]])
+  lines <- sub("^(\u2716|\u2139|\u2714|\u2022|!|x|i|\\*|v) ", "", lines)
+  paste(lines[nzchar(lines)], collapse = " ")
+}
+
+# A subgroup whose fit failed: its units and sizes, NA estimates and the
+# reason (the note of its rows in tidy()).
+failed_group <- function(a, y, covdf, X, why) {
+  list(mu = c(treated = NA_real_, control = NA_real_), V = matrix(NA_real_, 2L, 2L),
+       influence = NULL, boot = NULL, treat = integer(), ps = numeric(), weights = numeric(),
+       covariates = covdf[0L, , drop = FALSE], X = X[0L, , drop = FALSE], kept = logical(),
+       y = numeric(), n = length(a), n_treated = sum(a == 1L), n_control = sum(a == 0L),
+       ess_treated = NA_real_, ess_control = NA_real_, n_trimmed = NA_integer_,
+       n_truncated = NA_integer_, converged = NA, iterations = NA_integer_,
+       n_clusters = NA_integer_, ps_model = NULL, outcome_model = NULL, matched = NULL,
+       failed = why)
+}
+
+design_matrix <- function(data, covs) {
+  df <- data[covs]
+  for (v in covs) if (is.character(df[[v]])) df[[v]] <- factor(df[[v]])
+  X <- stats::model.matrix(stats::reformulate(paste0("`", covs, "`")), df)
+  attr(X, "assign") <- NULL
+  attr(X, "contrasts") <- NULL
+  storage.mode(X) <- "double"
+  X
 }

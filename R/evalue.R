@@ -138,15 +138,29 @@ evalue.mq_effect <- function(x, measure = c("RR", "OR", "RD"), ...) {
                      "x" = "{.fn tidy} of this fit has no {.val {setdiff(need, tt$term)}} term{?s}."))
   }
   groups <- if ("group" %in% names(tt)) unique(tt$group) else NA
+  term <- switch(measure, RR = "risk_ratio", OR = "odds_ratio", RD = "risk_difference")
+  # subgroups that could not be estimated (NA estimates) get NA E-values
+  est <- if (is.na(groups[1])) tt$estimate[tt$term == term] else
+    vapply(groups, function(g) tt$estimate[tt$group == g & tt$term == term], 0)
+  if (all(is.na(est))) cli::cli_abort("The fit has no estimate to compute an E-value for.")
   rows <- lapply(groups, function(g) {
     s <- if (is.na(g)) tt else tt[tt$group == g, ]
     get1 <- function(term, col = "estimate") s[[col]][s$term == term]
     p0 <- get1("risk_control"); p1 <- get1("risk_treated")
-    term <- switch(measure, RR = "risk_ratio", OR = "odds_ratio", RD = "risk_difference")
+    if (is.na(get1(term))) return(NULL)
     out <- evalue.default(get1(term), get1(term, "conf.low"), get1(term, "conf.high"),
                           type = measure, rare = max(p0, p1) < 0.15, p0 = p0)
     if (!is.na(g)) out <- tibble::add_column(out, group = g, .before = 1L)
     out
+  })
+  template <- rows[[which(!vapply(rows, is.null, TRUE))[1]]]
+  rows <- lapply(seq_along(groups), function(i) {
+    if (!is.null(rows[[i]])) return(rows[[i]])
+    na_row <- template
+    num <- vapply(na_row, is.numeric, TRUE)
+    na_row[num] <- lapply(na_row[num], function(v) NA_real_)
+    na_row$group <- groups[i]
+    na_row
   })
   out <- do.call(rbind, rows)
   # functions of the released estimates (suppressed with them): marked with

@@ -3,8 +3,11 @@
 #' Tidy, glance and other methods for effect estimates
 #'
 #' @param x,object An `mq_effect` fit from [estimate_effect()].
-#' @param conf.int,conf.level Ignored: intervals are always returned, at the
-#'   level given to [estimate_effect()].
+#' @param conf.int Include `conf.low` and `conf.high`?
+#' @param conf.level Confidence level of the intervals; by default the
+#'   `conf_level` given to [estimate_effect()]. Another level recomputes them
+#'   from the fit (Wald intervals from its variances, percentile intervals
+#'   from its bootstrap replicates).
 #' @param ... Unused.
 #' @returns `tidy()`: a tibble with `group` (when `by` was given), `term`,
 #'   `estimate`, `std.error`, `statistic`, `p.value`, `conf.low`, `conf.high`
@@ -51,7 +54,18 @@ NULL
 #' @rdname mq_effect-methods
 #' @export
 tidy.mq_effect <- function(x, conf.int = TRUE, conf.level = NULL, ...) {
-  released_estimates(x)
+  check_flag(conf.int, arg = "conf.int")
+  if (!is.null(conf.level)) check_conf_level(conf.level, arg = "conf.level")
+  same <- is.null(conf.level) || is.null(x$groups) ||
+    isTRUE(all.equal(conf.level, x$conf_level, tolerance = 0))
+  out <- if (same) x$estimates else {
+    # the same intervals at another level: Wald from the stored variances, or
+    # the bootstrap percentiles of the stored replicates
+    assemble_effect(x$groups, names(x$groups), x$by_name, x$outcome_type == "binary",
+                    conf.level)$estimates
+  }
+  if (!conf.int) out <- out[setdiff(names(out), c("conf.low", "conf.high"))]
+  released_estimates(x, out)
 }
 
 # The estimates as released: a group whose model fails the disclosure check
@@ -59,8 +73,7 @@ tidy.mq_effect <- function(x, conf.int = TRUE, conf.level = NULL, ...) {
 # on) has its statistics suppressed; the others are released as estimated.
 # The table is marked with the fit's rule and its sdc log accounts for every
 # statistic column, so disclosure_check() can read it.
-released_estimates <- function(x) {
-  tab <- x$estimates
+released_estimates <- function(x, tab = x$estimates) {
   rule <- effect_rule(x)
   stats_cols <- intersect(c("estimate", "std.error", "statistic", "p.value",
                             "conf.low", "conf.high"), names(tab))

@@ -54,6 +54,19 @@
 #' intervals. Rows with identical values of every variable used are
 #' collapsed into one weighted row first, which gives the same answers faster.
 #'
+#' Empty cells: each scenario predicts, for the women of a group, from a
+#' model fitted on part of the data (the outcome model of one arm of the care
+#' model within the group, or the reference group's uptake model; for
+#' weighting, the weights of one arm). When a cell of the categorical
+#' covariates (the combination of their values) has women in the group but
+#' none in that model's data, the prediction there is an extrapolation: the
+#' estimates that rest on it keep their value with a `note` saying so
+#' (`extrapolated` in [glance()]); when a level of a covariate is missing from
+#' the model's data altogether its effect is not identified, and those
+#' estimates are `NA` with the reason (`estimated = FALSE`). Either way a
+#' warning names the models and covariates. Numeric covariates are not
+#' checked.
+#'
 #' @param cohort A cohort (one row per pregnancy) with the outcome, its
 #'   `<outcome>_eligible` column, the group and the care model.
 #' @param outcome The outcome column (logical or 0/1).
@@ -95,7 +108,8 @@
 #'   `conf.high`, `risk` and `ref_risk` (the two risks compared, per `per`;
 #'   `NA` for reduction and decomposition terms), `n`, `events` (eligible
 #'   women and events in the group), `ref_n`, `ref_events`, `per` and `note`
-#'   (why an estimate is missing). [glance()] gives one row per group with
+#'   (why an estimate is missing, or that it is a model-based extrapolation;
+#'   see Empty cells). [glance()] gives one row per group with
 #'   uptake and model diagnostics; [tidy()] the table; `autoplot()` a forest
 #'   plot.
 #' @references Jackson JW, VanderWeele TJ (2018). Decomposition analysis to
@@ -162,8 +176,10 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
   ok <- prep$ok
 
   # Designs and collapsing identical rows into weighted patterns.
-  Z <- covariate_design(zspec, d, "covariates")$X
-  L <- covariate_design(aspec, d, "allowable")$X
+  # centred and scaled for the engine (scale_design(): the same fitted
+  # values, a well-conditioned information matrix with calendar years)
+  Z <- scale_design(covariate_design(zspec, d, "covariates")$X)
+  L <- scale_design(covariate_design(aspec, d, "allowable")$X)
   use <- ok[prep$g]
   eng <- cumsum(ok)        # engine code of each usable group
   pat <- collapse_rows(cbind(prep$g, prep$a, prep$y, Z, L)[use, , drop = FALSE])
@@ -180,6 +196,7 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
                        "i" = "Look for covariates that perfectly predict the care model or the outcome within a group; coarsen or drop them."))
     })
   diagnose_scenarios(fit, lev[ok], colnames(Z), colnames(L), method)
+  gaps <- scenario_gaps(d, prep, allow, covs, target_uptake)
   boot <- NULL
   if (vcov == "bootstrap") {
     boot <- scenario_bootstrap(Z[first, , drop = FALSE], L[first, , drop = FALSE],
@@ -187,14 +204,12 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
                                pat$code, sum(ok), eng[r] - 1L, target, target_uptake,
                                method == "weighting", seed, R, nthreads)
   }
-  tab <- scenario_table(fit$theta, fit$vcov, boot, lev, ok, r, counts, scenarios, spec$per,
-                        conf_level, prep$notes)
-  # model-based estimates: suppressed with the counts, 3 significant figures
-  out <- apply_disclosure(tab, counts = c("n", "events", "ref_n", "ref_events"),
-                          estimates = c("estimate", "std.error", "statistic", "p.value",
-                                        "conf.low", "conf.high", "risk", "ref_risk"),
-                          complements = list(events = ~ n - events, ref_events = ~ ref_n - ref_events),
-                          keys = "per", disclosure = disclosure)
+  table_args <- list(theta = fit$theta, V = fit$vcov, boot = boot, lev = lev, ok = ok, r = r,
+                     counts = counts, scenarios = scenarios, per = spec$per,
+                     notes = prep$notes, gaps = gaps)
+  tab <- do.call(scenario_table, c(table_args, list(conf_level = conf_level)))
+  warn_scenario_gaps(tab, gaps, lev)
+  out <- release_scenarios(tab, disclosure)
   theta <- matrix(fit$theta, nrow = 6L, dimnames = list(theta_names, lev[ok]))
   attr(out, "scenario_info") <- list(
     outcome = spec$outcome, group = group, care_model = care,
@@ -204,9 +219,20 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
     target_uptake = target_uptake, target_groups = prep$target_groups,
     conf_level = conf_level, per = spec$per, theta = theta, theta_vcov = fit$vcov,
     boot = boot, n_patterns = length(first), exclusions = prep$exclusions,
-    glance = scenario_glance(fit, counts, lev, ok, prep, method, vcov))
+    glance = scenario_glance(fit, counts, lev, ok, prep, method, vcov, gaps),
+    table_args = table_args)
   class(out) <- c("mq_scenarios", class(out))
   out
+}
+
+# The table as released: model-based estimates suppressed with the counts,
+# 3 significant figures.
+release_scenarios <- function(tab, disclosure) {
+  apply_disclosure(tab, counts = c("n", "events", "ref_n", "ref_events"),
+                   estimates = c("estimate", "std.error", "statistic", "p.value",
+                                 "conf.low", "conf.high", "risk", "ref_risk"),
+                   complements = list(events = ~ n - events, ref_events = ~ ref_n - ref_events),
+                   keys = "per", disclosure = disclosure)
 }
 
 theta_names <- c("risk", "uptake", "risk_all_on", "risk_all_off", "risk_equalised", "risk_target")
@@ -296,6 +322,109 @@ scenario_data <- function(cohort, spec, group, care, allow, covs, reference, tar
        ok = is.na(why), notes = why, target_groups = as.character(tg), n_excluded = n_excl,
        exclusions = tibble::tibble(step = c("eligible for the outcome", "left out (missing group, care model or covariates)", "analysed"),
                                    n = c(sum(rows$use), n_excl, sum(use))))
+}
+
+# Empty cells. A scenario predicts, for the women of group k, from models
+# fitted on part of the data: the outcome model of arm a on the women of k in
+# arm a (g-computation; for weighting, the propensity weights of arm a need
+# women of k in arm a in each cell), and the uptake model on the reference
+# group. A cell of the categorical covariates (factor, character or logical;
+# the combination of their values) with women of k but none in the model's
+# data is predicted by extrapolation: from the other cells through the
+# model's additive form or, when a level of a covariate is absent from the
+# model's data altogether, not at all (its coefficient is not identified).
+# Numeric covariates are not checked. Returns, per engine theta (6 per usable
+# group: risk, uptake, risk_all_on, risk_all_off, risk_equalised,
+# risk_target), the reason ("" none) and whether it is a missing level.
+scenario_gaps <- function(d, prep, allow, covs, target_uptake) {
+  ok <- prep$ok
+  m <- 6L * sum(ok)
+  out <- list(reason = character(m), level = logical(m))
+  is_cat <- function(v) {
+    x <- d[[v]]
+    is.factor(x) || is.character(x) || is.logical(x)
+  }
+  vz <- Filter(is_cat, c(allow, covs))
+  vl <- Filter(is_cat, allow)
+  if (!length(vz)) return(out)
+  key <- function(vars) do.call(paste, c(lapply(vars, function(v) as.character(d[[v]])), sep = "\r"))
+  kz <- key(vz)
+  kl <- if (length(vl)) key(vl) else NULL
+  # which covariates of `vars` have a level among `target` rows absent from
+  # `fit` rows
+  absent <- function(vars, target, fit) {
+    vars[vapply(vars, function(v) {
+      x <- as.character(d[[v]])
+      any(!unique(x[target]) %in% x[fit])
+    }, TRUE)]
+  }
+  add <- function(j, why, level) {
+    out$reason[j] <<- ifelse(nzchar(out$reason[j]), paste(out$reason[j], why, sep = "; "), why)
+    out$level[j] <<- out$level[j] | level
+  }
+  lev <- prep$levels
+  eng <- cumsum(ok)
+  ref <- prep$g == prep$ref
+  for (k in which(ok)) {
+    in_k <- prep$g == k
+    base <- (eng[k] - 1L) * 6L
+    p <- mean(prep$a[in_k])
+    targeted <- lev[k] %in% prep$target_groups && p < target_uptake
+    for (arm in 1:0) {
+      fit_rows <- in_k & prep$a == arm
+      empty <- in_k & !kz %in% kz[fit_rows]
+      if (!any(empty)) next
+      miss <- absent(vz, in_k, fit_rows)
+      level <- length(miss) > 0L
+      what <- paste0("the outcome model of women ", if (arm == 1) "on" else "not on",
+                     " the care model in group ", lev[k])
+      why <- if (level) {
+        paste0(what, " has no women with a level of ", paste(miss, collapse = ", "),
+               " that occurs in the group")
+      } else {
+        paste0(what, " has no women in some cells of ", paste(vz, collapse = " x "),
+               " that occur in the group (extrapolated)")
+      }
+      js <- if (arm == 1) c(3L, 5L, if (targeted) 6L) else c(4L, 5L)
+      add(base + js, why, level)
+    }
+    if (length(vl) && k != prep$ref) {
+      empty <- in_k & !kl %in% kl[ref]
+      if (any(empty)) {
+        miss <- absent(vl, in_k, ref)
+        level <- length(miss) > 0L
+        what <- paste0("the uptake model (reference group ", lev[prep$ref], ")")
+        why <- if (level) {
+          paste0(what, " has no women with a level of ", paste(miss, collapse = ", "),
+                 " that occurs in group ", lev[k])
+        } else {
+          paste0(what, " has no women in some cells of ", paste(vl, collapse = " x "),
+                 " that occur in group ", lev[k], " (extrapolated)")
+        }
+        add(base + 5L, why, level)
+      }
+    }
+  }
+  out
+}
+
+# One warning for the rows that rest on empty cells.
+warn_scenario_gaps <- function(tab, gaps, lev, call = rlang::caller_env()) {
+  if (!any(nzchar(gaps$reason))) return(invisible())
+  why <- unique(unlist(strsplit(gaps$reason[nzchar(gaps$reason)], "; ", fixed = TRUE)))
+  na_rows <- any(gaps$level)
+  cli::cli_warn(c(
+    "Some scenarios predict for covariate cells with no women in the model they are predicted from.",
+    stats::setNames(why, rep("x", length(why))),
+    "i" = if (na_rows) "Estimates that need a covariate level absent from a model's data are NA (not estimable); see the {.field note} column.",
+    "i" = "Estimates resting on cells that are empty only in combination are model-based extrapolations; their {.field note} says so.",
+    "i" = "Coarsen or merge the covariates' categories, or leave them out of {.arg allowable}/{.arg covariates}."),
+    call = call)
+}
+
+scenario_design <- function(d, vars) {
+  if (!length(vars)) return(matrix(1, nrow(d), 1L, dimnames = list(NULL, "(Intercept)")))
+  design_matrix(d, vars)
 }
 
 # Identical rows collapse into one pattern with a frequency weight. Codes

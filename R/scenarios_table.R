@@ -50,8 +50,11 @@ complex_grad <- function(f, th, h = 1e-20) {
   }, 0)
 }
 
+# gaps: scenario_gaps(): per engine theta, why it rests on an empty cell; a
+# row depending on one gets the reason in its note, and is NA when a covariate
+# level is missing from the model's data.
 scenario_table <- function(theta, V, boot, lev, ok, r, counts, scenarios, per, conf_level,
-                           notes) {
+                           notes, gaps = NULL) {
   z <- stats::qnorm(1 - (1 - conf_level) / 2)
   alpha <- (1 - conf_level) / 2
   eng <- cumsum(ok)
@@ -101,7 +104,25 @@ scenario_table <- function(theta, V, boot, lev, ok, r, counts, scenarios, per, c
         ref_risk <- theta[(eng[r] - 1L) * 6L + 1L] * per
       }
       note <- if (ok[k]) NA_character_ else notes[k]
-      if (ratio && !is.finite(est)) {
+      if (ok[k] && !is.null(gaps) && any(nzchar(gaps$reason))) {
+        # the thetas the contrast depends on: NaN in, NaN out
+        uses <- which(nzchar(gaps$reason))
+        uses <- uses[vapply(uses, function(j) {
+          t2 <- theta
+          t2[j] <- NaN
+          is.nan(Re(cc$f(t2)))
+        }, TRUE)]
+        if (length(uses)) {
+          why <- unique(unlist(strsplit(gaps$reason[uses], "; ", fixed = TRUE)))
+          if (any(gaps$level[uses])) {
+            note <- paste0("not estimable: ", paste(why, collapse = "; "))
+            est <- se <- lo <- hi <- risk <- ref_risk <- NA_real_
+          } else {
+            note <- paste0("model-based extrapolation: ", paste(why, collapse = "; "))
+          }
+        }
+      }
+      if (ratio && !is.na(est) && !is.finite(est)) {
         note <- "no events: ratio undefined"
         est <- se <- lo <- hi <- NA_real_
       }
@@ -124,8 +145,17 @@ scenario_table <- function(theta, V, boot, lev, ok, r, counts, scenarios, per, c
                           "ref_events", "per", "note")])
 }
 
-scenario_glance <- function(fit, counts, lev, ok, prep, method, vcov) {
+scenario_glance <- function(fit, counts, lev, ok, prep, method, vcov, gaps = NULL) {
   eng <- cumsum(ok)
+  # per group: does any of its scenario estimates rest on an empty cell (own
+  # models), and is any not estimable because of one
+  gap_of <- function(what) vapply(seq_along(lev), function(k) {
+    if (!ok[k] || is.null(gaps)) return(FALSE)
+    j <- (eng[k] - 1L) * 6L + 3:6
+    if (what == "level") any(gaps$level[j]) else any(nzchar(gaps$reason[j]))
+  }, TRUE)
+  not_estimable <- gap_of("level")
+  extrapolated <- gap_of("any") & !not_estimable
   conv <- vapply(seq_along(lev), function(k) {
     if (!ok[k]) return(NA)
     all(vapply(fit$models[[eng[k]]], function(m) isTRUE(m$converged), TRUE))
@@ -133,7 +163,8 @@ scenario_glance <- function(fit, counts, lev, ok, prep, method, vcov) {
   tibble::tibble(
     group = lev, reference = lev == lev[prep$ref], n = counts$n, events = counts$events,
     n_on_care_model = counts$n_treated, uptake = ifelse(counts$n > 0, counts$n_treated / counts$n, NA_real_),
-    targeted = lev %in% prep$target_groups, estimated = ok, converged = conv,
+    targeted = lev %in% prep$target_groups, estimated = ok & !not_estimable,
+    extrapolated = extrapolated, converged = conv,
     uptake_model_converged = isTRUE(fit$uptake$converged), n_excluded = prep$n_excluded,
     method = method, vcov = vcov)
 }
@@ -142,11 +173,20 @@ scenario_glance <- function(fit, counts, lev, ok, prep, method, vcov) {
 #'
 #' @param x,object An `mq_scenarios` table from [disparity_scenarios()].
 #' @param measure For `autoplot()`: `"difference"` or `"ratio"`.
+#' @param conf.int For `tidy()`: include `conf.low` and `conf.high`?
+#' @param conf.level For `tidy()`: confidence level of the intervals; by
+#'   default the `conf_level` given to [disparity_scenarios()]. Another level
+#'   recomputes them from the fit (Wald from its covariance, or percentiles of
+#'   its bootstrap replicates), under the table's disclosure rule.
 #' @param ... Unused.
 #' @returns `tidy()`: the table as a tibble (see [disparity_scenarios()]).
 #'   `glance()`: one row per group with `group`, `reference` (logical), `n`,
 #'   `events`, `n_on_care_model`, `uptake`, `targeted`, `estimated` (whether
-#'   the counterfactual scenarios could be estimated), `converged`,
+#'   the counterfactual scenarios could be estimated: `FALSE` also when one of
+#'   them needs a covariate level that the model it is predicted from has no
+#'   women with), `extrapolated` (whether one of them predicts for cells of
+#'   the categorical covariates with no women in its model's data, from the
+#'   model's additive form), `converged`,
 #'   `uptake_model_converged`, `n_excluded`, `method` and `vcov` (counts
 #'   after disclosure control). `autoplot()`: a ggplot forest plot.
 #' @name mq_scenarios-methods
@@ -166,8 +206,23 @@ NULL
 
 #' @rdname mq_scenarios-methods
 #' @export
-tidy.mq_scenarios <- function(x, ...) {
+tidy.mq_scenarios <- function(x, conf.int = TRUE, conf.level = NULL, ...) {
+  info <- attr(x, "scenario_info")
+  conf.level <- conf.level %||% info$conf_level
+  check_flag(conf.int, arg = "conf.int")
+  check_conf_level(conf.level, arg = "conf.level")
   out <- x
+  if (!isTRUE(all.equal(conf.level, info$conf_level, tolerance = 0))) {
+    if (is.null(info$table_args)) {
+      cli::cli_abort(c("This table was made by an older version of matequity: its intervals cannot be recomputed.",
+                       "i" = "Run {.fn disparity_scenarios} again with {.code conf_level = {conf.level}}."))
+    }
+    # the same table at another level (Wald from the stored covariance or
+    # percentiles of the stored replicates), released under the same rule
+    tab <- do.call(scenario_table, c(info$table_args, list(conf_level = conf.level)))
+    out <- release_scenarios(tab, attr(x, "sdc"))
+  }
+  if (!conf.int) out <- out[setdiff(names(out), c("conf.low", "conf.high"))]
   class(out) <- setdiff(class(out), "mq_scenarios")
   attr(out, "scenario_info") <- NULL
   out

@@ -246,7 +246,8 @@ its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withd
   structure(list(coefficients = tibble::as_tibble(coefs),
                  fitted = tibble::as_tibble(fitted), shown = shown,
                  breaks = breaks, interval = interval, by = by,
-                 variable = variable,
+                 variable = variable, conf_level = conf_level,
+                 df = unlist(lapply(fits, function(f) rep(f$glance$df.residual, nrow(f$coef)))),
                  glance = do.call(rbind, lapply(fits, `[[`, "glance"))),
             class = "mq_its")
 }
@@ -310,8 +311,21 @@ newey_west <- function(X, u, lag, adjust = TRUE) {
   V
 }
 
+# tidy(): the coefficients with t intervals (Newey-West standard errors, the
+# residual degrees of freedom) at `conf.level`, by default the fit's.
 #' @export
-tidy.mq_its <- function(x, ...) x$coefficients
+tidy.mq_its <- function(x, conf.int = TRUE, conf.level = x$conf_level %||% 0.95, ...) {
+  check_flag(conf.int, arg = "conf.int")
+  check_conf_level(conf.level, arg = "conf.level")
+  out <- x$coefficients
+  if (!is.null(x$df) && !isTRUE(all.equal(conf.level, x$conf_level %||% 0.95, tolerance = 0))) {
+    tq <- stats::qt(1 - (1 - conf.level) / 2, x$df)
+    out$conf.low <- out$estimate - tq * out$std.error
+    out$conf.high <- out$estimate + tq * out$std.error
+  }
+  if (!conf.int) out <- out[setdiff(names(out), c("conf.low", "conf.high"))]
+  out
+}
 
 #' @export
 glance.mq_its <- function(x, ...) {

@@ -49,6 +49,7 @@ effect_terms <- function(fit, binary, conf_level) {
     hi <- apply(bt, 2L, stats::quantile, probs = 1 - alpha, names = FALSE)
   }
   is_contrast <- !grepl("_(treated|control)$", cs$terms)
+  if (!is.null(fit$failed)) theta[] <- se[] <- lo[] <- hi[] <- NA_real_
   stat <- ifelse(is_contrast, theta / se, NA_real_)
   ratio <- cs$scale == "log"
   tibble::tibble(
@@ -68,8 +69,12 @@ effect_terms <- function(fit, binary, conf_level) {
 
 assemble_effect <- function(fits, glev, by_col, binary, conf_level) {
   tabs <- lapply(fits, effect_terms, binary = binary, conf_level = conf_level)
+  failed <- vapply(fits, function(f) !is.null(f$failed), TRUE)
   est <- do.call(rbind, lapply(seq_along(tabs), function(i) {
     t <- tabs[[i]]
+    # a note says why a subgroup's estimates are NA (the column is there only
+    # when one is)
+    if (any(failed)) t$note <- if (failed[i]) fits[[i]]$failed else NA_character_
     if (!is.null(by_col)) t <- tibble::add_column(t, group = glev[i], .before = 1L)
     t
   }))
@@ -80,13 +85,13 @@ assemble_effect <- function(fits, glev, by_col, binary, conf_level) {
   }))
   V <- block_diag(lapply(tabs, attr, "vcov"))
   dimnames(V) <- list(names(theta), names(theta))
-  het <- if (length(fits) > 1L) heterogeneity_test(tabs, binary) else NULL
+  het <- if (sum(!failed) > 1L) heterogeneity_test(tabs[!failed], binary) else NULL
   cat_vec <- function(name) unlist(lapply(fits, `[[`, name), use.names = FALSE)
   list(estimates = est, coefficients = theta, vcov = V, heterogeneity = het,
        treat = cat_vec("treat"), ps = cat_vec("ps"), weights = cat_vec("weights"),
        covariates = do.call(rbind, lapply(fits, `[[`, "covariates")),
        X = do.call(rbind, lapply(fits, `[[`, "X")),
-       by = if (is.null(by_col)) NULL else rep(glev, vapply(fits, `[[`, 0L, "n")))
+       by = if (is.null(by_col)) NULL else rep(glev, lengths(lapply(fits, `[[`, "treat"))))
 }
 
 block_diag <- function(mats) {
@@ -114,6 +119,10 @@ heterogeneity_test <- function(tabs, binary) {
     ok <- is.finite(th) & is.finite(v) & v > 0
     th <- th[ok]
     v <- v[ok]
+    if (length(th) < 2L) {
+      return(tibble::tibble(term = tm, scale = if (cs$scale[j] == "log") "multiplicative" else "additive",
+                            statistic = NA_real_, df = NA_integer_, p.value = NA_real_))
+    }
     pooled <- sum(th / v) / sum(1 / v)
     q <- sum((th - pooled)^2 / v)
     df <- length(th) - 1L

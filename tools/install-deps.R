@@ -4,6 +4,7 @@
 #                                        demo uses (ggplot2), into the user's library
 #   Rscript tools/install-deps.R test    + testthat, knitr, rmarkdown and every
 #                                        package in tests/testthat/reference-packages.csv
+#                                        (at least its min_version there, if any)
 #   Rscript tools/install-deps.R bench   + bench/peer-packages.txt
 #
 # Where a package comes from:
@@ -29,6 +30,7 @@ if (identical(unname(getOption("repos")["CRAN"]), "@CRAN@")) {
        "in your Rprofile and run again.", call. = FALSE)
 }
 ci <- identical(tolower(Sys.getenv("CI")), "true")
+`%||%` <- function(x, y) if (is.null(x)) y else x
 say <- function(...) message("install-deps [", target, "]: ", ...)
 
 project_lib <- normalizePath(file.path("build", "rlib"), mustWork = FALSE)
@@ -66,6 +68,19 @@ wanted <- switch(target,
   bench = c(core, read_list("bench/peer-packages.txt"))
 )
 wanted <- setdiff(unique(wanted), base_pkgs)
+# Minimum versions (the min_version column of reference-packages.csv, e.g.
+# a MatchIt whose matching rules the tests compare against): an installed
+# or Debian version below it does not count, so CRAN's is built instead.
+min_versions <- stats::setNames(rep("", length(wanted)), wanted)
+if (target == "test") {
+  refs <- utils::read.csv("tests/testthat/reference-packages.csv", stringsAsFactors = FALSE,
+                          colClasses = "character")
+  mv <- trimws(refs$min_version %||% rep("", nrow(refs)))
+  has <- nzchar(mv) & refs$package %in% wanted
+  min_versions[refs$package[has]] <- mv[has]
+}
+required <- data.frame(package = wanted, op = ifelse(nzchar(min_versions), ">=", ""),
+                       version = unname(min_versions), stringsAsFactors = FALSE)
 
 # -- what is installed, and does it satisfy a requirement ---------------------
 installed_version <- function(p) {
@@ -127,8 +142,8 @@ apt_install <- function(pkgs, ops = rep("", length(pkgs)), versions = rep("", le
 # The packages to build from CRAN: every wanted package, and every hard
 # dependency of a package being installed, that is missing or older than
 # required. Satisfied packages are not looked into further.
-resolve <- function(wanted, ap) {
-  queue <- data.frame(package = wanted, op = "", version = "", stringsAsFactors = FALSE)
+resolve <- function(required, ap) {
+  queue <- required
   todo <- queue[0, ]
   seen <- character()
   while (nrow(queue)) {
@@ -156,11 +171,20 @@ resolve <- function(wanted, ap) {
   todo
 }
 
-missing_now <- function() wanted[!vapply(wanted, function(p) !is.null(installed_version(p)), TRUE)]
+# wanted packages not installed, or installed below their minimum version
+missing_now <- function() {
+  ok <- vapply(seq_len(nrow(required)), function(i) {
+    satisfies(installed_version(required$package[i]), required$op[i], required$version[i])
+  }, TRUE)
+  wanted[!ok]
+}
 
-# 1. Debian for the wanted packages themselves
+# 1. Debian for the wanted packages themselves (when its version is enough)
 miss <- missing_now()
-if (length(miss)) invisible(apt_install(miss))
+if (length(miss)) {
+  i <- match(miss, required$package)
+  invisible(apt_install(miss, required$op[i], required$version[i]))
+}
 
 # 2. CRAN for the rest (and for requirements Debian's versions do not meet)
 ap <- NULL
@@ -172,10 +196,10 @@ if (target != "demo" || nrow(todo)) {
   if (is.null(ap)) {
     say("CRAN index unreachable: only Debian packages were used")
   } else {
-    todo <- resolve(wanted, ap)
+    todo <- resolve(required, ap)
     if (nrow(todo)) {
       got <- apt_install(todo$package, todo$op, todo$version)
-      if (length(got)) todo <- resolve(wanted, ap)
+      if (length(got)) todo <- resolve(required, ap)
     }
   }
 }
@@ -206,8 +230,15 @@ check <- system2(file.path(R.home("bin"), "Rscript"),
                  stdout = TRUE)
 bad <- trimws(check)
 bad <- bad[nzchar(bad)]
+# a package that loads but is older than its minimum version is as bad
+too_old <- setdiff(missing_now(), bad)
+if (length(too_old)) {
+  i <- match(too_old, required$package)
+  bad <- c(bad, paste0(too_old, " (", vapply(too_old, function(p) format(installed_version(p) %||% "none"), ""),
+                       " < ", required$version[i], ")"))
+}
 if (length(bad)) {
-  msg <- paste0("these packages do not load: ", paste(bad, collapse = ", "))
+  msg <- paste0("these packages do not load or are older than required: ", paste(bad, collapse = ", "))
   if (ci || any(bad %in% c(core, "testthat"))) stop("install-deps [", target, "]: ", msg, call. = FALSE)
   say(msg, " (their tests will be skipped; under CI=true this is an error)")
 } else {

@@ -1,12 +1,10 @@
-// Tests for matching.hpp. Expected values come from MatchIt 4.5.1 on the same
-// distance (integer-valued, so MatchIt 4.5.1's integer truncation of
-// distances, kosukeimai/MatchIt#163, does not change anything), e.g.
+// Tests for matching.hpp. Expected values come from MatchIt 4.8.1 on the same
+// distance, e.g.
 //   d <- c(10, 2, 6, 5, 9, 3, 7); t <- c(1, 0, 1, 0, 0, 0, 1)
 //   m <- MatchIt::matchit(t ~ x, data = data.frame(t = t, x = seq_along(t)),
 //                         distance = d, method = "nearest")
 //   m$match.matrix; m$weights; m$subclass
-// (row numbers below are 0-based: R's minus one). Hand calculations are
-// written out where MatchIt 4.5.1 has a bug.
+// (row numbers below are 0-based: R's minus one).
 #include <catch2/catch.hpp>
 #include <matequity/matching.hpp>
 #include <vector>
@@ -47,28 +45,28 @@ TEST_CASE("1:2 without replacement runs in rounds") {
   CHECK(m.subclass == std::vector<int>{1, 1, 2, 3, 1, 2, 3});
 }
 
-TEST_CASE("with replacement: ties go to the lower-score control") {
-  // MatchIt replace = TRUE: rows -> 4, 3, 3 (treated 6 at 7 is 2 from both
-  // control 3 at 5 and control 4 at 9: the left one wins);
-  // weights c(1, 0, 1, 4/3, 2/3, 0, 1)
+TEST_CASE("with replacement: a tie goes to the control fewer positions away") {
+  // MatchIt replace = TRUE: rows -> 4, 3, 4 (treated 6 at 7 is 2 from both
+  // control 3 at 5, two positions below it in the sorted order, and control
+  // 4 at 9, one position above: the walk reaches 4 first);
+  // weights c(1, 0, 1, 2/3, 4/3, 0, 1)
   MatchResult m = match_nearest(d1, t1, 1, true, 0.0, MatchOrder::largest, 2);
-  CHECK(col(m, 0) == std::vector<int>{4, 3, 3});
-  const std::vector<double> w{1, 0, 1, 4.0 / 3, 2.0 / 3, 0, 1};
+  CHECK(col(m, 0) == std::vector<int>{4, 3, 4});
+  const std::vector<double> w{1, 0, 1, 2.0 / 3, 4.0 / 3, 0, 1};
   for (int i = 0; i < 7; ++i) CHECK(m.weights[i] == Approx(w[i]).epsilon(1e-14));
   CHECK(m.subclass == std::vector<int>(7, 0));
   CHECK(m.n_matched_control == 2);
 }
 
 TEST_CASE("with replacement, k = 2 gives the two nearest distinct controls") {
-  // By hand (MatchIt 4.5.1 repeats the first control here, a bug fixed after
-  // 4.5.2): treated 0 (10): 4 (9), then 3 (5); treated 2 (6): 3 (5), then
-  // 5 (3) and 4 (9) are both 3 away -> 5 (left); treated 6 (7): 3, then 4.
-  // Weights: each match 1/2 -> control 3: 3/2, 4: 1, 5: 1/2; mean of non-zero
-  // control weights is 1, so they stay.
+  // MatchIt ratio = 2, replace = TRUE: rows -> (4, 3), (3, 5), (4, 3);
+  // treated 2 (6): 3 (5), then 5 (3) and 4 (9) are both 3 away and 5 is
+  // found first. Weights: each match 1/2 -> control 3: 3/2, 4: 1, 5: 1/2;
+  // the mean of the non-zero control weights is 1, so they stay.
   MatchResult m1 = match_nearest(d1, t1, 2, true, 0.0, MatchOrder::largest, 1);
   MatchResult m2 = match_nearest(d1, t1, 2, true, 0.0, MatchOrder::largest, 2);
-  CHECK(col(m1, 0) == std::vector<int>{4, 3, 3});
-  CHECK(col(m1, 1) == std::vector<int>{3, 5, 4});
+  CHECK(col(m1, 0) == std::vector<int>{4, 3, 4});
+  CHECK(col(m1, 1) == std::vector<int>{3, 5, 3});
   CHECK(m1.weights == std::vector<double>{1, 0, 1, 1.5, 1, 0.5, 1});
   CHECK(m1.match == m2.match);
   CHECK(m1.weights == m2.weights);
@@ -166,6 +164,7 @@ TEST_CASE("without replacement agrees with a quadratic scan on many units") {
     std::vector<int> mm(tr.size() * 2, -1);
     for (int r = 0; r < 2; ++r) {
       for (int i : ord) {
+        if (r > 0 && mm[i * 2] < 0) continue;
         const int u = tr[i];
         int l = -1, rr = -1;
         for (int c = 0; c < n; ++c) {
@@ -177,9 +176,20 @@ TEST_CASE("without replacement agrees with a quadratic scan on many units") {
           if (l >= 0 && std::fabs(d[u] - d[l]) > cal) l = -1;
           if (rr >= 0 && std::fabs(d[u] - d[rr]) > cal) rr = -1;
         }
+        // nearer wins; equal distances: fewer positions from the outermost
+        // positions the unit and its earlier match occupy, left at equal
+        int lo = rank[u], hi = rank[u];
+        if (r > 0) {
+          lo = std::min(lo, rank[mm[i * 2]]);
+          hi = std::max(hi, rank[mm[i * 2]]);
+        }
         int p = -1;
-        if (l >= 0 && rr >= 0) p = std::fabs(d[l] - d[u]) <= std::fabs(d[rr] - d[u]) ? l : rr;
-        else p = l >= 0 ? l : rr;
+        if (l >= 0 && rr >= 0) {
+          const double dl = std::fabs(d[l] - d[u]), dr = std::fabs(d[rr] - d[u]);
+          p = dl < dr ? l : (dr < dl ? rr : (lo - rank[l] <= rank[rr] - hi ? l : rr));
+        } else {
+          p = l >= 0 ? l : rr;
+        }
         if (p < 0) continue;
         mm[i * 2 + r] = p;
         used[p] = 1;

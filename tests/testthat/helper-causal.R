@@ -3,7 +3,7 @@
 # numerical Jacobians of reference packages are accurate) and 40 synthetic
 # clusters.
 lalonde_data <- function() {
-  needs_reference("MatchIt")
+  needs_reference("MatchIt", version = FALSE)  # only its data
   d <- get(utils::data("lalonde", package = "MatchIt", envir = environment()))
   d$y <- as.numeric(d$re78 > 0)
   d$re74 <- d$re74 / 1000

@@ -118,7 +118,7 @@ test_that("matching weights from match_nearest() balance as cobalt says", {
   # the exact statistics (under a rule they are released to 3 significant figures)
   withr::local_options(matequity.disclosure = "none")
   needs_reference("cobalt")
-  needs_reference("MatchIt")
+  needs_reference("MatchIt", version = FALSE)  # only its data
   data("lalonde", package = "MatchIt", envir = environment())
   ps <- fitted(glm(treat ~ age + educ + race + married + nodegree + re74 + re75,
                    binomial, lalonde))

@@ -113,8 +113,97 @@ test_that("empty subgroups and subgroups without variation are named", {
   expect_warning(fit <- estimate_effect(d, a, y, ~ x1, method = "ipw", by = grp), "no rows")
   expect_identical(unique(tidy(fit)$group), c("hi", "lo"))
   d$grp2 <- ifelse(d$a == 1 & d$x1 > 0, "treated_only", "mixed")
-  expect_error(estimate_effect(d, a, y, ~ x1, by = grp2), "subgroup grp2 = treated_only")
+  # a subgroup that cannot be estimated gets NA and the reason; the others are fitted
+  expect_warning(fit2 <- estimate_effect(d, a, y, ~ x1, by = grp2, disclosure = "none"),
+                 "subgroup grp2 = treated_only")
+  tt <- tidy(fit2)
+  bad <- tt[tt$group == "treated_only", ]
+  expect_true(all(is.na(bad$estimate)) && all(is.na(bad$std.error)))
+  expect_match(unique(bad$note), "treatment does not vary")
+  ok <- tt[tt$group == "mixed", ]
+  expect_true(all(is.na(ok$note)))
+  alone <- estimate_effect(d[d$grp2 == "mixed", ], a, y, ~ x1, disclosure = "none")
+  expect_identical(ok$estimate, tidy(alone)$estimate)
+  expect_identical(ok$std.error, tidy(alone)$std.error)
+  g <- glance(fit2)
+  expect_identical(g$n[g$group == "treated_only"], sum(d$grp2 == "treated_only"))
+  expect_true(is.na(g$converged[g$group == "treated_only"]))
+  expect_null(fit2$heterogeneity)
 })
+
+test_that("a failing subgroup among several leaves the others and the test of equal effects", {
+  d <- sim_effect_data(3000, seed = 5)
+  d$y[d$g == "c" & d$a == 1] <- 0  # no events among the treated in c
+  expect_warning(fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "aipw", by = g),
+                 "subgroup g = c")
+  tt <- tidy(fit)
+  expect_true(all(is.na(tt$estimate[tt$group == "c"])))
+  expect_match(unique(tt$note[tt$group == "c"]), "no events")
+  expect_false(grepl("\n", unique(tt$note[tt$group == "c"])))
+  # E-values for the estimated subgroups, NA for the other
+  ev <- evalue(fit)
+  expect_identical(ev$group, c("a", "b", "c"))
+  expect_true(is.na(ev$evalue_estimate[3]) && all(is.finite(ev$evalue_estimate[1:2])))
+  for (lv in c("a", "b")) {
+    alone <- estimate_effect(d[d$g == lv, ], a, y, ~ x1 + x2, method = "aipw")
+    expect_identical(tt$estimate[tt$group == lv], tidy(alone)$estimate)
+  }
+  # the heterogeneity test uses the estimated subgroups only (1 df)
+  expect_identical(unique(fit$heterogeneity$df), 1L)
+  # without `by` the same failure is an error
+  expect_error(estimate_effect(d[d$g == "c", ], a, y, ~ x1 + x2, method = "aipw"), "no events")
+})
+
+test_that("by = c(a, b) estimates the crossed subgroups", {
+  d <- sim_effect_data(4000, seed = 6)
+  d$h <- ifelse(d$x2 == 1, "yes", "no")
+  fit <- estimate_effect(d, a, y, ~ x1, method = "ipw", by = c(g, h), disclosure = "none")
+  tt <- tidy(fit)
+  expect_identical(unique(tt$group),
+                   c("a / no", "a / yes", "b / no", "b / yes", "c / no", "c / yes"))
+  for (lv in c("a", "c")) for (hv in c("no", "yes")) {
+    alone <- estimate_effect(d[d$g == lv & d$h == hv, ], a, y, ~ x1, method = "ipw")
+    expect_identical(tt$estimate[tt$group == paste(lv, hv, sep = " / ")], tidy(alone)$estimate)
+  }
+  expect_identical(fit$by_name, c("g", "h"))
+  expect_identical(glance(fit)$group, unique(tt$group))
+  expect_identical(unique(fit$heterogeneity$df), 5L)
+  # the same as strings or a formula
+  f2 <- estimate_effect(d, a, y, ~ x1, method = "ipw", by = c("g", "h"), disclosure = "none")
+  f3 <- estimate_effect(d, a, y, ~ x1, method = "ipw", by = ~ g + h, disclosure = "none")
+  expect_identical(tidy(f2), tt)
+  expect_identical(tidy(f3), tt)
+  expect_error(estimate_effect(d, a, y, ~ x1, by = c(g, nope)), "nope")
+})
+
+test_that("tidy() honours conf.level and conf.int", {
+  d <- sim_effect_data(1500, seed = 8)
+  for (m in c("ipw", "aipw", "matching")) {
+    est <- if (m == "matching") "ATT" else "ATE"
+    f95 <- suppressWarnings(estimate_effect(d, a, y, ~ x1 + x2, method = m, estimand = est,
+                                            by = g))
+    f80 <- suppressWarnings(estimate_effect(d, a, y, ~ x1 + x2, method = m, estimand = est,
+                                            by = g, conf_level = 0.8))
+    expect_identical(tidy(f95, conf.level = 0.8), tidy(f80))
+    expect_identical(tidy(f80, conf.level = 0.95), tidy(f95))
+    t80 <- tidy(f95, conf.level = 0.8)
+    z <- stats::qnorm(0.9)
+    lin <- t80$scale == "identity"
+    expect_equal(t80$conf.low[lin], t80$estimate[lin] - z * t80$std.error[lin], tolerance = 1e-12)
+    expect_equal(t80$conf.high[!lin], exp(log(t80$estimate[!lin]) + z * t80$std.error[!lin]),
+                 tolerance = 1e-12)
+    expect_false(any(c("conf.low", "conf.high") %in% names(tidy(f95, conf.int = FALSE))))
+  }
+  # bootstrap: the percentiles of the same replicates
+  fb <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", vcov = "bootstrap", R = 60, seed = 3)
+  tb <- tidy(fb, conf.level = 0.8)
+  bt <- fb$groups$all$boot
+  rd <- bt[, "treated"] - bt[, "control"]
+  expect_equal(tb$conf.low[tb$term == "risk_difference"],
+               unname(stats::quantile(rd, 0.1)), tolerance = 1e-12)
+  expect_error(tidy(fb, conf.level = 95), "conf.level")
+})
+
 
 test_that("printed output is stable", {
   d <- sim_effect_data(1000, seed = 21)

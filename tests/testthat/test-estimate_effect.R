@@ -222,3 +222,189 @@ test_that("matching dispatches to match_nearest()", {
   expect_equal(coef(fit)[["risk_control"]], sum((w * d$y)[d$treat == 0]) / sum(w[d$treat == 0]),
                tolerance = 1e-12)
 })
+
+# Matching: the variance is that of the matched sample (MatchIt's
+# match_data(): units with a non-zero weight), the treatment coefficient of
+# lm(y ~ treat, weights) on it, clustered on the matched sets (vcovCL, HC0,
+# G/(G-1) with G the matched sets) without replacement, and HC3 (what
+# MatchIt's documentation recommends) with replacement. MatchIt is given our
+# logit propensity score as its distance, so that both match on the same
+# numbers.
+matchit_md <- function(d, fit, estimand, k = 1, replace = FALSE, caliper = NULL) {
+  m <- suppressWarnings(MatchIt::matchit(lalonde_ps_formula, data = d,
+                                         distance = stats::qlogis(fit$ps),
+                                         method = "nearest", estimand = estimand, ratio = k,
+                                         replace = replace, caliper = caliper))
+  list(m = m, md = MatchIt::match_data(m))
+}
+
+test_that("matching SEs are vcovCL on MatchIt's matched sets, and HC3 with replacement", {
+  needs_reference("sandwich")
+  needs_reference("MatchIt")
+  d <- lalonde_data()
+  cfgs <- list(list(est = "ATT", k = 1, replace = FALSE, caliper = NULL),
+               list(est = "ATT", k = 2, replace = FALSE, caliper = NULL),
+               list(est = "ATT", k = 1, replace = FALSE, caliper = 0.1),
+               list(est = "ATC", k = 1, replace = FALSE, caliper = NULL),
+               list(est = "ATC", k = 3, replace = FALSE, caliper = 0.2),
+               list(est = "ATT", k = 1, replace = TRUE, caliper = NULL),
+               list(est = "ATT", k = 3, replace = TRUE, caliper = NULL),
+               list(est = "ATC", k = 2, replace = TRUE, caliper = 0.2))
+  for (cfg in cfgs) {
+    label <- paste(cfg$est, cfg$k, cfg$replace, format(cfg$caliper))
+    for (yv in c("re78k", "y")) {
+      fit <- suppressWarnings(estimate_effect(d, treat, !!rlang::sym(yv), lalonde_covs,
+                                              method = "matching", estimand = cfg$est,
+                                              k = cfg$k, replace = cfg$replace,
+                                              caliper = cfg$caliper, disclosure = "none"))
+      r <- matchit_md(d, fit, cfg$est, cfg$k, cfg$replace, cfg$caliper)
+      expect_equal(fit$weights, unname(r$m$weights), tolerance = 1e-12, label = label)
+      lmf <- stats::lm(stats::reformulate("treat", yv), data = r$md, weights = weights)
+      V <- if (cfg$replace) sandwich::vcovHC(lmf, type = "HC3") else
+        sandwich::vcovCL(lmf, cluster = ~subclass, type = "HC0")
+      tt <- tidy(fit)
+      diff_term <- if (yv == "y") "risk_difference" else "mean_difference"
+      # (the 1:1 risk difference is exactly 0 here: absolute error)
+      expect_lt(abs(tt$estimate[tt$term == diff_term] - coef(lmf)[["treat"]]), 1e-12)
+      expect_lt(rel_diff(tt$std.error[tt$term == diff_term], sqrt(V[2, 2])), 1e-8)
+      # the control mean is the intercept
+      expect_lt(rel_diff(tt$std.error[grepl("_control$", tt$term)], sqrt(V[1, 1])), 1e-8)
+    }
+  }
+})
+
+test_that("matching with cluster = clusters the matched sample on it (vcovCL)", {
+  needs_reference("sandwich")
+  needs_reference("MatchIt")
+  d <- lalonde_data()
+  for (est in c("ATT", "ATC")) {
+    fit <- suppressWarnings(estimate_effect(d, treat, re78k, lalonde_covs, method = "matching",
+                                            estimand = est, cluster = cl, caliper = 0.05,
+                                            disclosure = "none"))
+    r <- matchit_md(d, fit, est, caliper = 0.05)
+    lmf <- stats::lm(re78k ~ treat, data = r$md, weights = weights)
+    V <- sandwich::vcovCL(lmf, cluster = ~cl, type = "HC0")
+    tt <- tidy(fit)
+    expect_lt(rel_diff(tt$std.error[tt$term == "mean_difference"], sqrt(V[2, 2])), 1e-8)
+  }
+})
+
+test_that("the 1:1 lalonde match agrees with MatchIt's default call and vcovCL", {
+  needs_reference("sandwich")
+  needs_reference("MatchIt")
+  data("lalonde", package = "MatchIt", envir = environment())
+  m <- MatchIt::matchit(treat ~ age + educ + race + married + nodegree + re74 + re75,
+                        data = lalonde)
+  md <- MatchIt::match_data(m)
+  lmf <- stats::lm(re78 ~ treat, data = md, weights = weights)
+  se_ref <- sqrt(sandwich::vcovCL(lmf, cluster = ~subclass, type = "HC0")[2, 2])
+  fit <- suppressWarnings(estimate_effect(lalonde, treat, re78,
+                                          ~ age + educ + race + married + nodegree + re74 + re75,
+                                          method = "matching", estimand = "ATT",
+                                          disclosure = "none"))
+  tt <- tidy(fit)
+  expect_identical(fit$weights, unname(m$weights))
+  expect_lt(rel_diff(tt$estimate[tt$term == "mean_difference"], coef(lmf)[["treat"]]), 1e-10)
+  expect_lt(rel_diff(tt$std.error[tt$term == "mean_difference"], se_ref), 1e-8)
+})
+
+test_that("ATC matching on tied scores gives MatchIt's matched sets and SEs", {
+  needs_reference("sandwich")
+  needs_reference("MatchIt")
+  set.seed(4)
+  n <- 600
+  d <- data.frame(x1 = sample(0:3, n, TRUE), x2 = sample(0:1, n, TRUE))
+  d$a <- rbinom(n, 1, plogis(-0.3 + 0.4 * d$x1 - 0.5 * d$x2))
+  d$y <- rnorm(n, d$x1 + d$a)
+  for (k in 1:2) for (rep in c(FALSE, TRUE)) {
+    fit <- suppressWarnings(estimate_effect(d, a, y, c("x1", "x2"), method = "matching",
+                                            estimand = "ATC", k = k, replace = rep,
+                                            disclosure = "none"))
+    # eight covariate patterns: MatchIt on the same (tied) scores
+    m <- suppressWarnings(MatchIt::matchit(a ~ x1 + x2, data = d, distance = qlogis(fit$ps),
+                                           method = "nearest", estimand = "ATC", ratio = k,
+                                           replace = rep))
+    expect_equal(fit$weights, unname(m$weights), tolerance = 1e-12)
+    md <- MatchIt::match_data(m)
+    lmf <- stats::lm(y ~ a, data = md, weights = weights)
+    V <- if (rep) sandwich::vcovHC(lmf, type = "HC3") else
+      sandwich::vcovCL(lmf, cluster = ~subclass, type = "HC0")
+    tt <- tidy(fit)
+    expect_lt(rel_diff(tt$std.error[tt$term == "mean_difference"], sqrt(V[2, 2])), 1e-8)
+  }
+})
+
+# Calendar years (2019-2025) as a number: far from zero relative to their
+# spread. glm() fits these models; so must the engine, with the same answers.
+year_data <- function(n = 4000, seed = 7) {
+  set.seed(seed)
+  d <- data.frame(year = sample(2019:2025, n, TRUE), x = stats::rnorm(n),
+                  imd = sample(1:5, n, TRUE))
+  d$a <- stats::rbinom(n, 1, stats::plogis(-0.2 + 0.15 * (d$year - 2022) + 0.5 * d$x))
+  d$y <- stats::rbinom(n, 1, stats::plogis(-1 + 0.4 * d$a - 0.1 * (d$year - 2022) + 0.3 * d$x))
+  d$bw <- 3300 + 100 * d$a + 20 * (d$year - 2022) + 80 * d$x + stats::rnorm(n, 0, 300)
+  d
+}
+
+test_that("calendar years as a covariate fit as glm() does", {
+  d <- year_data()
+  ref <- stats::glm(a ~ year + x + imd, binomial(), d,
+                    control = stats::glm.control(epsilon = 1e-14, maxit = 100))
+  for (m in c("ipw", "gcomp", "aipw", "tmle")) {
+    fit <- estimate_effect(d, a, y, ~ year + x + imd, method = m)
+    expect_lt(rel_diff(fit$groups$all$ps_model$coefficients, unname(coef(ref))), 1e-8)
+    expect_lt(rel_diff(fit$ps, unname(fitted(ref))), 1e-8)
+    expect_true(all(is.finite(tidy(fit)$std.error)))
+  }
+  # g-computation: each arm's outcome model is glm()'s, averaged over everyone
+  fit <- estimate_effect(d, a, y, ~ year + x + imd, method = "gcomp")
+  pr <- vapply(1:0, function(arm) {
+    g <- stats::glm(y ~ year + x + imd, binomial(), d[d$a == arm, ],
+                    control = stats::glm.control(epsilon = 1e-14, maxit = 100))
+    mean(stats::predict(g, d, type = "response"))
+  }, 0)
+  expect_lt(rel_diff(unname(coef(fit)[c("risk_treated", "risk_control")]), pr), 1e-8)
+  expect_lt(rel_diff(fit$groups$all$outcome_model$coef1,
+                     unname(coef(stats::glm(y ~ year + x + imd, binomial(), d[d$a == 1, ],
+                                            control = stats::glm.control(epsilon = 1e-14))))),
+            1e-7)
+})
+
+test_that("calendar years: IPW sandwich SEs agree with WeightIt", {
+  needs_reference("WeightIt")
+  d <- year_data()
+  for (est in c("ATE", "ATT")) {
+    W <- WeightIt::weightit(a ~ year + x + imd, data = d, estimand = est)
+    ref <- WeightIt::lm_weightit(bw ~ a, data = d, weightit = W, vcov = "asympt")
+    fit <- estimate_effect(d, a, bw, ~ year + x + imd, estimand = est, method = "ipw")
+    expect_lt(rel_diff(coef(fit)[["mean_difference"]], coef(ref)[[2]]), 1e-8)
+    expect_lt(rel_diff(sqrt(vcov(fit)[3, 3]), sqrt(vcov(ref)[2, 2])), 1e-6)
+  }
+})
+
+test_that("calendar years with a rare covariate level: AIPW as glm() gives it", {
+  # A level with a handful of women, none with the outcome in one arm: glm()
+  # fits every model (with its warning about fitted probabilities of 0); the
+  # information matrix on the unscaled design (years ~ 2000, rare dummies ~
+  # 0) lost the digits that told its small pivots from zero.
+  set.seed(2)
+  n <- 4000
+  d <- data.frame(year = sample(2019:2025, n, TRUE), age = round(runif(n, 16, 45)),
+                  e = factor(sample(c("a", "b", "c"), n, TRUE, prob = c(0.98, 0.01, 0.01))))
+  d$a <- stats::rbinom(n, 1, stats::plogis(-0.2 + 0.15 * (d$year - 2022) + 0.02 * (d$age - 30)))
+  d$y <- stats::rbinom(n, 1, stats::plogis(-3 + 0.4 * d$a - 0.1 * (d$year - 2022)))
+  fit <- estimate_effect(d, a, y, ~ age + year + e, method = "aipw")
+  ctl <- stats::glm.control(epsilon = 1e-14, maxit = 100)
+  ps <- stats::fitted(stats::glm(a ~ age + year + e, binomial(), d, control = ctl))
+  m1 <- stats::predict(suppressWarnings(stats::glm(y ~ age + year + e, binomial(), d[d$a == 1, ],
+                                                   control = ctl)), d, type = "response")
+  m0 <- stats::predict(stats::glm(y ~ age + year + e, binomial(), d[d$a == 0, ], control = ctl),
+                       d, type = "response")
+  w1 <- d$a / ps
+  w0 <- (1 - d$a) / (1 - ps)
+  # PSweight's augmented IPW for the ATE
+  mu <- c(mean(m1) + sum(w1 * (d$y - m1)) / sum(w1), mean(m0) + sum(w0 * (d$y - m0)) / sum(w0))
+  expect_lt(rel_diff(unname(fit$groups$all$mu), mu), 1e-7)
+  expect_lt(rel_diff(fit$ps, unname(ps)), 1e-8)
+  expect_true(all(is.finite(tidy(fit)$std.error)))
+})

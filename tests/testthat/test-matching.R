@@ -1,14 +1,12 @@
 # match_nearest() against MatchIt::matchit(method = "nearest") on lalonde.
 #
-# MatchIt 4.5.1 (the Debian version) compares distances through C's integer
-# abs(), which truncates |d_t - d_c| to a whole number (kosukeimai/MatchIt#163,
-# "Caliper not working as intended on versions 4.5.1 - 4.5.3"), and with
-# replace = TRUE and ratio > 1 can give a treated unit the same control twice
-# (fixed after 4.5.2, per MatchIt's NEWS). matequity implements the intended
-# rule. To compare the matching itself on any MatchIt version, both packages
-# get MatchIt's own logit distance put on an integer grid: differences are
-# then whole numbers, which the truncation leaves unchanged. A coarse grid
-# also creates many tied distances, which exercises the tie rules.
+# The comparisons need MatchIt >= 4.5.4 (min_version in
+# reference-packages.csv; tools/install-deps.R test installs it from CRAN when
+# Debian's is older). Older versions compared distances through C's integer
+# abs() (kosukeimai/MatchIt#163), could give a treated unit the same control
+# twice with replacement, and broke ties in the score by another rule.
+# Distances on a coarse integer grid create many exact ties, which exercises
+# the tie rules; the raw logit score has none.
 
 lalonde_lp <- function() {
   needs_reference("MatchIt")
@@ -25,7 +23,7 @@ matchit_on <- function(dat, distance, ...) {
     data = dat, method = "nearest", distance = distance, ...))
 }
 
-# Match matrix as row numbers, rows = treated units in data order.
+# Match matrix as row numbers, rows = focal units in data order.
 mm_rows <- function(m, dat) {
   mm <- matrix(match(m$match.matrix, rownames(dat)), nrow(m$match.matrix))
   mm
@@ -39,36 +37,78 @@ set_owner <- function(subclass, treat) {
   unname(owner[as.character(subclass)])
 }
 
-# Straightforward quadratic implementation of the definition (see
-# matching.hpp): rounds over treated units in decreasing distance, nearest
-# eligible control on each side, caliper, lower side wins ties.
-# quirk451 = TRUE models MatchIt 4.5.1-4.5.3's slip in rounds 2..k: the
-# controls already matched to a treated unit are compared (0-based) with
-# their 1-based row numbers, so the unit in the NEXT row is skipped instead
-# (and, with replacement, the same control can come back).
+# Straightforward implementation of the definition (see matching.hpp),
+# written as MatchIt's search is described: all units in ascending order of
+# distance (ties in data order); for each focal unit, in the given order, a
+# walk one position at a time, alternately left and right (left first), from
+# the outermost positions of the unit and its earlier matches; each side
+# stops at a control outside the caliper or beaten by `ratio` nearer ones
+# already found; the nearest found wins, the first found among equals.
+# Without replacement k rounds of one control each; with replacement one
+# walk collecting up to k per side, of which the k nearest are kept (MatchIt
+# ranks them with std::partial_sort, which may reorder tied candidates, so
+# with replacement and k > 1 the reference is compared set by set).
 ref_nn <- function(d, treat, k = 1, replace = FALSE, caliper = Inf,
-                   quirk451 = FALSE) {
-  rk <- integer(length(d)); rk[order(d)] <- seq_along(d)
+                   order_by = "largest") {
+  n <- length(d)
+  o <- order(d)
+  pos <- integer(n); pos[o] <- seq_len(n)
   tr <- which(treat == 1)
-  ord <- tr[order(d[tr], decreasing = TRUE)]
-  avail <- which(treat == 0)
+  ord <- switch(order_by, largest = tr[order(d[tr], decreasing = TRUE)],
+                smallest = tr[order(d[tr])], data = tr)
+  eligible <- treat == 0
+  walk <- function(t, lo, hi, ratio, excl) {
+    min_dist <- max(0, abs(d[t] - d[o[c(lo, hi)]])[c(lo, hi) != pos[t]])
+    cand <- integer(); cd <- numeric(); nl <- nr <- 0
+    il <- lo; ir <- hi; lstop <- rstop <- FALSE; left <- FALSE
+    while (!lstop || !rstop) {
+      left <- if (lstop) FALSE else if (rstop) TRUE else !left
+      if (left) {
+        if (il <= 1 || nl == ratio) { lstop <- TRUE; next }
+        il <- il - 1; z <- o[il]
+      } else {
+        if (ir >= n || nr == ratio) { rstop <- TRUE; next }
+        ir <- ir + 1; z <- o[ir]
+      }
+      if (!eligible[z] || z %in% excl) next
+      dc <- abs(d[t] - d[z])
+      if (dc > caliper || (length(cand) >= ratio && sum(cd < dc) >= ratio)) {
+        if (left) lstop <- TRUE else rstop <- TRUE
+        next
+      }
+      if (dc < min_dist) next
+      cand <- c(cand, z); cd <- c(cd, dc)
+      if (left) { nl <- nl + 1; if (nl == ratio) lstop <- TRUE }
+      else { nr <- nr + 1; if (nr == ratio) rstop <- TRUE }
+    }
+    cand[order(cd)][seq_len(min(ratio, length(cand)))]
+  }
   mm <- matrix(NA_integer_, length(tr), k)
+  if (replace) {
+    for (t in ord) {
+      got <- walk(t, pos[t], pos[t], k, integer())
+      mm[match(t, tr), seq_along(got)] <- got
+    }
+    return(mm)
+  }
   for (r in seq_len(k)) for (t in ord) {
     i <- match(t, tr)
-    cand <- setdiff(avail, if (quirk451) mm[i, ] + 1L else mm[i, ])
-    L <- cand[rk[cand] < rk[t]]; R <- cand[rk[cand] > rk[t]]
-    l <- if (length(L)) L[which.max(rk[L])] else NA
-    rr <- if (length(R)) R[which.min(rk[R])] else NA
-    if (!is.na(l) && abs(d[t] - d[l]) > caliper) l <- NA
-    if (!is.na(rr) && abs(d[t] - d[rr]) > caliper) rr <- NA
-    pick <- if (!is.na(l) && !is.na(rr)) {
-      if (abs(d[l] - d[t]) <= abs(d[rr] - d[t])) l else rr
-    } else if (!is.na(l)) l else rr
-    if (is.na(pick)) next
-    mm[i, r] <- pick
-    if (!replace) avail <- setdiff(avail, pick)
+    if (r > 1 && is.na(mm[i, r - 1])) next
+    prev <- stats::na.omit(mm[i, ])
+    p <- c(pos[t], pos[prev])
+    got <- walk(t, min(p), max(p), 1, prev)
+    if (!length(got)) next
+    mm[i, r] <- got
+    eligible[got] <- FALSE
   }
   mm
+}
+
+# The matches of each focal unit as a set (sorted), for comparisons where
+# only the order within a row may differ.
+row_sets <- function(mm) {
+  if (ncol(mm) < 2L) return(mm)
+  t(apply(mm, 1L, sort, na.last = TRUE))
 }
 
 configs <- list(
@@ -78,64 +118,101 @@ configs <- list(
   list(k = 1, replace = FALSE, caliper = 0.1),
   list(k = 2, replace = FALSE, caliper = 0.2),
   list(k = 1, replace = TRUE, caliper = 0.05),
-  list(k = 3, replace = FALSE, caliper = NULL)
+  list(k = 3, replace = FALSE, caliper = NULL),
+  list(k = 2, replace = TRUE, caliper = NULL),
+  list(k = 3, replace = TRUE, caliper = 0.1)
 )
 
-test_that("matched sets, weights and subclasses are MatchIt's (integer grid)", {
+# ours and MatchIt's matching on distance `d` for one configuration, ATT or
+# ATC (MatchIt's estimand = "ATC": the controls are the focal units, matched
+# in increasing order of the distance).
+compare_matchit <- function(dat, d, treat, cfg, estimand = "ATT", label = "") {
+  m <- matchit_on(dat, d, ratio = cfg$k, replace = cfg$replace, caliper = cfg$caliper,
+                  estimand = estimand)
+  focal <- if (estimand == "ATT") treat else 1L - treat
+  ours <- suppressWarnings(
+    match_nearest(d, focal, k = cfg$k, replace = cfg$replace, caliper = cfg$caliper,
+                  order = if (estimand == "ATT") "largest" else "smallest"))
+  expect_identical(ours$match_matrix, mm_rows(m, dat), label = label)
+  expect_equal(ours$weights, unname(m$weights), tolerance = 1e-13, label = label)
+  if (!cfg$replace) {
+    expect_identical(set_owner(ours$subclass, focal), set_owner(m$subclass, focal),
+                     label = label)
+  } else {
+    expect_true(all(is.na(ours$subclass)))
+  }
+  if (!is.null(cfg$caliper)) {
+    expect_equal(ours$caliper, unname(m$caliper), tolerance = 1e-15)
+  }
+  expect_identical(unname(ours$n_matched),
+                   c(sum(m$weights[focal == 1] > 0), sum(m$weights[focal == 0] > 0)))
+  invisible(ours)
+}
+
+test_that("matched sets, weights and subclasses are MatchIt's (integer grid, ATT and ATC)", {
   L <- lalonde_lp()
-  for (scale in c(1e6, 20)) {
+  for (scale in c(1e6, 20, 2)) {
     d <- round(L$lp * scale)
-    for (cfg in configs) {
-      label <- paste0("scale ", scale, ", k ", cfg$k, ", replace ", cfg$replace,
+    for (cfg in configs) for (est in c("ATT", "ATC")) {
+      label <- paste0(est, ", scale ", scale, ", k ", cfg$k, ", replace ", cfg$replace,
                       ", caliper ", format(cfg$caliper))
-      m <- matchit_on(L$data, d, ratio = cfg$k, replace = cfg$replace,
-                      caliper = cfg$caliper)
-      ours <- suppressWarnings(
-        match_nearest(d, L$treat, k = cfg$k, replace = cfg$replace,
-                      caliper = cfg$caliper))
-      mm <- mm_rows(m, L$data)
-      if (cfg$k > 1 && utils::packageVersion("MatchIt") <= "4.5.3" &&
-          !identical(ours$match_matrix, mm)) {
-        # Round 1 is MatchIt's exactly; later rounds differ from MatchIt
-        # 4.5.1 only through its slip, which the reference reproduces.
-        expect_identical(ours$match_matrix[, 1], mm[, 1], label = label)
-        expect_identical(ref_nn(d, L$treat, cfg$k, cfg$replace,
-                                (cfg$caliper %||% Inf) * sd(d), quirk451 = TRUE),
-                         mm, label = label)
-        expect_identical(ours$match_matrix,
-                         ref_nn(d, L$treat, cfg$k, cfg$replace,
-                                (cfg$caliper %||% Inf) * sd(d)), label = label)
-        next
-      }
-      expect_identical(ours$match_matrix, mm, label = label)
-      expect_equal(ours$weights, unname(m$weights), tolerance = 1e-13,
-                   label = label)
-      if (!cfg$replace) {
-        expect_identical(set_owner(ours$subclass, L$treat),
-                         set_owner(m$subclass, L$treat), label = label)
+      ours <- compare_matchit(L$data, d, L$treat, cfg, est, label)
+      # the definition written out
+      focal <- if (est == "ATT") L$treat else 1L - L$treat
+      ref <- ref_nn(d, focal, cfg$k, cfg$replace, (cfg$caliper %||% Inf) * sd(d),
+                    if (est == "ATT") "largest" else "smallest")
+      if (cfg$replace) {
+        # which of more than k tied candidates MatchIt keeps is up to
+        # std::partial_sort (compared with MatchIt above)
+        if (cfg$k == 1 || scale == 1e6)
+          expect_identical(row_sets(ours$match_matrix), row_sets(ref), label = label)
       } else {
-        expect_true(all(is.na(ours$subclass)))
+        expect_identical(ours$match_matrix, ref, label = label)
       }
-      if (!is.null(cfg$caliper)) {
-        expect_equal(ours$caliper, unname(m$caliper), tolerance = 1e-15)
-      }
-      expect_identical(unname(ours$n_matched),
-                       c(sum(m$weights[L$treat == 1] > 0),
-                         sum(m$weights[L$treat == 0] > 0)))
     }
   }
 })
 
-test_that("the definition holds on the raw logit score (quadratic reference)", {
+test_that("ties in the score are broken as MatchIt does (discrete covariates, ATC)", {
+  needs_reference("MatchIt")
+  # few covariate patterns: many units share a propensity score exactly
+  for (seed in 1:4) {
+    set.seed(seed)
+    n <- 400
+    dat <- data.frame(x1 = sample(0:3, n, TRUE), x2 = sample(0:1, n, TRUE))
+    dat$treat <- rbinom(n, 1, plogis(-0.3 + 0.4 * dat$x1 - 0.5 * dat$x2))
+    lp <- unname(stats::qlogis(stats::fitted(stats::glm(treat ~ x1 + x2, binomial, dat))))
+    for (cfg in configs[c(1, 2, 3, 4, 8)]) for (est in c("ATT", "ATC")) {
+      m <- suppressWarnings(MatchIt::matchit(treat ~ x1 + x2, data = dat, distance = lp,
+                                             method = "nearest", estimand = est,
+                                             ratio = cfg$k, replace = cfg$replace,
+                                             caliper = cfg$caliper))
+      focal <- if (est == "ATT") dat$treat else 1L - dat$treat
+      ours <- suppressWarnings(match_nearest(lp, focal, k = cfg$k, replace = cfg$replace,
+                                             caliper = cfg$caliper,
+                                             order = if (est == "ATT") "largest" else "smallest"))
+      label <- paste(seed, est, cfg$k, cfg$replace, format(cfg$caliper))
+      expect_identical(ours$match_matrix, mm_rows(m, dat), label = label)
+      expect_equal(ours$weights, unname(m$weights), tolerance = 1e-13, label = label)
+    }
+  }
+})
+
+test_that("the definition holds on the raw logit score (reference implementation)", {
   L <- lalonde_lp()
-  for (cfg in c(configs, list(list(k = 2, replace = TRUE, caliper = NULL),
-                              list(k = 2, replace = TRUE, caliper = 0.1)))) {
+  for (cfg in configs) for (est in c("ATT", "ATC")) {
     cal <- if (is.null(cfg$caliper)) Inf else cfg$caliper * sd(L$lp)
+    focal <- if (est == "ATT") L$treat else 1L - L$treat
+    ord <- if (est == "ATT") "largest" else "smallest"
     ours <- suppressWarnings(
-      match_nearest(L$lp, L$treat, k = cfg$k, replace = cfg$replace,
-                    caliper = cfg$caliper))
-    expect_identical(ours$match_matrix,
-                     ref_nn(L$lp, L$treat, cfg$k, cfg$replace, cal))
+      match_nearest(L$lp, focal, k = cfg$k, replace = cfg$replace,
+                    caliper = cfg$caliper, order = ord))
+    ref <- ref_nn(L$lp, focal, cfg$k, cfg$replace, cal, ord)
+    if (cfg$replace) {
+      expect_identical(row_sets(ours$match_matrix), row_sets(ref))
+    } else {
+      expect_identical(ours$match_matrix, ref)
+    }
   }
 })
 
@@ -144,11 +221,8 @@ test_that("with replacement and k = 2, sets are the 2 nearest distinct controls"
   d <- round(L$lp * 1e6)
   m <- matchit_on(L$data, d, ratio = 2, replace = TRUE)
   ours <- match_nearest(d, L$treat, k = 2, replace = TRUE)
-  mm <- mm_rows(m, L$data)
-  # The first match is unaffected by MatchIt 4.5.1's repeat-control bug.
-  expect_identical(ours$match_matrix[, 1], mm[, 1])
+  expect_identical(ours$match_matrix, mm_rows(m, L$data))
   expect_true(all(ours$match_matrix[, 1] != ours$match_matrix[, 2]))
-  expect_identical(ours$match_matrix, ref_nn(d, L$treat, 2, TRUE))
   # Weights by the formula: each match of a treated unit with 2 controls
   # counts 1/2, then control weights are scaled to sum to their number.
   w <- numeric(length(d)); w[L$treat == 1] <- 1
@@ -156,24 +230,21 @@ test_that("with replacement and k = 2, sets are the 2 nearest distinct controls"
   ctl <- L$treat == 0
   w[ctl] <- w[ctl] / mean(w[ctl][w[ctl] > 0])
   expect_equal(ours$weights, w, tolerance = 1e-14)
-  if (utils::packageVersion("MatchIt") > "4.5.3") {
-    expect_identical(ours$match_matrix, mm)
-    expect_equal(ours$weights, unname(m$weights), tolerance = 1e-13)
-  }
+  expect_equal(ours$weights, unname(m$weights), tolerance = 1e-13)
 })
 
-test_that("MatchIt's own distance gives MatchIt's matches (MatchIt > 4.5.3)", {
+test_that("MatchIt's own distance gives MatchIt's matches", {
   L <- lalonde_lp()
-  skip_if(utils::packageVersion("MatchIt") <= "4.5.3",
-          "MatchIt 4.5.1-4.5.3 truncate distance differences (kosukeimai/MatchIt#163)")
-  for (cfg in c(configs, list(list(k = 2, replace = TRUE, caliper = 0.1)))) {
+  for (cfg in configs) for (est in c("ATT", "ATC")) {
     m <- suppressWarnings(MatchIt::matchit(
       treat ~ age + educ + race + married + nodegree + re74 + re75,
       data = L$data, method = "nearest", distance = "glm",
       link = "linear.logit", ratio = cfg$k, replace = cfg$replace,
-      caliper = cfg$caliper))
-    ours <- suppressWarnings(match_nearest(unname(m$distance), L$treat, k = cfg$k,
-                                           replace = cfg$replace, caliper = cfg$caliper))
+      caliper = cfg$caliper, estimand = est))
+    focal <- if (est == "ATT") L$treat else 1L - L$treat
+    ours <- suppressWarnings(match_nearest(unname(m$distance), focal, k = cfg$k,
+                                           replace = cfg$replace, caliper = cfg$caliper,
+                                           order = if (est == "ATT") "largest" else "smallest"))
     expect_identical(ours$match_matrix, mm_rows(m, L$data))
     expect_equal(ours$weights, unname(m$weights), tolerance = 1e-13)
   }

@@ -412,3 +412,140 @@ test_that("agreement with causal.decomp's single-mediator imputation (equalised 
   expect_lt(abs(res[3, "estimate"] - pick(sc, "equalised", "reduction")$estimate), 1.6e-3)
   expect_equal(res[2, "estimate"] + res[3, "estimate"], res[1, "estimate"], tolerance = 1e-10)
 })
+
+# Empty cells: a scenario predicting for women in covariate cells that the
+# model it predicts from has no women in.
+scen_cells_data <- function(cells) {
+  d <- do.call(rbind, lapply(seq_len(nrow(cells)), function(i) {
+    data.frame(stratum = cells$stratum[i], par = cells$par[i], coc = cells$coc[i],
+               grp = cells$grp[i],
+               preterm = rep(c(TRUE, FALSE), c(cells$events[i], cells$n[i] - cells$events[i])))
+  }))
+  d$preterm_eligible <- TRUE
+  d
+}
+
+test_that("no empty cells: no notes, nothing flagged", {
+  d <- scen_worked()
+  expect_no_warning(sc <- disparity_scenarios(d, preterm, grp, coc, allowable = ~ stratum,
+                                              disclosure = "none"))
+  expect_true(all(is.na(sc$note)))
+  g <- glance(sc)
+  expect_false(any(g$extrapolated))
+  expect_true(all(g$estimated))
+})
+
+test_that("a cell empty in one arm (levels present) is flagged as an extrapolation", {
+  old <- options(matequity.irls_epsilon = 1e-15)
+  on.exit(options(old))
+  cells <- expand.grid(stratum = c("young", "old"), par = c("0", "1+"), coc = c(FALSE, TRUE),
+                       grp = c("Neither", "Core20"), stringsAsFactors = FALSE)
+  set.seed(1)
+  cells$n <- sample(60:120, nrow(cells), TRUE)
+  cells$events <- round(cells$n * runif(nrow(cells), 0.08, 0.2))
+  # Core20 women on the care model: none who are old with parity 1+
+  empty <- cells$grp == "Core20" & cells$coc & cells$stratum == "old" & cells$par == "1+"
+  cells <- cells[!empty, ]
+  d <- scen_cells_data(cells)
+  expect_warning(sc <- disparity_scenarios(d, preterm, grp, coc, allowable = ~ stratum,
+                                           covariates = ~ par, disclosure = "none"),
+                 "no women in the model")
+  on <- pick(sc, "universal_on", group = "Core20")
+  expect_match(on$note, "model-based extrapolation")
+  expect_match(on$note, "on the care model in group Core20")
+  expect_match(on$note, "stratum x par")
+  # the estimate is the main-effects logistic model's prediction (glm)
+  c20 <- d[d$grp == "Core20", ]
+  g1 <- stats::glm(preterm ~ stratum + par, binomial(), c20[c20$coc, ],
+                   control = stats::glm.control(epsilon = 1e-14, maxit = 100))
+  expect_equal(on$risk, mean(stats::predict(g1, c20, type = "response")), tolerance = 1e-9)
+  # rows not resting on that model carry no note
+  expect_true(is.na(pick(sc, "universal_off", group = "Core20")$note))
+  expect_true(is.na(pick(sc, "observed", group = "Core20")$note))
+  expect_match(pick(sc, "equalised", "residual", group = "Core20")$note, "extrapolation")
+  g <- glance(sc)
+  expect_identical(g$extrapolated[g$group == "Core20"], TRUE)
+  expect_identical(g$estimated[g$group == "Core20"], TRUE)
+  expect_identical(g$extrapolated[g$group == "Neither"], FALSE)
+})
+
+test_that("a covariate level absent from a model's data makes its estimates NA", {
+  d <- scen_worked()
+  # Core20 women aged "mid", none of them on the care model
+  set.seed(2)
+  extra <- data.frame(stratum = "mid", coc = FALSE, grp = "Core20",
+                      preterm = runif(80) < 0.15, preterm_eligible = TRUE)
+  extra_ref <- data.frame(stratum = "mid", coc = rep(c(TRUE, FALSE), 40), grp = "Neither",
+                          preterm = runif(80) < 0.12, preterm_eligible = TRUE)
+  d2 <- rbind(d, extra, extra_ref)
+  expect_warning(sc <- disparity_scenarios(d2, preterm, grp, coc, allowable = ~ stratum,
+                                           disclosure = "none"),
+                 "no women in the model")
+  on <- pick(sc, "universal_on", group = "Core20")
+  expect_true(is.na(on$estimate) && is.na(on$std.error) && is.na(on$risk))
+  expect_match(on$note, "not estimable")
+  expect_match(on$note, "no women with a level of stratum")
+  for (sc_term in list(c("equalised", "residual"), c("target", "disparity"),
+                       c("decomposition", "effect"))) {
+    expect_true(is.na(pick(sc, sc_term[1], sc_term[2], group = "Core20")$estimate))
+  }
+  # the control arm's model has every level: universal_off is estimated, as glm gives it
+  off <- pick(sc, "universal_off", group = "Core20")
+  expect_true(is.na(off$note))
+  c20 <- d2[d2$grp == "Core20", ]
+  g0 <- stats::glm(preterm ~ stratum, binomial(), c20[!c20$coc, ],
+                   control = stats::glm.control(epsilon = 1e-14, maxit = 100))
+  expect_equal(off$risk, mean(stats::predict(g0, c20, type = "response")), tolerance = 1e-7)
+  expect_false(is.na(pick(sc, "observed", group = "Core20")$estimate))
+  g <- glance(sc)
+  expect_identical(g$estimated[g$group == "Core20"], FALSE)
+})
+
+test_that("an allowable level absent from the reference group leaves the equalised scenario NA", {
+  d <- scen_worked()
+  set.seed(3)
+  extra <- data.frame(stratum = "mid", coc = rep(c(TRUE, FALSE), 50), grp = "Core20",
+                      preterm = runif(100) < 0.15, preterm_eligible = TRUE)
+  d2 <- rbind(d, extra)
+  expect_warning(sc <- disparity_scenarios(d2, preterm, grp, coc, allowable = ~ stratum,
+                                           disclosure = "none"),
+                 "uptake model")
+  eq <- pick(sc, "equalised", "residual", group = "Core20")
+  expect_true(is.na(eq$estimate))
+  expect_match(eq$note, "uptake model \\(reference group Neither\\)")
+  expect_true(is.na(pick(sc, "equalised", "reduction", group = "Core20")$estimate))
+  # universal scenarios need no uptake model
+  expect_false(is.na(pick(sc, "universal_on", group = "Core20")$estimate))
+  expect_true(is.na(pick(sc, "universal_on", group = "Core20")$note))
+})
+
+test_that("tidy() honours conf.level (influence and bootstrap) under the table's rule", {
+  d <- scen_sim(2000, seed = 4)
+  for (v in c("influence", "bootstrap")) for (rule in c("none", "nhse_sde")) {
+    a <- suppressWarnings(disparity_scenarios(d, preterm, grp, coc, vcov = v, R = 40, seed = 9,
+                                              disclosure = rule))
+    b <- suppressWarnings(disparity_scenarios(d, preterm, grp, coc, vcov = v, R = 40, seed = 9,
+                                              disclosure = rule, conf_level = 0.8))
+    expect_identical(tidy(a, conf.level = 0.8), tidy(b))
+    expect_identical(tidy(b, conf.level = 0.95), tidy(a))
+  }
+  expect_false("conf.high" %in% names(tidy(a, conf.int = FALSE)))
+  expect_error(tidy(a, conf.level = 1.2), "conf.level")
+})
+
+test_that("calendar years as a covariate: g-computation risks as glm() predicts them", {
+  old <- options(matequity.irls_epsilon = 1e-14)
+  on.exit(options(old))
+  d <- scen_sim(3000, seed = 8)
+  d$year <- sample(2019:2025, nrow(d), TRUE)
+  sc <- disparity_scenarios(d, preterm, grp, coc, allowable = ~ age, covariates = ~ year,
+                            disclosure = "none")
+  for (g in c("Core20", "PLUS")) {
+    dg <- d[d$grp == g, ]
+    on <- stats::glm(preterm ~ age + year, binomial(), dg[dg$coc, ],
+                     control = stats::glm.control(epsilon = 1e-14, maxit = 100))
+    expect_equal(pick(sc, "universal_on", group = g)$risk,
+                 mean(stats::predict(on, dg, type = "response")), tolerance = 1e-9)
+  }
+  expect_true(all(is.finite(sc$std.error[!is.na(sc$estimate)])))
+})

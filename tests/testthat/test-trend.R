@@ -124,3 +124,17 @@ test_that("autoplot() methods draw and hide suppressed points", {
   expect_s3_class(p2, "ggplot")
   expect_equal(nrow(ggplot2::layer_data(p2, 1)), nrow(fit$shown) - 1)
 })
+
+test_that("tidy() of an its() fit honours conf.level (t intervals, residual df)", {
+  d <- trend_cohort()
+  f95 <- its(d, coc_placed, by = group, breaks = mcoc_withdrawal_date, disclosure = "none")
+  f80 <- its(d, coc_placed, by = group, breaks = mcoc_withdrawal_date, disclosure = "none",
+             conf_level = 0.8)
+  expect_equal(tidy(f95, conf.level = 0.8), tidy(f80), tolerance = 1e-12)
+  t80 <- tidy(f95, conf.level = 0.8)
+  g <- glance(f95)
+  df <- g$df.residual[match(t80$group, g$group)]
+  expect_equal(t80$conf.low, t80$estimate - stats::qt(0.9, df) * t80$std.error, tolerance = 1e-12)
+  expect_identical(tidy(f95), f95$coefficients)
+  expect_false("conf.low" %in% names(tidy(f95, conf.int = FALSE)))
+})

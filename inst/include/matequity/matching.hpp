@@ -11,12 +11,19 @@
 //     requested order (largest distance first by default, ties in data
 //     order), receives its r-th control: the nearest eligible control on the
 //     left and on the right are found; one outside the caliper
-//     (|d_t - d_c| > caliper) is dropped; of the two, the left one wins when
-//     |d_left - d_t| <= |d_right - d_t|.
+//     (|d_t - d_c| > caliper) is dropped; of the two, the nearer wins. Equal
+//     distances go to the one MatchIt's walk (4.8.1) reaches first: it steps
+//     out one position at a time, alternately left and right (left first),
+//     from the outermost positions the treated unit and its earlier matches
+//     occupy, so the control fewer positions away wins, the left one at equal
+//     steps.
 //   * Without replacement a matched control is no longer eligible for anyone.
-//     With replacement every control stays eligible, but a treated unit never
-//     receives the same control twice, so its k matches are its k nearest
-//     distinct controls.
+//     With replacement every control stays eligible and each treated unit
+//     gets its k matches in one walk from its own position: each side
+//     collects up to k controls (a side stops at a control outside the
+//     caliper, or beaten by k strictly nearer ones already collected), and
+//     the k nearest are kept, ties resolved by std::partial_sort on the order
+//     found, as MatchIt does. So they are its k nearest distinct controls.
 //   * Weights: a treated unit with at least one match gets 1; each control
 //     gets, summed over the treated units it is matched to, 1 / (number of
 //     controls matched to that treated unit). Control weights are then
@@ -157,21 +164,27 @@ MatchResult match_nearest(const DVec& d, const TVec& treat, int k, bool replace,
     const double da = static_cast<double>(d[a]), db = static_cast<double>(d[b]);
     return da < db || (da == db && a < b);
   });
-  // Controls in that order; for each treated unit the number of controls
-  // before it (its split point in the control array).
+  // Position of every unit in that order; controls in that order, with
+  // their positions; for each treated unit the number of controls before it
+  // (its split point in the control array).
+  std::vector<int> pos(n_sz, 0);
+  for (int q = 0; q < n; ++q) pos[by_d[q]] = q;
   std::vector<int> ctrl;  // control row indices, sorted
   std::vector<double> cd;  // their distances
+  std::vector<int> cpos;  // their positions among all units
   std::vector<int> tpos(n_sz, -1);  // treated row -> index among treated
   for (int i = 0; i < n1; ++i) tpos[out.treated[i]] = i;
   std::vector<int> split(static_cast<std::size_t>(n1), 0);
   ctrl.reserve(n_sz - n1);
   cd.reserve(n_sz - n1);
+  cpos.reserve(n_sz - n1);
   for (int u : by_d) {
     if (tpos[u] >= 0) {
       split[tpos[u]] = static_cast<int>(ctrl.size());
     } else {
       ctrl.push_back(u);
       cd.push_back(static_cast<double>(d[u]));
+      cpos.push_back(pos[u]);
     }
   }
   const int n0 = static_cast<int>(ctrl.size());
@@ -191,22 +204,17 @@ MatchResult match_nearest(const DVec& d, const TVec& treat, int k, bool replace,
     });
   }
 
-  // Choose between the candidate positions l (left, or -1) and r (right, or
-  // n0) for a treated unit at distance dt; returns the position or -1.
-  auto choose = [&](int l, int r, double dt) -> int {
-    bool okl = l >= 0, okr = r < n0;
-    if (use_cal) {
-      if (okl && std::fabs(dt - cd[l]) > caliper) okl = false;
-      if (okr && std::fabs(dt - cd[r]) > caliper) okr = false;
-    }
-    if (okl && okr) return std::fabs(cd[l] - dt) <= std::fabs(cd[r] - dt) ? l : r;
-    if (okl) return l;
-    if (okr) return r;
-    return -1;
+  const auto in_caliper = [&](int p, double dt) {
+    return !use_cal || std::fabs(dt - cd[p]) <= caliper;
   };
 
   if (n0 > 0 && n1 > 0) {
     if (!replace) {
+      // lo/hi: the outermost positions reached so far by each treated unit
+      // (its own, widened by its matches); the walk of the next round starts
+      // there.
+      std::vector<int> lo(static_cast<std::size_t>(n1)), hi(static_cast<std::size_t>(n1));
+      for (int i = 0; i < n1; ++i) lo[i] = hi[i] = pos[out.treated[i]];
       detail::AvailableSet avail(n0);
       int remaining = n0;
       for (int r = 0; r < k && remaining > 0; ++r) {
@@ -215,26 +223,84 @@ MatchResult match_nearest(const DVec& d, const TVec& treat, int k, bool replace,
           // now: fewer controls are eligible.
           if (r > 0 && out.match[static_cast<std::size_t>(i) * k + r - 1] < 0) continue;
           const double dt = static_cast<double>(d[out.treated[i]]);
-          const int l = avail.left(split[i] - 1);
-          const int rr = avail.right(split[i]);
-          const int p = choose(l, rr, dt);
+          int l = avail.left(split[i] - 1);
+          int rr = avail.right(split[i]);
+          if (l >= 0 && !in_caliper(l, dt)) l = -1;
+          if (rr < n0 && !in_caliper(rr, dt)) rr = n0;
+          int p = -1;
+          if (l >= 0 && rr < n0) {
+            const double dl = std::fabs(cd[l] - dt), dr = std::fabs(cd[rr] - dt);
+            // equal distances: the one the alternating walk reaches first
+            p = dl < dr ? l : (dr < dl ? rr : (lo[i] - cpos[l] <= cpos[rr] - hi[i] ? l : rr));
+          } else if (l >= 0) {
+            p = l;
+          } else if (rr < n0) {
+            p = rr;
+          }
           if (p < 0) continue;
           out.match[static_cast<std::size_t>(i) * k + r] = ctrl[p];
+          lo[i] = std::min(lo[i], cpos[p]);
+          hi[i] = std::max(hi[i], cpos[p]);
           avail.remove(p);
           if (--remaining == 0) break;
         }
       }
     } else {
       const int nt = effective_threads(nthreads);
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-      for (int i = 0; i < n1; ++i) {
-        const double dt = static_cast<double>(d[out.treated[i]]);
-        int l = split[i] - 1, rr = split[i];
-        for (int r = 0; r < k; ++r) {
-          const int p = choose(l, rr, dt);
-          if (p < 0) break;
-          out.match[static_cast<std::size_t>(i) * k + r] = ctrl[p];
-          if (p == l) --l; else ++rr;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+      {
+        std::vector<int> cand;
+        std::vector<double> cdist;
+        std::vector<int> idx;
+#pragma omp for schedule(static)
+        for (int i = 0; i < n1; ++i) {
+          const double dt = static_cast<double>(d[out.treated[i]]);
+          const int ii = pos[out.treated[i]];
+          // Walk out from the treated unit one position at a time, left then
+          // right; each side collects up to k controls and stops at one
+          // outside the caliper or farther than k already collected.
+          cand.clear();
+          cdist.clear();
+          int l = split[i] - 1, rr = split[i];
+          int nl = 0, nr = 0;
+          bool lstop = l < 0, rstop = rr >= n0;
+          while (!lstop || !rstop) {
+            const bool left = !lstop && (rstop || ii - cpos[l] <= cpos[rr] - ii);
+            const int p = left ? l : rr;
+            const double dist = std::fabs(dt - cd[p]);
+            bool take = in_caliper(p, dt);
+            if (take && static_cast<int>(cand.size()) >= k) {
+              int closer = 0;
+              for (double x : cdist)
+                if (x < dist) ++closer;
+              take = closer < k;
+            }
+            if (!take) {
+              (left ? lstop : rstop) = true;
+              continue;
+            }
+            cand.push_back(ctrl[p]);
+            cdist.push_back(dist);
+            if (left) {
+              --l;
+              if (++nl == k || l < 0) lstop = true;
+            } else {
+              ++rr;
+              if (++nr == k || rr >= n0) rstop = true;
+            }
+          }
+          // The k nearest, ties in the order found (MatchIt's selection).
+          const int m = static_cast<int>(cand.size());
+          idx.resize(static_cast<std::size_t>(m));
+          std::iota(idx.begin(), idx.end(), 0);
+          const auto by_dist = [&](int a, int b) { return cdist[a] < cdist[b]; };
+          if (m > k) {
+            std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), by_dist);
+          } else if (m > 1 && !std::is_sorted(cdist.begin(), cdist.end())) {
+            std::sort(idx.begin(), idx.end(), by_dist);
+          }
+          for (int r = 0; r < std::min(m, k); ++r)
+            out.match[static_cast<std::size_t>(i) * k + r] = cand[idx[r]];
         }
       }
     }
