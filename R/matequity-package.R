@@ -20,5 +20,5 @@
 "_PACKAGE"
 
 # Default column names used as tidy-evaluation defaults (rank = imd_decile,
-# standard = age_band, date = booking_date).
-utils::globalVariables(c("imd_decile", "age_band", "booking_date"))
+# standard = age_band, date = booking_date, unit = provider).
+utils::globalVariables(c("imd_decile", "age_band", "booking_date", "provider"))

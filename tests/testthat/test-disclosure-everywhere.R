@@ -40,7 +40,9 @@ test_that("no unsuppressed count under the threshold survives the default rule",
                                               reference = FALSE, allowable = ~ nulliparous,
                                               covariates = ~ plus_ltc,
                                               scenarios = c("equalised", "universal")),
-    sdc_histogram_data = sdc_histogram_data(an$age, breaks = 30)
+    sdc_histogram_data = sdc_histogram_data(an$age, breaks = 30),
+    unit_variation = unit_variation(cohort, preterm, unit = provider,
+                                    adjust = ~ age_band + nulliparous)
   )
   for (nm in names(outputs)) {
     out <- outputs[[nm]]
