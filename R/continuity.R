@@ -167,8 +167,9 @@ continuity <- function(msds, cohort = NULL, carer = c("professional", "team"),
   pr <- continuity_pregnancies(msds, cohort)
   preg <- pr$preg
   birth <- birth_dates(msds, preg$preg_id)
-  pc <- pregnancy_contacts(msds, preg, birth, staff_groups)
-  ip <- intrapartum_contacts(msds, preg, birth, staff_groups, base = pc$n_contacts)
+  links <- activity_links(msds)
+  pc <- pregnancy_contacts(msds, preg, birth, staff_groups, links)
+  ip <- intrapartum_contacts(msds, preg, birth, staff_groups, base = pc$n_contacts, links = links)
   log <- c(pc$log, ip$log)
   act <- pc$act
 
@@ -215,7 +216,7 @@ continuity <- function(msds, cohort = NULL, carer = c("professional", "team"),
   res$named_midwife_share[no_mw] <- NA_real_
   res$named_team_share[no_team] <- NA_real_
 
-  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, definition, nthreads)
+  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, definition, nthreads, links)
   out <- tibble::tibble(
     preg_id = preg$preg_id[g], phase = rep(phase, times = nrow(preg)),
     n_contacts = res$n_contacts, n_carers = res$n_carers,

@@ -139,10 +139,20 @@ birth_dates <- function(msds, preg_id) {
   list(babies = bb, preg = as.Date(unname(by_preg[preg_id])))
 }
 
+# Each activity's contact (MSD202 -> MSD201) and labour (MSD302 -> MSD301)
+# in the msds tables as they are: matched once per continuity() call and
+# used by every step that needs them. Returns list(ac_cc, la_ld), each a
+# scoped_match() result.
+activity_links <- function(msds) {
+  list(ac_cc = scoped_match(msds$MSD202CareActivityPreg, msds$MSD201CareContactPreg, "CareConID"),
+       la_ld = scoped_match(msds$MSD302CareActivityLabDel, msds$MSD301LabourDelivery,
+                            "LabourDeliveryID"))
+}
+
 # Antenatal and postnatal contacts from MSD201 + MSD202 + MSD901.
 # Returns list(act, log): act has one row per activity (a contact without
 # activity records gets one row with no professional).
-pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
+pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity_links(msds)) {
   log <- list()
   cc <- msds$MSD201CareContactPreg
   # CareConID is local to a provider: a contact is UniqPregID + CareConID.
@@ -152,11 +162,12 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
   log[[1]] <- excl_row("contacts", "earlier submission of a contact (UniqPregID + CareConID; superseded by the latest)",
                        lt$superseded + submissions_removed(msds, "MSD201CareContactPreg"))
   log[[2]] <- excl_row("contacts", "duplicate contact (UniqPregID + CareConID) at the same RecordNumber (ambiguous, excluded)", lt$ambiguous, "bad input")
-  cc <- cc[lt$keep, , drop = FALSE]
   ac <- msds$MSD202CareActivityPreg
   # activities to their contact on UniqPregID + CareConID (or CareConID +
   # RecordNumber), matched against every contact before the cohort filter
-  sm <- scoped_match(ac, cc, "CareConID")
+  # (the call's links when no contact was superseded here)
+  sm <- if (all(lt$keep)) links$ac_cc else scoped_match(ac, cc[lt$keep, , drop = FALSE], "CareConID")
+  cc <- cc[lt$keep, , drop = FALSE]
   ac_cc <- sm$index
   log[[11]] <- excl_row("contacts", "activity whose CareConID is used by several contacts and cannot be placed (no UniqPregID or RecordNumber match; excluded)",
                         sm$ambiguous, "bad input")
@@ -210,14 +221,15 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups) {
 
 # Intrapartum "contacts": each MSD302 labour-care activity, then each baby's
 # professional at delivery (MSD401 CareProfLIDDel), dated at the birth.
-intrapartum_contacts <- function(msds, preg, birth, staff_groups, base) {
+intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
+                                 links = activity_links(msds)) {
   log <- list()
   ld <- msds$MSD301LabourDelivery
   # LabourDeliveryID is local to a provider: a labour is UniqPregID + LabourDeliveryID
-  ld <- ld[latest_per_key(row_key(list(ld$UniqPregID, ld$LabourDeliveryID)),
-                          ld$RecordNumber)$keep, , drop = FALSE]
+  lt <- latest_per_key(row_key(list(ld$UniqPregID, ld$LabourDeliveryID)), ld$RecordNumber)
+  ld <- ld[lt$keep, , drop = FALSE]
   la <- msds$MSD302CareActivityLabDel
-  il <- scoped_match(la, ld, "LabourDeliveryID")$index
+  il <- if (all(lt$keep)) links$la_ld$index else scoped_match(la, ld, "LabourDeliveryID")$index
   in_cohort <- ld$UniqPregID %in% preg$preg_id
   keep_la <- !is.na(il) & in_cohort[il]
   la <- la[keep_la, , drop = FALSE]

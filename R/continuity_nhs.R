@@ -5,7 +5,7 @@
 # COC_receiving_ongoing as NHS Digital computes it ("nhs", from the MSDS
 # tables) or the package's earlier rule ("research", from `act`).
 nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
-                                    definition, nthreads) {
+                                    definition, nthreads, links = activity_links(msds)) {
   P <- nrow(preg)
   out <- list(coc_contacts = rep(NA_integer_, P), coc_share = rep(NA_real_, P),
               coc_receiving = rep(NA, P), known_midwife_at_birth = rep(NA, P))
@@ -19,7 +19,7 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   }
 
   rec <- if (definition == "nhs") {
-    coc_receiving_nhs(msds, preg, staff_groups)
+    coc_receiving_nhs(msds, preg, staff_groups, links)
   } else {
     coc_receiving_research(act, ip, preg, is_named, nthreads)
   }
@@ -37,8 +37,8 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   la <- msds$MSD302CareActivityLabDel
   pairs <- unique(c(
     team_pairs(cp, cp$OrgCodeProvider),
-    team_pairs(ac, cc$OrgCodeProvider[scoped_match(ac, cc, "CareConID")$index]),
-    team_pairs(la, ld$OrgCodeProvider[scoped_match(la, ld, "LabourDeliveryID")$index])))
+    team_pairs(ac, cc$OrgCodeProvider[links$ac_cc$index]),
+    team_pairs(la, ld$OrgCodeProvider[links$la_ld$index])))
   in_team <- !is.na(ia$prof) & !is.na(nt[ia$preg]) &
     paste(ia$prov, ia$prof, nt[ia$preg], sep = "\r") %in% pairs
   known <- seq_len(P) %in% ia$preg[is_named(ia$prof, ia$team, ia$preg, ia$prov) | in_team]
@@ -72,7 +72,7 @@ team_pairs <- function(df, prov) {
 # labour record, one of its MSD302 rows (any professional) has the plan's
 # CareProfLID or TeamLocalID. Placed but not discharged: FALSE. Returns
 # list(n, hit, receiving); n and hit are NA without a window.
-coc_receiving_nhs <- function(msds, preg, staff_groups) {
+coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(msds)) {
   P <- nrow(preg)
   placed <- preg$coc_placed
   nm <- preg$named_midwife
@@ -100,7 +100,7 @@ coc_receiving_nhs <- function(msds, preg, staff_groups) {
   in_win[in_win] <- window[pc[in_win]] & cd[in_win] >= start[pc[in_win]] &
     cd[in_win] <= end[pc[in_win]]
   ac <- msds$MSD202CareActivityPreg
-  ia <- scoped_match(ac, cc, "CareConID")$index
+  ia <- links$ac_cc$index
   st <- msds$MSD901StaffDetails
   midwives <- unique(st$CareProfLID[!is.na(st$CareProfLID) & st$StaffGroup %in% staff_groups])
   keep <- which(!is.na(ia) & !is.na(ac$CareProfLID) & ac$CareProfLID %in% midwives)
@@ -119,7 +119,7 @@ coc_receiving_nhs <- function(msds, preg, staff_groups) {
   la <- msds$MSD302CareActivityLabDel
   lp <- if ("UniqPregID" %in% names(la)) la$UniqPregID else rep(NA_character_, n_rows(la))
   via <- is.na(lp)
-  if (any(via)) lp[via] <- ld$UniqPregID[scoped_match(la, ld, "LabourDeliveryID")$index[via]]
+  if (any(via)) lp[via] <- ld$UniqPregID[links$la_ld$index[via]]
   pl <- match(lp, preg$preg_id)
   lab_named <- (la$CareProfLID == nm[pl]) %in% TRUE | (la$TeamLocalID == nt[pl]) %in% TRUE
   labour_ok <- seq_len(P) %in% pl[lab_named]
