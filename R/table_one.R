@@ -198,7 +198,10 @@ format.mq_table_one <- function(x, digits = 1, ...) {
     sel <- x$group == gname
     wide[[gname]] <- cell[sel][match(rows, key[sel])]
   }
-  if (any(!is.na(x$smd))) wide$smd <- formatC(x$smd[match(rows, key)], format = "f", digits = 3)
+  if (any(!is.na(x$smd))) {
+    smd <- x$smd[match(rows, key)]
+    wide$smd <- ifelse(is.na(smd), "", formatC(smd, format = "f", digits = 3))
+  }
   wide
 }
 
