@@ -4,6 +4,16 @@
 
 phase_codes <- c(antenatal = 0L, intrapartum = 1L, postnatal = 2L, all = 3L)
 
+# A data frame of equal-length columns, made without data.frame()'s or
+# tibble()'s per-column checks: the internal activity tables are large and
+# only subset and combined.
+plain_frame <- function(...) {
+  cols <- list(...)
+  n <- length(cols[[1L]])
+  stopifnot(all(lengths(cols) == n))
+  structure(cols, class = "data.frame", row.names = .set_row_names(n))
+}
+
 # An exclusion-log row. kind "bad input" rows are warned about.
 excl_row <- function(step, reason, n_rows, kind = "rule") {
   tibble::tibble(step = step, reason = reason, n_rows = as.integer(n_rows),
@@ -209,7 +219,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   contact_code <- integer(nrow(cc))
   contact_code[order(cc$CareConID, cc$UniqPregID, method = "radix")] <- seq_len(nrow(cc))
   prov <- cc$OrgCodeProvider[ci]
-  act <- tibble::tibble(
+  act <- plain_frame(
     preg = p[ci], date = as.integer(cc$CContactDate[ci]), time = tm[ci],
     contact = contact_code[ci], prof = prof, team = team, phase = phase[ci],
     attended = cc$AttendCode[ci] %in% c("5", "6"),
@@ -252,15 +262,15 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
   # CareProfLIDDel is optional: without it no professional at delivery
   prof <- c(la$CareProfLID, if ("CareProfLIDDel" %in% names(bb)) bb$CareProfLIDDel else rep(NA_character_, nrow(bb)))
   prov <- c(ld_prov[il], bb$OrgCodeProvider)
-  act <- tibble::tibble(
+  act <- plain_frame(
     preg = c(lp, match(bb$UniqPregID, preg$preg_id)),
     date = as.integer(c(as.integer(ldate), as.integer(bb$PersonBirthDateBaby))),
-    time = NA_integer_,
+    time = rep(NA_integer_, length(prof)),
     contact = base + seq_along(prof),
     prof = prof,
     team = c(la$TeamLocalID, rep(NA_character_, nrow(bb))),
-    phase = phase_codes[["intrapartum"]],
-    attended = TRUE,
+    phase = rep(phase_codes[["intrapartum"]], length(prof)),
+    attended = rep(TRUE, length(prof)),
     staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups, prov),
     prov = prov,
     source = rep(c("labour", "delivery"), c(nrow(la), nrow(bb)))
