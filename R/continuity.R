@@ -55,8 +55,10 @@
 #' discharged; otherwise `TRUE` when
 #' * the contacts are the MSD201 contacts with `AttendCode` 5 or 6 dated
 #'   from the date of the plan that placed the woman (`coc_placed_date`) to
-#'   the latest recorded `DischargeDateMatService` of the pregnancy (on or
-#'   after that date), inclusive, with at least one MSD202 activity by a
+#'   the latest non-null `DischargeDateMatService` of the pregnancy over
+#'   every MSD101 submission [as_msds()] read (a resubmission that blanks or
+#'   moves the date back does not undo it; on or after the plan's date),
+#'   inclusive, with at least one MSD202 activity by a
 #'   professional whom MSD901 lists with a `StaffGroup` in `staff_groups`
 #'   (looked up on `CareProfLID` alone, as the code joins; activities with
 #'   no professional, or one not in MSD901, are not counted); a contact is a

@@ -79,8 +79,9 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
   nt <- preg$named_team
   start <- as.numeric(preg$coc_placed_date)
   start[!placed %in% TRUE] <- NA_real_
-  # the latest non-null discharge date, if on or after the placing plan
-  bk <- msds$MSD101PregnancyBooking
+  # the latest non-null discharge date over every submission, if on or
+  # after the placing plan
+  bk <- msds_discharge_rows(msds)
   disch <- as.numeric(bk$DischargeDateMatService)
   ib <- match(bk$UniqPregID, preg$preg_id)
   end <- rep(NA_real_, P)

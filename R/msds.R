@@ -124,7 +124,11 @@
 #'   `precision`, `"day"` or `"month"`), `invalid_codes` (a tibble `table`,
 #'   `field`, `value`, `provider`, `month`, `n_rows`, see
 #'   [msds_invalid_codes()]), `submissions` (rows kept and removed per table,
-#'   see [msds_submissions()]), `flags` and `mapping`.
+#'   see [msds_submissions()]), `flags`, `mapping` and, when superseded
+#'   MSD101 submissions held a later discharge date than the retained one,
+#'   `discharge_superseded` (those pregnancies' ids and dates: NHS Digital's
+#'   continuity measures take the latest non-null discharge over every
+#'   submission).
 #' @seealso [simulate_msds()] makes MSDS-shaped data with a known truth.
 #' @examples
 #' x <- as_msds(unclass(msds_example), flags = attr(msds_example, "flags"),
@@ -191,7 +195,8 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
   structure(checked$tables, class = "msds", quality = quality, flags = flags,
             mapping = mapping, formats = tibble::as_tibble(checked$formats),
             invalid_codes = tibble::as_tibble(checked$invalid),
-            submissions = checked$submissions)
+            submissions = checked$submissions,
+            discharge_superseded = checked$discharge_superseded)
 }
 
 #' Data-quality counts recorded when an `msds` object was validated
@@ -415,10 +420,12 @@ validate_msds_tables <- function(tables, trusted = character(), as_at = NULL) {
   }
   # latest submission of each record (once the key columns are converted)
   submissions <- NULL
+  discharge_superseded <- NULL
   if (!any(vapply(problems, function(p) p$severity == "error", TRUE))) {
     sub <- msds_reduce_submissions(tables, as_at)
     tables <- sub$tables
     submissions <- sub$log
+    discharge_superseded <- sub$discharge_superseded
     problems <- c(problems, sub$problems)
   }
   # orphan keys on the scoped keys (a provider-local id with its pregnancy)
@@ -446,7 +453,7 @@ validate_msds_tables <- function(tables, trusted = character(), as_at = NULL) {
   list(tables = tables, problems = problems,
        formats = if (length(formats)) do.call(rbind, formats) else empty_formats(),
        invalid = if (length(invalid)) do.call(rbind, invalid) else empty_invalid_codes(),
-       submissions = submissions)
+       submissions = submissions, discharge_superseded = discharge_superseded)
 }
 
 # Real-data quality issues: counted, not errors.

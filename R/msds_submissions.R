@@ -277,6 +277,7 @@ latest_submission_rows <- function(df, key) {
 # Reduces every table to the latest submission of each record. `tables` hold
 # converted columns. Returns list(tables, log, problems).
 msds_reduce_submissions <- function(tables, as_at = NULL) {
+  discharge_superseded <- NULL
   log <- list()
   problems <- list()
   before <- list()  # parent tables after the as_at filter, before reduction
@@ -301,6 +302,7 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
         r <- latest_submission_rows(df, key)
         before[[tab]] <- df
         kept[[tab]] <- seq_len(n1) %in% r$keep
+        if (tab == "MSD101PregnancyBooking") discharge_superseded <- later_discharges(df, kept[[tab]])
         sup <- r$superseded
         dup <- r$duplicate
         if (length(r$keep) < n1) df <- df[r$keep, , drop = FALSE]
@@ -362,7 +364,46 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
   }
   out <- if (length(log)) do.call(rbind, unname(log)) else empty_submissions_log()
   attr(out, "as_at") <- as_at
-  list(tables = tables, log = out, problems = problems)
+  list(tables = tables, log = out, problems = problems,
+       discharge_superseded = discharge_superseded)
+}
+
+# NHS Digital's continuity measures take a pregnancy's discharge date as the
+# latest non-null DischargeDateMatService over every MSD101 row submitted (as
+# at the month), not only the latest submission's: a resubmission that
+# blanks or moves the date back does not undo it. The rows of superseded
+# submissions whose discharge date is later than every retained row of the
+# same pregnancy (or the retained rows have none) are kept aside for that
+# (attribute "discharge_superseded" of the msds object; see
+# msds_discharge_rows()). `kept` marks the retained rows of `df`.
+later_discharges <- function(df, kept) {
+  cols <- intersect(c("Person_ID_Mother", "UniqPregID", "DischargeDateMatService"), names(df))
+  if (!"DischargeDateMatService" %in% cols || all(kept)) return(NULL)
+  d <- as.numeric(df$DischargeDateMatService)
+  key <- combined_codes(unclass(df)[intersect(c("Person_ID_Mother", "UniqPregID"), cols)])
+  best_kept <- rep(-Inf, max(key, 0L))
+  ok <- kept & !is.na(d)
+  if (any(ok)) {
+    m <- tapply(d[ok], key[ok], max)
+    best_kept[as.integer(names(m))] <- m
+  }
+  extra <- which(!kept & !is.na(d) & d > best_kept[key])
+  if (!length(extra)) return(NULL)
+  tibble::as_tibble(lapply(unclass(df)[cols], `[`, extra))
+}
+
+# Every MSD101 row with a discharge date NHS Digital's measures see: the
+# retained bookings, and the superseded submissions' later discharge dates
+# (later_discharges()) when the object kept them.
+msds_discharge_rows <- function(msds) {
+  bk <- msds$MSD101PregnancyBooking
+  extra <- attr(msds, "discharge_superseded", exact = TRUE)
+  cols <- intersect(c("Person_ID_Mother", "UniqPregID", "DischargeDateMatService"), names(bk))
+  rows <- lapply(unclass(bk)[cols], identity)
+  if (is.data.frame(extra) && nrow(extra) && all(cols %in% names(extra))) {
+    rows <- Map(c, rows, unclass(extra)[cols])
+  }
+  rows
 }
 
 # Rows the reduction at the door removed from a table (0 when the object has

@@ -45,8 +45,9 @@ nhs_preg_rows <- function(tab, preg) {
 nhs_dq_placed <- function(msds, preg) {
   P <- nrow(preg)
   start <- as.numeric(preg$coc_placed_date)
-  # the latest discharge date on or after the placing plan's date
-  bk <- msds$MSD101PregnancyBooking
+  # the latest discharge date (over every submission) on or after the
+  # placing plan's date
+  bk <- msds_discharge_rows(msds)
   ib <- nhs_preg_rows(bk, preg)
   disch <- as.numeric(bk$DischargeDateMatService)
   end <- rep(NA_real_, P)

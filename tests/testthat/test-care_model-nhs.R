@@ -421,6 +421,48 @@ test_that("COC_receiving_ongoing (nhs): the window ends at the latest recorded d
   expect_true(is.na(continuity(tb, nhs_cohort(tb, definition = "research"))$coc_receiving))
 })
 
+test_that("COC_receiving_ongoing (nhs): a resubmission that blanks the discharge does not undo it", {
+  # Two monthly submissions of the booking as NHS Digital receives them:
+  # April's records the discharge (day 300), May's resubmission has none.
+  # as_msds() keeps May's row, and NHS Digital's measure still ends the
+  # window at April's discharge date (the latest non-null over every
+  # submission): 7 of 10 contacts, receiving.
+  bk <- data.frame(id = "L2", booked = "2021-01-01", ga = 70, disch = NA, rn = 2)
+  cp <- data.frame(id = "L2", g = 150, type = "05", pers = "Y", path = "Y", prof = "MWN", team = "TN")
+  v <- visits("L2", 150 + 1:10, rep(c("MWN/TN", "MWA/TX"), c(7, 3)))
+  x <- nhs_msds(bk, cp, visits = v)
+  raw <- lapply(unclass(x), as.data.frame)
+  may <- raw$MSD101PregnancyBooking
+  may$RPStartDate <- as.Date("2021-05-01")
+  may$UniqSubmissionID <- 2
+  april <- may
+  april$RPStartDate <- as.Date("2021-04-01")
+  april$UniqSubmissionID <- 1
+  april$RecordNumber <- 1
+  april$DischargeDateMatService <- on_day("2021-01-01", 70, 300)
+  raw$MSD101PregnancyBooking <- rbind(may, april)
+  m <- suppressWarnings(as_msds(raw, quiet = TRUE))
+  expect_identical(nrow(m$MSD101PregnancyBooking), 1L)
+  expect_true(is.na(m$MSD101PregnancyBooking$DischargeDateMatService))
+  expect_identical(nrow(attr(m, "discharge_superseded")), 1L)
+  r <- continuity(m, nhs_cohort(m))
+  expect_true(r$coc_receiving)
+  expect_identical(r$coc_contacts, 10L)
+  # a later resubmission with an earlier date (day 205) leaves the latest
+  # date (day 300) in force: contacts on days 200-209 all count, not 6
+  v2 <- visits("L2", 199 + 1:10, rep(c("MWN/TN", "MWA/TX"), c(7, 3)))
+  x2 <- nhs_msds(bk, cp, visits = v2)
+  raw2 <- lapply(unclass(x2), as.data.frame)
+  may$DischargeDateMatService <- on_day("2021-01-01", 70, 205)
+  raw2$MSD101PregnancyBooking <- rbind(may, april)
+  m2 <- suppressWarnings(as_msds(raw2, quiet = TRUE))
+  r2 <- suppressWarnings(continuity(m2, nhs_cohort(m2)), classes = "matequity_continuity_input")
+  expect_identical(r2$coc_contacts, 10L)
+  # with no superseded discharge, nothing is kept aside
+  raw$MSD101PregnancyBooking <- may
+  expect_null(attr(suppressWarnings(as_msds(raw, quiet = TRUE)), "discharge_superseded"))
+})
+
 test_that("COC_receiving_ongoing: the research rule is kept as an option", {
   res <- recv_result("research")
   r <- res$r
