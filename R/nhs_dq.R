@@ -137,7 +137,7 @@ nhs_rounded_rate <- function(num, den) {
 
 # over_dq_threshold and dq_gate for the provider rows `prov` (all indicators
 # computed, with unrounded numerator and denominator).
-nhs_gates <- function(prov) {
+nhs_gates <- function(prov, dq04 = "unknown") {
   n <- nrow(prov)
   over <- rep(NA, n)
   gate <- rep(NA_character_, n)
@@ -166,9 +166,12 @@ nhs_gates <- function(prov) {
   c28 <- which(ind == "COC_by_28weeks")
   if (length(c28)) {
     s5 <- status("COC_DQ05", c28)
-    over[c28] <- ifelse(s5$pass, NA, FALSE)
+    assumed <- identical(dq04, "assume_pass")
+    over[c28] <- ifelse(s5$pass, if (assumed) TRUE else NA, FALSE)
     gate[c28] <- ifelse(!s5$has, "no COC_DQ05 denominator",
-                        ifelse(s5$pass, "COC_DQ05 passed; COC_DQ04 not published, so undecided",
+                        ifelse(s5$pass,
+                               if (assumed) "COC_DQ05 passed; COC_DQ04 assumed passed (dq04 = \"assume_pass\")"
+                               else "COC_DQ05 passed; COC_DQ04 not published, so undecided",
                                "COC_DQ05 rounded rate not above 5"))
   }
   rec <- which(ind == "COC_receiving_ongoing")

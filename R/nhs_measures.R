@@ -104,7 +104,9 @@
 #' * `COC_by_28weeks`: passes only when `COC_DQ04` and `COC_DQ05` both have a
 #'   row for the provider and neither fails. A provider with no `COC_DQ05`
 #'   denominator, or whose `COC_DQ05` rate is not above 5, fails (`FALSE`);
-#'   otherwise the gate turns on `COC_DQ04` and is `NA`.
+#'   otherwise the gate turns on `COC_DQ04` and is `NA` (with `dq04 =
+#'   "assume_pass"`, `TRUE`: an assumption, said in `dq_gate`, that lets the
+#'   national row be added up from the providers that pass `COC_DQ05`).
 #' * `COC_receiving_ongoing`: passes when `COC_DQ06`, `COC_DQ07`, `COC_DQ08`
 #'   and `COC_DQ09` all have a row for the provider that passes; a missing
 #'   row (no denominator) fails, and `dq_gate` lists the measures that
@@ -135,6 +137,10 @@
 #'   data frame with `predecessor`, `successor` and optionally `date` (from
 #'   when the successor reports).
 #' @param v2_start First MSDS v2 month (care-plan fields).
+#' @param dq04 `"unknown"` (default: a `COC_by_28weeks` gate that turns on
+#'   `COC_DQ04`, whose definition is not published, is `NA`, and so is the
+#'   national row while any provider's gate is undecided) or `"assume_pass"`
+#'   (treat `COC_DQ04` as passed, and say so in `dq_gate`).
 #' @returns A tibble, one row per month, indicator and organisation:
 #'   `rp_start_date`, `rp_end_date`, `org_code`, `org_level` (`"Provider"`
 #'   or `"National"`), `indicator`, `numerator`, `denominator` (after
@@ -150,7 +156,9 @@
 nhs_measures <- function(x, months,
                          measures = c("COC_by_28weeks", "COC_receiving_ongoing", "PCP_All_Pathways"),
                          by = c("provider", "national"), disclosure = "nhsd_maternity",
-                         successors = TRUE, v2_start = as.Date("2019-04-01")) {
+                         successors = TRUE, v2_start = as.Date("2019-04-01"),
+                         dq04 = c("unknown", "assume_pass")) {
+  dq04 <- rlang::arg_match(dq04)
   if (is.character(measures) && "COC_DQ04" %in% measures) {
     cli::cli_abort(c("{.arg measures} cannot include {.val COC_DQ04}.",
                      "x" = "Its definition is not in NHS Digital's published measure code that could be read.",
@@ -250,7 +258,7 @@ nhs_measures <- function(x, months,
   if (is.null(prov)) prov <- nhs_count(starts[1], ends[1], character(), character(), logical())
   if (any_dq) prov <- rbind(prov, nhs_dq_expected(prov))
   # the gates NHS Digital decides from its own rounding, whatever `disclosure`
-  gate <- nhs_gates(prov)
+  gate <- nhs_gates(prov, dq04)
   prov$over_dq_threshold <- gate$over
   prov$dq_gate <- gate$gate
   nat <- NULL

@@ -169,6 +169,27 @@ test_that("COC_DQ05: of the pregnancies whose deciding plan says Y, those naming
                    list(n = NA_real_, d = NA_real_, over = NA))
 })
 
+test_that("dq04 = 'assume_pass' decides COC_by_28weeks on COC_DQ05 alone, and says so", {
+  r <- nhs_measures(nhsdq_extract(), months = "2020-01", measures = nhsdq_all, disclosure = "none",
+                    dq04 = "assume_pass")
+  # RA1 and RRK pass COC_DQ05 (above); RD1 and RC1 fail it
+  expect_identical(nhsdq_row(r, "2020-01-01", "COC_by_28weeks", "RA1"), list(n = 2, d = 4, over = TRUE))
+  expect_identical(nhsdq_row(r, "2020-01-01", "COC_by_28weeks", "RD1")$over, FALSE)
+  expect_identical(nhsdq_row(r, "2020-01-01", "COC_by_28weeks", "RC1")$over, FALSE)
+  expect_match(r$dq_gate[r$indicator == "COC_by_28weeks" & r$org_code == "RA1"], "assumed passed")
+  # the national row adds up the passing providers' unrounded counts
+  p <- r[r$indicator == "COC_by_28weeks" & r$org_level == "Provider" & r$over_dq_threshold %in% TRUE, ]
+  expect_true("RA1" %in% p$org_code)
+  expect_false(any(c("RC1", "RD1") %in% p$org_code))
+  # a provider passes exactly when its COC_DQ05 does
+  d5 <- r[r$indicator == "COC_DQ05" & r$org_level == "Provider", ]
+  expect_setequal(p$org_code, d5$org_code[d5$over_dq_threshold %in% TRUE &
+                                            d5$org_code %in% r$org_code[r$indicator == "COC_by_28weeks"]])
+  nat <- nhsdq_row(r, "2020-01-01", "COC_by_28weeks", "National")
+  expect_identical(c(nat$n, nat$d), c(sum(p$numerator), sum(p$denominator)))
+  expect_error(nhs_measures(nhsdq_extract(), months = "2020-01", dq04 = "pass"), "dq04")
+})
+
 test_that("COC_DQ06 to COC_DQ09 on May's placed women (placed as at January, read as at May)", {
   r <- nhs_measures(nhsdq_extract(), months = "2020-05", measures = nhsdq_all, disclosure = "none")
   # COC_DQ06: A1 (discharged after the plan) of A1, A4; B2 (discharge on the
