@@ -110,7 +110,7 @@
 #'   Res* 47:1232-1254.
 #' @seealso [disparity()], [its()], [care_model_trend()].
 #' @examples
-#' cohort <- add_outcomes(define_cohort(msds_example), msds_example)
+#' cohort <- add_care_model(define_cohort(msds_example), msds_example)
 #' ae <- allocation_equity(cohort, coc_placed, core20plus_group,
 #'                         need = ~ age_band + nulliparous, unit = provider,
 #'                         period = booking_date)
@@ -323,8 +323,11 @@ allocation_trend <- function(wd, date, interval, alloc, group, lev, reference,
 # Interrupted time series of each group's released adjusted difference.
 allocation_its <- function(trend, reference, breaks, conf_level, call = rlang::caller_env()) {
   info <- attr(trend, "allocation_trend")
-  shown <- trend[trend$group != reference, , drop = FALSE]
-  shown <- sdc_plot_frame(as.data.frame(shown), trend)
+  shown <- as.data.frame(trend)
+  shown <- shown[shown$group != reference, , drop = FALSE]
+  # one series per group, in the groups' order
+  shown <- shown[order(match(shown$group, unique(trend$group)), shown$period), , drop = FALSE]
+  shown <- sdc_plot_frame(shown, trend)
   # its() models the column `rate`: here the adjusted difference
   shown$rate <- shown$difference
   attr(shown, "trend") <- list(variable = "adjusted allocation difference", by = "group",
