@@ -185,6 +185,10 @@ allocation_equity <- function(data, allocation = coc_placed, group = core20plus_
                        exact_note(rule)))
     }
   }
+  if (!is.null(unit) && length(unique(data[[unit]][!drop])) < 2L) {
+    cli::cli_abort(c("The unit column {.field {unit}} has one value only: nothing to adjust for.",
+                     "i" = "Use {.code unit = NULL}."))
+  }
   wd <- data[!drop, , drop = FALSE]
   wd[[alloc]] <- y[!drop]
   wd[[group]] <- factor(as.character(wd[[group]]), levels = lev)
@@ -257,6 +261,7 @@ allocation_trend <- function(wd, date, interval, alloc, group, lev, reference,
   p <- period_start(dt[keep], interval)
   d <- wd[keep, , drop = FALSE]
   periods <- sort(unique(p))
+  failed <- character()
   rows <- lapply(seq_along(periods), function(j) {
     dp <- d[p == periods[j], , drop = FALSE]
     gg <- dp[[group]]
@@ -275,6 +280,7 @@ allocation_trend <- function(wd, date, interval, alloc, group, lev, reference,
       }),
       error = function(e) e)
     if (inherits(res, "error")) {
+      failed[[period_label(periods[j], interval)]] <<- conditionMessage(res)
       out$note <- if (out$n[out$group == reference] == 0) "no women in the reference group"
                   else "adjusted estimate not possible in this period"
       return(out)
@@ -295,6 +301,12 @@ allocation_trend <- function(wd, date, interval, alloc, group, lev, reference,
     if (length(notes)) out$note <- ifelse(is.na(out$note), notes[1], paste(out$note, notes[1], sep = "; "))
     out
   })
+  if (length(failed)) {
+    cli::cli_warn(c("The adjusted disparity could not be estimated in {length(failed)} period{?s}: {names(failed)}.",
+                    "x" = "{cli::ansi_strip(failed[[1]])}",
+                    "i" = "Those rows carry a {.field note}; a coarser {.arg interval} or fewer {.arg need} terms may help."),
+                  call = call)
+  }
   tab <- do.call(rbind, rows)
   tab$period_label <- period_label(tab$period, interval)
   tab$per <- per

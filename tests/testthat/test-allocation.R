@@ -283,6 +283,19 @@ test_that("allocation_equity() errors clearly on bad input", {
   d6 <- d; d6$coc_placed[1:4] <- NA
   expect_warning(allocation_equity(d6, coc_placed, group, disclosure = "none"),
                  "4 rows with missing")
+  d7 <- d; d7$provider <- "U1"
+  expect_error(allocation_equity(d7, coc_placed, group, disclosure = "none"),
+               "one value only")
+  # a period whose reference group has no women: a note and a warning, the
+  # other periods estimated
+  d8 <- d[!(d$group == "Neither" & format(d$booking_date, "%Y") == "2021"), ]
+  expect_warning(ae8 <- allocation_equity(d8, coc_placed, group, period = booking_date,
+                                          disclosure = "none"),
+                 "could not be estimated in 1 period: 2021")
+  expect_identical(unique(ae8$trend$note[ae8$trend$period_label == "2021"]),
+                   "no women in the reference group")
+  expect_false(anyNA(ae8$trend$difference[ae8$trend$period_label == "2022" &
+                                            ae8$trend$group != "Neither"]))
   ae <- allocation_equity(d, coc_placed, group, disclosure = "none")
   skip_if_not_installed("ggplot2")
   expect_error(ggplot2::autoplot(ae), "without .*period")
