@@ -34,6 +34,16 @@
 #'   `I(age >= 35)`); g-computation has them as model terms (`factor()`,
 #'   `I()`, splines, interactions, through [stats::model.matrix()]).
 #' @param method `"standardise"` or `"gcomp"`; used only with `adjust`.
+#' @param standard The covariate distribution the adjusted rates are
+#'   standardised to: `"cohort"` (the whole eligible cohort's, the default)
+#'   or `"reference"` (the reference group's: each group's rate had its
+#'   women the reference group's covariates; the reference group's adjusted
+#'   rate is then its crude rate up to the model's fit, exactly so for
+#'   g-computation with main effects, since the score equations make the
+#'   fitted risks of each group add up to its events). Standardising to the
+#'   reference group is the implementation of the Institute of Medicine's
+#'   definition of a disparity by McGuire et al. (2006) and Cook et al.
+#'   (2010), used by [allocation_equity()]. Used only with `adjust`.
 #' @returns A tibble with two rows per non-reference group (`measure` =
 #'   `"rate_difference"` and `"rate_ratio"`) and columns `group`, `reference`,
 #'   `events`, `n`, `rate` (the group's crude or adjusted rate per `per`),
@@ -47,6 +57,12 @@
 #'   adjusted ones are released to 3 significant figures, and a row whose
 #'   group or reference counts are suppressed has its statistics (and note)
 #'   suppressed.
+#' @references McGuire TG, Alegria M, Cook BL, Wells KB, Zaslavsky AM (2006).
+#'   Implementing the Institute of Medicine definition of disparities: an
+#'   application to mental health care. *Health Serv Res* 41:1979-2005.
+#'   Cook BL, McGuire TG, Zaslavsky AM (2012). Measuring racial/ethnic
+#'   disparities in health care: methods and practical issues. *Health Serv
+#'   Res* 47:1232-1254.
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(
@@ -62,10 +78,12 @@
 #' @export
 disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
                       method = c("standardise", "gcomp"), conf_level = 0.95,
-                      disclosure = NULL, eligible = NULL, per = NULL) {
+                      disclosure = NULL, eligible = NULL, per = NULL,
+                      standard = c("cohort", "reference")) {
   check_data_frame(cohort)
   check_conf_level(conf_level)
   method <- rlang::arg_match(method)
+  standard <- rlang::arg_match(standard)
   spec <- outcome_spec(cohort, rlang::enquo(outcome), rlang::enquo(eligible), per)
   group <- resolve_column(cohort, rlang::enquo(group), "group")
   aspec <- covariate_spec(cohort, rlang::enquo(adjust), "adjust")
@@ -129,14 +147,15 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   est <- if (!length(adjust) || one_stratum) {
     crude_rates(released)
   } else if (method == "standardise") {
-    standardised_rates(y, g, strata, names(strata), reference)
+    standardised_rates(y, g, strata, names(strata), reference, standard)
   } else {
-    gcomp_rates(y, g, d, aspec, counts, reference)
+    gcomp_rates(y, g, d, aspec, counts, reference, standard)
   }
   note <- ifelse(is.na(note), est$note, note)
   adjustment <- if (!length(adjust)) "none" else
     paste0(if (method == "standardise") "standardised: " else "g-computation: ",
-           paste(aspec$labels, collapse = " + "))
+           paste(aspec$labels, collapse = " + "),
+           if (standard == "reference") " (to the reference group)")
 
   mu <- est$mu
   V <- est$V
@@ -245,25 +264,31 @@ crude_rates <- function(counts) {
 
 # Direct standardisation to the whole eligible cohort's distribution over the
 # strata formed by the adjustment columns.
-standardised_rates <- function(y, g, d, adjust, reference) {
+standardised_rates <- function(y, g, d, adjust, reference, standard = "cohort") {
   s <- group_codes(group_key(d, adjust))
   S <- max(s)
   lev <- levels(g)
-  w <- tabulate(s, nbins = S) / length(s)
-  skey <- group_key(d, adjust)[match(seq_len(S), s)]
   gi <- as.integer(g)
+  # the standard population's distribution over the strata; a stratum it
+  # does not hold has weight 0 and needs no women in the other groups
+  w <- if (standard == "reference") {
+    tabulate(s[gi == match(reference, lev)], nbins = S) / sum(gi == match(reference, lev))
+  } else {
+    tabulate(s, nbins = S) / length(s)
+  }
+  skey <- group_key(d, adjust)[match(seq_len(S), s)]
   cell <- (gi - 1L) * S + s
   n_gs <- matrix(tabulate(cell, nbins = S * length(lev)), nrow = S)
   e_gs <- matrix(tabulate(cell[y == 1], nbins = S * length(lev)), nrow = S)
   mu <- v <- numeric(length(lev))
   note <- rep(NA_character_, length(lev))
   for (k in seq_along(lev)) {
-    empty <- n_gs[, k] == 0
+    empty <- n_gs[, k] == 0 & w > 0
     if (any(empty)) {
       mu[k] <- v[k] <- NA_real_
       # (which stratum is empty is a count of zero: not told)
       note[k] <- "an adjustment stratum has no eligible women in this group: cannot standardise"
-      if (lev[k] == reference && any(n_gs[, k] == 0)) {
+      if (lev[k] == reference) {
         cli::cli_abort(c(
           "The reference group {.val {reference}} has no eligible women in {sum(empty)} stratum/strata of {.arg adjust}.",
           "x" = "Empty strata: {example_values(gsub('\r', '/', skey[empty]))}.",
@@ -272,9 +297,9 @@ standardised_rates <- function(y, g, d, adjust, reference) {
       }
       next
     }
-    p <- e_gs[, k] / n_gs[, k]
+    p <- ifelse(w > 0, e_gs[, k] / pmax(n_gs[, k], 1), 0)
     mu[k] <- sum(w * p)
-    v[k] <- sum(w^2 * p * (1 - p) / n_gs[, k])
+    v[k] <- sum(ifelse(w > 0, w^2 * p * (1 - p) / pmax(n_gs[, k], 1), 0))
   }
   list(mu = mu, V = diag(v, nrow = length(mu)), note = note)
 }
@@ -296,8 +321,12 @@ standardise_strata <- function(aspec, d, call = rlang::caller_env()) {
 
 # Marginal standardisation (g-computation) with a logistic model of the
 # outcome on the group and the adjustment terms (the design of `aspec`);
-# covariance from the influence functions.
-gcomp_rates <- function(y, g, d, aspec, counts, reference) {
+# covariance from the influence functions. Each group's rate is the mean
+# predicted risk over the standard population S (the whole cohort, or the
+# reference group's women): mu_k = sum_S p_k / |S|, whose influence function
+# is 1[i in S] (p_ki - mu_k) / |S| plus the model's part through the
+# gradient over S.
+gcomp_rates <- function(y, g, d, aspec, counts, reference, standard = "cohort") {
   lev <- levels(g)
   keep <- counts$n > 0
   present <- lev[keep]
@@ -318,13 +347,21 @@ gcomp_rates <- function(y, g, d, aspec, counts, reference) {
   }
   p <- fit$fitted.values
   beta <- stats::coef(fit)
-  # (X'WX)^-1 with the working weights of the last IRLS iteration, as
-  # summary.glm() and sandwich::bread() have it
-  piv <- fit$qr$pivot
-  bread <- matrix(0, ncol(X), ncol(X))
-  bread[piv, piv] <- chol2inv(fit$qr$qr[seq_len(ncol(X)), seq_len(ncol(X)), drop = FALSE])
+  # (X'WX)^-1 with the weights p (1 - p) at the estimate: the derivative of
+  # the score X (y - p) there, so the influence function is exact at the
+  # fitted coefficients (the working weights of glm's last IRLS iteration,
+  # which summary.glm() and sandwich::bread() use, lag one step behind and
+  # differ from these by the convergence tolerance)
+  info <- crossprod(X, X * (p * (1 - p)))
+  bread <- tryCatch(chol2inv(chol(info)), error = function(e) {
+    cli::cli_abort(c("The g-computation model's information matrix is singular.",
+                     "i" = "Simplify {.arg adjust}: a term may separate the outcome."),
+                   call = rlang::caller_env(4))
+  })
   score <- X * (y - p)
   n <- length(y)
+  w <- if (standard == "reference") as.numeric(gi == reference) else rep(1, n)
+  sw <- sum(w)
   mu <- rep(NA_real_, length(lev))
   phi <- matrix(0, n, length(lev))
   for (k in which(keep)) {
@@ -333,9 +370,9 @@ gcomp_rates <- function(y, g, d, aspec, counts, reference) {
     Xk[, colnames(G)] <- 0
     if (lev[k] != reference) Xk[, paste0(".g", lev[k])] <- 1
     pk <- as.vector(stats::plogis(Xk %*% beta))
-    mu[k] <- mean(pk)
-    grad <- colMeans(Xk * (pk * (1 - pk)))
-    phi[, k] <- (pk - mu[k]) / n + as.vector(score %*% (bread %*% grad))
+    mu[k] <- sum(w * pk) / sw
+    grad <- colSums(Xk * (w * pk * (1 - pk))) / sw
+    phi[, k] <- w * (pk - mu[k]) / sw + as.vector(score %*% (bread %*% grad))
   }
   V <- crossprod(phi)
   V[!keep, ] <- NA_real_

@@ -20,5 +20,7 @@
 "_PACKAGE"
 
 # Default column names used as tidy-evaluation defaults (rank = imd_decile,
-# standard = age_band, date = booking_date, unit = provider).
-utils::globalVariables(c("imd_decile", "age_band", "booking_date", "provider"))
+# standard = age_band, date = booking_date, unit = provider, allocation =
+# coc_placed, group = core20plus_group).
+utils::globalVariables(c("imd_decile", "age_band", "booking_date", "provider",
+                         "coc_placed", "core20plus_group"))

@@ -310,6 +310,17 @@ difference_same_cells <- function(a, b, shared, threshold) {
   NULL
 }
 
+# Sums of x over the cells g (codes 1..nb) of the margin, 0 for a cell no
+# row of x falls in (rowsum() leaves such cells out, even as unused levels
+# of a factor, so its result would be shorter than the margin).
+sum_by_cell <- function(x, g, nb) {
+  out <- numeric(nb)
+  if (!length(g)) return(out)
+  r <- rowsum(x, g)
+  out[as.integer(rownames(r))] <- r[, 1L]
+  out
+}
+
 # `b` a margin of `a`: b's key columns are some of a's, and each cell of b is
 # the sum of a's cells with its key. When every cell of b agrees with the
 # sum of a's cells (the windows meet), a suppressed cell of a whose group has
@@ -331,9 +342,9 @@ difference_margin <- function(a, b, shared, threshold) {
     hi <- wa$hi[inb]
     inf <- is.infinite(hi)
     nb <- b$rows
-    sum_lo <- as.vector(rowsum(lo, factor(g, levels = seq_len(nb))))
-    sum_hi_fin <- as.vector(rowsum(ifelse(inf, 0, hi), factor(g, levels = seq_len(nb))))
-    n_inf <- as.vector(rowsum(as.numeric(inf), factor(g, levels = seq_len(nb))))
+    sum_lo <- sum_by_cell(lo, g, nb)
+    sum_hi_fin <- sum_by_cell(ifelse(inf, 0, hi), g, nb)
+    n_inf <- sum_by_cell(as.numeric(inf), g, nb)
     present <- as.vector(table(factor(g, levels = seq_len(nb)))) > 0
     sum_hi <- ifelse(n_inf > 0, Inf, sum_hi_fin)
     # the relation must hold in every cell of b for this to be a margin

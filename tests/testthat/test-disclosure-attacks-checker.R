@@ -331,3 +331,21 @@ test_that("counts written as text are still counts", {
   raw <- data.frame(unit = c("U1", "U2"), births = c("4", "40"))
   expect_identical(disclosure_check(raw = raw)$status, "fail")
 })
+
+test_that("a margin with a cell the table has no rows for still gives a suppressed cell back", {
+  fresh_log()
+  # Totals by group for C, A and B; cells by group and sex for A and B only
+  # (a disparity table leaves out its reference group). A's total 100 and
+  # A/m 95 put A/f at 1..9 (the rounding to 5 gives or take): recovered. The
+  # cells of A and B must be matched to their own totals, not shifted onto
+  # C's because C has no cells.
+  cells <- disclose(tibble::tibble(group = c("A", "A", "B", "B"), sex = c("f", "m", "f", "m"),
+                                   n = c(5, 95, 20, 30)), "n", "nhse_sde")
+  expect_identical(is.na(cells$n), c(TRUE, FALSE, FALSE, FALSE))
+  totals <- disclose(tibble::tibble(group = c("C", "A", "B"), n = c(200, 100, 50)),
+                     "n", "nhse_sde")
+  expect_no_warning(chk <- disclosure_check(cells = cells, totals = totals,
+                                            disclosure = "nhse_sde"))
+  expect_identical(chk$status[1], "fail")
+  expect_match(chk$reason[1], "n for group = A, sex = f can be narrowed to")
+})

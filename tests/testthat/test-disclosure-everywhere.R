@@ -44,6 +44,11 @@ test_that("no unsuppressed count under the threshold survives the default rule",
     unit_variation = unit_variation(cohort, preterm, unit = provider,
                                     adjust = ~ age_band + nulliparous)
   )
+  ae <- suppressWarnings(allocation_equity(cohort, coc_placed, core20plus_group,
+                                           need = ~ age_band + nulliparous,
+                                           unit = provider, period = booking_date))
+  outputs[paste0("allocation_equity$", c("shares", "crude", "adjusted", "trend"))] <-
+    ae[c("shares", "crude", "adjusted", "trend")]
   for (nm in names(outputs)) {
     out <- outputs[[nm]]
     expect_s3_class(out, "mq_sdc")

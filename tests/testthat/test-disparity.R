@@ -87,17 +87,26 @@ test_that("g-computation disparity matches glm predictions and the sandwich infl
   p1 <- pred("Core20"); p0 <- pred("Neither")
   rd <- got[got$group == "Core20" & got$measure == "rate_difference", ]
   expect_equal(rd$estimate, 100 * (mean(p1) - mean(p0)), tolerance = 1e-10)
-  # influence function: sandwich's bread and the exact score X (y - mu) at the
-  # estimate (sandwich::estfun() multiplies working residuals by the working
-  # weights of glm's last IRLS iteration, which differ from the final fit's
-  # by the convergence tolerance)
+  # influence function: the exact score X (y - mu) and the bread
+  # n (X' diag(mu (1 - mu)) X)^-1 at the estimate, the derivative of the
+  # score there (sandwich::bread() and sandwich::estfun() use the working
+  # weights of glm's last IRLS iteration, one step behind, which differ from
+  # these by the convergence tolerance)
+  needs_reference("numDeriv")
   n <- nrow(mf)
+  Xf <- model.matrix(fit)
+  mu_hat <- fitted(fit)
+  bread <- n * solve(crossprod(Xf, Xf * (mu_hat * (1 - mu_hat))))
+  # that bread is minus the inverse Jacobian of the mean score (numDeriv)
+  J <- numDeriv::jacobian(function(b) colMeans(Xf * (mf$preterm - plogis(drop(Xf %*% b)))),
+                          coef(fit))
+  expect_equal(bread, -solve(J), tolerance = 1e-7, ignore_attr = TRUE)
   ifun <- function(p, g) {
     nd <- mf; nd$group <- factor(g, levels = levels(mf$group))
     X <- model.matrix(~ group + age_band + parity, nd)
     grad <- colMeans(X * p * (1 - p))
-    score <- model.matrix(fit) * (mf$preterm - fitted(fit))
-    (p - mean(p)) / n + score %*% (sandwich::bread(fit) %*% grad) / n
+    score <- Xf * (mf$preterm - mu_hat)
+    (p - mean(p)) / n + score %*% (bread %*% grad) / n
   }
   phi <- ifun(p1, "Core20") - ifun(p0, "Neither")
   expect_equal(rd$std.error, 100 * sqrt(sum(phi^2)), tolerance = 1e-8)
