@@ -177,7 +177,8 @@ apply_disclosure <- function(data, counts, derived = NULL, disclosure = NULL,
                      "x" = "Also given as a statistic: {.field {key_clash}}."))
   }
   keys <- unique(c(keys, by, margins))
-  keys <- keys[vapply(data[keys], is.numeric, TRUE)]
+  # (text that reads as numbers, "2023" say, is a number to the checker)
+  keys <- keys[vapply(data[keys], function(v) is.numeric(v) || number_like(v), TRUE)]
   # A column computed before disclosure may rest on the exact counts: under
   # a rule it is only accepted as a magnitude (with its contributors).
   precomputed <- if (is.null(formulas)) derived else character()

@@ -71,7 +71,7 @@ care_model_trend <- function(cohort, variable, by = NULL,
                             conf.low = ~ wilson_limits(events, pos(n), conf_level)$lower * per,
                             conf.high = ~ wilson_limits(events, pos(n), conf_level)$upper * per),
                           complements = list(events = ~ n - events),
-                          margins = margins, keys = "per", disclosure = disclosure)
+                          margins = margins, keys = c("per", "period_label"), disclosure = disclosure)
   attr(out, "trend") <- list(variable = variable, by = by, interval = interval)
   class(out) <- unique(c("mq_trend", class(out)))
   out
