@@ -261,6 +261,8 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
                             "PreviousStillBirths", "PreviousCaesareanSections",
                             "DischargeDateMatService", "ComplexSocialFactorsInd"))
   bk$.md_row <- md_row[cur]
+  # the MSDS version of each booking record (v2 unless as_msds() harmonised v1.5)
+  version <- if ("version" %in% names(bk_all)) bk_all$version[cur] else rep("v2", length(cur))
 
   cohort <- build_cohort_columns(bk, md, ethnic_minority = minority$codes, lookup = lookup,
                                  flags = flags, plus = plus, successors = successors)
@@ -269,6 +271,7 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
                           n = tabulate(dm$source[cur], length(demographics_sources)))
   report_demographics(demog)
   attr(cohort, "unknown_codes") <- NULL
+  cohort$version <- version
   cohort <- tibble::new_tibble(cohort, nrow = nrow(cohort), class = "mq_cohort")
   attr(cohort, "exclusions") <- log
   attr(cohort, "unknown_codes") <- unknown
