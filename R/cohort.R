@@ -137,7 +137,8 @@
 #'   year of booking), `quarter` (`"2020 Q2"`), `discharge_date`, `core20`,
 #'   `plus_ethnic_minority`, `plus_traveller`, `plus_ltc`,
 #'   `plus_complex_social`, any user `plus_<name>`, `core20plus` and
-#'   `core20plus_group` (factor). Attributes: `exclusions` (tibble `step`,
+#'   `core20plus_group` (factor), `version` (the MSDS version of the booking
+#'   record, `"v2"` or `"v1.5"`: see [as_msds()]). Attributes: `exclusions` (tibble `step`,
 #'   `rule`, `n_before`, `n_excluded`, `n_after`) and `unknown_codes`
 #'   (tibble `field`, `value`, `n`: not-stated, unknown or unmatched values)
 #'   and `demographics` (tibble `source`, `n`: where each kept pregnancy's

@@ -477,7 +477,7 @@ autoplot.mq_its <- function(object, ...) {
   # the fitted line is a function of the released rates only
   pts <- sdc_plot_frame(pts, object$shown)
   fit <- sdc_plot_frame(fit, object$shown)
-  ggplot2::ggplot() +
+  p <- ggplot2::ggplot() +
     ggplot2::geom_point(data = pts, ggplot2::aes(x = .data$period, y = .data$rate,
                                                  colour = .data$.group)) +
     ggplot2::geom_line(data = fit, ggplot2::aes(x = .data$period, y = .data$fitted,
@@ -485,6 +485,6 @@ autoplot.mq_its <- function(object, ...) {
     ggplot2::geom_vline(xintercept = object$breaks, linetype = "dashed") +
     ggplot2::labs(x = NULL, y = object$variable, colour = NULL,
                   subtitle = plot_subtitle(attr(object$shown, "sdc")),
-                  caption = if (hidden) paste(hidden, "suppressed period(s) not shown") else NULL) |>
-    version_mark(object$version_change)
+                  caption = if (hidden) paste(hidden, "suppressed period(s) not shown") else NULL)
+  version_mark(p, object$version_change)
 }
