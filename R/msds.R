@@ -620,7 +620,7 @@ format.msds <- function(x, ..., disclosure = NULL) {
   })))
   q <- attr(x, "quality")
   out <- c(
-    "<msds> MSDS v2 tables, validated",
+    if (is.null(attr(x, "versions"))) "<msds> MSDS v2 tables, validated" else "<msds> MSDS v1.5 and v2 tables harmonised to v2, validated",
     if (rule$preset == "none") "  DISCLOSURE CONTROL OFF (rule \"none\"): exact counts and dates, not for release outside the SDE",
     sprintf("  pregnancies: %s  women: %s  providers: %s",
             rc(length(unique(bk$UniqPregID))),
@@ -637,6 +637,12 @@ format.msds <- function(x, ..., disclosure = NULL) {
              sprintf("    %-26s %12s of %s rows kept", r$table, rc(r$rows_kept), rc(r$rows_in)))
   }
   if (!is.null(attr(s, "as_at"))) out <- c(out, sprintf("  as at: %s", format(attr(s, "as_at"))))
+  vs <- attr(x, "versions")
+  if (!is.null(vs)) {
+    vc <- vs$counts
+    out <- c(out, sprintf("  MSDS versions (see msds_versions()): v1.5 bookings %s (%s replaced by their v2 record), v2 bookings %s",
+                          rc(vc$bookings[1]), rc(vc$replaced_by_v2[1]), rc(vc$bookings[2])))
+  }
   if (!is.null(attr(x, "flags"))) {
     out <- c(out, sprintf("  person flags: %s", paste(setdiff(names(attr(x, "flags")), "Person_ID_Mother"), collapse = ", ")))
   }

@@ -164,6 +164,9 @@ test_that("a pregnancy in both versions is counted once, from its v2 record", {
   expect_identical(v$replaced_by_v2, c(1L, 0L))
   expect_identical(v$kept, c(4L, 19L))
   expect_identical(anyDuplicated(bk$UniqPregID), 0L)
+  txt <- format(x, disclosure = "none")
+  expect_true(any(grepl("v1.5 bookings 5 (1 replaced by their v2 record), v2 bookings 19", txt, fixed = TRUE)))
+  expect_match(txt[1], "v1.5 and v2 tables harmonised")
   co <- define_cohort(x)
   expect_identical(co$version[co$preg_id == "Q4"], "v2")
   expect_identical(as.vector(table(co$version)[c("v1.5", "v2")]),
