@@ -169,6 +169,29 @@ add_care_model <- function(cohort, msds, definition = c("nhs", "research"),
   }
   pcp <- pcp_all_pathways_nhs(cp, nhs_bk, v2_start, data_end)
 
+  # a pregnancy known only from MSDS v1.5 has no care plans or contacts:
+  # its exposures are missing with the reason, never FALSE
+  v15 <- (cohort$version %||% rep("v2", n)) %in% "v1.5"
+  if (any(v15)) {
+    why <- "MSDS v1.5 record only: no care-plan or contact tables before v2"
+    pc$pcsp[v15] <- NA
+    pc$date[v15] <- NA
+    pre_v2 <- pre_v2 | v15
+    # only where the pregnancy would otherwise be eligible (a v1.5 booking
+    # that reached the gestation before v2 keeps that reason)
+    w <- v15 & is.na(coc$reason)
+    coc$eligible[w] <- FALSE
+    coc$placed[w] <- NA
+    coc$reason[w] <- why
+    coc$placed_date[w] <- NA
+    coc$midwife[w] <- NA
+    coc$team[w] <- NA
+    coc$provider[w] <- NA
+    w <- v15 & is.na(pcp$reason)
+    pcp$eligible[w] <- FALSE
+    pcp$value[w] <- NA
+    pcp$reason[w] <- why
+  }
   cohort$pcsp <- pc$pcsp
   cohort$pcsp_eligible <- !pre_v2
   cohort$coc_eligible <- coc$eligible

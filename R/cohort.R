@@ -137,7 +137,8 @@
 #'   year of booking), `quarter` (`"2020 Q2"`), `discharge_date`, `core20`,
 #'   `plus_ethnic_minority`, `plus_traveller`, `plus_ltc`,
 #'   `plus_complex_social`, any user `plus_<name>`, `core20plus` and
-#'   `core20plus_group` (factor). Attributes: `exclusions` (tibble `step`,
+#'   `core20plus_group` (factor), `version` (the MSDS version of the booking
+#'   record, `"v2"` or `"v1.5"`: see [as_msds()]). Attributes: `exclusions` (tibble `step`,
 #'   `rule`, `n_before`, `n_excluded`, `n_after`) and `unknown_codes`
 #'   (tibble `field`, `value`, `n`: not-stated, unknown or unmatched values)
 #'   and `demographics` (tibble `source`, `n`: where each kept pregnancy's
@@ -261,6 +262,8 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
                             "PreviousStillBirths", "PreviousCaesareanSections",
                             "DischargeDateMatService", "ComplexSocialFactorsInd"))
   bk$.md_row <- md_row[cur]
+  # the MSDS version of each booking record (v2 unless as_msds() harmonised v1.5)
+  version <- if ("version" %in% names(bk_all)) bk_all$version[cur] else rep("v2", length(cur))
 
   cohort <- build_cohort_columns(bk, md, ethnic_minority = minority$codes, lookup = lookup,
                                  flags = flags, plus = plus, successors = successors)
@@ -269,6 +272,7 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
                           n = tabulate(dm$source[cur], length(demographics_sources)))
   report_demographics(demog)
   attr(cohort, "unknown_codes") <- NULL
+  cohort$version <- version
   cohort <- tibble::new_tibble(cohort, nrow = nrow(cohort), class = "mq_cohort")
   attr(cohort, "exclusions") <- log
   attr(cohort, "unknown_codes") <- unknown

@@ -86,6 +86,50 @@
 #'   `c(MSDS_field = "local_name")` applied in every table, or a named list
 #'   with one such vector per table. Table names can be mapped with a
 #'   `.tables` element, `list(.tables = c(MSD101PregnancyBooking = "booking"))`.
+#'   Or a data frame, or the path of a CSV file, with columns `table`,
+#'   `field`, `local_field` and optionally `local_table` (a row with empty
+#'   `field` and `local_field` maps a table name only), for v2 or v1.5
+#'   tables. Every schema table or field not found after mapping is listed
+#'   by [msds_unmapped()] (and in a message when `mapping` is given).
+#' @param v15_codes Recodes of MSDS v1.5 values to v2 codes: a list with
+#'   `fetus_outcome` (`FetusOutcome` to `PregOutcome`, default `c("10" =
+#'   "01")`, the only code confirmed in a public source) and/or `smoking`
+#'   (`SmokingStatus`, `EoPSmokingStatus` to the v2 SMOKING STATUS codes,
+#'   default 1-4 unchanged). See [msds_v15_codes()] for each default's source.
+#' @section MSDS v1.5 (April 2015 - March 2019):
+#' Tables named as in [msds_v15_schema()] (`MAT001MotherDemog`,
+#' `MAT101Booking`, `MAT501FetusOutcome`, `MAT502BabyDemogAndBirth`,
+#' `MAT602PostpartumDischarge`, optional `MAT003GP`) are harmonised to the
+#' v2 tables before validation, with a `version` column (`"v1.5"`; `"v2"` on
+#' the v2 rows):
+#' * keys: regional views' `MSDS_ID_Mother`, `UniquePregID`,
+#'   `MSDS_ID_Baby` become `Person_ID_Mother`, `UniqPregID`,
+#'   `Person_ID_Baby` (NHS Digital's names are kept);
+#' * bookings: NHS Digital's v1.5 rule, per `UniqPregID` the latest
+#'   `Month_ID` among rows with `IC_USE_BOOKING_APP_FLAG = 'Y'`, then the
+#'   earliest `AntenatalAppDate` in that month, then the highest
+#'   `RecordNumber`; `RPStartDate` is the first day of `Month_ID` (month 1 =
+#'   April 1900, inferred); `GestAgeBooking`, when absent, is
+#'   `280 - (EDDAgreed - AntenatalAppDate)` (inferred);
+#' * outcomes (`MAT501`) and babies (`MAT502`, when it has `RecordNumber`)
+#'   from that booking's `RecordNumber`; every baby of a pregnancy gets the
+#'   lowest `FetusOutcome` of the pregnancy, recoded by `v15_codes`
+#'   (unconfirmed codes become `"FETUSOUTCOME <code>"`, outside the
+#'   `PregOutcome` code list and counted); birth date from
+#'   `PersonBirthDateBaby`, else `FetusOutcomeDate`; one labour record per
+#'   pregnancy with `BirthsPerLabandDel` = its number of babies (inferred);
+#'   `BirthWeight` and `ApgarScore5` move to `MSD405CareActivityBaby`;
+#' * demographics: per mother and pregnancy the latest `Month_ID`, then the
+#'   highest `MAT001_ID` (NHS Digital), keyed to the booking's record; no
+#'   IMD decile (use IMD 2019 from `LSOAMother2011`, [define_cohort()]'s
+#'   default, for both versions); `OrgCodeProvider` RR1 maps to RRK there;
+#' * discharge date and `EoPSmokingStatus` from `MAT602`.
+#'
+#' Given v2 tables too, a pregnancy present in both (same `Person_ID_Mother`
+#' and `UniqPregID`) keeps only its v2 record, as NHS Digital's perinatal
+#' code does; [msds_versions()] counts the bookings of each version and those
+#' replaced. Without v2 tables, the care-plan, contact and staff tables are
+#' empty: care-model exposures are `NA` with a reason ([add_care_model()]).
 #' @param flags Optional data frame of person-level flags that MSDS does not
 #'   hold (for example Gypsy, Roma or Traveller status, or a long-term
 #'   condition from linked records), keyed by `Person_ID_Mother`. Logical
@@ -135,13 +179,16 @@
 #'              quiet = TRUE)
 #' x
 #' @export
-as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at = NULL) {
+as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at = NULL,
+                    v15_codes = NULL) {
   as_at <- check_as_at(as_at)
   if (inherits(tables, "DBIConnection")) tables <- read_msds_db(tables, mapping)
   old_formats <- NULL
+  old_versions <- NULL
   if (inherits(tables, "msds")) {
     flags <- flags %||% attr(tables, "flags")
     old_formats <- attr(tables, "formats")
+    old_versions <- attr(tables, "versions")
     tables <- unclass(tables)
   }
   if (!is.list(tables) || is.data.frame(tables) || is.null(names(tables)) ||
@@ -153,8 +200,32 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at =
   if (length(not_df)) {
     cli::cli_abort("{.arg tables} element{?s} {.field {not_df}} {?is/are} not a data frame.")
   }
+  mapping <- read_mapping(mapping)
   tables <- apply_mapping(tables, mapping)
+  is15 <- names(tables) %in% names(v15_tables)
+  rk <- v15_rename_keys(tables[is15])
+  tables[is15] <- rk$tables
+  unmapped <- unmapped_fields(tables)
+  if (!is.null(mapping) && nrow(unmapped) && !quiet) report_unmapped(unmapped)
+  versions <- old_versions
+  if (any(names(tables) %in% names(v15_tables))) {
+    v15_codes <- check_v15_codes(v15_codes)
+    h <- harmonise_v15(tables[is15], v15_codes, as_at = as_at)
+    if (!is.null(h$problems) && any(h$problems$severity == "error")) {
+      abort_msds_problems(h$problems[h$problems$severity == "error", , drop = FALSE])
+    }
+    u <- union_versions(tables[!is15], h)
+    tables <- u$tables
+    versions <- u$versions
+    versions$keys <- rk$keys
+  }
   x <- msds_build(tables, mapping, flags, quiet, as_at = as_at)
+  attr(x, "unmapped") <- unmapped
+  if (!is.null(versions)) {
+    attr(x, "versions") <- versions
+    q15 <- h$problems[h$problems$severity == "warning", c("table", "field", "problem", "n_rows", "examples"), drop = FALSE]
+    if (!is.null(q15) && nrow(q15)) attr(x, "quality") <- rbind(attr(x, "quality"), tibble::as_tibble(q15))
+  }
   # an msds object validated again keeps what was read the first time (its
   # date columns are Date by now): the format and the month precision
   f <- attr(x, "formats")
@@ -333,12 +404,11 @@ new_problem <- function(table, field, problem, n_rows, examples = "",
 # missing key values and plausible ranges (its integer record numbers are
 # stored as doubles, as as_msds() stores them). Returns the converted table,
 # its problems, the date formats found and the codes outside the code lists.
-validate_msds_table <- function(tab, df, trust = FALSE) {
+validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]]) {
   problems <- list()
   formats <- list()
   invalid <- list()
   add <- function(...) problems[[length(problems) + 1L]] <<- new_problem(...)
-  spec <- msds_tables[[tab]]
   req <- names(spec$columns)[vapply(spec$columns, `[[`, TRUE, "required")]
   for (f in setdiff(req, names(df))) add(tab, f, "required column is missing", nrow(df))
   fields <- intersect(names(spec$columns), names(df))
@@ -557,7 +627,7 @@ format.msds <- function(x, ..., disclosure = NULL) {
   })))
   q <- attr(x, "quality")
   out <- c(
-    "<msds> MSDS v2 tables, validated",
+    if (is.null(attr(x, "versions"))) "<msds> MSDS v2 tables, validated" else "<msds> MSDS v1.5 and v2 tables harmonised to v2, validated",
     if (rule$preset == "none") "  DISCLOSURE CONTROL OFF (rule \"none\"): exact counts and dates, not for release outside the SDE",
     sprintf("  pregnancies: %s  women: %s  providers: %s",
             rc(length(unique(bk$UniqPregID))),
@@ -574,6 +644,12 @@ format.msds <- function(x, ..., disclosure = NULL) {
              sprintf("    %-26s %12s of %s rows kept", r$table, rc(r$rows_kept), rc(r$rows_in)))
   }
   if (!is.null(attr(s, "as_at"))) out <- c(out, sprintf("  as at: %s", format(attr(s, "as_at"))))
+  vs <- attr(x, "versions")
+  if (!is.null(vs)) {
+    vc <- vs$counts
+    out <- c(out, sprintf("  MSDS versions (see msds_versions()): v1.5 bookings %s (%s replaced by their v2 record), v2 bookings %s",
+                          rc(vc$bookings[1]), rc(vc$replaced_by_v2[1]), rc(vc$bookings[2])))
+  }
   if (!is.null(attr(x, "flags"))) {
     out <- c(out, sprintf("  person flags: %s", paste(setdiff(names(attr(x, "flags")), "Person_ID_Mother"), collapse = ", ")))
   }

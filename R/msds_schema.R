@@ -45,9 +45,11 @@ msds_codes <- list(
 #' @examples
 #' msds_schema()
 #' @export
-msds_schema <- function() {
-  rows <- lapply(names(msds_tables), function(tab) {
-    spec <- msds_tables[[tab]]
+msds_schema <- function() schema_tibble(msds_tables)
+
+schema_tibble <- function(tables) {
+  rows <- lapply(names(tables), function(tab) {
+    spec <- tables[[tab]]
     tibble::tibble(
       table = tab,
       field = names(spec$columns),

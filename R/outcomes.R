@@ -125,6 +125,12 @@
 #' @param pph_units `"ignore"`, `"convert"` or `"ml_only"`, see above.
 #' @param tear_codes SNOMED CT codes for third and fourth degree tears.
 #' @param breastmilk_codes First-feed codes meaning breast milk.
+#' @section MSDS v1.5 records:
+#' Pregnancies whose booking record is from MSDS v1.5 (cohort column
+#' `version`, see [as_msds()]) have their baby-level outcomes from the
+#' harmonised v1.5 tables; `pph_1500` and `tear_3_4` need the labour
+#' care-activity table (MSD302), which v1.5 does not have, so they are `NA`
+#' and not eligible there (attribute `unavailable` says so).
 #' @returns The cohort with `<outcome>` and `<outcome>_eligible` logical
 #'   columns for each chosen outcome, `birth_weight` (g), `gestation_birth`
 #'   (days), `n_babies` (baby records), `birth_date`, `birth_year`,
@@ -194,6 +200,16 @@ add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
       res[[nm]] <- m[[nm]]
     }
   }
+  # MSDS v1.5 has no labour-activity table (MSD302): its blood loss and
+  # perineal trauma are not recorded, so those outcomes are missing there
+  v15 <- (cohort[["version"]] %||% rep("v2", n)) %in% "v1.5"
+  no15 <- intersect(c("pph_1500", "tear_3_4"), outcomes)
+  if (any(v15)) {
+    for (nm in no15) {
+      res[[nm]]$y[v15] <- NA
+      res[[nm]]$e[v15] <- FALSE
+    }
+  }
   for (nm in outcomes) {
     cohort[[nm]] <- res[[nm]]$y
     cohort[[paste0(nm, "_eligible")]] <- res[[nm]]$e
@@ -205,6 +221,11 @@ add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
   for (nm in names(bc)) cohort[[nm]] <- bc[[nm]]
   attr(cohort, "outcomes") <- outcome_meta(outcomes, s$definitions)
   attr(cohort, "outcome_settings") <- settings_attr(s, multiple_births)
+  if (any(v15) && length(no15)) {
+    attr(cohort, "unavailable") <- tibble::tibble(
+      outcome = no15, version = "v1.5", n = sum(v15),
+      reason = "MSDS v1.5 has no labour and delivery care-activity table (MSD302): not recorded")
+  }
   cohort
 }
 

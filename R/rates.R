@@ -95,6 +95,12 @@ outcome_rates <- function(cohort, outcome, by = NULL, conf_level = 0.95,
     out$method <- ifelse(is.na(out$events) | out$n <= 0, NA_character_,
                          ifelse(out$events >= 10, "byar", "exact"))
   }
+  # a cohort with MSDS v1.5 records: rates by year say which version each
+  # year's records come from (2019 holds both)
+  if ("year" %in% by && any(cohort[["version"]] %in% "v1.5") && is.numeric(out$year)) {
+    ys <- as.Date(sprintf("%04d-01-01", as.integer(out$year)))
+    out$msds_version <- period_version(ys, "year", msds_v2_date)
+  }
   attr(out, "rates") <- list(outcome = spec$outcome, by = by, per = per, conf_level = conf_level)
   class(out) <- unique(c("mq_rates", class(out)))
   out

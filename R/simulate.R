@@ -254,6 +254,8 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   # ---- outcomes: both potential outcomes, common random numbers ------------
   r0 <- sim_risks(t, p$pcsp, c20p, 0, effects)
   r1 <- sim_risks(t, p$pcsp, c20p, 1, effects)
+  r0$preterm <- sim_trend_shift(r0$preterm, booking, effects$preterm_trend)
+  r1$preterm <- sim_trend_shift(r1$preterm, booking, effects$preterm_trend)
   u <- lapply(stats::setNames(nm = c(sim_outcomes, "gest", "cs_type", "feed")),
               function(o) stats::runif(n))
   pot <- function(r, a) {

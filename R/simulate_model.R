@@ -22,13 +22,29 @@
 #'   `breastmilk_first_feed`.
 #' @param pcsp Named numeric vector: log odds ratios of a personalised care and
 #'   support plan (the same in every group).
+#' @param preterm_trend Optional change over time in the risk of preterm
+#'   birth, for interrupted time series: a list with `date` (a `Date`),
+#'   `level` (added to every pregnancy's risk from `date`, probability
+#'   scale) and `slope` (added per year after `date`), by booking date. The
+#'   risk is clamped to 0-1; the other outcomes are not shifted. `NULL`
+#'   (default): no change.
 #' @returns `sim_effects()`: a list of class `mq_sim_effects`.
 #' @examples
 #' sim_effects()
 #' sim_effects(coc_other = c(preterm = 0))
 #' sim_recording(ethnicity_unknown = 0)
 #' @export
-sim_effects <- function(coc_core20plus = NULL, coc_other = NULL, pcsp = NULL) {
+sim_effects <- function(coc_core20plus = NULL, coc_other = NULL, pcsp = NULL,
+                        preterm_trend = NULL) {
+  if (!is.null(preterm_trend)) {
+    ok <- is.list(preterm_trend) && setequal(names(preterm_trend), c("date", "level", "slope")) &&
+      inherits(preterm_trend$date, "Date") && length(preterm_trend$date) == 1L &&
+      is.numeric(preterm_trend$level) && length(preterm_trend$level) == 1L &&
+      is.numeric(preterm_trend$slope) && length(preterm_trend$slope) == 1L
+    if (!ok) {
+      cli::cli_abort("{.arg preterm_trend} must be a list of {.field date} (one {.cls Date}), {.field level} and {.field slope} (numbers).")
+    }
+  }
   base_c20 <- c(preterm = -0.45, stillbirth = -0.30, neonatal_death = -0.25,
                 caesarean = -0.15, pph_1500 = -0.10, breastmilk_first_feed = 0.35)
   base_oth <- c(preterm = -0.15, stillbirth = -0.12, neonatal_death = -0.10,
@@ -48,7 +64,8 @@ sim_effects <- function(coc_core20plus = NULL, coc_other = NULL, pcsp = NULL) {
   structure(list(
     coc_core20plus = merge_effects(base_c20, coc_core20plus, "coc_core20plus"),
     coc_other = merge_effects(base_oth, coc_other, "coc_other"),
-    pcsp = merge_effects(base_pcsp, pcsp, "pcsp")
+    pcsp = merge_effects(base_pcsp, pcsp, "pcsp"),
+    preterm_trend = preterm_trend
   ), class = "mq_sim_effects")
 }
 
@@ -262,4 +279,13 @@ sim_truth_table <- function(risk0, risk1, in_pop, groups) {
     }
   }
   tibble::as_tibble(do.call(rbind, rows))
+}
+
+# The preterm risk shifted by `trend` (sim_effects(preterm_trend)) at each
+# booking date: level from trend$date, plus slope per year after it.
+sim_trend_shift <- function(risk, booking, trend) {
+  if (is.null(trend)) return(risk)
+  yrs <- pmax(as.numeric(booking - trend$date), 0) / 365.25
+  post <- booking >= trend$date
+  pmin(pmax(risk + post * (trend$level + trend$slope * yrs), 0), 1)
 }

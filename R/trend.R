@@ -35,9 +35,15 @@ mcoc_withdrawal_date <- as.Date("2022-09-21")
 #' @param interval `"quarter"` (calendar quarters), `"year"` or `"month"`.
 #' @param date The date column that places a pregnancy in time
 #'   (default `booking_date`).
+#' @param version_change The MSDS v1.5 to v2 change to mark: `NULL`
+#'   (default: [msds_v2_date] when the cohort's `version` column holds
+#'   `"v1.5"` records), `TRUE` ([msds_v2_date]), a `Date`, or `FALSE`.
 #' @returns A tibble of class `mq_trend` with columns `period` (the first day
 #'   of the period), `period_label`, the `by` columns, `events`, `n`,
-#'   `n_missing`, `rate` (per `per`), `conf.low`, `conf.high`, `per`.
+#'   `n_missing`, `rate` (per `per`), `conf.low`, `conf.high`, `per`, and,
+#'   when a version change is marked, `msds_version` (`"v1.5"`, `"v2"`, or
+#'   `"v1.5 and v2"` for a period that spans it; `autoplot()` draws it as a
+#'   dotted line).
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(booking_date = as.Date("2020-01-01") + sample(0:729, 2000, TRUE),
@@ -48,7 +54,7 @@ mcoc_withdrawal_date <- as.Date("2022-09-21")
 care_model_trend <- function(cohort, variable, by = NULL,
                              interval = c("quarter", "year", "month"),
                              date = booking_date, conf_level = 0.95,
-                             disclosure = NULL) {
+                             disclosure = NULL, version_change = NULL) {
   check_data_frame(cohort)
   check_conf_level(conf_level)
   interval <- rlang::arg_match(interval)
@@ -72,9 +78,54 @@ care_model_trend <- function(cohort, variable, by = NULL,
                             conf.high = ~ wilson_limits(events, pos(n), conf_level)$upper * per),
                           complements = list(events = ~ n - events),
                           margins = margins, keys = c("per", "period_label"), disclosure = disclosure)
-  attr(out, "trend") <- list(variable = variable, by = by, interval = interval)
+  version_change <- resolve_version_change(cohort, version_change)
+  if (!is.null(version_change)) out$msds_version <- period_version(out$period, interval, version_change)
+  attr(out, "trend") <- list(variable = variable, by = by, interval = interval,
+                             version_change = version_change)
   class(out) <- unique(c("mq_trend", class(out)))
   out
+}
+
+#' First day of MSDS v2 (April 2019)
+#'
+#' Bookings before it are MSDS v1.5 records (see [msds_v15_schema()]).
+#' [care_model_trend()] marks each period's version and [its()] can add a
+#' level change here.
+#' @format A `Date`.
+#' @examples
+#' msds_v2_date
+#' @export
+msds_v2_date <- as.Date("2019-04-01")
+
+# The date of the MSDS version change to mark: given, or April 2019 when
+# the cohort holds v1.5 records (column `version` from define_cohort()).
+resolve_version_change <- function(cohort, version_change, call = rlang::caller_env()) {
+  if (isFALSE(version_change)) return(NULL)
+  if (is.null(version_change)) {
+    v <- cohort[["version"]]
+    return(if (!is.null(v) && any(v %in% "v1.5")) msds_v2_date else NULL)
+  }
+  if (isTRUE(version_change)) return(msds_v2_date)
+  if (!inherits(version_change, "Date") || length(version_change) != 1L || is.na(version_change)) {
+    cli::cli_abort("{.arg version_change} must be one {.cls Date}, {.code TRUE} (April 2019), {.code FALSE} or {.code NULL}.",
+                   call = call)
+  }
+  version_change
+}
+
+# "v1.5" for periods that end before the change, "v2" for those that start
+# on or after it, "v1.5 and v2" for a period that spans it.
+period_version <- function(period, interval, change) {
+  nxt <- switch(interval,
+                month = seq_months(period, 1L), quarter = seq_months(period, 3L),
+                year = seq_months(period, 12L))
+  ifelse(period >= change, "v2", ifelse(nxt <= change, "v1.5", "v1.5 and v2"))
+}
+
+seq_months <- function(d, k) {
+  lt <- as.POSIXlt(d)
+  m <- lt$year * 12L + lt$mon + k
+  as.Date(sprintf("%04d-%02d-01", m %/% 12L + 1900L, m %% 12L + 1L))
 }
 
 trend_counts <- function(cohort, variable, by, interval, date,
@@ -167,6 +218,11 @@ period_index <- function(p, interval, origin) {
 #'   target ([better_births_date], [mcoc_withdrawal_date]).
 #' @param lag Newey-West lag (whole number), or `NULL` for the default.
 #' @param adjust Apply the `n / (n - p)` factor.
+#' @param version_level `TRUE` adds a level-change term `level_msds_v2` at
+#'   the MSDS v1.5 to v2 change ([msds_v2_date], or a `Date` given here): a
+#'   step in recording, with no slope change. `FALSE` (default) fits no such
+#'   term; the change is still marked on the plot when the trend table marks
+#'   it (see [care_model_trend()]).
 #' @returns An object of class `mq_its` with [tidy()] (`term`, `estimate`,
 #'   `std.error`, `statistic`, `p.value`, `conf.low`, `conf.high`, and the
 #'   `by` columns), [glance()] and `autoplot()` methods. The model is fitted
@@ -189,10 +245,15 @@ period_index <- function(p, interval, origin) {
 its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withdrawal_date),
                 interval = c("quarter", "year", "month"), by = NULL,
                 lag = NULL, date = booking_date, adjust = TRUE,
-                conf_level = 0.95, disclosure = NULL) {
+                conf_level = 0.95, disclosure = NULL, version_level = FALSE) {
   check_data_frame(data)
   check_conf_level(conf_level)
   check_flag(adjust)
+  if (!isFALSE(version_level) && !isTRUE(version_level) &&
+      !(inherits(version_level, "Date") && length(version_level) == 1L && !is.na(version_level))) {
+    cli::cli_abort("{.arg version_level} must be {.code TRUE} (a level change at {.val 2019-04-01}), {.code FALSE} or one {.cls Date}.")
+  }
+  vdate <- if (isTRUE(version_level)) msds_v2_date else if (isFALSE(version_level)) NULL else version_level
   if (!inherits(breaks, "Date") || anyNA(breaks) || !length(breaks)) {
     cli::cli_abort("{.arg breaks} must be one or more {.cls Date}s, e.g. {.code as.Date(\"2022-09-21\")}.")
   }
@@ -234,11 +295,25 @@ its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withd
   breaks <- breaks[ok]
   bt <- bt[ok]
   if (!length(breaks)) cli::cli_abort("No break lies within the data: nothing to test.")
+  # the MSDS version change: a level-only term (recording, not care, changed)
+  vt <- NULL
+  if (!is.null(vdate)) {
+    vt <- period_index(period_start(vdate, interval), interval, origin) +
+      (period_start(vdate, interval) < vdate)
+    if (vt < 2 || vt > tmax || vt %in% bt) {
+      cli::cli_abort(c("The version change {format(vdate)} must lie inside the data and differ from every break.",
+                       "i" = "Periods run from {format(origin)} ({tmax} periods)."))
+    }
+  }
   gkey <- if (length(by)) group_key(used, by) else rep("", nrow(used))
   fits <- lapply(unique(gkey), function(gk) {
     s <- used[gkey == gk, , drop = FALSE]
     s <- s[order(s$time), , drop = FALSE]
     X <- its_design(s$time, bt, breaks)
+    if (!is.null(vt)) {
+      X <- cbind(X, as.numeric(s$time >= vt))
+      colnames(X)[ncol(X)] <- "level_msds_v2"
+    }
     its_fit(X, s$rate, lag, adjust, conf_level, s, by)
   })
   coefs <- do.call(rbind, lapply(fits, `[[`, "coef"))
@@ -246,6 +321,8 @@ its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withd
   structure(list(coefficients = tibble::as_tibble(coefs),
                  fitted = tibble::as_tibble(fitted), shown = shown,
                  breaks = breaks, interval = interval, by = by,
+                 version_change = vdate %||% info$version_change,
+                 version_level = !is.null(vdate),
                  variable = variable, conf_level = conf_level,
                  df = unlist(lapply(fits, function(f) rep(f$glance$df.residual, nrow(f$coef)))),
                  glance = do.call(rbind, lapply(fits, `[[`, "glance"))),
@@ -338,6 +415,9 @@ glance.mq_its <- function(x, ...) {
 print.mq_its <- function(x, ...) {
   cli::cli_text("Interrupted time series of {.field {x$variable}} by {x$interval}; breaks at {format(x$breaks)}.")
   cli::cli_text("Newey-West standard errors (lag {paste(unique(x$glance$lag), collapse = ', ')}).")
+  if (!is.null(x$version_change)) {
+    cli::cli_text("MSDS v1.5 to v2 at {format(x$version_change)}{if (isTRUE(x$version_level)) ': level-change term level_msds_v2' else ' (marked; no term in the model)'}.")
+  }
   print(x$coefficients, ...)
   invisible(x)
 }
@@ -370,7 +450,15 @@ autoplot.mq_trend <- function(object, ...) {
     p <- p + ggplot2::geom_rug(data = marks, ggplot2::aes(x = .data$period, colour = .data$.group),
                                sides = "b", inherit.aes = FALSE, linewidth = 1)
   }
-  p
+  version_mark(p, info$version_change)
+}
+
+# A dotted line and label at the MSDS v1.5 -> v2 change.
+version_mark <- function(p, change) {
+  if (is.null(change)) return(p)
+  p + ggplot2::geom_vline(xintercept = change, linetype = "dotted") +
+    ggplot2::annotate("text", x = change, y = Inf, label = "MSDS v1.5 | v2", vjust = 1.5,
+                      hjust = 0.5, size = 3)
 }
 
 #' @exportS3Method ggplot2::autoplot
@@ -383,12 +471,13 @@ autoplot.mq_its <- function(object, ...) {
   fit <- as.data.frame(object$fitted)
   pts$.group <- if (length(by)) gsub("\r", " / ", group_key(pts, by)) else "All"
   fit$.group <- if (length(by)) gsub("\r", " / ", group_key(fit, by)) else "All"
-  seg <- findInterval(fit$period, object$breaks)
+  cuts <- sort(c(object$breaks, if (isTRUE(object$version_level)) object$version_change))
+  seg <- findInterval(fit$period, cuts)
   fit$.segment <- paste(fit$.group, seg)
   # the fitted line is a function of the released rates only
   pts <- sdc_plot_frame(pts, object$shown)
   fit <- sdc_plot_frame(fit, object$shown)
-  ggplot2::ggplot() +
+  p <- ggplot2::ggplot() +
     ggplot2::geom_point(data = pts, ggplot2::aes(x = .data$period, y = .data$rate,
                                                  colour = .data$.group)) +
     ggplot2::geom_line(data = fit, ggplot2::aes(x = .data$period, y = .data$fitted,
@@ -397,4 +486,5 @@ autoplot.mq_its <- function(object, ...) {
     ggplot2::labs(x = NULL, y = object$variable, colour = NULL,
                   subtitle = plot_subtitle(attr(object$shown, "sdc")),
                   caption = if (hidden) paste(hidden, "suppressed period(s) not shown") else NULL)
+  version_mark(p, object$version_change)
 }

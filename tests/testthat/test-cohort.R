@@ -13,7 +13,8 @@ test_that("define_cohort keeps one row per pregnancy with the documented columns
     "ethnic_group", "ethnic_group_nhs_coc", "imd_decile", "imd_quintile", "imd_edition",
     "year", "quarter",
     "discharge_date", "core20", "plus_ethnic_minority", "plus_traveller", "plus_ltc",
-    "plus_complex_social", "core20plus", "core20plus_group"))
+    "plus_complex_social", "core20plus", "core20plus_group", "version"))
+  expect_identical(unique(co$version), "v2")
   expect_false(anyDuplicated(co$preg_id) > 0)
 })
 
