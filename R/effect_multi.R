@@ -430,3 +430,114 @@ summary.mq_effect_multi <- function(object, ...) {
   structure(list(fit = object, glance = glance(object)),
             class = c("summary.mq_effect_multi", "summary.mq_effect"))
 }
+
+#' Covariate balance of a multi-category treatment fit
+#'
+#' Balance of a multi-category [estimate_effect()] fit, per pair of levels,
+#' as `cobalt::bal.tab()` gives it for a multinomial `weightit()` object:
+#' with `pairwise = TRUE` (cobalt's default) every pair of levels; with `pairwise = FALSE`, for the ATE each level against the
+#' whole sample (cobalt's `"All vs. a"`: the level's mean less the sample's)
+#' and for the ATT the focal level against each other level. Each pair is
+#' oriented as cobalt computes it, the later level in level order (`level`)
+#' against the earlier (`reference`). The SMD
+#' denominator is cobalt's for multi-category treatments: for the ATE the
+#' square root of the mean of the unweighted variances of all levels (not
+#' only the pair's), for the ATT the focal level's unweighted SD; binary
+#' terms are raw differences in proportions unless `binary = "std"`.
+#' Variance ratios are `level` over `reference`.
+#'
+#' @param fit A multi-category fit from [estimate_effect()].
+#' @param pairwise See above.
+#' @param binary `"raw"` or `"std"`, as for [balance_table()].
+#' @param ... Unused.
+#' @returns A tibble of class `"mq_balance"` with columns `level`,
+#'   `reference`, then those of [balance_table()] (`term`, `variable`,
+#'   `type`, `smd_*`, `var_ratio_*`, `ks_*`), one row per pair and covariate
+#'   term, released as [balance_table()] releases them (3 significant
+#'   figures; a binary term with a count under the threshold in either
+#'   level of the pair, with or without it, suppressed). Attribute `"ess"`:
+#'   per level its size and effective sample sizes, released like counts.
+#' @export
+balance.mq_effect_multi <- function(fit, pairwise = TRUE, binary = c("raw", "std"), ...) {
+  check_flag(pairwise, arg = "pairwise")
+  binary <- match.arg(binary)
+  rule <- effect_rule(fit)
+  data <- fit$covariates
+  X <- balance_terms(data, fit$covariate_spec, rule)
+  bin <- attr(X, "binary")
+  lev <- fit$levels
+  tr <- as.character(fit$treat)
+  w <- fit$weights
+  one <- rep(1, length(tr))
+  att <- identical(fit$estimand_code, "ATT")
+  denom <- if (att) {
+    sqrt(w_var(X[tr == fit$focal, , drop = FALSE], one[tr == fit$focal], bin))
+  } else {
+    sqrt(rowMeans(vapply(lev, function(l) w_var(X[tr == l, , drop = FALSE], one[tr == l], bin),
+                         numeric(ncol(X)))))
+  }
+  denom <- unname(denom)
+  std <- !bin | binary == "std"
+  smd <- function(diff) {
+    out <- diff
+    nz <- std & abs(diff) >= sqrt(.Machine$double.eps)
+    out[nz] <- diff[nz] / denom[nz]
+    out
+  }
+  # pairs are oriented as cobalt computes them: the later level in level
+  # order vs the earlier
+  pairs <- if (pairwise) multi_pairs(lev, lev[1]) else if (att) {
+    lapply(setdiff(lev, fit$focal), function(l) {
+      if (match(l, lev) > match(fit$focal, lev)) c(l, fit$focal) else c(fit$focal, l)
+    })
+  } else lapply(lev, function(l) c(l, "(all)"))
+  tabs <- lapply(pairs, function(pr) {
+    if (pr[2] == "(all)") {
+      # the level against the whole sample: a copy of the level's rows as
+      # "treated", every row as "control" (adjusted: weighted as the fit's
+      # target population, which for the ATE is the unweighted sample)
+      rows <- c(which(tr == pr[1]), seq_along(tr))
+      t1 <- c(rep(1L, sum(tr == pr[1])), rep(0L, length(tr)))
+      wa <- c(w[tr == pr[1]], one)
+    } else {
+      rows <- which(tr %in% pr)
+      t1 <- as.integer(tr[rows] == pr[1])
+      wa <- w[rows]
+    }
+    Xp <- X[rows, , drop = FALSE]
+    un <- balance_stats(Xp, bin, t1, rep(1, length(rows)))
+    adj <- balance_stats(Xp, bin, t1, wa)
+    out <- tibble::tibble(
+      term = colnames(X), variable = attr(X, "variable"),
+      type = ifelse(bin, "binary", "continuous"),
+      smd_unadjusted = smd(un$diff), smd_adjusted = smd(adj$diff),
+      var_ratio_unadjusted = ifelse(bin, NA_real_, un$vr),
+      var_ratio_adjusted = ifelse(bin, NA_real_, adj$vr),
+      ks_unadjusted = un$ks, ks_adjusted = adj$ks)
+    out <- disclose_balance(out, Xp, bin, t1, rule)
+    res <- tibble::add_column(tibble::as_tibble(as.list(out)), level = pr[1], reference = pr[2],
+                              .before = 1L)
+    attr(res, "log") <- attr(out, "sdc_log")
+    res
+  })
+  # one log for the table: each action's rows summed over the pairs
+  log <- as.data.frame(rbind_log(lapply(tabs, attr, "log")))
+  log <- stats::aggregate(n ~ column + action, data = log, FUN = sum)
+  log <- tibble::as_tibble(log[order(match(log$column, unique(log$column))), , drop = FALSE])
+  out <- do.call(rbind, lapply(tabs, function(t) {
+    attr(t, "log") <- NULL
+    t
+  }))
+  out <- new_sdc_table(as.list(out), out, rule, log = log)
+  ess <- function(v) sum(v)^2 / sum(v^2)
+  attr(out, "ess") <- balance_ess(tibble::tibble(
+    group = lev, n = vapply(lev, function(l) sum(tr == l), 0),
+    ess_unadjusted = vapply(lev, function(l) sum(tr == l), 0),
+    ess_adjusted = vapply(lev, function(l) ess(w[tr == l]), 0)), rule)
+  attr(out, "estimand") <- fit$estimand
+  attr(out, "s_d_denom") <- if (att) "focal" else "pooled (all levels)"
+  attr(out, "binary") <- binary
+  attr(out, "pairwise") <- pairwise
+  class(out) <- c("mq_balance", setdiff(class(out), "mq_balance"))
+  out
+}

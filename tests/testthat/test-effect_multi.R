@@ -229,3 +229,60 @@ test_that("glance() and tidy() release counts and estimates under the disclosure
   expect_output(suppressMessages(print(fit)), "risk_difference")
   expect_message(print(fit), "multinomial")
 })
+
+test_that("balance() of a multi-category fit agrees with cobalt's pairwise bal.tab()", {
+  needs_reference("WeightIt")
+  needs_reference("cobalt")
+  d <- care4_data(2500, seed = 9)
+  cases <- list(list(est = "ATE", focal = NULL), list(est = "ATT", focal = "coc"))
+  for (cs in cases) {
+    W <- WeightIt::weightit(care ~ age + imd + parity, data = d, method = "glm",
+                            estimand = cs$est, focal = cs$focal)
+    fit <- estimate_effect(d, care, preterm, ~ age + imd + parity, method = "ipw",
+                           estimand = cs$est, focal = cs$focal, disclosure = "none")
+    # cobalt on the fit's weights (the weights themselves agree with
+    # WeightIt's to its optimiser's tolerance, tested above): the balance
+    # definitions to 1e-8; on WeightIt's object the adjusted differences,
+    # close to 0 after weighting, to that tolerance
+    for (pw in c(TRUE, FALSE)) {
+      b <- balance(fit, pairwise = pw)
+      ref <- cobalt::bal.tab(care ~ age + imd + parity, data = d, weights = fit$weights,
+                             method = "weighting", estimand = cs$est, focal = cs$focal,
+                             un = TRUE, stats = c("m", "v", "ks"), pairwise = pw,
+                             which.treat = .all)$Pair.Balance
+      refw <- cobalt::bal.tab(W, un = TRUE, stats = c("m", "v", "ks"), pairwise = pw,
+                              which.treat = .all)$Pair.Balance
+      expect_identical(names(ref), names(refw))
+      for (nm in names(ref)) {
+        parts <- strsplit(nm, " vs. ", fixed = TRUE)[[1]]
+        rb <- ref[[nm]]$Balance
+        # cobalt's statistics are the later level (in level order) less the
+        # earlier, whatever order the pair's name gives; "All vs. a" is a less
+        # the whole sample
+        if (parts[1] == "All") {
+          mine <- b[b$level == parts[2] & b$reference == "(all)", ]
+        } else {
+          o <- parts[order(match(parts, levels(d$care)), decreasing = TRUE)]
+          mine <- b[b$level == o[1] & b$reference == o[2], ]
+        }
+        expect_identical(mine$term, rownames(rb))
+        expect_lt(rel(mine$smd_unadjusted, rb$Diff.Un), 1e-8,
+                  label = paste(cs$est, pw, nm, "unadjusted SMD"))
+        expect_lt(rel(mine$smd_adjusted, rb$Diff.Adj), 1e-8)
+        expect_lt(max(abs(mine$smd_adjusted - refw[[nm]]$Balance$Diff.Adj)), 1e-6)
+        cont <- mine$type == "continuous"
+        vr_u <- mine$var_ratio_unadjusted
+        vr_a <- mine$var_ratio_adjusted
+        expect_lt(rel(vr_u[cont], rb$V.Ratio.Un[cont]), 1e-8)
+        expect_lt(rel(vr_a[cont], rb$V.Ratio.Adj[cont]), 1e-8)
+        expect_lt(rel(mine$ks_unadjusted, rb$KS.Un), 1e-8)
+        expect_lt(rel(mine$ks_adjusted, rb$KS.Adj), 1e-8)
+      }
+    }
+  }
+  # under a rule: 3 significant figures
+  fit <- estimate_effect(d, care, preterm, ~ age + imd + parity, method = "ipw")
+  b <- balance(fit)
+  expect_equal(b$smd_adjusted, signif(b$smd_adjusted, 3))
+  expect_equal(nrow(b), 6L * 5L)
+})
