@@ -457,6 +457,16 @@ summary.mq_effect_multi <- function(object, ...) {
 #'   figures; a binary term with a count under the threshold in either
 #'   level of the pair, with or without it, suppressed). Attribute `"ess"`:
 #'   per level its size and effective sample sizes, released like counts.
+#' @examples
+#' set.seed(1)
+#' n <- 1500
+#' d <- data.frame(age = rnorm(n, 30, 5), imd = sample(1:5, n, TRUE))
+#' d$care <- factor(sample(c("none", "pcsp", "coc", "both"), n, TRUE),
+#'                  levels = c("none", "pcsp", "coc", "both"))
+#' d$preterm <- rbinom(n, 1, plogis(-2 + 0.1 * d$imd))
+#' fit <- estimate_effect(d, care, preterm, ~ age + imd, method = "ipw")
+#' balance(fit)
+#' balance(fit, pairwise = FALSE)
 #' @export
 balance.mq_effect_multi <- function(fit, pairwise = TRUE, binary = c("raw", "std"), ...) {
   check_flag(pairwise, arg = "pairwise")
@@ -540,4 +550,10 @@ balance.mq_effect_multi <- function(fit, pairwise = TRUE, binary = c("raw", "std
   attr(out, "pairwise") <- pairwise
   class(out) <- c("mq_balance", setdiff(class(out), "mq_balance"))
   out
+}
+
+#' @export
+evalue.mq_effect_multi <- function(x, ...) {
+  cli::cli_abort(c("E-values of a multi-category fit are per contrast.",
+                   "i" = "Take a row of {.fn tidy} (a {.val risk_ratio} of one {.field level} vs its {.field reference}) and pass its {.field estimate}, {.field conf.low} and {.field conf.high} to {.fn evalue}."))
 }

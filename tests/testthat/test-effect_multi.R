@@ -286,3 +286,15 @@ test_that("balance() of a multi-category fit agrees with cobalt's pairwise bal.t
   expect_equal(b$smd_adjusted, signif(b$smd_adjusted, 3))
   expect_equal(nrow(b), 6L * 5L)
 })
+
+test_that("the output checker reads a multi-category fit per level", {
+  d <- care4_data(3000, seed = 10)
+  fit <- estimate_effect(d, care, preterm, ~ age + imd, method = "aipw")
+  chk <- disclosure_check(fit)
+  expect_identical(chk$status[1], "pass")
+  small <- rbind(d[d$care != "both", ], d[d$care == "both", ][1:8, ])
+  small$preterm[small$care == "both"] <- c(1, 0, 0, 1, 0, 0, 0, 1)
+  f2 <- suppressWarnings(estimate_effect(small, care, preterm, ~ age, method = "ipw"))
+  expect_identical(disclosure_check(f2)$status[1], "fail")
+  expect_error(evalue(fit), "per contrast")
+})
