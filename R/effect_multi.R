@@ -557,3 +557,36 @@ evalue.mq_effect_multi <- function(x, ...) {
   cli::cli_abort(c("E-values of a multi-category fit are per contrast.",
                    "i" = "Take a row of {.fn tidy} (a {.val risk_ratio} of one {.field level} vs its {.field reference}) and pass its {.field estimate}, {.field conf.low} and {.field conf.high} to {.fn evalue}."))
 }
+
+# autoplot() of a multi-category fit: for each level k, the distribution of
+# the generalised propensity score e_k among the units at level k (above
+# zero) and the others (below), from counts released under the fit's rule.
+#' @exportS3Method ggplot2::autoplot
+autoplot.mq_effect_multi <- function(object, bins = 40, ...) {
+  rlang::check_installed("ggplot2")
+  rule <- effect_rule(object)
+  lev <- object$levels
+  tr <- as.character(object$treat)
+  n <- length(tr)
+  score <- unlist(lapply(lev, function(l) object$ps[, l]), use.names = FALSE)
+  panel <- rep(lev, each = n)
+  at <- ifelse(rep(tr, length(lev)) == panel, "at the level", "other levels")
+  h <- sdc_histogram_data(score, breaks = seq(0, 1, length.out = bins + 1L),
+                          group = paste(panel, at, sep = "\r"), disclosure = rule)
+  parts <- strsplit(as.character(h$group), "\r", fixed = TRUE)
+  h$level <- factor(vapply(parts, `[`, "", 1L), levels = lev)
+  h$arm <- vapply(parts, `[`, "", 2L)
+  h$mid <- (h$xmin + h$xmax) / 2
+  h$height <- ifelse(h$arm == "at the level", 1, -1) * h$n
+  h <- log_columns(h, "height", "released count, negative for the other levels (plot position)")
+  ggplot2::ggplot(h, ggplot2::aes(x = .data$mid, y = .data$height, fill = .data$arm)) +
+    ggplot2::geom_col(width = 1 / bins, na.rm = TRUE) +
+    ggplot2::geom_hline(yintercept = 0) +
+    ggplot2::facet_wrap(ggplot2::vars(.data$level)) +
+    ggplot2::labs(x = "Generalised propensity score of the panel's level",
+                  y = "Count (other levels below zero)", fill = NULL,
+                  title = paste0("Generalised propensity score overlap: ", object$treatment),
+                  subtitle = plot_subtitle(rule),
+                  caption = "Bins with counts suppressed by the disclosure rule are not drawn.") +
+    ggplot2::scale_y_continuous(labels = abs)
+}

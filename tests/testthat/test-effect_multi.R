@@ -298,3 +298,26 @@ test_that("the output checker reads a multi-category fit per level", {
   expect_identical(disclosure_check(f2)$status[1], "fail")
   expect_error(evalue(fit), "per contrast")
 })
+
+test_that("vcov = \"robust\" treats the weights as known, as lm_weightit(vcov = \"HC0\")", {
+  needs_reference("WeightIt")
+  d <- care4_data(seed = 11)
+  W <- WeightIt::weightit(care ~ age + imd + parity, data = d, method = "glm", estimand = "ATE")
+  ref <- WeightIt::lm_weightit(bw ~ 0 + care, data = d, weightit = W, vcov = "HC0")
+  fit <- estimate_effect(d, care, bw, ~ age + imd + parity, method = "ipw", vcov = "robust",
+                         disclosure = "none")
+  expect_lt(rel(c(fit$groups$all$V), c(unname(stats::vcov(ref)))), 1e-6)
+  sw <- estimate_effect(d, care, bw, ~ age + imd + parity, method = "ipw", disclosure = "none")
+  expect_false(isTRUE(all.equal(sw$groups$all$V, fit$groups$all$V)))
+})
+
+test_that("autoplot() of a multi-category fit draws released counts per level", {
+  skip_if_not_installed("ggplot2")
+  d <- care4_data(2000, seed = 12)
+  fit <- estimate_effect(d, care, preterm, ~ age + imd, method = "ipw")
+  p <- ggplot2::autoplot(fit)
+  expect_s3_class(p, "ggplot")
+  expect_setequal(levels(p$data$level), c("none", "pcsp", "coc", "both"))
+  # the counts drawn are released counts (rounded to the rule's base)
+  expect_true(all(abs(p$data$height) %% 5 == 0, na.rm = TRUE))
+})
