@@ -41,6 +41,14 @@
     .Call(`_matequity_cpp_match_nearest`, distance, treat, k, replace, caliper, order, nthreads)
 }
 
+.cpp_multinom_fit <- function(X, a, K, w, epsilon, maxit, nthreads) {
+    .Call(`_matequity_cpp_multinom_fit`, X, a, K, w, epsilon, maxit, nthreads)
+}
+
+.cpp_multi_effect <- function(X, Z, a, K, y, aipw, focal, binary, account_ps, epsilon, maxit, cluster, n_clusters, nthreads) {
+    .Call(`_matequity_cpp_multi_effect`, X, Z, a, K, y, aipw, focal, binary, account_ps, epsilon, maxit, cluster, n_clusters, nthreads)
+}
+
 .cpp_scenarios_fit <- function(Z, L, a, y, g, s, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, want_if) {
     .Call(`_matequity_cpp_scenarios_fit`, Z, L, a, y, g, s, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, want_if)
 }

@@ -386,6 +386,8 @@ check_effect <- function(x, rule) {
 }
 
 effect_group_check <- function(f, x, rule) {
+  # a multi-category treatment: cells per level and outcome (effect_multi.R)
+  if (!is.null(x$levels)) return(model_disclosure_multi(f, x, rule))
   a <- f$treat
   y <- f$y
   w <- f$weights

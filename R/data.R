@@ -21,7 +21,10 @@
 #'   `MSD401BabyDemographics`, `MSD402NeonatalAdmission`,
 #'   `MSD405CareActivityBaby` and `MSD901StaffDetails`, with the fields listed
 #'   by [msds_schema()], and attributes `truth` (true risks under each care
-#'   model, overall and by CORE20PLUS group), `simulation` (the latent
+#'   model, overall and by CORE20PLUS group), `truth_care_model` (true risks
+#'   under the four care models a personalised plan and CoC make; the
+#'   per-pregnancy `care_model_risks` of [simulate_msds()] are left out of the
+#'   shipped data), `simulation` (the latent
 #'   per-pregnancy record), `flags` (Traveller and long-term-condition flags),
 #'   `quality`, `formats`, `invalid_codes` and `submissions` (see
 #'   [as_msds()]) and `sim_submissions` (the provider-month submissions).

@@ -48,7 +48,20 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #'
 #' @param data A data frame, one row per pregnancy.
 #' @param treatment The treatment column (bare name or string): logical, 0/1,
-#'   or a factor with two levels (the second is "treated").
+#'   or a factor with two levels (the second is "treated"). A factor,
+#'   character or whole-number column with more than two values (for example
+#'   the four care models none / personalised plan only / CoC only / both) is
+#'   a multi-category treatment: the generalised propensity scores are a
+#'   multinomial logistic regression (Newton-Raphson, baseline-category
+#'   logits), the weights WeightIt's (ATE `1 / e_A`, ATT `e_focal / e_A`),
+#'   and `method = "ipw"` (Hajek) or `"aipw"` (PSweight's multi-group
+#'   augmented weighting estimator, outcome models fitted within each
+#'   level) give the mean outcome under each level and every pairwise
+#'   contrast, with M-estimation sandwich variances of the stacked
+#'   multinomial, outcome-model and mean equations. [tidy()] then has columns
+#'   `level` and `reference` (the contrast is `level` vs `reference`), and
+#'   [glance()] the size `n_<level>` and effective sample size `ess_<level>`
+#'   of each level.
 #' @param outcome The outcome column: logical or 0/1 (binary) or numeric
 #'   (continuous).
 #' @param covariates Covariates of the propensity model: a one-sided formula
@@ -102,6 +115,10 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #' @param k,replace,caliper Matching options passed to the matcher: number of
 #'   controls per treated unit, with or without replacement, caliper in SDs of
 #'   the logit score.
+#' @param reference Multi-category treatment only: the level every other
+#'   level is compared with first (default: the first level).
+#' @param focal Multi-category treatment with `estimand = "ATT"`: the focal
+#'   level (the ATT is the effect in the population of its units).
 #' @param nthreads Number of threads.
 #' @param disclosure Disclosure rule of the fit (`NULL`: the
 #'   `matequity.disclosure` option, read when the fit is made): it governs
@@ -138,6 +155,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
                             outcome_covariates = covariates,
                             missing = c("error", "complete_case"),
                             k = 1, replace = FALSE, caliper = NULL,
+                            reference = NULL, focal = NULL,
                             nthreads = matequity_threads(), disclosure = NULL) {
   call <- match.call()
   check_data_frame(data)
@@ -165,13 +183,23 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     vcov <- effect_registry[[method]]$vcov[1]
   }
   missing <- rlang::arg_match(missing)
+  nthreads <- resolve_threads(nthreads)
+  # a treatment with more than two levels: multinomial propensity scores
+  # (effect_multi.R)
+  if (is_multi_treatment(data[[trt]])) {
+    return(estimate_effect_multi(data, trt, out, cspec, ospec, same_oc, by_col, cl_col, estimand,
+                                 method, vcov, vcov_default, conf_level, trim, truncate, missing,
+                                 reference, focal, rule, nthreads, call, rlang::current_env()))
+  }
+  if (!is.null(reference) || !is.null(focal)) {
+    cli::cli_abort("{.arg reference} and {.arg focal} are used with a multi-category treatment only.")
+  }
   spec <- check_registry(method, estimand, vcov)
   check_number(conf_level, 0, 1)
   if (conf_level <= 0 || conf_level >= 1)
     cli::cli_abort("{.arg conf_level} must be strictly between 0 and 1.")
   if (!is.null(trim)) check_number(trim, 0, 0.5)
   if (!is.null(truncate)) check_number(truncate, 0, 1)
-  nthreads <- resolve_threads(nthreads)
   if (vcov == "bootstrap") {
     check_number(R, 2, 1e7)
     seed <- seed %||% sample.int(.Machine$integer.max, 1L)

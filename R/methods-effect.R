@@ -185,6 +185,7 @@ effect_rule <- function(x) resolve_disclosure(x$disclosure, arg = "disclosure")
 # smallest of the propensity model's (n - p), the outcome models' (per arm,
 # n_a - q) and, for matching, the matched sample's (matched units - 2).
 model_disclosure <- function(f, x, rule) {
+  if (!is.null(x$levels)) return(model_disclosure_multi(f, x, rule))
   w <- f$weights
   used <- if (length(w) == length(f$treat)) w > 0 else rep(TRUE, length(f$treat))
   t1 <- f$treat == 1L & used

@@ -65,6 +65,19 @@
 #' `smoking_delivery`: "smoker", "ex-smoker" or "never smoked"). Neonatal-death
 #' risks are per birth; rates per live birth differ by the stillbirth share.
 #'
+#' @section The four care models:
+#' `attr(x, "truth_care_model")` holds the mean risk of each outcome under
+#' each of the four care models that a personalised care plan and CoC
+#' placement make (`care_model`: `"none"`, `"pcsp_only"`, `"coc_only"`,
+#' `"both"`), over the same target population and groups as `truth`, with
+#' `rd`, `rr` and `or` against `"none"`. `attr(x, "care_model_risks")` has
+#' one row per pregnancy: `UniqPregID`, the care model received
+#' (`care_model`; `"none"` outside MSDS v2) and, for each care model `k` and
+#' outcome `o`, the risk `risk_k_o` and potential outcome `y_k_o` (the same
+#' uniforms as `y0_*` and `y1_*`, so the potential outcome under the care
+#' model received is the observed one). Nothing extra is drawn: the other
+#' tables and attributes are those of earlier versions for the same seed.
+#'
 #' @section Smoking:
 #' A woman smokes at booking with probability 0.06 + 0.08 in IMD deciles 1-2;
 #' a quarter of smokers stop before delivery; 12% are ex-smokers. Smoking is
@@ -258,11 +271,11 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   r1$preterm <- sim_trend_shift(r1$preterm, booking, effects$preterm_trend)
   u <- lapply(stats::setNames(nm = c(sim_outcomes, "gest", "cs_type", "feed")),
               function(o) stats::runif(n))
-  pot <- function(r, a) {
+  pot <- function(r, a, pc = p$pcsp) {
     pre <- u$preterm < r$preterm
     lp <- function(o) {
       e <- a * sim_if(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
-        p$pcsp * effects$pcsp[[o]]
+        pc * effects$pcsp[[o]]
       sim_outcome_logit0(t, o) + e
     }
     list(
@@ -276,6 +289,13 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   }
   y0 <- pot(r0, 0)
   y1 <- pot(r1, 1)
+  # the four care models (personalised care plan x CoC placement): risks and
+  # potential outcomes under each, from the same uniforms (nothing is drawn,
+  # so every other output is as it was for the seed)
+  cm <- sim_care_model_grid()
+  r_cm <- lapply(seq_len(nrow(cm)), function(k) sim_risks(t, cm$pcsp[k], c20p, cm$coc[k], effects))
+  y_cm <- lapply(seq_len(nrow(cm)), function(k) pot(r_cm[[k]], cm$coc[k], cm$pcsp[k]))
+  names(r_cm) <- names(y_cm) <- cm$care_model
   a <- as.numeric(coc)
   y <- Map(function(o0, o1) sim_if(coc, o1, o0), y0, y1)
 
@@ -443,6 +463,13 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
                  ethnic_minority = minority, core20plus_group = grp,
                  ethnic_group = p$broad)
   truth <- sim_truth_table(r0, r1, target, groups)
+  truth_cm <- sim_truth_care_model(r_cm, target, groups)
+  cm_risks <- tibble::tibble(UniqPregID = preg_ids,
+                             care_model = sim_care_model_of(p$pcsp, coc))
+  for (k in cm$care_model) for (o in sim_outcomes) {
+    cm_risks[[paste0("risk_", k, "_", o)]] <- r_cm[[k]][[o]]
+    cm_risks[[paste0("y_", k, "_", o)]] <- y_cm[[k]][[o]]
+  }
   sim <- tibble::tibble(
     UniqPregID = preg_ids, Person_ID_Mother = mother_ids[w],
     v2 = v2, target = target, lost = lost, early_birth = early, twin = twin,
@@ -498,6 +525,8 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   x <- msds_add_trusted(x, list(MSD201CareContactPreg = ct$msd201,
                                 MSD202CareActivityPreg = ct$msd202))
   attr(x, "truth") <- truth
+  attr(x, "truth_care_model") <- truth_cm
+  attr(x, "care_model_risks") <- cm_risks
   attr(x, "simulation") <- sim
   attr(x, "sim_call") <- call
   x

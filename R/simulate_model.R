@@ -289,3 +289,36 @@ sim_trend_shift <- function(risk, booking, trend) {
   post <- booking >= trend$date
   pmin(pmax(risk + post * (trend$level + trend$slope * yrs), 0), 1)
 }
+
+# The four care models of a personalised care plan (pcsp) and CoC placement.
+sim_care_model_grid <- function() {
+  data.frame(care_model = c("none", "pcsp_only", "coc_only", "both"),
+             pcsp = c(0, 1, 0, 1), coc = c(0, 0, 1, 1), stringsAsFactors = FALSE)
+}
+
+sim_care_model_of <- function(pcsp, coc) {
+  g <- sim_care_model_grid()
+  g$care_model[1L + as.integer(pcsp) + 2L * as.integer(coc)]
+}
+
+# Mean potential-outcome risks under each care model, overall and by
+# CORE20PLUS group, over the target population, with contrasts against "none".
+sim_truth_care_model <- function(risks, in_pop, groups) {
+  rows <- list()
+  for (g in names(groups)) {
+    gv <- groups[[g]]
+    levs <- if (is.null(gv)) "all" else sort(unique(gv[in_pop & !is.na(gv)]))
+    for (lv in levs) {
+      sel <- which(if (is.null(gv)) in_pop else in_pop & !is.na(gv) & gv == lv)
+      for (o in names(risks[[1]])) {
+        r <- vapply(risks, function(rk) mean(rk[[o]][sel]), 0)
+        rows[[length(rows) + 1L]] <- data.frame(
+          outcome = o, group_var = g, group = as.character(lv), n = length(sel),
+          care_model = names(risks), risk = unname(r), rd = unname(r - r[1]),
+          rr = unname(r / r[1]), or = unname((r / (1 - r)) / (r[1] / (1 - r[1]))),
+          stringsAsFactors = FALSE)
+      }
+    }
+  }
+  tibble::as_tibble(do.call(rbind, rows))
+}

@@ -448,7 +448,9 @@ sim_realise <- function(holder, rz) {
     submission = sim_if(g_provisional[ord], "provisional",
                         sim_if(g_mon[ord] >= mp, "final", "single")),
     UniqSubmissionID = sub_id[ord])
-  structure(out, class = "msds_extract", truth = at$truth, simulation = sim,
+  structure(out, class = "msds_extract", truth = at$truth,
+            truth_care_model = at$truth_care_model, care_model_risks = at$care_model_risks,
+            simulation = sim,
             flags = at$flags, sim_call = at$sim_call, sim_submissions = subs, realism = rz)
 }
 
@@ -481,6 +483,7 @@ sim_realism_apply <- function(holder, rz, seed) {
   at <- attributes(ext)
   attributes(ext) <- list(names = names(ext))
   y <- as_msds(ext, flags = at$flags, quiet = TRUE)
-  for (a in c("truth", "simulation", "sim_call", "sim_submissions", "realism")) attr(y, a) <- at[[a]]
+  for (a in c("truth", "truth_care_model", "care_model_risks", "simulation", "sim_call",
+              "sim_submissions", "realism")) attr(y, a) <- at[[a]]
   y
 }

@@ -11,4 +11,7 @@ msds_example <- simulate_msds(n_pregnancies = 20000, seed = 20160223,
                               realism = sim_realism())
 stopifnot(all(msds_example$MSD101PregnancyBooking$OrgCodeProvider %in% msds_providers$org_code),
           all(na.omit(msds_example$MSD001MotherDemog$LSOAMother2011) %in% imd2019$lsoa11))
+# the per-pregnancy risks under the four care models (7 MB) stay out of the
+# shipped data; their summary, attr(, "truth_care_model"), is kept
+attr(msds_example, "care_model_risks") <- NULL
 save(msds_example, file = "data/msds_example.rda", compress = "xz")

@@ -184,6 +184,45 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_multinom_fit
+Rcpp::List cpp_multinom_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Rcpp::IntegerVector& a, int K, const Eigen::Map<Eigen::VectorXd>& w, double epsilon, int maxit, int nthreads);
+RcppExport SEXP _matequity_cpp_multinom_fit(SEXP XSEXP, SEXP aSEXP, SEXP KSEXP, SEXP wSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type a(aSEXP);
+    Rcpp::traits::input_parameter< int >::type K(KSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type w(wSEXP);
+    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_multinom_fit(X, a, K, w, epsilon, maxit, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_multi_effect
+Rcpp::List cpp_multi_effect(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Rcpp::IntegerVector& a, int K, const Eigen::Map<Eigen::VectorXd>& y, bool aipw, int focal, bool binary, bool account_ps, double epsilon, int maxit, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads);
+RcppExport SEXP _matequity_cpp_multi_effect(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP KSEXP, SEXP ySEXP, SEXP aipwSEXP, SEXP focalSEXP, SEXP binarySEXP, SEXP account_psSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type a(aSEXP);
+    Rcpp::traits::input_parameter< int >::type K(KSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< bool >::type aipw(aipwSEXP);
+    Rcpp::traits::input_parameter< int >::type focal(focalSEXP);
+    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
+    Rcpp::traits::input_parameter< bool >::type account_ps(account_psSEXP);
+    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type cluster(clusterSEXP);
+    Rcpp::traits::input_parameter< int >::type n_clusters(n_clustersSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_multi_effect(X, Z, a, K, y, aipw, focal, binary, account_ps, epsilon, maxit, cluster, n_clusters, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_scenarios_fit
 Rcpp::List cpp_scenarios_fit(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::MatrixXd>& L, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& g, const Eigen::Map<Eigen::VectorXd>& s, int n_groups, int ref, const Rcpp::IntegerVector& target, double target_uptake, bool weighting, double epsilon, int maxit, bool want_if);
 RcppExport SEXP _matequity_cpp_scenarios_fit(SEXP ZSEXP, SEXP LSEXP, SEXP aSEXP, SEXP ySEXP, SEXP gSEXP, SEXP sSEXP, SEXP n_groupsSEXP, SEXP refSEXP, SEXP targetSEXP, SEXP target_uptakeSEXP, SEXP weightingSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP want_ifSEXP) {
@@ -299,6 +338,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},
     {"_matequity_cpp_has_openmp", (DL_FUNC) &_matequity_cpp_has_openmp, 0},
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
+    {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 7},
+    {"_matequity_cpp_multi_effect", (DL_FUNC) &_matequity_cpp_multi_effect, 14},
     {"_matequity_cpp_scenarios_fit", (DL_FUNC) &_matequity_cpp_scenarios_fit, 14},
     {"_matequity_cpp_scenarios_boot", (DL_FUNC) &_matequity_cpp_scenarios_boot, 17},
     {"_matequity_cpp_sim_contacts", (DL_FUNC) &_matequity_cpp_sim_contacts, 22},

@@ -2,8 +2,12 @@
 
 test_that("the treatment must be binary and vary", {
   d <- sim_effect_data(300)
-  d$a3 <- d$a + (d$x1 > 1)
+  # a non-integer treatment; a whole-number one with three values is a
+  # multi-category treatment (test-effect_multi.R)
+  d$a3 <- d$a + 0.5 * (d$x1 > 1)
   expect_error(estimate_effect(d, a3, y, ~ x1), "must be binary")
+  d$a3i <- d$a + (d$x1 > 1)
+  expect_s3_class(estimate_effect(d, a3i, y, ~ x1, method = "ipw"), "mq_effect_multi")
   d$a1 <- 1
   expect_error(estimate_effect(d, a1, y, ~ x1), "does not vary")
   d$af <- factor(ifelse(d$a == 1, "yes", "no"), levels = c("no", "yes"))

@@ -46,6 +46,43 @@ test_that("the attached truth agrees with a Monte Carlo estimate from the potent
                    which(!is.na(m) & sim$recording_problem == "gestation at birth missing"))
 })
 
+test_that("the four care models' risks and potential outcomes agree with the two-model truth", {
+  x <- simulate_msds(3000, seed = 12)
+  sim <- attr(x, "simulation")
+  cmr <- attr(x, "care_model_risks")
+  tcm <- attr(x, "truth_care_model")
+  expect_identical(cmr$UniqPregID, sim$UniqPregID)
+  expect_identical(cmr$care_model,
+                   ifelse(sim$pcsp, ifelse(sim$coc_placed, "both", "pcsp_only"),
+                          ifelse(sim$coc_placed, "coc_only", "none")))
+  for (o in c("preterm", "stillbirth", "caesarean", "breastmilk_first_feed")) {
+    # under the plan received, the four-model risks and potential outcomes
+    # are the two-model ones (risk0/y0 without CoC, risk1/y1 with it)
+    k0 <- ifelse(sim$pcsp, "pcsp_only", "none")
+    k1 <- ifelse(sim$pcsp, "both", "coc_only")
+    pick <- function(prefix, k) {
+      out <- rep(NA, nrow(cmr))
+      for (kk in unique(k)) out[k == kk] <- cmr[[paste0(prefix, kk, "_", o)]][k == kk]
+      out
+    }
+    expect_equal(pick("risk_", k0), sim[[paste0("risk0_", o)]], tolerance = 1e-15)
+    expect_equal(pick("risk_", k1), sim[[paste0("risk1_", o)]], tolerance = 1e-15)
+    expect_identical(pick("y_", k0), sim[[paste0("y0_", o)]])
+    expect_identical(pick("y_", k1), sim[[paste0("y1_", o)]])
+    # the truth table is the mean of the risks over the target population
+    tr <- tcm[tcm$outcome == o & tcm$group_var == "overall", ]
+    expect_identical(tr$care_model, c("none", "pcsp_only", "coc_only", "both"))
+    for (k in tr$care_model) {
+      expect_equal(tr$risk[tr$care_model == k],
+                   mean(cmr[[paste0("risk_", k, "_", o)]][sim$target]), tolerance = 1e-14)
+    }
+    expect_equal(tr$rd, tr$risk - tr$risk[1], tolerance = 1e-14)
+  }
+  # both care elements lower the preterm risk in both CORE20PLUS groups
+  tg <- tcm[tcm$group_var == "core20plus" & tcm$outcome == "preterm", ]
+  expect_true(all(tg$rd[tg$care_model == "both"] < 0))
+})
+
 test_that("the tables have MSDS v2's shape and dates", {
   x <- simulate_msds(3000, seed = 5)
   expect_s3_class(x, "msds")

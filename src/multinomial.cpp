@@ -1,0 +1,67 @@
+// Glue for multinomial.hpp (multi-category treatments): type conversion only.
+#include <RcppEigen.h>
+#include <matequity/multinomial.hpp>
+#include <matequity/sandwich.hpp>
+
+// [[Rcpp::export(name = ".cpp_multinom_fit", rng = false)]]
+Rcpp::List cpp_multinom_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Rcpp::IntegerVector& a,
+                            int K, const Eigen::Map<Eigen::VectorXd>& w, double epsilon,
+                            int maxit, int nthreads) {
+  matequity::GlmControl ctl;
+  ctl.epsilon = epsilon;
+  ctl.maxit = maxit;
+  std::vector<int> av(a.size());
+  for (R_xlen_t i = 0; i < a.size(); ++i) av[i] = a[i] - 1;
+  const matequity::MultinomFit f = matequity::multinom_fit(X, av, K, Eigen::VectorXd(w), ctl, nthreads);
+  Rcpp::IntegerVector al(f.aliased.size());
+  for (std::size_t i = 0; i < f.aliased.size(); ++i) al[i] = f.aliased[i] + 1;
+  return Rcpp::List::create(
+      Rcpp::Named("coefficients") = f.coef, Rcpp::Named("fitted.values") = f.prob,
+      Rcpp::Named("deviance") = f.deviance, Rcpp::Named("iter") = f.iter,
+      Rcpp::Named("converged") = f.converged, Rcpp::Named("boundary") = f.boundary,
+      Rcpp::Named("aliased") = al, Rcpp::Named("n_fitted_01") = f.n_fitted_01);
+}
+
+// [[Rcpp::export(name = ".cpp_multi_effect", rng = false)]]
+Rcpp::List cpp_multi_effect(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z,
+                            const Rcpp::IntegerVector& a, int K, const Eigen::Map<Eigen::VectorXd>& y,
+                            bool aipw, int focal, bool binary, bool account_ps, double epsilon,
+                            int maxit, const Rcpp::IntegerVector& cluster, int n_clusters,
+                            int nthreads) {
+  matequity::MultiSpec sp;
+  sp.aipw = aipw;
+  sp.focal = focal - 1;
+  sp.binary = binary;
+  sp.account_ps = account_ps;
+  sp.ctl.epsilon = epsilon;
+  sp.ctl.maxit = maxit;
+  std::vector<int> av(a.size());
+  for (R_xlen_t i = 0; i < a.size(); ++i) av[i] = a[i] - 1;
+  const matequity::MultiEffectFit f =
+      matequity::multi_effect(X, Z, av, K, Eigen::VectorXd(y), sp, nthreads);
+  std::vector<int> cl(cluster.size());
+  for (R_xlen_t i = 0; i < cluster.size(); ++i) cl[i] = cluster[i] - 1;
+  const matequity::VcovResult vc = matequity::vcov_from_if(f.IF, cl, n_clusters, nthreads);
+  Rcpp::List gam(K);
+  Rcpp::List oal(K);
+  for (int k = 0; k < K; ++k) {
+    gam[k] = f.gamma[static_cast<std::size_t>(k)];
+    const std::vector<int>& al = f.out_aliased[static_cast<std::size_t>(k)];
+    Rcpp::IntegerVector v(al.size());
+    for (std::size_t i = 0; i < al.size(); ++i) v[i] = al[i] + 1;
+    oal[k] = v;
+  }
+  Rcpp::IntegerVector psal(f.ps.aliased.size());
+  for (std::size_t i = 0; i < f.ps.aliased.size(); ++i) psal[i] = f.ps.aliased[i] + 1;
+  return Rcpp::List::create(
+      Rcpp::Named("mu") = f.mu, Rcpp::Named("vcov") = vc.V, Rcpp::Named("influence") = f.IF,
+      Rcpp::Named("ps") = f.ps.prob, Rcpp::Named("weights") = f.w,
+      Rcpp::Named("ps_model") = Rcpp::List::create(
+          Rcpp::Named("coefficients") = f.ps.coef, Rcpp::Named("converged") = f.ps.converged,
+          Rcpp::Named("iter") = f.ps.iter, Rcpp::Named("aliased") = psal,
+          Rcpp::Named("n_fitted_01") = f.ps.n_fitted_01),
+      Rcpp::Named("outcome_model") = Rcpp::List::create(
+          Rcpp::Named("coefficients") = gam, Rcpp::Named("aliased") = oal,
+          Rcpp::Named("converged") = f.out_converged, Rcpp::Named("m") = f.m),
+      Rcpp::Named("n_clusters") = vc.n_clusters);
+}
