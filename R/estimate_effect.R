@@ -139,6 +139,8 @@ estimate_effect <- function(data, treatment, outcome, covariates,
                             missing = c("error", "complete_case"),
                             k = 1, replace = FALSE, caliper = NULL,
                             nthreads = matequity_threads(), disclosure = NULL) {
+  # multiply imputed data: a fit per imputation, pooled (R/imputed_effect.R)
+  if (is_imputed(data)) return(effect_mi(data, match.call(), parent.frame()))
   call <- match.call()
   check_data_frame(data)
   rule <- resolve_disclosure(disclosure)
