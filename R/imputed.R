@@ -47,13 +47,16 @@ imputed_list <- function(x, arg = "data", call = rlang::caller_env()) {
 # with `quiet` (the runs without disclosure control, whose messages carry
 # exact counts) they are not given.
 mi_run <- function(fun, call, arg, datasets, env, overrides = list(), quiet = FALSE) {
-  call[[1L]] <- fun
+  call[[1L]] <- call("::", quote(matequity), as.symbol(fun))
   msgs <- character()
   res <- lapply(seq_along(datasets), function(i) {
     cl <- call
-    cl[[arg]] <- datasets[[i]]
+    # the completed data set by name, so that messages do not print it
+    here <- new.env(parent = env)
+    assign(".imputed_data", datasets[[i]], envir = here)
+    cl[[arg]] <- as.symbol(".imputed_data")
     for (nm in names(overrides)) cl[nm] <- list(overrides[[nm]])
-    withCallingHandlers(eval(cl, env), warning = function(w) {
+    withCallingHandlers(eval(cl, here), warning = function(w) {
       msgs <<- c(msgs, condition_text(w))
       invokeRestart("muffleWarning")
     })
@@ -139,6 +142,15 @@ mi_counts <- function(exact, released, keys, counts) {
   out
 }
 
+# The mean of column `col` over the per-imputation tables, for the rows of
+# the first (matched by `keys`).
+mi_mean <- function(tabs, keys, col) {
+  key <- function(t) do.call(paste, c(lapply(keys, function(k) as.character(t[[k]])), sep = "\r"))
+  k1 <- key(tabs[[1]])
+  v <- vapply(tabs, function(t) as.numeric(t[[col]])[match(k1, key(t))], numeric(length(k1)))
+  rowMeans(matrix(v, nrow = length(k1)))
+}
+
 # Round a mean count as the rule rounds counts (the released mean).
 mi_release_counts <- function(v, rule) {
   if (rule$preset == "none") return(v)
@@ -149,13 +161,14 @@ mi_release_counts <- function(v, rule) {
 
 # Rates pooled by Rubin's rules: each imputation's proportion p with its
 # binomial variance p (1 - p) / n (events / T^2 for person-time rates),
-# pooled on the proportion scale with dfcom = n - 1 (the residual df of an
-# intercept-only model; Inf for person-time). Counts are the released means.
+# pooled on the proportion scale with dfcom = n - 1, n the group's mean size
+# over the imputations (the residual df of an intercept-only model; Inf for
+# person-time). Counts are the released means.
 rates_mi <- function(call, datasets, env, conf_level, disclosure) {
   rule <- resolve_disclosure(disclosure)
-  exact <- mi_run(outcome_rates, call, "cohort", datasets, env, list(disclosure = "none"),
+  exact <- mi_run("outcome_rates", call, "cohort", datasets, env, list(disclosure = "none"),
                   quiet = TRUE)
-  rel <- mi_run(outcome_rates, call, "cohort", datasets, env, list(disclosure = rule))
+  rel <- mi_run("outcome_rates", call, "cohort", datasets, env, list(disclosure = rule))
   info <- attr(exact[[1]], "rates")
   by <- info$by
   per <- info$per
@@ -168,7 +181,8 @@ rates_mi <- function(call, datasets, env, conf_level, disclosure) {
     t
   })
   keys <- c(by, "outcome")
-  pooled <- pool_rows(tabs, keys, dfcom = if (pt) Inf else tabs[[1]]$n - 1, conf_level)
+  pooled <- pool_rows(tabs, keys, dfcom = if (pt) Inf else mi_mean(tabs, keys, "n") - 1,
+                      conf_level)
   cnt <- mi_counts(exact, rel, keys, c("events", "n"))
   out <- pooled[c(by, "outcome")]
   out$events <- mi_release_counts(cnt$events, rule)
@@ -199,14 +213,14 @@ rates_mi <- function(call, datasets, env, conf_level, disclosure) {
 # ---- disparity() and disparity_scenarios() ------------------------------------
 
 # Differences pooled as they are, ratios on the log scale; dfcom is the
-# number of women in the two groups compared less 2 (the residual df of a
+# number of women in the two groups compared (mean over imputations) less 2 (the residual df of a
 # two-parameter model of the outcome on the pair of groups).
 disparity_mi <- function(fun, call, arg, datasets, env, conf_level, disclosure, keys) {
   rule <- resolve_disclosure(disclosure)
   exact <- mi_run(fun, call, arg, datasets, env, list(disclosure = "none"),
                   quiet = TRUE)
   rel <- mi_run(fun, call, arg, datasets, env, list(disclosure = rule))
-  n_pair <- exact[[1]]$n + exact[[1]]$ref_n - 2
+  n_pair <- mi_mean(exact, keys, "n") + mi_mean(exact, keys, "ref_n") - 2
   pooled <- pool_rows(exact, keys, dfcom = n_pair, conf_level)
   cnt <- mi_counts(exact, rel, keys, intersect(c("events", "n", "ref_events", "ref_n"),
                                                names(exact[[1]])))
@@ -251,7 +265,7 @@ disparity_mi <- function(fun, call, arg, datasets, env, conf_level, disclosure, 
 # intervals are large-sample).
 inequality_mi <- function(call, datasets, env, conf_level, disclosure) {
   rule <- resolve_disclosure(disclosure)
-  tabs <- mi_run(inequality_index, call, "data", datasets, env, list(disclosure = rule))
+  tabs <- mi_run("inequality_index", call, "data", datasets, env, list(disclosure = rule))
   z <- stats::qnorm(1 - (1 - conf_level) / 2)
   by <- setdiff(names(tabs[[1]]), c("term", "estimate", "conf.low", "conf.high", "intercept",
                                     "n_quantiles", "transform", "multiplier", "reps"))

@@ -6,7 +6,8 @@
 #
 # Complete-data degrees of freedom (Barnard-Rubin): the residual df of the
 # propensity model in the (sub)group, n - p with p the columns of its design,
-# as mice takes df.residual() of a glm fit.
+# as mice takes df.residual() of a glm fit (with `by` on an imputed column,
+# the mean of n - p over the imputations).
 #
 # Disclosure: counts in glance() are the mean over the imputations, rounded
 # to a whole number and then released under the fit's rule; the model's
@@ -15,7 +16,7 @@
 
 effect_mi <- function(data, call, env) {
   datasets <- imputed_list(data, "data", call = env)
-  fits <- mi_run(estimate_effect, call, "data", datasets, env)
+  fits <- mi_run("estimate_effect", call, "data", datasets, env)
   f1 <- fits[[1]]
   m <- length(fits)
   est <- do.call(rbind, lapply(fits, stats::coef))
@@ -23,8 +24,9 @@ effect_mi <- function(data, call, env) {
   # each coefficient's group: the rows of $estimates are in coefficient order
   grp <- if ("group" %in% names(f1$estimates)) as.character(f1$estimates$group) else
     rep(names(f1$groups)[1], nrow(f1$estimates))
-  dfg <- vapply(f1$groups, function(g) g$n - ncol(g$X), 0)
-  dfcom <- dfg[grp]
+  dfg <- rowMeans(matrix(vapply(fits, function(f) vapply(f$groups, function(g) g$n - ncol(g$X), 0),
+                                numeric(length(f1$groups))), nrow = length(f1$groups)))
+  dfcom <- stats::setNames(dfg, names(f1$groups))[grp]
   dfcom[!is.finite(dfcom) | dfcom <= 0] <- Inf
   ok <- stats::complete.cases(t(est)) & vapply(seq_len(ncol(est)), function(j)
     all(vapply(V, function(v) is.finite(v[j, j]), TRUE)), TRUE)

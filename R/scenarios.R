@@ -140,7 +140,7 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
                                 conf_level = 0.95, nthreads = matequity_threads(),
                                 disclosure = NULL, per = NULL) {
   if (is_imputed(cohort)) {
-    return(disparity_mi(disparity_scenarios, match.call(), "cohort",
+    return(disparity_mi("disparity_scenarios", match.call(), "cohort",
                         imputed_list(cohort, "cohort"), parent.frame(), conf_level, disclosure,
                         c("group", "scenario", "term", "measure")))
   }
