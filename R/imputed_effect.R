@@ -26,7 +26,7 @@ effect_mi <- function(data, call, env) {
     rep(names(f1$groups)[1], nrow(f1$estimates))
   dfg <- rowMeans(matrix(vapply(fits, function(f) vapply(f$groups, function(g) g$n - ncol(g$X), 0),
                                 numeric(length(f1$groups))), nrow = length(f1$groups)))
-  dfcom <- stats::setNames(dfg, names(f1$groups))[grp]
+  dfcom <- unname(stats::setNames(dfg, names(f1$groups))[grp])
   dfcom[!is.finite(dfcom) | dfcom <= 0] <- Inf
   ok <- stats::complete.cases(t(est)) & vapply(seq_len(ncol(est)), function(j)
     all(vapply(V, function(v) is.finite(v[j, j]), TRUE)), TRUE)
@@ -98,7 +98,10 @@ mi_disclosure <- function(x, rule) {
 #' rules ([pool_rubin()]) on the scale it is estimated on (log for risk and
 #' odds ratios), with Barnard and Rubin's degrees of freedom; the
 #' complete-data degrees of freedom are the residual df of the propensity
-#' model, `n - p`.
+#' model, `n - p` (with `by` on an imputed column, its mean over the
+#' imputations). The fits of the imputations are kept in `$fits`. With
+#' `by`, the Wald test of equal effects across groups is not pooled (it
+#' needs pooling of a chi-squared statistic) and is not given.
 #'
 #' @param x,object,fit A pooled fit (class `mq_effect_mi`).
 #' @param conf.int,conf.level As for [tidy.mq_effect()]: intervals are

@@ -61,6 +61,14 @@ test_that("estimate_effect() on a mids object pools each contrast as mice::pool.
     if (!is.na(tab$p.value[j])) expect_equal(tab$p.value[j], ci[["p"]], tolerance = 1e-8)
   }
   expect_equal(diag(vcov(fit)), fit$pooled$t, ignore_attr = TRUE, tolerance = 1e-12)
+  # mice::pool() on the same fits (through their tidy()): the terms on the
+  # identity scale (tidy() gives ratios on the ratio scale, with log-scale SEs)
+  mp <- mice::pool(mice::as.mira(per), dfcom = n - p)$pooled
+  id <- tab$scale == "identity"
+  expect_identical(as.character(mp$term[id]), tab$term[id])
+  for (col in c("estimate", "ubar", "b", "t", "dfcom", "df", "riv", "lambda", "fmi")) {
+    expect_equal(fit$pooled[[col]][id], mp[[col]][id], tolerance = 1e-12, info = col)
+  }
   # another level: the same pooled quantities, intervals on qt(df)
   t90 <- tidy(fit, conf.level = 0.9)
   q <- vapply(per, function(f) coef(f)[["risk_difference"]], 0)
