@@ -80,6 +80,10 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
                       method = c("standardise", "gcomp"), conf_level = 0.95,
                       disclosure = NULL, eligible = NULL, per = NULL,
                       standard = c("cohort", "reference")) {
+  if (is_imputed(cohort)) {
+    return(disparity_mi("disparity", match.call(), "cohort", imputed_list(cohort, "cohort"),
+                        parent.frame(), conf_level, disclosure, c("group", "measure")))
+  }
   check_data_frame(cohort)
   check_conf_level(conf_level)
   method <- rlang::arg_match(method)

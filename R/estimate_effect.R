@@ -111,7 +111,16 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #'   `covariates` is (default: the same as `covariates`; `NULL`: intercept
 #'   only).
 #' @param missing `"error"` (default) stops when a variable used has missing
-#'   values; `"complete_case"` drops those rows and reports how many.
+#'   values; `"complete_case"` drops those rows and reports how many;
+#'   `"indicator"` keeps them with the missing-indicator method for the
+#'   covariates (see [missing_indicator()]): a numeric covariate with missing
+#'   values gets a 0/1 term `<name>_missing` and its missing values are set
+#'   to its observed mean; a factor, character or logical one gets a level
+#'   `"Missing"`. Missing values of the treatment, outcome, `by` or `cluster`
+#'   are still an error. For data missing at random, multiple imputation
+#'   (give `data` as a `mice::mids` object or a list of completed data sets)
+#'   is the principled alternative: each contrast is then pooled by Rubin's
+#'   rules (see [mq_effect_mi-methods]).
 #' @param k,replace,caliper Matching options passed to the matcher: number of
 #'   controls per treated unit, with or without replacement, caliper in SDs of
 #'   the logit score.
@@ -153,10 +162,12 @@ estimate_effect <- function(data, treatment, outcome, covariates,
                             R = 999, seed = NULL, conf_level = 0.95,
                             trim = NULL, truncate = NULL,
                             outcome_covariates = covariates,
-                            missing = c("error", "complete_case"),
+                            missing = c("error", "complete_case", "indicator"),
                             k = 1, replace = FALSE, caliper = NULL,
                             reference = NULL, focal = NULL,
                             nthreads = matequity_threads(), disclosure = NULL) {
+  # multiply imputed data: a fit per imputation, pooled (R/imputed_effect.R)
+  if (is_imputed(data)) return(effect_mi(data, match.call(), parent.frame()))
   call <- match.call()
   check_data_frame(data)
   rule <- resolve_disclosure(disclosure)
@@ -210,6 +221,17 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   if (trt %in% c(covs, ocovs) || out %in% c(covs, ocovs))
     cli::cli_abort("The treatment and outcome cannot also be covariates.")
 
+  indicators <- character()
+  if (missing == "indicator") {
+    mi <- missing_indicator_specs(data, cspec, if (same_oc) NULL else ospec, rule)
+    data <- mi$data
+    cspec <- mi$spec
+    if (same_oc) ospec <- cspec else ospec <- mi$ospec
+    covs <- cspec$variables
+    ocovs <- ospec$variables
+    indicators <- mi$indicators
+    missing <- "error"
+  }
   used <- unique(c(trt, out, covs, ocovs, by_col, cl_col))
   mis <- handle_missing(data, used, missing, rule)
   data <- mis$data
@@ -269,7 +291,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     outcome_type = if (yinfo$binary) "binary" else "continuous",
     by_name = by_col, cluster_name = cl_col, conf_level = conf_level, R = if (vcov == "bootstrap") R,
     seed = if (vcov == "bootstrap") seed, n_missing_dropped = mis$n_dropped,
-    missing_by_variable = mis$counts, trim = trim, truncate = truncate,
+    missing_by_variable = mis$counts, missing_indicators = indicators, trim = trim, truncate = truncate,
     disclosure = rule, groups = fits)), class = "mq_effect")
 }
 

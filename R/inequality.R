@@ -78,6 +78,10 @@ inequality_index <- function(data, outcome = NULL, rank = imd_decile, by = NULL,
                              transform = FALSE, multiplier = NULL,
                              conf_level = 0.95, reps = 100000, seed = NULL,
                              disclosure = NULL, eligible = NULL, per = NULL) {
+  if (is_imputed(data)) {
+    return(inequality_mi(match.call(), imputed_list(data, "data"), parent.frame(), conf_level,
+                         disclosure))
+  }
   check_data_frame(data)
   check_conf_level(conf_level)
   check_flag(transform)

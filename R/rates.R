@@ -48,6 +48,10 @@
 outcome_rates <- function(cohort, outcome, by = NULL, conf_level = 0.95,
                           disclosure = NULL, eligible = NULL, per = NULL,
                           person_time = NULL) {
+  if (is_imputed(cohort)) {
+    return(rates_mi(match.call(), imputed_list(cohort, "cohort"), parent.frame(), conf_level,
+                    disclosure))
+  }
   check_data_frame(cohort)
   check_conf_level(conf_level)
   spec <- outcome_spec(cohort, rlang::enquo(outcome), rlang::enquo(eligible), per)

@@ -139,6 +139,11 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
                                 vcov = c("influence", "bootstrap"), R = 999, seed = NULL,
                                 conf_level = 0.95, nthreads = matequity_threads(),
                                 disclosure = NULL, per = NULL) {
+  if (is_imputed(cohort)) {
+    return(disparity_mi("disparity_scenarios", match.call(), "cohort",
+                        imputed_list(cohort, "cohort"), parent.frame(), conf_level, disclosure,
+                        c("group", "scenario", "term", "measure")))
+  }
   check_data_frame(cohort)
   check_conf_level(conf_level)
   method <- rlang::arg_match(method)

@@ -164,6 +164,22 @@ simulate_msds <- function(n_pregnancies = 20000, seed = 1,
   sim_realism_apply(environment(), realism, seed)
 }
 
+# Each woman's probability that a field is missing under the recording's
+# mechanism: the share itself (MCAR, the same draws as before the option
+# existed), or plogis(a + log(OR) * driver) with `a` solved so that the mean
+# probability is the share; the driver is an observed characteristic (MAR)
+# or the field's own true value (MNAR).
+sim_missing_prob <- function(rec, field, mar, mnar) {
+  share <- rec[[field]]
+  mech <- rec$missing_mechanism %||% "mcar"
+  if (mech == "mcar" || share <= 0) return(share)
+  z <- if (mech == "mar") mar else mnar
+  b <- log(rec$missing_odds_ratio)
+  a <- stats::uniroot(function(a) mean(stats::plogis(a + b * z)) - share,
+                      c(-40, 40), tol = 1e-12)$root
+  stats::plogis(a + b * z)
+}
+
 # Runs `code` with the given seed (Mersenne-Twister) and restores the
 # caller's RNG kind and state; `seed = NULL` runs it in the caller's stream.
 # The one seed helper of the package (simulator, SII simulation).
@@ -395,11 +411,14 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   # ---- booking, demographics, staff --------------------------------------------
   mother_ids <- sim_ids("M", seq_len(n_w))
   eth_rec_w <- eth_w
-  unk <- stats::runif(n_w) < rec$ethnicity_unknown
+  minority_w <- eth_w != "A"
+  unk <- stats::runif(n_w) < sim_missing_prob(rec, "ethnicity_unknown",
+                                               mar = imd_w <= 2L, mnar = minority_w)
   eth_rec_w[unk] <- sample(c("Z", "99", NA), sum(unk), TRUE, c(0.6, 0.25, 0.15))
   lsoa_rec_w <- lsoa_w
   imd_rec_w <- imd_w
-  nolsoa <- stats::runif(n_w) < rec$lsoa_missing
+  nolsoa <- stats::runif(n_w) < sim_missing_prob(rec, "lsoa_missing",
+                                                  mar = minority_w, mnar = imd_w <= 2L)
   lsoa_rec_w[nolsoa] <- NA_character_
   imd_rec_w[nolsoa] <- NA_integer_
   first_unit_w <- p$unit[match(seq_len(n_w), w)]

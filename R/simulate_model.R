@@ -90,6 +90,21 @@ sim_effects <- function(coc_core20plus = NULL, coc_other = NULL, pcsp = NULL,
 #'   (`GestationLengthBirth`), among pregnancies without another recording
 #'   problem (marked `"gestation at birth missing"` in `recording_problem`);
 #'   MBRRACE-UK's 400 g rule then decides which are births from 24+0 weeks.
+#' @param missing_mechanism How unknown ethnicity and missing LSOA (IMD)
+#'   arise: `"mcar"` (the default: completely at random, each woman with
+#'   probability `ethnicity_unknown` or `lsoa_missing`; the simulated data of a
+#'   seed are those of earlier versions), `"mar"` (at random given observed
+#'   data: the odds of unknown ethnicity are `missing_odds_ratio` times higher
+#'   for women in IMD deciles 1-2, and the odds of a missing LSOA
+#'   `missing_odds_ratio` times higher for ethnic-minority women) or `"mnar"`
+#'   (not at random: the odds of unknown ethnicity are `missing_odds_ratio`
+#'   times higher for ethnic-minority women, those of a missing LSOA for
+#'   women in IMD deciles 1-2). Under `"mar"` and `"mnar"` the intercept of
+#'   the logistic missingness model is solved so that the expected shares are
+#'   still `ethnicity_unknown` and `lsoa_missing`; the true values are in
+#'   `attr(x, "simulation")` (`ethnic_code`, `imd_decile`).
+#' @param missing_odds_ratio Odds ratio of the `"mar"` and `"mnar"`
+#'   mechanisms.
 #' @returns `sim_recording()`: a list of class `mq_sim_recording`.
 #' @export
 sim_recording <- function(ethnicity_unknown = 0.04, lsoa_missing = 0.015,
@@ -97,7 +112,9 @@ sim_recording <- function(ethnicity_unknown = 0.04, lsoa_missing = 0.015,
                           care_plan_fields_missing = 0.02,
                           named_carer_missing = 0.02, late_care_plan = 0.05,
                           repeat_submission = 0.03, unattended = 0.08,
-                          carer_missing = 0.01, gestation_missing = 0.003) {
+                          carer_missing = 0.01, gestation_missing = 0.003,
+                          missing_mechanism = c("mcar", "mar", "mnar"),
+                          missing_odds_ratio = 3) {
   args <- list(ethnicity_unknown = ethnicity_unknown, lsoa_missing = lsoa_missing,
                care_plan_missing = care_plan_missing,
                care_plan_fields_missing = care_plan_fields_missing,
@@ -106,6 +123,9 @@ sim_recording <- function(ethnicity_unknown = 0.04, lsoa_missing = 0.015,
                repeat_submission = repeat_submission, unattended = unattended,
                carer_missing = carer_missing, gestation_missing = gestation_missing)
   for (nm in names(args)) check_number(args[[nm]], 0, 0.5, arg = nm)
+  args$missing_mechanism <- rlang::arg_match(missing_mechanism)
+  check_number(missing_odds_ratio, 1e-3, 1e3)
+  args$missing_odds_ratio <- missing_odds_ratio
   structure(args, class = "mq_sim_recording")
 }
 
