@@ -172,3 +172,27 @@ check_design_frame <- function(mf, arg, call) {
   }
   invisible(TRUE)
 }
+
+# The designs of an effect fit: the propensity model's (X) and the outcome
+# models' (Z, the same matrix when the formulas are the same), each with its
+# coding (levels, spline knots) kept for balance() and predictions.
+effect_designs <- function(cspec, ospec, same_oc, data, rule) {
+  des <- covariate_design(cspec, data, "covariates", rule)
+  out <- list(X = des$X, cspec = des$spec, Z = des$X, ospec = des$spec)
+  if (!same_oc) {
+    odes <- covariate_design(ospec, data, "outcome_covariates", rule)
+    out$Z <- odes$X
+    out$ospec <- odes$spec
+  }
+  out
+}
+
+# A subgroup's design: the whole data's factor levels, its own spline and
+# polynomial bases (as a separate fit on its rows); without subgroups the
+# whole design `M`.
+subgroup_design <- function(data, rule, grouped) {
+  function(spec, M, rows, arg) {
+    if (!grouped) return(M)
+    covariate_design(spec, data[rows, , drop = FALSE], arg, rule, rebase = TRUE)$X
+  }
+}

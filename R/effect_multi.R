@@ -77,21 +77,12 @@ estimate_effect_multi <- function(data, trt, out, cspec, ospec, same_oc, by_col,
   sub <- subgroups(data, by_col, call = top)
   glev <- sub$levels
   cl <- if (is.null(cl_col)) NULL else group_codes(data[[cl_col]])
-  des <- covariate_design(cspec, data, "covariates", rule)
+  des <- effect_designs(cspec, ospec, same_oc, data, rule)
   X <- des$X
-  cspec <- des$spec
-  if (same_oc) {
-    Z <- X
-    ospec <- cspec
-  } else {
-    odes <- covariate_design(ospec, data, "outcome_covariates", rule)
-    Z <- odes$X
-    ospec <- odes$spec
-  }
-  group_design <- function(spec, M, rows, arg) {
-    if (is.null(by_col)) M else covariate_design(spec, data[rows, , drop = FALSE], arg, rule,
-                                                 rebase = TRUE)$X
-  }
+  Z <- des$Z
+  cspec <- des$cspec
+  ospec <- des$ospec
+  group_design <- subgroup_design(data, rule, grouped = !is.null(by_col))
   fits <- vector("list", length(glev))
   names(fits) <- glev
   for (gi in seq_along(glev)) {
@@ -298,20 +289,10 @@ multi_terms <- function(fit, lev, reference, binary, conf_level) {
 assemble_multi <- function(fits, glev, by_col, lev, reference, binary, conf_level) {
   tabs <- lapply(fits, multi_terms, lev = lev, reference = reference, binary = binary,
                  conf_level = conf_level)
-  failed <- vapply(fits, function(f) !is.null(f$failed), TRUE)
-  est <- do.call(rbind, lapply(seq_along(tabs), function(i) {
-    t <- tabs[[i]]
-    if (any(failed)) t$note <- if (failed[i]) fits[[i]]$failed else NA_character_
-    if (!is.null(by_col)) t <- tibble::add_column(t, group = glev[i], .before = 1L)
-    t
-  }))
-  theta <- unlist(lapply(seq_along(tabs), function(i) {
-    th <- attr(tabs[[i]], "theta")
-    if (!is.null(by_col)) names(th) <- paste0(glev[i], ":", names(th))
-    th
-  }))
-  V <- block_diag(lapply(tabs, attr, "vcov"))
-  dimnames(V) <- list(names(theta), names(theta))
+  st <- stack_groups(tabs, fits, glev, by_col)
+  est <- st$est
+  theta <- st$theta
+  V <- st$V
   cat_vec <- function(name) unlist(lapply(fits, function(f) as.character(f[[name]])), use.names = FALSE)
   list(estimates = est, coefficients = theta, vcov = V, heterogeneity = NULL,
        treat = factor(cat_vec("treat"), levels = lev),

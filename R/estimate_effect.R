@@ -243,24 +243,12 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   cl <- if (is.null(cl_col)) NULL else group_codes(data[[cl_col]])
   # the designs: formula terms through model.frame()/model.matrix(), the
   # coding (levels, spline knots) kept with the fit for balance()
-  des <- covariate_design(cspec, data, "covariates", rule)
+  des <- effect_designs(cspec, ospec, same_oc, data, rule)
   X <- des$X
-  cspec <- des$spec
-  if (same_oc) {
-    Z <- X
-    ospec <- cspec
-  } else {
-    odes <- covariate_design(ospec, data, "outcome_covariates", rule)
-    Z <- odes$X
-    ospec <- odes$spec
-  }
-
-  # a subgroup's designs: the whole data's factor levels, its own spline and
-  # polynomial bases (as a separate fit on its rows)
-  group_design <- function(spec, M, rows, arg) {
-    if (is.null(groups)) M else covariate_design(spec, data[rows, , drop = FALSE], arg, rule,
-                                                 rebase = TRUE)$X
-  }
+  Z <- des$Z
+  cspec <- des$cspec
+  ospec <- des$ospec
+  group_design <- subgroup_design(data, rule, grouped = !is.null(groups))
   fits <- vector("list", length(glev))
   names(fits) <- glev
   top <- rlang::current_env()

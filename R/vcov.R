@@ -69,11 +69,28 @@ effect_terms <- function(fit, binary, conf_level) {
 
 assemble_effect <- function(fits, glev, by_col, binary, conf_level) {
   tabs <- lapply(fits, effect_terms, binary = binary, conf_level = conf_level)
+  st <- stack_groups(tabs, fits, glev, by_col)
+  est <- st$est
+  theta <- st$theta
+  V <- st$V
+  failed <- st$failed
+  het <- if (sum(!failed) > 1L) heterogeneity_test(tabs[!failed], binary) else NULL
+  cat_vec <- function(name) unlist(lapply(fits, `[[`, name), use.names = FALSE)
+  list(estimates = est, coefficients = theta, vcov = V, heterogeneity = het,
+       treat = cat_vec("treat"), ps = cat_vec("ps"), weights = cat_vec("weights"),
+       covariates = do.call(rbind, lapply(fits, `[[`, "covariates")),
+       X = do.call(rbind, lapply(fits, `[[`, "X")),
+       by = if (is.null(by_col)) NULL else rep(glev, lengths(lapply(fits, `[[`, "treat"))))
+}
+
+# The subgroups' tables stacked (with a `group` column under `by`, and a
+# `note` saying why a subgroup's estimates are NA when one is), their
+# estimation-scale coefficients named "group:term", and their block-diagonal
+# covariance (subgroups are independent samples).
+stack_groups <- function(tabs, fits, glev, by_col) {
   failed <- vapply(fits, function(f) !is.null(f$failed), TRUE)
   est <- do.call(rbind, lapply(seq_along(tabs), function(i) {
     t <- tabs[[i]]
-    # a note says why a subgroup's estimates are NA (the column is there only
-    # when one is)
     if (any(failed)) t$note <- if (failed[i]) fits[[i]]$failed else NA_character_
     if (!is.null(by_col)) t <- tibble::add_column(t, group = glev[i], .before = 1L)
     t
@@ -85,13 +102,7 @@ assemble_effect <- function(fits, glev, by_col, binary, conf_level) {
   }))
   V <- block_diag(lapply(tabs, attr, "vcov"))
   dimnames(V) <- list(names(theta), names(theta))
-  het <- if (sum(!failed) > 1L) heterogeneity_test(tabs[!failed], binary) else NULL
-  cat_vec <- function(name) unlist(lapply(fits, `[[`, name), use.names = FALSE)
-  list(estimates = est, coefficients = theta, vcov = V, heterogeneity = het,
-       treat = cat_vec("treat"), ps = cat_vec("ps"), weights = cat_vec("weights"),
-       covariates = do.call(rbind, lapply(fits, `[[`, "covariates")),
-       X = do.call(rbind, lapply(fits, `[[`, "X")),
-       by = if (is.null(by_col)) NULL else rep(glev, lengths(lapply(fits, `[[`, "treat"))))
+  list(est = est, theta = theta, V = V, failed = failed)
 }
 
 block_diag <- function(mats) {
