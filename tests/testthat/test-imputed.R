@@ -30,6 +30,7 @@ ref_interval <- function(ref, level = 0.95) {
 
 test_that("estimate_effect() on a mids object pools each contrast as mice::pool.scalar()", {
   needs_reference("mice")
+  needs_reference("dplyr")  # mice::pool() summarises with dplyr
   withr::local_options(matequity.disclosure = "none")
   x <- mi_data()
   fit <- estimate_effect(x$imp, pcsp, preterm, ~ age + imd, method = "aipw")

@@ -24,6 +24,7 @@ per_imputation <- function(fit) {
 
 test_that("pool_rubin() agrees with mice::pool() on glm and lm fits", {
   needs_reference("mice")
+  needs_reference("dplyr")  # mice::pool() summarises with dplyr
   f <- mice_fits()
   for (model in list(f$fit, f$lm)) {
     p <- per_imputation(model)
