@@ -51,8 +51,8 @@
 #'   (`"categorical"`, `"continuous"`, `"missing"` or `"size"`), `group`,
 #'   `n` and `n_sdc`, `group_n` (the released group size), `pct`, `mean`,
 #'   `sd`, `median`, `q1`, `q3` and `smd`. `format()` gives the formatted
-#'   wide table (one column per group: "n (pct%)", "mean (SD)", "median [Q1,
-#'   Q3]"), which `print()` shows.
+#'   wide table (one column per group: `"n (pct%)"`, `"mean (SD)"`,
+#'   `"median [Q1, Q3]"`), which `print()` shows.
 #' @examples
 #' cohort <- define_cohort(msds_example)
 #' cohort <- add_care_model(cohort, msds_example)
