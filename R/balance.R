@@ -152,13 +152,7 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
   adj <- if (is.null(w)) NULL else balance_stats(X, bin, treat, w)
   wden <- if (s_d_denom == "weighted") w %||% one else one
   denom <- balance_denoms(X, bin, treat, s_d_denom, wden)
-  std <- !bin | binary == "std"
-  smd <- function(diff) {
-    out <- diff
-    nz <- std & abs(diff) >= sqrt(.Machine$double.eps)
-    out[nz] <- diff[nz] / denom[nz]
-    out
-  }
+  smd <- function(diff) standardise_diff(diff, denom, !bin | binary == "std")
   na <- rep(NA_real_, ncol(X))
   out <- tibble::tibble(
     term = colnames(X),
@@ -184,6 +178,16 @@ balance_table <- function(data, treatment, covariates, weights = NULL,
   attr(out, "s_d_denom") <- s_d_denom
   attr(out, "binary") <- binary
   class(out) <- c("mq_balance", class(out))
+  out
+}
+
+# Differences standardised by `denom` where `std` says so (a raw
+# difference for binary terms with binary = "raw"); differences of zero
+# (to rounding) stay zero rather than 0/0.
+standardise_diff <- function(diff, denom, std) {
+  out <- diff
+  nz <- std & abs(diff) >= sqrt(.Machine$double.eps)
+  out[nz] <- diff[nz] / denom[nz]
   out
 }
 

@@ -468,13 +468,7 @@ balance.mq_effect_multi <- function(fit, pairwise = TRUE, binary = c("raw", "std
                          numeric(ncol(X)))))
   }
   denom <- unname(denom)
-  std <- !bin | binary == "std"
-  smd <- function(diff) {
-    out <- diff
-    nz <- std & abs(diff) >= sqrt(.Machine$double.eps)
-    out[nz] <- diff[nz] / denom[nz]
-    out
-  }
+  smd <- function(diff) standardise_diff(diff, denom, !bin | binary == "std")
   # pairs are oriented as cobalt computes them: the later level in level
   # order vs the earlier
   pairs <- if (pairwise) multi_pairs(lev, lev[1]) else if (att) {

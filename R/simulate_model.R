@@ -279,26 +279,35 @@ sim_weight_median <- function(gest) {
   exp(stats::approx(knots_d, log(knots_w), xout = pmin(pmax(gest, 154), 300))$y)
 }
 
-# The truth table: mean potential-outcome risks under each care model,
-# overall and by CORE20PLUS group, over the simulator's target population.
-sim_truth_table <- function(risk0, risk1, in_pop, groups) {
+# Rows of a truth table, overall and by each CORE20PLUS grouping: for each
+# group level (pregnancies of the target population) and outcome, the data
+# frame `row(sel, outcome)` makes, labelled.
+sim_truth_rows <- function(outcomes, in_pop, groups, row) {
   rows <- list()
   for (g in names(groups)) {
     gv <- groups[[g]]
     levs <- if (is.null(gv)) "all" else sort(unique(gv[in_pop & !is.na(gv)]))
     for (lv in levs) {
       sel <- which(if (is.null(gv)) in_pop else in_pop & !is.na(gv) & gv == lv)
-      for (o in names(risk0)) {
-        r0 <- mean(risk0[[o]][sel])
-        r1 <- mean(risk1[[o]][sel])
+      for (o in outcomes) {
         rows[[length(rows) + 1L]] <- data.frame(
           outcome = o, group_var = g, group = as.character(lv), n = length(sel),
-          risk0 = r0, risk1 = r1, rd = r1 - r0, rr = r1 / r0,
-          or = (r1 / (1 - r1)) / (r0 / (1 - r0)), stringsAsFactors = FALSE)
+          row(sel, o), stringsAsFactors = FALSE)
       }
     }
   }
   tibble::as_tibble(do.call(rbind, rows))
+}
+
+# The truth table: mean potential-outcome risks under each care model,
+# overall and by CORE20PLUS group, over the simulator's target population.
+sim_truth_table <- function(risk0, risk1, in_pop, groups) {
+  sim_truth_rows(names(risk0), in_pop, groups, function(sel, o) {
+    r0 <- mean(risk0[[o]][sel])
+    r1 <- mean(risk1[[o]][sel])
+    data.frame(risk0 = r0, risk1 = r1, rd = r1 - r0, rr = r1 / r0,
+               or = (r1 / (1 - r1)) / (r0 / (1 - r0)))
+  })
 }
 
 # The preterm risk shifted by `trend` (sim_effects(preterm_trend)) at each
@@ -324,21 +333,9 @@ sim_care_model_of <- function(pcsp, coc) {
 # Mean potential-outcome risks under each care model, overall and by
 # CORE20PLUS group, over the target population, with contrasts against "none".
 sim_truth_care_model <- function(risks, in_pop, groups) {
-  rows <- list()
-  for (g in names(groups)) {
-    gv <- groups[[g]]
-    levs <- if (is.null(gv)) "all" else sort(unique(gv[in_pop & !is.na(gv)]))
-    for (lv in levs) {
-      sel <- which(if (is.null(gv)) in_pop else in_pop & !is.na(gv) & gv == lv)
-      for (o in names(risks[[1]])) {
-        r <- vapply(risks, function(rk) mean(rk[[o]][sel]), 0)
-        rows[[length(rows) + 1L]] <- data.frame(
-          outcome = o, group_var = g, group = as.character(lv), n = length(sel),
-          care_model = names(risks), risk = unname(r), rd = unname(r - r[1]),
-          rr = unname(r / r[1]), or = unname((r / (1 - r)) / (r[1] / (1 - r[1]))),
-          stringsAsFactors = FALSE)
-      }
-    }
-  }
-  tibble::as_tibble(do.call(rbind, rows))
+  sim_truth_rows(names(risks[[1]]), in_pop, groups, function(sel, o) {
+    r <- vapply(risks, function(rk) mean(rk[[o]][sel]), 0)
+    data.frame(care_model = names(risks), risk = unname(r), rd = unname(r - r[1]),
+               rr = unname(r / r[1]), or = unname((r / (1 - r)) / (r[1] / (1 - r[1]))))
+  })
 }
