@@ -347,7 +347,8 @@ allocation_its <- function(trend, reference, breaks, conf_level, call = rlang::c
   class(shown) <- unique(c("mq_trend", class(shown)))
   # (periods whose difference was suppressed are left out: its() would say
   # so once per call; the trend table shows which)
-  tryCatch(suppressWarnings(its(shown, breaks = breaks, conf_level = conf_level)),
+  tryCatch(suppressWarnings(its(shown, breaks = breaks, conf_level = conf_level,
+                                    vcov = "newey-west")),
            error = function(e) {
              cli::cli_warn(c("No interrupted time series of the allocation difference: {conditionMessage(e)}",
                              "i" = "It needs at least two periods with a released difference before each break and two from it; try {.code interval = \"quarter\"}."),

@@ -135,7 +135,10 @@
 #'   `coc_contacts` and `coc_share` (contacts in the NHS measure's window and
 #'   the share involving the named midwife or team; `NA` without a window),
 #'   `coc_receiving`,
-#'   `known_midwife_at_birth`. Attributes `exclusions` (tibble `step`,
+#'   `known_midwife_at_birth`, and `reason` (why every index of the row is
+#'   missing: `"MSDS v1.5 record only: no contact tables before v2"` for a
+#'   pregnancy whose only record is MSDS v1.5, see [as_msds()]; `NA`
+#'   otherwise). Attributes `exclusions` (tibble `step`,
 #'   `reason`, `n_rows`, `kind`) and `settings` (the arguments, with the
 #'   `definition` of `coc_receiving`).
 #' @examples
@@ -228,8 +231,17 @@ continuity <- function(msds, cohort = NULL, carer = c("professional", "team"),
     named_team_share = res$named_team_share,
     coc_contacts = nhs$coc_contacts[g], coc_share = nhs$coc_share[g],
     coc_receiving = nhs$coc_receiving[g],
-    known_midwife_at_birth = nhs$known_midwife_at_birth[g]
+    known_midwife_at_birth = nhs$known_midwife_at_birth[g],
+    reason = NA_character_
   )
+  # a pregnancy known only from MSDS v1.5 has no contact tables: its indices
+  # are missing, with the reason, never 0
+  v15 <- (preg$version %in% "v1.5")[g]
+  if (any(v15)) {
+    idx <- setdiff(names(out), c("preg_id", "phase", "reason"))
+    for (nm in idx) out[[nm]][v15] <- NA
+    out$reason[v15] <- "MSDS v1.5 record only: no contact tables before v2"
+  }
   log <- do.call(rbind, log)
   report_continuity_input(log, pr)
   settings <- list(carer = carer, phase = phase, min_contacts = mins,

@@ -95,6 +95,8 @@ continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
   preg$named_provider <- as.character(from("named_provider", na_chr))
   preg$coc_placed_date <- as.Date(from("coc_placed_date", rep(NA_real_, nrow(preg))))
   preg$coc_placed <- as.logical(from("coc_placed", rep(NA, nrow(preg))))
+  # MSDS version of the pregnancy's record ("v1.5": no contact tables)
+  preg$version <- as.character(from("version", if ("version" %in% names(bk)) bk$version[m] else rep("v2", nrow(preg))))
   has_model <- !is.null(cohort) && all(c("named_midwife", "named_team") %in% names(cohort))
   list(preg = preg, has_care_model = has_model,
        has_placed = !is.null(cohort) && all(c("coc_placed", "coc_placed_date") %in% names(cohort)),

@@ -14,7 +14,11 @@
 #' @section The model:
 #' Each pregnancy has covariates (IMD decile, ethnicity, age, parity,
 #' long-term condition, complex social factors, previous caesarean or
-#' stillbirth, unit, year). A PCSP is allocated first, then a CoC pathway by
+#' stillbirth, unit, year). A woman has one pregnancy or (22%) two, booked
+#' 420-919 days apart, and the window cuts women's histories at both ends (the
+#' earlier booking of a pair may fall before `start`, the later after `end`),
+#' so parity, age and obstetric history have the same mix in every month of
+#' the window. A PCSP is allocated first, then a CoC pathway by
 #' 28+6 weeks, by logistic models targeted at CORE20PLUS women and at lower
 #' clinical risk, rising from 2019 and falling after September 2022, with
 #' fixed differences between units (the same for every seed). Each
@@ -210,13 +214,10 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   # sim_detail_draws()), so the other tables are those of earlier versions
   ud <- with_seed(sim_detail_seed(seed), sim_detail_draws(n))
   # ---- women and pregnancies ----------------------------------------------
-  n_w <- max(1L, as.integer(round(n / 1.22)))
-  k <- 1L + (stats::runif(n_w) < 0.22)
-  excess <- sum(k) - n
-  if (excess > 0) k[which(k == 2L)[seq_len(excess)]] <- 1L
-  if (excess < 0) k[which(k == 1L)[seq_len(-excess)]] <- 2L
-  w <- rep.int(seq_len(n_w), k)
-  order_in_w <- sequence(k)
+  tl <- sim_timeline(n, start, end)
+  n_w <- tl$n_women
+  w <- tl$woman
+  booking <- tl$booking
   eth_w <- sample(names(sim_ethnic_mix), n_w, TRUE, sim_ethnic_mix)
   skew <- eth_w %in% c("J", "K", "M", "N", "P")
   imd_w <- integer(n_w)
@@ -224,12 +225,9 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   imd_w[!skew] <- sample.int(10L, sum(!skew), TRUE, sim_imd_probs(FALSE))
   lsoa_w <- sim_lsoa(imd_w)
   age0_w <- pmin(pmax(stats::rnorm(n_w, 29.5 - 1.2 * (eth_w %in% c("J", "K")), 5.5), 16), 45)
-  span <- as.numeric(end - start)
-  first_w <- start + floor(stats::runif(n_w) * pmax(span - (k - 1) * 760, 1))
-  gap <- floor(stats::runif(n) * 500 + 420) * (order_in_w - 1L)
-  booking <- first_w[w] + gap
-  booking[booking > end] <- end
-  birth_mother_w <- first_w - round(age0_w * 365.25)
+  # her first booking in the extract (the RR1 successor map below)
+  first_w <- tl$first_in_window
+  birth_mother_w <- tl$first_pregnancy - round(age0_w * 365.25)
   traveller_w <- stats::runif(n_w) < 0.004
   ltc_w <- stats::runif(n_w) < stats::plogis(-1.9 + 0.04 * (age0_w - 30))
   parity0_w <- sample(0:4, n_w, TRUE, c(0.42, 0.33, 0.14, 0.06, 0.05))
@@ -237,7 +235,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   p <- list(
     imd = imd_w[w], eth = eth_w[w], broad = ethnic_broad(eth_w[w]),
     age = as.numeric(booking - birth_mother_w[w]) / 365.25,
-    parity = parity0_w[w] + order_in_w - 1L, ltc = ltc_w[w],
+    parity = parity0_w[w] + tl$later, ltc = ltc_w[w],
     traveller = traveller_w[w]
   )
   p$csf <- stats::runif(n) < stats::plogis(-2.6 + 0.7 * (p$imd <= 2) + 1.2 * p$traveller)

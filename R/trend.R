@@ -192,18 +192,35 @@ period_index <- function(p, interval, origin) {
   switch(interval, quarter = months %/% 3, year = months %/% 12, month = months) + 1
 }
 
-#' Interrupted time series: segmented regression with Newey-West errors
+#' Interrupted time series: segmented regression of rates
 #'
 #' Fits `rate_t = b0 + b1 t + sum_k (c_k post_k(t) + d_k (t - t_k) post_k(t))`
-#' by least squares to the rate per period, where `t` counts periods (1 = the
-#' first), `post_k` is 1 for periods starting on or after break `k`, and
-#' `t_k` is the first such period: `c_k` is the change in level and `d_k` the
-#' change in slope at break `k`. Standard errors are Newey-West (Bartlett
-#' kernel, no prewhitening), with `lag` defaulting to
-#' `floor(4 (n / 100)^(2/9))`, and the small-sample factor `n / (n - p)` when
-#' `adjust = TRUE`; they agree with
+#' to the rate per period, where `t` counts periods (1 = the first), `post_k`
+#' is 1 for periods starting on or after break `k`, and `t_k` is the first
+#' such period: `c_k` is the change in level and `d_k` the change in slope at
+#' break `k`.
+#'
+#' `vcov = "ar1"` (default) fits the model by generalised least squares with
+#' first-order autoregressive errors, `Cov(e_s, e_t) = sigma^2 rho^|s - t|`,
+#' estimated by restricted maximum likelihood (REML); standard errors are
+#' the model's, `sigma^2 (X' R^-1 X)^-1`. It agrees with
+#' `nlme::gls(rate ~ ..., correlation = nlme::corAR1(form = ~ time), method
+#' = "REML")`. In simulation studies of interrupted time series of the
+#' lengths seen in practice, REML kept intervals near their nominal coverage
+#' where ordinary least squares with Newey-West errors did not (Turner et al.
+#' 2021, BMC Med Res Methodol 21:181). Newey-West errors are too small when
+#' a segment is short: their autocovariance terms are dominated by the
+#' negative correlation that fitting a line induces between a short
+#' segment's residuals (see `validation/its_v15.md`, where a series starting
+#' nine months before the break gave Newey-West intervals covering 67% of the
+#' time).
+#'
+#' `vcov = "newey-west"` fits by ordinary least squares with Newey-West
+#' standard errors (Bartlett kernel, no prewhitening), with `lag` defaulting
+#' to `floor(4 (n / 100)^(2/9))`, and the small-sample factor `n / (n - p)`
+#' when `adjust = TRUE`; they agree with
 #' `sandwich::NeweyWest(fit, lag, prewhite = FALSE, adjust)`. Intervals and
-#' p-values use the t distribution on `n - p` degrees of freedom.
+#' p-values use the t distribution on `n - p` degrees of freedom for both.
 #'
 #' Breaks outside the data, or with fewer than two periods on either side,
 #' are dropped with a warning.
@@ -216,8 +233,12 @@ period_index <- function(p, interval, origin) {
 #' @param breaks Dates of the interruptions; default the publication of
 #'   Better Births and the withdrawal of the national continuity-of-carer
 #'   target ([better_births_date], [mcoc_withdrawal_date]).
-#' @param lag Newey-West lag (whole number), or `NULL` for the default.
-#' @param adjust Apply the `n / (n - p)` factor.
+#' @param vcov `"ar1"` (default: generalised least squares with AR(1)
+#'   errors, REML) or `"newey-west"` (least squares with Newey-West standard
+#'   errors); see Details.
+#' @param lag Newey-West lag (whole number), or `NULL` for the default
+#'   (`vcov = "newey-west"` only).
+#' @param adjust Apply the `n / (n - p)` factor (`vcov = "newey-west"` only).
 #' @param version_level `TRUE` adds a level-change term `level_msds_v2` at
 #'   the MSDS v1.5 to v2 change ([msds_v2_date], or a `Date` given here): a
 #'   step in recording, with no slope change. `FALSE` (default) fits no such
@@ -225,7 +246,8 @@ period_index <- function(p, interval, origin) {
 #'   it (see [care_model_trend()]).
 #' @returns An object of class `mq_its` with [tidy()] (`term`, `estimate`,
 #'   `std.error`, `statistic`, `p.value`, `conf.low`, `conf.high`, and the
-#'   `by` columns), [glance()] and `autoplot()` methods. The model is fitted
+#'   `by` columns), [glance()] (`nobs`, `df.residual`, `vcov`, `lag`, `rho`,
+#'   `r.squared`, `breaks`) and `autoplot()` methods. The model is fitted
 #'   to the released rates: the table of [care_model_trend()] under
 #'   `disclosure` (for a cohort), or the trend table given; periods whose rate
 #'   was suppressed are left out of the model (with a warning), so nothing it
@@ -245,10 +267,16 @@ period_index <- function(p, interval, origin) {
 its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withdrawal_date),
                 interval = c("quarter", "year", "month"), by = NULL,
                 lag = NULL, date = booking_date, adjust = TRUE,
-                conf_level = 0.95, disclosure = NULL, version_level = FALSE) {
+                conf_level = 0.95, disclosure = NULL, version_level = FALSE,
+                vcov = c("ar1", "newey-west")) {
   check_data_frame(data)
   check_conf_level(conf_level)
   check_flag(adjust)
+  vcov <- rlang::arg_match(vcov)
+  if (!is.null(lag) && vcov != "newey-west") {
+    cli::cli_abort(c("{.arg lag} is the Newey-West lag: it needs {.code vcov = \"newey-west\"}.",
+                     "i" = "{.code vcov = \"ar1\"} estimates the autocorrelation itself."))
+  }
   if (!isFALSE(version_level) && !isTRUE(version_level) &&
       !(inherits(version_level, "Date") && length(version_level) == 1L && !is.na(version_level))) {
     cli::cli_abort("{.arg version_level} must be {.code TRUE} (a level change at {.val 2019-04-01}), {.code FALSE} or one {.cls Date}.")
@@ -314,7 +342,7 @@ its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withd
       X <- cbind(X, as.numeric(s$time >= vt))
       colnames(X)[ncol(X)] <- "level_msds_v2"
     }
-    its_fit(X, s$rate, lag, adjust, conf_level, s, by)
+    its_fit(X, s$rate, s$time, vcov, lag, adjust, conf_level, s, by)
   })
   coefs <- do.call(rbind, lapply(fits, `[[`, "coef"))
   fitted <- do.call(rbind, lapply(fits, `[[`, "data"))
@@ -322,7 +350,7 @@ its <- function(data, variable = NULL, breaks = c(better_births_date, mcoc_withd
                  fitted = tibble::as_tibble(fitted), shown = shown,
                  breaks = breaks, interval = interval, by = by,
                  version_change = vdate %||% info$version_change,
-                 version_level = !is.null(vdate),
+                 version_level = !is.null(vdate), vcov = vcov,
                  variable = variable, conf_level = conf_level,
                  df = unlist(lapply(fits, function(f) rep(f$glance$df.residual, nrow(f$coef)))),
                  glance = do.call(rbind, lapply(fits, `[[`, "glance"))),
@@ -340,7 +368,7 @@ its_design <- function(time, bt, breaks) {
   X
 }
 
-its_fit <- function(X, y, lag, adjust, conf_level, s, by) {
+its_fit <- function(X, y, time, vcov, lag, adjust, conf_level, s, by) {
   n <- nrow(X); p <- ncol(X)
   if (n <= p) {
     cli::cli_abort("Only {n} period{?s} for {p} coefficients: use a finer {.arg interval} or fewer {.arg breaks}.",
@@ -349,11 +377,20 @@ its_fit <- function(X, y, lag, adjust, conf_level, s, by) {
   qx <- qr(X)
   if (qx$rank < p) cli::cli_abort("The segmented design is rank deficient; check {.arg breaks}.",
                                   call = rlang::caller_env(2))
-  beta <- qr.coef(qx, y)
+  rho <- NA_real_
+  L <- NA_integer_
+  if (vcov == "ar1") {
+    g <- gls_ar1_reml(X, y, time)
+    beta <- g$beta
+    V <- g$vcov
+    rho <- g$rho
+  } else {
+    beta <- qr.coef(qx, y)
+    L <- lag %||% floor(4 * (n / 100)^(2 / 9))
+    check_number(L, lower = 0, upper = n - 1, arg = "lag", call = rlang::caller_env(2))
+    V <- newey_west(X, as.vector(y - X %*% beta), L, adjust)
+  }
   u <- as.vector(y - X %*% beta)
-  L <- lag %||% floor(4 * (n / 100)^(2 / 9))
-  check_number(L, lower = 0, upper = n - 1, arg = "lag", call = rlang::caller_env(2))
-  V <- newey_west(X, u, L, adjust)
   se <- sqrt(diag(V))
   df <- n - p
   tq <- stats::qt(1 - (1 - conf_level) / 2, df)
@@ -364,9 +401,44 @@ its_fit <- function(X, y, lag, adjust, conf_level, s, by) {
   rownames(coef) <- NULL
   d <- data.frame(s[c("period", by)], time = s$time, rate = s$rate,
                   fitted = as.vector(X %*% beta))
-  gl <- data.frame(s[1, by, drop = FALSE], nobs = n, df.residual = df, lag = L,
-                   r.squared = 1 - sum(u^2) / sum((y - mean(y))^2))
+  gl <- data.frame(s[1, by, drop = FALSE], nobs = n, df.residual = df, vcov = vcov, lag = L,
+                   rho = rho, r.squared = 1 - sum(u^2) / sum((y - mean(y))^2))
   list(coef = coef, data = d, glance = gl, vcov = V)
+}
+
+# Generalised least squares with AR(1) errors, fitted by restricted maximum
+# likelihood: Cov(e) = sigma^2 R, R[i, j] = rho^|t_i - t_j| on the period
+# index (so a period left out, suppressed, is a gap, not a neighbour), the
+# model of nlme::gls(correlation = corAR1(form = ~ time), method = "REML").
+# rho maximises the REML log-likelihood profiled over beta and sigma^2,
+#   -(n - p)/2 log(s2) - 1/2 log|R| - 1/2 log|X'R^-1 X|,
+#   s2 = r'R^-1 r / (n - p);
+# Var(beta) = s2 (X'R^-1 X)^-1, with t intervals on n - p df.
+gls_ar1_reml <- function(X, y, time) {
+  n <- nrow(X); p <- ncol(X)
+  lag_abs <- abs(outer(time, time, "-"))
+  fit_at <- function(rho) {
+    R <- rho^lag_abs
+    U <- chol(R)
+    Xs <- backsolve(U, X, transpose = TRUE)
+    ys <- backsolve(U, y, transpose = TRUE)
+    qs <- qr(Xs)
+    beta <- qr.coef(qs, ys)
+    r <- as.vector(ys - Xs %*% beta)
+    s2 <- sum(r^2) / (n - p)
+    logdet_R <- 2 * sum(log(diag(U)))
+    logdet_XRX <- 2 * sum(log(abs(diag(qr.R(qs)))))
+    list(ll = -0.5 * ((n - p) * log(s2) + logdet_R + logdet_XRX), beta = beta, s2 = s2,
+         XRX = crossprod(Xs))
+  }
+  # rho on (-1, 1) through tanh(z/2), the scale nlme optimises on
+  obj <- function(z) -fit_at(tanh(z / 2))$ll
+  z <- stats::optimize(obj, c(-12, 12), tol = 1e-10)$minimum
+  rho <- tanh(z / 2)
+  f <- fit_at(rho)
+  V <- f$s2 * chol2inv(chol(f$XRX))
+  dimnames(V) <- list(colnames(X), colnames(X))
+  list(beta = stats::setNames(as.vector(f$beta), colnames(X)), vcov = V, rho = rho, sigma2 = f$s2)
 }
 
 # Newey-West covariance: (X'X)^-1 S (X'X)^-1 with Bartlett weights
@@ -414,7 +486,11 @@ glance.mq_its <- function(x, ...) {
 #' @export
 print.mq_its <- function(x, ...) {
   cli::cli_text("Interrupted time series of {.field {x$variable}} by {x$interval}; breaks at {format(x$breaks)}.")
-  cli::cli_text("Newey-West standard errors (lag {paste(unique(x$glance$lag), collapse = ', ')}).")
+  if (identical(x$vcov, "newey-west")) {
+    cli::cli_text("Least squares with Newey-West standard errors (lag {paste(unique(x$glance$lag), collapse = ', ')}).")
+  } else {
+    cli::cli_text("Generalised least squares with AR(1) errors (REML; rho {paste(format(unique(x$glance$rho), digits = 3), collapse = ', ')}).")
+  }
   if (!is.null(x$version_change)) {
     cli::cli_text("MSDS v1.5 to v2 at {format(x$version_change)}{if (isTRUE(x$version_level)) ': level-change term level_msds_v2' else ' (marked; no term in the model)'}.")
   }

@@ -55,9 +55,10 @@ one_rep <- function(r) {
   co <- co[co$booking_date < as.Date("2025-01-01"), ]
   tr <- quiet(care_model_trend(co, preterm, interval = MQ_INTERVAL, disclosure = "none"))
   stopifnot(tr$per[1] == per)
-  fit <- quiet(its(tr, breaks = brk, version_level = TRUE))
-  tt <- tidy(fit)
-  list(est = tt[match(terms, tt$term), c("estimate", "std.error", "conf.low", "conf.high")],
+  fits <- lapply(c(ar1 = "ar1", nw = "newey-west"), function(v)
+    tidy(quiet(its(tr, breaks = brk, version_level = TRUE, vcov = v))))
+  pick <- function(tt) tt[match(terms, tt$term), c("estimate", "std.error", "conf.low", "conf.high")]
+  list(est = pick(fits$ar1), est_nw = pick(fits$nw),
        counts = tr[c("period", "events", "n")], twice = anyDuplicated(m$MSD101PregnancyBooking$UniqPregID) > 0)
 }
 
@@ -77,15 +78,17 @@ pooled_tr <- structure(tibble::tibble(period = agg$period, period_label = format
                        trend = list(variable = "preterm", by = character(), interval = MQ_INTERVAL,
                                     version_change = msds_v2_date),
                        class = c("mq_trend", "tbl_df", "tbl", "data.frame"))
-pf <- tidy(its(pooled_tr, breaks = brk, version_level = TRUE))
+pf <- tidy(its(pooled_tr, breaks = brk, version_level = TRUE, vcov = "newey-west"))
 pooled <- stats::setNames(pf$estimate[match(terms, pf$term)], names(terms))
 
-rows <- lapply(names(terms), function(k) {
-  e <- vapply(res_ok, function(r) r$est$estimate[match(k, names(terms))], 0)
-  se <- vapply(res_ok, function(r) r$est$std.error[match(k, names(terms))], 0)
-  lo <- vapply(res_ok, function(r) r$est$conf.low[match(k, names(terms))], 0)
-  hi <- vapply(res_ok, function(r) r$est$conf.high[match(k, names(terms))], 0)
-  data.frame(term = terms[[k]], reps = length(e), truth = truth[[k]], pooled = pooled[[k]],
+rows <- lapply(c(outer(names(terms), c("est", "est_nw"), paste)), function(kk) {
+  k <- sub(" .*", "", kk); el <- sub(".* ", "", kk)
+  e <- vapply(res_ok, function(r) r[[el]]$estimate[match(k, names(terms))], 0)
+  se <- vapply(res_ok, function(r) r[[el]]$std.error[match(k, names(terms))], 0)
+  lo <- vapply(res_ok, function(r) r[[el]]$conf.low[match(k, names(terms))], 0)
+  hi <- vapply(res_ok, function(r) r[[el]]$conf.high[match(k, names(terms))], 0)
+  data.frame(term = terms[[k]], vcov = if (el == "est") "ar1 (default)" else "newey-west",
+             reps = length(e), truth = truth[[k]], pooled = pooled[[k]],
              mean_estimate = mean(e), bias = mean(e) - truth[[k]], empirical_se = stats::sd(e),
              mean_se = mean(se), coverage = mean(lo <= truth[[k]] & hi >= truth[[k]]),
              coverage_pooled = mean(lo <= pooled[[k]] & hi >= pooled[[k]]))
@@ -101,13 +104,13 @@ md <- c(
           as.character(utils::packageVersion("matequity")),
           tryCatch(system("git rev-parse --short HEAD", intern = TRUE), error = function(e) "unknown")),
   "",
-  sprintf("Built-in change: preterm risk + %.3f from 2016-01-01, + %.3f per year after it (probability scale); care models' effect on preterm 0. Model: rate per 1,000 live singleton births by booking %s (bookings before 2025), one break at 2016-01-01, a level-change term at 2019-04-01 (`version_level = TRUE`, true value 0), Newey-West SEs, 95%% t intervals.", level, slope, MQ_INTERVAL),
+  sprintf("Built-in change: preterm risk + %.3f from 2016-01-01, + %.3f per year after it (probability scale); care models' effect on preterm 0. Model: rate per 1,000 live singleton births by booking %s (bookings before 2025), one break at 2016-01-01, a level-change term at 2019-04-01 (`version_level = TRUE`, true value 0), 95%% t intervals; fitted with its() default (`vcov = \"ar1\"`: GLS with AR(1) errors by REML) and with `vcov = \"newey-west\"` (least squares, Newey-West SEs).", level, slope, MQ_INTERVAL),
   "",
-  "Truth: by construction (see the header of `validation/its_v15.R`); `pooled` is the same model fitted to the counts per period of all replications pooled.",
+  "Truth: by construction (see the header of `validation/its_v15.R`); `pooled` is the least-squares fit of the same model to the counts per period of all replications pooled (the superpopulation coefficients).",
   "",
-  "| term | reps | truth | pooled | mean estimate | bias | empirical SE | mean SE | coverage | coverage (pooled) |",
-  "|---|---|---|---|---|---|---|---|---|---|",
-  sprintf("| %s | %d | %s | %s | %s | %s | %s | %s | %.1f%% | %.1f%% |", tab$term, tab$reps, fmt(tab$truth),
+  "| term | vcov | reps | truth | pooled | mean estimate | bias | empirical SE | mean SE | coverage | coverage (pooled) |",
+  "|---|---|---|---|---|---|---|---|---|---|---|",
+  sprintf("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %.1f%% | %.1f%% |", tab$term, tab$vcov, tab$reps, fmt(tab$truth),
           fmt(tab$pooled), fmt(tab$mean_estimate), fmt(tab$bias), fmt(tab$empirical_se), fmt(tab$mean_se),
           100 * tab$coverage, 100 * tab$coverage_pooled)
 )

@@ -192,6 +192,24 @@ test_that("exposures are NA before v2 with the reason; outcomes are available", 
   expect_identical(q$preterm, c(FALSE, NA))
 })
 
+test_that("continuity indices are NA with the reason for v1.5-only pregnancies, never 0", {
+  x <- as_msds(v15_with_v2(), flags = fixture_flags(), quiet = TRUE)
+  co <- add_care_model(define_cohort(x), x)
+  cc <- suppressWarnings(suppressMessages(continuity(x, co, phase = c("antenatal", "all"))))
+  v15 <- co$preg_id[co$version == "v1.5"]
+  expect_setequal(v15, c("Q1", "Q2", "Q3", "Q5"))
+  r <- cc[cc$preg_id %in% v15, ]
+  expect_identical(nrow(r), 8L)
+  expect_true(all(is.na(r$n_contacts)))
+  expect_true(all(is.na(r$upc)) && all(is.na(r$coc_receiving)) && all(is.na(r$n_carers)))
+  expect_identical(unique(r$reason), "MSDS v1.5 record only: no contact tables before v2")
+  # v2 pregnancies keep their counts (a v2 pregnancy with contacts has n_contacts > 0)
+  v2 <- cc[!cc$preg_id %in% v15, ]
+  expect_true(all(is.na(v2$reason)))
+  expect_true(all(!is.na(v2$n_contacts)))
+  expect_true(any(v2$n_contacts > 0))
+})
+
 test_that("a mapping file maps a site's own v1.5 layout and reports what it could not map", {
   t <- v15_fixture()
   names(t)[names(t) == "MAT101Booking"] <- "bookings_v15"

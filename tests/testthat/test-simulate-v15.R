@@ -76,7 +76,7 @@ test_that("its() marks the version change and can add a level-change term", {
   expect_identical(tr$msds_version, c(rep("v1.5", 4), "v1.5 and v2", rep("v2", 6)))
   expect_identical(attr(tr, "trend")$version_change, msds_v2_date)
   fit <- its(d, preterm, breaks = as.Date("2016-01-01"), interval = "quarter",
-             disclosure = "none", version_level = TRUE)
+             disclosure = "none", version_level = TRUE, vcov = "newey-west")
   # the same design fitted by lm(): the coefficients must agree
   s <- fit$fitted
   tk <- min(s$time[s$period >= as.Date("2016-01-01")])

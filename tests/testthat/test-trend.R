@@ -64,7 +64,7 @@ test_that("newey_west() agrees with sandwich::NeweyWest()", {
 test_that("its() fits the segmented model with Newey-West errors", {
   needs_reference("sandwich")
   d <- trend_cohort()
-  expect_warning(fit <- its(d, coc_placed, disclosure = "none"), "dropped")
+  expect_warning(fit <- its(d, coc_placed, disclosure = "none", vcov = "newey-west"), "dropped")
   expect_s3_class(fit, "mq_its")
   td <- tidy(fit)
   expect_equal(td$term, c("(Intercept)", "time", "level_2022-09-21", "slope_2022-09-21"))
@@ -87,9 +87,52 @@ test_that("its() fits the segmented model with Newey-West errors", {
   # a trend table is accepted too, and lag can be set
   fit2 <- its(tr[, setdiff(names(tr), c("time", "post", "since"))] |>
                 structure(class = class(tr), trend = attr(tr, "trend")),
-              breaks = mcoc_withdrawal_date, lag = 2)
+              breaks = mcoc_withdrawal_date, lag = 2, vcov = "newey-west")
   V2 <- sandwich::NeweyWest(ref, lag = 2, prewhite = FALSE, adjust = TRUE)
   expect_equal(tidy(fit2)$std.error, unname(sqrt(diag(V2))), tolerance = 1e-10)
+})
+
+test_that("its(vcov = \"ar1\") agrees with nlme::gls(corAR1, REML), gaps included", {
+  needs_reference("nlme")
+  d <- trend_cohort()
+  tr <- care_model_trend(d, coc_placed, interval = "month", disclosure = "none")
+  fit <- its(tr, breaks = mcoc_withdrawal_date)
+  expect_identical(fit$vcov, "ar1")
+  s <- as.data.frame(fit$fitted)
+  tk <- min(s$time[s$period >= as.Date("2022-10-01")])
+  s$post <- as.numeric(s$time >= tk)
+  s$since <- (s$time - tk) * s$post
+  ref <- nlme::gls(rate ~ time + post + since, data = s,
+                   correlation = nlme::corAR1(form = ~ time), method = "REML")
+  td <- tidy(fit)
+  expect_equal(td$estimate, unname(coef(ref)), tolerance = 1e-6)
+  expect_equal(td$std.error, unname(sqrt(diag(vcov(ref)))), tolerance = 1e-5)
+  rho <- unname(coef(ref$modelStruct$corStruct, unconstrained = FALSE))
+  # rho as nlme's optimiser finds it, and a REML log-likelihood at least as high
+  expect_lt(abs(glance(fit)$rho - rho), 1e-4)
+  ll_at <- function(r) {
+    f <- nlme::gls(rate ~ time + post + since, data = s, method = "REML",
+                   correlation = nlme::corAR1(r, form = ~ time, fixed = TRUE))
+    as.numeric(logLik(f))
+  }
+  expect_gte(ll_at(glance(fit)$rho), as.numeric(logLik(ref)) - 1e-9)
+  expect_equal(td$conf.low, unname(coef(ref) - qt(0.975, nrow(s) - 4) * sqrt(diag(vcov(ref)))),
+               tolerance = 1e-5)
+  # periods left out (suppressed) are gaps in the AR(1) correlation, not neighbours
+  keep <- !seq_len(nrow(tr)) %in% c(5, 6, 30)
+  tr2 <- tr[keep, ]
+  attributes(tr2)[c("trend", "class")] <- attributes(tr)[c("trend", "class")]
+  fit2 <- suppressWarnings(its(tr2, breaks = mcoc_withdrawal_date))
+  s2 <- as.data.frame(fit2$fitted)
+  expect_true(any(diff(s2$time) > 1))
+  s2$post <- as.numeric(s2$time >= tk)
+  s2$since <- (s2$time - tk) * s2$post
+  ref2 <- nlme::gls(rate ~ time + post + since, data = s2,
+                    correlation = nlme::corAR1(form = ~ time), method = "REML")
+  expect_equal(tidy(fit2)$estimate, unname(coef(ref2)), tolerance = 1e-6)
+  expect_equal(tidy(fit2)$std.error, unname(sqrt(diag(vcov(ref2)))), tolerance = 1e-5)
+  expect_message(print(fit), "AR\\(1\\)")
+  expect_error(its(tr, breaks = mcoc_withdrawal_date, vcov = "hc3"), "vcov")
 })
 
 test_that("its() by group and bad input", {
@@ -102,7 +145,9 @@ test_that("its() by group and bad input", {
   expect_error(suppressWarnings(its(d, coc_placed, breaks = as.Date("2010-01-01"),
                                     disclosure = "none")), "No break")
   expect_error(its(d, coc_placed, breaks = mcoc_withdrawal_date, lag = -1,
-                   disclosure = "none"), "lag")
+                   disclosure = "none", vcov = "newey-west"), "lag")
+  expect_error(its(d, coc_placed, breaks = mcoc_withdrawal_date, lag = 2,
+                   disclosure = "none"), "newey-west")
 })
 
 test_that("autoplot() methods draw and hide suppressed points", {
