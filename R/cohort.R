@@ -680,40 +680,14 @@ report_demographics <- function(demog) {
                   class = "matequity_demographics_fallback")
 }
 
-# Row numbers of the latest record (highest RecordNumber) per key.
+# Row numbers of the latest record (highest RecordNumber) per key, by
+# latest_per_key()'s rule (ties: the first row in input order).
 latest_rows <- function(df, key, record = "RecordNumber") {
   n <- n_rows(df)
   if (!n) return(integer())
-  rn <- if (record %in% names(df)) -as.numeric(df[[record]]) else numeric(n)
-  if (length(key) > 1L) {
-    k <- combined_codes(unclass(df)[key])
-    if (!anyDuplicated(k)) return(seq_len(n))
-    key <- ".key"
-    df <- list(.key = k)
-  }
-  if (length(key) == 1L) {
-    # hashing finds the few repeated keys; only those are sorted
-    k <- df[[key]]
-    dk <- duplicated(k)
-    if (!any(dk)) return(seq_len(n))
-    multi <- k %in% k[dk]
-    m <- which(multi)
-    m <- m[order(k[m], rn[m], method = "radix")]
-    return(sort(c(which(!multi), m[!duplicated(k[m])])))
-  }
-  o <- do.call(order, c(unname(as.list(df[key])), list(rn, method = "radix")))
-  first <- rep(TRUE, n)
-  if (n > 1L) {
-    same <- rep(TRUE, n - 1L)
-    for (k in key) {
-      v <- df[[k]][o]
-      a <- v[-1L]
-      b <- v[-n]
-      same <- same & ((!is.na(a) & !is.na(b) & a == b) | (is.na(a) & is.na(b)))
-    }
-    first[-1L] <- !same
-  }
-  sort(o[first])
+  code <- if (length(key) == 1L) df[[key]] else combined_codes(unclass(df)[key])
+  ord <- if (record %in% names(df)) list(df[[record]]) else list()
+  which(latest_per_key(code, ord)$keep)
 }
 
 # Latest submission of each baby record.
