@@ -61,10 +61,10 @@ continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
     preg <- tibble::tibble(preg_id = bk$UniqPregID)
   } else {
     check_data_frame(cohort, call = call)
-    check_columns(cohort, "preg_id", table = "cohort", arg = "cohort", call = call)
+    check_columns(cohort, "preg_id", table = "cohort", arg = "data", call = call)
     if (anyDuplicated(cohort$preg_id) || anyNA(cohort$preg_id)) {
       bad <- cohort$preg_id[duplicated(cohort$preg_id) | is.na(cohort$preg_id)]
-      cli::cli_abort(c("{.arg cohort} must have one row per pregnancy.",
+      cli::cli_abort(c("{.arg data} must have one row per pregnancy.",
                        "x" = "{.field preg_id} is missing or repeated in {length(bad)} row{?s}: {example_values(bad)}."),
                      call = call)
     }

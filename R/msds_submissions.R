@@ -76,9 +76,10 @@ msds_record_keys <- function() {
 #' counts pass through the disclosure rule, like every count matequity
 #' returns.
 #'
-#' @param x An `msds` object.
+#' @param data An `msds` object.
 #' @param disclosure A disclosure rule (see [disclosure_rule()]), `"none"`, or
 #'   `NULL` for `getOption("matequity.disclosure", "nhse_sde")`.
+#' @param x Deprecated: use `data`.
 #' @returns A tibble with columns `table`, `rows_in`, `rows_after_as_at`,
 #'   `rows_superseded`, `rows_duplicate`, `rows_kept` (`rows_in` is the sum of
 #'   the other four) and `rows_undated` (rows without `RPStartDate`: never
@@ -88,9 +89,10 @@ msds_record_keys <- function() {
 #' @examples
 #' msds_submissions(msds_example, disclosure = "none")
 #' @export
-msds_submissions <- function(x, disclosure = NULL) {
-  check_msds(x)
-  s <- attr(x, "submissions") %||% empty_submissions_log()
+msds_submissions <- function(data, disclosure = NULL, x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "msds_submissions")) data <- x
+  check_msds(data)
+  s <- attr(data, "submissions") %||% empty_submissions_log()
   rule <- resolve_disclosure(disclosure)
   out <- apply_disclosure(s, counts = c("rows_in", "rows_after_as_at", "rows_superseded",
                                         "rows_duplicate", "rows_kept", "rows_undated"),

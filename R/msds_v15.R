@@ -285,10 +285,12 @@ bind_v15 <- function(a, b) {
 #'   built from v2 tables only.
 #' @examples
 #' msds_versions(msds_example)
+#' @param x Deprecated: use `data`.
 #' @export
-msds_versions <- function(x, disclosure = NULL) {
-  check_msds(x)
-  v <- attr(x, "versions")
+msds_versions <- function(data, disclosure = NULL, x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "msds_versions")) data <- x
+  check_msds(data)
+  v <- attr(data, "versions")
   if (is.null(v)) return(NULL)
   out <- apply_disclosure(v$counts, counts = c("bookings", "replaced_by_v2", "kept"),
                           disclosure = disclosure)
