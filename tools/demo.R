@@ -24,7 +24,7 @@ flow <- cohort_flow(cohort, disclosure = rule)
 print(flow)
 
 cli::cli_h2("4. Continuity of carer")
-cont <- continuity(msds, cohort)
+cont <- continuity(cohort, msds)
 cohort$named_midwife_share <- cont$named_midwife_share[match(cohort$preg_id, cont$preg_id)]
 cohort$coc_receiving <- cont$coc_receiving[match(cohort$preg_id, cont$preg_id)]
 cont_summary <- summarise_continuity(
