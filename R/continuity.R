@@ -99,7 +99,7 @@
 #'   contact ids at the same `RecordNumber`, contacts with no date, dated
 #'   before booking or after discharge are excluded, counted and reported in
 #'   one warning (class `matequity_continuity_input`). Contacts of
-#'   pregnancies that are in MSD101 but not in `cohort` (excluded from it)
+#'   pregnancies that are in MSD101 but not in `data` (excluded from it)
 #'   are left out with a message. Every exclusion is listed in
 #'   `attr(x, "exclusions")` (`kind` says which).
 #'

@@ -41,7 +41,7 @@
 #' does. Providers appear in a month when they have a denominator.
 #'
 #' @section National rows:
-#' `PCP_All_Pathways`: all pregnancies in `x` (England only when `x` is).
+#' `PCP_All_Pathways`: all pregnancies in `data` (England only when `data` is).
 #' `COC_by_28weeks` and `COC_receiving_ongoing`: as NHS Digital publishes
 #' them, the providers whose gate passed (`over_dq_threshold` `TRUE`) added
 #' up; `NA` while any provider's gate is undecided (so `COC_by_28weeks`

@@ -37,7 +37,7 @@ sim_v15_fetus_codes <- c("10" = "01", "20" = "02", "30" = "03", "40" = "04")
 #' @param seed Random seed for the completeness draws.
 #' @param x Deprecated: use `data`.
 #' @returns A named list of data frames (v2 and v1.5 tables) with attributes
-#'   `truth` and `simulation` (of `x`), `v15_codes` (the simulator's
+#'   `truth` and `simulation` (of `data`), `v15_codes` (the simulator's
 #'   `FetusOutcome` codes, for `as_msds(v15_codes = )`) and `written` (a
 #'   tibble `preg_id`, `written`: `"v1.5"`, `"v2"`, `"both"` or `"not
 #'   submitted"`).
