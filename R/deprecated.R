@@ -24,6 +24,14 @@ deprecated_arg <- function(old, new_missing, old_name, new_name, fn,
   TRUE
 }
 
+# deprecated_arg() for a column argument (tidy evaluation): `old` is the
+# deprecated argument's quosure, so the column name is never evaluated.
+deprecated_column <- function(old, new_missing, old_name, new_name, fn,
+                              call = rlang::caller_env()) {
+  deprecated_arg(if (!rlang::quo_is_null(old)) TRUE, new_missing, old_name, new_name, fn,
+                 call = call)
+}
+
 # A value of `arg` kept as an alias of the vocabulary's value: `value` with
 # each alias in `aliases` (named: old = new) replaced, warning when one is.
 deprecated_value <- function(value, aliases, arg, fn) {

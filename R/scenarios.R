@@ -71,7 +71,7 @@
 #'   `<outcome>_eligible` column, the group and the care model.
 #' @param outcome The outcome column (logical or 0/1).
 #' @param group The group column (e.g. `core20plus_group`, `ethnic_group`).
-#' @param care_model The care-model column (logical or 0/1, e.g.
+#' @param treatment The care-model column (logical or 0/1, e.g.
 #'   `coc_placed`, `pcsp`); rows where it is missing are left out (counted).
 #' @param reference The reference group. Defaults to `"Neither"` when the
 #'   group has that level (`core20plus_group`), else the first level.
@@ -91,7 +91,7 @@
 #' @param vcov `"sandwich"` or `"bootstrap"` (`"influence"`, the old name of
 #'   `"sandwich"`, is deprecated).
 #' @param reps Number of bootstrap replicates.
-#' @param cohort,R Deprecated: use `data` and `reps`.
+#' @param cohort,R,care_model Deprecated: use `data`, `reps` and `treatment`.
 #' @param seed Bootstrap seed; `NULL` draws one from R's generator.
 #' @param conf_level Confidence level.
 #' @param nthreads Number of threads (bootstrap replicates run in parallel).
@@ -133,19 +133,25 @@
 #' sc
 #' glance(sc)
 #' @export
-disparity_scenarios <- function(data, outcome, group, care_model, reference = NULL,
+disparity_scenarios <- function(data, outcome, group, treatment, reference = NULL,
                                 allowable = ~ age + parity, covariates = NULL,
                                 scenarios = c("equalised", "universal", "target", "decomposition"),
                                 target_uptake = 0.75, target_groups = NULL,
                                 method = c("gcomp", "weighting"),
                                 vcov = c("sandwich", "bootstrap"), reps = 999, seed = NULL,
                                 conf_level = 0.95, nthreads = matequity_threads(),
-                                disclosure = NULL, per = NULL, cohort = NULL, R = NULL) {
+                                disclosure = NULL, per = NULL, cohort = NULL, R = NULL,
+                                care_model = NULL) {
   if (deprecated_arg(cohort, missing(data), "cohort", "data", "disparity_scenarios")) data <- cohort
+  tq <- rlang::enquo(treatment)
+  if (deprecated_column(rlang::enquo(care_model), missing(treatment), "care_model", "treatment",
+                        "disparity_scenarios")) {
+    tq <- rlang::enquo(care_model)
+  }
   if (deprecated_arg(R, missing(reps), "R", "reps", "disparity_scenarios")) reps <- R
   vcov <- deprecated_value(vcov, c(influence = "sandwich"), "vcov", "disparity_scenarios")
   if (is_imputed(data)) {
-    call <- current_call(match.call(), c(cohort = "data", R = "reps"), list(vcov = vcov))
+    call <- current_call(match.call(), c(cohort = "data", R = "reps", care_model = "treatment"), list(vcov = vcov))
     return(disparity_mi("disparity_scenarios", call, "data",
                         imputed_list(data, "data"), parent.frame(), conf_level, disclosure,
                         c("group", "scenario", "term", "measure")))
@@ -167,7 +173,7 @@ disparity_scenarios <- function(data, outcome, group, care_model, reference = NU
   if (is.null(per) && is.null(attr(data, "outcomes"))) per <- 1
   spec <- outcome_spec(data, rlang::enquo(outcome), rlang::quo(NULL), per)
   group <- resolve_column(data, rlang::enquo(group), "group")
-  care <- resolve_column(data, rlang::enquo(care_model), "care_model")
+  care <- resolve_column(data, tq, "treatment")
   aspec <- covariate_spec(data, rlang::enquo(allowable), "allowable")
   cspec <- covariate_spec(data, rlang::enquo(covariates), "covariates")
   zspec <- combine_specs(data, aspec, cspec, "covariates")

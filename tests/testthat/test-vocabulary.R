@@ -36,6 +36,10 @@ deprecated_formals <- function(fun) {
       if (identical(e[[1L]], quote(deprecated_arg)) && is.name(e[[2L]])) {
         found <<- c(found, as.character(e[[2L]]))
       }
+      # deprecated_column(rlang::enquo(old), ...)
+      if (identical(e[[1L]], quote(deprecated_column)) && is.call(e[[2L]])) {
+        found <<- c(found, as.character(e[[2L]][[2L]]))
+      }
       for (a in as.list(e)[-1L]) if (!missing(a)) walk(a)
     }
   }
@@ -75,7 +79,8 @@ test_that("every export takes `data` first, apart from the documented exceptions
 test_that("old names appear only as trailing deprecated formals", {
   ns <- asNamespace("matequity")
   fm <- export_formals()
-  old_names <- c("rule", "R", "multiplier", "cohort", "x", "conf.level", "B", "n_boot", "threads")
+  old_names <- c("rule", "R", "multiplier", "cohort", "x", "care_model", "conf.level", "B",
+                 "n_boot", "threads")
   for (n in names(fm)) {
     f <- fm[[n]]
     dep <- deprecated_formals(get(n, envir = ns))
@@ -161,6 +166,9 @@ test_that("R, multiplier and vcov = \"influence\" still work, warn and agree", {
     function() disparity_scenarios(s, preterm, grp, coc, vcov = "bootstrap", reps = 20, seed = 4,
                                    nthreads = 1, disclosure = "none"))
   expect_deprecated_same(
+    function() disparity_scenarios(s, preterm, grp, care_model = coc, disclosure = "none"),
+    function() disparity_scenarios(s, preterm, grp, coc, disclosure = "none"))
+  expect_deprecated_same(
     function() disparity_scenarios(s, preterm, grp, coc, vcov = "influence", disclosure = "none"),
     function() disparity_scenarios(s, preterm, grp, coc, vcov = "sandwich", disclosure = "none"))
 
@@ -204,4 +212,26 @@ test_that("continuity() gives the same result in both argument orders", {
   # without a cohort: every pregnancy in MSD101
   all <- suppressMessages(continuity(msds = d$msds))
   expect_deprecated_same(function() continuity(d$msds), function() all)
+})
+
+test_that("deprecated names reach every imputed data set in the new names", {
+  set.seed(5)
+  one <- function() {
+    n <- 900
+    d <- data.frame(grp = sample(c("Neither", "Core20"), n, TRUE),
+                    age = round(stats::runif(n, 18, 42)), parity = stats::rpois(n, 0.8))
+    d$coc <- stats::runif(n) < stats::plogis(-1 + 0.8 * (d$grp == "Core20"))
+    d$preterm <- stats::runif(n) < stats::plogis(-2.4 + 0.4 * (d$grp == "Core20"))
+    d$preterm_eligible <- TRUE
+    d
+  }
+  imp <- list(one(), one(), one())
+  expect_deprecated_same(
+    function() outcome_rates(cohort = imp, outcome = preterm, by = grp, per = 100, disclosure = "none"),
+    function() outcome_rates(imp, preterm, by = grp, per = 100, disclosure = "none"))
+  expect_deprecated_same(
+    function() disparity_scenarios(cohort = imp, outcome = preterm, group = grp, care_model = coc,
+                                   vcov = "influence", per = 100, disclosure = "none"),
+    function() disparity_scenarios(imp, preterm, grp, coc, vcov = "sandwich", per = 100,
+                                   disclosure = "none"))
 })
