@@ -71,7 +71,7 @@ print(sii)
 uptake <- care_model_trend(cohort[!is.na(cohort$coc_placed), ], coc_placed,
                            by = core20plus, disclosure = rule)
 scen <- disparity_scenarios(an, outcome = "preterm", group = "core20plus_group",
-                            care_model = "coc", reference = "Neither",
+                            treatment = "coc", reference = "Neither",
                             allowable = ~ age + nulliparous,
                             covariates = ~ prev_caesarean + plus_ltc + plus_complex_social,
                             disclosure = rule)
