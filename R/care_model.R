@@ -95,7 +95,7 @@
 #' Which definition made each column is recorded in
 #' `attr(cohort, "care_model")$measures`.
 #'
-#' @param cohort A cohort from [define_cohort()].
+#' @param data A cohort from [define_cohort()].
 #' @param msds The `msds` object the cohort was built from.
 #' @param definition `"nhs"` (default: NHS Digital's `COC_by_28weeks`) or
 #'   `"research"` (the package's earlier rule) for `coc_placed`; see the
@@ -108,6 +108,7 @@
 #' @param data_end Last date covered by the extract; pregnancies that had not
 #'   reached `coc_gest` (or 259 days) by then are not eligible. Default: the
 #'   latest booking, discharge, care-plan, contact or birth date in `msds`.
+#' @param cohort Deprecated: use `data`.
 #' @returns The cohort with columns
 #' * `pcsp`, `pcsp_eligible`: the package's antenatal PCSP flag and whether
 #'   it is defined (booked on or after `v2_start`);
@@ -140,38 +141,39 @@
 #' table(cohort$coc_placed, cohort$coc_reason, useNA = "ifany")
 #' attr(cohort, "care_model")$measures
 #' @export
-add_care_model <- function(cohort, msds, definition = c("nhs", "research"),
+add_care_model <- function(data, msds, definition = c("nhs", "research"),
                            v2_start = as.Date("2019-04-01"), coc_gest = 203,
-                           pcsp_gest = Inf, data_end = NULL) {
-  check_cohort(cohort)
+                           pcsp_gest = Inf, data_end = NULL, cohort = NULL) {
+  if (deprecated_arg(cohort, missing(data), "cohort", "data", "add_care_model")) data <- cohort
+  check_cohort(data)
   check_msds(msds)
   definition <- rlang::arg_match(definition)
   v2_start <- check_date(v2_start)
   check_number(coc_gest, lower = 0)
   check_number(pcsp_gest, lower = 0)
   data_end <- if (is.null(data_end)) msds_data_end(msds) else check_date(data_end)
-  n <- nrow(cohort)
-  cp <- cohort_care_plans(msds, cohort$preg_id)
-  own <- list(date = as.numeric(cohort$booking_date), gest = as.numeric(cohort$booking_gest),
-              discharge = as.numeric(cohort$discharge_date))
+  n <- nrow(data)
+  cp <- cohort_care_plans(msds, data$preg_id)
+  own <- list(date = as.numeric(data$booking_date), gest = as.numeric(data$booking_gest),
+              discharge = as.numeric(data$discharge_date))
 
   # the package's antenatal PCSP
-  pre_v2 <- cohort$booking_date < v2_start
+  pre_v2 <- data$booking_date < v2_start
   pc <- antenatal_pcsp(cp, own, pcsp_gest, n)
   pc$pcsp[pre_v2] <- NA
   pc$date[pre_v2] <- NA
 
-  nhs_bk <- nhs_booking(msds, cohort)
+  nhs_bk <- nhs_booking(msds, data)
   coc <- if (definition == "nhs") {
     coc_by_28weeks_nhs(cp, nhs_bk, v2_start, coc_gest, data_end)
   } else {
-    coc_by_28weeks_research(msds, cohort, cp, own, v2_start, coc_gest, data_end)
+    coc_by_28weeks_research(msds, data, cp, own, v2_start, coc_gest, data_end)
   }
   pcp <- pcp_all_pathways_nhs(cp, nhs_bk, v2_start, data_end)
 
   # a pregnancy known only from MSDS v1.5 has no care plans or contacts:
   # its exposures are missing with the reason, never FALSE
-  v15 <- (cohort$version %||% rep("v2", n)) %in% "v1.5"
+  v15 <- (data$version %||% rep("v2", n)) %in% "v1.5"
   if (any(v15)) {
     why <- "MSDS v1.5 record only: no care-plan or contact tables before v2"
     pc$pcsp[v15] <- NA
@@ -192,26 +194,26 @@ add_care_model <- function(cohort, msds, definition = c("nhs", "research"),
     pcp$value[w] <- NA
     pcp$reason[w] <- why
   }
-  cohort$pcsp <- pc$pcsp
-  cohort$pcsp_eligible <- !pre_v2
-  cohort$coc_eligible <- coc$eligible
-  cohort$coc_placed <- coc$placed
-  cohort$coc_reason <- coc$reason
-  cohort$coc_month <- coc$month
-  cohort$care_plan_date <- as.Date(pc$date, origin = "1970-01-01")
-  cohort$coc_placed_date <- coc$placed_date
-  cohort$named_midwife <- coc$midwife
-  cohort$named_team <- coc$team
-  cohort$named_provider <- coc$provider
-  cohort$pcsp_all_pathways <- pcp$value
-  cohort$pcsp_all_pathways_eligible <- pcp$eligible
-  cohort$pcsp_all_pathways_reason <- pcp$reason
-  cohort$pcsp_all_pathways_month <- pcp$month
-  attr(cohort, "care_model") <- list(definition = definition, v2_start = v2_start,
+  data$pcsp <- pc$pcsp
+  data$pcsp_eligible <- !pre_v2
+  data$coc_eligible <- coc$eligible
+  data$coc_placed <- coc$placed
+  data$coc_reason <- coc$reason
+  data$coc_month <- coc$month
+  data$care_plan_date <- as.Date(pc$date, origin = "1970-01-01")
+  data$coc_placed_date <- coc$placed_date
+  data$named_midwife <- coc$midwife
+  data$named_team <- coc$team
+  data$named_provider <- coc$provider
+  data$pcsp_all_pathways <- pcp$value
+  data$pcsp_all_pathways_eligible <- pcp$eligible
+  data$pcsp_all_pathways_reason <- pcp$reason
+  data$pcsp_all_pathways_month <- pcp$month
+  attr(data, "care_model") <- list(definition = definition, v2_start = v2_start,
                                      coc_gest = coc_gest, pcsp_gest = pcsp_gest,
                                      data_end = data_end,
                                      measures = care_model_measures(definition, coc_gest, pcsp_gest))
-  cohort
+  data
 }
 
 # The definition and source of each care-model column.

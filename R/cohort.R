@@ -93,7 +93,7 @@
 #' from [msds_providers] (the LMNS footprint); `NA` for providers not in that
 #' table.
 #'
-#' @param msds A validated `msds` object from [as_msds()] or
+#' @param data A validated `msds` object from [as_msds()] or
 #'   [simulate_msds()].
 #' @param period Booking-date window: a length-2 vector of dates (or
 #'   `"YYYY-MM-DD"` strings), inclusive; `NULL` (default) keeps all dates.
@@ -126,6 +126,7 @@
 #' @param successors `TRUE` (default) maps provider codes through
 #'   [provider_successors]; `FALSE` keeps the submitted codes; or a data frame
 #'   with columns `predecessor` and `successor` (chains are followed).
+#' @param msds Deprecated: use `data`.
 #' @returns A tibble of class `mq_cohort`, one row per pregnancy, with columns
 #'   `preg_id`, `mother_id`, `provider` (successor code), `provider_submitted`,
 #'   `icb`, `lmns`, `booking_date`, `booking_gest`
@@ -154,13 +155,14 @@
 #' table(cohort$core20plus_group)
 #' cohort_flow(cohort, disclosure = "none")
 #' @export
-define_cohort <- function(msds, period = NULL, require_birth = FALSE,
+define_cohort <- function(data, period = NULL, require_birth = FALSE,
                           ethnic_minority = NULL, plus = list(), imd_lookup = NULL,
-                          flags = attr(msds, "flags"), duplicate_window = 28,
+                          flags = attr(data, "flags"), duplicate_window = 28,
                           limits = list(booking_gest = c(0, 315), age = c(10, 60)),
                           imd = "2019", successors = TRUE,
-                          ethnic_grouping = c("not_white_british", "nhs_coc")) {
-  check_msds(msds)
+                          ethnic_grouping = c("not_white_british", "nhs_coc"), msds = NULL) {
+  if (deprecated_arg(msds, missing(data), "msds", "data", "define_cohort")) data <- msds
+  check_msds(data)
   check_flag(require_birth)
   check_number(duplicate_window, lower = 0)
   period <- check_period(period)
@@ -170,12 +172,12 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
   lookup <- check_imd(imd, imd_lookup, imd_given = !missing(imd))
   successors <- check_successors(successors)
 
-  bk_all <- msds$MSD101PregnancyBooking
+  bk_all <- data$MSD101PregnancyBooking
   log <- new_log()
   # as_msds() already kept the latest submission of each booking (counted in
   # attr(msds, "submissions")); this is a no-op on such objects
   cur <- latest_rows(bk_all, c("Person_ID_Mother", "UniqPregID"))
-  at_door <- submissions_removed(msds, "MSD101PregnancyBooking")
+  at_door <- submissions_removed(data, "MSD101PregnancyBooking")
   log <- add_log(log, "submissions", "older submissions of a booking replaced by the latest (RPStartDate, UniqSubmissionID, RecordNumber); counts records",
                  nrow(bk_all) + at_door, at_door + nrow(bk_all) - length(cur))
   # the rules read columns of the rows still in (cur); rows are copied once
@@ -197,7 +199,7 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
   drop_step(B("GestAgeBooking") < lg[1] | B("GestAgeBooking") > lg[2], "impossible values",
             sprintf("booking gestation outside %s-%s days", lg[1], lg[2]))
 
-  md_all <- msds$MSD001MotherDemog
+  md_all <- data$MSD001MotherDemog
   md <- unclass(md_all)[intersect(c("Person_ID_Mother", "EthnicCategoryMother", "LSOAMother2011",
                                     "Rank_IMD_Decile_2015", "PersonBirthDateMother"), names(md_all))]
   # demographics from the booking's own submission (REAL_MSDS.md)
@@ -216,9 +218,9 @@ define_cohort <- function(msds, period = NULL, require_birth = FALSE,
   drop_step(!is.na(disch) & disch < B("AntenatalAppDate"),
             "impossible values", "discharge from maternity services before booking")
 
-  babies <- latest_babies(msds, c("UniqPregID", "PersonBirthDateBaby"))
+  babies <- latest_babies(data, c("UniqPregID", "PersonBirthDateBaby"))
   # a birth date held to the month only counts as its month's last day
-  first_birth <- min_by(latest_possible_date(babies$PersonBirthDateBaby, msds, "MSD401BabyDemographics",
+  first_birth <- min_by(latest_possible_date(babies$PersonBirthDateBaby, data, "MSD401BabyDemographics",
                                              "PersonBirthDateBaby"),
                         match(babies$UniqPregID, B("UniqPregID")), length(cur))
   drop_step(!is.na(first_birth) & first_birth < B("AntenatalAppDate"), "impossible values",
@@ -680,40 +682,14 @@ report_demographics <- function(demog) {
                   class = "matequity_demographics_fallback")
 }
 
-# Row numbers of the latest record (highest RecordNumber) per key.
+# Row numbers of the latest record (highest RecordNumber) per key, by
+# latest_per_key()'s rule (ties: the first row in input order).
 latest_rows <- function(df, key, record = "RecordNumber") {
   n <- n_rows(df)
   if (!n) return(integer())
-  rn <- if (record %in% names(df)) -as.numeric(df[[record]]) else numeric(n)
-  if (length(key) > 1L) {
-    k <- combined_codes(unclass(df)[key])
-    if (!anyDuplicated(k)) return(seq_len(n))
-    key <- ".key"
-    df <- list(.key = k)
-  }
-  if (length(key) == 1L) {
-    # hashing finds the few repeated keys; only those are sorted
-    k <- df[[key]]
-    dk <- duplicated(k)
-    if (!any(dk)) return(seq_len(n))
-    multi <- k %in% k[dk]
-    m <- which(multi)
-    m <- m[order(k[m], rn[m], method = "radix")]
-    return(sort(c(which(!multi), m[!duplicated(k[m])])))
-  }
-  o <- do.call(order, c(unname(as.list(df[key])), list(rn, method = "radix")))
-  first <- rep(TRUE, n)
-  if (n > 1L) {
-    same <- rep(TRUE, n - 1L)
-    for (k in key) {
-      v <- df[[k]][o]
-      a <- v[-1L]
-      b <- v[-n]
-      same <- same & ((!is.na(a) & !is.na(b) & a == b) | (is.na(a) & is.na(b)))
-    }
-    first[-1L] <- !same
-  }
-  sort(o[first])
+  code <- if (length(key) == 1L) df[[key]] else combined_codes(unclass(df)[key])
+  ord <- if (record %in% names(df)) list(df[[record]]) else list()
+  which(latest_per_key(code, ord)$keep)
 }
 
 # Latest submission of each baby record.
@@ -776,19 +752,21 @@ check_cohort <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env
 #' `n_after = n_before - n_excluded`, and the excluded counts add up to the
 #' first `n_before` minus the last `n_after` (before disclosure rounding).
 #'
-#' @param cohort A cohort from [define_cohort()].
+#' @param data A cohort from [define_cohort()].
 #' @param disclosure A disclosure rule (see `disclosure_rule()`), `"none"`,
 #'   or `NULL` for `getOption("matequity.disclosure", "nhse_sde")`.
+#' @param cohort Deprecated: use `data`.
 #' @returns A tibble of class `mq_flow` with columns `step`, `rule`,
 #'   `n_before`, `n_excluded` and `n_after` (plus any flag columns the
 #'   disclosure rule adds).
 #' @examples
 #' cohort_flow(define_cohort(msds_example))
 #' @export
-cohort_flow <- function(cohort, disclosure = NULL) {
-  check_cohort(cohort)
-  log <- attr(cohort, "exclusions")
-  if (is.null(log)) cli::cli_abort("{.arg cohort} has no exclusion log.")
+cohort_flow <- function(data, disclosure = NULL, cohort = NULL) {
+  if (deprecated_arg(cohort, missing(data), "cohort", "data", "cohort_flow")) data <- cohort
+  check_cohort(data)
+  log <- attr(data, "exclusions")
+  if (is.null(log)) cli::cli_abort("{.arg data} has no exclusion log.")
   out <- apply_disclosure(log, counts = c("n_before", "n_excluded", "n_after"),
                           disclosure = disclosure)
   class(out) <- unique(c("mq_flow", class(out)))

@@ -99,12 +99,12 @@
 #'   contact ids at the same `RecordNumber`, contacts with no date, dated
 #'   before booking or after discharge are excluded, counted and reported in
 #'   one warning (class `matequity_continuity_input`). Contacts of
-#'   pregnancies that are in MSD101 but not in `cohort` (excluded from it)
+#'   pregnancies that are in MSD101 but not in `data` (excluded from it)
 #'   are left out with a message. Every exclusion is listed in
 #'   `attr(x, "exclusions")` (`kind` says which).
 #'
 #' @param msds An `msds` object ([as_msds()]).
-#' @param cohort A cohort (one row per pregnancy, column `preg_id`), usually
+#' @param data A cohort (one row per pregnancy, column `preg_id`), usually
 #'   from [define_cohort()] with [add_care_model()]; the columns
 #'   `booking_date`, `discharge_date`, `named_midwife`, `named_team`,
 #'   `named_provider`, `coc_placed` and `coc_placed_date` are used when
@@ -127,6 +127,9 @@
 #'   `attr(cohort, "care_model")$definition` (set by [add_care_model()]),
 #'   else `"nhs"`.
 #' @param nthreads Threads for the engine; results do not depend on it.
+#' @param cohort Deprecated: use `data`. The old order
+#'   `continuity(msds, cohort)` (an `msds` object first) still works, with a
+#'   deprecation warning.
 #' @returns A tibble (class `mq_continuity`), one row per pregnancy and
 #'   phase, in cohort order: `preg_id`, `phase`, `n_contacts`, `n_carers`,
 #'   `usual_carer` (the carer with most contacts, first seen among ties),
@@ -143,19 +146,27 @@
 #'   `definition` of `coc_receiving`).
 #' @examples
 #' tabs <- matequity:::continuity_demo_data(50)
-#' x <- continuity(tabs$msds, tabs$cohort, phase = c("antenatal", "all"))
+#' x <- continuity(tabs$cohort, tabs$msds, phase = c("antenatal", "all"))
 #' x
 #' attr(x, "exclusions")
 #' @export
-continuity <- function(msds, cohort = NULL, carer = c("professional", "team"),
+continuity <- function(data = NULL, msds, carer = c("professional", "team"),
                        phase = c("antenatal", "intrapartum", "postnatal", "all"),
                        min_contacts = c(upc = 1, coc = 2, hhi = 1, secon = 2, mmci = 1, share = 1),
                        missing_carer = c("drop", "break"), attended_only = TRUE,
                        midwifery_only = TRUE, staff_groups = c("05", "06", "07"),
                        collapse_same_day = FALSE, definition = NULL,
-                       nthreads = matequity_threads()) {
+                       nthreads = matequity_threads(), cohort = NULL) {
+  # the old order continuity(msds, cohort): an msds object first
+  if (inherits(data, "msds") && (missing(msds) || !inherits(msds, "msds"))) {
+    deprecated_order("continuity", "msds")
+    old_cohort <- if (missing(msds)) NULL else msds
+    msds <- data
+    data <- old_cohort
+  }
+  if (deprecated_arg(cohort, is.null(data), "cohort", "data", "continuity")) data <- cohort
   check_msds(msds)
-  definition <- receiving_definition(definition, cohort)
+  definition <- receiving_definition(definition, data)
   carer <- rlang::arg_match(carer)
   phase <- if (missing(phase)) "antenatal" else rlang::arg_match(phase, multiple = TRUE)
   missing_carer <- rlang::arg_match(missing_carer)
@@ -169,7 +180,7 @@ continuity <- function(msds, cohort = NULL, carer = c("professional", "team"),
   mins <- resolve_min_contacts(min_contacts)
   nthreads <- resolve_threads(nthreads)
 
-  pr <- continuity_pregnancies(msds, cohort)
+  pr <- continuity_pregnancies(msds, data)
   preg <- pr$preg
   birth <- birth_dates(msds, preg$preg_id)
   links <- activity_links(msds)
@@ -330,16 +341,16 @@ report_continuity_input <- function(log, pr) {
   }
   out <- log[log$kind == "outside cohort" & log$n_rows > 0, , drop = FALSE]
   if (nrow(out)) {
-    cli::cli_inform(c("i" = "{released_count(sum(out$n_rows))} care contact{cli::qty(released_qty(sum(out$n_rows)))}{?s} of pregnancies not in {.arg cohort} {?was/were} left out (see {.code attr(x, \"exclusions\")}).", exact_note()),
+    cli::cli_inform(c("i" = "{released_count(sum(out$n_rows))} care contact{cli::qty(released_qty(sum(out$n_rows)))}{?s} of pregnancies not in {.arg data} {?was/were} left out (see {.code attr(x, \"exclusions\")}).", exact_note()),
                     class = "matequity_continuity_outside_cohort")
   }
   if (isTRUE(pr$no_placed_date)) {
-    cli::cli_inform(c("i" = "{.arg cohort} has {.field coc_placed} but no {.field coc_placed_date}: {.field coc_receiving} is {.code NA}.",
+    cli::cli_inform(c("i" = "{.arg data} has {.field coc_placed} but no {.field coc_placed_date}: {.field coc_receiving} is {.code NA}.",
                       " " = "The measure's window starts at the date of the plan that placed the woman; {.fn add_care_model} adds it."),
                     class = "matequity_continuity_no_placed_date")
   }
   if (!pr$has_care_model) {
-    cli::cli_inform(c("i" = "No named midwife or team in {.arg cohort}: named-carer shares and the NHS measures are {.code NA}.",
+    cli::cli_inform(c("i" = "No named midwife or team in {.arg data}: named-carer shares and the NHS measures are {.code NA}.",
                       " " = "Add them with {.fn add_care_model}."),
                     class = "matequity_continuity_no_care_model")
   }

@@ -20,24 +20,11 @@ excl_row <- function(step, reason, n_rows, kind = "rule") {
                  kind = kind)
 }
 
-# Rows holding the latest submission (highest RecordNumber) of each key.
-# Returns list(keep, superseded, ambiguous): ambiguous keys have several rows
-# at their highest RecordNumber and are kept out entirely.
-latest_per_key <- function(key, record) {
-  n <- length(key)
-  if (!n) return(list(keep = logical(), superseded = 0L, ambiguous = 0L))
-  if (!anyDuplicated(key)) return(list(keep = rep(TRUE, n), superseded = 0L, ambiguous = 0L))
-  if (is.null(record)) record <- rep(0L, n)
-  record[is.na(record)] <- -1L
-  o <- order(key, -record, method = "radix")
-  ks <- key[o]
-  rs <- record[o]
-  at_top <- rs == rs[match(ks, ks)]  # the first row of a key has its highest record
-  top_keys <- ks[at_top]
-  amb <- at_top & ks %in% top_keys[duplicated(top_keys)]
-  keep <- logical(n)
-  keep[o] <- at_top & !amb
-  list(keep = keep, superseded = sum(!at_top), ambiguous = sum(amb))
+# Rows holding the latest submission (highest RecordNumber) of each key:
+# latest_per_key() with ambiguous keys (several rows at their highest
+# RecordNumber) kept out entirely and counted in `tied`.
+latest_record <- function(key, record) {
+  latest_per_key(key, if (is.null(record)) list() else list(record), ties = "drop")
 }
 
 # Contact time to seconds after midnight: "HH:MM", "HH:MM:SS[.fff]", or a
@@ -68,16 +55,16 @@ parse_contact_time <- function(x) {
 # (care model).
 continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
   bk <- msds$MSD101PregnancyBooking
-  lt <- latest_per_key(row_key(list(bk$Person_ID_Mother, bk$UniqPregID)), bk$RecordNumber)
+  lt <- latest_record(row_key(list(bk$Person_ID_Mother, bk$UniqPregID)), bk$RecordNumber)
   bk <- bk[lt$keep, , drop = FALSE]
   if (is.null(cohort)) {
     preg <- tibble::tibble(preg_id = bk$UniqPregID)
   } else {
     check_data_frame(cohort, call = call)
-    check_columns(cohort, "preg_id", table = "cohort", arg = "cohort", call = call)
+    check_columns(cohort, "preg_id", table = "cohort", arg = "data", call = call)
     if (anyDuplicated(cohort$preg_id) || anyNA(cohort$preg_id)) {
       bad <- cohort$preg_id[duplicated(cohort$preg_id) | is.na(cohort$preg_id)]
-      cli::cli_abort(c("{.arg cohort} must have one row per pregnancy.",
+      cli::cli_abort(c("{.arg data} must have one row per pregnancy.",
                        "x" = "{.field preg_id} is missing or repeated in {length(bad)} row{?s}: {example_values(bad)}."),
                      call = call)
     }
@@ -139,7 +126,7 @@ staff_index <- function(prof, prov, staff) {
 # Birth dates: the earliest baby's birth date per pregnancy and per labour.
 birth_dates <- function(msds, preg_id) {
   bb <- msds$MSD401BabyDemographics
-  bb <- bb[latest_per_key(row_key(list(bb$UniqPregID, bb$Person_ID_Baby)),
+  bb <- bb[latest_record(row_key(list(bb$UniqPregID, bb$Person_ID_Baby)),
                           bb$RecordNumber)$keep, , drop = FALSE]
   first <- function(key, d) {
     ok <- !is.na(key) & !is.na(d)
@@ -170,10 +157,10 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   # CareConID is local to a provider: a contact is UniqPregID + CareConID.
   # as_msds() already kept the latest submission (counted there); this is a
   # no-op on its objects.
-  lt <- latest_per_key(row_key(list(cc$UniqPregID, cc$CareConID)), cc$RecordNumber)
+  lt <- latest_record(row_key(list(cc$UniqPregID, cc$CareConID)), cc$RecordNumber)
   log[[1]] <- excl_row("contacts", "earlier submission of a contact (UniqPregID + CareConID; superseded by the latest)",
                        lt$superseded + submissions_removed(msds, "MSD201CareContactPreg"))
-  log[[2]] <- excl_row("contacts", "duplicate contact (UniqPregID + CareConID) at the same RecordNumber (ambiguous, excluded)", lt$ambiguous, "bad input")
+  log[[2]] <- excl_row("contacts", "duplicate contact (UniqPregID + CareConID) at the same RecordNumber (ambiguous, excluded)", lt$tied, "bad input")
   ac <- msds$MSD202CareActivityPreg
   # activities to their contact on UniqPregID + CareConID (or CareConID +
   # RecordNumber), matched against every contact before the cohort filter
@@ -238,7 +225,7 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
   log <- list()
   ld <- msds$MSD301LabourDelivery
   # LabourDeliveryID is local to a provider: a labour is UniqPregID + LabourDeliveryID
-  lt <- latest_per_key(row_key(list(ld$UniqPregID, ld$LabourDeliveryID)), ld$RecordNumber)
+  lt <- latest_record(row_key(list(ld$UniqPregID, ld$LabourDeliveryID)), ld$RecordNumber)
   ld <- ld[lt$keep, , drop = FALSE]
   la <- msds$MSD302CareActivityLabDel
   il <- if (all(lt$keep)) links$la_ld$index else scoped_match(la, ld, "LabourDeliveryID")$index

@@ -8,7 +8,7 @@ continuity_index_cols <- c("upc", "coc", "hhi", "secon", "mmci",
 #' each continuity index (and the NHS measures, as proportions `TRUE`), by
 #' phase and by the groups in `by`. Counts go through the disclosure rule.
 #'
-#' @param x The result of [continuity()], possibly joined to a cohort (so
+#' @param data The result of [continuity()], possibly joined to a cohort (so
 #'   that `by` columns such as `core20plus_group` are present).
 #' @param by Grouping columns: bare names, strings, `c(...)` or a one-sided
 #'   formula. `NULL` summarises all pregnancies together.
@@ -18,36 +18,39 @@ continuity_index_cols <- c("upc", "coc", "hhi", "secon", "mmci",
 #'   the rule in `getOption("matequity.disclosure")`, or `"none"`. Applied
 #'   through `apply_disclosure()` to the count columns `n` and `n_above`;
 #'   `mean`, `median` and `share_above` are suppressed with them.
+#' @param x Deprecated: use `data`.
 #' @returns A tibble with the `by` columns, `phase`, `index`, `n`
 #'   (pregnancies with a value), `mean`, `median`, `n_above` and
 #'   `share_above`.
 #' @examples
 #' tabs <- matequity:::continuity_demo_data(200)
-#' x <- continuity(tabs$msds, tabs$cohort)
+#' x <- continuity(tabs$cohort, tabs$msds)
 #' x$coc_placed <- tabs$cohort$coc_placed
 #' summarise_continuity(x, by = coc_placed, disclosure = "none")
 #' @export
-summarise_continuity <- function(x, by = NULL, threshold = 0.7, disclosure = NULL) {
-  check_data_frame(x)
-  by <- resolve_columns(x, rlang::enquo(by), "by")
+summarise_continuity <- function(data, by = NULL, threshold = 0.7, disclosure = NULL,
+                                 x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "summarise_continuity")) data <- x
+  check_data_frame(data)
+  by <- resolve_columns(data, rlang::enquo(by), "by")
   check_number(threshold)
-  idx <- intersect(continuity_index_cols, names(x))
+  idx <- intersect(continuity_index_cols, names(data))
   if (!length(idx)) {
-    cli::cli_abort(c("{.arg x} has no continuity index columns.",
+    cli::cli_abort(c("{.arg data} has no continuity index columns.",
                      "i" = "Expected some of {.field {continuity_index_cols}}; use {.fn continuity}."))
   }
-  grp_cols <- c(by, if ("phase" %in% names(x)) "phase")
-  key <- if (length(grp_cols)) do.call(paste, c(unclass(x)[grp_cols], sep = "\r")) else rep("", nrow(x))
+  grp_cols <- c(by, if ("phase" %in% names(data)) "phase")
+  key <- if (length(grp_cols)) do.call(paste, c(unclass(data)[grp_cols], sep = "\r")) else rep("", nrow(data))
   g <- match(key, unique(key))
   first <- match(seq_len(max(g, 0L)), g)
   rows <- lapply(idx, function(col) {
-    v <- as.numeric(x[[col]])
+    v <- as.numeric(data[[col]])
     ok <- !is.na(v)
     gs <- split(v[ok], factor(g[ok], levels = seq_along(first)))
     gs <- unname(gs)
     n <- lengths(gs)
     n_above <- vapply(gs, function(z) sum(z >= threshold), 0L)
-    out <- tibble::as_tibble(lapply(unclass(x)[grp_cols], `[`, first))
+    out <- tibble::as_tibble(lapply(unclass(data)[grp_cols], `[`, first))
     out$index <- col
     out$n <- as.integer(n)
     out$mean <- ifelse(n > 0, vapply(gs, function(z) if (length(z)) mean(z) else NA_real_, 0), NA_real_)
@@ -93,7 +96,7 @@ summarise_continuity <- function(x, by = NULL, threshold = 0.7, disclosure = NUL
 #' @examples
 #' if (requireNamespace("ggplot2", quietly = TRUE)) {
 #'   tabs <- matequity:::continuity_demo_data(200)
-#'   x <- continuity(tabs$msds, tabs$cohort)
+#'   x <- continuity(tabs$cohort, tabs$msds)
 #'   x$coc_placed <- tabs$cohort$coc_placed
 #'   ggplot2::autoplot(x, by = coc_placed)
 #' }

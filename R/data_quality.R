@@ -29,39 +29,41 @@
 #' values themselves, by provider and month over the whole extract, are in
 #' the attribute `invalid_codes` (see [msds_invalid_codes()]).
 #'
-#' @param x An `msds` object, or a cohort from [define_cohort()] (then
+#' @param data An `msds` object, or a cohort from [define_cohort()] (then
 #'   `msds` is required and only the cohort's pregnancies, with the cohort's
 #'   provider and year, are counted).
 #' @param msds The `msds` object a cohort was built from.
 #' @param by Grouping: any of `"provider"` and `"year"`.
 #' @param v2_start First booking date with MSDS v2 care-plan fields.
 #' @param disclosure A disclosure rule, `"none"`, or `NULL` for the option's.
+#' @param x Deprecated: use `data`.
 #' @returns A tibble of class `mq_data_quality` with columns `provider`,
 #'   `year` (those in `by`), `field`, `n`, `n_complete`, `pct_complete`,
 #'   `n_valid` and `pct_valid`, and attribute `invalid_codes`.
 #' @examples
 #' data_quality(msds_example)
 #' @export
-data_quality <- function(x, msds = NULL, by = c("provider", "year"),
-                         v2_start = as.Date("2019-04-01"), disclosure = NULL) {
+data_quality <- function(data, msds = NULL, by = c("provider", "year"),
+                         v2_start = as.Date("2019-04-01"), disclosure = NULL, x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "data_quality")) data <- x
   by <- unique(by)
   if (!is.character(by) || !all(by %in% c("provider", "year"))) {
     cli::cli_abort(c("{.arg by} must be any of {.val provider} and {.val year}.",
                      "x" = "It is {example_values(by)}."))
   }
   v2_start <- check_date(v2_start)
-  if (inherits(x, "mq_cohort")) {
+  if (inherits(data, "mq_cohort")) {
     if (is.null(msds)) {
-      cli::cli_abort(c("{.arg msds} is required when {.arg x} is a cohort.",
+      cli::cli_abort(c("{.arg msds} is required when {.arg data} is a cohort.",
                        "i" = "Pass the {.cls msds} object the cohort was built from."))
     }
     check_msds(msds)
-    preg <- tibble::tibble(preg_id = x$preg_id, mother_id = x$mother_id,
-                           provider = x$provider, booking_date = x$booking_date,
-                           year = x$year)
+    preg <- tibble::tibble(preg_id = data$preg_id, mother_id = data$mother_id,
+                           provider = data$provider, booking_date = data$booking_date,
+                           year = data$year)
   } else {
-    check_msds(x, arg = "x")
-    msds <- x
+    check_msds(data, arg = "data")
+    msds <- data
     bk <- msds$MSD101PregnancyBooking
     bk <- rows(bk, latest_rows(bk, c("Person_ID_Mother", "UniqPregID")))
     preg <- tibble::tibble(preg_id = bk$UniqPregID, mother_id = bk$Person_ID_Mother,

@@ -44,6 +44,7 @@
 #'   reference group is the implementation of the Institute of Medicine's
 #'   definition of a disparity by McGuire et al. (2006) and Cook et al.
 #'   (2010), used by [allocation_equity()]. Used only with `adjust`.
+#' @param cohort Deprecated: use `data`.
 #' @returns A tibble with two rows per non-reference group (`measure` =
 #'   `"rate_difference"` and `"rate_ratio"`) and columns `group`, `reference`,
 #'   `events`, `n`, `rate` (the group's crude or adjusted rate per `per`),
@@ -76,28 +77,30 @@
 #' disparity(d, preterm, group, reference = "Neither", adjust = age_band,
 #'           per = 100, disclosure = "none")
 #' @export
-disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
+disparity <- function(data, outcome, group, reference = NULL, adjust = NULL,
                       method = c("standardise", "gcomp"), conf_level = 0.95,
                       disclosure = NULL, eligible = NULL, per = NULL,
-                      standard = c("cohort", "reference")) {
-  if (is_imputed(cohort)) {
-    return(disparity_mi("disparity", match.call(), "cohort", imputed_list(cohort, "cohort"),
+                      standard = c("cohort", "reference"), cohort = NULL) {
+  if (deprecated_arg(cohort, missing(data), "cohort", "data", "disparity")) data <- cohort
+  if (is_imputed(data)) {
+    return(disparity_mi("disparity", current_call(match.call(), c(cohort = "data")), "data",
+                        imputed_list(data, "data"),
                         parent.frame(), conf_level, disclosure, c("group", "measure")))
   }
-  check_data_frame(cohort)
+  check_data_frame(data)
   check_conf_level(conf_level)
   method <- rlang::arg_match(method)
   standard <- rlang::arg_match(standard)
-  spec <- outcome_spec(cohort, rlang::enquo(outcome), rlang::enquo(eligible), per)
-  group <- resolve_column(cohort, rlang::enquo(group), "group")
-  aspec <- covariate_spec(cohort, rlang::enquo(adjust), "adjust")
+  spec <- outcome_spec(data, rlang::enquo(outcome), rlang::enquo(eligible), per)
+  group <- resolve_column(data, rlang::enquo(group), "group")
+  aspec <- covariate_spec(data, rlang::enquo(adjust), "adjust")
   if (!is.null(aspec) && !length(aspec$labels)) aspec <- NULL
   adjust <- aspec$variables %||% character()
   if (group %in% adjust) {
     cli::cli_abort("{.arg adjust} must not include the {.arg group} column {.field {group}}.")
   }
 
-  gall <- cohort[[group]]
+  gall <- data[[group]]
   lev <- if (is.factor(gall)) levels(gall) else sort(unique(as.character(gall[!is.na(gall)])))
   reference <- reference %||% lev[1]
   if (length(reference) != 1L || !as.character(reference) %in% lev) {
@@ -107,13 +110,13 @@ disparity <- function(cohort, outcome, group, reference = NULL, adjust = NULL,
   }
   reference <- as.character(reference)
 
-  rows <- outcome_rows(cohort, spec)
+  rows <- outcome_rows(data, spec)
   gmiss <- rows$use & is.na(gall)
   if (any(gmiss)) {
     cli::cli_warn(c("{released_count(sum(gmiss), disclosure)} eligible row{cli::qty(released_qty(sum(gmiss), disclosure))}{?s} with missing {.field {group}} {cli::qty(released_qty(sum(gmiss), disclosure))}{?is/are} left out.", exact_note(disclosure)))
   }
   use <- rows$use & !is.na(gall)
-  d <- cohort[use, , drop = FALSE]
+  d <- data[use, , drop = FALSE]
   y <- rows$y[use]
   g <- factor(as.character(d[[group]]), levels = lev)
 

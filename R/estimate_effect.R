@@ -90,7 +90,8 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #' @param vcov `"sandwich"`, `"robust"` or `"bootstrap"`. Left unset, the first the
 #'   method supports: the M-estimation sandwich, or for matching the robust
 #'   variance clustered on matched sets.
-#' @param R Number of bootstrap replicates.
+#' @param reps Number of bootstrap replicates.
+#' @param R Deprecated: use `reps`.
 #' @param seed Bootstrap seed (a whole number); `NULL` draws one from R's
 #'   random number generator.
 #' @param conf_level Confidence level.
@@ -159,16 +160,18 @@ estimate_effect <- function(data, treatment, outcome, covariates,
                             estimand = "ATE", method = "aipw", by = NULL,
                             cluster = NULL,
                             vcov = c("sandwich", "robust", "bootstrap"),
-                            R = 999, seed = NULL, conf_level = 0.95,
+                            reps = 999, seed = NULL, conf_level = 0.95,
                             trim = NULL, truncate = NULL,
                             outcome_covariates = covariates,
                             missing = c("error", "complete_case", "indicator"),
                             k = 1, replace = FALSE, caliper = NULL,
                             reference = NULL, focal = NULL,
-                            nthreads = matequity_threads(), disclosure = NULL) {
+                            nthreads = matequity_threads(), disclosure = NULL,
+                            R = NULL) {
+  if (deprecated_arg(R, missing(reps), "R", "reps", "estimate_effect")) reps <- R
+  call <- current_call(match.call(), c(R = "reps"))
   # multiply imputed data: a fit per imputation, pooled (R/imputed_effect.R)
-  if (is_imputed(data)) return(effect_mi(data, match.call(), parent.frame()))
-  call <- match.call()
+  if (is_imputed(data)) return(effect_mi(data, call, parent.frame()))
   check_data_frame(data)
   rule <- resolve_disclosure(disclosure)
   trt <- resolve_column(data, rlang::enquo(treatment), "treatment")
@@ -212,7 +215,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   if (!is.null(trim)) check_number(trim, 0, 0.5)
   if (!is.null(truncate)) check_number(truncate, 0, 1)
   if (vcov == "bootstrap") {
-    check_number(R, 2, 1e7)
+    check_number(reps, 2, 1e7)
     seed <- seed %||% sample.int(.Machine$integer.max, 1L)
     check_number(seed, 0, 2^52)
   }
@@ -259,7 +262,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
       data[rows, covs, drop = FALSE], group_design(cspec, X, rows, "covariates"),
       group_design(ospec, Z, rows, "outcome_covariates"),
       a[rows], yinfo$y[rows], yinfo$binary,
-      spec, estimand, vcov, if (is.null(cl)) NULL else cl[rows], R, seed, conf_level,
+      spec, estimand, vcov, if (is.null(cl)) NULL else cl[rows], reps, seed, conf_level,
       trim, truncate, k, replace, caliper, nthreads, where, rule = rule, call = top)
     # Without `by` a failure is the fit's; with `by` it is the subgroup's: its
     # row is NA with the reason, and the other subgroups are estimated.
@@ -277,7 +280,7 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     vcov_type = vcov, treatment = trt, outcome = out, covariate_names = covs,
     outcome_covariate_names = ocovs, covariate_spec = cspec, outcome_covariate_spec = ospec,
     outcome_type = if (yinfo$binary) "binary" else "continuous",
-    by_name = by_col, cluster_name = cl_col, conf_level = conf_level, R = if (vcov == "bootstrap") R,
+    by_name = by_col, cluster_name = cl_col, conf_level = conf_level, reps = if (vcov == "bootstrap") reps,
     seed = if (vcov == "bootstrap") seed, n_missing_dropped = mis$n_dropped,
     missing_by_variable = mis$counts, missing_indicators = indicators, trim = trim, truncate = truncate,
     disclosure = rule, groups = fits)), class = "mq_effect")

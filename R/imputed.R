@@ -166,9 +166,9 @@ mi_release_counts <- function(v, rule) {
 # person-time). Counts are the released means.
 rates_mi <- function(call, datasets, env, conf_level, disclosure) {
   rule <- resolve_disclosure(disclosure)
-  exact <- mi_run("outcome_rates", call, "cohort", datasets, env, list(disclosure = "none"),
+  exact <- mi_run("outcome_rates", call, "data", datasets, env, list(disclosure = "none"),
                   quiet = TRUE)
-  rel <- mi_run("outcome_rates", call, "cohort", datasets, env, list(disclosure = rule))
+  rel <- mi_run("outcome_rates", call, "data", datasets, env, list(disclosure = rule))
   info <- attr(exact[[1]], "rates")
   by <- info$by
   per <- info$per

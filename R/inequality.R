@@ -14,8 +14,8 @@
 #' * the value `Y` of each quantile is regressed on `b` by least squares
 #'   weighted by `a` (the regression of `Y sqrt(a)` on `sqrt(a)` and
 #'   `b sqrt(a)`); the SII is the slope (fitted value at 1 minus fitted value
-#'   at 0) times `multiplier`, the RII is `(intercept + slope) / intercept`,
-#'   inverted when `multiplier` is negative;
+#'   at 0) times `per`, the RII is `(intercept + slope) / intercept`,
+#'   inverted when `per` is negative;
 #' * with `transform = TRUE` the regression is done on `log(Y)` (rates) or
 #'   `logit(Y)` (proportions) and the fitted values at 0 and 1 are transformed
 #'   back;
@@ -47,14 +47,17 @@
 #' @param type `"proportion"`, `"rate"` or `"other"`: sets the scale on which
 #'   values are simulated (logit, log, identity). A cohort is `"proportion"`.
 #' @param transform Regress on the log/logit scale (see Details).
-#' @param multiplier Scale of the SII (e.g. 100 for percentage points). For a
-#'   cohort the default is the outcome's multiplier; otherwise 1.
+#' @param per Scale of the SII (e.g. 100 for percentage points); negative
+#'   turns the index round (the RII inverted). For a cohort the default is the
+#'   outcome's multiplier, and the per-quantile rates are per `abs(per)`;
+#'   otherwise 1. Reported in column `multiplier`.
+#' @param multiplier Deprecated: use `per`.
 #' @param reps Number of simulations, at least 1000 (PHE's default 100,000).
 #' @param seed Seed for the simulations, or `NULL`.
 #' @inheritParams outcome_rates
 #' @returns A tibble with the `by` columns and `term` (`"sii"`, `"rii"`),
 #'   `estimate`, `conf.low`, `conf.high`, `intercept` (fitted value at the
-#'   most deprived end, on the original scale times `abs(multiplier)`),
+#'   most deprived end, on the original scale times `abs(per)`),
 #'   `n_quantiles`, `transform`, `multiplier`, `reps`. For a cohort the
 #'   per-quantile counts (after disclosure control) are in attribute
 #'   `"quantiles"`.
@@ -75,12 +78,15 @@ inequality_index <- function(data, outcome = NULL, rank = imd_decile, by = NULL,
                              population = NULL, events = NULL, value = NULL,
                              se = NULL, lower = NULL, upper = NULL,
                              type = c("proportion", "rate", "other"),
-                             transform = FALSE, multiplier = NULL,
+                             transform = FALSE, per = NULL,
                              conf_level = 0.95, reps = 100000, seed = NULL,
-                             disclosure = NULL, eligible = NULL, per = NULL) {
+                             disclosure = NULL, eligible = NULL, multiplier = NULL) {
+  if (deprecated_arg(multiplier, missing(per), "multiplier", "per", "inequality_index")) {
+    per <- multiplier
+  }
   if (is_imputed(data)) {
-    return(inequality_mi(match.call(), imputed_list(data, "data"), parent.frame(), conf_level,
-                         disclosure))
+    return(inequality_mi(current_call(match.call(), c(multiplier = "per")),
+                         imputed_list(data, "data"), parent.frame(), conf_level, disclosure))
   }
   check_data_frame(data)
   check_conf_level(conf_level)
@@ -92,7 +98,8 @@ inequality_index <- function(data, outcome = NULL, rank = imd_decile, by = NULL,
   oq <- rlang::enquo(outcome)
   quantiles <- NULL
   if (!rlang::quo_is_null(oq)) {
-    spec <- outcome_spec(data, oq, rlang::enquo(eligible), per)
+    # a negative `per` turns the index round; the quantiles' rates are per abs(per)
+    spec <- outcome_spec(data, oq, rlang::enquo(eligible), if (!is.null(per)) abs(per))
     rows <- outcome_rows(data, spec)
     rmiss <- rows$use & is.na(data[[rank]])
     if (any(rmiss)) {
@@ -109,7 +116,7 @@ inequality_index <- function(data, outcome = NULL, rank = imd_decile, by = NULL,
         "i" = "Use quintiles instead of deciles, or pool years."
       ))
     }
-    multiplier <- multiplier %||% spec$per
+    multiplier <- per %||% spec$per
     per <- spec$per
     quantiles <- apply_disclosure(tibble::as_tibble(data.frame(
       agg[c(by, rank)], events = agg$events, n = agg$n)),
@@ -134,10 +141,10 @@ inequality_index <- function(data, outcome = NULL, rank = imd_decile, by = NULL,
                                 rlang::enquo(events), rlang::enquo(value),
                                 rlang::enquo(se), rlang::enquo(lower),
                                 rlang::enquo(upper), type)
-    multiplier <- multiplier %||% 1
+    multiplier <- per %||% 1
   }
-  check_number(multiplier, arg = "multiplier")
-  if (multiplier == 0) cli::cli_abort("{.arg multiplier} must not be zero.")
+  check_number(multiplier, arg = "per")
+  if (multiplier == 0) cli::cli_abort("{.arg per} must not be zero.")
   if (transform && type == "other") {
     cli::cli_abort(c("{.arg transform} needs {.code type = \"rate\"} or {.code \"proportion\"}.",
                      "i" = "Values of type {.val other} are analysed on their own scale."))

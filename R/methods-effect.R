@@ -236,7 +236,7 @@ print.mq_effect <- function(x, digits = 3, ...) {
   vc <- switch(x$vcov_type,
                sandwich = if (x$method == "tmle") "influence function" else "M-estimation sandwich (estimated propensity score accounted for)",
                robust = "robust, weights treated as fixed",
-               bootstrap = paste0("bootstrap, ", x$R, " replicates, seed ", x$seed))
+               bootstrap = paste0("bootstrap, ", x$reps, " replicates, seed ", x$seed))
   if (!is.null(x$cluster_name)) vc <- paste0(vc, ", clustered by ", x$cluster_name)
   n_all <- sum(vapply(x$groups, `[[`, 0L, "n"))
   n_txt <- if (is.na(nobs(x)) && n_all >= rule$threshold) "suppressed" else released_count(n_all, rule)

@@ -18,8 +18,8 @@
 #' (Groenwold et al. 2012; Blake et al. 2020, for propensity scores).
 #'
 #' @param data A data frame.
-#' @param columns Columns to recode (character vector); by default all
-#'   columns with missing values.
+#' @param columns Columns to recode: bare names, strings, `c(...)` or a
+#'   one-sided formula; by default all columns with missing values.
 #' @returns `data` with the recoded columns and the indicator columns after
 #'   them; attribute `"missing_indicators"` names the indicator columns and
 #'   `"missing_levels"` the columns that got a `"Missing"` level.
@@ -35,12 +35,9 @@
 #' @export
 missing_indicator <- function(data, columns = NULL) {
   check_data_frame(data)
-  columns <- columns %||% names(data)[vapply(data, anyNA, TRUE)]
-  bad <- setdiff(columns, names(data))
-  if (length(bad)) {
-    cli::cli_abort(c("{.arg columns} names {length(bad)} column{?s} not in {.arg data}.",
-                     "x" = "Not found: {.field {bad}}."))
-  }
+  cq <- rlang::enquo(columns)
+  columns <- if (rlang::quo_is_null(cq)) names(data)[vapply(data, anyNA, TRUE)] else
+    resolve_columns(data, cq, "columns")
   ind <- character()
   lev <- character()
   for (v in columns) {
@@ -87,7 +84,7 @@ missing_indicator_specs <- function(data, cspec, ospec, rule, call = rlang::call
   vars <- unique(c(cspec$variables, ospec$variables))
   vars <- vars[vapply(vars, function(v) anyNA(data[[v]]), TRUE)]
   keep <- attributes(data)[setdiff(names(attributes(data)), c("names", "row.names", "class"))]
-  out <- missing_indicator(data, vars)
+  out <- missing_indicator(data, !!vars)
   ind <- attr(out, "missing_indicators")
   for (a in names(keep)) attr(out, a) <- keep[[a]]
   add <- function(spec, arg) {

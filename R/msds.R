@@ -272,10 +272,11 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
 
 #' Data-quality counts recorded when an `msds` object was validated
 #'
-#' @param x An `msds` object from [as_msds()] or [simulate_msds()].
+#' @param data An `msds` object from [as_msds()] or [simulate_msds()].
 #' @param disclosure A disclosure rule (see [disclosure_rule()]), `"none"`, or
 #'   `NULL` for `getOption("matequity.disclosure", "nhse_sde")`: the row
 #'   counts pass through it like every other count matequity returns.
+#' @param x Deprecated: use `data`.
 #' @returns A tibble with columns `table`, `field`, `problem`, `n_rows`,
 #'   `n_rows_sdc` (what the disclosure rule did) and `examples` (a few
 #'   offending values; dropped unless disclosure control is off, since they
@@ -290,9 +291,10 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
 #' msds_quality(msds_example)
 #' msds_quality(msds_example, disclosure = "none")
 #' @export
-msds_quality <- function(x, disclosure = NULL) {
-  check_msds(x)
-  q <- attr(x, "quality")
+msds_quality <- function(data, disclosure = NULL, x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "msds_quality")) data <- x
+  check_msds(data)
+  q <- attr(data, "quality")
   rule <- resolve_disclosure(disclosure)
   if (!identical(rule$preset, "none")) q$examples <- NULL
   apply_disclosure(q, counts = "n_rows", disclosure = rule)

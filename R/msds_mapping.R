@@ -99,8 +99,10 @@ report_unmapped <- function(u) {
 #'   for a whole table), `required` and `problem`.
 #' @examples
 #' msds_unmapped(msds_example)
+#' @param x Deprecated: use `data`.
 #' @export
-msds_unmapped <- function(x) {
-  check_msds(x)
-  attr(x, "unmapped") %||% unmapped_fields(unclass(x))
+msds_unmapped <- function(data, x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "msds_unmapped")) data <- x
+  check_msds(data)
+  attr(data, "unmapped") %||% unmapped_fields(unclass(data))
 }

@@ -76,9 +76,10 @@ msds_record_keys <- function() {
 #' counts pass through the disclosure rule, like every count matequity
 #' returns.
 #'
-#' @param x An `msds` object.
+#' @param data An `msds` object.
 #' @param disclosure A disclosure rule (see [disclosure_rule()]), `"none"`, or
 #'   `NULL` for `getOption("matequity.disclosure", "nhse_sde")`.
+#' @param x Deprecated: use `data`.
 #' @returns A tibble with columns `table`, `rows_in`, `rows_after_as_at`,
 #'   `rows_superseded`, `rows_duplicate`, `rows_kept` (`rows_in` is the sum of
 #'   the other four) and `rows_undated` (rows without `RPStartDate`: never
@@ -88,9 +89,10 @@ msds_record_keys <- function() {
 #' @examples
 #' msds_submissions(msds_example, disclosure = "none")
 #' @export
-msds_submissions <- function(x, disclosure = NULL) {
-  check_msds(x)
-  s <- attr(x, "submissions") %||% empty_submissions_log()
+msds_submissions <- function(data, disclosure = NULL, x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "msds_submissions")) data <- x
+  check_msds(data)
+  s <- attr(data, "submissions") %||% empty_submissions_log()
   rule <- resolve_disclosure(disclosure)
   out <- apply_disclosure(s, counts = c("rows_in", "rows_after_as_at", "rows_superseded",
                                         "rows_duplicate", "rows_kept", "rows_undated"),
@@ -143,7 +145,7 @@ combined_codes <- function(cols) {
   code
 }
 
-# Codes of a record key (a list of columns) for latest_per_key(): the row
+# Codes of a record key (a list of columns) for latest_record(): the row
 # numbers when one column never repeats (as after as_msds()), else the
 # combined codes.
 row_key <- function(cols) {
@@ -247,8 +249,10 @@ scoped_match <- function(child, parent, id, scope = "UniqPregID") {
   list(index = idx, ambiguous = amb)
 }
 
-# Latest row per key. Returns list(keep = row numbers in input order,
-# superseded, duplicate).
+# Latest submission per key (latest_per_key(): RPStartDate, then
+# UniqSubmissionID, then RecordNumber, each descending; a record submitted
+# twice in one submission keeps its first row). Returns list(keep = row
+# numbers in input order, superseded, duplicate).
 latest_submission_rows <- function(df, key) {
   n <- nrow(df)
   if (!n) return(list(keep = integer(), superseded = 0L, duplicate = 0L))
@@ -256,22 +260,9 @@ latest_submission_rows <- function(df, key) {
   for (k in rev(key)) {
     if (!anyDuplicated(df[[k]])) return(list(keep = seq_len(n), superseded = 0L, duplicate = 0L))
   }
-  code <- combined_codes(unclass(df)[key])
-  if (!anyDuplicated(code)) return(list(keep = seq_len(n), superseded = 0L, duplicate = 0L))
   ordc <- intersect(submission_order_cols, names(df))
-  ov <- lapply(ordc, function(f) as.numeric(df[[f]]))
-  o <- do.call(order, c(list(code), ov, list(decreasing = c(FALSE, rep(TRUE, length(ov))),
-                                             na.last = TRUE, method = "radix")))
-  cs <- code[o]
-  first <- c(TRUE, cs[-1L] != cs[-n])
-  top <- which(first)[cumsum(first)]  # position (in o) of each row's group top
-  tie <- rep(TRUE, n)
-  for (v in ov) {
-    a <- v[o]
-    b <- a[top]
-    tie <- tie & ((is.na(a) & is.na(b)) | (!is.na(a) & !is.na(b) & a == b))
-  }
-  list(keep = sort(o[first]), superseded = sum(!first & !tie), duplicate = sum(!first & tie))
+  r <- latest_per_key(combined_codes(unclass(df)[key]), unclass(df)[ordc])
+  list(keep = which(r$keep), superseded = r$superseded, duplicate = r$tied)
 }
 
 # Reduces every table to the latest submission of each record. `tables` hold

@@ -354,10 +354,12 @@ invalid_code_counts <- function(tab, f, df, bad) {
 #'   disclosure rule did).
 #' @examples
 #' msds_invalid_codes(msds_example, disclosure = "none")
+#' @param x Deprecated: use `data`.
 #' @export
-msds_invalid_codes <- function(x, disclosure = NULL) {
-  check_msds(x)
-  ic <- attr(x, "invalid_codes") %||% empty_invalid_codes()
+msds_invalid_codes <- function(data, disclosure = NULL, x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "msds_invalid_codes")) data <- x
+  check_msds(data)
+  ic <- attr(data, "invalid_codes") %||% empty_invalid_codes()
   apply_disclosure(ic, counts = "n_rows", disclosure = disclosure)
 }
 

@@ -43,12 +43,6 @@ check_v15_codes <- function(v15_codes, call = rlang::caller_env()) {
   utils::modifyList(def, v15_codes)
 }
 
-# Index of the first row of each group after ordering.
-first_of <- function(group, ...) {
-  o <- do.call(order, c(list(group), list(...), list(na.last = TRUE, method = "radix")))
-  o[!duplicated(group[o])]
-}
-
 # Validates the v1.5 tables, applies NHS Digital's v1.5 latest-record rule
 # and builds v2-shaped tables. Returns list(tables, log, keys, problems).
 harmonise_v15 <- function(tables, v15_codes, as_at = NULL) {
@@ -88,7 +82,7 @@ harmonise_v15 <- function(tables, v15_codes, as_at = NULL) {
   earliest <- (!is.na(d) & d == first_app) | (is.na(d) & is.infinite(first_app))
   n_app <- sum(!earliest)
   bk <- bk[earliest, , drop = FALSE]
-  keep <- sort(first_of(bk$UniqPregID, -bk$RecordNumber))
+  keep <- which(latest_per_key(bk$UniqPregID, list(bk$RecordNumber))$keep)
   n_rn <- nrow(bk) - length(keep)
   bk <- bk[keep, , drop = FALSE]
   log <- tibble::tibble(
@@ -103,7 +97,7 @@ harmonise_v15 <- function(tables, v15_codes, as_at = NULL) {
   fo <- fo[fo$RecordNumber %in% rn & !is.na(fo$FetusOutcome), , drop = FALSE]
   fo_i <- ip(fo)
   fo <- fo[!is.na(fo_i) & fo$RecordNumber == rn[fo_i], , drop = FALSE]
-  low <- first_of(fo$UniqPregID, fo$FetusOutcome, -as.numeric(fo$FetusOutcomeDate))
+  low <- which(latest_per_key(fo$UniqPregID, list(-radix_rank(fo$FetusOutcome), fo$FetusOutcomeDate))$keep)
   lowest <- fo[low, , drop = FALSE]
   li <- match(bk$UniqPregID, lowest$UniqPregID)
   recode <- function(v, map, prefix) {
@@ -117,17 +111,17 @@ harmonise_v15 <- function(tables, v15_codes, as_at = NULL) {
 
   # babies: the same RecordNumber when the table has one; otherwise each
   # baby's latest Month_ID, then highest MAT502_ID [I]
+  col <- function(df, f, na = NA) if (f %in% names(df)) df[[f]] else rep(na, nrow(df))
   by <- tables$MAT502BabyDemogAndBirth
   by <- by[by$UniqPregID %in% bk$UniqPregID, , drop = FALSE]
   if ("RecordNumber" %in% names(by) && !all(is.na(by$RecordNumber))) {
     by <- by[by$RecordNumber %in% rn, , drop = FALSE]
     by <- by[by$RecordNumber == rn[ip(by)], , drop = FALSE]
   }
-  mo <- if ("Month_ID" %in% names(by)) -as.numeric(by$Month_ID) else numeric(nrow(by))
-  id <- if ("MAT502_ID" %in% names(by)) -by$MAT502_ID else numeric(nrow(by))
-  by <- by[sort(first_of(paste(by$UniqPregID, by$Person_ID_Baby, sep = "\r"), mo, id)), , drop = FALSE]
+  mo <- col(by, "Month_ID", 0)
+  id <- col(by, "MAT502_ID", 0)
+  by <- by[which(latest_per_key(paste(by$UniqPregID, by$Person_ID_Baby, sep = "\r"), list(mo, id))$keep), , drop = FALSE]
   bi <- ip(by)
-  col <- function(df, f, na = NA) if (f %in% names(df)) df[[f]] else rep(na, nrow(df))
 
   # discharge: the same RecordNumber, else the pregnancy's latest Month_ID
   pd <- tables$MAT602PostpartumDischarge
@@ -138,8 +132,8 @@ harmonise_v15 <- function(tables, v15_codes, as_at = NULL) {
     if ("RecordNumber" %in% names(pd) && !all(is.na(pd$RecordNumber))) {
       pd <- pd[pd$RecordNumber %in% rn & pd$RecordNumber == rn[ip(pd)], , drop = FALSE]
     }
-    pm <- if ("Month_ID" %in% names(pd)) -as.numeric(pd$Month_ID) else numeric(nrow(pd))
-    pd <- pd[first_of(pd$UniqPregID, pm, -as.numeric(col(pd, "MaternityDischargeDate"))), , drop = FALSE]
+    pd <- pd[which(latest_per_key(pd$UniqPregID, list(col(pd, "Month_ID", 0),
+                                                     col(pd, "MaternityDischargeDate")))$keep), , drop = FALSE]
     j <- match(bk$UniqPregID, pd$UniqPregID)
     disch <- col(pd, "MaternityDischargeDate", as.Date(NA))[j]
     eop <- col(pd, "EoPSmokingStatus", NA_character_)[j]
@@ -151,8 +145,8 @@ harmonise_v15 <- function(tables, v15_codes, as_at = NULL) {
   md <- md[!is.na(md$Month_ID) & md$Month_ID <= as_at_month, , drop = FALSE]
   has_preg <- "UniqPregID" %in% names(md) && !all(is.na(md$UniqPregID))
   mkey <- if (has_preg) paste(md$Person_ID_Mother, md$UniqPregID, sep = "\r") else md$Person_ID_Mother
-  mid <- if ("MAT001_ID" %in% names(md)) -md$MAT001_ID else -as.numeric(col(md, "RecordNumber", 0))
-  md <- md[first_of(mkey, -as.numeric(md$Month_ID), mid), , drop = FALSE]
+  mid <- if ("MAT001_ID" %in% names(md)) md$MAT001_ID else col(md, "RecordNumber", 0)
+  md <- md[which(latest_per_key(mkey, list(md$Month_ID, mid))$keep), , drop = FALSE]
   mk <- if (has_preg) paste(md$Person_ID_Mother, md$UniqPregID, sep = "\r") else md$Person_ID_Mother
   bkey <- if (has_preg) paste(bk$Person_ID_Mother, bk$UniqPregID, sep = "\r") else bk$Person_ID_Mother
   mi <- match(bkey, mk)
@@ -291,10 +285,12 @@ bind_v15 <- function(a, b) {
 #'   built from v2 tables only.
 #' @examples
 #' msds_versions(msds_example)
+#' @param x Deprecated: use `data`.
 #' @export
-msds_versions <- function(x, disclosure = NULL) {
-  check_msds(x)
-  v <- attr(x, "versions")
+msds_versions <- function(data, disclosure = NULL, x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "msds_versions")) data <- x
+  check_msds(data)
+  v <- attr(data, "versions")
   if (is.null(v)) return(NULL)
   out <- apply_disclosure(v$counts, counts = c("bookings", "replaced_by_v2", "kept"),
                           disclosure = disclosure)

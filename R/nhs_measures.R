@@ -41,7 +41,7 @@
 #' does. Providers appear in a month when they have a denominator.
 #'
 #' @section National rows:
-#' `PCP_All_Pathways`: all pregnancies in `x` (England only when `x` is).
+#' `PCP_All_Pathways`: all pregnancies in `data` (England only when `data` is).
 #' `COC_by_28weeks` and `COC_receiving_ongoing`: as NHS Digital publishes
 #' them, the providers whose gate passed (`over_dq_threshold` `TRUE`) added
 #' up; `NA` while any provider's gate is undecided (so `COC_by_28weeks`
@@ -123,7 +123,7 @@
 #'   notebook listing `COC_DQ04`-`COC_DQ09`, and the master notebook running
 #'   `COCDQ04`-`COCDQ09` before the two CoC measures); the package's
 #'   `REAL_MSDS.md` notes ("Submissions and keys", "Definitions").
-#' @param x A raw extract (a named list of MSDS tables with all monthly
+#' @param data A raw extract (a named list of MSDS tables with all monthly
 #'   submissions, as [as_msds()] takes) or an `msds` object.
 #' @param months Reporting months: `"2024-03"` strings or dates (any day of
 #'   the month).
@@ -141,6 +141,7 @@
 #'   `COC_DQ04`, whose definition is not published, is `NA`, and so is the
 #'   national row while any provider's gate is undecided) or `"assume_pass"`
 #'   (treat `COC_DQ04` as passed, and say so in `dq_gate`).
+#' @param x Deprecated: use `data`.
 #' @returns A tibble, one row per month, indicator and organisation:
 #'   `rp_start_date`, `rp_end_date`, `org_code`, `org_level` (`"Provider"`
 #'   or `"National"`), `indicator`, `numerator`, `denominator` (after
@@ -153,11 +154,12 @@
 #' nhs_measures(x, months = "2023-01", measures = c("COC_receiving_ongoing", "COC_DQ06",
 #'                                                  "COC_DQ08"), by = "provider")
 #' @export
-nhs_measures <- function(x, months,
+nhs_measures <- function(data, months,
                          measures = c("COC_by_28weeks", "COC_receiving_ongoing", "PCP_All_Pathways"),
                          by = c("provider", "national"), disclosure = "nhsd_maternity",
                          successors = TRUE, v2_start = as.Date("2019-04-01"),
-                         dq04 = c("unknown", "assume_pass")) {
+                         dq04 = c("unknown", "assume_pass"), x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "nhs_measures")) data <- x
   dq04 <- rlang::arg_match(dq04)
   if (is.character(measures) && "COC_DQ04" %in% measures) {
     cli::cli_abort(c("{.arg measures} cannot include {.val COC_DQ04}.",
@@ -180,19 +182,19 @@ nhs_measures <- function(x, months,
   if (identical(disclosure, "nhsd_maternity")) {
     disclosure <- disclosure_rule("nhsd_maternity", zero = "exact")
   }
-  raw <- !inherits(x, "msds")
+  raw <- !inherits(data, "msds")
   if (!raw) {
-    cli::cli_inform(c("i" = "{.arg x} is an {.cls msds} object: every month uses its reduced tables, not the submissions 'as at' that month."))
-  } else if (!is.list(x) || is.null(names(x)) || !"MSD101PregnancyBooking" %in% names(x)) {
-    cli::cli_abort(c("{.arg x} must be an {.cls msds} object or a named list of MSDS tables with {.field MSD101PregnancyBooking}.",
-                     "x" = "It is {.obj_type_friendly {x}}."))
+    cli::cli_inform(c("i" = "{.arg data} is an {.cls msds} object: every month uses its reduced tables, not the submissions 'as at' that month."))
+  } else if (!is.list(data) || is.null(names(data)) || !"MSD101PregnancyBooking" %in% names(data)) {
+    cli::cli_abort(c("{.arg data} must be an {.cls msds} object or a named list of MSDS tables with {.field MSD101PregnancyBooking}.",
+                     "x" = "It is {.obj_type_friendly {data}}."))
   }
 
   cache <- new.env(parent = emptyenv())
   msds_at <- function(end) {
-    if (!raw) return(x)
+    if (!raw) return(data)
     k <- format(end)
-    if (is.null(cache[[k]])) cache[[k]] <- as_msds(x, quiet = TRUE, as_at = end)
+    if (is.null(cache[[k]])) cache[[k]] <- as_msds(data, quiet = TRUE, as_at = end)
     cache[[k]]
   }
   frames <- new.env(parent = emptyenv())

@@ -103,7 +103,7 @@
 #' same definitions. `birth_weight`, `gestation_birth`, `birth_date`,
 #' `birth_year`, `birth_month` and `birth_provider` are the first baby's.
 #'
-#' @param cohort A cohort from [define_cohort()].
+#' @param data A cohort from [define_cohort()].
 #' @param msds The `msds` object the cohort was built from.
 #' @param outcomes Outcome names (default all; see [outcome_definitions()]).
 #' @param multiple_births `"any"` or `"first"`, see above.
@@ -125,6 +125,7 @@
 #' @param pph_units `"ignore"`, `"convert"` or `"ml_only"`, see above.
 #' @param tear_codes SNOMED CT codes for third and fourth degree tears.
 #' @param breastmilk_codes First-feed codes meaning breast milk.
+#' @param cohort Deprecated: use `data`.
 #' @section MSDS v1.5 records:
 #' Pregnancies whose booking record is from MSDS v1.5 (cohort column
 #' `version`, see [as_msds()]) have their baby-level outcomes from the
@@ -150,15 +151,16 @@
 #'                     outcomes = "low_apgar", definitions = c(low_apgar = "live_births"))
 #' attr(co2, "outcomes")$definition
 #' @export
-add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
+add_outcomes <- function(data, msds, outcomes = outcome_catalogue()$outcome,
                          multiple_births = c("any", "first"), sga_centiles = NULL,
                          definitions = NULL,
                          stillbirth_codes = c("02", "03", "04"), live_codes = "01",
                          termination_codes = NULL, pph_obs_codes = NULL,
                          pph_threshold = 1500, pph_units = c("ignore", "convert", "ml_only"),
                          tear_codes = c("10217006", "399031001"),
-                         breastmilk_codes = c("01", "02")) {
-  check_cohort(cohort)
+                         breastmilk_codes = c("01", "02"), cohort = NULL) {
+  if (deprecated_arg(cohort, missing(data), "cohort", "data", "add_outcomes")) data <- cohort
+  check_cohort(data)
   check_msds(msds)
   multiple_births <- rlang::arg_match(multiple_births)
   s <- outcome_settings(outcomes, definitions, stillbirth_codes, live_codes,
@@ -166,8 +168,8 @@ add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
                         rlang::arg_match(pph_units), tear_codes, breastmilk_codes,
                         sga_centiles)
   outcomes <- s$outcomes
-  n <- nrow(cohort)
-  b <- baby_outcomes(cohort, msds, s)
+  n <- nrow(data)
+  b <- baby_outcomes(data, msds, s)
   s$termination_field <- b$termination_field
   first <- b$first
   agg <- function(y, e) {
@@ -194,7 +196,7 @@ add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
     if (all(is.na(b$e[[nm]]))) res[[nm]] <- list(y = rep(NA, n), e = rep(NA, n))
   }
   if (any(cat_all$outcome[cat_all$level == "maternity"] %in% outcomes)) {
-    m <- maternity_outcomes(b, cohort, msds, s)
+    m <- maternity_outcomes(b, data, msds, s)
     s$pph_code_field <- m$pph_code_field
     for (nm in intersect(cat_all$outcome[cat_all$level == "maternity"], outcomes)) {
       res[[nm]] <- m[[nm]]
@@ -202,7 +204,7 @@ add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
   }
   # MSDS v1.5 has no labour-activity table (MSD302): its blood loss and
   # perineal trauma are not recorded, so those outcomes are missing there
-  v15 <- (cohort[["version"]] %||% rep("v2", n)) %in% "v1.5"
+  v15 <- (data[["version"]] %||% rep("v2", n)) %in% "v1.5"
   no15 <- intersect(c("pph_1500", "tear_3_4"), outcomes)
   if (any(v15)) {
     for (nm in no15) {
@@ -211,22 +213,22 @@ add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
     }
   }
   for (nm in outcomes) {
-    cohort[[nm]] <- res[[nm]]$y
-    cohort[[paste0(nm, "_eligible")]] <- res[[nm]]$e
+    data[[nm]] <- res[[nm]]$y
+    data[[paste0(nm, "_eligible")]] <- res[[nm]]$e
   }
-  cohort$birth_weight <- b$weight[first]
-  cohort$gestation_birth <- b$babies$GestationLengthBirth[first]
-  cohort$n_babies <- tabulate(b$ip, n)
+  data$birth_weight <- b$weight[first]
+  data$gestation_birth <- b$babies$GestationLengthBirth[first]
+  data$n_babies <- tabulate(b$ip, n)
   bc <- birth_columns(b$babies, first)
-  for (nm in names(bc)) cohort[[nm]] <- bc[[nm]]
-  attr(cohort, "outcomes") <- outcome_meta(outcomes, s$definitions)
-  attr(cohort, "outcome_settings") <- settings_attr(s, multiple_births)
+  for (nm in names(bc)) data[[nm]] <- bc[[nm]]
+  attr(data, "outcomes") <- outcome_meta(outcomes, s$definitions)
+  attr(data, "outcome_settings") <- settings_attr(s, multiple_births)
   if (any(v15) && length(no15)) {
-    attr(cohort, "unavailable") <- tibble::tibble(
+    attr(data, "unavailable") <- tibble::tibble(
       outcome = no15, version = "v1.5", n = sum(v15),
       reason = "MSDS v1.5 has no labour and delivery care-activity table (MSD302): not recorded")
   }
-  cohort
+  data
 }
 
 #' Outcomes per baby, as MBRRACE-UK and NHS Digital count them
@@ -246,6 +248,7 @@ add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
 #' @param ... Further settings of [add_outcomes()]: `sga_centiles`,
 #'   `stillbirth_codes`, `live_codes`, `termination_codes`,
 #'   `breastmilk_codes`.
+#' @param cohort Deprecated: use `data`.
 #' @returns A tibble with one row per baby: the cohort's columns, then
 #'   `baby_id`, `birth_order` (1 for the first baby), `birth_weight`,
 #'   `gestation_birth`, `birth_date`, `birth_year`, `birth_month`,
@@ -258,8 +261,10 @@ add_outcomes <- function(cohort, msds, outcomes = outcome_catalogue()$outcome,
 #' births <- birth_outcomes(cohort, msds_example, outcomes = c("stillbirth", "neonatal_death"))
 #' outcome_rates(births, stillbirth, by = birth_year, disclosure = "none")
 #' @export
-birth_outcomes <- function(cohort, msds, outcomes = NULL, definitions = NULL, ...) {
-  check_cohort(cohort)
+birth_outcomes <- function(data, msds, outcomes = NULL, definitions = NULL, ...,
+                           cohort = NULL) {
+  if (deprecated_arg(cohort, missing(data), "cohort", "data", "birth_outcomes")) data <- cohort
+  check_cohort(data)
   check_msds(msds)
   cat_all <- outcome_catalogue()
   baby_level <- cat_all$outcome[cat_all$level == "baby"]
@@ -285,15 +290,15 @@ birth_outcomes <- function(cohort, msds, outcomes = NULL, definitions = NULL, ..
                         "ignore", c("10217006", "399031001"),
                         arg("breastmilk_codes", c("01", "02")), arg("sga_centiles", NULL))
   outcomes <- s$outcomes
-  b <- baby_outcomes(cohort, msds, s)
+  b <- baby_outcomes(data, msds, s)
   s$termination_field <- b$termination_field
-  no_baby <- sum(tabulate(b$ip, nrow(cohort)) == 0L)
+  no_baby <- sum(tabulate(b$ip, nrow(data)) == 0L)
   if (no_baby) {
     cli::cli_inform(c("i" = "{released_count(no_baby)} cohort pregnanc{cli::qty(released_qty(no_baby))}{?y/ies} without a baby record: no row in the births table.", exact_note()),
                     class = "matequity_no_baby_record")
   }
   o <- order(b$ip, b$order_in_preg, method = "radix")
-  out <- tibble::as_tibble(lapply(unclass(cohort), function(v) v[b$ip[o]]))
+  out <- tibble::as_tibble(lapply(unclass(data), function(v) v[b$ip[o]]))
   out$baby_id <- b$babies$Person_ID_Baby[o]
   out$birth_order <- b$order_in_preg[o]
   out$birth_weight <- b$weight[o]

@@ -16,7 +16,7 @@
 #' denominator; eligible rows whose outcome is missing are left out with a
 #' warning that counts them.
 #'
-#' @param cohort A cohort (one row per pregnancy, e.g. from `add_outcomes()`)
+#' @param data A cohort (one row per pregnancy, e.g. from `add_outcomes()`)
 #'   or any data frame with a logical outcome column and a logical
 #'   eligibility column.
 #' @param outcome The outcome column (bare name or string), logical or 0/1.
@@ -32,6 +32,7 @@
 #'   the outcome's multiplier in `attr(cohort, "outcomes")`.
 #' @param person_time Optional column of person-time at risk; when given, the
 #'   rate is events per `per` units of person-time with Poisson intervals.
+#' @param cohort Deprecated: use `data`.
 #' @returns A tibble with the `by` columns, then `outcome`, `events`, `n`
 #'   (eligible count, or person-time), `rate` (per `per`), `conf.low`,
 #'   `conf.high`, `per` and `method` (`"wilson"`, or `"exact"`/`"byar"` for
@@ -45,21 +46,22 @@
 #' )
 #' outcome_rates(d, preterm, by = group, per = 100, disclosure = "none")
 #' @export
-outcome_rates <- function(cohort, outcome, by = NULL, conf_level = 0.95,
+outcome_rates <- function(data, outcome, by = NULL, conf_level = 0.95,
                           disclosure = NULL, eligible = NULL, per = NULL,
-                          person_time = NULL) {
-  if (is_imputed(cohort)) {
-    return(rates_mi(match.call(), imputed_list(cohort, "cohort"), parent.frame(), conf_level,
+                          person_time = NULL, cohort = NULL) {
+  if (deprecated_arg(cohort, missing(data), "cohort", "data", "outcome_rates")) data <- cohort
+  if (is_imputed(data)) {
+    return(rates_mi(current_call(match.call(), c(cohort = "data")), imputed_list(data, "data"), parent.frame(), conf_level,
                     disclosure))
   }
-  check_data_frame(cohort)
+  check_data_frame(data)
   check_conf_level(conf_level)
-  spec <- outcome_spec(cohort, rlang::enquo(outcome), rlang::enquo(eligible), per)
-  by <- resolve_columns(cohort, rlang::enquo(by), "by")
-  pt <- resolve_column(cohort, rlang::enquo(person_time), "person_time",
+  spec <- outcome_spec(data, rlang::enquo(outcome), rlang::enquo(eligible), per)
+  by <- resolve_columns(data, rlang::enquo(by), "by")
+  pt <- resolve_column(data, rlang::enquo(person_time), "person_time",
                        required = FALSE)
-  rows <- outcome_rows(cohort, spec)
-  d <- cohort[rows$use, , drop = FALSE]
+  rows <- outcome_rows(data, spec)
+  d <- data[rows$use, , drop = FALSE]
   y <- rows$y[rows$use]
   if (!is.null(pt)) {
     w <- d[[pt]]
@@ -101,7 +103,7 @@ outcome_rates <- function(cohort, outcome, by = NULL, conf_level = 0.95,
   }
   # a cohort with MSDS v1.5 records: rates by year say which version each
   # year's records come from (2019 holds both)
-  if ("year" %in% by && any(cohort[["version"]] %in% "v1.5") && is.numeric(out$year)) {
+  if ("year" %in% by && any(data[["version"]] %in% "v1.5") && is.numeric(out$year)) {
     ys <- as.Date(sprintf("%04d-01-01", as.integer(out$year)))
     out$msds_version <- period_version(ys, "year", msds_v2_date)
   }
@@ -140,7 +142,7 @@ outcome_spec <- function(data, outcome_quo, eligible_quo, per,
                              call = call)
   if (is.null(meta) && is.null(per)) {
     cli::cli_abort(c(
-      "{.arg cohort} carries no outcome definitions (attribute {.code outcomes}).",
+      "{.arg data} carries no outcome definitions (attribute {.code outcomes}).",
       "i" = "{.fn add_outcomes} adds each outcome with its eligibility column and its multiplier (per 100 or per 1,000).",
       "i" = "Or say how to count it: give {.arg per} (100 or 1000) and, unless the denominator column is {.field {outcome}_eligible}, {.arg eligible}."
     ), call = call)

@@ -45,11 +45,11 @@
 #' combinations all occur, both models are saturated and the two methods give
 #' the nonparametric g-formula.
 #'
-#' Intervals: `vcov = "influence"` stacks the models' score equations with
+#' Intervals: `vcov = "sandwich"` stacks the models' score equations with
 #' the estimators (M-estimation sandwich; the covariance between groups
 #' through the reference group's uptake model is kept), delta method for the
 #' contrasts, Wald intervals (ratios on the log scale). `vcov = "bootstrap"`
-#' resamples the whole eligible cohort `R` times and refits every model
+#' resamples the whole eligible cohort `reps` times and refits every model
 #' (seeded; the same replicates for any number of threads), percentile
 #' intervals. Rows with identical values of every variable used are
 #' collapsed into one weighted row first, which gives the same answers faster.
@@ -67,11 +67,11 @@
 #' warning names the models and covariates. Numeric covariates are not
 #' checked.
 #'
-#' @param cohort A cohort (one row per pregnancy) with the outcome, its
+#' @param data A cohort (one row per pregnancy) with the outcome, its
 #'   `<outcome>_eligible` column, the group and the care model.
 #' @param outcome The outcome column (logical or 0/1).
 #' @param group The group column (e.g. `core20plus_group`, `ethnic_group`).
-#' @param care_model The care-model column (logical or 0/1, e.g.
+#' @param treatment The care-model column (logical or 0/1, e.g.
 #'   `coc_placed`, `pcsp`); rows where it is missing are left out (counted).
 #' @param reference The reference group. Defaults to `"Neither"` when the
 #'   group has that level (`core20plus_group`), else the first level.
@@ -88,8 +88,10 @@
 #'   `"Neither"` when there is such a level (the CORE20PLUS groups of
 #'   `core20plus_group`), otherwise all groups but the reference.
 #' @param method `"gcomp"` or `"weighting"`.
-#' @param vcov `"influence"` or `"bootstrap"`.
-#' @param R Number of bootstrap replicates.
+#' @param vcov `"sandwich"` or `"bootstrap"` (`"influence"`, the old name of
+#'   `"sandwich"`, is deprecated).
+#' @param reps Number of bootstrap replicates.
+#' @param cohort,R,care_model Deprecated: use `data`, `reps` and `treatment`.
 #' @param seed Bootstrap seed; `NULL` draws one from R's generator.
 #' @param conf_level Confidence level.
 #' @param nthreads Number of threads (bootstrap replicates run in parallel).
@@ -131,20 +133,30 @@
 #' sc
 #' glance(sc)
 #' @export
-disparity_scenarios <- function(cohort, outcome, group, care_model, reference = NULL,
+disparity_scenarios <- function(data, outcome, group, treatment, reference = NULL,
                                 allowable = ~ age + parity, covariates = NULL,
                                 scenarios = c("equalised", "universal", "target", "decomposition"),
                                 target_uptake = 0.75, target_groups = NULL,
                                 method = c("gcomp", "weighting"),
-                                vcov = c("influence", "bootstrap"), R = 999, seed = NULL,
+                                vcov = c("sandwich", "bootstrap"), reps = 999, seed = NULL,
                                 conf_level = 0.95, nthreads = matequity_threads(),
-                                disclosure = NULL, per = NULL) {
-  if (is_imputed(cohort)) {
-    return(disparity_mi("disparity_scenarios", match.call(), "cohort",
-                        imputed_list(cohort, "cohort"), parent.frame(), conf_level, disclosure,
+                                disclosure = NULL, per = NULL, cohort = NULL, R = NULL,
+                                care_model = NULL) {
+  if (deprecated_arg(cohort, missing(data), "cohort", "data", "disparity_scenarios")) data <- cohort
+  tq <- rlang::enquo(treatment)
+  if (deprecated_column(rlang::enquo(care_model), missing(treatment), "care_model", "treatment",
+                        "disparity_scenarios")) {
+    tq <- rlang::enquo(care_model)
+  }
+  if (deprecated_arg(R, missing(reps), "R", "reps", "disparity_scenarios")) reps <- R
+  vcov <- deprecated_value(vcov, c(influence = "sandwich"), "vcov", "disparity_scenarios")
+  if (is_imputed(data)) {
+    call <- current_call(match.call(), c(cohort = "data", R = "reps", care_model = "treatment"), list(vcov = vcov))
+    return(disparity_mi("disparity_scenarios", call, "data",
+                        imputed_list(data, "data"), parent.frame(), conf_level, disclosure,
                         c("group", "scenario", "term", "measure")))
   }
-  check_data_frame(cohort)
+  check_data_frame(data)
   check_conf_level(conf_level)
   method <- rlang::arg_match(method)
   vcov <- rlang::arg_match(vcov)
@@ -153,18 +165,18 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
   check_number(target_uptake, 0, 1)
   nthreads <- resolve_threads(nthreads)
   if (vcov == "bootstrap") {
-    check_number(R, 2, 1e7)
-    R <- as.integer(R)
+    check_number(reps, 2, 1e7)
+    reps <- as.integer(reps)
     seed <- seed %||% sample.int(.Machine$integer.max, 1L)
     check_number(seed, 0, 2^52)
   }
-  if (is.null(per) && is.null(attr(cohort, "outcomes"))) per <- 1
-  spec <- outcome_spec(cohort, rlang::enquo(outcome), rlang::quo(NULL), per)
-  group <- resolve_column(cohort, rlang::enquo(group), "group")
-  care <- resolve_column(cohort, rlang::enquo(care_model), "care_model")
-  aspec <- covariate_spec(cohort, rlang::enquo(allowable), "allowable")
-  cspec <- covariate_spec(cohort, rlang::enquo(covariates), "covariates")
-  zspec <- combine_specs(cohort, aspec, cspec, "covariates")
+  if (is.null(per) && is.null(attr(data, "outcomes"))) per <- 1
+  spec <- outcome_spec(data, rlang::enquo(outcome), rlang::quo(NULL), per)
+  group <- resolve_column(data, rlang::enquo(group), "group")
+  care <- resolve_column(data, tq, "treatment")
+  aspec <- covariate_spec(data, rlang::enquo(allowable), "allowable")
+  cspec <- covariate_spec(data, rlang::enquo(covariates), "covariates")
+  zspec <- combine_specs(data, aspec, cspec, "covariates")
   allow <- aspec$variables %||% character()
   covs <- setdiff(cspec$variables, allow)
   clash <- intersect(c(allow, covs), c(group, care, spec$outcome, spec$eligible))
@@ -172,7 +184,7 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
     cli::cli_abort(c("{.arg allowable} and {.arg covariates} cannot include the group, care model or outcome.",
                      "x" = "Remove {.field {clash}}."))
   }
-  prep <- scenario_data(cohort, spec, group, care, allow, covs, reference, target_groups)
+  prep <- scenario_data(data, spec, group, care, allow, covs, reference, target_groups)
   d <- prep$data
   lev <- prep$levels
   r <- prep$ref
@@ -207,7 +219,7 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
     boot <- scenario_bootstrap(Z[first, , drop = FALSE], L[first, , drop = FALSE],
                                as.numeric(prep$a[first]), as.numeric(prep$y[first]), gp - 1L,
                                pat$code, sum(ok), eng[r] - 1L, target, target_uptake,
-                               method == "weighting", seed, R, nthreads)
+                               method == "weighting", seed, reps, nthreads)
   }
   table_args <- list(theta = fit$theta, V = fit$vcov, boot = boot, lev = lev, ok = ok, r = r,
                      counts = counts, scenarios = scenarios, per = spec$per,
@@ -220,7 +232,7 @@ disparity_scenarios <- function(cohort, outcome, group, care_model, reference = 
     outcome = spec$outcome, group = group, care_model = care,
     allowable = aspec$labels %||% character(),
     covariates = setdiff(zspec$labels %||% character(), aspec$labels), reference = lev[r], method = method, vcov = vcov,
-    R = if (vcov == "bootstrap") R, seed = if (vcov == "bootstrap") seed,
+    reps = if (vcov == "bootstrap") reps, seed = if (vcov == "bootstrap") seed,
     target_uptake = target_uptake, target_groups = prep$target_groups,
     conf_level = conf_level, per = spec$per, theta = theta, theta_vcov = fit$vcov,
     boot = boot, n_patterns = length(first), exclusions = prep$exclusions,

@@ -249,7 +249,7 @@ print.mq_scenarios <- function(x, ...) {
   cat("<mq_scenarios> ", info$outcome, " by ", info$group, ", care model ", info$care_model,
       "\n", sep = "")
   cat("Reference: ", info$reference, "; method: ", info$method, "; intervals: ",
-      if (info$vcov == "bootstrap") paste0("bootstrap (R = ", info$R, ", seed = ", info$seed, ")")
+      if (info$vcov == "bootstrap") paste0("bootstrap (reps = ", info$reps, ", seed = ", info$seed, ")")
       else "influence functions", " at ", 100 * info$conf_level, "%\n", sep = "")
   cat("Allowable: ", if (length(info$allowable)) paste(info$allowable, collapse = " + ") else "none",
       "; other covariates: ", if (length(info$covariates)) paste(info$covariates, collapse = " + ") else "none",

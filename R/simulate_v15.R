@@ -30,13 +30,14 @@ sim_v15_fetus_codes <- c("10" = "01", "20" = "02", "30" = "03", "40" = "04")
 #' pregnancies booked in a month their provider did not submit are not
 #' written (unless they flowed in the other version).
 #'
-#' @param x An extract from [simulate_msds()] with `realism = NULL`.
+#' @param data An extract from [simulate_msds()] with `realism = NULL`.
 #' @param v2_start First day of MSDS v2.
 #' @param complete_2015,complete_v2_early Probabilities that a
 #'   provider-month was submitted (2015; the first six v2 months).
 #' @param seed Random seed for the completeness draws.
+#' @param x Deprecated: use `data`.
 #' @returns A named list of data frames (v2 and v1.5 tables) with attributes
-#'   `truth` and `simulation` (of `x`), `v15_codes` (the simulator's
+#'   `truth` and `simulation` (of `data`), `v15_codes` (the simulator's
 #'   `FetusOutcome` codes, for `as_msds(v15_codes = )`) and `written` (a
 #'   tibble `preg_id`, `written`: `"v1.5"`, `"v2"`, `"both"` or `"not
 #'   submitted"`).
@@ -47,17 +48,18 @@ sim_v15_fetus_codes <- c("10" = "01", "20" = "02", "30" = "03", "40" = "04")
 #' m <- as_msds(tabs, v15_codes = attr(tabs, "v15_codes"), quiet = TRUE)
 #' msds_versions(m, disclosure = "none")
 #' @export
-sim_msds_versions <- function(x, v2_start = as.Date("2019-04-01"), complete_2015 = 0.75,
-                              complete_v2_early = 0.85, seed = 1) {
-  check_msds(x)
+sim_msds_versions <- function(data, v2_start = as.Date("2019-04-01"), complete_2015 = 0.75,
+                              complete_v2_early = 0.85, seed = 1, x = NULL) {
+  if (deprecated_arg(x, missing(data), "x", "data", "sim_msds_versions")) data <- x
+  check_msds(data)
   check_number(complete_2015, 0, 1)
   check_number(complete_v2_early, 0, 1)
   v2_start <- check_date(v2_start)
-  if (!all(c("MSD101PregnancyBooking", "MSD401BabyDemographics", "MSD405CareActivityBaby") %in% names(x)) ||
-      !is.double(x$MSD101PregnancyBooking$RecordNumber) && !is.integer(x$MSD101PregnancyBooking$RecordNumber)) {
-    cli::cli_abort("{.arg x} must come from {.code simulate_msds(realism = NULL)}.")
+  if (!all(c("MSD101PregnancyBooking", "MSD401BabyDemographics", "MSD405CareActivityBaby") %in% names(data)) ||
+      !is.double(data$MSD101PregnancyBooking$RecordNumber) && !is.integer(data$MSD101PregnancyBooking$RecordNumber)) {
+    cli::cli_abort("{.arg data} must come from {.code simulate_msds(realism = NULL)}.")
   }
-  with_seed(seed, sim_versions_build(x, v2_start, complete_2015, complete_v2_early))
+  with_seed(seed, sim_versions_build(data, v2_start, complete_2015, complete_v2_early))
 }
 
 sim_versions_build <- function(x, v2_start, complete_2015, complete_v2_early) {

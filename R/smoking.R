@@ -225,7 +225,7 @@ check_smoking_codes <- function(codes, call = rlang::caller_env()) {
 #' CQIMDQ04 and CQIMDQ06; the smoking rate of CQIMDQ05 and CQIMDQ07 is the
 #' share of smokers among the known).
 #'
-#' @param cohort A cohort from [define_cohort()].
+#' @param data A cohort from [define_cohort()].
 #' @param msds The `msds` object the cohort was built from.
 #' @param definition `"nhs"` (default: NHS Digital's derivation from
 #'   MSD202/MSD302 records) or `"msd101"` (the MSD101 fields, empty since
@@ -233,6 +233,7 @@ check_smoking_codes <- function(codes, call = rlang::caller_env()) {
 #' @param codes The code table, [smoking_codes()] by default (NHS Digital's
 #'   lists); give a modified copy to add local codes. Only used by
 #'   `definition = "nhs"`.
+#' @param cohort Deprecated: use `data`.
 #' @returns The cohort with columns `smoking_booking` and `smoking_delivery`
 #'   (factors with levels "smoker" and "non-smoker or ex-smoker"; `NA` when
 #'   unknown), `smoking_booking_eligible`, `smoking_booking_known`,
@@ -252,17 +253,19 @@ check_smoking_codes <- function(codes, call = rlang::caller_env()) {
 #'                    definition = "msd101")
 #' table(old$smoking_booking, useNA = "ifany")
 #' @export
-add_smoking <- function(cohort, msds, definition = c("nhs", "msd101"), codes = smoking_codes()) {
-  check_cohort(cohort)
+add_smoking <- function(data, msds, definition = c("nhs", "msd101"), codes = smoking_codes(),
+                        cohort = NULL) {
+  if (deprecated_arg(cohort, missing(data), "cohort", "data", "add_smoking")) data <- cohort
+  check_cohort(data)
   check_msds(msds)
   definition <- rlang::arg_match(definition)
-  n <- nrow(cohort)
+  n <- nrow(data)
   births <- latest_babies(msds, c("UniqPregID", "PregOutcome"))
-  deliv_elig <- cohort$preg_id %in%
+  deliv_elig <- data$preg_id %in%
     births$UniqPregID[births$PregOutcome %in% c("01", "02", "03", "04")]
   if (definition == "nhs") {
     cl <- check_smoking_codes(codes)
-    st <- smoking_nhs(cohort, msds, cl)
+    st <- smoking_nhs(data, msds, cl)
     src <- c(
       booking = paste0(
         "NHS Digital CQIM derivation (SmokingStatusBooking_derived): MSD202 records of contacts within 3 days of AntenatalAppDate; ",
@@ -273,8 +276,8 @@ add_smoking <- function(cohort, msds, definition = c("nhs", "msd101"), codes = s
         "smoker finding, cigarettes per day > 0 or CO >= 4 ppm ranked first; same day before window",
         if (!cl$default) "; user-modified code list"))
   } else {
-    st <- smoking_msd101(cohort, msds)
-    attr(cohort, "unknown_codes") <- st$unknown_codes
+    st <- smoking_msd101(data, msds)
+    attr(data, "unknown_codes") <- st$unknown_codes
     src <- c(booking = "MSD101 SmokingStatusBooking, NHS Data Dictionary SMOKING STATUS codes (1 smoker; 2, 3, 4 non-smoker or ex-smoker; Z, 9 unknown); empty since 2021",
              delivery = "MSD101 SmokingStatusDelivery, NHS Data Dictionary SMOKING STATUS codes (1 smoker; 2, 3, 4 non-smoker or ex-smoker; Z, 9 unknown); empty since 2021")
   }
@@ -282,13 +285,13 @@ add_smoking <- function(cohort, msds, definition = c("nhs", "msd101"), codes = s
   book <- st$booking
   deliv <- st$delivery
   deliv[!deliv_elig] <- NA_integer_
-  cohort$smoking_booking <- as_status(book)
-  cohort$smoking_booking_eligible <- rep(TRUE, n)
-  cohort$smoking_booking_known <- !is.na(book)
-  cohort$smoking_delivery <- as_status(deliv)
-  cohort$smoking_delivery_eligible <- deliv_elig
-  cohort$smoking_delivery_known <- ifelse(deliv_elig, !is.na(deliv), NA)
-  record_definitions(cohort, tibble::tibble(
+  data$smoking_booking <- as_status(book)
+  data$smoking_booking_eligible <- rep(TRUE, n)
+  data$smoking_booking_known <- !is.na(book)
+  data$smoking_delivery <- as_status(deliv)
+  data$smoking_delivery_eligible <- deliv_elig
+  data$smoking_delivery_known <- ifelse(deliv_elig, !is.na(deliv), NA)
+  record_definitions(data, tibble::tibble(
     column = c("smoking_booking", "smoking_delivery"),
     definition = definition,
     source = unname(src)))

@@ -38,6 +38,7 @@ mcoc_withdrawal_date <- as.Date("2022-09-21")
 #' @param version_change The MSDS v1.5 to v2 change to mark: `NULL`
 #'   (default: [msds_v2_date] when the cohort's `version` column holds
 #'   `"v1.5"` records), `TRUE` ([msds_v2_date]), a `Date`, or `FALSE`.
+#' @param cohort Deprecated: use `data`.
 #' @returns A tibble of class `mq_trend` with columns `period` (the first day
 #'   of the period), `period_label`, the `by` columns, `events`, `n`,
 #'   `n_missing`, `rate` (per `per`), `conf.low`, `conf.high`, `per`, and,
@@ -51,17 +52,18 @@ mcoc_withdrawal_date <- as.Date("2022-09-21")
 #' d$coc_placed <- runif(2000) < 0.2 + 0.1 * (d$booking_date > as.Date("2021-01-01"))
 #' care_model_trend(d, coc_placed, by = group, disclosure = "none")
 #' @export
-care_model_trend <- function(cohort, variable, by = NULL,
+care_model_trend <- function(data, variable, by = NULL,
                              interval = c("quarter", "year", "month"),
                              date = booking_date, conf_level = 0.95,
-                             disclosure = NULL, version_change = NULL) {
-  check_data_frame(cohort)
+                             disclosure = NULL, version_change = NULL, cohort = NULL) {
+  if (deprecated_arg(cohort, missing(data), "cohort", "data", "care_model_trend")) data <- cohort
+  check_data_frame(data)
   check_conf_level(conf_level)
   interval <- rlang::arg_match(interval)
-  variable <- resolve_column(cohort, rlang::enquo(variable), "variable")
-  by <- resolve_columns(cohort, rlang::enquo(by), "by")
-  date <- resolve_column(cohort, rlang::enquo(date), "date")
-  out <- trend_counts(cohort, variable, by, interval, date)
+  variable <- resolve_column(data, rlang::enquo(variable), "variable")
+  by <- resolve_columns(data, rlang::enquo(by), "by")
+  date <- resolve_column(data, rlang::enquo(date), "date")
+  out <- trend_counts(data, variable, by, interval, date)
   per <- out$per[1]
   out$rate <- out$conf.low <- out$conf.high <- NA_real_
   out <- tibble::as_tibble(out[c("period", "period_label", by, "events", "n",
@@ -78,7 +80,7 @@ care_model_trend <- function(cohort, variable, by = NULL,
                             conf.high = ~ wilson_limits(events, pos(n), conf_level)$upper * per),
                           complements = list(events = ~ n - events),
                           margins = margins, keys = c("per", "period_label"), disclosure = disclosure)
-  version_change <- resolve_version_change(cohort, version_change)
+  version_change <- resolve_version_change(data, version_change)
   if (!is.null(version_change)) out$msds_version <- period_version(out$period, interval, version_change)
   attr(out, "trend") <- list(variable = variable, by = by, interval = interval,
                              version_change = version_change)

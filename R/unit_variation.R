@@ -84,9 +84,11 @@
 #'   `phi` (FunnelPlotR's `trim_by`).
 #' @param outlier_level `0.998` or `0.95`: the limits outliers are judged
 #'   against.
-#' @param multiplier Scale of the ratio, the proportion and their limits
-#'   (e.g. 100 for a ratio of 100 at expectation). Default 1 for ratios and
-#'   `per` for proportions.
+#' @param ratio_scale Scale of the ratio and its limits (e.g. 100 for a ratio
+#'   of 100 at expectation); default 1. Proportions and their limits are per
+#'   `per`. Reported in column `multiplier`.
+#' @param multiplier Deprecated: use `ratio_scale` for ratios and `per` for
+#'   proportions.
 #' @param events,n,expected For an aggregated table: the observed events, the
 #'   eligible counts (optional for ratios) and the expected counts (optional:
 #'   without them, `n` times the overall proportion).
@@ -121,12 +123,29 @@ unit_variation <- function(data, outcome = NULL, unit = provider, adjust = NULL,
                            statistic = c("ratio", "proportion"),
                            method = c("SHMI", "CQC"), overdispersion = TRUE,
                            od_model = c("additive", "multiplicative"),
-                           trim = 0.1, outlier_level = 0.998, multiplier = NULL,
+                           trim = 0.1, outlier_level = 0.998, ratio_scale = NULL,
                            conf_level = 0.95, disclosure = NULL, eligible = NULL,
-                           per = NULL, events = NULL, n = NULL, expected = NULL) {
+                           per = NULL, events = NULL, n = NULL, expected = NULL,
+                           multiplier = NULL) {
   check_data_frame(data)
   check_conf_level(conf_level)
   statistic <- rlang::arg_match(statistic)
+  # the old `multiplier` scaled the reported statistic: a ratio's scale, or
+  # a proportion's `per`
+  if (statistic == "ratio") {
+    if (deprecated_arg(multiplier, missing(ratio_scale), "multiplier", "ratio_scale",
+                       "unit_variation")) {
+      ratio_scale <- multiplier
+    }
+  } else {
+    if (deprecated_arg(multiplier, missing(per), "multiplier", "per", "unit_variation")) {
+      per <- multiplier
+    }
+    if (!is.null(ratio_scale)) {
+      cli::cli_abort(c("{.arg ratio_scale} applies to ratios only.",
+                       "i" = "Proportions and their limits are given per {.arg per}."))
+    }
+  }
   method <- rlang::arg_match(method)
   od_model <- rlang::arg_match(od_model)
   check_flag(overdispersion)
@@ -152,8 +171,9 @@ unit_variation <- function(data, outcome = NULL, unit = provider, adjust = NULL,
     cli::cli_abort("{.arg statistic} {.val proportion} needs the eligible counts: give {.arg n}.")
   }
   per <- agg$per
-  multiplier <- multiplier %||% if (statistic == "ratio") 1 else per
-  check_number(multiplier, lower = .Machine$double.eps)
+  multiplier <- if (statistic == "ratio") ratio_scale %||% 1 else per
+  check_number(multiplier, lower = .Machine$double.eps,
+               arg = if (statistic == "ratio") "ratio_scale" else "per")
   rule <- resolve_disclosure(disclosure)
 
   # the cohort totals (a margin published anyway), released as the rule

@@ -177,9 +177,9 @@ d3$a <- as.integer(runif(n3) < plogis(-0.3 + as.matrix(d3) %*% rep(c(0.3, -0.2),
 d3$y <- as.integer(runif(n3) < plogis(-1 + 0.4 * d3$a + d3$x1 * 0.2))
 R <- 999L
 t_mqb <- timeit(fb <- estimate_effect(d3, a, y, covs, method = "ipw", vcov = "bootstrap",
-                                      R = R, seed = 1, nthreads = nthreads), 1L)
+                                      reps = R, seed = 1, nthreads = nthreads), 1L)
 t_mqb1 <- timeit(fb1 <- estimate_effect(d3, a, y, covs, method = "ipw", vcov = "bootstrap",
-                                        R = R, seed = 1, nthreads = 1L), 1L)
+                                        reps = R, seed = 1, nthreads = 1L), 1L)
 t_mqf <- timeit(estimate_effect(d3, a, y, covs, method = "ipw", nthreads = nthreads), 3L)
 t_mqf1 <- timeit(estimate_effect(d3, a, y, covs, method = "ipw", nthreads = 1L), 3L)
 stopifnot(identical(fb$groups$all$boot, fb1$groups$all$boot))

@@ -38,7 +38,7 @@ stopifnot(isTRUE(all.equal(unname(th["risk_all_on", "PLUS only"]), on, tolerance
 time_it <- function(nthreads) {
   system.time(disparity_scenarios(cohort, preterm, core20plus_group, coc_placed,
                                   allowable = ~ age_band + parity_cat, covariates = ~ imd_quintile + ethnic_group,
-                                  vcov = "bootstrap", R = 999, seed = 1, nthreads = nthreads,
+                                  vcov = "bootstrap", reps = 999, seed = 1, nthreads = nthreads,
                                   disclosure = "none"))[["elapsed"]]
 }
 t_inf <- system.time(disparity_scenarios(cohort, preterm, core20plus_group, coc_placed,

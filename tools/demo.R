@@ -24,7 +24,7 @@ flow <- cohort_flow(cohort, disclosure = rule)
 print(flow)
 
 cli::cli_h2("4. Continuity of carer")
-cont <- continuity(msds, cohort)
+cont <- continuity(cohort, msds)
 cohort$named_midwife_share <- cont$named_midwife_share[match(cohort$preg_id, cont$preg_id)]
 cohort$coc_receiving <- cont$coc_receiving[match(cohort$preg_id, cont$preg_id)]
 cont_summary <- summarise_continuity(
@@ -71,7 +71,7 @@ print(sii)
 uptake <- care_model_trend(cohort[!is.na(cohort$coc_placed), ], coc_placed,
                            by = core20plus, disclosure = rule)
 scen <- disparity_scenarios(an, outcome = "preterm", group = "core20plus_group",
-                            care_model = "coc", reference = "Neither",
+                            treatment = "coc", reference = "Neither",
                             allowable = ~ age + nulliparous,
                             covariates = ~ prev_caesarean + plus_ltc + plus_complex_social,
                             disclosure = rule)

@@ -203,7 +203,7 @@ rt_downstream <- function(x) {
   cohort <- suppressMessages(define_cohort(x, period = fixture_period))
   cm <- suppressMessages(add_care_model(cohort, x))
   oc <- suppressMessages(add_outcomes(cohort, x))
-  ct <- suppressWarnings(suppressMessages(continuity(x, cm)))
+  ct <- suppressWarnings(suppressMessages(continuity(cm, x)))
   list(cohort = cohort, care_model = cm, outcomes = oc, continuity = ct)
 }
 

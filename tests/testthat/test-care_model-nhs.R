@@ -354,7 +354,7 @@ recv_result <- function(definition = "nhs") {
   x <- recv_fx()
   co <- nhs_cohort(x, definition = definition)
   # R05's contact after discharge is reported as bad input by the indices
-  r <- suppressWarnings(continuity(x, co), classes = "matequity_continuity_input")
+  r <- suppressWarnings(continuity(co, x), classes = "matequity_continuity_input")
   list(co = co, r = r)
 }
 
@@ -397,7 +397,7 @@ test_that("COC_receiving_ongoing: 70% exactly passes, just below fails", {
   cp <- data.frame(id = bk$id, g = 150, type = "05", pers = "Y", path = "Y", prof = "MWN", team = "TN")
   w <- function(id, k, n) visits(id, 150 + seq_len(n) %% 140, rep(c("MWN/TN", "MWA/TX"), c(k, n - k)))
   x <- nhs_msds(bk, cp, visits = bind_visits(w("S1", 70, 100), w("S2", 69, 100), w("S3", 71, 100)))
-  r <- continuity(x, nhs_cohort(x))
+  r <- continuity(nhs_cohort(x), x)
   expect_identical(r$coc_receiving, c(TRUE, FALSE, TRUE))
   expect_identical(r$coc_contacts, c(100L, 100L, 100L))
 })
@@ -416,9 +416,9 @@ test_that("COC_receiving_ongoing (nhs): the window ends at the latest recorded d
   attributes(tb) <- attributes(x)
   co <- suppressMessages(define_cohort(tb))
   expect_true(is.na(co$discharge_date))
-  expect_true(continuity(tb, nhs_cohort(tb))$coc_receiving)
+  expect_true(continuity(nhs_cohort(tb), tb)$coc_receiving)
   # research: the cohort's discharge date, missing: not yet known
-  expect_true(is.na(continuity(tb, nhs_cohort(tb, definition = "research"))$coc_receiving))
+  expect_true(is.na(continuity(nhs_cohort(tb, definition = "research"), tb)$coc_receiving))
 })
 
 test_that("COC_receiving_ongoing (nhs): a resubmission that blanks the discharge does not undo it", {
@@ -445,7 +445,7 @@ test_that("COC_receiving_ongoing (nhs): a resubmission that blanks the discharge
   expect_identical(nrow(m$MSD101PregnancyBooking), 1L)
   expect_true(is.na(m$MSD101PregnancyBooking$DischargeDateMatService))
   expect_identical(nrow(attr(m, "discharge_superseded")), 1L)
-  r <- continuity(m, nhs_cohort(m))
+  r <- continuity(nhs_cohort(m), m)
   expect_true(r$coc_receiving)
   expect_identical(r$coc_contacts, 10L)
   # a later resubmission with an earlier date (day 205) leaves the latest
@@ -456,7 +456,7 @@ test_that("COC_receiving_ongoing (nhs): a resubmission that blanks the discharge
   may$DischargeDateMatService <- on_day("2021-01-01", 70, 205)
   raw2$MSD101PregnancyBooking <- rbind(may, april)
   m2 <- suppressWarnings(as_msds(raw2, quiet = TRUE))
-  r2 <- suppressWarnings(continuity(m2, nhs_cohort(m2)), classes = "matequity_continuity_input")
+  r2 <- suppressWarnings(continuity(nhs_cohort(m2), m2), classes = "matequity_continuity_input")
   expect_identical(r2$coc_contacts, 10L)
   # with no superseded discharge, nothing is kept aside
   raw$MSD101PregnancyBooking <- may
@@ -476,17 +476,17 @@ test_that("COC_receiving_ongoing: the research rule is kept as an option", {
                 R14 = FALSE, R14b = TRUE, R15 = FALSE, R16 = NA)
   expect_identical(rec[names(expected)], expected)
   # an explicit definition overrides the cohort's
-  r2 <- suppressWarnings(continuity(recv_fx(), res$co, definition = "nhs"),
+  r2 <- suppressWarnings(continuity(res$co, recv_fx(), definition = "nhs"),
                          classes = "matequity_continuity_input")
   expect_false(r2$coc_receiving[r2$preg_id == "R08"])
-  expect_error(continuity(recv_fx(), res$co, definition = "other"), "definition")
+  expect_error(continuity(res$co, recv_fx(), definition = "other"), "definition")
 })
 
 test_that("continuity() says why coc_receiving is NA without coc_placed_date", {
   res <- recv_result()
   co <- res$co
   co$coc_placed_date <- NULL
-  expect_message(r <- suppressWarnings(continuity(recv_fx(), co), classes = "matequity_continuity_input"),
+  expect_message(r <- suppressWarnings(continuity(co, recv_fx()), classes = "matequity_continuity_input"),
                  class = "matequity_continuity_no_placed_date")
   expect_true(all(is.na(r$coc_receiving)))
 })
@@ -589,7 +589,7 @@ test_that("the NHS measures agree with a plain re-implementation on the simulato
   co <- suppressMessages(define_cohort(x))
   data_end <- as.Date("2025-06-30")
   co <- add_care_model(co, x, data_end = data_end)
-  r <- suppressWarnings(suppressMessages(continuity(x, co)), classes = "matequity_continuity_input")
+  r <- suppressWarnings(suppressMessages(continuity(co, x)), classes = "matequity_continuity_input")
   ref <- ref_nhs_measures(x, co, data_end)
   expect_identical(co$coc_eligible, ref$coc_eligible)
   expect_identical(co$coc_placed, ref$coc_placed)

@@ -218,6 +218,26 @@ test_that("latest_rows picks the highest RecordNumber per key (one and several k
   expect_identical(matequity:::latest_rows(u, "k"), seq_len(nrow(u)))
 })
 
+test_that("latest_per_key(): one tie rule for every caller", {
+  lpk <- matequity:::latest_per_key
+  key <- c("a", "a", "a", "b", "b", "c", "c", "d", "d")
+  date <- c(3, 3, 1, NA, 2, NA, NA, 5, 5)
+  rn <- c(10, 20, 30, 1, 1, 7, 8, 4, 4)
+  # the later date first, then the larger RecordNumber; a missing date sorts
+  # below every date, and a key whose dates are all missing keeps a row
+  r <- lpk(key, list(date, rn))
+  expect_identical(which(r$keep), c(2L, 5L, 7L, 8L))
+  expect_identical(r$superseded, 4L)
+  expect_identical(r$tied, 1L)  # d: the same record twice, the first kept
+  # ties = "drop": a key whose latest is tied keeps no row (counted)
+  r <- lpk(key, list(date, rn), ties = "drop")
+  expect_identical(which(r$keep), c(2L, 5L, 7L))
+  expect_identical(r$tied, 2L)
+  # no ordering vectors: every row of a key ties
+  expect_identical(which(lpk(c(1, 1, 2))$keep), c(1L, 3L))
+  expect_identical(lpk(character())$keep, logical())
+})
+
 test_that("an optional booking field the extract does not hold drops no pregnancy", {
   tabs <- unclass(msds_example)
   attributes(tabs) <- list(names = names(tabs))

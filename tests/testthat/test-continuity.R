@@ -14,7 +14,7 @@ test_that("the engine agrees exactly with a straightforward R implementation", {
     carer <- s$carer %||% "professional"
     missing <- s$missing %||% "drop"
     collapse <- s$collapse %||% FALSE
-    got <- suppressWarnings(continuity(d$msds, d$cohort, phase = s$phase, carer = carer,
+    got <- suppressWarnings(continuity(d$cohort, d$msds, phase = s$phase, carer = carer,
                                        missing_carer = missing, collapse_same_day = collapse,
                                        nthreads = 1))
     want <- ref_continuity(d$msds, d$cohort, s$phase, carer, missing, collapse)
@@ -26,8 +26,8 @@ test_that("the engine agrees exactly with a straightforward R implementation", {
 test_that("one and two threads give identical results", {
   d <- matequity:::continuity_demo_data(150, seed = 5)
   ph <- c("antenatal", "intrapartum", "postnatal", "all")
-  a <- continuity(d$msds, d$cohort, phase = ph, nthreads = 1)
-  b <- continuity(d$msds, d$cohort, phase = ph, nthreads = 2)
+  a <- continuity(d$cohort, d$msds, phase = ph, nthreads = 1)
+  b <- continuity(d$cohort, d$msds, phase = ph, nthreads = 2)
   expect_identical(a, b)
   expect_equal(nrow(a), 4 * 150)
   # identity COC = (N HHI - 1) / (N - 1)
@@ -53,7 +53,7 @@ test_that("a contact with two carers counts once, for its first activity's carer
   # SECON 0; named-midwife share 2/2 since C1 involves MWN.
   d <- one_preg(data.frame(con = c("C1", "C1", "C2"), prof = c("X", "MWN", "MWN"),
                            team = "T9"))
-  x <- continuity(d$msds, d$cohort)
+  x <- continuity(d$cohort, d$msds)
   expect_equal(x$n_contacts, 2L)
   expect_equal(x$n_carers, 2L)
   expect_identical(x$usual_carer, "X")
@@ -67,19 +67,19 @@ test_that("ties in time are ordered by time, then contact id", {
   acts <- data.frame(con = c("C1", "C2", "C3"), prof = c("B", "A", "A"), team = "T")
   contacts <- data.frame(con = c("C1", "C2", "C3"), preg = "P1", date = 20,
                          time = c("10:00", "09:00", "10:00"), attend = "5")
-  x <- continuity(one_preg(acts, contacts)$msds, one_preg(acts, contacts)$cohort)
+  x <- continuity(one_preg(acts, contacts)$cohort, one_preg(acts, contacts)$msds)
   expect_identical(x$secon, 0)
   contacts$time <- NA
   d <- one_preg(acts, contacts)
-  expect_identical(continuity(d$msds, d$cohort)$secon, 1 / 2)
+  expect_identical(continuity(d$cohort, d$msds)$secon, 1 / 2)
 })
 
 test_that("a missing carer is dropped or breaks the sequence", {
   # A, (none), A, B: drop -> A A B, SECON 1/2; break -> SECON 0.
   acts <- data.frame(con = c("C1", "C2", "C3", "C4"), prof = c("A", NA, "A", "B"), team = "T")
   d <- one_preg(acts)
-  drop <- continuity(d$msds, d$cohort)
-  brk <- continuity(d$msds, d$cohort, missing_carer = "break")
+  drop <- continuity(d$cohort, d$msds)
+  brk <- continuity(d$cohort, d$msds, missing_carer = "break")
   expect_equal(c(drop$n_contacts, brk$n_contacts), c(3L, 3L))
   expect_identical(drop$secon, 1 / 2)
   expect_identical(brk$secon, 0)
@@ -89,11 +89,11 @@ test_that("a missing carer is dropped or breaks the sequence", {
 
 test_that("one contact gives N = 1 with COC and SECON missing", {
   d <- one_preg(data.frame(con = "C1", prof = "A", team = "T"))
-  x <- continuity(d$msds, d$cohort)
+  x <- continuity(d$cohort, d$msds)
   expect_equal(x$n_contacts, 1L)
   expect_identical(c(x$upc, x$hhi, x$mmci), c(1, 1, 1))
   expect_true(is.na(x$coc) && is.na(x$secon))
-  y <- continuity(d$msds, d$cohort, min_contacts = c(upc = 2))
+  y <- continuity(d$cohort, d$msds, min_contacts = c(upc = 2))
   expect_true(is.na(y$upc))
   expect_identical(y$hhi, 1)
 })
@@ -104,8 +104,8 @@ test_that("same-day repeat contacts can be collapsed", {
   contacts <- data.frame(con = paste0("C", 1:4), preg = "P1", date = c(20, 20, 20, 21),
                          time = c("09:00", "10:00", "11:00", NA), attend = "5")
   d <- one_preg(acts, contacts)
-  expect_identical(continuity(d$msds, d$cohort)$secon, 1 / 3)
-  x <- continuity(d$msds, d$cohort, collapse_same_day = TRUE)
+  expect_identical(continuity(d$cohort, d$msds)$secon, 1 / 3)
+  x <- continuity(d$cohort, d$msds, collapse_same_day = TRUE)
   expect_equal(x$n_contacts, 3L)
   expect_identical(x$secon, 0)
 })
@@ -117,9 +117,9 @@ test_that("non-attended contacts and non-midwifery activities follow the options
   preg <- data.frame(id = "P1", booking = 0, discharge = 300, birth = NA, del_prof = NA)
   m <- mini_msds(preg, contacts, acts, staff = c(A = "05", DOC = "03"))
   co <- mini_cohort(preg)
-  expect_equal(continuity(m, co)$n_contacts, 1L)
-  expect_equal(continuity(m, co, attended_only = FALSE)$n_contacts, 2L)
-  expect_equal(continuity(m, co, attended_only = FALSE, midwifery_only = FALSE)$n_contacts, 3L)
+  expect_equal(continuity(co, m)$n_contacts, 1L)
+  expect_equal(continuity(co, m, attended_only = FALSE)$n_contacts, 2L)
+  expect_equal(continuity(co, m, attended_only = FALSE, midwifery_only = FALSE)$n_contacts, 3L)
 })
 
 test_that("bad input is counted and reported, not silently used", {
@@ -130,7 +130,7 @@ test_that("bad input is counted and reported, not silently used", {
   m <- mini_msds(preg, contacts, acts)
   co <- mini_cohort(preg[1, ])
   expect_message(
-    expect_warning(x <- continuity(m, co), class = "matequity_continuity_input"),
+    expect_warning(x <- continuity(co, m), class = "matequity_continuity_input"),
     class = "matequity_continuity_outside_cohort")
   ex <- attr(x, "exclusions")
   n <- function(pat) ex$n_rows[grepl(pat, ex$reason)]
@@ -138,7 +138,7 @@ test_that("bad input is counted and reported, not silently used", {
   expect_equal(n("before booking"), 1L)
   expect_equal(n("after discharge"), 1L)
   expect_equal(x$n_contacts, 2L)
-  msg <- tryCatch(suppressMessages(continuity(m, co)), warning = conditionMessage)
+  msg <- tryCatch(suppressMessages(continuity(co, m)), warning = conditionMessage)
   # counts in messages as the option's disclosure rule (default nhse_sde)
   # releases them
   expect_match(msg, "after discharge: <10 rows")
@@ -161,14 +161,14 @@ test_that("duplicate contact ids: latest submission used, ties reported", {
   ac_later$RecordNumber <- 2L
   tabs$MSD202CareActivityPreg <- rbind(ac, ac_later)
   m2 <- as_msds(tabs, quiet = TRUE)
-  x <- continuity(m2, mini_cohort(preg))
+  x <- continuity(mini_cohort(preg), m2)
   ex <- attr(x, "exclusions")
   expect_equal(ex$n_rows[grepl("earlier submission of a contact", ex$reason)], 1L)
   expect_equal(x$n_contacts, 2L)
   # same CareConID at the same RecordNumber (an object not built by as_msds)
   tabs$MSD201CareContactPreg <- rbind(cc, cc[1, ])
   m3 <- structure(tabs, class = "msds")
-  expect_warning(y <- continuity(m3, mini_cohort(preg)), "ambiguous")
+  expect_warning(y <- continuity(mini_cohort(preg), m3), "ambiguous")
   expect_equal(y$n_contacts, 1L)
 })
 
@@ -187,7 +187,7 @@ nhs_case <- function(n, k, labour = NULL, discharge = 300, birth = NA,
   m <- mini_msds(preg, contacts, acts, labour = lab)
   co <- mini_cohort(preg, coc_placed = placed)
   if (is.na(discharge)) co$discharge_date <- as.Date(NA)
-  continuity(m, co)
+  continuity(co, m)
 }
 
 test_that("COC_receiving_ongoing: exactly 70% passes, 69% does not", {
@@ -215,10 +215,10 @@ test_that("COC_receiving_ongoing counts only contacts in the window", {
   contacts <- data.frame(con = con, preg = "P1", date = 10 + 1:10, time = NA, attend = "5")
   m <- mini_msds(preg, contacts, acts)
   # care plan on day 14: window has days 14..20, named on 14..17 -> 4/7 < 70%
-  x <- continuity(m, mini_cohort(preg, care_plan = 14))
+  x <- continuity(mini_cohort(preg, care_plan = 14), m)
   expect_equal(x$coc_contacts, 7L)
   expect_false(x$coc_receiving)
-  expect_true(continuity(m, mini_cohort(preg, care_plan = 0))$coc_receiving)
+  expect_true(continuity(mini_cohort(preg, care_plan = 0), m)$coc_receiving)
 })
 
 test_that("COC_receiving_ongoing: placed but not discharged is FALSE (nhs), NA (research)", {
@@ -226,7 +226,7 @@ test_that("COC_receiving_ongoing: placed but not discharged is FALSE (nhs), NA (
   preg <- data.frame(id = "P1", booking = 0, discharge = NA, birth = NA, del_prof = NA)
   contacts <- data.frame(con = "C1", preg = "P1", date = 11, time = NA, attend = "5")
   m <- mini_msds(preg, contacts, data.frame(con = "C1", prof = "MWN", team = "TN"))
-  expect_true(is.na(continuity(m, mini_cohort(preg), definition = "research")$coc_receiving))
+  expect_true(is.na(continuity(mini_cohort(preg), m, definition = "research")$coc_receiving))
 })
 
 test_that("known midwife at birth", {
@@ -240,10 +240,10 @@ test_that("known midwife at birth", {
 
 test_that("argument checks name the argument", {
   d <- one_preg(data.frame(con = "C1", prof = "A", team = "T"))
-  expect_error(continuity(d$msds, d$cohort, min_contacts = c(foo = 2)), "min_contacts")
-  expect_error(continuity(list(), d$cohort), "msds")
-  expect_error(continuity(d$msds, d$cohort, missing_carer = "keep"), "missing_carer")
-  expect_error(continuity(d$msds, rbind(d$cohort, d$cohort)), "one row per pregnancy")
+  expect_error(continuity(d$cohort, d$msds, min_contacts = c(foo = 2)), "min_contacts")
+  expect_error(continuity(d$cohort, list()), "msds")
+  expect_error(continuity(d$cohort, d$msds, missing_carer = "keep"), "missing_carer")
+  expect_error(continuity(rbind(d$cohort, d$cohort), d$msds), "one row per pregnancy")
 })
 
 test_that("named-carer shares follow the simulator's continuity pattern", {
@@ -267,7 +267,7 @@ test_that("named-carer shares follow the simulator's continuity pattern", {
     preg_id = s$UniqPregID, coc_placed = s$coc_placed,
     coc_placed_date = ycp$CarePlanDate[match(s$UniqPregID, ycp$UniqPregID)],
     named_midwife = last$CareProfLID[m], named_team = last$TeamLocalID[m])
-  res <- suppressMessages(continuity(x, cohort, phase = "antenatal"))
+  res <- suppressMessages(continuity(cohort, x, phase = "antenatal"))
   # The simulator (R/simulate_tables.R) picks each contact's midwife as the
   # named midwife with probability 0.72 on the pathway and 0.18 off it,
   # another midwife of the named team with 0.18 / 0.22, anyone in the unit

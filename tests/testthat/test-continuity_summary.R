@@ -1,6 +1,6 @@
 test_that("summarise_continuity() matches aggregate() by group and phase", {
   d <- matequity:::continuity_demo_data(150, seed = 7)
-  x <- continuity(d$msds, d$cohort, phase = c("antenatal", "all"))
+  x <- continuity(d$cohort, d$msds, phase = c("antenatal", "all"))
   x$coc_placed <- rep(d$cohort$coc_placed, each = 2)
   s <- summarise_continuity(x, by = coc_placed, threshold = 0.5, disclosure = "none")
   expect_named(s, c("coc_placed", "phase", "index", "n", "n_sdc", "mean", "median", "n_above",
@@ -27,7 +27,7 @@ test_that("summarise_continuity() matches aggregate() by group and phase", {
 test_that("autoplot() draws index distributions by group", {
   needs_reference("ggplot2")
   d <- matequity:::continuity_demo_data(60, seed = 2)
-  x <- continuity(d$msds, d$cohort)
+  x <- continuity(d$cohort, d$msds)
   x$coc_placed <- d$cohort$coc_placed
   p <- ggplot2::autoplot(x, by = coc_placed)
   expect_s3_class(p, "ggplot")
@@ -37,7 +37,7 @@ test_that("autoplot() draws index distributions by group", {
 
 test_that("summarise_continuity() applies the disclosure rule to its counts", {
   d <- matequity:::continuity_demo_data(600, seed = 7)
-  x <- continuity(d$msds, d$cohort)
+  x <- continuity(d$cohort, d$msds)
   x$coc_placed <- d$cohort$coc_placed
   raw <- summarise_continuity(x, by = coc_placed, disclosure = "none")
   s <- summarise_continuity(x, by = coc_placed, disclosure = "nhse_sde")

@@ -22,7 +22,7 @@ test_that("no unsuppressed count under the threshold survives the default rule",
   cohort <- define_cohort(x, period = c("2019-04-01", "2025-12-31"))
   cohort <- add_care_model(cohort, x)
   cohort <- add_outcomes(cohort, x)
-  cont <- continuity(x, cohort)
+  cont <- continuity(cohort, x)
   an <- cohort[cohort$coc_eligible %in% TRUE & cohort$preterm_eligible %in% TRUE, ]
   an$coc <- as.integer(an$coc_placed)
 

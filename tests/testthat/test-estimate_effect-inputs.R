@@ -199,7 +199,7 @@ test_that("tidy() honours conf.level and conf.int", {
     expect_false(any(c("conf.low", "conf.high") %in% names(tidy(f95, conf.int = FALSE))))
   }
   # bootstrap: the percentiles of the same replicates
-  fb <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", vcov = "bootstrap", R = 60, seed = 3)
+  fb <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", vcov = "bootstrap", reps = 60, seed = 3)
   tb <- tidy(fb, conf.level = 0.8)
   bt <- fb$groups$all$boot
   rd <- bt[, "treated"] - bt[, "control"]

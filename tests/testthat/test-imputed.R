@@ -233,7 +233,7 @@ test_that("inequality_index() and disparity_scenarios() pool their estimates", {
   sc <- disparity_scenarios(done, preterm, eth, pcsp, reference = "White", allowable = ~ age,
                             scenarios = "equalised", disclosure = "none")
   per <- lapply(done, disparity_scenarios, outcome = "preterm", group = "eth",
-                care_model = "pcsp", reference = "White", allowable = ~ age,
+                treatment = "pcsp", reference = "White", allowable = ~ age,
                 scenarios = "equalised", disclosure = "none")
   pick <- function(t) t[t$group == "Black" & t$scenario == "equalised" &
                            t$term == "residual" & t$measure == "difference", ]

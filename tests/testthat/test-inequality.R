@@ -75,7 +75,7 @@ test_that("rates: SE from log limits; transform = TRUE back-transforms", {
   se_log <- (log(d$upperCL) - log(d$lowerCL)) / (2 * qnorm(0.975))
   got <- inequality_index(d, rank = decile, population = population, value = value,
                           lower = lowerCL, upper = upperCL, type = "rate",
-                          reps = 2000, seed = 3, multiplier = -1)
+                          reps = 2000, seed = 3, per = -1)
   ref <- ref_sii(d$population, d$value, se_log, log, exp, 2000, 3, multiplier = -1)
   expect_equal(got$estimate[1], -ref$coef[2], tolerance = 1e-12)
   expect_equal(c(got$conf.low[1], got$conf.high[1]), ref$slope_ci, tolerance = 1e-10)
@@ -103,7 +103,7 @@ test_that("proportions with logit transform and grouped input", {
   d$lo <- d$lowerCL / 100; d$hi <- d$upperCL / 100
   got <- inequality_index(d, rank = decile, by = area, population = population,
                           value = prop, lower = lo, upper = hi, type = "proportion",
-                          transform = TRUE, multiplier = 100, reps = 1000, seed = 9)
+                          transform = TRUE, per = 100, reps = 1000, seed = 9)
   expect_equal(nrow(got), 4)
   s <- d[d$area == "Area2", ]
   a <- s$population / sum(s$population); b <- cumsum(a) - a / 2
@@ -127,7 +127,7 @@ test_that("a cohort gives the same index as its aggregated counts", {
   agg$p <- agg$x / agg$n; agg$lo <- lim$conf.low; agg$hi <- lim$conf.high
   ref <- inequality_index(agg, rank = imd_decile, population = n, value = p,
                           lower = lo, upper = hi, type = "proportion",
-                          multiplier = 100, reps = 1000, seed = 11)
+                          per = 100, reps = 1000, seed = 11)
   expect_equal(got$estimate, ref$estimate, tolerance = 1e-12)
   expect_equal(got$conf.low, ref$conf.low, tolerance = 1e-12)
   expect_equal(got$multiplier[1], 100)
@@ -135,7 +135,7 @@ test_that("a cohort gives the same index as its aggregated counts", {
   expect_equal(q$events, agg$x)
   # events-only aggregated input derives Wilson limits itself
   ev <- inequality_index(agg, rank = imd_decile, population = n, events = x,
-                         multiplier = 100, reps = 1000, seed = 11)
+                         per = 100, reps = 1000, seed = 11)
   expect_equal(ev$conf.high, ref$conf.high, tolerance = 1e-12)
 })
 

@@ -280,7 +280,7 @@ test_that("codes outside the code lists are kept, counted by value, provider and
                  "PregOutcome 98: <10", class = "matequity_not_births")
   expect_false(by_preg(o, "stillbirth_eligible")[["P12"]])
   # AttendCode '0' is not attended; CarePlanType '99' is not an antenatal plan
-  ct <- suppressWarnings(continuity(x, suppressMessages(add_care_model(ch, x))))
+  ct <- suppressWarnings(continuity(suppressMessages(add_care_model(ch, x)), x))
   log <- attr(ct, "exclusions")
   expect_equal(log$n_rows[log$reason == "not attended (AttendCode not 5 or 6)"], 1L)
   cm <- suppressMessages(add_care_model(ch, x))

@@ -7,7 +7,7 @@ subs_pipeline <- function(x) {
   co <- suppressMessages(define_cohort(x))
   co <- add_care_model(co, x)
   co <- suppressMessages(add_outcomes(co, x))
-  ct <- suppressMessages(continuity(x, co, phase = c("antenatal", "intrapartum")))
+  ct <- suppressMessages(continuity(co, x, phase = c("antenatal", "intrapartum")))
   list(cohort = co, continuity = ct)
 }
 
@@ -103,7 +103,7 @@ test_that("contacts, carers and continuity indices per pregnancy (keys scoped by
   expect_identical(ip$n_contacts, c(3L, 2L, 1L, 0L))
   expect_identical(ip$n_carers, c(2L, 1L, 1L, 0L))
   # without the midwifery filter P2 has three carers: RNA MW1, RNA MW3, RRK MW3
-  all_staff <- suppressMessages(continuity(subs_msds(), r$cohort, midwifery_only = FALSE))
+  all_staff <- suppressMessages(continuity(r$cohort, subs_msds(), midwifery_only = FALSE))
   expect_identical(subs_by_preg(all_staff, "n_carers")[["P2"]], 3L)
   # activity tables without UniqPregID are matched on CareConID + RecordNumber
   tabs <- subs_tables()
@@ -238,7 +238,7 @@ test_that("a resubmitted month changes nothing on simulate_msds() output either"
     co <- suppressMessages(define_cohort(m, period = c("2019-04-01", "2024-03-31")))
     co <- add_care_model(co, m)
     co <- suppressMessages(add_outcomes(co, m))
-    ct <- suppressMessages(suppressWarnings(continuity(m, co, phase = c("antenatal", "intrapartum", "all"))))
+    ct <- suppressMessages(suppressWarnings(continuity(co, m, phase = c("antenatal", "intrapartum", "all"))))
     list(co = co, ct = ct)
   }
   a <- run(x)

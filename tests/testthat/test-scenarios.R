@@ -238,9 +238,9 @@ test_that("bootstrap: same replicates for 1 and 2 threads, SEs close to the infl
   skip_on_cran()
   d <- scen_sim(n = 2500)
   b1 <- disparity_scenarios(d, preterm, grp, coc, covariates = ~ imd, vcov = "bootstrap",
-                            R = 300, seed = 42, nthreads = 1, disclosure = "none")
+                            reps = 300, seed = 42, nthreads = 1, disclosure = "none")
   b2 <- disparity_scenarios(d, preterm, grp, coc, covariates = ~ imd, vcov = "bootstrap",
-                            R = 300, seed = 42, nthreads = 2, disclosure = "none")
+                            reps = 300, seed = 42, nthreads = 2, disclosure = "none")
   expect_identical(attr(b1, "scenario_info")$boot, attr(b2, "scenario_info")$boot)
   expect_identical(b1$std.error, b2$std.error)
   inf <- disparity_scenarios(d, preterm, grp, coc, covariates = ~ imd, disclosure = "none")
@@ -521,10 +521,10 @@ test_that("an allowable level absent from the reference group leaves the equalis
 
 test_that("tidy() honours conf.level (influence and bootstrap) under the table's rule", {
   d <- scen_sim(2000, seed = 4)
-  for (v in c("influence", "bootstrap")) for (rule in c("none", "nhse_sde")) {
-    a <- suppressWarnings(disparity_scenarios(d, preterm, grp, coc, vcov = v, R = 40, seed = 9,
+  for (v in c("sandwich", "bootstrap")) for (rule in c("none", "nhse_sde")) {
+    a <- suppressWarnings(disparity_scenarios(d, preterm, grp, coc, vcov = v, reps = 40, seed = 9,
                                               disclosure = rule))
-    b <- suppressWarnings(disparity_scenarios(d, preterm, grp, coc, vcov = v, R = 40, seed = 9,
+    b <- suppressWarnings(disparity_scenarios(d, preterm, grp, coc, vcov = v, reps = 40, seed = 9,
                                               disclosure = rule, conf_level = 0.8))
     expect_identical(tidy(a, conf.level = 0.8), tidy(b))
     expect_identical(tidy(b, conf.level = 0.95), tidy(a))

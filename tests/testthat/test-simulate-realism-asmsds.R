@@ -117,7 +117,7 @@ test_that("the continuity indices are the same on the real shapes as on the clea
   real <- simulate_msds(4000, seed = 17, realism = rz)
   ci <- function(x) {
     co <- suppressMessages(add_care_model(define_cohort(x), x))
-    suppressMessages(continuity(x, co))
+    suppressMessages(continuity(co, x))
   }
   expect_equal(by_preg(ci(real)), by_preg(ci(clean)))
 })

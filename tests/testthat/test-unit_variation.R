@@ -80,7 +80,7 @@ test_that("multiplier scales ratios and limits as FunnelPlotR's does", {
   fp <- suppressMessages(FunnelPlotR::funnel_plot(
     d, O, E, unit, data_type = "SR", SHMI_rounding = FALSE, multiplier = 100))
   a <- fpr_by_unit(fp, d$unit)
-  got <- unit_variation(d, unit = unit, events = O, expected = E, multiplier = 100,
+  got <- unit_variation(d, unit = unit, events = O, expected = E, ratio_scale = 100,
                         disclosure = "none")
   expect_equal(got$ul998, a$UCL99, tolerance = 1e-10)
   expect_equal(got$od_ul998, a$OD99UCL, tolerance = 1e-7)
@@ -118,7 +118,7 @@ test_that("proportions: adjusted limits, phi and tau2 agree with FunnelPlotR", {
                                                   draw_adjusted = TRUE, limit = 99))
   a <- fpr_by_unit(fp, d$unit)
   got <- unit_variation(d, unit = unit, events = x, n = n, statistic = "proportion",
-                        multiplier = 1, disclosure = "none")
+                        per = 1, disclosure = "none")
   expect_gt(FunnelPlotR::phi(fp), 1)
   expect_equal(got$phi[1], FunnelPlotR::phi(fp), tolerance = 1e-12)
   expect_equal(got$tau2[1], FunnelPlotR::tau2(fp), tolerance = 1e-12)
@@ -139,7 +139,7 @@ test_that("proportions: adjusted limits, phi and tau2 agree with FunnelPlotR", {
 test_that("exact binomial limits interpolate the binomial quantile (Spiegelhalter 2005)", {
   d <- data.frame(unit = c("a", "b", "c", "d"), x = c(3, 40, 120, 9), n = c(50, 400, 1500, 90))
   got <- unit_variation(d, unit = unit, events = x, n = n, statistic = "proportion",
-                        multiplier = 1, disclosure = "none")
+                        per = 1, disclosure = "none")
   p0 <- sum(d$x) / sum(d$n)
   lim <- function(p, n) {
     r <- qbinom(p, n, p0)

@@ -39,13 +39,13 @@ test_that("results are identical for 1 and 2 threads", {
     expect_identical(coef(f1), coef(f2))
     expect_identical(vcov(f1), vcov(f2))
   }
-  b1 <- estimate_effect(d, a, y, ~ x1 + x2, method = "aipw", vcov = "bootstrap", R = 60,
+  b1 <- estimate_effect(d, a, y, ~ x1 + x2, method = "aipw", vcov = "bootstrap", reps = 60,
                         seed = 42, nthreads = 1)
-  b2 <- estimate_effect(d, a, y, ~ x1 + x2, method = "aipw", vcov = "bootstrap", R = 60,
+  b2 <- estimate_effect(d, a, y, ~ x1 + x2, method = "aipw", vcov = "bootstrap", reps = 60,
                         seed = 42, nthreads = 2)
   expect_identical(b1$groups$all$boot, b2$groups$all$boot)
   expect_identical(tidy(b1), tidy(b2))
-  b3 <- estimate_effect(d, a, y, ~ x1 + x2, method = "aipw", vcov = "bootstrap", R = 60,
+  b3 <- estimate_effect(d, a, y, ~ x1 + x2, method = "aipw", vcov = "bootstrap", reps = 60,
                         seed = 43, nthreads = 2)
   expect_false(identical(b1$groups$all$boot, b3$groups$all$boot))
 })
@@ -68,7 +68,7 @@ test_that("bootstrap replicates are refits on resamples and agree with the sandw
   # A replicate with all counts 1 would be the original fit: check the
   # estimator with case weights against an explicit resample instead.
   fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw")
-  bt <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", vcov = "bootstrap", R = 400, seed = 3)
+  bt <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", vcov = "bootstrap", reps = 400, seed = 3)
   se_s <- tidy(fit)$std.error[3]
   se_b <- tidy(bt)$std.error[3]
   expect_lt(abs(se_b / se_s - 1), 0.15)
@@ -88,7 +88,7 @@ test_that("case weights equal row replication (what the bootstrap relies on)", {
 test_that("cluster bootstrap resamples whole clusters", {
   d <- sim_effect_data(1500, seed = 12)
   fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", cluster = site, vcov = "bootstrap",
-                         R = 50, seed = 1)
+                         reps = 50, seed = 1)
   expect_identical(dim(fit$groups$all$boot), c(50L, 2L))
   expect_identical(glance(fit)$n_clusters, 30L)
 })
