@@ -195,7 +195,7 @@ test_that("exposures are NA before v2 with the reason; outcomes are available", 
 test_that("continuity indices are NA with the reason for v1.5-only pregnancies, never 0", {
   x <- as_msds(v15_with_v2(), flags = fixture_flags(), quiet = TRUE)
   co <- add_care_model(define_cohort(x), x)
-  cc <- suppressWarnings(suppressMessages(continuity(x, co, phase = c("antenatal", "all"))))
+  cc <- suppressMessages(continuity(co, x, phase = c("antenatal", "all")))
   v15 <- co$preg_id[co$version == "v1.5"]
   expect_setequal(v15, c("Q1", "Q2", "Q3", "Q5"))
   r <- cc[cc$preg_id %in% v15, ]
