@@ -31,11 +31,11 @@
 #'   `low_birth_weight` (default 2: the odds of a birth weight below the
 #'   10th centile of the simulator's weight for gestation, small for
 #'   gestational age, as an equal shift of smokers' log birth weight, about
-#'   150 g at term; Pereira et al. 2017, *Nicotine Tob Res* 19:497-505, low
-#'   birth weight OR 2.00), `stillbirth` (default 1.4, on the stillbirth
+#'   150 g at term; Pereira et al. 2017, *Nicotine Tob Res* 19:497-505, odds
+#'   of low birth weight about 2), `stillbirth` (default 1.4, on the stillbirth
 #'   risk given gestation, so with the preterm path smokers' odds of
 #'   stillbirth are about 1.5 times higher; Marufu et al. 2015, *BMC Public
-#'   Health* 15:239, pooled OR 1.46) and `coc` (default 1.4: the odds of
+#'   Health* 15:239, pooled OR 1.47) and `coc` (default 1.4: the odds of
 #'   joining a CoC pathway, which targets women with complex social factors).
 #'   A value of 1 turns that path off; all at 1 leave smoking outside the
 #'   models. Neonatal death rises through preterm birth only.
