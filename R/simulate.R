@@ -89,15 +89,14 @@
 #' times (about 1.5 with the preterm path), and their babies' log birth
 #' weight (normal around the median for gestation, sd 0.12) is lowered so
 #' that their odds of a weight below its 10th centile are twice the others'
-#' (by 0.045, about 150 g at term). The smoking
-#' terms are in both potential-outcome risks, so the truth tables hold the
-#' effects of the care models with smoking in the population, and an
-#' analysis that leaves smoking out is confounded. The true status is drawn
-#' from a stream of its own before the models (so it is not the status the
-#' same seed gave before smoking entered them); with every odds ratio at 1
-#' the other tables are those of earlier versions for the same seed.
-#' `SmokingStatusBooking` and `SmokingStatusDelivery`
-#' (MSD101) hold the NHS Data Dictionary codes (`1` smoker, `2` ex-smoker,
+#' (by 0.045, about 150 g at term). The smoking terms are in both
+#' potential-outcome risks, so the truth tables hold the effects of the care
+#' models with smoking in the population, and an analysis that leaves
+#' smoking out is confounded. The true status is drawn from a stream of its
+#' own before the models (so it is not the status the same seed gave before
+#' smoking entered them); with every odds ratio at 1 the other tables are
+#' those of earlier versions for the same seed. `SmokingStatusBooking` and
+#' `SmokingStatusDelivery` (MSD101) hold the NHS Data Dictionary codes (`1` smoker, `2` ex-smoker,
 #' `4` never smoked; delivery only for births), emptied from 2021 by
 #' [sim_realism()]. The records NHS Digital derives smoking from (see
 #' [add_smoking()]) are written too: on the first care activity of the
