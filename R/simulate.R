@@ -14,17 +14,18 @@
 #' @section The model:
 #' Each pregnancy has covariates (IMD decile, ethnicity, age, parity,
 #' long-term condition, complex social factors, previous caesarean or
-#' stillbirth, unit, year). A woman has one pregnancy or (22%) two, booked
-#' 420-919 days apart, and the window cuts women's histories at both ends (the
-#' earlier booking of a pair may fall before `start`, the later after `end`),
-#' so parity, age and obstetric history have the same mix in every month of
-#' the window. A PCSP is allocated first, then a CoC pathway by
-#' 28+6 weeks, by logistic models targeted at CORE20PLUS women and at lower
-#' clinical risk, rising from 2019 and falling after September 2022, with
-#' fixed differences between units (the same for every seed). Each
-#' outcome in `sim_effects()` has a logistic risk model with baseline risks
-#' higher for Black and Asian women and in deprived areas, and a care-model
-#' effect that differs between CORE20PLUS women (deprivation deciles 1-2,
+#' stillbirth, smoking at booking, unit, year). A woman has one pregnancy or
+#' (22%) two, booked 420-919 days apart, and the window cuts women's
+#' histories at both ends (the earlier booking of a pair may fall before
+#' `start`, the later after `end`), so parity, age and obstetric history have
+#' the same mix in every month of the window. A PCSP is allocated first,
+#' then a CoC pathway by 28+6 weeks, by logistic models targeted at
+#' CORE20PLUS women, smokers and lower clinical risk, rising from 2019 and
+#' falling after September 2022, with fixed differences between units (the
+#' same for every seed). Each outcome in `sim_effects()` has a logistic risk
+#' model with baseline risks higher for Black and Asian women, in deprived
+#' areas and (preterm birth, stillbirth) for smokers, and a care-model effect
+#' that differs between CORE20PLUS women (deprivation deciles 1-2,
 #' ethnic minority, Traveller, long-term condition or complex social factors)
 #' and other women. Both potential outcomes are drawn with common random
 #' numbers; the tables record the one under the care model received.
@@ -84,25 +85,43 @@
 #'
 #' @section Smoking:
 #' A woman smokes at booking with probability 0.06 + 0.08 in IMD deciles 1-2;
-#' a quarter of smokers stop before delivery; 12% are ex-smokers. Smoking is
-#' not in the care-model or outcome models: it is not a confounder of the
-#' simulated effects. `SmokingStatusBooking` and `SmokingStatusDelivery`
-#' (MSD101) hold the NHS Data Dictionary codes (`1` smoker, `2` ex-smoker,
+#' a quarter of smokers stop before delivery; 12% are ex-smokers. Smoking at
+#' booking confounds the care-model effects: with the defaults of
+#' [sim_effects()] (`smoking`, odds ratios for smokers against other women,
+#' all else equal) smokers' odds of joining a CoC pathway are 1.4 times
+#' higher, of preterm birth 1.3 times and of stillbirth given gestation 1.4
+#' times (about 1.5 with the preterm path), and their babies' log birth
+#' weight (normal around the median for gestation, sd 0.12) is lowered so
+#' that their odds of a weight below its 10th centile are twice the others'
+#' (by 0.045, about 150 g at term). The smoking terms are in both
+#' potential-outcome risks, so the truth tables hold the effects of the care
+#' models with smoking in the population, and an analysis that leaves
+#' smoking out is confounded. The true status is drawn from a stream of its
+#' own before the models (so it is not the status the same seed gave before
+#' smoking entered them); with every odds ratio at 1 the other tables are
+#' those of earlier versions for the same seed. `SmokingStatusBooking` and
+#' `SmokingStatusDelivery` (MSD101) hold the NHS Data Dictionary codes (`1` smoker, `2` ex-smoker,
 #' `4` never smoked; delivery only for births), emptied from 2021 by
 #' [sim_realism()]. The records NHS Digital derives smoking from (see
 #' [add_smoking()]) are written too: on the first care activity of the
 #' booking contact (for 12% of women, of the second contact, which may be
-#' more than 3 days away; 6% have none) a SNOMED CT or Read finding code
-#' (`FindingCode`; 3% the 'unknown' finding) and a CO reading (`ObsCode`
-#' `251900003`, `ObsValue` in ppm, `UCUMUnit` mostly `ppm`, some `coppm`,
-#' `PPM` or none; smokers around 11 ppm, a few below 4, others mostly below
-#' 4) or cigarettes per day (`230056004`); at delivery a finding code on a
-#' labour care activity (MSD302 `FindingCode`, for 85% of labours) dated
-#' (`ClinInterDateMother`) on the birth or, for 15%, 1-6 days after, with
-#' MSD301 `LabourOnsetDate` (the birth or the day before; none for an
-#' elective caesarean) and `CaesareanDate`. The records follow the true
-#' status with realistic noise, so the NHS-derived status is not always the
-#' truth. Their random numbers come from their own streams.
+#' more than 3 days away; 6% have none) a SNOMED CT or Read finding code on
+#' 92% of them (`FindingCode`; 3% the 'unknown' finding), and a CO reading
+#' on 70% (`ObsCode` `251900003`, `ObsValue` in ppm to one decimal;
+#' `UCUMUnit` `ppm` for 85%, `coppm` 8%, `PPM` 5%, none 2%; smokers'
+#' readings log-normal around 11 ppm, sd 0.6 on the log scale, others'
+#' exponential with mean 0.9 ppm) or cigarettes per day on 10%
+#' (`230056004`); at delivery a finding code on a labour care activity
+#' (MSD302 `FindingCode`, for 85% of labours) dated (`ClinInterDateMother`)
+#' on the birth or, for 15%, 1-6 days after, with MSD301 `LabourOnsetDate`
+#' (the birth or the day before; none for an elective caesarean) and
+#' `CaesareanDate`. The records follow the true status with realistic
+#' noise, so the NHS-derived status is not always the truth: where it is
+#' known at booking it says smoker or not as the truth does for about 99% of
+#' women (a CO reading of 4 ppm or more, which outranks a finding, makes
+#' about 0.9% of non-smokers smokers; a reading below 4 ppm makes about 0.3%
+#' of smokers, those without a smoker finding, non-smokers). Their random
+#' numbers come from their own streams.
 #'
 #' @param n_pregnancies Number of pregnancies.
 #' @param seed Seed for the random numbers.
@@ -268,10 +287,15 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   reach <- !lost & !early
   target <- reach & v2 & !twin
 
+  # ---- smoking at booking, before the models it enters ----------------------
+  smoke_seeds <- sim_smoking_seeds(seed)
+  smk <- with_seed(smoke_seeds[3], sim_smoking_truth(stats::runif(n), p$imd <= 2, !lost))
+  p$smoker <- smk$booking == "smoker"
+
   # ---- care models ----------------------------------------------------------
   t <- sim_risk_terms(p)
   p$pcsp <- v2 & stats::runif(n) < stats::plogis(sim_pcsp_logit(p, t))
-  coc_join <- v2 & !lost & stats::runif(n) < stats::plogis(sim_coc_logit(p, t, unit_eff))
+  coc_join <- v2 & !lost & stats::runif(n) < stats::plogis(sim_coc_logit(p, t, unit_eff, effects))
   late_join <- coc_join & stats::runif(n) < rec$late_care_plan
   coc <- coc_join & !late_join                       # placed by 28+6 weeks
   core20 <- p$imd <= 2
@@ -287,11 +311,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
               function(o) stats::runif(n))
   pot <- function(r, a, pc = p$pcsp) {
     pre <- u$preterm < r$preterm
-    lp <- function(o) {
-      e <- a * sim_if(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
-        pc * effects$pcsp[[o]]
-      sim_outcome_logit0(t, o) + e
-    }
+    lp <- function(o) sim_outcome_logit0(t, o) + sim_effect_logit(t, pc, c20p, a, effects, o)
     list(
       preterm = pre,
       stillbirth = u$stillbirth < stats::plogis(lp("stillbirth") + 2.3 * pre),
@@ -404,7 +424,8 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
 
   # ---- labour, babies ---------------------------------------------------------
   lb <- sim_births(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, booking, birth_date,
-                   coc, team, named, units, n_teams, mw_per_team, n_obs, ud)
+                   coc, team, named, units, n_teams, mw_per_team, n_obs, ud,
+                   sim_smoking_weight_shift(effects$smoking[["low_birth_weight"]]))
 
   # ---- booking, demographics, staff --------------------------------------------
   mother_ids <- sim_ids("M", seq_len(n_w))
@@ -430,7 +451,10 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   # drawn in the order the columns below use them
   disability <- stats::runif(n) < 0.03
   prev_losses <- as.integer(stats::rbinom(n, 2, 0.1))
-  smk <- sim_smoking_truth(stats::runif(n), p$imd <= 2, born)
+  # the uniforms the smoking status was drawn from before it had a stream of
+  # its own: still drawn, so that with smoking's odds ratios at 1 the other
+  # tables are those of earlier versions for the same seed
+  stats::runif(n)
   bmi <- round(stats::rlnorm(n, log(26), 0.18), 1)
   msd101 <- tibble::tibble(
     UniqPregID = preg_ids, Person_ID_Mother = mother_ids[w],
@@ -451,7 +475,6 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     SmokingStatusDelivery = smk$msd101_delivery,
     PersonBMIBooking = bmi
   )
-  smoke_seeds <- sim_smoking_seeds(seed)
   lb <- sim_smoking_labour(lb, preg_ids, smk$delivery, smoke_seeds[2])
   problem[bad_gest] <- "impossible booking gestation"
   # gestation at birth not recorded (the 400 g rule decides births)
@@ -494,7 +517,7 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
     imd_decile = p$imd, traveller = p$traveller, long_term_condition = p$ltc,
     complex_social = p$csf, core20plus = c20p, core20plus_group = grp,
     pcsp = p$pcsp, coc_joined = coc_join, coc_placed = coc, propensity_coc =
-      sim_if(v2 & !lost, stats::plogis(sim_coc_logit(p, t, unit_eff)) *
+      sim_if(v2 & !lost, stats::plogis(sim_coc_logit(p, t, unit_eff, effects)) *
                (1 - rec$late_care_plan), 0),
     recording_problem = problem, gestation_birth = sim_if(born, gest, NA_integer_),
     smoking_booking = smk$booking, smoking_delivery = smk$delivery,

@@ -22,6 +22,23 @@
 #'   `breastmilk_first_feed`.
 #' @param pcsp Named numeric vector: log odds ratios of a personalised care and
 #'   support plan (the same in every group).
+#' @param smoking Named numeric vector: odds ratios for women who smoke at
+#'   booking (their true status, `smoking_booking` in `attr(x, "simulation")`)
+#'   against those who do not, all else equal. Smoking confounds the
+#'   care-model effects: smokers are more often placed on a CoC pathway and
+#'   have higher risks. `preterm` (default 1.3; Shah and Bracken 2000,
+#'   *Am J Obstet Gynecol* 182:465-72, pooled OR 1.27),
+#'   `low_birth_weight` (default 2: the odds of a birth weight below the
+#'   10th centile of the simulator's weight for gestation, small for
+#'   gestational age, as an equal shift of smokers' log birth weight, about
+#'   150 g at term; Pereira et al. 2017, *Nicotine Tob Res* 19:497-505, odds
+#'   of low birth weight about 2), `stillbirth` (default 1.4, on the stillbirth
+#'   risk given gestation, so with the preterm path smokers' odds of
+#'   stillbirth are about 1.5 times higher; Marufu et al. 2015, *BMC Public
+#'   Health* 15:239, pooled OR 1.47) and `coc` (default 1.4: the odds of
+#'   joining a CoC pathway, which targets women with complex social factors).
+#'   A value of 1 turns that path off; all at 1 leave smoking outside the
+#'   models. Neonatal death rises through preterm birth only.
 #' @param preterm_trend Optional change over time in the risk of preterm
 #'   birth, for interrupted time series: a list with `date` (a `Date`),
 #'   `level` (added to every pregnancy's risk from `date`, probability
@@ -32,10 +49,11 @@
 #' @examples
 #' sim_effects()
 #' sim_effects(coc_other = c(preterm = 0))
+#' sim_effects(smoking = c(coc = 1))          # smokers no likelier to get CoC
 #' sim_recording(ethnicity_unknown = 0)
 #' @export
 sim_effects <- function(coc_core20plus = NULL, coc_other = NULL, pcsp = NULL,
-                        preterm_trend = NULL) {
+                        smoking = NULL, preterm_trend = NULL) {
   if (!is.null(preterm_trend)) {
     ok <- is.list(preterm_trend) && setequal(names(preterm_trend), c("date", "level", "slope")) &&
       inherits(preterm_trend$date, "Date") && length(preterm_trend$date) == 1L &&
@@ -65,6 +83,7 @@ sim_effects <- function(coc_core20plus = NULL, coc_other = NULL, pcsp = NULL,
     coc_core20plus = merge_effects(base_c20, coc_core20plus, "coc_core20plus"),
     coc_other = merge_effects(base_oth, coc_other, "coc_other"),
     pcsp = merge_effects(base_pcsp, pcsp, "pcsp"),
+    smoking = sim_smoking_odds_ratios(smoking),
     preterm_trend = preterm_trend
   ), class = "mq_sim_effects")
 }
@@ -135,6 +154,8 @@ print.mq_sim_effects <- function(x, ...) {
                pcsp = x$pcsp)
   cat("<mq_sim_effects> log odds ratios\n")
   print(round(tab, 3))
+  cat("smoking at booking, odds ratios\n")
+  print(round(x$smoking, 3))
   invisible(x)
 }
 
@@ -180,7 +201,8 @@ sim_risk_terms <- function(p) {
     ltc = as.numeric(p$ltc),
     csf = as.numeric(p$csf),
     prev_cs = as.numeric(p$prev_cs > 0),
-    prev_sb = as.numeric(p$prev_sb > 0)
+    prev_sb = as.numeric(p$prev_sb > 0),
+    smoker = as.numeric(p$smoker)
   )
 }
 
@@ -188,13 +210,14 @@ sim_risk_terms <- function(p) {
 # targeted at CORE20PLUS women, lower for higher-risk women, varying by unit
 # and by year (rising from 2019, falling after the national target was
 # withdrawn in September 2022).
-sim_coc_logit <- function(p, t, unit_eff) {
+sim_coc_logit <- function(p, t, unit_eff, effects) {
   year_eff <- c(`2019` = -2.5, `2020` = -1.7, `2021` = -1.0, `2022` = -0.9,
                 `2023` = -1.6, `2024` = -1.9, `2025` = -2.1)
   ye <- sim_year_effect(year_eff, p$year)
   ye + unit_eff[p$unit] + 0.55 * t$deprived - 0.15 * t$imd_c + 0.45 * t$black +
     0.35 * t$asian + 0.2 * t$other_min + 0.3 * t$csf - 0.6 * t$ltc -
-    0.15 * t$age_c + 0.2 * t$nullip - 0.4 * t$prev_cs + 0.8 * p$pcsp
+    0.15 * t$age_c + 0.2 * t$nullip - 0.4 * t$prev_cs + 0.8 * p$pcsp +
+    log(effects$smoking[["coc"]]) * t$smoker
 }
 
 # The effect of each year (named by year, consecutive years); -Inf (no care
@@ -246,15 +269,13 @@ sim_outcome_logit0 <- function(t, outcome) {
 sim_outcomes <- c("preterm", "stillbirth", "neonatal_death", "caesarean",
                   "pph_1500", "breastmilk_first_feed")
 
-# Risk of each outcome under coc = a, given covariates, pcsp and the effect
-# parameters. Stillbirth and neonatal death mix their term and preterm risks
-# (preterm multiplies the odds by exp(2.3) and exp(3.0)), so the care model
-# acts on them directly and through preterm birth.
+# Risk of each outcome under coc = a, given covariates (smoking at booking
+# among them), pcsp and the effect parameters. Stillbirth and neonatal death
+# mix their term and preterm risks (preterm multiplies the odds by exp(2.3)
+# and exp(3.0)), so the care model and smoking act on them directly and
+# through preterm birth.
 sim_risks <- function(t, pcsp, c20p, a, effects) {
-  eff <- function(o) {
-    a * sim_if(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
-      pcsp * effects$pcsp[[o]]
-  }
+  eff <- function(o) sim_effect_logit(t, pcsp, c20p, a, effects, o)
   pre <- stats::plogis(sim_outcome_logit0(t, "preterm") + eff("preterm"))
   mix <- function(o, bump) {
     lp <- sim_outcome_logit0(t, o) + eff(o)
@@ -269,6 +290,14 @@ sim_risks <- function(t, pcsp, c20p, a, effects) {
     breastmilk_first_feed = stats::plogis(sim_outcome_logit0(t, "breastmilk_first_feed") +
                                             eff("breastmilk_first_feed"))
   )
+}
+
+# What the care model received (coc = a, pcsp) and smoking at booking add to
+# the baseline logit of outcome `o`; the one place both the risks and the
+# potential outcomes take them from.
+sim_effect_logit <- function(t, pcsp, c20p, a, effects, o) {
+  a * sim_if(c20p, effects$coc_core20plus[[o]], effects$coc_other[[o]]) +
+    pcsp * effects$pcsp[[o]] + sim_smoking_logit(t, effects, o)
 }
 
 # Median birth weight (g) by gestation (days): a smooth curve through about

@@ -6,14 +6,48 @@
 # labour care activity (MSD302) dated around the birth, with the labour onset
 # and caesarean dates (MSD301) they are compared with. See add_smoking().
 #
-# The true status comes from the uniform the clean simulator already drew for
-# the MSD101 field (so no other simulated value changes): smoker at booking
-# with probability 0.06 + 0.08 (IMD decile 1-2); a quarter of them (the lowest
-# uniforms) stop before delivery; ex-smoker at booking with probability 0.12;
-# otherwise never smoked. Smoking is not in the care-model or outcome models
-# (it is not a confounder of the simulated effects). The records' random
-# numbers come from their own streams, derived from the seed, so the rest of
-# the simulation is the same as without them.
+# The true status is drawn from a stream of its own (seed derived from the
+# main one), before the care models and outcomes, which it enters: smoker at
+# booking with probability 0.06 + 0.08 (IMD decile 1-2); a quarter of them
+# (the lowest uniforms) stop before delivery; ex-smoker at booking with
+# probability 0.12; otherwise never smoked. Smoking at booking is a
+# confounder of the simulated care-model effects (sim_effects(smoking)): it
+# raises the odds of joining a CoC pathway, of preterm birth and of
+# stillbirth (so both potential-outcome risks, r0 and r1, carry it) and
+# lowers birth weight. The records' random numbers come from their own
+# streams too, derived from the seed, so the rest of the simulation is the
+# same as without them.
+
+# Smoking's odds ratios of sim_effects(): the defaults with the user's
+# values put in, checked (positive, finite, known names).
+sim_smoking_odds_ratios <- function(smoking, call = rlang::caller_env()) {
+  base <- c(preterm = 1.3, low_birth_weight = 2, stillbirth = 1.4, coc = 1.4)
+  if (is.null(smoking)) return(base)
+  ok <- is.numeric(smoking) && !is.null(names(smoking)) && all(names(smoking) %in% names(base)) &&
+    !anyDuplicated(names(smoking)) && all(is.finite(smoking)) && all(smoking > 0)
+  if (!ok) {
+    cli::cli_abort(c("{.arg smoking} must be a named numeric vector of positive odds ratios.",
+                     "i" = "Names allowed: {.val {names(base)}}; 1 turns a path off."),
+                   call = call)
+  }
+  base[names(smoking)] <- smoking
+  base
+}
+
+# What smoking at booking adds to the logit of outcome `o` (preterm birth
+# and stillbirth; 0 for the others).
+sim_smoking_logit <- function(t, effects, o) {
+  if (!o %in% c("preterm", "stillbirth")) return(0)
+  log(effects$smoking[[o]]) * t$smoker
+}
+
+# The shift of smokers' log birth weight that makes their odds of a weight
+# below the 10th centile of the simulator's spread around the median for
+# gestation (normal on the log scale, sd `sd`) `or` times the others'.
+sim_smoking_weight_shift <- function(or, sd = sim_weight_log_sd) {
+  p1 <- or * 0.1 / (0.9 + or * 0.1)
+  sd * (stats::qnorm(p1) - stats::qnorm(0.1))
+}
 
 sim_smoking_truth <- function(u, deprived, born) {
   p <- 0.06 + 0.08 * deprived
@@ -25,10 +59,12 @@ sim_smoking_truth <- function(u, deprived, born) {
        msd101_delivery = unname(c(smoker = "1", `ex-smoker` = "2", `never smoked` = "4")[delivery]))
 }
 
-# Seeds of the smoking record streams (booking, delivery).
+# Seeds of the smoking streams: the booking records, the delivery records
+# and the true status.
 sim_smoking_seeds <- function(seed) {
   s <- as.numeric(seed)
-  as.integer(c((s * 69069 + 1013904223) %% 2147483647, (s * 48271 + 362436069) %% 2147483647))
+  as.integer(c((s * 69069 + 1013904223) %% 2147483647, (s * 48271 + 362436069) %% 2147483647,
+               (s * 16807 + 521288629) %% 2147483647))
 }
 
 # A finding code for each status (smoker, ex-smoker, never smoked), with a

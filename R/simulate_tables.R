@@ -79,7 +79,7 @@ sim_contacts <- function(n, preg_ids, p, booking, booking_gest, born, birth_date
 
 sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, booking,
                        birth_date, coc, team, named, units, n_teams, mw_per_team,
-                       n_obs, ud) {
+                       n_obs, ud, smoker_weight_shift = 0) {
   n_units <- length(units)
   staff_ids <- sim_staff(units, n_teams, mw_per_team, n_obs, 0L)$CareProfLID
   team_ids <- sprintf("%sT%02d", rep(units, each = n_teams), rep(seq_len(n_teams), n_units))
@@ -154,7 +154,10 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
   dn <- nnd[pi] & !sb
   dn[order2 == 2L] <- !sb[order2 == 2L] & stats::runif(sum(order2 == 2L)) < 0.01
   male <- stats::runif(nbb) < 0.512
-  wt <- sim_weight_median(gest[pi]) * exp(stats::rnorm(nbb, 0, 0.12)) *
+  # smokers' babies: log weight lowered by smoker_weight_shift (see
+  # sim_smoking_weight_shift()), so the same draws with smoking's OR at 1
+  wt <- sim_weight_median(gest[pi]) *
+    exp(stats::rnorm(nbb, 0, sim_weight_log_sd) - smoker_weight_shift * p$smoker[pi]) *
     (1 - 0.15 * twin[pi]) * (1 - 0.1 * sb) + 70 * male - 160 * (p$broad[pi] == "Asian")
   wt <- round(wt)
   wt[stats::runif(nbb) < 0.01] <- NA
@@ -198,6 +201,9 @@ sim_births <- function(n, preg_ids, p, t, born, twin, gest, still, nnd, y, u, bo
   list(msd301 = msd301, msd302 = msd302, msd401 = msd401, msd402 = msd402,
        msd405 = msd405)
 }
+
+# Spread of a baby's log birth weight around the median for its gestation.
+sim_weight_log_sd <- 0.12
 
 # Blood loss as each unit's system records it: SNOMED CT 719051004 in
 # millilitres, except that the fifth unit (RBK) records it in litres and the

@@ -342,3 +342,36 @@ test_that("add_smoking() agrees with an independent re-derivation on the realist
   expect_gt(mean(k), 0.8)
   expect_identical(as.character(old$smoking_booking[k]) == "smoker", s_old$smoking_booking[k] == "smoker")
 })
+
+test_that("the NHS-derived booking status agrees with the simulated truth at the documented rate", {
+  skip_on_cran()
+  # The rate worked out from the record model ?simulate_msds documents: a
+  # finding on 92% of booking records (3% of them 'unknown'), a CO reading on
+  # 70% (98% with a ppm unit; to one decimal, so 4 ppm from 3.95; smokers
+  # log-normal around 11 ppm with sd 0.6 on the log scale, others
+  # exponential with mean 0.9 ppm), cigarettes per day on 10%. A CO reading
+  # of 4 or more outranks any finding (smoker); a smoker without a smoker
+  # finding has only the reading to go on.
+  finding <- 0.92 * 0.97
+  co <- 0.7 * 0.98
+  known <- finding + (1 - finding) * (co + 0.1)
+  p_smoker_missed <- (1 - finding) * co * stats::pnorm((log(3.95) - log(11)) / 0.6) / known
+  p_non_counted <- co * exp(-3.95 / 0.9) / known
+  x <- simulate_msds(20000, seed = 29, realism = NULL)
+  cohort <- suppressMessages(define_cohort(x, period = c("2019-04-01", "2025-12-31")))
+  co_s <- add_smoking(cohort, x)
+  s <- attr(x, "simulation")[match(co_s$preg_id, attr(x, "simulation")$UniqPregID), ]
+  k <- co_s$smoking_booking_known
+  truth <- s$smoking_booking[k] == "smoker"
+  derived <- co_s$smoking_booking[k] == "smoker"
+  expected <- sum(truth) * p_smoker_missed + sum(!truth) * p_non_counted
+  sd <- sqrt(sum(truth) * p_smoker_missed * (1 - p_smoker_missed) +
+               sum(!truth) * p_non_counted * (1 - p_non_counted))
+  wrong <- sum(truth != derived)
+  expect_gt(expected, 50)                  # a count large enough to test
+  expect_lt(abs(wrong - expected), 4 * sd)
+  expect_lt(abs(sum(truth & !derived) - sum(truth) * p_smoker_missed),
+            4 * sqrt(sum(truth) * p_smoker_missed) + 1)
+  # about 99% agreement, as the docs say
+  expect_equal(mean(truth == derived), 0.99, tolerance = 0.005)
+})
