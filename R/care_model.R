@@ -173,7 +173,7 @@ add_care_model <- function(data, msds, definition = c("nhs", "research"),
 
   # a pregnancy known only from MSDS v1.5 has no care plans or contacts:
   # its exposures are missing with the reason, never FALSE
-  v15 <- (data$version %||% rep("v2", n)) %in% "v1.5"
+  v15 <- (if ("version" %in% names(data)) data$version else rep("v2", n)) %in% "v1.5"
   if (any(v15)) {
     why <- "MSDS v1.5 record only: no care-plan or contact tables before v2"
     pc$pcsp[v15] <- NA
