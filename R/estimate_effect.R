@@ -38,7 +38,10 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #' outcome-model score equations with the effect equations (M-estimation,
 #' accounting for the estimated propensity score; for TMLE the influence
 #' function); `"robust"` treats the weights as known; `"bootstrap"` resamples
-#' units (or clusters) and refits every model in each replicate. With
+#' units (or clusters) and refits every model in each replicate; a replicate
+#' that cannot be fitted is left out, and one warning (class
+#' `matequity_bootstrap_failures`) says how many and why (the engine's
+#' reason for each, such as an arm with no rows in the replicate). With
 #' `cluster`, influence functions are summed within clusters (factor
 #' G/(G-1)). See `vignette("causal-methods", package = "matequity")` for the formulas.
 #'

@@ -456,21 +456,11 @@ collapse_rows <- function(M) {
 
 scenario_bootstrap <- function(Z, L, a, y, g, code, K, ref, target, t, weighting, seed, R,
                                nthreads) {
-  out <- matrix(NA_real_, R, 6L * K)
   chunk <- max(1L, min(R, 50L * nthreads))
-  cli::cli_progress_bar("Bootstrap", total = R, clear = TRUE)
-  for (b0 in seq(0L, R - 1L, by = chunk)) {
-    b1 <- min(R, b0 + chunk)
-    out[(b0 + 1L):b1, ] <- .cpp_scenarios_boot(Z, L, a, y, g, code, K, ref, target, t, weighting,
-                                               irls_epsilon(), 100L, seed, b0, b1, nthreads)
-    cli::cli_progress_update(set = b1)
-  }
-  cli::cli_progress_done()
-  bad <- sum(!stats::complete.cases(out))
-  if (bad > 0L) {
-    cli::cli_warn("{bad} of {R} bootstrap replicate{?s} could not be fitted and {?is/are} left out.")
-  }
-  out
+  boot_chunks(R, chunk, "Bootstrap", function(b0, b1) {
+    .cpp_scenarios_boot(Z, L, a, y, g, code, K, ref, target, t, weighting,
+                        irls_epsilon(), 100L, seed, b0, b1, nthreads)
+  }, ncol = 6L * K)
 }
 
 diagnose_scenarios <- function(fit, lev, zn, ln, method, call = rlang::caller_env()) {

@@ -4,6 +4,8 @@
 #include <matequity/estimators.hpp>
 #include <matequity/sandwich.hpp>
 
+#include "boot_glue.h"
+
 namespace {
 
 matequity::EffectSpec make_spec(int estimand, int method, bool binary, double truncate,
@@ -115,11 +117,12 @@ Rcpp::NumericMatrix cpp_effect_boot(const Eigen::Map<Eigen::MatrixXd>& X,
   starts.ps = ps_start;
   starts.out1 = start1;
   starts.out0 = start0;
+  std::vector<std::string> reasons;
   const Eigen::MatrixXd B = matequity::bootstrap_effect(
       X, Z, Eigen::VectorXd(a), Eigen::VectorXd(y), sp, static_cast<std::uint64_t>(seed),
       static_cast<long long>(b0), static_cast<long long>(b1), cluster_codes(cluster), n_clusters,
-      nthreads, starts);
-  return Rcpp::wrap(B);
+      nthreads, starts, &reasons);
+  return boot_matrix(B, reasons);
 }
 
 // Estimating functions and their analytic derivative at a given theta (the

@@ -2,6 +2,8 @@
 #include <RcppEigen.h>
 #include <matequity/scenarios.hpp>
 
+#include "boot_glue.h"
+
 namespace {
 
 matequity::ScenarioSpec make_scenario_spec(int n_groups, int ref, const Rcpp::IntegerVector& target,
@@ -91,8 +93,9 @@ Rcpp::NumericMatrix cpp_scenarios_boot(const Eigen::Map<Eigen::MatrixXd>& Z,
                                          Eigen::VectorXd(y), gv, n_groups);
   std::vector<int> rp(row_pattern.size());
   for (R_xlen_t i = 0; i < row_pattern.size(); ++i) rp[i] = row_pattern[i] - 1;
+  std::vector<std::string> reasons;
   const Eigen::MatrixXd B = matequity::bootstrap_scenarios(
       G, Z.rows(), rp, sp, static_cast<std::uint64_t>(seed), static_cast<long long>(b0),
-      static_cast<long long>(b1), nthreads);
-  return Rcpp::wrap(B);
+      static_cast<long long>(b1), nthreads, &reasons);
+  return boot_matrix(B, reasons);
 }

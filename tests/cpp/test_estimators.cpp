@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <Eigen/Dense>
 #include <cmath>
+#include <string>
+#include <vector>
 #include <matequity/estimators.hpp>
 
 using namespace matequity;
@@ -86,6 +88,30 @@ TEST_CASE("bootstrap replicates do not depend on the thread count") {
   const Eigen::MatrixXd B2 = bootstrap_effect(d.X, d.X, d.a, d.y, sp, 99, 0, 16, {}, 0, 2);
   CHECK((B1.array() == B2.array()).all());
   CHECK(B1.allFinite());
+}
+
+TEST_CASE("a replicate that cannot be fitted gives NaN and keeps its reason") {
+  // one treated unit in 12: about a third of the replicates draw no treated row
+  Data d = make_data(12);
+  d.a.setZero();
+  d.a[3] = 1.0;
+  EffectSpec sp;
+  sp.method = Method::IPW;
+  std::vector<std::string> why;
+  const Eigen::MatrixXd B = bootstrap_effect(d.X.leftCols(1), d.X.leftCols(1), d.a, d.y, sp, 3, 0,
+                                             40, {}, 0, 2, BootStarts(), &why);
+  REQUIRE(why.size() == 40);
+  int failed = 0;
+  for (int r = 0; r < 40; ++r) {
+    const bool nan = std::isnan(B(r, 0)) && std::isnan(B(r, 1));
+    CHECK(nan == !why[static_cast<std::size_t>(r)].empty());
+    if (nan) {
+      ++failed;
+      CHECK(why[static_cast<std::size_t>(r)] == "an arm has no rows in the replicate");
+    }
+  }
+  CHECK(failed > 0);
+  CHECK(failed < 40);
 }
 
 TEST_CASE("a replicate equals the full data refitted with its counts as case weights") {

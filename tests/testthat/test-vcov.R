@@ -64,6 +64,8 @@ test_that("bootstrap replicates are refits on resamples and agree with the sandw
     matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), 0L, 0L, TRUE, -1,
                                  5e-4, 1e-10, 100L, 7, 9, 20, integer(), 0L, 2L,
                                  numeric(), numeric(), numeric()))
+  expect_identical(attr(full, "reason"), rep(NA_character_, 20))
+  attr(full, "reason") <- NULL
   expect_identical(full, part)
   # A replicate with all counts 1 would be the original fit: check the
   # estimator with case weights against an explicit resample instead.
@@ -118,4 +120,31 @@ test_that("warm-started replicates equal cold-started ones, for every method", {
       expect_lt(rel_diff(warm1, cold), 1e-8)
     }
   }
+})
+
+test_that("bootstrap replicates that cannot be fitted are left out with their reason", {
+  # two treated units in 16: a replicate draws neither with probability
+  # (14/16)^16 = 0.118, and then has no treated arm
+  set.seed(1)
+  d <- data.frame(a = c(1, 1, rep(0, 14)), y = c(1, 0, rbinom(14, 1, 0.4)), x = rnorm(16))
+  w <- NULL
+  fit <- withCallingHandlers(
+    estimate_effect(d, a, y, ~ x, method = "ipw", vcov = "bootstrap", reps = 200, seed = 1,
+                    disclosure = "none"),
+    matequity_bootstrap_failures = function(cnd) {
+      w <<- cnd
+      invokeRestart("muffleWarning")
+    })
+  expect_s3_class(w, "matequity_bootstrap_failures")
+  msg <- cli::ansi_strip(conditionMessage(w))
+  expect_match(msg, "an arm has no rows in the replicate")
+  k <- as.integer(sub(" of 200.*", "", msg))
+  # about 0.118 of 200 (binomial SD 4.6)
+  expect_gt(k, 23.6 - 4 * 4.6)
+  expect_lt(k, 23.6 + 4 * 4.6)
+  expect_match(msg, sprintf("(%d)", k), fixed = TRUE)
+  expect_match(msg, if (k == 1) "replicate could not" else "replicates could not")
+  expect_match(msg, if (k == 1) " is left out" else " are left out")
+  td <- tidy(fit)
+  expect_true(is.finite(td$std.error[td$term == "risk_difference"]))
 })

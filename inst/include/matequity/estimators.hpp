@@ -607,7 +607,8 @@ struct BootStarts {
 // Bootstrap replicates b0..b1-1 of (mu_1, mu_0): each refits every model
 // with the replicate's case weights. Rows of the result are indexed by
 // replicate, replicates run in parallel with one thread each, so the result
-// does not depend on the thread count. A replicate whose fit fails gives NaN.
+// does not depend on the thread count. A replicate whose fit fails gives NaN,
+// and its reason (the exception's message) in `reasons` when given.
 //
 // A replicate is fitted on its drawn rows only (about 63% of them; a row
 // with count 0 adds nothing to any sum), copied into a per-thread
@@ -619,9 +620,11 @@ template <class MatX, class MatZ>
 MatrixXd bootstrap_effect(const MatX& X, const MatZ& Z, const VectorXd& a, const VectorXd& y,
                           const EffectSpec& sp, std::uint64_t seed, long long b0, long long b1,
                           const std::vector<int>& cluster, int n_clusters, int nthreads,
-                          const BootStarts& starts = BootStarts()) {
+                          const BootStarts& starts = BootStarts(),
+                          std::vector<std::string>* reasons = nullptr) {
   const long long nrep = b1 - b0;
   MatrixXd out(nrep, 2);
+  if (reasons) reasons->assign(static_cast<std::size_t>(nrep), std::string());
   const std::size_t n = static_cast<std::size_t>(X.rows());
   if (Z.rows() != X.rows() || a.size() != X.rows() || y.size() != X.rows())
     throw std::invalid_argument("bootstrap_effect: X, Z, a and y must have the same rows");
@@ -678,6 +681,7 @@ MatrixXd bootstrap_effect(const MatX& X, const MatZ& Z, const VectorXd& a, const
           }
         }
         const Index m = static_cast<Index>(rows.size());
+        if (n1 == 0 || n1 == m) throw std::runtime_error("an arm has no rows in the replicate");
         for (Index j = 0; j < m; ++j) {
           const Index i = rows[static_cast<std::size_t>(j)];
           aw[j] = a[i];
@@ -702,8 +706,13 @@ MatrixXd bootstrap_effect(const MatX& X, const MatZ& Z, const VectorXd& a, const
         }
         out(r, 0) = f.mu[1];
         out(r, 1) = f.mu[0];
-      } catch (...) {
+        if (reasons && !(std::isfinite(f.mu[1]) && std::isfinite(f.mu[0])))
+          (*reasons)[static_cast<std::size_t>(r)] = "the estimate is not finite";
+      } catch (const std::exception& e) {
+        // the replicate is left out with its reason (each thread writes only
+        // its own replicates' entries)
         out(r, 0) = out(r, 1) = std::numeric_limits<double>::quiet_NaN();
+        if (reasons) (*reasons)[static_cast<std::size_t>(r)] = e.what();
       }
     }
   }

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "bootstrap.hpp"
@@ -425,12 +426,15 @@ inline MatrixXd scenario_vcov(const MatrixXd& IF, const VectorXd& s, double n) {
 // n_units original rows (bootstrap_counts, seeded by (seed, b)), sums the
 // counts into the patterns (row_pattern: 0-based pattern of each original
 // row) and refits every model. Replicates run in parallel, one thread each,
-// stored by index: the result does not depend on the thread count.
+// stored by index: the result does not depend on the thread count. A
+// replicate that fails gives NaN, and its reason in `reasons` when given.
 inline MatrixXd bootstrap_scenarios(const std::vector<GroupData>& G, Index n_patterns,
                                     const std::vector<int>& row_pattern, const ScenarioSpec& sp,
-                                    std::uint64_t seed, long long b0, long long b1, int nthreads) {
+                                    std::uint64_t seed, long long b0, long long b1, int nthreads,
+                                    std::vector<std::string>* reasons = nullptr) {
   const long long nrep = b1 - b0;
   MatrixXd out(nrep, sp.n_groups * kScenarioTerms);
+  if (reasons) reasons->assign(static_cast<std::size_t>(nrep), std::string());
   const std::size_t nu = row_pattern.size();
   const int nt = effective_threads(nthreads);
 #pragma omp parallel for schedule(dynamic) num_threads(nt) if (nt > 1)
@@ -446,11 +450,14 @@ inline MatrixXd bootstrap_scenarios(const std::vector<GroupData>& G, Index n_pat
         for (Index i : d.rows) tot += s[i];
         if (!(tot > 0)) ok = false;
       }
-      if (!ok) throw std::runtime_error("empty group");
+      if (!ok) throw std::runtime_error("a group has no rows in the replicate");
       const ScenarioFit F = fit_scenarios(G, s, sp);
       out.row(r) = F.theta.transpose();
-    } catch (...) {
+      if (reasons && !F.theta.allFinite())
+        (*reasons)[static_cast<std::size_t>(r)] = "the estimate is not finite";
+    } catch (const std::exception& e) {
       out.row(r).setConstant(std::numeric_limits<double>::quiet_NaN());
+      if (reasons) (*reasons)[static_cast<std::size_t>(r)] = e.what();
     }
   }
   return out;
