@@ -300,36 +300,3 @@ run_bootstrap <- function(X, Z, a, y, binary, estimand, method_code, truncate, s
   colnames(out) <- c("treated", "control")
   out
 }
-
-# Runs the replicates 1..R in chunks of `chunk` through `run(b0, b1)` (an
-# engine call returning the replicates' rows, with attribute "reason": NA, or
-# why the replicate could not be fitted), with a progress bar. Returns the
-# matrix with attribute "failures": a tibble of the reasons and how many
-# replicates each left out (none: zero rows), also said in one warning.
-boot_chunks <- function(R, chunk, title, run, ncol, label = "") {
-  out <- matrix(NA_real_, R, ncol)
-  why <- rep(NA_character_, R)
-  cli::cli_progress_bar(title, total = R, clear = TRUE)
-  for (b0 in seq(0L, R - 1L, by = chunk)) {
-    b1 <- min(R, b0 + chunk)
-    B <- run(b0, b1)
-    out[(b0 + 1L):b1, ] <- B
-    why[(b0 + 1L):b1] <- attr(B, "reason")
-    cli::cli_progress_update(set = b1)
-  }
-  cli::cli_progress_done()
-  bad <- !stats::complete.cases(out)
-  why[bad & is.na(why)] <- "the estimate is not finite"
-  tab <- table(why[bad])
-  failures <- tibble::tibble(reason = as.character(names(tab)), n_replicates = as.integer(tab))
-  failures <- failures[order(-failures$n_replicates, failures$reason), , drop = FALSE]
-  if (any(bad)) {
-    nbad <- sum(bad)
-    cli::cli_warn(c("{nbad} of {R} bootstrap replicate{cli::qty(nbad)}{?s} could not be fitted{label} and {cli::qty(nbad)}{?is/are} left out:",
-                    stats::setNames(sprintf("%s (%d)", failures$reason, failures$n_replicates),
-                                    rep("*", nrow(failures)))),
-                  class = "matequity_bootstrap_failures")
-  }
-  attr(out, "failures") <- failures
-  out
-}

@@ -452,8 +452,8 @@ sim_build <- function(n, start, end, n_units, effects, recording, v2_start, call
   disability <- stats::runif(n) < 0.03
   prev_losses <- as.integer(stats::rbinom(n, 2, 0.1))
   # the uniforms the smoking status was drawn from before it had a stream of
-  # its own: still drawn, so that with smoking's odds ratios at 1 the other
-  # tables are those of earlier versions for the same seed
+  # its own: still drawn, so that the later draws of the main stream (and the
+  # shipped example data) stay as they are
   stats::runif(n)
   bmi <- round(stats::rlnorm(n, log(26), 0.18), 1)
   msd101 <- tibble::tibble(
