@@ -69,3 +69,7 @@
     .Call(`_matequity_cpp_contact_ids`, n_contacts, act_con)
 }
 
+.cpp_standardised_means <- function(X, y, cols, values, h, control) {
+    .Call(`_matequity_cpp_standardised_means`, X, y, cols, values, h, control)
+}
+

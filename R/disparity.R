@@ -327,12 +327,12 @@ standardise_strata <- function(aspec, d, call = rlang::caller_env()) {
 }
 
 # Marginal standardisation (g-computation) with a logistic model of the
-# outcome on the group and the adjustment terms (the design of `aspec`);
-# covariance from the influence functions. Each group's rate is the mean
-# predicted risk over the standard population S (the whole cohort, or the
-# reference group's women): mu_k = sum_S p_k / |S|, whose influence function
-# is 1[i in S] (p_ki - mu_k) / |S| plus the model's part through the
-# gradient over S.
+# outcome on the group and the adjustment terms (the design of `aspec`),
+# fitted and differentiated by the engine's stack (stack.hpp): each group's
+# rate is the mean predicted risk over the standard population S (the whole
+# cohort, or the reference group's women) with everyone set to that group,
+# and the covariance comes from the stacked influence functions (the model's
+# score and the means').
 gcomp_rates <- function(y, g, d, aspec, counts, reference, standard = "cohort") {
   lev <- levels(g)
   keep <- counts$n > 0
@@ -344,45 +344,28 @@ gcomp_rates <- function(y, g, d, aspec, counts, reference, standard = "cohort") 
   if (is.null(dim(G))) G <- matrix(G, nrow = length(y))
   colnames(G) <- paste0(".g", others)
   X <- cbind(A[, 1L, drop = FALSE], G, A[, -1L, drop = FALSE])
-  fit <- suppressWarnings(stats::glm.fit(X, y, family = stats::binomial()))
-  if (!fit$converged) {
-    cli::cli_warn("The g-computation model did not converge; adjusted estimates may be unreliable.")
-  }
-  if (anyNA(stats::coef(fit))) {
-    cli::cli_abort(c("The g-computation model is not identifiable (aliased terms: {.field {names(which(is.na(stats::coef(fit))))}}).",
+  # one counterfactual per present group: its indicator 1, the others 0
+  values <- outer(present, others, function(k, o) as.numeric(k == o))
+  h <- if (standard == "reference") as.numeric(gi == reference) else rep(1, length(y))
+  res <- tryCatch(
+    .cpp_standardised_means(X, as.numeric(y), seq_len(ncol(G)) + 1L, values, h,
+                            stats::glm.control()),
+    error = function(e) {
+      cli::cli_abort(c("The g-computation model's information matrix is singular.",
+                       "x" = conditionMessage(e),
+                       "i" = "Simplify {.arg adjust}: a term may separate the outcome."),
+                     call = rlang::caller_env(4))
+    })
+  if (length(res$model$aliased)) {
+    cli::cli_abort(c("The g-computation model is not identifiable (aliased terms: {.field {colnames(X)[res$model$aliased]}}).",
                      "i" = "Simplify {.arg adjust}."), call = rlang::caller_env(2))
   }
-  p <- fit$fitted.values
-  beta <- stats::coef(fit)
-  # (X'WX)^-1 with the weights p (1 - p) at the estimate: the derivative of
-  # the score X (y - p) there, so the influence function is exact at the
-  # fitted coefficients (the working weights of glm's last IRLS iteration,
-  # which summary.glm() and sandwich::bread() use, lag one step behind and
-  # differ from these by the convergence tolerance)
-  info <- crossprod(X, X * (p * (1 - p)))
-  bread <- tryCatch(chol2inv(chol(info)), error = function(e) {
-    cli::cli_abort(c("The g-computation model's information matrix is singular.",
-                     "i" = "Simplify {.arg adjust}: a term may separate the outcome."),
-                   call = rlang::caller_env(4))
-  })
-  score <- X * (y - p)
-  n <- length(y)
-  w <- if (standard == "reference") as.numeric(gi == reference) else rep(1, n)
-  sw <- sum(w)
-  mu <- rep(NA_real_, length(lev))
-  phi <- matrix(0, n, length(lev))
-  for (k in which(keep)) {
-    # everyone set to group k; the adjustment terms as they are
-    Xk <- X
-    Xk[, colnames(G)] <- 0
-    if (lev[k] != reference) Xk[, paste0(".g", lev[k])] <- 1
-    pk <- as.vector(stats::plogis(Xk %*% beta))
-    mu[k] <- sum(w * pk) / sw
-    grad <- colSums(Xk * (w * pk * (1 - pk))) / sw
-    phi[, k] <- w * (pk - mu[k]) / sw + as.vector(score %*% (bread %*% grad))
+  if (!res$model$converged) {  # (glm.fit's rule and glm.control()'s defaults)
+    cli::cli_warn("The g-computation model did not converge; adjusted estimates may be unreliable.")
   }
-  V <- crossprod(phi)
-  V[!keep, ] <- NA_real_
-  V[, !keep] <- NA_real_
-  list(mu = mu, V = V, note = rep(NA_character_, length(lev)), fit = fit)
+  mu <- rep(NA_real_, length(lev))
+  mu[keep] <- res$mu
+  V <- matrix(NA_real_, length(lev), length(lev))
+  V[keep, keep] <- res$vcov
+  list(mu = mu, V = V, note = rep(NA_character_, length(lev)))
 }

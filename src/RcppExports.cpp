@@ -326,6 +326,21 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_standardised_means
+Rcpp::List cpp_standardised_means(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& cols, const Rcpp::NumericMatrix& values, const Eigen::Map<Eigen::VectorXd>& h, const Rcpp::List& control);
+RcppExport SEXP _matequity_cpp_standardised_means(SEXP XSEXP, SEXP ySEXP, SEXP colsSEXP, SEXP valuesSEXP, SEXP hSEXP, SEXP controlSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type cols(colsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type values(valuesSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type h(hSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type control(controlSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_standardised_means(X, y, cols, values, h, control));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
@@ -345,6 +360,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_sim_contacts", (DL_FUNC) &_matequity_cpp_sim_contacts, 22},
     {"_matequity_cpp_format_ids", (DL_FUNC) &_matequity_cpp_format_ids, 3},
     {"_matequity_cpp_contact_ids", (DL_FUNC) &_matequity_cpp_contact_ids, 2},
+    {"_matequity_cpp_standardised_means", (DL_FUNC) &_matequity_cpp_standardised_means, 6},
     {NULL, NULL, 0}
 };
 

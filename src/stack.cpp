@@ -1,0 +1,50 @@
+// Glue for stack.hpp: type conversion only.
+#include <RcppEigen.h>
+#include <matequity/sandwich.hpp>
+#include <matequity/stack.hpp>
+
+// Standardised means of a logistic model's predictions (g-computation): the
+// model y ~ X on all rows, then one mean per row of `values` over the
+// standard population h, with the design's columns `cols` (1-based) set to
+// that row. control: list(epsilon, maxit). Returns the means, their
+// influence-function covariance, and the model.
+// [[Rcpp::export(name = ".cpp_standardised_means", rng = false)]]
+Rcpp::List cpp_standardised_means(const Eigen::Map<Eigen::MatrixXd>& X,
+                                  const Eigen::Map<Eigen::VectorXd>& y,
+                                  const Rcpp::IntegerVector& cols,
+                                  const Rcpp::NumericMatrix& values,
+                                  const Eigen::Map<Eigen::VectorXd>& h,
+                                  const Rcpp::List& control) {
+  if (values.ncol() != cols.size()) Rcpp::stop("`values` must have one column per entry of `cols`");
+  matequity::GlmControl ctl;
+  ctl.epsilon = Rcpp::as<double>(control["epsilon"]);
+  ctl.maxit = Rcpp::as<int>(control["maxit"]);
+  const Eigen::Index n = X.rows();
+  matequity::Stack st;
+  const auto& model = st.add<matequity::LogisticBlock>(X, y, Eigen::VectorXd::Ones(n), ctl);
+  std::vector<Eigen::Index> sel;
+  for (int k = 0; k < values.nrow(); ++k) {
+    std::vector<std::pair<int, double>> set;
+    for (int j = 0; j < cols.size(); ++j) set.emplace_back(cols[j] - 1, values(k, j));
+    st.add<matequity::StandardisedMeanBlock>(model, 0, Eigen::VectorXd(h), set);
+    sel.push_back(st.offset(st.size() - 1));
+  }
+  std::vector<double> mu;
+  Eigen::MatrixXd V;
+  try {
+    st.solve(Eigen::VectorXd::Ones(n));
+    const Eigen::MatrixXd IF = st.influence(sel);
+    V = matequity::vcov_from_if(IF, std::vector<int>(), 0, 1).V;
+  } catch (const std::exception& e) {
+    Rcpp::stop(e.what());
+  }
+  for (Eigen::Index k : sel) mu.push_back(st.theta()[k]);
+  const matequity::GlmFit& f = model.fit();
+  Rcpp::IntegerVector al(f.aliased.size());
+  for (std::size_t i = 0; i < f.aliased.size(); ++i) al[i] = f.aliased[i] + 1;
+  return Rcpp::List::create(
+      Rcpp::Named("mu") = mu, Rcpp::Named("vcov") = V,
+      Rcpp::Named("model") = Rcpp::List::create(
+          Rcpp::Named("coefficients") = f.coef, Rcpp::Named("converged") = f.converged,
+          Rcpp::Named("iter") = f.iter, Rcpp::Named("aliased") = al));
+}
