@@ -21,14 +21,14 @@ matequity::ScenarioSpec make_scenario_spec(int n_groups, int ref, const Rcpp::In
   return sp;
 }
 
-Rcpp::List model_info(const matequity::ModelFit& m) {
-  Rcpp::IntegerVector al(m.fit.aliased.size());
-  for (std::size_t i = 0; i < m.fit.aliased.size(); ++i) al[i] = m.fit.aliased[i] + 1;
-  return Rcpp::List::create(Rcpp::Named("coefficients") = m.fit.coef,
-                            Rcpp::Named("converged") = m.fit.converged,
-                            Rcpp::Named("iter") = m.fit.iter, Rcpp::Named("aliased") = al,
-                            Rcpp::Named("n_fitted_01") = m.fit.n_fitted_01,
-                            Rcpp::Named("n_diverging") = static_cast<int>(m.fit.diverging.size()));
+Rcpp::List model_info(const matequity::GlmFit& f) {
+  Rcpp::IntegerVector al(f.aliased.size());
+  for (std::size_t i = 0; i < f.aliased.size(); ++i) al[i] = f.aliased[i] + 1;
+  return Rcpp::List::create(Rcpp::Named("coefficients") = f.coef,
+                            Rcpp::Named("converged") = f.converged,
+                            Rcpp::Named("iter") = f.iter, Rcpp::Named("aliased") = al,
+                            Rcpp::Named("n_fitted_01") = f.n_fitted_01,
+                            Rcpp::Named("n_diverging") = static_cast<int>(f.diverging.size()));
 }
 
 }  // namespace
@@ -49,28 +49,26 @@ Rcpp::List cpp_scenarios_fit(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::
   const auto G = matequity::split_groups(Eigen::MatrixXd(Z), Eigen::MatrixXd(L), Eigen::VectorXd(a),
                                          Eigen::VectorXd(y), gv, n_groups);
   const Eigen::VectorXd sv(s);
-  const matequity::ScenarioFit F = matequity::fit_scenarios(G, sv, sp);
-  const Eigen::MatrixXd IF = matequity::scenario_if(F, G, sv, Z.rows(), sp);
-  const Eigen::MatrixXd V = matequity::scenario_vcov(IF, sv, F.n);
+  const matequity::ScenarioFit F = matequity::fit_scenarios(G, sv, sp, true);
   Rcpp::List models(n_groups);
   Rcpp::NumericVector e_min(n_groups), e_max(n_groups);
   for (int k = 0; k < n_groups; ++k) {
-    const matequity::GroupFit& gf = F.groups[static_cast<std::size_t>(k)];
     if (weighting) {
-      models[k] = Rcpp::List::create(Rcpp::Named("ps") = model_info(gf.ps));
-      e_min[k] = gf.ps.pred.minCoeff();
-      e_max[k] = gf.ps.pred.maxCoeff();
+      const matequity::GlmFit& ps = F.ps[static_cast<std::size_t>(k)];
+      models[k] = Rcpp::List::create(Rcpp::Named("ps") = model_info(ps));
+      e_min[k] = ps.mu.minCoeff();
+      e_max[k] = ps.mu.maxCoeff();
     } else {
-      models[k] = Rcpp::List::create(Rcpp::Named("outcome1") = model_info(gf.out1),
-                                     Rcpp::Named("outcome0") = model_info(gf.out0));
+      models[k] = Rcpp::List::create(Rcpp::Named("outcome1") = model_info(F.out1[static_cast<std::size_t>(k)]),
+                                     Rcpp::Named("outcome0") = model_info(F.out0[static_cast<std::size_t>(k)]));
       e_min[k] = e_max[k] = NA_REAL;
     }
   }
   Rcpp::List out = Rcpp::List::create(
-      Rcpp::Named("theta") = F.theta, Rcpp::Named("vcov") = V, Rcpp::Named("n") = F.n,
+      Rcpp::Named("theta") = F.theta, Rcpp::Named("vcov") = F.V, Rcpp::Named("n") = F.n,
       Rcpp::Named("uptake") = model_info(F.uptake), Rcpp::Named("models") = models,
       Rcpp::Named("ps_min") = e_min, Rcpp::Named("ps_max") = e_max);
-  if (want_if) out["influence"] = IF;
+  if (want_if) out["influence"] = F.IF;
   return out;
 }
 

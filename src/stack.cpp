@@ -1,6 +1,5 @@
 // Glue for stack.hpp: type conversion only.
 #include <RcppEigen.h>
-#include <matequity/sandwich.hpp>
 #include <matequity/stack.hpp>
 
 // Standardised means of a logistic model's predictions (g-computation): the
@@ -26,18 +25,17 @@ Rcpp::List cpp_standardised_means(const Eigen::Map<Eigen::MatrixXd>& X,
   for (int k = 0; k < values.nrow(); ++k) {
     std::vector<std::pair<int, double>> set;
     for (int j = 0; j < cols.size(); ++j) set.emplace_back(cols[j] - 1, values(k, j));
-    st.add<matequity::StandardisedMeanBlock>(model, 0, Eigen::VectorXd(h), set);
-    sel.push_back(st.offset(st.size() - 1));
+    const matequity::Prediction p{&model, 0, X, set};
+    st.add<matequity::MeanBlock>(Eigen::VectorXd(h), std::vector<matequity::Prediction>{p},
+                                 [](Eigen::Index, const double* q, double* g) {
+                                   g[0] = 1.0;
+                                   return q[0];
+                                 });
+    sel.push_back(st.offset(st.last()));
   }
+  st.solve(Eigen::VectorXd::Ones(n));
+  const Eigen::MatrixXd V = st.vcov(st.influence(sel));
   std::vector<double> mu;
-  Eigen::MatrixXd V;
-  try {
-    st.solve(Eigen::VectorXd::Ones(n));
-    const Eigen::MatrixXd IF = st.influence(sel);
-    V = matequity::vcov_from_if(IF, std::vector<int>(), 0, 1).V;
-  } catch (const std::exception& e) {
-    Rcpp::stop(e.what());
-  }
   for (Eigen::Index k : sel) mu.push_back(st.theta()[k]);
   const matequity::GlmFit& f = model.fit();
   Rcpp::IntegerVector al(f.aliased.size());

@@ -54,11 +54,11 @@ TEST_CASE("saturated g-computation and weighting hit the hand-computed g-formula
     sp.weighting = w == 1;
     sp.ctl.epsilon = 1e-15;
     sp.ctl.maxit = 100;
-    const matequity::ScenarioFit F = matequity::fit_scenarios(G, e.s, sp);
+    const matequity::ScenarioFit F = matequity::fit_scenarios(G, e.s, sp, true);
     // Core20 (group 1): mu = 83/600, p = 1/3, psi1 = .09, psi0 = .1625,
     // equalised .75 (.2 .08 + .8 .15) + .25 (.4 .12 + .6 .20) = .144,
     // target 83/600 + (.75 - 1/3) (-.0725)
-    const double* th = F.groups[1].theta;
+    const double* th = F.theta.data() + matequity::kScenarioTerms;
     CHECK(th[0] == Approx(83.0 / 600.0).epsilon(1e-12));
     CHECK(th[1] == Approx(1.0 / 3.0).epsilon(1e-12));
     CHECK(th[2] == Approx(0.09).epsilon(1e-9));
@@ -66,10 +66,9 @@ TEST_CASE("saturated g-computation and weighting hit the hand-computed g-formula
     CHECK(th[4] == Approx(0.144).epsilon(1e-9));
     CHECK(th[5] == Approx(83.0 / 600.0 + (0.75 - 1.0 / 3.0) * -0.0725).epsilon(1e-9));
     // reference: not targeted, its target risk is the observed .11
-    CHECK(F.groups[0].theta[5] == Approx(0.11).epsilon(1e-12));
+    CHECK(F.theta[5] == Approx(0.11).epsilon(1e-12));
     // the observed-risk variance is binomial: V = mu (1 - mu) / n_k
-    const MatrixXd IF = matequity::scenario_if(F, G, e.s, 16, sp);
-    const MatrixXd V = matequity::scenario_vcov(IF, e.s, F.n);
+    const MatrixXd& V = F.V;
     const double mu = 83.0 / 600.0;
     CHECK(V(6, 6) == Approx(mu * (1 - mu) / 600.0).epsilon(1e-10));
     CHECK(V(0, 6) == Approx(0.0).margin(1e-15));

@@ -36,6 +36,17 @@ Data make_data(int n, unsigned seed) {
   return d;
 }
 
+// A standardised mean of model block b's predictions at design X with
+// columns `set` fixed, over weights h.
+void std_mean(Stack& st, const LogisticBlock& m, Index b, const MatrixXd& X, const VectorXd& h,
+              std::vector<std::pair<int, double>> set) {
+  st.add<MeanBlock>(h, std::vector<Prediction>{Prediction{&m, b, X, std::move(set)}},
+                    [](Index, const double* p, double* g) {
+                      g[0] = 1.0;
+                      return p[0];
+                    });
+}
+
 }  // namespace
 
 TEST_CASE("stack: the bread is minus the derivative of the mean estimating function") {
@@ -47,8 +58,43 @@ TEST_CASE("stack: the bread is minus the derivative of the mean estimating funct
   const auto& m = st.add<LogisticBlock>(d.X, d.y, VectorXd::Ones(n), ctl);
   VectorXd h(n);
   for (Index i = 0; i < n; ++i) h[i] = d.X(i, 3);  // standard: the x2 = 1 units
-  st.add<StandardisedMeanBlock>(m, 0, VectorXd::Ones(n), std::vector<std::pair<int, double>>{{1, 1.0}});
-  st.add<StandardisedMeanBlock>(m, 0, h, std::vector<std::pair<int, double>>{{1, 0.0}});
+  std_mean(st, m, 0, d.X, VectorXd::Ones(n), {{1, 1.0}});
+  std_mean(st, m, 0, d.X, h, {{1, 0.0}});
+  // a model on a subset of the rows (the x2 = 0 units, design without x2),
+  // a Hajek mean weighted by 1 / its predictions on the g = 1 rows, and a
+  // derived contrast of two means
+  std::vector<Index> sub, grp;
+  for (Index i = 0; i < n; ++i) {
+    if (d.X(i, 3) == 0.0) sub.push_back(i);
+    if (d.X(i, 1) == 1.0) grp.push_back(i);
+  }
+  MatrixXd Xs(sub.size(), 3), Xg(grp.size(), 3);
+  VectorXd gs(sub.size()), yg(grp.size());
+  for (std::size_t j = 0; j < sub.size(); ++j) {
+    Xs.row(j) = d.X.row(sub[j]).head(3);
+    gs[j] = d.X(sub[j], 1);
+  }
+  for (std::size_t j = 0; j < grp.size(); ++j) {
+    Xg.row(j) = d.X.row(grp[j]).head(3);
+    yg[j] = d.y[grp[j]];
+  }
+  for (std::size_t j = 0; j < sub.size(); ++j) Xs(j, 1) = d.X(sub[j], 2) * d.X(sub[j], 2);  // x1^2 for g
+  const auto& ms = st.add<LogisticBlock>(Xs, gs, VectorXd::Ones(sub.size()), ctl, sub);
+  const Index bs = st.last();
+  MatrixXd Xg2 = Xg;
+  Xg2.col(1) = Xg.col(2).array().square().matrix();
+  st.add<MeanBlock>(VectorXd::Ones(grp.size()), std::vector<Prediction>{Prediction{&ms, bs, Xg2, {}}},
+                    [&yg](Index j, const double*, double*) { return yg[j]; },
+                    [](Index, const double* p, double* g) {
+                      g[0] = -1.0 / (p[0] * p[0]);
+                      return 1.0 / p[0];
+                    }, grp);
+  const Index i1 = st.offset(1), i2 = st.offset(2);
+  st.add<DerivedBlock>([i1, i2](const VectorXd& th, VectorXd& g) {
+    g[i1] = 1.0 / th[i2];
+    g[i2] = -th[i1] / (th[i2] * th[i2]);
+    return th[i1] / th[i2];
+  });
   std::mt19937 gen(3);
   std::uniform_real_distribution<double> u(0.5, 2.0);
   VectorXd s(n);
@@ -75,7 +121,7 @@ TEST_CASE("stack: an intercept-only model's standardised mean has influence y - 
   ctl.epsilon = 1e-14;
   Stack st;
   const auto& m = st.add<LogisticBlock>(one, d.y, VectorXd::Ones(n), ctl);
-  st.add<StandardisedMeanBlock>(m, 0, VectorXd::Ones(n), std::vector<std::pair<int, double>>{});
+  std_mean(st, m, 0, one, VectorXd::Ones(n), {});
   st.solve(VectorXd::Ones(n));
   const double ybar = d.y.mean();
   CHECK_THAT(st.theta()[1], WithinRel(ybar, 1e-12));
@@ -93,7 +139,7 @@ TEST_CASE("stack: an aliased column is held at zero and leaves the means' influe
   auto means = [&](const MatrixXd& X, VectorXd& theta) {
     Stack st;
     const auto& m = st.add<LogisticBlock>(X, d.y, VectorXd::Ones(n), ctl);
-    st.add<StandardisedMeanBlock>(m, 0, VectorXd::Ones(n), std::vector<std::pair<int, double>>{{1, 1.0}});
+    std_mean(st, m, 0, X, VectorXd::Ones(n), {{1, 1.0}});
     st.solve(VectorXd::Ones(n));
     theta = st.theta();
     return MatrixXd(st.influence({st.offset(1)}));

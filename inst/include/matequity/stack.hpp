@@ -3,29 +3,37 @@
 // A stack is a list of blocks theta = (theta_1, ..., theta_B). The per-unit
 // estimating function of block b depends on theta_b and on earlier blocks
 // only (the system is block lower-triangular), so the blocks are solved in
-// turn, and with s_i the case weights and n = sum s_i
+// turn, and with s_i the case (frequency or bootstrap) weights and n = sum s_i
 //   A    = -(1/n) sum_i s_i d psi_i / d theta'
 //   IF_i = A^{-1} psi_i      (theta_hat - theta ~ (1/n) sum_i s_i IF_i)
-// whose sandwich is sandwich.hpp's vcov_from_if(). Only the influence
-// functions of the parameters asked for are formed: with C the rows of
-// A^{-T} for them, IF_sel = sum_b Psi_b C_b, block by block, so no n x
-// dim(theta) matrix is ever held.
+// and V = sum_i s_i IF_i IF_i' / n^2 (vcov()). Only the influence functions
+// of the parameters asked for are formed: with C the columns of A^{-T} for
+// them, IF_sel = sum_b Psi_b C_b, block by block, so no n x dim(theta)
+// matrix is held.
 //
-// Blocks (psi written for one unit, s_i included by the engine):
-//   LogisticBlock  beta: w (y - expit(x'beta)) x, a logistic model on the
-//                  units with w > 0 (w = 1 for all, 0/1 for a subset);
-//                  aliased columns are held at 0 (psi_j = 0, A_jj = 1).
-//   StandardisedMeanBlock  nu: h (expit(x_c'beta_m) - nu), the mean over the
-//                  standard population h of a logistic model's predictions
-//                  at the counterfactual design x_c: the model's design with
-//                  some columns set to constants (everyone in group k, or
-//                  everyone treated).
+// A block works on a subset of the units (`rows`, global row numbers; empty
+// for all), with its own design rows. Blocks:
+//   LogisticBlock  beta: w (y - expit(x'beta)) x, a weighted logistic
+//                  model; aliased columns (glm's NA coefficients) are held at
+//                  0 (psi_j = 0, A_jj = 1).
+//   MeanBlock      nu: h W (V - nu), a weighted mean on its rows, where the
+//                  weight W and the value V are functions of the predicted
+//                  probabilities p_1..p_M of earlier logistic blocks, each
+//                  predicted on the mean's rows from a design of its own
+//                  with some columns set to constants (everyone in group k,
+//                  or everyone treated): standardised means (W = 1, V = p),
+//                  Hajek means (W = 1/e, V = y), their mixtures.
+//   DerivedBlock   t: f(theta) - t, a smooth function of earlier parameters
+//                  (the delta method inside the stack).
 #pragma once
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -33,9 +41,8 @@
 
 namespace matequity {
 
-class Stack;
-
-// What a block sees of the stack: every parameter and its own offset.
+// What a block sees of the stack: every parameter, the blocks' offsets and
+// the case weights of all units.
 struct StackView {
   const VectorXd& theta;
   const std::vector<Index>& offset;
@@ -46,60 +53,66 @@ class StackBlock {
  public:
   virtual ~StackBlock() = default;
   virtual Index dim() const = 0;
-  // Solves the block's own equations given the earlier blocks' parameters
-  // (already in theta), writing its slice theta.segment(offset[b], dim).
-  virtual void solve(VectorXd& theta, const std::vector<Index>& offset, Index b,
-                     const VectorXd& s) = 0;
+  // Solves the block's own equations given the earlier blocks' parameters,
+  // writing its slice of v.theta (which the stack lets it write).
+  virtual void solve(VectorXd& theta, const StackView& v, Index b) = 0;
   // Adds sum_i s_i d psi_i / d theta' (this block's rows, every column) to J.
   virtual void jacobian(const StackView& v, Index b, Eigen::Ref<MatrixXd> J) const = 0;
-  // Adds psi_i' C (C: this block's rows of the selection, dim x k) to each
-  // row of out (n x k).
+  // Adds psi_i' C (C: this block's rows of the selection, dim x k) to row i
+  // of out (n x k) for each of the block's units.
   virtual void add_psi_times(const StackView& v, Index b, const MatrixXd& C,
                              MatrixXd& out) const = 0;
 };
 
-// Logistic model: design X (n x p), response y, row weights w (the model's
-// rows), fitted by logit_irls() with the stack's case weights times w.
+namespace detail {
+
+inline Index global_row(const std::vector<Index>& rows, Index j) {
+  return rows.empty() ? j : rows[static_cast<std::size_t>(j)];
+}
+
+}  // namespace detail
+
+// Logistic model: design X, response y and row weights w on the block's
+// rows, fitted by logit_irls() with the case weights times w.
 class LogisticBlock : public StackBlock {
  public:
   LogisticBlock(Eigen::Ref<const MatrixXd> X, Eigen::Ref<const VectorXd> y, VectorXd w,
-                GlmControl ctl)
-      : X_(X), y_(y), w_(std::move(w)), ctl_(ctl) {
-    if (y_.size() != X_.rows() || w_.size() != X_.rows())
-      throw std::invalid_argument("a logistic block's design, response and weights differ in length");
+                GlmControl ctl, std::vector<Index> rows = {})
+      : X_(X), y_(y), w_(std::move(w)), ctl_(ctl), rows_(std::move(rows)) {
+    if (y_.size() != X_.rows() || w_.size() != X_.rows() ||
+        (!rows_.empty() && static_cast<Index>(rows_.size()) != X_.rows()))
+      throw std::invalid_argument("a logistic block's design, response, weights and rows differ in length");
   }
   Index dim() const override { return X_.cols(); }
   const GlmFit& fit() const { return fit_; }
-  const Eigen::Ref<const MatrixXd>& design() const { return X_; }
+  bool kept(Index j) const { return kept_[static_cast<std::size_t>(j)] != 0; }
 
-  void solve(VectorXd& theta, const std::vector<Index>& offset, Index b,
-             const VectorXd& s) override {
-    const VectorXd sw = s.cwiseProduct(w_);
+  void solve(VectorXd& theta, const StackView& v, Index b) override {
+    VectorXd sw(X_.rows());
+    for (Index j = 0; j < sw.size(); ++j) sw[j] = v.s[detail::global_row(rows_, j)] * w_[j];
     fit_ = logit_irls(X_, y_, sw, VectorXd::Zero(X_.rows()), ctl_, 1);
-    kept_ = std::vector<char>(static_cast<std::size_t>(X_.cols()), 1);
+    kept_.assign(static_cast<std::size_t>(X_.cols()), 1);
     for (int j : fit_.aliased) kept_[static_cast<std::size_t>(j)] = 0;
-    for (Index j = 0; j < X_.cols(); ++j)
-      theta[offset[b] + j] = kept_[static_cast<std::size_t>(j)] ? fit_.coef[j] : 0.0;
+    for (Index j = 0; j < X_.cols(); ++j) theta[v.offset[b] + j] = kept(j) ? fit_.coef[j] : 0.0;
   }
 
   void jacobian(const StackView& v, Index b, Eigen::Ref<MatrixXd> J) const override {
     const Index p = X_.cols(), o = v.offset[b];
-    const VectorXd beta = v.theta.segment(o, p);
+    const VectorXd eta = linear_predictor(X_, v.theta.segment(o, p));
     VectorXd wt(X_.rows());
-    for (Index i = 0; i < X_.rows(); ++i) {
-      const double mu = detail::logit_linkinv(X_.row(i).dot(beta));
-      wt[i] = v.s[i] * w_[i] * mu * (1.0 - mu);
+    for (Index j = 0; j < wt.size(); ++j) {
+      const double mu = detail::logit_linkinv(eta[j]);
+      wt[j] = v.s[detail::global_row(rows_, j)] * w_[j] * mu * (1.0 - mu);
     }
     MatrixXd H;
     VectorXd unused;
     weighted_crossprod(X_, wt, nullptr, H, unused, 1);
     const double n = v.s.sum();
     for (Index j = 0; j < p; ++j) {
-      if (!kept_[static_cast<std::size_t>(j)]) {
-        H.row(j).setZero();
-        H.col(j).setZero();
-        H(j, j) = n;  // psi_j = -theta_j: held at 0, A_jj = 1
-      }
+      if (kept(j)) continue;
+      H.row(j).setZero();
+      H.col(j).setZero();
+      H(j, j) = n;  // psi_j = -theta_j: held at 0, A_jj = 1
     }
     J.block(0, o, p, p) -= H;
   }
@@ -107,13 +120,15 @@ class LogisticBlock : public StackBlock {
   void add_psi_times(const StackView& v, Index b, const MatrixXd& C,
                      MatrixXd& out) const override {
     const Index p = X_.cols();
-    const VectorXd beta = v.theta.segment(v.offset[b], p);
     MatrixXd Ck = C;
     for (Index j = 0; j < p; ++j)
-      if (!kept_[static_cast<std::size_t>(j)]) Ck.row(j).setZero();
-    VectorXd r = linear_predictor(X_, beta);
-    for (Index i = 0; i < r.size(); ++i) r[i] = w_[i] * (y_[i] - detail::logit_linkinv(r[i]));
-    out.noalias() += r.asDiagonal() * (X_ * Ck);
+      if (!kept(j)) Ck.row(j).setZero();
+    const VectorXd eta = linear_predictor(X_, v.theta.segment(v.offset[b], p));
+    const MatrixXd XC = X_ * Ck;
+    for (Index j = 0; j < X_.rows(); ++j) {
+      const double r = w_[j] * (y_[j] - detail::logit_linkinv(eta[j]));
+      if (r != 0.0) out.row(detail::global_row(rows_, j)) += r * XC.row(j);
+    }
   }
 
  private:
@@ -121,87 +136,188 @@ class LogisticBlock : public StackBlock {
   Eigen::Ref<const VectorXd> y_;
   VectorXd w_;
   GlmControl ctl_;
+  std::vector<Index> rows_;
   GlmFit fit_;
   std::vector<char> kept_;
 };
 
-// Mean over the standard population (weights h) of a logistic model's
-// predictions with columns `set` of its design fixed at constants.
-class StandardisedMeanBlock : public StackBlock {
+// A logistic block's predicted probability on a mean's rows: the model
+// (block index b) applied to design X (the mean's rows, the model's
+// columns), with columns `set` fixed at constants.
+struct Prediction {
+  const LogisticBlock* model;
+  Index block;
+  Eigen::Ref<const MatrixXd> X;
+  std::vector<std::pair<int, double>> set;
+
+  double x(Index j, Index c) const {
+    for (const auto& s : set)
+      if (s.first == c) return s.second;
+    return X(j, c);
+  }
+  VectorXd eta(const VectorXd& theta, const std::vector<Index>& offset) const {
+    const VectorXd beta = theta.segment(offset[block], X.cols());
+    VectorXd e = linear_predictor(X, beta);
+    for (const auto& s : set)
+      for (Index j = 0; j < e.size(); ++j) e[j] += (s.second - X(j, s.first)) * beta[s.first];
+    return e;
+  }
+};
+
+// Weighted mean nu solving sum s h W (V - nu) = 0 on its rows. W and V are
+// functions of the row (local index j) and the predictions p[0..M-1] at it,
+// each returning its value and writing its gradient in p; an empty W is 1.
+// A mean with no weight (sum s h W = 0) is `empty_value` with no influence.
+class MeanBlock : public StackBlock {
  public:
-  StandardisedMeanBlock(const LogisticBlock& model, Index model_block, VectorXd h,
-                        std::vector<std::pair<int, double>> set)
-      : m_(model), mb_(model_block), h_(std::move(h)), set_(std::move(set)) {
-    if (h_.size() != m_.design().rows())
-      throw std::invalid_argument("a standardised mean's weights differ in length from its model's design");
+  using Fn = std::function<double(Index j, const double* p, double* grad)>;
+
+  MeanBlock(VectorXd h, std::vector<Prediction> preds, Fn value, Fn weight = nullptr,
+            std::vector<Index> rows = {},
+            double empty_value = std::numeric_limits<double>::quiet_NaN())
+      : h_(std::move(h)), preds_(std::move(preds)), value_(std::move(value)),
+        weight_(std::move(weight)), rows_(std::move(rows)), empty_value_(empty_value) {
+    for (const auto& q : preds_)
+      if (q.X.rows() != h_.size())
+        throw std::invalid_argument("a mean's predictions and weights differ in length");
+    if (!rows_.empty() && static_cast<Index>(rows_.size()) != h_.size())
+      throw std::invalid_argument("a mean's rows and weights differ in length");
   }
   Index dim() const override { return 1; }
 
-  void solve(VectorXd& theta, const std::vector<Index>& offset, Index b,
-             const VectorXd& s) override {
-    const VectorXd f = predictions(theta.segment(offset[mb_], m_.design().cols()));
+  void solve(VectorXd& theta, const StackView& v, Index b) override {
+    const Terms t = terms(v, false);
     double num = 0.0, den = 0.0;
-    for (Index i = 0; i < f.size(); ++i) {
-      num += s[i] * h_[i] * f[i];
-      den += s[i] * h_[i];
+    for (Index j = 0; j < h_.size(); ++j) {
+      const double sw = v.s[detail::global_row(rows_, j)] * h_[j] * t.W[j];
+      num += sw * t.V[j];
+      den += sw;
     }
-    if (!(den > 0.0)) throw std::runtime_error("a standard population has no units");
-    theta[offset[b]] = num / den;
+    empty_ = !(den > 0.0);
+    theta[v.offset[b]] = empty_ ? empty_value_ : num / den;
   }
 
   void jacobian(const StackView& v, Index b, Eigen::Ref<MatrixXd> J) const override {
-    const Index p = m_.design().cols(), om = v.offset[mb_];
-    const VectorXd eta = counterfactual(v.theta.segment(om, p));
-    VectorXd g = VectorXd::Zero(p);
-    double den = 0.0;
-    for (Index i = 0; i < eta.size(); ++i) {
-      const double f = detail::logit_linkinv(eta[i]);
-      const double sh = v.s[i] * h_[i];
-      den += sh;
-      if (sh == 0.0) continue;
-      const double d = sh * f * (1.0 - f);
-      for (Index j = 0; j < p; ++j) g[j] += d * design_value(i, j);
+    const Index o = v.offset[b];
+    if (empty_) {
+      J(0, o) -= v.s.sum();  // held at empty_value, A = 1
+      return;
     }
-    J.block(0, om, 1, p) += g.transpose();
-    J(0, v.offset[b]) -= den;
+    const Terms t = terms(v, true);
+    const double nu = v.theta[o];
+    double den = 0.0;
+    const std::size_t M = preds_.size();
+    for (Index j = 0; j < h_.size(); ++j) {
+      const double sh = v.s[detail::global_row(rows_, j)] * h_[j];
+      if (sh == 0.0) continue;
+      den += sh * t.W[j];
+      for (std::size_t m = 0; m < M; ++m) {
+        // d psi / d eta_m = h (dW/dp (V - nu) + W dV/dp) p (1 - p)
+        const double p = t.p(j, m);
+        const double d = sh * (t.dW(j, m) * (t.V[j] - nu) + t.W[j] * t.dV(j, m)) * p * (1.0 - p);
+        if (d == 0.0) continue;
+        const Prediction& q = preds_[m];
+        const Index om = v.offset[q.block];
+        for (Index c = 0; c < q.X.cols(); ++c)
+          if (q.model->kept(c)) J(0, om + c) += d * q.x(j, c);
+      }
+    }
+    J(0, o) -= den;
   }
 
   void add_psi_times(const StackView& v, Index b, const MatrixXd& C,
                      MatrixXd& out) const override {
-    const VectorXd f = predictions(v.theta.segment(v.offset[mb_], m_.design().cols()));
+    if (empty_) return;
+    const Terms t = terms(v, false);
     const double nu = v.theta[v.offset[b]];
-    for (Index i = 0; i < f.size(); ++i) out.row(i) += (h_[i] * (f[i] - nu)) * C.row(0);
+    for (Index j = 0; j < h_.size(); ++j) {
+      const double psi = h_[j] * t.W[j] * (t.V[j] - nu);
+      if (psi != 0.0) out.row(detail::global_row(rows_, j)) += psi * C.row(0);
+    }
   }
 
  private:
-  double design_value(Index i, Index j) const {
-    for (const auto& c : set_)
-      if (c.first == j) return c.second;
-    return m_.design()(i, j);
-  }
-  VectorXd counterfactual(const VectorXd& beta) const {
-    VectorXd eta = linear_predictor(m_.design(), beta);
-    const auto& X = m_.design();
-    for (const auto& c : set_)
-      for (Index i = 0; i < eta.size(); ++i) eta[i] += (c.second - X(i, c.first)) * beta[c.first];
-    return eta;
-  }
-  VectorXd predictions(const VectorXd& beta) const {
-    VectorXd f = counterfactual(beta);
-    for (Index i = 0; i < f.size(); ++i) f[i] = detail::logit_linkinv(f[i]);
-    return f;
+  struct Terms {
+    MatrixXd P, gV, gW;  // rows x M: predictions and the gradients of V and W
+    VectorXd V, W;
+    double p(Index j, std::size_t m) const { return P(j, static_cast<Index>(m)); }
+    double dV(Index j, std::size_t m) const { return gV(j, static_cast<Index>(m)); }
+    double dW(Index j, std::size_t m) const { return gW.size() ? gW(j, static_cast<Index>(m)) : 0.0; }
+  };
+
+  Terms terms(const StackView& v, bool gradients) const {
+    const Index n = h_.size();
+    const Index M = static_cast<Index>(preds_.size());
+    Terms t;
+    t.P.resize(n, M);
+    for (Index m = 0; m < M; ++m) {
+      const VectorXd e = preds_[static_cast<std::size_t>(m)].eta(v.theta, v.offset);
+      for (Index j = 0; j < n; ++j) t.P(j, m) = detail::logit_linkinv(e[j]);
+    }
+    t.V.resize(n);
+    t.W = VectorXd::Ones(n);
+    if (gradients) {
+      t.gV = MatrixXd::Zero(n, M);
+      if (weight_) t.gW = MatrixXd::Zero(n, M);
+    }
+    std::vector<double> pj(static_cast<std::size_t>(M)), g(static_cast<std::size_t>(M));
+    for (Index j = 0; j < n; ++j) {
+      for (Index m = 0; m < M; ++m) pj[static_cast<std::size_t>(m)] = t.P(j, m);
+      std::fill(g.begin(), g.end(), 0.0);
+      t.V[j] = value_(j, pj.data(), g.data());
+      if (gradients)
+        for (Index m = 0; m < M; ++m) t.gV(j, m) = g[static_cast<std::size_t>(m)];
+      if (weight_) {
+        std::fill(g.begin(), g.end(), 0.0);
+        t.W[j] = weight_(j, pj.data(), g.data());
+        if (gradients)
+          for (Index m = 0; m < M; ++m) t.gW(j, m) = g[static_cast<std::size_t>(m)];
+      }
+    }
+    return t;
   }
 
-  const LogisticBlock& m_;
-  Index mb_;
   VectorXd h_;
-  std::vector<std::pair<int, double>> set_;
+  std::vector<Prediction> preds_;
+  Fn value_, weight_;
+  std::vector<Index> rows_;
+  double empty_value_;
+  bool empty_ = false;
+};
+
+// t = f(theta), f a smooth function of earlier parameters with gradient.
+class DerivedBlock : public StackBlock {
+ public:
+  using Fn = std::function<double(const VectorXd& theta, VectorXd& grad)>;
+  explicit DerivedBlock(Fn f) : f_(std::move(f)) {}
+  Index dim() const override { return 1; }
+  void solve(VectorXd& theta, const StackView& v, Index b) override {
+    VectorXd g = VectorXd::Zero(theta.size());
+    theta[v.offset[b]] = f_(theta, g);
+  }
+  void jacobian(const StackView& v, Index b, Eigen::Ref<MatrixXd> J) const override {
+    VectorXd g = VectorXd::Zero(v.theta.size());
+    f_(v.theta, g);
+    const double n = v.s.sum();
+    J.row(0) += n * g.transpose();
+    J(0, v.offset[b]) -= n;
+  }
+  // psi = f(theta) - t, the same for every unit (zero at the solution)
+  void add_psi_times(const StackView& v, Index b, const MatrixXd& C,
+                     MatrixXd& out) const override {
+    VectorXd g = VectorXd::Zero(v.theta.size());
+    const double psi = f_(v.theta, g) - v.theta[v.offset[b]];
+    if (psi != 0.0) out.rowwise() += psi * C.row(0);
+  }
+
+ private:
+  Fn f_;
 };
 
 // The stack: blocks in the order they are solved.
 class Stack {
  public:
-  // Adds a block and returns its index.
+  // Adds a block; returns it (held in place: references stay valid).
   template <class B, class... Args>
   B& add(Args&&... args) {
     blocks_.push_back(std::make_unique<B>(std::forward<Args>(args)...));
@@ -212,13 +328,15 @@ class Stack {
   Index size() const { return static_cast<Index>(blocks_.size()); }
   Index dim() const { return total_; }
   Index offset(Index b) const { return offset_[static_cast<std::size_t>(b)]; }
+  // Index of the block added last, and its parameter's position.
+  Index last() const { return size() - 1; }
   const VectorXd& theta() const { return theta_; }
 
   void solve(const VectorXd& s) {
     s_ = s;
     theta_ = VectorXd::Zero(total_);
-    for (Index b = 0; b < size(); ++b)
-      blocks_[static_cast<std::size_t>(b)]->solve(theta_, offset_, b, s_);
+    const StackView v{theta_, offset_, s_};
+    for (Index b = 0; b < size(); ++b) blocks_[static_cast<std::size_t>(b)]->solve(theta_, v, b);
   }
 
   // A = -(1/n) sum_i s_i d psi_i / d theta'.
@@ -248,8 +366,7 @@ class Stack {
 
   // Influence functions (n x |sel|) of the parameters sel (indices into theta).
   MatrixXd influence(const std::vector<Index>& sel) const {
-    const MatrixXd A = bread();
-    Eigen::FullPivLU<MatrixXd> lu(A);
+    Eigen::FullPivLU<MatrixXd> lu(bread());
     if (!lu.isInvertible())
       throw std::runtime_error("the stacked estimating equations are singular: a coefficient is not identified");
     // IF_i = A^{-1} psi_i, so IF_sel,i = psi_i' (A^{-T})[, sel]
@@ -263,6 +380,12 @@ class Stack {
       blk.add_psi_times(v, b, C.middleRows(offset_[b], blk.dim()), out);
     }
     return out;
+  }
+
+  // sum_i s_i IF_i IF_i' / n^2 of an influence matrix from influence().
+  MatrixXd vcov(const MatrixXd& IF) const {
+    const double n = s_.sum();
+    return IF.transpose() * s_.asDiagonal() * IF / (n * n);
   }
 
  private:
