@@ -73,3 +73,11 @@
     .Call(`_matequity_cpp_standardised_means`, X, y, cols, values, h, control)
 }
 
+.cpp_ps_weights <- function(e, a, estimand) {
+    .Call(`_matequity_cpp_ps_weights`, e, a, estimand)
+}
+
+.cpp_ess <- function(w) {
+    .Call(`_matequity_cpp_ess`, w)
+}
+

@@ -25,11 +25,8 @@ ps_weights <- function(ps, treatment, estimand = c("ATE", "ATT", "ATC", "ATO")) 
   if (length(a) != length(ps)) {
     cli::cli_abort("{.arg ps} and {.arg treatment} must have the same length ({length(ps)} vs {length(a)}).")
   }
-  w <- switch(estimand,
-              ATE = ifelse(a == 1L, 1 / ps, 1 / (1 - ps)),
-              ATT = ifelse(a == 1L, 1, ps / (1 - ps)),
-              ATC = ifelse(a == 1L, (1 - ps) / ps, 1),
-              ATO = ifelse(a == 1L, 1 - ps, ps))
-  attr(w, "ess") <- c(treated = ess(w[a == 1L]), control = ess(w[a == 0L]))
+  res <- .cpp_ps_weights(as.numeric(ps), as.integer(a), estimand_codes[[estimand]])
+  w <- res$weights
+  attr(w, "ess") <- res$ess
   w
 }

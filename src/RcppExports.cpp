@@ -341,6 +341,28 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_ps_weights
+Rcpp::List cpp_ps_weights(const Eigen::Map<Eigen::VectorXd>& e, const Rcpp::IntegerVector& a, int estimand);
+RcppExport SEXP _matequity_cpp_ps_weights(SEXP eSEXP, SEXP aSEXP, SEXP estimandSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type e(eSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type a(aSEXP);
+    Rcpp::traits::input_parameter< int >::type estimand(estimandSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_ps_weights(e, a, estimand));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_ess
+double cpp_ess(const Eigen::Map<Eigen::VectorXd>& w);
+RcppExport SEXP _matequity_cpp_ess(SEXP wSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type w(wSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_ess(w));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
@@ -361,6 +383,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_format_ids", (DL_FUNC) &_matequity_cpp_format_ids, 3},
     {"_matequity_cpp_contact_ids", (DL_FUNC) &_matequity_cpp_contact_ids, 2},
     {"_matequity_cpp_standardised_means", (DL_FUNC) &_matequity_cpp_standardised_means, 6},
+    {"_matequity_cpp_ps_weights", (DL_FUNC) &_matequity_cpp_ps_weights, 3},
+    {"_matequity_cpp_ess", (DL_FUNC) &_matequity_cpp_ess, 1},
     {NULL, NULL, 0}
 };
 

@@ -13,6 +13,34 @@ using namespace matequity;
 
 namespace {
 
+// All blocks in one table (act_con made global), as the R glue copies them
+// block by block.
+ContactTable concatenate_contacts(const std::vector<ContactTable>& blocks) {
+  ContactTable out;
+  for (const ContactTable& b : blocks) {
+    const int base = static_cast<int>(out.preg.size());
+    out.preg.insert(out.preg.end(), b.preg.begin(), b.preg.end());
+    out.date.insert(out.date.end(), b.date.begin(), b.date.end());
+    out.gest.insert(out.gest.end(), b.gest.begin(), b.gest.end());
+    out.staff_team.insert(out.staff_team.end(), b.staff_team.begin(), b.staff_team.end());
+    out.unit.insert(out.unit.end(), b.unit.begin(), b.unit.end());
+    out.slot.insert(out.slot.end(), b.slot.begin(), b.slot.end());
+    out.kind.insert(out.kind.end(), b.kind.begin(), b.kind.end());
+    out.attend.insert(out.attend.end(), b.attend.begin(), b.attend.end());
+    out.medium.insert(out.medium.end(), b.medium.begin(), b.medium.end());
+    for (int c : b.act_con) out.act_con.push_back(c + base);
+    out.act_staff.insert(out.act_staff.end(), b.act_staff.begin(), b.act_staff.end());
+    out.act_team.insert(out.act_team.end(), b.act_team.begin(), b.act_team.end());
+  }
+  return out;
+}
+
+ContactTable simulate_contacts(const ContactInputs& in, const ContactParams& pr,
+                                      std::uint64_t seed, int nthreads) {
+  return concatenate_contacts(simulate_contact_blocks(in, pr, seed, nthreads));
+}
+
+
 // n identical pregnancies: booked on day 1000 at 70 days, born on day 1210,
 // discharged on day 1250; unit 2, team 3, named midwife 4.
 struct Cohort {

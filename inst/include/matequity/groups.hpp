@@ -116,11 +116,4 @@ std::vector<double> grouped_sums(const Matrix& X, const GroupIndex& gi,
   return out;
 }
 
-// Counts per group (rows with a negative code are not counted).
-inline std::vector<long long> group_counts(const GroupIndex& gi) {
-  std::vector<long long> out(gi.n_groups());
-  for (int g = 0; g < gi.n_groups(); ++g) out[g] = static_cast<long long>(gi.size(g));
-  return out;
-}
-
 }  // namespace matequity

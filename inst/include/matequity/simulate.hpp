@@ -262,33 +262,6 @@ inline std::vector<ContactTable> simulate_contact_blocks(const ContactInputs& in
   return blocks;
 }
 
-// All blocks in one table (act_con made global). Used by tests; the R glue
-// copies block by block instead.
-inline ContactTable concatenate_contacts(const std::vector<ContactTable>& blocks) {
-  ContactTable out;
-  for (const ContactTable& b : blocks) {
-    const int base = static_cast<int>(out.preg.size());
-    out.preg.insert(out.preg.end(), b.preg.begin(), b.preg.end());
-    out.date.insert(out.date.end(), b.date.begin(), b.date.end());
-    out.gest.insert(out.gest.end(), b.gest.begin(), b.gest.end());
-    out.staff_team.insert(out.staff_team.end(), b.staff_team.begin(), b.staff_team.end());
-    out.unit.insert(out.unit.end(), b.unit.begin(), b.unit.end());
-    out.slot.insert(out.slot.end(), b.slot.begin(), b.slot.end());
-    out.kind.insert(out.kind.end(), b.kind.begin(), b.kind.end());
-    out.attend.insert(out.attend.end(), b.attend.begin(), b.attend.end());
-    out.medium.insert(out.medium.end(), b.medium.begin(), b.medium.end());
-    for (int c : b.act_con) out.act_con.push_back(c + base);
-    out.act_staff.insert(out.act_staff.end(), b.act_staff.begin(), b.act_staff.end());
-    out.act_team.insert(out.act_team.end(), b.act_team.begin(), b.act_team.end());
-  }
-  return out;
-}
-
-inline ContactTable simulate_contacts(const ContactInputs& in, const ContactParams& pr,
-                                      std::uint64_t seed, int nthreads) {
-  return concatenate_contacts(simulate_contact_blocks(in, pr, seed, nthreads));
-}
-
 // Zero-padded ids "<prefix><number>" written into buf (no allocation);
 // returns the length. width is the minimum number of digits.
 inline std::size_t format_id(char* buf, const char* prefix, std::size_t prefix_len,

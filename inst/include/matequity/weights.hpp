@@ -1,5 +1,5 @@
 // matequity: propensity-score weights (WeightIt's conventions), tilting
-// functions, trimming, truncation (WeightIt's trim()) and effective sample
+// functions, truncation (WeightIt's trim()) and effective sample
 // size.
 //
 // With e = P(A = 1 | X) and eta = logit(e):
@@ -76,29 +76,6 @@ Eigen::VectorXd ps_weights(const Vec& e, const IVec& a, Estimand est) {
   return w;
 }
 
-// Units kept by trimming at threshold t: t <= e <= 1 - t.
-template <class Vec>
-std::vector<int> trim_keep(const Vec& e, double t) {
-  if (!(t >= 0.0 && t < 0.5)) throw std::invalid_argument("trimming threshold must be in [0, 0.5)");
-  std::vector<int> keep;
-  for (Eigen::Index i = 0; i < e.size(); ++i)
-    if (e[i] >= t && e[i] <= 1.0 - t) keep.push_back(static_cast<int>(i));
-  return keep;
-}
-
-// Quantile of type 7 (R's default) of x, sorting x in place.
-inline double quantile7_inplace(std::vector<double>& x, double q) {
-  if (x.empty()) throw std::invalid_argument("quantile of an empty vector");
-  std::sort(x.begin(), x.end());
-  const double h = (static_cast<double>(x.size()) - 1.0) * q;
-  const std::size_t lo = static_cast<std::size_t>(std::floor(h));
-  const std::size_t hi = std::min(lo + 1, x.size() - 1);
-  return x[lo] + (h - static_cast<double>(lo)) * (x[hi] - x[lo]);
-}
-
-// Quantile of type 7 (R's default) of a copy of x.
-inline double quantile7(std::vector<double> x, double q) { return quantile7_inplace(x, q); }
-
 // Quantile of type 3 (SAS definition 5: the nearest even order statistic),
 // what WeightIt's trim() uses, sorting x in place. As R's quantile(type = 3):
 // with n p - 1/2 = j + g, the order statistic j when g = 0 and j is even,
@@ -114,9 +91,6 @@ inline double quantile3_inplace(std::vector<double>& x, double q) {
   k = std::min(std::max(k, 1.0), n);
   return x[static_cast<std::size_t>(k) - 1];
 }
-
-// Quantile of type 3 of a copy of x.
-inline double quantile3(std::vector<double> x, double q) { return quantile3_inplace(x, q); }
 
 // Which arms weight truncation acts on, as WeightIt's trim() on a weightit
 // object: every arm but the focal one (whose weights are all 1), so the
