@@ -85,9 +85,13 @@ scenario_table <- function(theta, V, boot, lev, ok, r, counts, scenarios, per, c
       est <- Re(cc$f(th))
       if (!is.null(bk)) {
         rep_vals <- apply(bk[stats::complete.cases(bk), , drop = FALSE], 1L, cc$f)
-        se <- stats::sd(rep_vals)
-        lo <- stats::quantile(rep_vals, alpha, names = FALSE)
-        hi <- stats::quantile(rep_vals, 1 - alpha, names = FALSE)
+        # a replicate with a zero risk has an infinite log ratio (no SE),
+        # or an undefined one when both risks are zero (no interval either)
+        n_inf <- sum(!is.finite(rep_vals))
+        n_nan <- sum(is.nan(rep_vals))
+        se <- if (n_inf) NA_real_ else stats::sd(rep_vals)
+        lo <- if (n_nan) NA_real_ else stats::quantile(rep_vals, alpha, names = FALSE)
+        hi <- if (n_nan) NA_real_ else stats::quantile(rep_vals, 1 - alpha, names = FALSE)
       } else {
         gr <- complex_grad(cc$f, th)
         se <- sqrt(max(0, drop(t(gr) %*% Vk %*% gr)))
@@ -121,6 +125,11 @@ scenario_table <- function(theta, V, boot, lev, ok, r, counts, scenarios, per, c
             note <- paste0("model-based extrapolation: ", paste(why, collapse = "; "))
           }
         }
+      }
+      if (!is.null(bk) && n_inf && is.na(note)) {
+        note <- sprintf("bootstrap SE undefined: %d replicate%s with a zero risk (%s)",
+                        n_inf, if (n_inf == 1L) "" else "s",
+                        if (n_nan) sprintf("no interval: %d undefined", n_nan) else "percentile interval given")
       }
       if (ratio && !is.na(est) && !is.finite(est)) {
         note <- "no events: ratio undefined"

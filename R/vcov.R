@@ -42,11 +42,25 @@ effect_terms <- function(fit, binary, conf_level) {
   hi <- theta + z * se
   if (!is.null(fit$boot)) {
     bt <- t(apply(fit$boot[stats::complete.cases(fit$boot), , drop = FALSE], 1L, cs$f))
+    # a replicate with a risk of 0 or 1 in an arm has an infinite log ratio:
+    # the ratio's bootstrap SE is then undefined (NA, said once); its
+    # percentile interval is still read off the replicates
+    inf <- colSums(!is.finite(bt))
     se <- apply(bt, 2L, stats::sd)
     Vt <- stats::cov(bt)
+    se[inf > 0] <- NA_real_
+    Vt[inf > 0, ] <- Vt[, inf > 0] <- NA_real_
+    if (any(inf > 0)) {
+      cli::cli_warn(c("{max(inf)} of {nrow(bt)} bootstrap replicate{?s} ha{?s/ve} a risk of 0 or 1 in an arm, so {.val {cs$terms[inf > 0]}} {?is/are} infinite there.",
+                      "i" = "Their bootstrap standard error is not defined (NA); the percentile interval is given unless a replicate has no risk in either arm (0/0)."),
+                    class = "matequity_bootstrap_infinite")
+    }
     alpha <- (1 - conf_level) / 2
-    lo <- apply(bt, 2L, stats::quantile, probs = alpha, names = FALSE)
-    hi <- apply(bt, 2L, stats::quantile, probs = 1 - alpha, names = FALSE)
+    # (0/0 in a replicate: the ratio is undefined there, and so is its interval)
+    pct <- function(p) apply(bt, 2L, function(v) if (anyNA(v)) NA_real_ else
+      stats::quantile(v, p, names = FALSE))
+    lo <- pct(alpha)
+    hi <- pct(1 - alpha)
   }
   is_contrast <- !grepl("_(treated|control)$", cs$terms)
   if (!is.null(fit$failed)) theta[] <- se[] <- lo[] <- hi[] <- NA_real_

@@ -549,3 +549,26 @@ test_that("calendar years as a covariate: g-computation risks as glm() predicts 
   }
   expect_true(all(is.finite(sc$std.error[!is.na(sc$estimate)])))
 })
+
+test_that("a bootstrap replicate with a zero risk gives the ratio no SE, with a note", {
+  set.seed(8)
+  d <- data.frame(grp = rep(c("Neither", "PLUS"), c(370, 30)),
+                  coc = c(stats::rbinom(370, 1, 0.5) == 1, rep(c(TRUE, FALSE), 15)),
+                  preterm_eligible = TRUE)
+  # two events in PLUS, one in each arm
+  d$preterm <- c(stats::rbinom(370, 1, 0.3) == 1, c(TRUE, TRUE, rep(FALSE, 28)))
+  sc <- suppressWarnings(disparity_scenarios(d, preterm, grp, coc, allowable = NULL,
+                                             disclosure = "none", vcov = "bootstrap",
+                                             reps = 200, seed = 2))
+  obs <- sc[sc$group == "PLUS" & sc$scenario == "observed" & sc$term == "disparity", ]
+  ratio <- obs[obs$measure == "ratio", ]
+  diff <- obs[obs$measure == "difference", ]
+  expect_true(is.na(ratio$std.error) && !is.nan(ratio$std.error))
+  expect_match(ratio$note, "bootstrap SE undefined: [0-9]+ replicates with a zero risk")
+  # a resample draws neither event with probability (28/30)^30 = 0.126
+  k <- as.integer(sub(".*undefined: ([0-9]+) .*", "\\1", ratio$note))
+  expect_gt(k, 200 * 0.126 - 4 * 4.7)
+  expect_lt(k, 200 * 0.126 + 4 * 4.7)
+  expect_true(is.finite(diff$std.error))
+  expect_true(is.na(diff$note))
+})

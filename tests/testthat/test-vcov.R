@@ -134,7 +134,9 @@ test_that("bootstrap replicates that cannot be fitted are left out with their re
     matequity_bootstrap_failures = function(cnd) {
       w <<- cnd
       invokeRestart("muffleWarning")
-    })
+    },
+    # the replicates drawing only the treated unit with y = 0 have risk 0
+    matequity_bootstrap_infinite = function(cnd) invokeRestart("muffleWarning"))
   expect_s3_class(w, "matequity_bootstrap_failures")
   msg <- cli::ansi_strip(conditionMessage(w))
   expect_match(msg, "an arm has no rows in the replicate")
@@ -147,4 +149,29 @@ test_that("bootstrap replicates that cannot be fitted are left out with their re
   expect_match(msg, if (k == 1) " is left out" else " are left out")
   td <- tidy(fit)
   expect_true(is.finite(td$std.error[td$term == "risk_difference"]))
+})
+
+test_that("a bootstrap replicate with no events in an arm leaves the ratio SEs NA, not NaN", {
+  # 15 treated women, one event among them: about a third of resamples
+  # draw none of it, where the log risk ratio is -Inf
+  set.seed(4)
+  d <- data.frame(a = rep(c(1L, 0L), c(15, 185)), x = stats::rnorm(200))
+  d$y <- c(1, rep(0, 14), stats::rbinom(185, 1, 0.3))
+  expect_warning(
+    f <- estimate_effect(d, a, y, ~ x, method = "ipw", vcov = "bootstrap", reps = 200,
+                         seed = 1, disclosure = "none"),
+    class = "matequity_bootstrap_infinite")
+  tt <- generics::tidy(f)
+  b <- f$groups$all$boot
+  b <- b[stats::complete.cases(b), , drop = FALSE]
+  zero <- sum(b[, 1] == 0)
+  expect_gt(zero, 20)
+  expect_true(is.na(tt$std.error[tt$term == "risk_ratio"]) && !is.nan(tt$std.error[tt$term == "risk_ratio"]))
+  expect_true(is.na(tt$std.error[tt$term == "odds_ratio"]))
+  # the difference is finite in every replicate: its SE is the replicates' SD
+  expect_equal(unname(tt$std.error[tt$term == "risk_difference"]), stats::sd(b[, 1] - b[, 2]),
+               tolerance = 1e-12)
+  # the ratio's percentile interval is read off the replicates, -Inf included
+  expect_equal(unname(tt$conf.low[tt$term == "risk_ratio"]),
+               exp(unname(stats::quantile(log(b[, 1] / b[, 2]), 0.025))))
 })
