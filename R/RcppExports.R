@@ -49,6 +49,10 @@
     .Call(`_matequity_cpp_multi_effect`, X, Z, a, K, y, aipw, focal, binary, account_ps, epsilon, maxit, cluster, n_clusters, nthreads)
 }
 
+.cpp_vcov_from_if <- function(IF, cluster, n_clusters, nthreads) {
+    .Call(`_matequity_cpp_vcov_from_if`, IF, cluster, n_clusters, nthreads)
+}
+
 .cpp_scenarios_fit <- function(Z, L, a, y, g, s, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, want_if) {
     .Call(`_matequity_cpp_scenarios_fit`, Z, L, a, y, g, s, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, want_if)
 }

@@ -223,6 +223,19 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_vcov_from_if
+Eigen::MatrixXd cpp_vcov_from_if(const Eigen::Map<Eigen::MatrixXd>& IF, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads);
+RcppExport SEXP _matequity_cpp_vcov_from_if(SEXP IFSEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type IF(IFSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type cluster(clusterSEXP);
+    Rcpp::traits::input_parameter< int >::type n_clusters(n_clustersSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_vcov_from_if(IF, cluster, n_clusters, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_scenarios_fit
 Rcpp::List cpp_scenarios_fit(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::MatrixXd>& L, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& g, const Eigen::Map<Eigen::VectorXd>& s, int n_groups, int ref, const Rcpp::IntegerVector& target, double target_uptake, bool weighting, double epsilon, int maxit, bool want_if);
 RcppExport SEXP _matequity_cpp_scenarios_fit(SEXP ZSEXP, SEXP LSEXP, SEXP aSEXP, SEXP ySEXP, SEXP gSEXP, SEXP sSEXP, SEXP n_groupsSEXP, SEXP refSEXP, SEXP targetSEXP, SEXP target_uptakeSEXP, SEXP weightingSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP want_ifSEXP) {
@@ -377,6 +390,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
     {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 7},
     {"_matequity_cpp_multi_effect", (DL_FUNC) &_matequity_cpp_multi_effect, 14},
+    {"_matequity_cpp_vcov_from_if", (DL_FUNC) &_matequity_cpp_vcov_from_if, 4},
     {"_matequity_cpp_scenarios_fit", (DL_FUNC) &_matequity_cpp_scenarios_fit, 14},
     {"_matequity_cpp_scenarios_boot", (DL_FUNC) &_matequity_cpp_scenarios_boot, 17},
     {"_matequity_cpp_sim_contacts", (DL_FUNC) &_matequity_cpp_sim_contacts, 22},
