@@ -104,7 +104,8 @@ db_latest_per_key <- function(tbl, key, order = character(), call = rlang::calle
   }
   rows <- dplyr::filter(ranked(tbl), .data$.mq_rn == 1L)
   rows <- dplyr::select(rows, dplyr::all_of(cols))
-  groups <- dplyr::summarise(dplyr::group_by(tbl, !!!rlang::syms(c(key, order))),
+  # a key column may also order (MSD001's RecordNumber): grouped once
+  groups <- dplyr::summarise(dplyr::group_by(tbl, !!!rlang::syms(unique(c(key, order)))),
                              .mq_n = dplyr::n(), .groups = "drop")
   top <- dplyr::filter(ranked(groups), .data$.mq_rn == 1L)
   counts <- dplyr::summarise(top, kept = dplyr::n(), top = sum(.data$.mq_n, na.rm = TRUE))
