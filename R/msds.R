@@ -80,8 +80,8 @@
 #' with a reason in its exclusion log.
 #'
 #' @param tables A named list of data frames, one per MSDS table (names as in
-#'   [msds_schema()]), or a DBI connection holding tables of those names.
-#'   Tables matequity does not know are kept as they are.
+#'   [msds_schema()]), or a DBI connection holding tables of those names (see
+#'   section Databases). Tables matequity does not know are kept as they are.
 #' @param mapping Local column names: a named character vector
 #'   `c(MSDS_field = "local_name")` applied in every table, or a named list
 #'   with one such vector per table. Table names can be mapped with a
@@ -140,6 +140,17 @@
 #'   that month are used, as NHS Digital selects an extract "as at" a month.
 #'   Rows without `RPStartDate` are kept (and counted as undated in
 #'   [msds_submissions()]). `NULL` (default) uses every submission.
+#' @section Databases:
+#' Given a DBI connection, `as_msds()` reads each MSDS table it finds there
+#' (named as in [msds_schema()], or as mapped by `mapping$.tables`) whole
+#' into R with `DBI::dbReadTable()`, and everything after that runs in R as
+#' for data frames: the driver's types are converted as above (`integer64`,
+#' dates, text), then the reduction to the latest submission and the
+#' validation. The object is therefore identical to `as_msds()` on the same
+#' tables in memory; the package's tests check this on a PostgreSQL server
+#' with a simulated extract holding monthly resubmissions. Reading whole
+#' tables needs the extract to fit in memory: on a larger database, select
+#' the rows of the pregnancies wanted into views first.
 #' @section Submissions:
 #' Providers resubmit every active record each month (and since April 2023
 #' send a provisional and a final submission for each month). `as_msds()`
