@@ -74,7 +74,11 @@ start() {
     return 1
   fi
   local dir port=""
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/matequity-pg.XXXXXX")
+  # as root in /tmp, which the postgres user can reach (a root-only TMPDIR
+  # would not do)
+  local base=${TMPDIR:-/tmp}
+  if is_root; then base=/tmp; fi
+  dir=$(mktemp -d "$base/matequity-pg.XXXXXX")
   chmod 700 "$dir"
   if is_root; then chown postgres: "$dir"; fi
   if ! as_owner "$initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
