@@ -74,7 +74,8 @@ db_latest_order <- function(order) {
 # UniqSubmissionID, RecordNumber). Returns list(
 #   rows  = a lazy table of the kept rows, one per key, with tbl's columns
 #           (ROW_NUMBER() OVER (PARTITION BY key ORDER BY ...) = 1);
-#   counts = a lazy one-row table: rows, kept, superseded, duplicate.
+#   counts = a lazy one-row table: rows, kept, superseded, duplicate;
+#   ranked = every row with its rank .mq_rn, see db_rank_latest()).
 # The counts come from GROUP BY key and ordering values (which group NULLs
 # together, as latest_per_key() compares missing values equal): per key, the
 # top group (the same window over the groups) holds the kept row and the
@@ -93,16 +94,9 @@ db_latest_per_key <- function(tbl, key, order = character(), call = rlang::calle
   }
   if (!length(key)) cli::cli_abort("{.arg key} must name at least one column.", call = call)
   db_check_order_types(tbl, order, call)
-  lo <- db_latest_order(order)
-  ks <- rlang::syms(key)
-  ranked <- function(x) {
-    x <- dplyr::mutate(x, !!!lo$add)
-    x <- dplyr::group_by(x, !!!ks)
-    x <- dbplyr::window_order(x, !!!lo$order)
-    x <- dplyr::mutate(x, .mq_rn = dplyr::row_number())
-    dplyr::ungroup(x)
-  }
-  rows <- dplyr::filter(ranked(tbl), .data$.mq_rn == 1L)
+  ranked <- function(x) db_rank_latest(x, key, order)
+  all_ranked <- ranked(tbl)
+  rows <- dplyr::filter(all_ranked, .data$.mq_rn == 1L)
   rows <- dplyr::select(rows, dplyr::all_of(cols))
   # a key column may also order (MSD001's RecordNumber): grouped once
   groups <- dplyr::summarise(dplyr::group_by(tbl, !!!rlang::syms(unique(c(key, order)))),
@@ -114,7 +108,18 @@ db_latest_per_key <- function(tbl, key, order = character(), call = rlang::calle
   counts <- dplyr::transmute(counts, rows = .data$rows, kept = .data$kept,
                              superseded = .data$rows - .data$top,
                              duplicate = .data$top - .data$kept)
-  list(rows = rows, counts = counts)
+  list(rows = rows, counts = counts, ranked = all_ranked)
+}
+
+# `tbl` ranked within each key, latest first: column .mq_rn (1 = the row
+# kept), plus the 0/1 helper columns .mq_has1, ... of the window order.
+db_rank_latest <- function(tbl, key, order) {
+  lo <- db_latest_order(order)
+  x <- dplyr::mutate(tbl, !!!lo$add)
+  x <- dplyr::group_by(x, !!!rlang::syms(key))
+  x <- dbplyr::window_order(x, !!!lo$order)
+  x <- dplyr::mutate(x, .mq_rn = dplyr::row_number())
+  dplyr::ungroup(x)
 }
 
 # The ordering columns must order as their values do: numbers and dates, not
