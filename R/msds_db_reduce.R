@@ -99,8 +99,9 @@ db_child_in_retained <- function(x, parent_ranked, id) {
     if (!sub_col %in% cols || !sub_col %in% pcols) next
     by <- unique(c(scope, id, sub_col))
     k <- paste0(".mq_k_", sub_col)
-    p <- dplyr::summarise(dplyr::group_by(parent_ranked, !!!rlang::syms(by)),
-                          !!k := max(.data$.mq_kept, na.rm = TRUE), .groups = "drop")
+    kept_any <- stats::setNames(list(rlang::expr(max(.data$.mq_kept, na.rm = TRUE))), k)
+    p <- dplyr::summarise(dplyr::group_by(parent_ranked, !!!rlang::syms(by)), !!!kept_any,
+                          .groups = "drop")
     x <- dplyr::left_join(x, p, by = by)
     placed <- c(placed, list(rlang::sym(k)))
   }
