@@ -3,7 +3,9 @@
 #               replacing a package you have), install matequity, run the analysis
 #   make test   install what the tests need into the project library build/rlib,
 #               engine tests (Catch2, normal and sanitised), testthat with a count
-#               per reference package, and R CMD check --no-manual
+#               per reference package (and a throwaway PostgreSQL server on
+#               127.0.0.1 for the database tests, tools/pg.sh), and
+#               R CMD check --no-manual
 #   make bench  run bench/ and write bench/RESULTS.md (peers in build/rlib)
 #
 # Packages only the tests or benchmarks need are installed into build/rlib and
@@ -69,7 +71,14 @@ test-cpp-asan:
 test-install:
 	@$(TESTENV) bash tools/r-install.sh "$(RLIB)"
 
+# testthat with a throwaway PostgreSQL server for the database tests
+# (tools/pg.sh): started first, stopped and removed when the run ends, also
+# on failure or interrupt. Without root and without PostgreSQL those tests
+# skip (under CI=true they fail).
 test-r:
+	@pg_env=$$(bash tools/pg.sh start) || { echo "tools/pg.sh start failed"; exit 1; }; \
+	eval "$$pg_env"; \
+	trap 'bash tools/pg.sh stop "$${MATEQUITY_PG_DIR:-}"' EXIT; trap 'exit 130' INT TERM; \
 	$(TESTENV) $(RSCRIPT) tools/run-tests.R
 
 # testthat ran above on the same sources (with the per-reference counts), so

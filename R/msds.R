@@ -80,8 +80,8 @@
 #' with a reason in its exclusion log.
 #'
 #' @param tables A named list of data frames, one per MSDS table (names as in
-#'   [msds_schema()]), or a DBI connection holding tables of those names.
-#'   Tables matequity does not know are kept as they are.
+#'   [msds_schema()]), or a DBI connection holding tables of those names (see
+#'   section Databases). Tables matequity does not know are kept as they are.
 #' @param mapping Local column names: a named character vector
 #'   `c(MSDS_field = "local_name")` applied in every table, or a named list
 #'   with one such vector per table. Table names can be mapped with a
@@ -140,6 +140,37 @@
 #'   that month are used, as NHS Digital selects an extract "as at" a month.
 #'   Rows without `RPStartDate` are kept (and counted as undated in
 #'   [msds_submissions()]). `NULL` (default) uses every submission.
+#' @param reduce Where the reduction to the latest submission runs when
+#'   `tables` is a DBI connection: `"memory"` (default) reads every row into
+#'   R first; `"database"` runs it in SQL, so only the retained rows are
+#'   read (see section Databases).
+#' @section Databases:
+#' Given a DBI connection, `as_msds()` reads each MSDS table it finds there
+#' (named as in [msds_schema()], or as mapped by `mapping$.tables`) whole
+#' into R with `DBI::dbReadTable()`, and everything after that runs in R as
+#' for data frames: the driver's types are converted as above (`integer64`,
+#' dates, text), then the reduction to the latest submission and the
+#' validation. The object is therefore identical to `as_msds()` on the same
+#' tables in memory; the package's tests check this on a PostgreSQL server
+#' with a simulated extract holding monthly resubmissions. Reading whole
+#' tables needs the extract to fit in memory: on a larger database, select
+#' the rows of the pregnancies wanted into views first, or use
+#' `reduce = "database"`: the reduction to the latest submission (section
+#' Submissions, with the same rules and counts) then runs in the database in
+#' portable SQL (`ROW_NUMBER()` for the latest record, a missing ordering
+#' value ranked below every value by an explicit `CASE WHEN ... IS NULL`
+#' term; counts from `GROUP BY`; child rows by joins to their parent's
+#' retained submission; exact repeats by `SELECT DISTINCT`), and only the
+#' retained rows are read into R and validated there. The tables, the
+#' submissions log and the superseded discharge dates are then identical to
+#' the in-memory path, and so is everything computed from them; the rows are
+#' ordered by each table's MSDS row id (`MSD101_ID`, ...), since a database
+#' has no row order of its own. What differs: the data-quality counts
+#' ([msds_quality()], [msds_invalid_codes()]) and the date formats describe
+#' the retained rows, not every submission. Its ordering columns
+#' (`RPStartDate`, `UniqSubmissionID`, `RecordNumber`) must be dates or
+#' numbers in the database, the tables and fields must have their MSDS names
+#' (no `mapping`), and v1.5 tables are not read this way.
 #' @section Submissions:
 #' Providers resubmit every active record each month (and since April 2023
 #' send a provisional and a final submission for each month). `as_msds()`
@@ -180,8 +211,10 @@
 #' x
 #' @export
 as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at = NULL,
-                    v15_codes = NULL) {
+                    v15_codes = NULL, reduce = c("memory", "database")) {
   as_at <- check_as_at(as_at)
+  reduce <- rlang::arg_match(reduce)
+  if (reduce == "database") return(as_msds_db_reduced(tables, mapping, flags, quiet, as_at))
   if (inherits(tables, "DBIConnection")) tables <- read_msds_db(tables, mapping)
   old_formats <- NULL
   old_versions <- NULL
@@ -235,6 +268,31 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at =
     f[keep, ] <- old_formats[i[keep], names(f)]
     attr(x, "formats") <- f
   }
+  x
+}
+
+# as_msds(con, reduce = "database"): the reduction in SQL
+# (db_reduce_submissions()), then the in-memory checks on the retained rows.
+as_msds_db_reduced <- function(con, mapping, flags, quiet, as_at, call = rlang::caller_env()) {
+  if (!inherits(con, "DBIConnection")) {
+    cli::cli_abort(c("{.code reduce = \"database\"} needs a DBI connection in {.arg tables}.",
+                     "x" = "It is {.obj_type_friendly {con}}."), call = call)
+  }
+  if (!is.null(mapping)) {
+    cli::cli_abort(c("{.code reduce = \"database\"} reads tables and fields named as in {.fn msds_schema}.",
+                     "i" = "Rename them in views, or use {.code reduce = \"memory\"} with {.arg mapping}."),
+                   call = call)
+  }
+  red <- db_reduce_submissions(con, as_at, call = call)
+  x <- msds_build(red$tables, NULL, flags, quiet, call = call)
+  attr(x, "submissions") <- red$log
+  attr(x, "discharge_superseded") <- red$discharge_superseded
+  if (length(red$problems)) {
+    q <- do.call(rbind, red$problems)
+    attr(x, "quality") <- rbind(attr(x, "quality"),
+                                tibble::as_tibble(q[, c("table", "field", "problem", "n_rows", "examples")]))
+  }
+  attr(x, "unmapped") <- unmapped_fields(red$tables)
   x
 }
 

@@ -1,0 +1,148 @@
+# as_msds(con, reduce = "database"): the reduction to the latest submission
+# (msds_reduce_submissions()'s rules) run in SQL, so that only the retained
+# rows leave the database; they are then collected and validated in R.
+#
+# Per table, as in memory: rows after `as_at` are dropped (counted); a keyed
+# table keeps its latest row per record key (db_latest_per_key()); a child
+# table (MSD202, MSD302, MSD402, MSD405) keeps the rows placed in its
+# parent's retained submission (matched on the pregnancy when both tables
+# have it, the local id and RecordNumber, else UniqSubmissionID; rows placed
+# in no submission are kept) and then drops exact repeats (SELECT DISTINCT).
+# The counts, the submissions log and the superseded discharge dates
+# (later_discharges()) come from SQL too. A database has no row order: the
+# collected rows are put in the order of the table's MSDS row id
+# (`MSD202_ID`, ...), the order of the extract.
+
+# Returns list(tables = collected data frames, log = the submissions log,
+# problems, discharge_superseded), like msds_reduce_submissions().
+db_reduce_submissions <- function(con, as_at = NULL, call = rlang::caller_env()) {
+  check_db_packages(call)
+  present <- DBI::dbListTables(con)
+  if (any(names(v15_tables) %in% present)) {
+    cli::cli_abort(c("{.code reduce = \"database\"} reads MSDS v2 tables only.",
+                     "x" = "The database holds v1.5 tables: {.val {intersect(names(v15_tables), present)}}.",
+                     "i" = "Use {.code as_msds(con)} (read into R), which harmonises them."),
+                   call = call)
+  }
+  as_int <- function(x) as.integer(dplyr::pull(dplyr::collect(x)))
+  n_rows_db <- function(x) as_int(dplyr::summarise(x, n = dplyr::n()))
+  ranked <- list()  # keyed tables after as_at, with .mq_kept (1 = retained)
+  out <- list()
+  log <- list()
+  problems <- list()
+  discharge_superseded <- NULL
+  for (tab in intersect(names(msds_tables), present)) {
+    spec <- msds_tables[[tab]]
+    x <- dplyr::tbl(con, tab)
+    cols <- colnames(x)
+    n_in <- n_rows_db(x)
+    after <- 0L
+    if (!is.null(as_at) && "RPStartDate" %in% cols) {
+      after <- n_rows_db(dplyr::filter(x, !is.na(.data$RPStartDate) & .data$RPStartDate > !!as_at))
+      x <- dplyr::filter(x, is.na(.data$RPStartDate) | .data$RPStartDate <= !!as_at)
+    }
+    undated <- if ("RPStartDate" %in% cols) n_rows_db(dplyr::filter(x, is.na(.data$RPStartDate))) else 0L
+    sup <- 0L
+    dup <- 0L
+    key <- c(intersect(spec$key_scope, cols), spec$key)
+    if (length(spec$key) && all(key %in% cols)) {
+      r <- db_latest_per_key(x, key, intersect(submission_order_cols, cols), call = call)
+      cn <- vapply(dplyr::collect(r$counts), as.integer, 0L)
+      sup <- cn[["superseded"]]
+      dup <- cn[["duplicate"]]
+      ranked[[tab]] <- dplyr::mutate(r$ranked, .mq_kept = dplyr::if_else(.data$.mq_rn == 1L, 1L, 0L))
+      if (tab == "MSD101PregnancyBooking") discharge_superseded <- db_later_discharges(ranked[[tab]])
+      x <- r$rows
+    } else if (!is.null(spec$parent) && !is.null(ranked[[spec$parent$table]])) {
+      pr <- ranked[[spec$parent$table]]
+      n1 <- n_rows_db(x)
+      x <- db_child_in_retained(x, pr, spec$parent$id)
+      n2 <- n_rows_db(x)
+      x <- dplyr::distinct(x)
+      n3 <- n_rows_db(x)
+      sup <- n1 - n2
+      dup <- n2 - n3
+    } else if (!is.null(spec$parent)) {
+      n2 <- n_rows_db(x)
+      x <- dplyr::distinct(x)
+      dup <- n2 - n_rows_db(x)
+    }
+    df <- db_collect_in_order(x, tab)
+    out[[tab]] <- df
+    log[[tab]] <- tibble::tibble(table = tab, rows_in = n_in, rows_after_as_at = after,
+                                 rows_superseded = sup, rows_duplicate = dup,
+                                 rows_kept = nrow(df), rows_undated = undated)
+    if (length(spec$key) && dup) {
+      problems[[length(problems) + 1L]] <- new_problem(
+        tab, paste(key, collapse = " + "),
+        "record submitted twice in one submission (same key, RPStartDate, UniqSubmissionID and RecordNumber; one kept)",
+        dup, severity = "warning")
+    }
+  }
+  lg <- if (length(log)) do.call(rbind, unname(log)) else empty_submissions_log()
+  attr(lg, "as_at") <- as_at
+  list(tables = out, log = lg, problems = problems, discharge_superseded = discharge_superseded)
+}
+
+# The rows of child table `x` that belong to the retained submission of their
+# parent record (msds_reduce_submissions()'s `state`): placed on the parent's
+# (pregnancy, local id, RecordNumber), else (..., UniqSubmissionID), in any
+# parent row; kept when a retained parent row has it, or when no parent row
+# places it (own record numbers). Equality joins never match a NULL, as
+# match_rows() never matches a missing value.
+db_child_in_retained <- function(x, parent_ranked, id) {
+  cols <- colnames(x)
+  pcols <- colnames(parent_ranked)
+  scope <- if ("UniqPregID" %in% cols && "UniqPregID" %in% pcols) "UniqPregID"
+  placed <- list()
+  for (sub_col in c("RecordNumber", "UniqSubmissionID")) {
+    if (!sub_col %in% cols || !sub_col %in% pcols) next
+    by <- unique(c(scope, id, sub_col))
+    k <- paste0(".mq_k_", sub_col)
+    kept_any <- stats::setNames(list(rlang::expr(max(.data$.mq_kept, na.rm = TRUE))), k)
+    p <- dplyr::summarise(dplyr::group_by(parent_ranked, !!!rlang::syms(by)), !!!kept_any,
+                          .groups = "drop")
+    x <- dplyr::left_join(x, p, by = by)
+    placed <- c(placed, list(rlang::sym(k)))
+  }
+  if (!length(placed)) return(x)
+  # the first submission column that places the row decides
+  x <- dplyr::filter(x, dplyr::coalesce(!!!placed, 1L) == 1L)
+  dplyr::select(x, dplyr::all_of(cols))
+}
+
+# later_discharges() in SQL: MSD101 rows of superseded submissions whose
+# discharge date is later than every retained row of the same pregnancy (or
+# the retained rows have none). NULL when there are none.
+db_later_discharges <- function(ranked) {
+  cols <- intersect(c("Person_ID_Mother", "UniqPregID", "DischargeDateMatService"), colnames(ranked))
+  if (!"DischargeDateMatService" %in% cols) return(NULL)
+  by <- setdiff(cols, "DischargeDateMatService")
+  best <- dplyr::summarise(
+    dplyr::group_by(dplyr::filter(ranked, .data$.mq_kept == 1L), !!!rlang::syms(by)),
+    .mq_best = max(.data$DischargeDateMatService, na.rm = TRUE), .groups = "drop")
+  x <- dplyr::filter(ranked, .data$.mq_kept == 0L, !is.na(.data$DischargeDateMatService))
+  x <- dplyr::left_join(x, best, by = by)
+  x <- dplyr::filter(x, is.na(.data$.mq_best) | .data$DischargeDateMatService > .data$.mq_best)
+  idc <- grep("^MSD[0-9]+_ID$", colnames(ranked), value = TRUE)
+  df <- dplyr::collect(dplyr::select(x, dplyr::all_of(c(idc, cols))))
+  if (!nrow(df)) return(NULL)
+  df <- df[order_by_row_id(df, idc), , drop = FALSE]
+  tibble::as_tibble(as.data.frame(df)[cols])
+}
+
+# Collects a lazy table as a data frame in the order of its MSDS row id.
+db_collect_in_order <- function(x, tab) {
+  df <- as.data.frame(dplyr::collect(x))
+  idc <- paste0(sub("^(MSD[0-9]+).*", "\\1", tab), "_ID")
+  if (idc %in% names(df) && nrow(df)) df <- df[order_by_row_id(df, idc), , drop = FALSE]
+  rownames(df) <- NULL
+  df
+}
+
+order_by_row_id <- function(df, idc) {
+  if (!length(idc)) return(seq_len(nrow(df)))
+  v <- df[[idc[1L]]]
+  if (inherits(v, "integer64")) v <- as.numeric(as.character(v))
+  order(v, method = "radix", na.last = TRUE)
+}
