@@ -234,7 +234,8 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   res$named_midwife_share[no_mw] <- NA_real_
   res$named_team_share[no_team] <- NA_real_
 
-  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, definition, nthreads, links)
+  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, definition, nthreads, links,
+                                 cc_preg = pc$cc_preg)
   out <- tibble::tibble(
     preg_id = preg$preg_id[g], phase = rep(phase, times = nrow(preg)),
     n_contacts = res$n_contacts, n_carers = res$n_carers,

@@ -139,9 +139,18 @@ birth_dates <- function(msds, preg_id) {
 # used by every step that needs them. Returns list(ac_cc, la_ld), each a
 # scoped_match() result.
 activity_links <- function(msds) {
-  list(ac_cc = scoped_match(msds$MSD202CareActivityPreg, msds$MSD201CareContactPreg, "CareConID"),
+  cc <- msds$MSD201CareContactPreg
+  # whether no two contact rows share a CareConID, found once: then an
+  # activity's contact is the row of its CareConID and every contact key is
+  # one row
+  unique_id <- !anyDuplicated(cc$CareConID)
+  ac <- msds$MSD202CareActivityPreg
+  scoped <- "UniqPregID" %in% names(ac) && "UniqPregID" %in% names(cc)
+  list(ac_cc = if (unique_id && !scoped) list(index = match(ac$CareConID, cc$CareConID), ambiguous = 0L) else
+         scoped_match(ac, cc, "CareConID"),
        la_ld = scoped_match(msds$MSD302CareActivityLabDel, msds$MSD301LabourDelivery,
-                            "LabourDeliveryID"))
+                            "LabourDeliveryID"),
+       cc_unique_id = unique_id)
 }
 
 # Antenatal and postnatal contacts from MSD201 + MSD202 + MSD901.
@@ -156,7 +165,9 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   # CareConID is local to a provider: a contact is UniqPregID + CareConID.
   # as_msds() already kept the latest submission (counted there); this is a
   # no-op on its objects.
-  lt <- latest_record(row_key(list(cc$UniqPregID, cc$CareConID)), cc$RecordNumber)
+  key <- if (isTRUE(links$cc_unique_id)) seq_along(cc$CareConID) else
+    row_key(list(cc$UniqPregID, cc$CareConID))
+  lt <- latest_record(key, cc$RecordNumber)
   log[[1]] <- excl_row("contacts", "earlier submission of a contact (UniqPregID + CareConID; superseded by the latest)",
                        lt$superseded + submissions_removed(msds, "MSD201CareContactPreg"))
   log[[2]] <- excl_row("contacts", "duplicate contact (UniqPregID + CareConID) at the same RecordNumber (ambiguous, excluded)", lt$tied, "bad input")
@@ -171,7 +182,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   log[[11]] <- excl_row("contacts", "activity whose CareConID is used by several contacts and cannot be placed (no UniqPregID or RecordNumber match; excluded)",
                         sm$ambiguous, "bad input")
   n_cc <- length(cc$UniqPregID)
-  p <- match(cc$UniqPregID, preg$preg_id)
+  p <- p_all <- match(cc$UniqPregID, preg$preg_id)
   out <- which(is.na(p))
   known <- cc$UniqPregID[out] %in% msds$MSD101PregnancyBooking$UniqPregID
   log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(known), "outside cohort")
@@ -224,7 +235,8 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
     staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups, prov),
     prov = prov
   )  # activities stay in record order: a contact's first activity comes first
-  list(act = act, log = log, n_contacts = n_kept)
+  # each MSD201 row's pregnancy, for the NHS measure (when cc is the table)
+  list(act = act, log = log, n_contacts = n_kept, cc_preg = if (all_kept) p_all)
 }
 
 # Contact codes 1..n for the engine: within a pregnancy they must order
