@@ -183,7 +183,8 @@ if (length(args) && args[1] == "--child") {
   saveRDS(res, out_file, compress = FALSE)
   saveRDS(c(list(step = step, seconds = t, input_mb = rss_loaded - rss0,
                  extra_mb = hwm - rss_loaded, hwm_mb = hwm, reset = reset,
-                 rows = NROW(res)), extra),
+                 rows = if (is.data.frame(res)) nrow(res) else if (inherits(res, "msds")) NA_real_ else
+                   length(res[[1L]])), extra),
           paste0(out_file, ".stats"))
   quit(save = "no")
 }
@@ -244,7 +245,7 @@ dt_best <- min(dts$seconds, dts$time_1thread)
 cpu <- sub(".*:\\s*", "", grep("model name", readLines("/proc/cpuinfo"), value = TRUE)[1])
 fmt <- function(x, d = 1) formatC(x, format = "f", digits = d, big.mark = ",")
 md <- c(
-  "## The user's calls at 1e6 pregnancies (bench/bench_pipeline.R)",
+  sprintf("## The user's calls at %s pregnancies (bench/bench_pipeline.R)", fmt(n, 0)),
   "",
   sprintf("Run %s on %s (nproc = %s), R %s, data.table %s, matequity %s.",
           format(Sys.time(), "%Y-%m-%d %H:%M UTC", tz = "UTC"), cpu,
