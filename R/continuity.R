@@ -189,28 +189,30 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   log <- c(pc$log, ip$log)
   act <- pc$act
 
-  # the activity rows the indices use
+  # the activity rows the indices use; contact codes are 1..n_codes, so
+  # distinct contacts are counted with tabulate()
+  n_codes <- pc$n_contacts + nrow(ip$act)
   keep <- rep(TRUE, nrow(act))
   if (attended_only) {
-    n_not <- length(unique(act$contact[!act$attended]))
+    n_not <- n_distinct_codes(act$contact[!act$attended], n_codes)
     log[[length(log) + 1L]] <- excl_row("contacts", "not attended (AttendCode not 5 or 6)", n_not)
     keep <- act$attended
   }
-  ia <- ip$act[!is.na(ip$act$date), , drop = FALSE]
+  cols <- c("preg", "date", "time", "contact", "prof", "team", "phase", "staff", "prov")
+  ki <- which(keep)
+  rows <- lapply(unclass(act)[cols], `[`, ki)
   if (any(c("intrapartum", "all") %in% phase)) {
-    ia$attended <- NULL
-    ia$source <- NULL
-    rows <- rbind(act[keep, names(ia)], ia)
-  } else {
-    rows <- act[keep, setdiff(names(act), "attended")]
+    ii <- which(!is.na(ip$act$date))
+    rows <- Map(function(a, b) c(a, b[ii]), rows, unclass(ip$act)[cols])
   }
+  rows <- do.call(plain_frame, rows)
   if (midwifery_only) {
     other <- rows$staff == "other"
     log[[length(log) + 1L]] <- excl_row("activities", "activity by non-midwifery staff (StaffGroup not in staff_groups)", sum(other))
-    left <- unique(rows$contact[!other])
-    gone <- setdiff(unique(rows$contact[other]), left)
-    log[[length(log) + 1L]] <- excl_row("contacts", "contact with no midwifery activity", length(gone))
-    rows <- rows[!other, , drop = FALSE]
+    left <- tabulate(rows$contact[!other], n_codes) > 0L
+    gone <- sum(tabulate(rows$contact[other], n_codes) > 0L & !left)
+    log[[length(log) + 1L]] <- excl_row("contacts", "contact with no midwifery activity", gone)
+    rows <- do.call(plain_frame, lapply(unclass(rows), `[`, which(!other)))
   }
   log[[length(log) + 1L]] <- excl_row("activities", "professional not in MSD901 (staff group unknown; kept)",
                                       sum(!is.na(rows$prof) & rows$staff == "unknown"))
@@ -218,7 +220,7 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   # carer ids are local to a provider: the same id at two trusts is two people
   who_label <- who
   who <- qualify_by_provider(rows$prov, who)
-  no_carer <- length(setdiff(unique(rows$contact), unique(rows$contact[!is.na(who)])))
+  no_carer <- sum(tabulate(rows$contact, n_codes) > 0L & tabulate(rows$contact[!is.na(who)], n_codes) == 0L)
   log[[length(log) + 1L]] <- excl_row("contacts", sprintf("contact with no %s recorded (%s)", carer,
                                       if (missing_carer == "drop") "not counted" else "not counted; breaks SECON"), no_carer)
 
@@ -232,7 +234,8 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   res$named_midwife_share[no_mw] <- NA_real_
   res$named_team_share[no_team] <- NA_real_
 
-  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, definition, nthreads, links)
+  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, definition, nthreads, links,
+                                 cc_preg = pc$cc_preg)
   out <- tibble::tibble(
     preg_id = preg$preg_id[g], phase = rep(phase, times = nrow(preg)),
     n_contacts = res$n_contacts, n_carers = res$n_carers,
@@ -290,6 +293,9 @@ resolve_min_contacts <- function(x, call = rlang::caller_env()) {
   def[names(x)] <- as.integer(x)
   def
 }
+
+# Distinct values among integer codes in 1..n.
+n_distinct_codes <- function(x, n) sum(tabulate(x, n) > 0L)
 
 # Codes the activity rows and calls the kernel. `who` is the carer at the
 # chosen level; rows$preg indexes `preg`.

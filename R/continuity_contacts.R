@@ -56,7 +56,7 @@ parse_contact_time <- function(x) {
 continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
   bk <- msds$MSD101PregnancyBooking
   lt <- latest_record(row_key(list(bk$Person_ID_Mother, bk$UniqPregID)), bk$RecordNumber)
-  bk <- bk[lt$keep, , drop = FALSE]
+  bk <- rows(bk, lt$keep, c("UniqPregID", "AntenatalAppDate", "DischargeDateMatService", "version"))
   if (is.null(cohort)) {
     preg <- tibble::tibble(preg_id = bk$UniqPregID)
   } else {
@@ -95,7 +95,7 @@ continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
 # professional, or not in MSD901).
 staff_status <- function(prof, staff, staff_groups, prov = NULL) {
   g <- staff$StaffGroup[staff_index(prof, prov, staff)]
-  ifelse(is.na(g), "unknown", ifelse(g %in% staff_groups, "midwife", "other"))
+  c("unknown", "midwife", "other")[1L + (!is.na(g)) * (1L + !(g %in% staff_groups))]
 }
 
 # Row of MSD901 for each professional: CareProfLID is local to a provider,
@@ -126,16 +126,12 @@ staff_index <- function(prof, prov, staff) {
 # Birth dates: the earliest baby's birth date per pregnancy and per labour.
 birth_dates <- function(msds, preg_id) {
   bb <- msds$MSD401BabyDemographics
-  bb <- bb[latest_record(row_key(list(bb$UniqPregID, bb$Person_ID_Baby)),
-                          bb$RecordNumber)$keep, , drop = FALSE]
-  first <- function(key, d) {
-    ok <- !is.na(key) & !is.na(d)
-    if (!any(ok)) return(stats::setNames(as.Date(character()), character()))
-    v <- tapply(as.numeric(d[ok]), key[ok], min)
-    stats::setNames(as.Date(as.numeric(v), origin = "1970-01-01"), names(v))
-  }
-  by_preg <- first(bb$UniqPregID, bb$PersonBirthDateBaby)
-  list(babies = bb, preg = as.Date(unname(by_preg[preg_id])))
+  bb <- rows(bb, latest_record(row_key(list(bb$UniqPregID, bb$Person_ID_Baby)), bb$RecordNumber)$keep,
+             c("UniqPregID", "Person_ID_Baby", "LabourDeliveryID", "PersonBirthDateBaby",
+               "CareProfLIDDel", "OrgCodeProvider"))
+  u <- unique(preg_id)
+  d <- min_by(as.numeric(bb$PersonBirthDateBaby), match(bb$UniqPregID, u), length(u))
+  list(babies = bb, preg = as.Date(d[match(preg_id, u)], origin = "1970-01-01"))
 }
 
 # Each activity's contact (MSD202 -> MSD201) and labour (MSD302 -> MSD301)
@@ -143,21 +139,35 @@ birth_dates <- function(msds, preg_id) {
 # used by every step that needs them. Returns list(ac_cc, la_ld), each a
 # scoped_match() result.
 activity_links <- function(msds) {
-  list(ac_cc = scoped_match(msds$MSD202CareActivityPreg, msds$MSD201CareContactPreg, "CareConID"),
+  cc <- msds$MSD201CareContactPreg
+  # whether no two contact rows share a CareConID, found once: then an
+  # activity's contact is the row of its CareConID and every contact key is
+  # one row
+  unique_id <- !anyDuplicated(cc$CareConID)
+  ac <- msds$MSD202CareActivityPreg
+  scoped <- "UniqPregID" %in% names(ac) && "UniqPregID" %in% names(cc)
+  list(ac_cc = if (unique_id && !scoped) list(index = match(ac$CareConID, cc$CareConID), ambiguous = 0L) else
+         scoped_match(ac, cc, "CareConID"),
        la_ld = scoped_match(msds$MSD302CareActivityLabDel, msds$MSD301LabourDelivery,
-                            "LabourDeliveryID"))
+                            "LabourDeliveryID"),
+       cc_unique_id = unique_id)
 }
 
 # Antenatal and postnatal contacts from MSD201 + MSD202 + MSD901.
 # Returns list(act, log): act has one row per activity (a contact without
-# activity records gets one row with no professional).
+# activity records gets one row with no professional). Works on the columns
+# it needs, as plain vectors.
 pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity_links(msds)) {
   log <- list()
   cc <- msds$MSD201CareContactPreg
+  cols <- c("UniqPregID", "CareConID", "RecordNumber", "OrgCodeProvider", "CContactDate",
+            "CContactTime", "AttendCode")
   # CareConID is local to a provider: a contact is UniqPregID + CareConID.
   # as_msds() already kept the latest submission (counted there); this is a
   # no-op on its objects.
-  lt <- latest_record(row_key(list(cc$UniqPregID, cc$CareConID)), cc$RecordNumber)
+  key <- if (isTRUE(links$cc_unique_id)) seq_along(cc$CareConID) else
+    row_key(list(cc$UniqPregID, cc$CareConID))
+  lt <- latest_record(key, cc$RecordNumber)
   log[[1]] <- excl_row("contacts", "earlier submission of a contact (UniqPregID + CareConID; superseded by the latest)",
                        lt$superseded + submissions_removed(msds, "MSD201CareContactPreg"))
   log[[2]] <- excl_row("contacts", "duplicate contact (UniqPregID + CareConID) at the same RecordNumber (ambiguous, excluded)", lt$tied, "bad input")
@@ -165,57 +175,94 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   # activities to their contact on UniqPregID + CareConID (or CareConID +
   # RecordNumber), matched against every contact before the cohort filter
   # (the call's links when no contact was superseded here)
-  sm <- if (all(lt$keep)) links$ac_cc else scoped_match(ac, cc[lt$keep, , drop = FALSE], "CareConID")
-  cc <- cc[lt$keep, , drop = FALSE]
+  all_kept <- all(lt$keep)
+  cc <- if (all_kept) unclass(cc)[intersect(cols, names(cc))] else rows(cc, lt$keep, cols)
+  sm <- if (all_kept) links$ac_cc else scoped_match(ac, cc, "CareConID")
   ac_cc <- sm$index
   log[[11]] <- excl_row("contacts", "activity whose CareConID is used by several contacts and cannot be placed (no UniqPregID or RecordNumber match; excluded)",
                         sm$ambiguous, "bad input")
-  p <- match(cc$UniqPregID, preg$preg_id)
-  known <- cc$UniqPregID %in% msds$MSD101PregnancyBooking$UniqPregID
-  log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(is.na(p) & known), "outside cohort")
-  log[[10]] <- excl_row("contacts", "contact's pregnancy is not in MSD101", sum(is.na(p) & !known), "bad input")
-  pos <- rep(NA_integer_, length(p))  # contact row -> row of the filtered cc
-  pos[!is.na(p)] <- seq_len(sum(!is.na(p)))
-  cc <- cc[!is.na(p), , drop = FALSE]
-  p <- p[!is.na(p)]
-  d <- cc$CContactDate
+  n_cc <- length(cc$UniqPregID)
+  p <- p_all <- match(cc$UniqPregID, preg$preg_id)
+  out <- which(is.na(p))
+  known <- cc$UniqPregID[out] %in% msds$MSD101PregnancyBooking$UniqPregID
+  log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(known), "outside cohort")
+  log[[10]] <- excl_row("contacts", "contact's pregnancy is not in MSD101", sum(!known), "bad input")
+  ki <- which(!is.na(p))  # the contacts kept, as rows of cc
+  p <- p[ki]
+  d <- cc$CContactDate[ki]
   no_date <- is.na(d)
-  early <- !no_date & !is.na(preg$booking_date[p]) & d < preg$booking_date[p]
-  late <- !no_date & !is.na(preg$discharge_date[p]) & d > preg$discharge_date[p]
+  bk <- preg$booking_date[p]
+  ds <- preg$discharge_date[p]
+  early <- !no_date & !is.na(bk) & d < bk
+  late <- !no_date & !is.na(ds) & d > ds
   log[[4]] <- excl_row("contacts", "contact date missing", sum(no_date), "bad input")
   log[[5]] <- excl_row("contacts", "contact dated before booking", sum(early), "bad input")
   log[[6]] <- excl_row("contacts", "contact dated after discharge", sum(late), "bad input")
   keep <- !(no_date | early | late)
-  pos[!is.na(pos)] <- ifelse(keep[pos[!is.na(pos)]], cumsum(keep)[pos[!is.na(pos)]], NA_integer_)
-  cc <- cc[keep, , drop = FALSE]
+  ki <- ki[keep]
   p <- p[keep]
-  tm <- if ("CContactTime" %in% names(cc)) parse_contact_time(cc$CContactTime) else rep(NA_integer_, nrow(cc))
-  bad_time <- if ("CContactTime" %in% names(cc)) sum(!is.na(cc$CContactTime) & is.na(tm)) else 0L
+  d <- d[keep]
+  pos <- rep(NA_integer_, n_cc)  # contact row -> row of the kept contacts
+  pos[ki] <- seq_along(ki)
+  n_kept <- length(ki)
+  has_time <- "CContactTime" %in% names(cc)
+  ct <- if (has_time) cc$CContactTime[ki]
+  tm <- if (has_time) parse_contact_time(ct) else rep(NA_integer_, n_kept)
+  bad_time <- if (has_time) sum(!is.na(ct) & is.na(tm)) else 0L
   log[[7]] <- excl_row("contacts", "contact time unparseable (kept; ordered last within the day)", bad_time)
   bd <- birth$preg[p]
-  phase <- ifelse(!is.na(bd) & cc$CContactDate >= bd, phase_codes[["postnatal"]], phase_codes[["antenatal"]])
-  log[[8]] <- excl_row("contacts", "contact on the day of birth (classed postnatal)", sum(!is.na(bd) & cc$CContactDate == bd))
+  post <- !is.na(bd) & d >= bd
+  phase <- rep(phase_codes[["antenatal"]], n_kept)
+  phase[post] <- phase_codes[["postnatal"]]
+  log[[8]] <- excl_row("contacts", "contact on the day of birth (classed postnatal)", sum(!is.na(bd) & d == bd))
 
   # every activity row of a kept contact is used (as_msds() removed repeats)
   k <- pos[ac_cc]
-  ac <- ac[!is.na(k), , drop = FALSE]
-  k <- k[!is.na(k)]
-  none <- !seq_len(nrow(cc)) %in% k
-  log[[9]] <- excl_row("contacts", "contact with no activity record (no carer)", sum(none))
-  ci <- c(k, which(none))
-  prof <- c(ac$CareProfLID, rep(NA_character_, sum(none)))
-  team <- c(ac$TeamLocalID, rep(NA_character_, sum(none)))
-  contact_code <- integer(nrow(cc))
-  contact_code[order(cc$CareConID, cc$UniqPregID, method = "radix")] <- seq_len(nrow(cc))
-  prov <- cc$OrgCodeProvider[ci]
+  ai <- which(!is.na(k))
+  k <- k[ai]
+  none <- which(tabulate(k, n_kept) == 0L)
+  log[[9]] <- excl_row("contacts", "contact with no activity record (no carer)", length(none))
+  ci <- c(k, none)
+  prof <- c(ac$CareProfLID[ai], rep(NA_character_, length(none)))
+  team <- c(ac$TeamLocalID[ai], rep(NA_character_, length(none)))
+  date <- as.integer(d)
+  contact_code <- contact_codes(p, date, tm, cc$CareConID[ki])
+  prov <- cc$OrgCodeProvider[ki][ci]
   act <- plain_frame(
-    preg = p[ci], date = as.integer(cc$CContactDate[ci]), time = tm[ci],
+    preg = p[ci], date = date[ci], time = tm[ci],
     contact = contact_code[ci], prof = prof, team = team, phase = phase[ci],
-    attended = cc$AttendCode[ci] %in% c("5", "6"),
+    attended = (cc$AttendCode[ki] %in% c("5", "6"))[ci],
     staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups, prov),
     prov = prov
   )  # activities stay in record order: a contact's first activity comes first
-  list(act = act, log = log, n_contacts = nrow(cc))
+  # each MSD201 row's pregnancy, for the NHS measure (when cc is the table)
+  list(act = act, log = log, n_contacts = n_kept, cc_preg = if (all_kept) p_all)
+}
+
+# Contact codes 1..n for the engine: within a pregnancy they must order
+# contacts of the same date and time by CareConID (C locale); contacts at
+# different times are ordered by date and time before the code is looked
+# at. So the contacts are sorted by (pregnancy, date, time) as integers and
+# only the runs that tie there are sorted by their id strings.
+contact_codes <- function(p, date, time, id) {
+  n <- length(p)
+  if (!n) return(integer())
+  tmx <- time
+  tmx[is.na(tmx)] <- .Machine$integer.max  # as the engine orders them
+  o <- order(p, date, tmx, method = "radix")
+  sp <- p[o]
+  sd <- date[o]
+  st <- tmx[o]
+  tie <- c(FALSE, sp[-1L] == sp[-n] & sd[-1L] == sd[-n] & st[-1L] == st[-n])
+  if (any(tie, na.rm = TRUE)) {
+    tie[is.na(tie)] <- FALSE
+    run <- cumsum(!tie)
+    ti <- which(tabulate(run, run[n])[run] > 1L)
+    o[ti] <- o[ti][order(run[ti], id[o[ti]], method = "radix")]
+  }
+  code <- integer(n)
+  code[o] <- seq_len(n)
+  code
 }
 
 # Intrapartum "contacts": each MSD302 labour-care activity, then each baby's
@@ -226,44 +273,54 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
   ld <- msds$MSD301LabourDelivery
   # LabourDeliveryID is local to a provider: a labour is UniqPregID + LabourDeliveryID
   lt <- latest_record(row_key(list(ld$UniqPregID, ld$LabourDeliveryID)), ld$RecordNumber)
-  ld <- ld[lt$keep, , drop = FALSE]
+  ld <- rows(ld, lt$keep, c("UniqPregID", "LabourDeliveryID", "RecordNumber", "OrgCodeProvider"))
   la <- msds$MSD302CareActivityLabDel
   il <- if (all(lt$keep)) links$la_ld$index else scoped_match(la, ld, "LabourDeliveryID")$index
   in_cohort <- ld$UniqPregID %in% preg$preg_id
-  keep_la <- !is.na(il) & in_cohort[il]
-  la <- la[keep_la, , drop = FALSE]
+  keep_la <- which(!is.na(il) & in_cohort[il])
   il <- il[keep_la]
-  o <- order(ld$LabourDeliveryID[il], ld$UniqPregID[il], seq_len(nrow(la)), method = "radix")
-  la <- la[o, , drop = FALSE]
+  # labour activities in (LabourDeliveryID, UniqPregID, record) order: the
+  # labours ranked once, the activities sorted on the integer ranks
+  lo <- order(ld$LabourDeliveryID, ld$UniqPregID, method = "radix")
+  n_ld <- length(lo)
+  step <- if (n_ld) c(TRUE, !(same_value(ld$LabourDeliveryID[lo][-1L], ld$LabourDeliveryID[lo][-n_ld]) &
+                              same_value(ld$UniqPregID[lo][-1L], ld$UniqPregID[lo][-n_ld]))) else logical()
+  ld_rank <- integer(n_ld)
+  ld_rank[lo] <- cumsum(step)
+  o <- order(ld_rank[il], method = "radix")  # stable: record order within a labour
+  keep_la <- keep_la[o]
   il <- il[o]
   lp <- match(ld$UniqPregID[il], preg$preg_id)
   bb <- birth$babies
   # a labour's date: its earliest baby's birth date (babies joined on
   # UniqPregID + LabourDeliveryID), else the pregnancy's
   bl <- match_rows(list(bb$UniqPregID, bb$LabourDeliveryID), list(ld$UniqPregID, ld$LabourDeliveryID))
-  lab_date <- min_by(bb$PersonBirthDateBaby, bl, nrow(ld))
+  lab_date <- min_by(bb$PersonBirthDateBaby, bl, n_ld)
   ldate <- lab_date[il]
   ldate[is.na(ldate)] <- birth$preg[lp][is.na(ldate)]
   ld_prov <- ld$OrgCodeProvider
-  ld <- ld[in_cohort, , drop = FALSE]
-  bb <- bb[bb$UniqPregID %in% preg$preg_id, , drop = FALSE]
-  bb <- bb[order(bb$Person_ID_Baby, method = "radix"), , drop = FALSE]
+  labour_pregs <- ld$UniqPregID[in_cohort]
+  bi <- which(bb$UniqPregID %in% preg$preg_id)
+  bi <- bi[order(bb$Person_ID_Baby[bi], method = "radix")]
+  n_bb <- length(bi)
+  n_la <- length(il)
   # CareProfLIDDel is optional: without it no professional at delivery
-  prof <- c(la$CareProfLID, if ("CareProfLIDDel" %in% names(bb)) bb$CareProfLIDDel else rep(NA_character_, nrow(bb)))
-  prov <- c(ld_prov[il], bb$OrgCodeProvider)
+  prof <- c(la$CareProfLID[keep_la],
+            if ("CareProfLIDDel" %in% names(bb)) bb$CareProfLIDDel[bi] else rep(NA_character_, n_bb))
+  prov <- c(ld_prov[il], bb$OrgCodeProvider[bi])
   act <- plain_frame(
-    preg = c(lp, match(bb$UniqPregID, preg$preg_id)),
-    date = as.integer(c(as.integer(ldate), as.integer(bb$PersonBirthDateBaby))),
+    preg = c(lp, match(bb$UniqPregID[bi], preg$preg_id)),
+    date = c(as.integer(ldate), as.integer(bb$PersonBirthDateBaby[bi])),
     time = rep(NA_integer_, length(prof)),
     contact = base + seq_along(prof),
     prof = prof,
-    team = c(la$TeamLocalID, rep(NA_character_, nrow(bb))),
+    team = c(la$TeamLocalID[keep_la], rep(NA_character_, n_bb)),
     phase = rep(phase_codes[["intrapartum"]], length(prof)),
     attended = rep(TRUE, length(prof)),
     staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups, prov),
     prov = prov,
-    source = rep(c("labour", "delivery"), c(nrow(la), nrow(bb)))
+    source = rep(c("labour", "delivery"), c(n_la, n_bb))
   )
   log[[1]] <- excl_row("labour", "labour activity or delivery with no birth date (left out of the intrapartum phase)", sum(is.na(act$date)))
-  list(act = act, log = log, labours = ld)
+  list(act = act, log = log, labours = list(UniqPregID = labour_pregs))
 }

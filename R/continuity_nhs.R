@@ -5,7 +5,8 @@
 # COC_receiving_ongoing as NHS Digital computes it ("nhs", from the MSDS
 # tables) or the package's earlier rule ("research", from `act`).
 nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
-                                    definition, nthreads, links = activity_links(msds)) {
+                                    definition, nthreads, links = activity_links(msds),
+                                    cc_preg = NULL) {
   P <- nrow(preg)
   out <- list(coc_contacts = rep(NA_integer_, P), coc_share = rep(NA_real_, P),
               coc_receiving = rep(NA, P), known_midwife_at_birth = rep(NA, P))
@@ -19,7 +20,7 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   }
 
   rec <- if (definition == "nhs") {
-    coc_receiving_nhs(msds, preg, staff_groups, links)
+    coc_receiving_nhs(msds, preg, staff_groups, links, cc_preg)
   } else {
     coc_receiving_research(act, ip, preg, is_named, nthreads)
   }
@@ -35,12 +36,10 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   ac <- msds$MSD202CareActivityPreg
   ld <- msds$MSD301LabourDelivery
   la <- msds$MSD302CareActivityLabDel
-  pairs <- unique(c(
-    team_pairs(cp, cp$OrgCodeProvider),
-    team_pairs(ac, cc$OrgCodeProvider[links$ac_cc$index]),
-    team_pairs(la, ld$OrgCodeProvider[links$la_ld$index])))
-  in_team <- !is.na(ia$prof) & !is.na(nt[ia$preg]) &
-    paste(ia$prov, ia$prof, nt[ia$preg], sep = "\r") %in% pairs
+  in_team <- in_recorded_team(ia$prov, ia$prof, nt[ia$preg], list(
+    team_pairs(cp, function(i) cp$OrgCodeProvider[i]),
+    team_pairs(ac, function(i) cc$OrgCodeProvider[links$ac_cc$index[i]]),
+    team_pairs(la, function(i) ld$OrgCodeProvider[links$la_ld$index[i]])))
   known <- seq_len(P) %in% ia$preg[is_named(ia$prof, ia$team, ia$preg, ia$prov) | in_team]
   has_labour <- preg$preg_id %in% ip$labours$UniqPregID
   has_record <- has_labour | seq_len(P) %in% ia$preg
@@ -51,12 +50,42 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   out
 }
 
-# Professional-team memberships recorded in a table.
-team_pairs <- function(df, prov) {
-  if (is.null(df) || !all(c("CareProfLID", "TeamLocalID") %in% names(df))) return(character())
-  if (is.null(prov)) prov <- rep(NA_character_, nrow(df))
-  ok <- !is.na(df$CareProfLID) & !is.na(df$TeamLocalID)
-  unique(paste(prov[ok], df$CareProfLID[ok], df$TeamLocalID[ok], sep = "\r"))
+# Professional-team memberships recorded in a table: a function of the
+# professionals and teams of interest giving list(prov, prof, team) for the
+# table's rows with one of those professionals and teams. `prov_of(i)`
+# gives the providers of rows i (NULL when the table has none).
+team_pairs <- function(df, prov_of) {
+  function(profs, teams) {
+    if (is.null(df) || !all(c("CareProfLID", "TeamLocalID") %in% names(df))) return(NULL)
+    i <- which(df$TeamLocalID %in% teams)
+    i <- i[df$CareProfLID[i] %in% profs]
+    prov <- prov_of(i)
+    if (is.null(prov)) prov <- rep(NA_character_, length(i))
+    list(prov = prov, prof = df$CareProfLID[i], team = df$TeamLocalID[i])
+  }
+}
+
+# Whether each (provider, professional, team) is among the memberships the
+# tables record (a missing provider equals a missing provider); FALSE where
+# the professional or the team is missing. The triples are coded on the
+# few distinct values asked about, so the tables' rows are only looked up.
+in_recorded_team <- function(prov, prof, team, tables) {
+  out <- logical(length(prof))
+  want <- which(!is.na(prof) & !is.na(team))
+  if (!length(want)) return(out)
+  uprov <- unique(c(NA_character_, as.character(prov[want])))
+  uprof <- unique(prof[want])
+  uteam <- unique(team[want])
+  code <- function(pv, pf, tm) {
+    (as.double(match(as.character(pv), uprov)) * (length(uprof) + 1) + match(pf, uprof)) *
+      (length(uteam) + 1) + match(tm, uteam)
+  }
+  have <- unlist(lapply(tables, function(f) {
+    r <- f(uprof, uteam)
+    if (is.null(r)) NULL else code(r$prov, r$prof, r$team)
+  }), use.names = FALSE)
+  out[want] <- code(prov[want], prof[want], team[want]) %in% have[!is.na(have)]
+  out
 }
 
 # COC_receiving_ongoing as NHS Digital's code computes it (the published
@@ -72,7 +101,8 @@ team_pairs <- function(df, prov) {
 # labour record, one of its MSD302 rows (any professional) has the plan's
 # CareProfLID or TeamLocalID. Placed but not discharged: FALSE. Returns
 # list(n, hit, receiving); n and hit are NA without a window.
-coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(msds)) {
+coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(msds),
+                              cc_preg = NULL) {
   P <- nrow(preg)
   placed <- preg$coc_placed
   nm <- preg$named_midwife
@@ -95,7 +125,7 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
   window <- !is.na(start) & !is.na(end)
 
   cc <- msds$MSD201CareContactPreg
-  pc <- match(cc$UniqPregID, preg$preg_id)
+  pc <- cc_preg %||% match(cc$UniqPregID, preg$preg_id)
   cd <- as.numeric(cc$CContactDate)
   in_win <- !is.na(pc) & !is.na(cd) & cc$AttendCode %in% c("5", "6")
   in_win[in_win] <- window[pc[in_win]] & cd[in_win] >= start[pc[in_win]] &
@@ -109,7 +139,10 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
   ci <- ia[keep]
   p <- pc[ci]
   named <- (ac$CareProfLID[keep] == nm[p]) %in% TRUE | (ac$TeamLocalID[keep] == nt[p]) %in% TRUE
-  key <- if (length(ci)) combined_codes(list(p, cc$CareConID[ci], cd[ci])) else integer()
+  # a contact is a distinct (CareConID, CContactDate) of the pregnancy: its
+  # row, when no two contact rows share a CareConID
+  key <- if (!length(ci)) integer() else if (links$cc_unique_id %||% !anyDuplicated(cc$CareConID)) ci else
+    combined_codes(list(p, cc$CareConID[ci], cd[ci]))
   n <- tabulate(p[!duplicated(key)], P)
   hit <- tabulate(p[named][!duplicated(key[named])], P)
 

@@ -162,6 +162,10 @@ match_rows <- function(x, table) {
   nx <- length(x[[1L]])
   if (!nx) return(integer())
   if (!length(table[[1L]])) return(rep(NA_integer_, nx))
+  # a table column that never repeats names the only candidate row: look it
+  # up there and compare the other columns (the same rows as hashing pairs)
+  u <- unique_column(x, table)
+  if (u) return(match_rows_on(x, table, u))
   zx <- NULL
   for (k in seq_along(x)) {
     a <- x[[k]]
@@ -185,6 +189,33 @@ match_rows <- function(x, table) {
     }
   }
   match(zx, zt)
+}
+
+# The first column of `table` without repeats, among columns stored alike on
+# both sides (so that `==` compares as match() does); 0 if none.
+unique_column <- function(x, table) {
+  plain <- function(v) if (is.factor(v)) "factor" else paste(typeof(v), class(v)[1L])
+  alike <- vapply(seq_along(x), function(k) identical(plain(x[[k]]), plain(table[[k]])), TRUE)
+  if (!all(alike)) return(0L)
+  for (k in seq_along(table)) if (!anyDuplicated(table[[k]])) return(k)
+  0L
+}
+
+# match_rows() through table column k, which has no repeats.
+match_rows_on <- function(x, table, k) {
+  chr <- function(v) if (is.factor(v)) as.character(v) else v
+  a <- chr(x[[k]])
+  cand <- match(a, chr(table[[k]]))
+  cand[is.na(a)] <- NA_integer_
+  for (j in seq_along(x)[-k]) {
+    ok <- which(!is.na(cand))
+    if (!length(ok)) break
+    aj <- chr(x[[j]])[ok]
+    bj <- chr(table[[j]])[cand[ok]]
+    same <- !is.na(aj) & !is.na(bj) & aj == bj
+    cand[ok[!same]] <- NA_integer_
+  }
+  cand
 }
 
 # match_rows() on the rows whose `by` value (a record number) occurs on both
@@ -230,6 +261,10 @@ scoped_match <- function(child, parent, id, scope = "UniqPregID") {
     cols <- c(scope, id)
     return(list(index = match_rows(unclass(child)[cols], unclass(parent)[cols]), ambiguous = 0L))
   }
+  # an id that no two parent rows share is its own row, whatever the record
+  # number (the unscoped rule below, without the hashing of pairs)
+  pid <- parent[[id]]
+  if (!anyDuplicated(pid)) return(list(index = match(child[[id]], pid), ambiguous = 0L))
   idx <- rep(NA_integer_, n)
   if ("RecordNumber" %in% names(child) && "RecordNumber" %in% names(parent)) {
     cols <- c(id, "RecordNumber")

@@ -1,0 +1,286 @@
+# The user's calls at national scale: as_msds(), define_cohort(),
+# add_care_model(), add_outcomes() and continuity() on simulate_msds(1e6)
+# (the extract as delivered: sim_realism(validate = FALSE), so as_msds()
+# reads every resubmission), each step in its own child Rscript that reads
+# the previous step's saved result, with its time and memory; and beside it,
+# in the same run, the continuity part written with data.table from the
+# MSDS tables (MSD201 contacts, MSD202 activities, MSD901 staff, MSD401
+# births) and the cohort's named carers to the antenatal indices, checked
+# with identical() against continuity()'s columns.
+#
+# Memory per step: each child reads its inputs, runs gc(), resets the peak
+# (writing 5 to /proc/self/clear_refs) and records VmRSS; after the call it
+# reads VmHWM. "input MB" is VmRSS after loading minus VmRSS before; "extra
+# peak MB" is VmHWM after the call minus VmRSS after loading.
+#
+# Run from the package root with the package installed (under the shared
+# lock: it needs about 10 GB):
+#   flock /work/bench.lock Rscript bench/bench_pipeline.R
+# Size: MATEQUITY_BENCH_N (default 1e6 pregnancies); MATEQUITY_BENCH_REALISM
+# = "clean" for the extract without resubmissions (realism = NULL). Writes
+# bench/results/pipeline.md.
+args <- commandArgs(trailingOnly = TRUE)
+
+status_mb <- function(field) {
+  x <- grep(paste0("^", field, ":"), readLines("/proc/self/status"), value = TRUE)
+  as.numeric(gsub("[^0-9]", "", x)) / 1024
+}
+reset_peak <- function() {
+  ok <- tryCatch({ writeLines("5", "/proc/self/clear_refs"); TRUE }, error = function(e) FALSE)
+  ok
+}
+
+index_cols <- c("preg_id", "n_contacts", "n_carers", "usual_carer", "upc", "coc", "hhi",
+                "secon", "mmci", "named_midwife_share", "named_team_share")
+
+# ---- the continuity part in data.table --------------------------------------
+# Antenatal indices with continuity()'s defaults (professional carers
+# qualified by provider, attended contacts only, midwifery activities only
+# (MSD901 StaffGroup 05-07 looked up with the provider; professionals not in
+# MSD901 kept), missing carer dropped, contacts ordered by date, time
+# (missing last), CareConID; a contact's carer its first activity's with a
+# professional; a named-carer share counts a contact when any activity
+# matches at the plan's provider; v1.5-only pregnancies NA).
+parse_time_dt <- function(x) {
+  u <- unique(x[!is.na(x)])
+  re <- paste0("^(?:(?:\\d{4}-\\d{2}-\\d{2}|\\d{1,2}/\\d{1,2}/\\d{4})[ T])?",
+               "(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:\\.\\d+)?)?(?:Z|[+-]\\d{2}:?\\d{2})?$")
+  su <- rep(NA_integer_, length(u))
+  ok <- grepl(re, u, perl = TRUE)
+  hh <- as.integer(sub(re, "\\1", u[ok], perl = TRUE))
+  mi <- as.integer(sub(re, "\\2", u[ok], perl = TRUE))
+  ss <- suppressWarnings(as.integer(sub(re, "\\3", u[ok], perl = TRUE)))
+  ss[is.na(ss)] <- 0L
+  su[ok] <- ifelse(hh <= 23L & mi <= 59L & ss <= 59L, hh * 3600L + mi * 60L + ss, NA_integer_)
+  su[match(x, u)]
+}
+
+continuity_dt <- function(msds, cohort, staff_groups = c("05", "06", "07")) {
+  pr <- data.table(preg_id = as.character(cohort$preg_id),
+                   booking = as.integer(cohort$booking_date),
+                   discharge = as.integer(cohort$discharge_date),
+                   nm = cohort$named_midwife, nt = cohort$named_team,
+                   np = cohort$named_provider,
+                   v15 = cohort$version %in% "v1.5")
+  pr[, p := .I]
+  # contacts: the latest RecordNumber per (UniqPregID, CareConID); a key
+  # tied at its latest is ambiguous and dropped
+  cc <- as.data.table(unclass(msds$MSD201CareContactPreg)[c(
+    "UniqPregID", "CareConID", "RecordNumber", "OrgCodeProvider", "CContactDate",
+    "CContactTime", "AttendCode")])
+  if (anyDuplicated(cc, by = c("UniqPregID", "CareConID"))) {
+    cc[, `:=`(top = max(RecordNumber), n_top = sum(RecordNumber == max(RecordNumber))),
+       by = .(UniqPregID, CareConID)]
+    cc <- cc[RecordNumber == top & n_top == 1L][, c("top", "n_top") := NULL]
+  }
+  cc[, crow := .I]
+  # activities to their contact: CareConID + RecordNumber, else a CareConID
+  # used by one contact only
+  ac <- as.data.table(unclass(msds$MSD202CareActivityPreg)[c(
+    "CareConID", "RecordNumber", "CareProfLID", "TeamLocalID")])
+  ac[, row := .I]
+  ac[cc, crow := i.crow, on = .(CareConID, RecordNumber), mult = "first"]
+  if (anyNA(ac$crow)) {
+    one <- cc[, .(crow1 = crow[1L], n = .N), by = CareConID][n == 1L]
+    idx <- which(is.na(ac$crow))
+    set(ac, idx, "crow", one$crow1[match(ac$CareConID[idx], one$CareConID)])
+  }
+  # births: the earliest baby's birth date per pregnancy (latest record per
+  # baby)
+  bb <- as.data.table(unclass(msds$MSD401BabyDemographics)[c(
+    "UniqPregID", "Person_ID_Baby", "RecordNumber", "PersonBirthDateBaby")])
+  if (anyDuplicated(bb, by = c("UniqPregID", "Person_ID_Baby"))) {
+    bb[, `:=`(top = max(RecordNumber), n_top = sum(RecordNumber == max(RecordNumber))),
+       by = .(UniqPregID, Person_ID_Baby)]
+    bb <- bb[RecordNumber == top & n_top == 1L]
+  }
+  birth <- bb[!is.na(UniqPregID) & !is.na(PersonBirthDateBaby),
+              .(birth = min(as.integer(PersonBirthDateBaby))), by = UniqPregID]
+  # contacts of the cohort, dated within booking and discharge, antenatal,
+  # attended
+  cc <- cc[pr, on = .(UniqPregID = preg_id), nomatch = NULL]
+  cc[, date := as.integer(CContactDate)]
+  cc <- cc[!is.na(date) & (is.na(booking) | date >= booking) & (is.na(discharge) | date <= discharge)]
+  cc[birth, birth := i.birth, on = "UniqPregID"]
+  cc <- cc[(is.na(birth) | date < birth) & AttendCode %chin% c("5", "6")]
+  cc[, time := parse_time_dt(CContactTime)]
+  # activities of those contacts, with the contact's columns
+  a <- ac[cc, on = "crow", nomatch = NULL,
+          .(row, crow, p, date, time, CareConID = i.CareConID, prov = OrgCodeProvider,
+            prof = CareProfLID, team = TeamLocalID, nm, nt, np)]
+  # midwifery activities only (StaffGroup looked up with the provider; a
+  # professional not in MSD901 is kept)
+  st <- as.data.table(unclass(msds$MSD901StaffDetails)[c("OrgCodeProvider", "CareProfLID", "StaffGroup")])
+  st <- unique(st, by = c("OrgCodeProvider", "CareProfLID"))
+  a[st, grp := i.StaffGroup, on = .(prov = OrgCodeProvider, prof = CareProfLID)]
+  a <- a[is.na(grp) | grp %chin% staff_groups]
+  same_prov <- is.na(a$prov) | is.na(a$np) | a$prov == a$np
+  a[, `:=`(mw = as.integer(!is.na(prof) & !is.na(nm) & prof == nm & same_prov),
+           tm = as.integer(!is.na(team) & !is.na(nt) & team == nt & same_prov))]
+  setorderv(a, c("p", "date", "time", "CareConID", "row"), na.last = TRUE)
+  # one row per contact: first professional, any named-carer activity
+  flags <- a[, .(mw = max(mw), tm = max(tm)), by = .(p, crow)]
+  fc <- unique(a[!is.na(prof), .(crow, prov, prof)], by = "crow")
+  con <- fc[flags, on = "crow", nomatch = NULL]
+  con[, pos := .I]
+  ni <- con[, .(n = .N, first = min(pos)), by = .(p, prov, prof)]
+  per <- ni[, .(N = sum(n), M = .N, S = sum(as.numeric(n)^2), mx = max(n)), by = p]
+  usual <- ni[order(p, -n, first)][!duplicated(p), .(p, usual = prof)]
+  same_carer <- function(x, y) (is.na(x) & is.na(y)) | (!is.na(x) & !is.na(y) & x == y)
+  con[, same := p == shift(p) & prof == shift(prof) & same_carer(prov, shift(prov))]
+  sq <- con[, .(C = sum(same, na.rm = TRUE), nmw = sum(mw), ntm = sum(tm)), by = p]
+  per <- per[usual, on = "p"][sq, on = "p"]
+  out <- per[pr[, .(p, preg_id, nm, nt, v15)], on = "p"]
+  out[is.na(N), `:=`(N = 0L, M = 0L)]
+  N <- as.numeric(out$N)
+  na_if <- function(v, ok) ifelse(ok & !out$v15, v, NA_real_)
+  res <- list(preg_id = out$preg_id,
+              n_contacts = ifelse(out$v15, NA_integer_, as.integer(out$N)),
+              n_carers = ifelse(out$v15, NA_integer_, as.integer(out$M)),
+              usual_carer = ifelse(out$v15, NA_character_, out$usual),
+              upc = na_if(out$mx / N, N >= 1), coc = na_if((out$S - N) / (N * (N - 1)), N >= 2),
+              hhi = na_if(out$S / (N * N), N >= 1), secon = na_if(out$C / (N - 1), N >= 2),
+              mmci = na_if((1 - out$M / (N + 0.1)) / (1 - 1 / (N + 0.1)), N >= 1),
+              named_midwife_share = na_if(out$nmw / N, N >= 1 & !is.na(out$nm)),
+              named_team_share = na_if(out$ntm / N, N >= 1 & !is.na(out$nt)))
+  res
+}
+
+# ---- a child: one step --------------------------------------------------------
+if (length(args) && args[1] == "--child") {
+  step <- args[2]
+  out_file <- args[3]
+  inputs <- args[-(1:3)]
+  suppressPackageStartupMessages(library(matequity))
+  if (step == "datatable") suppressPackageStartupMessages(library(data.table))
+  invisible(gc())
+  rss0 <- status_mb("VmRSS")
+  x <- lapply(inputs, readRDS)
+  invisible(gc())
+  rss_loaded <- status_mb("VmRSS")
+  reset <- reset_peak()
+  extra <- list()
+  t <- system.time(res <- switch(step,
+    as_msds = as_msds(x[[1]], quiet = TRUE),
+    define_cohort = define_cohort(x[[1]]),
+    add_care_model = add_care_model(x[[1]], x[[2]]),
+    add_outcomes = add_outcomes(x[[1]], x[[2]]),
+    continuity = suppressMessages(continuity(x[[1]], x[[2]], nthreads = 2L)),
+    datatable = { setDTthreads(2L); continuity_dt(x[[2]], x[[1]]) }
+  ))[["elapsed"]]
+  hwm <- status_mb("VmHWM")
+  if (step == "continuity") {
+    # the same call with one thread gives the same result
+    t1 <- system.time(r1 <- suppressMessages(continuity(x[[1]], x[[2]], nthreads = 1L)))[["elapsed"]]
+    extra <- list(time_1thread = t1, same_1_2 = identical(r1, res))
+    rm(r1)
+  }
+  if (step == "datatable") {
+    setDTthreads(1L)
+    extra$time_1thread <- system.time(continuity_dt(x[[2]], x[[1]]))[["elapsed"]]
+  }
+  if (step %in% c("continuity", "datatable")) res <- as.list(res)[index_cols]
+  saveRDS(res, out_file, compress = FALSE)
+  saveRDS(c(list(step = step, seconds = t, input_mb = rss_loaded - rss0,
+                 extra_mb = hwm - rss_loaded, hwm_mb = hwm, reset = reset,
+                 rows = if (is.data.frame(res)) nrow(res) else if (inherits(res, "msds")) NA_real_ else
+                   length(res[[1L]])), extra),
+          paste0(out_file, ".stats"))
+  quit(save = "no")
+}
+
+# ---- parent ---------------------------------------------------------------------
+suppressPackageStartupMessages(library(matequity))
+rlang::check_installed("data.table")
+n <- as.numeric(Sys.getenv("MATEQUITY_BENCH_N", "1e6"))
+realism <- Sys.getenv("MATEQUITY_BENCH_REALISM", "real")
+load_start <- readLines("/proc/loadavg")
+t_sim <- system.time({
+  raw <- if (realism == "clean") simulate_msds(n, seed = 1, realism = NULL) else
+    simulate_msds(n, seed = 1, realism = sim_realism(validate = FALSE))
+  tables <- unclass(raw)
+  attributes(tables) <- list(names = names(tables))
+  rm(raw)
+})[["elapsed"]]
+n_rows <- vapply(tables, NROW, 1)
+dir <- tempfile("bench_pipeline")
+dir.create(dir)
+f <- function(name) file.path(dir, paste0(name, ".rds"))
+saveRDS(tables, f("tables"), compress = FALSE)
+rm(tables); invisible(gc())
+
+script <- normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
+run_step <- function(step, out, inputs) {
+  status <- system2(file.path(R.home("bin"), "Rscript"),
+                    c(script, "--child", step, f(out), vapply(inputs, f, "")))
+  if (status != 0) stop("step ", step, " failed")
+  readRDS(paste0(f(out), ".stats"))
+}
+steps <- list(
+  run_step("as_msds", "msds", "tables"),
+  run_step("define_cohort", "cohort", "msds"),
+  run_step("add_care_model", "cm", c("cohort", "msds")),
+  run_step("add_outcomes", "outcomes", c("cm", "msds")),
+  run_step("continuity", "cont", c("cm", "msds")),
+  run_step("datatable", "dt", c("cm", "msds"))
+)
+mq <- readRDS(f("cont"))
+dt <- readRDS(f("dt"))
+same <- identical(mq, dt)
+same_col <- vapply(index_cols, function(k) identical(mq[[k]], dt[[k]]), TRUE)
+if (!same) warning("continuity() and data.table differ in: ", paste(index_cols[!same_col], collapse = ", "))
+n_preg <- length(mq$preg_id)
+unlink(dir, recursive = TRUE)
+load_end <- readLines("/proc/loadavg")
+
+st <- do.call(rbind, lapply(steps, function(s) data.frame(
+  step = s$step, seconds = s$seconds, input_mb = s$input_mb, extra_mb = s$extra_mb,
+  hwm_mb = s$hwm_mb, rows = s$rows)))
+print(st)
+user <- st[st$step != "datatable", ]
+total <- sum(user$seconds)
+cont <- steps[[5]]
+dts <- steps[[6]]
+dt_best <- min(dts$seconds, dts$time_1thread)
+cpu <- sub(".*:\\s*", "", grep("model name", readLines("/proc/cpuinfo"), value = TRUE)[1])
+fmt <- function(x, d = 1) formatC(x, format = "f", digits = d, big.mark = ",")
+md <- c(
+  sprintf("## The user's calls at %s pregnancies (bench/bench_pipeline.R)", fmt(n, 0)),
+  "",
+  sprintf("Run %s on %s (nproc = %s), R %s, data.table %s, matequity %s.",
+          format(Sys.time(), "%Y-%m-%d %H:%M UTC", tz = "UTC"), cpu,
+          system("nproc", intern = TRUE), getRversion(), utils::packageVersion("data.table"),
+          utils::packageVersion("matequity")),
+  sprintf("Load average at the start: %s; at the end: %s (the machine is shared).",
+          paste(strsplit(load_start, " ")[[1]][1:3], collapse = " "),
+          paste(strsplit(load_end, " ")[[1]][1:3], collapse = " ")),
+  "",
+  sprintf("Input: `simulate_msds(%s, seed = 1, realism = %s)` (made in %.0f s, not timed below): %s rows in %d tables (MSD201 %s, MSD202 %s).",
+          fmt(n, 0), if (realism == "clean") "NULL" else "sim_realism(validate = FALSE)", t_sim,
+          fmt(sum(n_rows), 0), length(n_rows), fmt(n_rows[["MSD201CareContactPreg"]], 0),
+          fmt(n_rows[["MSD202CareActivityPreg"]], 0)),
+  "Each step runs in its own child Rscript reading the previous step's saved result;",
+  "input MB is the process's resident size after loading its inputs minus before,",
+  "extra peak MB the peak resident size during the call (VmHWM, reset after loading) minus",
+  "the size after loading. continuity() and data.table run with 2 threads.",
+  "",
+  "| step (user's call) | seconds | input MB | extra peak MB | extra / input | process peak MB | rows out |",
+  "|---|---:|---:|---:|---:|---:|---:|",
+  sprintf("| %s | %s | %s | %s | %s | %s | %s |", st$step, fmt(st$seconds, 2), fmt(st$input_mb, 0),
+          fmt(st$extra_mb, 0), fmt(st$extra_mb / st$input_mb, 2), fmt(st$hwm_mb, 0), fmt(st$rows, 0)),
+  sprintf("| **pipeline (as_msds to continuity)** | **%s** | | | | %s (largest step) | |",
+          fmt(total, 1), fmt(max(user$hwm_mb), 0)),
+  "",
+  sprintf("continuity(cohort, msds) with 1 thread: %.2f s; identical to 2 threads: **%s**.",
+          cont$time_1thread, cont$same_1_2),
+  sprintf("data.table, the continuity part from the MSDS tables (MSD201, MSD202, MSD901, MSD401 and the cohort's named carers) to the antenatal indices: %.2f s with 2 threads, %.2f s with 1.",
+          dts$seconds, dts$time_1thread),
+  sprintf("Columns %s of the %s pregnancies identical (`identical()`) to continuity()'s: **%s**.",
+          paste(index_cols, collapse = ", "), fmt(n_preg, 0), same),
+  sprintf("**Ratio (data.table's faster thread setting / continuity()): %.1fx.** continuity() also computes the intrapartum and NHS measures (coc_receiving, known midwife at birth) and the exclusion log, which the data.table side does not.",
+          dt_best / cont$seconds),
+  if (!all(same_col)) sprintf("Columns that differ: %s.", paste(index_cols[!same_col], collapse = ", "))
+)
+dir.create("bench/results", showWarnings = FALSE, recursive = TRUE)
+writeLines(md, "bench/results/pipeline.md")
+cat(md, sep = "\n")
