@@ -57,8 +57,10 @@ fit_one_group <- function(X, Z, a, y, cl, opts, where, rule = NULL, call = rlang
   p <- ncol(X)
   # the engine works on centred and scaled designs; the coefficients are put
   # back on the scale of the designs as given
+  # (one scaled copy when the outcome design is the propensity design)
+  same_design <- identical(Z, X)
   X <- scale_design(X)
-  Z <- scale_design(Z)
+  Z <- if (same_design) X else scale_design(Z)
   n_before <- length(a)
   keep <- rep(TRUE, n_before)
   n_trimmed <- 0L
@@ -69,7 +71,7 @@ fit_one_group <- function(X, Z, a, y, cl, opts, where, rule = NULL, call = rlang
     n_trimmed <- sum(!keep)
     if (n_trimmed > 0L) {
       X <- subset_design(X, keep)
-      Z <- subset_design(Z, keep)
+      Z <- if (same_design) X else subset_design(Z, keep)
       a <- a[keep]
       y <- y[keep]
       cl <- cl[keep]
@@ -155,18 +157,23 @@ group_p <- function(f) f$p %||% (if (is.matrix(f$X)) ncol(f$X) else 0L)
 # conditioned when a covariate is far from zero relative to its spread
 # (calendar years 2019-2025 as a number), where the unscaled information
 # matrix loses most of its digits. Constant columns are left as they are.
+# One copy of X is made, column by column (the same arithmetic as
+# sweep(), without its intermediate copies).
 scale_design <- function(X) {
   p <- ncol(X)
-  int <- which(colnames(X) == "(Intercept)" | apply(X, 2L, function(v) all(v == 1)))
+  ones <- vapply(seq_len(p), function(j) all(X[, j] == 1), TRUE)
+  int <- which(colnames(X) == "(Intercept)" | ones)
   centre <- numeric(p)
   scale <- rep(1, p)
+  out <- X
   for (j in setdiff(seq_len(p), int)) {
-    s <- stats::sd(X[, j])
+    v <- X[, j]
+    s <- stats::sd(v)
     if (!is.finite(s) || s == 0) next
-    if (length(int)) centre[j] <- mean(X[, j])
+    if (length(int)) centre[j] <- mean(v)
     scale[j] <- s
+    out[, j] <- (v - centre[j]) / s
   }
-  out <- sweep(sweep(X, 2L, centre), 2L, scale, "/")
   attr(out, "centre") <- centre
   attr(out, "scale") <- scale
   attr(out, "intercept") <- int[1L]

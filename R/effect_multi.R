@@ -156,7 +156,7 @@ fit_multi_group <- function(X, Z, a, lev, y, spec, cl, where, rule, call) {
   p <- ncol(X)
   q <- ncol(Z)
   Xs <- scale_design(X)
-  Zs <- scale_design(Z)
+  Zs <- if (identical(Z, X)) Xs else scale_design(Z)
   rm(X, Z)
   res <- tryCatch(
     .cpp_multi_effect(Xs, Zs, as.integer(a), K, y, clc, spec),

@@ -318,7 +318,11 @@ effect_units <- function(fits, rows, glev, by_col, data, covs) {
   cat_vec <- function(name) unlist(lapply(units, `[[`, name), use.names = FALSE)
   idx <- unlist(Map(function(r, u) r[u$keep], rows, units), use.names = FALSE)
   all_rows <- length(idx) == nrow(data) && identical(idx, seq_len(nrow(data)))
-  covdf <- if (all_rows) data[covs] else data[idx, covs, drop = FALSE]
+  # a plain data frame of the columns (any data frame class; with every row
+  # analysed, the data's own vectors)
+  cols <- unclass(data)[covs]
+  if (!all_rows) cols <- lapply(cols, `[`, idx)
+  covdf <- list2DF(cols, nrow = length(idx))
   sizes <- vapply(units, function(u) length(u$treat), 0L)
   groups <- lapply(fits, function(f) {
     f$units <- NULL
