@@ -13,16 +13,16 @@
     .Call(`_matequity_cpp_wls_fit`, X, y, w, nthreads)
 }
 
-.cpp_effect_fit <- function(X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, account_ps, cluster, n_clusters, nthreads) {
-    .Call(`_matequity_cpp_effect_fit`, X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, account_ps, cluster, n_clusters, nthreads)
+.cpp_effect_fit <- function(X, Z, a, y, cluster, spec) {
+    .Call(`_matequity_cpp_effect_fit`, X, Z, a, y, cluster, spec)
 }
 
-.cpp_effect_boot <- function(X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, seed, b0, b1, cluster, n_clusters, nthreads, ps_start, start1, start0) {
-    .Call(`_matequity_cpp_effect_boot`, X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, seed, b0, b1, cluster, n_clusters, nthreads, ps_start, start1, start0)
+.cpp_effect_boot <- function(X, Z, a, y, cluster, spec, b0, b1, ps_start, start1, start0) {
+    .Call(`_matequity_cpp_effect_boot`, X, Z, a, y, cluster, spec, b0, b1, ps_start, start1, start0)
 }
 
-.cpp_stack_eval <- function(X, Z, a, y, estimand, method, binary, truncate, account_ps, theta) {
-    .Call(`_matequity_cpp_stack_eval`, X, Z, a, y, estimand, method, binary, truncate, account_ps, theta)
+.cpp_stack_eval <- function(X, Z, a, y, spec, theta) {
+    .Call(`_matequity_cpp_stack_eval`, X, Z, a, y, spec, theta)
 }
 
 .cpp_dense_codes <- function(key) {
@@ -45,8 +45,8 @@
     .Call(`_matequity_cpp_multinom_fit`, X, a, K, w, epsilon, maxit, nthreads)
 }
 
-.cpp_multi_effect <- function(X, Z, a, K, y, aipw, focal, binary, account_ps, epsilon, maxit, cluster, n_clusters, nthreads) {
-    .Call(`_matequity_cpp_multi_effect`, X, Z, a, K, y, aipw, focal, binary, account_ps, epsilon, maxit, cluster, n_clusters, nthreads)
+.cpp_multi_effect <- function(X, Z, a, K, y, cluster, spec) {
+    .Call(`_matequity_cpp_multi_effect`, X, Z, a, K, y, cluster, spec)
 }
 
 .cpp_vcov_from_if <- function(IF, cluster, n_clusters, nthreads) {

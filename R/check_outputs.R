@@ -388,12 +388,12 @@ check_effect <- function(x, rule) {
 effect_group_check <- function(f, x, rule) {
   # a multi-category treatment: cells per level and outcome (effect_multi.R)
   if (!is.null(x$levels)) return(model_disclosure_multi(f, x, rule))
-  a <- f$treat
-  y <- f$y
-  w <- f$weights
-  weighted <- !x$method %in% "gcomp" && is.numeric(w) && length(w) == length(a)
-  used <- if (weighted) w > 0 else rep(TRUE, length(a))
   binary <- identical(x$outcome_type, "binary")
+  # the counts stored at fit time (fit_one_group(): sample_counts())
+  s <- group_sample(f, binary)
+  weighted <- !x$method %in% "gcomp" && (!is.null(f$sample) || length(f$weights) == length(f$treat))
+  u <- if (weighted) s$units_used else s$units
+  ev <- if (weighted) s$events_used else s$events
   cells <- numeric()
   if (identical(x$method, "matching") && !is.null(f$matched$n_matched)) {
     nm <- f$matched$n_matched
@@ -402,19 +402,15 @@ effect_group_check <- function(f, x, rule) {
   }
   if (binary) {
     cells <- c(cells,
-               treated_events = sum(y[a == 1L & used]),
-               treated_non_events = sum(1 - y[a == 1L & used]),
-               control_events = sum(y[a == 0L & used]),
-               control_non_events = sum(1 - y[a == 0L & used]))
+               treated_events = ev[["treated"]],
+               treated_non_events = u[["treated"]] - ev[["treated"]],
+               control_events = ev[["control"]],
+               control_non_events = u[["control"]] - ev[["control"]])
   } else {
-    cells <- c(cells, treated = sum(a == 1L & used), control = sum(a == 0L & used))
+    cells <- c(cells, treated = u[["treated"]], control = u[["control"]])
   }
-  ess_arm <- NULL
-  if (weighted) {
-    ess_arm <- c(treated = ess(w[a == 1L & used]), control = ess(w[a == 0L & used]))
-  }
-  p <- if (is.matrix(f$X)) ncol(f$X) else 0L
-  disclosure_check_model(cells, sum(used) - p, rule, ess = ess_arm)
+  ess_arm <- if (weighted) s$ess
+  disclosure_check_model(cells, sum(u) - group_p(f), rule, ess = ess_arm)
 }
 
 # The worst status a glance() table reports, with its reasons (one per row,

@@ -118,8 +118,9 @@ covariate_design <- function(spec, data, arg = "covariates", rule = NULL, rebase
       cli::cli_abort(c("The design of {.arg {arg}} could not be built.", "x" = conditionMessage(e)),
                      call = call)
     })
-  bad <- !is.finite(X)
-  if (any(bad)) {
+  # column by column first: the n-by-p logical matrix only when a value is bad
+  if (!all(vapply(seq_len(ncol(X)), function(j) all(is.finite(X[, j])), TRUE))) {
+    bad <- !is.finite(X)
     cols <- colnames(X)[colSums(bad) > 0L]
     nb <- sum(rowSums(bad) > 0L)
     cli::cli_abort(c("{.arg {arg}} gives missing or non-finite values in {released_count(nb, rule)} row{cli::qty(released_qty(nb, rule))}{?s}.",

@@ -2,38 +2,79 @@
 # the group, the engine call or matching, and the diagnostics (separation,
 # propensity scores near 0 or 1, extreme weights) raised as warnings.
 
-# Convergence tolerance of the IRLS fits (glm.fit's rule; tighter than
-# glm.control()'s 1e-8 so that the score equations are solved well enough
-# for the sandwich).
+# Convergence tolerance and iteration limit of the IRLS fits (glm.fit's
+# rule; tighter than glm.control()'s 1e-8 so that the score equations are
+# solved well enough for the sandwich).
 irls_epsilon <- function() getOption("matequity.irls_epsilon", 1e-10)
+irls_maxit <- function() getOption("matequity.irls_maxit", 100L)
 
-fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R, seed,
-                          conf_level, trim, truncate, k, replace, caliper, nthreads,
-                          where, rule = NULL, call = rlang::caller_env()) {
+# TMLE bounds the outcome predictions to [q_bound, 1 - q_bound] before the
+# fluctuation (the tmle package's default for a binary outcome).
+tmle_q_bound <- 5e-4
+
+# The options of the engine's effect calls (.cpp_effect_fit,
+# .cpp_effect_boot, .cpp_stack_eval, .cpp_multi_effect) as the one named list
+# the glue reads into the engine's spec (src/spec_glue.h checks every field
+# by name and type): method and estimand by name, the outcome type, weight
+# truncation (NA: none), the TMLE bound, the IRLS control, whether the
+# sandwich stacks the propensity model (vcov = "sandwich") or takes the
+# weights as known, the thread count, the bootstrap seed (NA: no bootstrap)
+# and, for a multi-category treatment, the focal level (0: the ATE).
+effect_engine_spec <- function(method, estimand, binary, vcov, nthreads, truncate = NULL,
+                               seed = NULL, focal = 0L) {
+  list(method = method, estimand = estimand, binary = isTRUE(binary),
+       truncate = if (is.null(truncate)) NA_real_ else as.numeric(truncate),
+       q_bound = tmle_q_bound, epsilon = irls_epsilon(), maxit = as.integer(irls_maxit()),
+       account_ps = identical(vcov, "sandwich"), nthreads = as.integer(nthreads),
+       seed = if (is.null(seed)) NA_real_ else as.numeric(seed), focal = as.integer(focal))
+}
+
+# The propensity score alone (trimming, matching): logistic IRLS with the
+# spec's control.
+fit_ps_only <- function(X, a, spec) {
+  n <- length(a)
+  .cpp_logit_fit(X, as.numeric(a), rep(1, n), rep(0, n), spec$epsilon, spec$maxit,
+                 spec$nthreads)
+}
+
+# One (sub)group's fit. `opts` holds the engine spec (`engine`, from
+# effect_engine_spec()) and the R-side options: vcov, reps, trim, k,
+# replace, caliper. Returns the group's part of the fit object: estimates,
+# variances, bootstrap replicates, counts and model summaries, with named
+# coefficient vectors, and no n-by-p copies: the design is not kept (its
+# column names are the names of the coefficients, `p` its width), nor the
+# influence functions or outcome predictions. The per-unit vectors
+# (treatment, score, weights, which rows were kept) come back in `units`,
+# which effect_units() moves to the fit's top level, one copy each.
+fit_one_group <- function(X, Z, a, y, cl, opts, where, rule = NULL, call = rlang::caller_env()) {
   rule <- resolve_disclosure(rule, arg = "disclosure", call = call)
+  spec <- opts$engine
+  binary <- spec$binary
   label <- if (is.null(where)) "" else paste0(" in subgroup ", where)
   check_arms(a, y, binary, label, call, rule)
-  # the engine works on centred and scaled designs; X and Z stay as given for
-  # the fit object (balance) and the coefficients are put back on their scale
-  X_given <- X
+  x_names <- colnames(X)
+  z_names <- colnames(Z)
+  p <- ncol(X)
+  # the engine works on centred and scaled designs; the coefficients are put
+  # back on the scale of the designs as given
+  # (one scaled copy when the outcome design is the propensity design)
+  same_design <- identical(Z, X)
   X <- scale_design(X)
-  Z <- scale_design(Z)
+  Z <- if (same_design) X else scale_design(Z)
   n_before <- length(a)
   keep <- rep(TRUE, n_before)
   n_trimmed <- 0L
+  trim <- opts$trim
   if (!is.null(trim) && trim > 0) {
-    ps0 <- .cpp_logit_fit(X, as.numeric(a), rep(1, n_before), rep(0, n_before),
-                          irls_epsilon(), 100L, nthreads)$fitted.values
+    ps0 <- fit_ps_only(X, a, spec)$fitted.values
     keep <- ps0 >= trim & ps0 <= 1 - trim
     n_trimmed <- sum(!keep)
     if (n_trimmed > 0L) {
       X <- subset_design(X, keep)
-      Z <- subset_design(Z, keep)
-      X_given <- X_given[keep, , drop = FALSE]
+      Z <- if (same_design) X else subset_design(Z, keep)
       a <- a[keep]
       y <- y[keep]
       cl <- cl[keep]
-      covdf <- covdf[keep, , drop = FALSE]
       check_arms(a, y, binary, paste0(label, " after trimming ", released_count(n_trimmed, rule),
                                       " unit(s)"), call, rule)
     }
@@ -44,16 +85,14 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
     cli::cli_abort("The cluster-robust variance needs at least 2 clusters{label}; there is {G}.",
                    call = call)
   }
-  method_code <- spec$code
+  matching <- identical(spec$method, "matching")
   matched <- NULL
-  if (is.na(method_code)) {
-    res <- fit_matching(X, a, y, estimand, k, replace, caliper, clc, G, nthreads, call, rule)
+  if (matching) {
+    res <- fit_matching(X, a, y, spec, opts, clc, G, call, rule)
     matched <- res$matched
   } else {
     res <- tryCatch(
-      .cpp_effect_fit(X, Z, as.numeric(a), y, estimand_codes[[estimand]], method_code, binary,
-                      if (is.null(truncate)) -1 else truncate, 5e-4, irls_epsilon(), 100L,
-                      vcov == "sandwich", clc, G, nthreads),
+      .cpp_effect_fit(X, Z, as.numeric(a), y, clc, spec),
       error = function(e) {
         cli::cli_abort(c("The effect could not be estimated{label}.",
                          "x" = conditionMessage(e),
@@ -61,29 +100,55 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
                        call = call)
       })
   }
-  diagnose_fit(res, X, Z, a, label, method_code, call, rule)
+  diagnose_fit(res, x_names, z_names, a, label, call, rule)
   boot <- NULL
-  if (vcov == "bootstrap") {
-    boot <- run_bootstrap(X, Z, a, y, binary, estimand, method_code, truncate, seed, R, clc, G,
-                          nthreads, label, starts = boot_starts(res, binary))
+  if (opts$vcov == "bootstrap") {
+    boot <- run_bootstrap(X, Z, a, y, clc, spec, opts$reps, label,
+                          starts = boot_starts(res, binary))
   }
-  res$ps_model$coefficients <- unscale_coef(res$ps_model$coefficients, X)
+  res$ps_model$coefficients <- named_coef(unscale_coef(res$ps_model$coefficients, X), x_names)
   if (!is.null(res$outcome_model)) {
-    res$outcome_model$coef1 <- unscale_coef(res$outcome_model$coef1, Z)
-    res$outcome_model$coef0 <- unscale_coef(res$outcome_model$coef0, Z)
+    res$outcome_model$coef1 <- named_coef(unscale_coef(res$outcome_model$coef1, Z), z_names)
+    res$outcome_model$coef0 <- named_coef(unscale_coef(res$outcome_model$coef0, Z), z_names)
   }
-  X <- X_given
   w <- res$weights
-  list(mu = stats::setNames(res$mu, c("treated", "control")), V = res$vcov,
-       influence = res$influence, boot = boot, treat = as.integer(a), ps = res$ps,
-       weights = w, covariates = covdf, X = X, kept = keep, y = y,
+  list(mu = stats::setNames(res$mu, c("treated", "control")), V = res$vcov, boot = boot,
        n = length(a), n_treated = sum(a == 1L), n_control = sum(a == 0L),
        ess_treated = ess(w[a == 1L]), ess_control = ess(w[a == 0L]),
        n_trimmed = n_trimmed, n_truncated = sum(res$n_truncated),
        converged = isTRUE(res$ps_model$converged) && isTRUE(res$outcome_model$converged %||% TRUE),
        iterations = res$ps_model$iter, n_clusters = if (G > 0L) G else NA_integer_,
-       ps_model = res$ps_model, outcome_model = res$outcome_model, matched = matched)
+       p = p, ps_model = res$ps_model, outcome_model = res$outcome_model, matched = matched,
+       sample = sample_counts(a, y, w, binary),
+       units = list(treat = as.integer(a), ps = res$ps, weights = w, keep = keep))
 }
+
+# Coefficients named by their design columns (a model the method does not
+# fit has none).
+named_coef <- function(b, nm) if (length(b) == length(nm)) stats::setNames(b, nm) else b
+
+# The counts that the disclosure checks of the fit rest on (glance(),
+# print(), tidy(), disclosure_check()), taken when the fit is made, so that
+# the fit keeps no outcome vector: per arm the units and (binary outcome)
+# events, the same among the units with a non-zero weight (the sample a
+# weighted or matched estimate rests on), and each arm's effective sample
+# size.
+sample_counts <- function(a, y, w, binary) {
+  wt <- if (length(w) == length(a)) w else rep(1, length(a))
+  used <- wt > 0
+  arm <- function(sel) c(treated = sum(sel & a == 1L), control = sum(sel & a == 0L))
+  events <- function(sel) c(treated = sum(y[sel & a == 1L]), control = sum(y[sel & a == 0L]))
+  list(units = arm(TRUE), units_used = arm(used),
+       events = if (binary) events(TRUE), events_used = if (binary) events(used),
+       ess = c(treated = ess(wt[a == 1L]), control = ess(wt[a == 0L])))
+}
+
+# A group's sample counts (fits made before they were stored kept the
+# per-unit vectors in the group) and its propensity design's width.
+group_sample <- function(f, binary) {
+  f$sample %||% sample_counts(f$treat, f$y, f$weights, binary)
+}
+group_p <- function(f) f$p %||% (if (is.matrix(f$X)) ncol(f$X) else 0L)
 
 # Designs as the engine sees them: every column but the intercept centred
 # (when there is an intercept) and divided by its standard deviation. The
@@ -92,18 +157,23 @@ fit_one_group <- function(covdf, X, Z, a, y, binary, spec, estimand, vcov, cl, R
 # conditioned when a covariate is far from zero relative to its spread
 # (calendar years 2019-2025 as a number), where the unscaled information
 # matrix loses most of its digits. Constant columns are left as they are.
+# One copy of X is made, column by column (the same arithmetic as
+# sweep(), without its intermediate copies).
 scale_design <- function(X) {
   p <- ncol(X)
-  int <- which(colnames(X) == "(Intercept)" | apply(X, 2L, function(v) all(v == 1)))
+  ones <- vapply(seq_len(p), function(j) all(X[, j] == 1), TRUE)
+  int <- which(colnames(X) == "(Intercept)" | ones)
   centre <- numeric(p)
   scale <- rep(1, p)
+  out <- X
   for (j in setdiff(seq_len(p), int)) {
-    s <- stats::sd(X[, j])
+    v <- X[, j]
+    s <- stats::sd(v)
     if (!is.finite(s) || s == 0) next
-    if (length(int)) centre[j] <- mean(X[, j])
+    if (length(int)) centre[j] <- mean(v)
     scale[j] <- s
+    out[, j] <- (v - centre[j]) / s
   }
-  out <- sweep(sweep(X, 2L, centre), 2L, scale, "/")
   attr(out, "centre") <- centre
   attr(out, "scale") <- scale
   attr(out, "intercept") <- int[1L]
@@ -159,21 +229,21 @@ check_arms <- function(a, y, binary, label, call, rule = NULL) {
 # or 1, extreme scores, arm sizes and effective sample sizes) are shown as
 # the fit's rule releases them; the extreme scores and weights themselves
 # (one unit's values) only with disclosure control off.
-diagnose_fit <- function(res, X, Z, a, label, method_code, call, rule = NULL) {
+diagnose_fit <- function(res, x_names, z_names, a, label, call, rule = NULL) {
   rule <- resolve_disclosure(rule, arg = "disclosure", call = call)
   off <- rule$preset == "none"
   rc <- function(n) released_count(n, rule)
   pm <- res$ps_model
   if (length(pm$aliased)) {
     cli::cli_warn(c("The propensity model has {length(pm$aliased)} aliased column{?s}{label} (coefficient set to NA, as glm does).",
-                    "i" = "{.field {colnames(X)[pm$aliased]}}."), call = call)
+                    "i" = "{.field {x_names[pm$aliased]}}."), call = call)
   }
   if (!isTRUE(pm$converged)) {
     cli::cli_warn("The propensity model did not converge in {pm$iter} iterations{label}.", call = call)
   }
   if (pm$n_fitted_01 > 0L || length(pm$diverging)) {
     cli::cli_warn(c("Separation in the propensity model{label}: {rc(pm$n_fitted_01)} fitted probabilit{cli::qty(released_qty(pm$n_fitted_01, rule))}{?y/ies} numerically 0 or 1.",
-                    "x" = if (length(pm$diverging)) "Diverging coefficients: {.field {colnames(X)[pm$diverging]}}.",
+                    "x" = if (length(pm$diverging)) "Diverging coefficients: {.field {x_names[pm$diverging]}}.",
                     "i" = "These covariates (nearly) determine the treatment; consider coarsening or dropping them, or trimming."),
                   call = call)
   }
@@ -192,7 +262,7 @@ diagnose_fit <- function(res, X, Z, a, label, method_code, call, rule = NULL) {
   }
   if (!is.null(om) && length(c(om$aliased1, om$aliased0))) {
     cli::cli_warn(c("Outcome-model column{?s} aliased within an arm{label} (dropped).",
-                    "i" = "Treated arm: {.field {colnames(Z)[om$aliased1]}}; control arm: {.field {colnames(Z)[om$aliased0]}}."),
+                    "i" = "Treated arm: {.field {z_names[om$aliased1]}}; control arm: {.field {z_names[om$aliased0]}}."),
                   call = call)
   }
   w <- res$weights
@@ -229,20 +299,21 @@ diagnose_fit <- function(res, X, Z, a, label, method_code, call, rule = NULL) {
 #   that MatchIt's documentation recommends (Hill and Reiter 2006):
 #   sandwich::vcovHC(type = "HC3"); unit i's leverage is its share of its
 #   arm's total weight.
-fit_matching <- function(X, a, y, estimand, k, replace, caliper, clc, G, nthreads, call,
-                         rule = NULL) {
+fit_matching <- function(X, a, y, spec, opts, clc, G, call, rule = NULL) {
+  estimand <- spec$estimand
+  replace <- opts$replace
   ns <- asNamespace("matequity")
   if (!exists("match_nearest", envir = ns, inherits = FALSE)) {
     cli::cli_abort("Matching is not available in this build (match_nearest() is missing).",
                    call = call)
   }
   n <- length(a)
-  ps_fit <- .cpp_logit_fit(X, as.numeric(a), rep(1, n), rep(0, n), irls_epsilon(), 100L, nthreads)
+  ps_fit <- fit_ps_only(X, a, spec)
   e <- ps_fit$fitted.values
   lp <- stats::qlogis(e)
   focal <- if (estimand == "ATT") a else 1L - a
-  m <- get("match_nearest", envir = ns)(ps_logit = lp, treat = focal, k = k, replace = replace,
-                                         caliper = caliper,
+  m <- get("match_nearest", envir = ns)(ps_logit = lp, treat = focal, k = opts$k,
+                                         replace = replace, caliper = opts$caliper,
                                          order = if (estimand == "ATT") "largest" else "smallest",
                                          disclosure = rule, call = call)
   w <- as.numeric(m$weights)
@@ -266,7 +337,7 @@ fit_matching <- function(X, a, y, estimand, k, replace, caliper, clc, G, nthread
     V <- crossprod(IF / (1 - h)) / n^2
     ncl <- NA_integer_
   }
-  list(mu = mu, vcov = V, influence = IF, ps = e, weights = w, n_truncated = c(0, 0),
+  list(mu = mu, vcov = V, ps = e, weights = w, n_truncated = c(0, 0),
        ps_model = list(coefficients = ps_fit$coefficients, converged = ps_fit$converged,
                        iter = ps_fit$iter, aliased = ps_fit$aliased, diverging = ps_fit$diverging,
                        n_fitted_01 = ps_fit$n_fitted_01),
@@ -284,18 +355,15 @@ boot_starts <- function(res, binary) {
        out0 = if (binary) cf(res$outcome_model$coef0) else numeric())
 }
 
-run_bootstrap <- function(X, Z, a, y, binary, estimand, method_code, truncate, seed, R, clc, G,
-                          nthreads, label, starts = list(ps = numeric(), out1 = numeric(),
-                                                         out0 = numeric())) {
-  R <- as.integer(R)
+run_bootstrap <- function(X, Z, a, y, clc, spec, reps, label,
+                          starts = list(ps = numeric(), out1 = numeric(), out0 = numeric())) {
+  R <- as.integer(reps)
   # Chunks of 100 replicates per thread: each engine call sets up its
   # per-thread buffers once; the progress bar and Ctrl-C act between chunks.
-  chunk <- max(1L, min(R, 100L * nthreads))
+  chunk <- max(1L, min(R, 100L * spec$nthreads))
   out <- boot_chunks(R, chunk, paste0("Bootstrap", label), function(b0, b1) {
-    .cpp_effect_boot(
-      X, Z, as.numeric(a), y, estimand_codes[[estimand]], method_code, binary,
-      if (is.null(truncate)) -1 else truncate, 5e-4, irls_epsilon(), 100L, seed, b0, b1,
-      clc, G, nthreads, starts$ps, starts$out1, starts$out0)
+    .cpp_effect_boot(X, Z, as.numeric(a), y, clc, spec, b0, b1, starts$ps, starts$out1,
+                     starts$out0)
   }, ncol = 2L, label = label)
   colnames(out) <- c("treated", "control")
   out

@@ -83,28 +83,34 @@ estimate_effect_multi <- function(data, trt, out, cspec, ospec, same_oc, by_col,
   cspec <- des$cspec
   ospec <- des$ospec
   group_design <- subgroup_design(data, rule, grouped = !is.null(by_col))
+  spec <- effect_engine_spec(method, estimand, yinfo$binary, vcov, nthreads,
+                             focal = if (is.null(lv$focal)) 0L else match(lv$focal, lev))
   fits <- vector("list", length(glev))
   names(fits) <- glev
+  group_rows <- fits
   for (gi in seq_along(glev)) {
     rows <- if (is.null(by_col)) seq_len(nrow(data)) else which(sub$code == gi)
+    group_rows[[gi]] <- rows
     where <- if (is.null(by_col)) NULL else sub$where[gi]
     fit_group <- function() fit_multi_group(
-      data[rows, covs, drop = FALSE], group_design(cspec, X, rows, "covariates"),
+      group_design(cspec, X, rows, "covariates"),
       group_design(ospec, Z, rows, "outcome_covariates"), a[rows], lev, yinfo$y[rows],
-      yinfo$binary, method, lv$focal, vcov, if (is.null(cl)) NULL else cl[rows], nthreads,
-      where, rule, top)
+      spec, if (is.null(cl)) NULL else cl[rows], where, rule, top)
     fits[[gi]] <- if (is.null(by_col)) fit_group() else tryCatch(fit_group(), error = function(e) {
       why <- condition_text(e)
       cli::cli_warn(c("The effect could not be estimated in subgroup {where}; its estimates are NA.",
                       "x" = "{why}"), call = top)
-      failed_multi_group(a[rows], lev, yinfo$y[rows], data[rows, covs, drop = FALSE],
-                         X[rows, , drop = FALSE], why)
+      failed_multi_group(a[rows], lev, yinfo$y[rows], ncol(X), why)
     })
   }
+  rm(X, Z, des)
   res <- assemble_multi(fits, glev, by_col, lev, lv$reference, yinfo$binary, conf_level)
+  units <- effect_units(fits, group_rows, glev, by_col, data, covs)
+  units$top$treat <- factor(lev[units$top$treat], levels = lev)
+  units$top$ps <- do.call(rbind, lapply(fits, function(f) f$units$ps))
   label <- c(ipw = "Inverse probability weighting (Hajek), multinomial propensity scores",
              aipw = "Augmented IPW (doubly robust), multinomial propensity scores")[[method]]
-  structure(c(res, list(
+  structure(c(res, units$top, list(
     call = call, method = method, method_label = label,
     estimand = if (estimand == "ATT") paste0("ATT (focal ", lv$focal, ")") else "ATE",
     estimand_code = estimand, focal = lv$focal, reference = lv$reference, levels = lev,
@@ -113,12 +119,15 @@ estimate_effect_multi <- function(data, trt, out, cspec, ospec, same_oc, by_col,
     outcome_type = if (yinfo$binary) "binary" else "continuous",
     by_name = by_col, cluster_name = cl_col, conf_level = conf_level,
     n_missing_dropped = mis$n_dropped, missing_by_variable = mis$counts, trim = NULL,
-    truncate = NULL, disclosure = rule, groups = fits)),
+    truncate = NULL, disclosure = rule, groups = units$groups)),
     class = c("mq_effect_multi", "mq_effect"))
 }
 
-fit_multi_group <- function(covdf, X, Z, a, lev, y, binary, method, focal, vcov, cl, nthreads,
-                            where, rule, call) {
+# One (sub)group's multi-category fit; as fit_one_group(), the per-unit
+# vectors come back in `units` for effect_units() and the design is not kept.
+fit_multi_group <- function(X, Z, a, lev, y, spec, cl, where, rule, call) {
+  binary <- spec$binary
+  method <- spec$method
   label <- if (is.null(where)) "" else paste0(" in subgroup ", where)
   K <- length(lev)
   rc <- function(n) released_count(n, rule)
@@ -142,13 +151,15 @@ fit_multi_group <- function(covdf, X, Z, a, lev, y, binary, method, focal, vcov,
     cli::cli_abort("The cluster-robust variance needs at least 2 clusters{label}; there is {G}.",
                    call = call)
   }
-  X_given <- X
+  x_names <- colnames(X)
+  z_names <- colnames(Z)
+  p <- ncol(X)
+  q <- ncol(Z)
   Xs <- scale_design(X)
-  Zs <- scale_design(Z)
+  Zs <- if (identical(Z, X)) Xs else scale_design(Z)
+  rm(X, Z)
   res <- tryCatch(
-    .cpp_multi_effect(Xs, Zs, as.integer(a), K, y, method == "aipw",
-                      if (is.null(focal)) 0L else match(focal, lev), binary,
-                      vcov == "sandwich", irls_epsilon(), 100L, clc, G, nthreads),
+    .cpp_multi_effect(Xs, Zs, as.integer(a), K, y, clc, spec),
     error = function(e) {
       cli::cli_abort(c("The effect could not be estimated{label}.",
                        "x" = conditionMessage(e),
@@ -158,7 +169,7 @@ fit_multi_group <- function(covdf, X, Z, a, lev, y, binary, method, focal, vcov,
   pm <- res$ps_model
   if (length(pm$aliased)) {
     cli::cli_warn(c("The propensity model has {length(pm$aliased)} aliased column{?s}{label} (coefficients set to NA).",
-                    "i" = "{.field {colnames(X)[pm$aliased]}}."), call = call)
+                    "i" = "{.field {x_names[pm$aliased]}}."), call = call)
   }
   if (!isTRUE(pm$converged)) {
     cli::cli_warn("The multinomial propensity model did not converge in {pm$iter} iterations{label}.",
@@ -172,11 +183,11 @@ fit_multi_group <- function(covdf, X, Z, a, lev, y, binary, method, focal, vcov,
     cli::cli_warn("An outcome model did not converge{label}.", call = call)
   }
   cf <- apply(res$ps_model$coefficients, 2L, unscale_coef, Xs = Xs)
-  cf <- matrix(cf, ncol(X), K - 1L, dimnames = list(colnames(X), lev[-1]))
+  cf <- matrix(cf, p, K - 1L, dimnames = list(x_names, lev[-1]))
   res$ps_model$coefficients <- cf
   if (method == "aipw") {
     res$outcome_model$coefficients <- stats::setNames(
-      lapply(res$outcome_model$coefficients, function(b) stats::setNames(unscale_coef(b, Zs), colnames(Z))),
+      lapply(res$outcome_model$coefficients, function(b) stats::setNames(unscale_coef(b, Zs), z_names)),
       lev)
   }
   w <- res$weights
@@ -190,27 +201,38 @@ fit_multi_group <- function(covdf, X, Z, a, lev, y, binary, method, focal, vcov,
                       "i" = "A few units carry much of the level's weight."), call = call)
     }
   }
-  list(mu = stats::setNames(res$mu, lev), V = res$vcov, influence = res$influence,
-       treat = factor(lev[a], levels = lev), level_code = a, ps = ps, weights = w,
-       covariates = covdf, X = X_given, y = y, n = length(a),
+  list(mu = stats::setNames(res$mu, lev), V = res$vcov, n = length(a),
        n_level = stats::setNames(nk, lev), ess_level = stats::setNames(ess_k, lev),
        converged = isTRUE(pm$converged) && isTRUE(res$outcome_model$converged),
-       iterations = pm$iter, n_clusters = if (G > 0L) G else NA_integer_,
+       iterations = pm$iter, n_clusters = if (G > 0L) G else NA_integer_, p = p,
        ps_model = res$ps_model,
        outcome_model = if (method == "aipw") res$outcome_model[c("coefficients", "aliased", "converged")],
-       q = if (method == "aipw") ncol(Z) else 0L)
+       q = if (method == "aipw") q else 0L,
+       sample = sample_counts_multi(a, lev, y, w, binary),
+       units = list(treat = a, ps = ps, weights = w, keep = rep(TRUE, length(a))))
 }
 
-failed_multi_group <- function(a, lev, y, covdf, X, why) {
+# The counts of a multi-category group's disclosure check, taken at fit
+# time: per level, the units with a non-zero weight and (binary outcome)
+# their events.
+sample_counts_multi <- function(a, lev, y, w, binary) {
+  used <- if (length(w) == length(a)) w > 0 else rep(TRUE, length(a))
+  k <- seq_along(lev)
+  list(units_used = stats::setNames(vapply(k, function(l) sum(a == l & used), 0L), lev),
+       events_used = if (binary) stats::setNames(vapply(k, function(l) sum(y[a == l & used]), 0), lev))
+}
+
+failed_multi_group <- function(a, lev, y, p, why) {
   K <- length(lev)
   nk <- tabulate(a, K)
   list(mu = stats::setNames(rep(NA_real_, K), lev), V = matrix(NA_real_, K, K),
-       influence = NULL, treat = factor(lev[a], levels = lev)[0L], level_code = integer(),
-       ps = matrix(numeric(), 0L, K), weights = numeric(), covariates = covdf[0L, , drop = FALSE],
-       X = X[0L, , drop = FALSE], y = numeric(), n = length(a),
-       n_level = stats::setNames(nk, lev), ess_level = stats::setNames(rep(NA_real_, K), lev),
-       converged = NA, iterations = NA_integer_, n_clusters = NA_integer_, ps_model = NULL,
-       outcome_model = NULL, q = 0L, failed = why)
+       n = length(a), n_level = stats::setNames(nk, lev),
+       ess_level = stats::setNames(rep(NA_real_, K), lev),
+       converged = NA, iterations = NA_integer_, n_clusters = NA_integer_, p = p, ps_model = NULL,
+       outcome_model = NULL, q = 0L, sample = NULL,
+       units = list(treat = integer(), ps = matrix(numeric(), 0L, K), weights = numeric(),
+                    keep = logical()),
+       failed = why)
 }
 
 # The contrasts: each level against the reference first, then the other
@@ -293,14 +315,7 @@ assemble_multi <- function(fits, glev, by_col, lev, reference, binary, conf_leve
   est <- st$est
   theta <- st$theta
   V <- st$V
-  cat_vec <- function(name) unlist(lapply(fits, function(f) as.character(f[[name]])), use.names = FALSE)
-  list(estimates = est, coefficients = theta, vcov = V, heterogeneity = NULL,
-       treat = factor(cat_vec("treat"), levels = lev),
-       ps = do.call(rbind, lapply(fits, `[[`, "ps")),
-       weights = unlist(lapply(fits, `[[`, "weights"), use.names = FALSE),
-       covariates = do.call(rbind, lapply(fits, `[[`, "covariates")),
-       X = do.call(rbind, lapply(fits, `[[`, "X")),
-       by = if (is.null(by_col)) NULL else rep(glev, vapply(fits, function(f) length(f$treat), 0L)))
+  list(estimates = est, coefficients = theta, vcov = V, heterogeneity = NULL)
 }
 
 # The model's disclosure check for a multi-category fit: events and
@@ -310,18 +325,22 @@ assemble_multi <- function(fits, glev, by_col, lev, reference, binary, conf_leve
 # model's n_k - q).
 model_disclosure_multi <- function(f, x, rule) {
   lev <- x$levels
-  used <- if (length(f$weights) == length(f$treat)) f$weights > 0 else rep(TRUE, length(f$treat))
-  cells <- unlist(lapply(lev, function(l) {
-    in_l <- f$treat == l & used
-    if (x$outcome_type == "binary") {
-      stats::setNames(c(sum(f$y[in_l]), sum(1 - f$y[in_l])), paste0(l, c("_events", "_non_events")))
+  binary <- x$outcome_type == "binary"
+  s <- f$sample
+  if (is.null(s) && length(f$treat)) {
+    # a fit made before the counts were stored kept the group's units
+    s <- sample_counts_multi(match(as.character(f$treat), lev), lev, f$y, f$weights, binary)
+  }
+  cells <- if (is.null(s)) f$n_level else unlist(lapply(lev, function(l) {
+    if (binary) {
+      e <- s$events_used[[l]]
+      stats::setNames(c(e, s$units_used[[l]] - e), paste0(l, c("_events", "_non_events")))
     } else {
-      stats::setNames(sum(in_l), l)
+      stats::setNames(s$units_used[[l]], l)
     }
   }))
-  if (!length(f$treat)) cells <- f$n_level
   ess_l <- stats::setNames(f$ess_level, paste0("ess_", lev))
-  df <- f$n - ncol(f$X) * (length(lev) - 1L)
+  df <- f$n - group_p(f) * (length(lev) - 1L)
   if (f$q > 0L) df <- min(df, f$n_level - f$q)
   disclosure_check_model(c(cells, ess_l), df, rule)
 }

@@ -1,26 +1,26 @@
 # Causal effect of a binary treatment (care model) on an outcome:
 # input checks, the registry of methods and estimands, and the entry point.
 
-# Which estimands and variance types each method supports. `code` is the
-# engine's method code (estimators.hpp); matching is done in R around
-# match_nearest().
+# Which estimands and variance types each method supports. The engine
+# (estimators.hpp) fits ipw, gcomp, aipw and tmle, named in the spec list of
+# effect_engine_spec(); matching is done in R around match_nearest().
 effect_registry <- list(
-  ipw = list(code = 0L, label = "Inverse probability weighting (Hajek)",
+  ipw = list(label = "Inverse probability weighting (Hajek)",
              estimands = c("ATE", "ATT", "ATC", "ATO"),
              vcov = c("sandwich", "robust", "bootstrap")),
-  gcomp = list(code = 1L, label = "G-computation (arm-specific outcome models)",
+  gcomp = list(label = "G-computation (arm-specific outcome models)",
                estimands = c("ATE", "ATT", "ATC", "ATO"),
                vcov = c("sandwich", "robust", "bootstrap")),
-  aipw = list(code = 2L, label = "Augmented IPW (doubly robust)",
+  aipw = list(label = "Augmented IPW (doubly robust)",
               estimands = c("ATE", "ATT", "ATC", "ATO"),
               vcov = c("sandwich", "robust", "bootstrap")),
-  tmle = list(code = 3L, label = "Targeted maximum likelihood",
+  tmle = list(label = "Targeted maximum likelihood",
               estimands = "ATE", vcov = c("sandwich", "bootstrap")),
-  matching = list(code = NA_integer_, label = "1:k nearest-neighbour matching on the logit PS",
+  matching = list(label = "1:k nearest-neighbour matching on the logit PS",
                   estimands = c("ATT", "ATC"), vcov = "robust")
 )
 
-estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
+effect_estimands <- c("ATE", "ATT", "ATC", "ATO")
 
 #' Estimate the causal effect of a care model
 #'
@@ -144,10 +144,19 @@ estimand_codes <- c(ATE = 0L, ATT = 1L, ATC = 2L, ATO = 3L)
 #'   `p.value`, `conf.low`, `conf.high`, `scale`), [glance()], `summary()`,
 #'   `coef()`, `vcov()`, `nobs()` and `autoplot()` methods. `std.error` of a
 #'   ratio term is on the log scale (`scale == "log"`); its estimate and
-#'   interval are on the ratio scale. The object also holds `treat`, `ps`,
-#'   `weights`, `covariates`, `X`, `estimand`, `method` and `by` for
-#'   `balance()`, and `covariate_spec` / `outcome_covariate_spec`: the
-#'   formulas with their terms, factor levels and contrasts.
+#'   interval are on the ratio scale. The object also holds, one copy each,
+#'   the per-unit vectors `treat`, `ps` and `weights`, `by` (each unit's
+#'   group, a factor) and `covariates` (the data columns the formulas use,
+#'   for `balance()`; the data's own vectors when every row is analysed),
+#'   and `covariate_spec` / `outcome_covariate_spec`: the formulas with their
+#'   terms, factor levels and contrasts, from which `balance()` rebuilds the
+#'   design. The fit keeps no design matrix, model frame, influence
+#'   functions or outcome predictions: each element of `groups` holds the
+#'   group's estimates, variances, named model coefficients (their names are
+#'   the design's columns, `p` its width), bootstrap replicates and the
+#'   counts its disclosure check rests on (`sample`), taken when the fit is
+#'   made. Its size grows with n by a few vectors, not with the number of
+#'   design columns.
 #' @examples
 #' set.seed(1)
 #' n <- 2000
@@ -255,30 +264,37 @@ estimate_effect <- function(data, treatment, outcome, covariates,
   cspec <- des$cspec
   ospec <- des$ospec
   group_design <- subgroup_design(data, rule, grouped = !is.null(groups))
+  opts <- list(engine = effect_engine_spec(method, estimand, yinfo$binary, vcov, nthreads,
+                                           truncate = truncate,
+                                           seed = if (vcov == "bootstrap") seed),
+               vcov = vcov, reps = reps, trim = trim, k = k, replace = replace,
+               caliper = caliper)
   fits <- vector("list", length(glev))
   names(fits) <- glev
+  group_rows <- fits
   top <- rlang::current_env()
   for (gi in seq_along(glev)) {
     rows <- if (is.null(by_col)) seq_len(nrow(data)) else which(sub$code == gi)
+    group_rows[[gi]] <- rows
     where <- if (is.null(by_col)) NULL else sub$where[gi]
     fit_group <- function() fit_one_group(
-      data[rows, covs, drop = FALSE], group_design(cspec, X, rows, "covariates"),
+      group_design(cspec, X, rows, "covariates"),
       group_design(ospec, Z, rows, "outcome_covariates"),
-      a[rows], yinfo$y[rows], yinfo$binary,
-      spec, estimand, vcov, if (is.null(cl)) NULL else cl[rows], reps, seed, conf_level,
-      trim, truncate, k, replace, caliper, nthreads, where, rule = rule, call = top)
+      a[rows], yinfo$y[rows], if (is.null(cl)) NULL else cl[rows], opts, where,
+      rule = rule, call = top)
     # Without `by` a failure is the fit's; with `by` it is the subgroup's: its
     # row is NA with the reason, and the other subgroups are estimated.
     fits[[gi]] <- if (is.null(by_col)) fit_group() else tryCatch(fit_group(), error = function(e) {
       why <- condition_text(e)
       cli::cli_warn(c("The effect could not be estimated in subgroup {where}; its estimates are NA.",
                       "x" = "{why}"), call = top)
-      failed_group(a[rows], yinfo$y[rows], data[rows, covs, drop = FALSE],
-                   X[rows, , drop = FALSE], why)
+      failed_group(a[rows], yinfo$y[rows], ncol(X), yinfo$binary, why)
     })
   }
+  rm(X, Z, des)
   res <- assemble_effect(fits, glev, by_col, yinfo$binary, conf_level)
-  structure(c(res, list(
+  units <- effect_units(fits, group_rows, glev, by_col, data, covs)
+  structure(c(res, units$top, list(
     call = call, method = method, method_label = spec$label, estimand = estimand,
     vcov_type = vcov, treatment = trt, outcome = out, covariate_names = covs,
     outcome_covariate_names = ocovs, covariate_spec = cspec, outcome_covariate_spec = ospec,
@@ -286,7 +302,36 @@ estimate_effect <- function(data, treatment, outcome, covariates,
     by_name = by_col, cluster_name = cl_col, conf_level = conf_level, reps = if (vcov == "bootstrap") reps,
     seed = if (vcov == "bootstrap") seed, n_missing_dropped = mis$n_dropped,
     missing_by_variable = mis$counts, missing_indicators = indicators, trim = trim, truncate = truncate,
-    disclosure = rule, groups = fits)), class = "mq_effect")
+    disclosure = rule, groups = units$groups)), class = "mq_effect")
+}
+
+# The per-unit vectors of a fit, one copy each at its top level: the
+# groups' treatment, propensity scores and weights concatenated in group
+# order, the group of each unit (`by`, a factor; NULL without `by`), and the
+# covariate columns of those units for balance() (`covariates`: the data's
+# columns the formulas use, not the design; the same vectors as the data's
+# when every row is analysed, so no copy is made). The groups keep no
+# per-unit vectors but their matched sets. `rows` holds each group's rows
+# of `data`; the units of a failed group are left out.
+effect_units <- function(fits, rows, glev, by_col, data, covs) {
+  units <- lapply(fits, `[[`, "units")
+  cat_vec <- function(name) unlist(lapply(units, `[[`, name), use.names = FALSE)
+  idx <- unlist(Map(function(r, u) r[u$keep], rows, units), use.names = FALSE)
+  all_rows <- length(idx) == nrow(data) && identical(idx, seq_len(nrow(data)))
+  # a plain data frame of the columns (any data frame class; with every row
+  # analysed, the data's own vectors)
+  cols <- unclass(data)[covs]
+  if (!all_rows) cols <- lapply(cols, `[`, idx)
+  covdf <- list2DF(cols, nrow = length(idx))
+  sizes <- vapply(units, function(u) length(u$treat), 0L)
+  groups <- lapply(fits, function(f) {
+    f$units <- NULL
+    f
+  })
+  list(top = list(treat = cat_vec("treat"), ps = cat_vec("ps"), weights = cat_vec("weights"),
+                  covariates = covdf,
+                  by = if (is.null(by_col)) NULL else factor(rep(glev, sizes), levels = glev)),
+       groups = groups, sizes = sizes)
 }
 
 check_registry <- function(method, estimand, vcov, call = rlang::caller_env()) {
@@ -294,8 +339,8 @@ check_registry <- function(method, estimand, vcov, call = rlang::caller_env()) {
     cli::cli_abort(c("{.arg method} must be one of {.val {names(effect_registry)}}.",
                      "x" = "It is {.val {method}}."), call = call)
   }
-  if (!estimand %in% names(estimand_codes)) {
-    cli::cli_abort(c("{.arg estimand} must be one of {.val {names(estimand_codes)}}.",
+  if (!estimand %in% effect_estimands) {
+    cli::cli_abort(c("{.arg estimand} must be one of {.val {effect_estimands}}.",
                      "x" = "It is {.val {estimand}}."), call = call)
   }
   spec <- effect_registry[[method]]
@@ -425,16 +470,16 @@ condition_text <- function(e) {
   paste(lines[nzchar(lines)], collapse = " ")
 }
 
-# A subgroup whose fit failed: its units and sizes, NA estimates and the
-# reason (the note of its rows in tidy()).
-failed_group <- function(a, y, covdf, X, why) {
+# A subgroup whose fit failed: its sizes, NA estimates and the reason (the
+# note of its rows in tidy()); it has no units in the fit.
+failed_group <- function(a, y, p, binary, why) {
   list(mu = c(treated = NA_real_, control = NA_real_), V = matrix(NA_real_, 2L, 2L),
-       influence = NULL, boot = NULL, treat = integer(), ps = numeric(), weights = numeric(),
-       covariates = covdf[0L, , drop = FALSE], X = X[0L, , drop = FALSE], kept = logical(),
-       y = numeric(), n = length(a), n_treated = sum(a == 1L), n_control = sum(a == 0L),
+       boot = NULL, n = length(a), n_treated = sum(a == 1L), n_control = sum(a == 0L),
        ess_treated = NA_real_, ess_control = NA_real_, n_trimmed = NA_integer_,
        n_truncated = NA_integer_, converged = NA, iterations = NA_integer_,
-       n_clusters = NA_integer_, ps_model = NULL, outcome_model = NULL, matched = NULL,
+       n_clusters = NA_integer_, p = p, ps_model = NULL, outcome_model = NULL, matched = NULL,
+       sample = sample_counts(integer(), numeric(), numeric(), binary),
+       units = list(treat = integer(), ps = numeric(), weights = numeric(), keep = logical()),
        failed = why)
 }
 

@@ -24,7 +24,7 @@ effect_mi <- function(data, call, env) {
   # each coefficient's group: the rows of $estimates are in coefficient order
   grp <- if ("group" %in% names(f1$estimates)) as.character(f1$estimates$group) else
     rep(names(f1$groups)[1], nrow(f1$estimates))
-  dfg <- rowMeans(matrix(vapply(fits, function(f) vapply(f$groups, function(g) g$n - ncol(g$X), 0),
+  dfg <- rowMeans(matrix(vapply(fits, function(f) vapply(f$groups, function(g) g$n - group_p(g), 0),
                                 numeric(length(f1$groups))), nrow = length(f1$groups)))
   dfcom <- unname(stats::setNames(dfg, names(f1$groups))[grp])
   dfcom[!is.finite(dfcom) | dfcom <= 0] <- Inf

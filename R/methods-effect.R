@@ -186,24 +186,22 @@ effect_rule <- function(x) resolve_disclosure(x$disclosure, arg = "disclosure")
 # n_a - q) and, for matching, the matched sample's (matched units - 2).
 model_disclosure <- function(f, x, rule) {
   if (!is.null(x$levels)) return(model_disclosure_multi(f, x, rule))
-  w <- f$weights
-  used <- if (length(w) == length(f$treat)) w > 0 else rep(TRUE, length(f$treat))
-  t1 <- f$treat == 1L & used
-  t0 <- f$treat == 0L & used
+  s <- group_sample(f, x$outcome_type == "binary")
+  u <- s$units_used
   matching <- identical(x$method, "matching")
   cells <- if (x$outcome_type == "binary") {
-    c(treated_events = sum(f$y[t1]), treated_non_events = sum(1 - f$y[t1]),
-      control_events = sum(f$y[t0]), control_non_events = sum(1 - f$y[t0]))
+    e <- s$events_used
+    c(treated_events = e[["treated"]], treated_non_events = u[["treated"]] - e[["treated"]],
+      control_events = e[["control"]], control_non_events = u[["control"]] - e[["control"]])
   } else {
-    c(treated = sum(t1), control = sum(t0))
+    c(treated = u[["treated"]], control = u[["control"]])
   }
-  if (matching) cells <- c(matched_treated = sum(t1), matched_control = sum(t0), cells)
-  wt <- if (length(w) == length(f$treat)) w else rep(1, length(f$treat))
-  cells <- c(cells, ess_treated = ess(wt[f$treat == 1L]), ess_control = ess(wt[f$treat == 0L]))
-  df <- f$n - ncol(f$X)
-  if (matching) df <- min(df, sum(used) - 2)
+  if (matching) cells <- c(matched_treated = u[["treated"]], matched_control = u[["control"]], cells)
+  cells <- c(cells, ess_treated = s$ess[["treated"]], ess_control = s$ess[["control"]])
+  df <- f$n - group_p(f)
+  if (matching) df <- min(df, sum(u) - 2)
   q <- length(f$outcome_model$coef1 %||% numeric())
-  if (q > 0L) df <- min(df, sum(t1) - q, sum(t0) - q)
+  if (q > 0L) df <- min(df, u[["treated"]] - q, u[["control"]] - q)
   chk <- disclosure_check_model(cells, df, rule)
   if (matching) chk$reason <- paste0(chk$reason, " (matched sample)")
   chk

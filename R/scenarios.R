@@ -207,7 +207,7 @@ disparity_scenarios <- function(data, outcome, group, treatment, reference = NUL
     .cpp_scenarios_fit(Z[first, , drop = FALSE], L[first, , drop = FALSE],
                        as.numeric(prep$a[first]), as.numeric(prep$y[first]), gp - 1L,
                        as.numeric(pat$weight), sum(ok), eng[r] - 1L, target, target_uptake,
-                       method == "weighting", irls_epsilon(), 100L, FALSE),
+                       method == "weighting", irls_epsilon(), irls_maxit(), FALSE),
     error = function(e) {
       cli::cli_abort(c("The scenario models could not be fitted.", "x" = conditionMessage(e),
                        "i" = "Look for covariates that perfectly predict the care model or the outcome within a group; coarsen or drop them."))
@@ -459,7 +459,7 @@ scenario_bootstrap <- function(Z, L, a, y, g, code, K, ref, target, t, weighting
   chunk <- max(1L, min(R, 50L * nthreads))
   boot_chunks(R, chunk, "Bootstrap", function(b0, b1) {
     .cpp_scenarios_boot(Z, L, a, y, g, code, K, ref, target, t, weighting,
-                        irls_epsilon(), 100L, seed, b0, b1, nthreads)
+                        irls_epsilon(), irls_maxit(), seed, b0, b1, nthreads)
   }, ncol = 6L * K)
 }
 

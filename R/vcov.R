@@ -89,12 +89,7 @@ assemble_effect <- function(fits, glev, by_col, binary, conf_level) {
   V <- st$V
   failed <- st$failed
   het <- if (sum(!failed) > 1L) heterogeneity_test(tabs[!failed], binary) else NULL
-  cat_vec <- function(name) unlist(lapply(fits, `[[`, name), use.names = FALSE)
-  list(estimates = est, coefficients = theta, vcov = V, heterogeneity = het,
-       treat = cat_vec("treat"), ps = cat_vec("ps"), weights = cat_vec("weights"),
-       covariates = do.call(rbind, lapply(fits, `[[`, "covariates")),
-       X = do.call(rbind, lapply(fits, `[[`, "X")),
-       by = if (is.null(by_col)) NULL else rep(glev, lengths(lapply(fits, `[[`, "treat"))))
+  list(estimates = est, coefficients = theta, vcov = V, heterogeneity = het)
 }
 
 # The subgroups' tables stacked (with a `group` column under `by`, and a

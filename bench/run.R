@@ -2,8 +2,10 @@
 # process, and assembles bench/RESULTS.md from the sections they write to
 # bench/results/<topic>.md. Run from the package root: make bench.
 scripts <- sort(list.files("bench", pattern = "^bench_.*\\.R$", full.names = TRUE))
+# MATEQUITY_BENCH = a pattern runs the matching scripts only; "none" runs
+# none and only assembles RESULTS.md from the sections already written.
 only <- Sys.getenv("MATEQUITY_BENCH")
-if (nzchar(only)) scripts <- scripts[grepl(only, scripts)]
+if (nzchar(only)) scripts <- if (identical(only, "none")) character() else scripts[grepl(only, scripts)]
 dir.create("bench/results", showWarnings = FALSE)
 for (s in scripts) {
   message("== ", s)

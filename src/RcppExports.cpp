@@ -65,74 +65,52 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_effect_fit
-Rcpp::List cpp_effect_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, int estimand, int method, bool binary, double truncate, double q_bound, double epsilon, int maxit, bool account_ps, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads);
-RcppExport SEXP _matequity_cpp_effect_fit(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP estimandSEXP, SEXP methodSEXP, SEXP binarySEXP, SEXP truncateSEXP, SEXP q_boundSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP account_psSEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP) {
+Rcpp::List cpp_effect_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& cluster, const Rcpp::List& spec);
+RcppExport SEXP _matequity_cpp_effect_fit(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP clusterSEXP, SEXP specSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type a(aSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type estimand(estimandSEXP);
-    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
-    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
-    Rcpp::traits::input_parameter< double >::type truncate(truncateSEXP);
-    Rcpp::traits::input_parameter< double >::type q_bound(q_boundSEXP);
-    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
-    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
-    Rcpp::traits::input_parameter< bool >::type account_ps(account_psSEXP);
     Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type cluster(clusterSEXP);
-    Rcpp::traits::input_parameter< int >::type n_clusters(n_clustersSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_effect_fit(X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, account_ps, cluster, n_clusters, nthreads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_effect_fit(X, Z, a, y, cluster, spec));
     return rcpp_result_gen;
 END_RCPP
 }
 // cpp_effect_boot
-Rcpp::NumericMatrix cpp_effect_boot(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, int estimand, int method, bool binary, double truncate, double q_bound, double epsilon, int maxit, double seed, double b0, double b1, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads, const Eigen::Map<Eigen::VectorXd>& ps_start, const Eigen::Map<Eigen::VectorXd>& start1, const Eigen::Map<Eigen::VectorXd>& start0);
-RcppExport SEXP _matequity_cpp_effect_boot(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP estimandSEXP, SEXP methodSEXP, SEXP binarySEXP, SEXP truncateSEXP, SEXP q_boundSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP seedSEXP, SEXP b0SEXP, SEXP b1SEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP, SEXP ps_startSEXP, SEXP start1SEXP, SEXP start0SEXP) {
+Rcpp::NumericMatrix cpp_effect_boot(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& cluster, const Rcpp::List& spec, double b0, double b1, const Eigen::Map<Eigen::VectorXd>& ps_start, const Eigen::Map<Eigen::VectorXd>& start1, const Eigen::Map<Eigen::VectorXd>& start0);
+RcppExport SEXP _matequity_cpp_effect_boot(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP clusterSEXP, SEXP specSEXP, SEXP b0SEXP, SEXP b1SEXP, SEXP ps_startSEXP, SEXP start1SEXP, SEXP start0SEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type a(aSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type estimand(estimandSEXP);
-    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
-    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
-    Rcpp::traits::input_parameter< double >::type truncate(truncateSEXP);
-    Rcpp::traits::input_parameter< double >::type q_bound(q_boundSEXP);
-    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
-    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
-    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type cluster(clusterSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
     Rcpp::traits::input_parameter< double >::type b0(b0SEXP);
     Rcpp::traits::input_parameter< double >::type b1(b1SEXP);
-    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type cluster(clusterSEXP);
-    Rcpp::traits::input_parameter< int >::type n_clusters(n_clustersSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type ps_start(ps_startSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type start1(start1SEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type start0(start0SEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_effect_boot(X, Z, a, y, estimand, method, binary, truncate, q_bound, epsilon, maxit, seed, b0, b1, cluster, n_clusters, nthreads, ps_start, start1, start0));
+    rcpp_result_gen = Rcpp::wrap(cpp_effect_boot(X, Z, a, y, cluster, spec, b0, b1, ps_start, start1, start0));
     return rcpp_result_gen;
 END_RCPP
 }
 // cpp_stack_eval
-Rcpp::List cpp_stack_eval(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, int estimand, int method, bool binary, double truncate, bool account_ps, Rcpp::Nullable<Rcpp::NumericVector> theta);
-RcppExport SEXP _matequity_cpp_stack_eval(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP estimandSEXP, SEXP methodSEXP, SEXP binarySEXP, SEXP truncateSEXP, SEXP account_psSEXP, SEXP thetaSEXP) {
+Rcpp::List cpp_stack_eval(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::List& spec, Rcpp::Nullable<Rcpp::NumericVector> theta);
+RcppExport SEXP _matequity_cpp_stack_eval(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP ySEXP, SEXP specSEXP, SEXP thetaSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type a(aSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type estimand(estimandSEXP);
-    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
-    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
-    Rcpp::traits::input_parameter< double >::type truncate(truncateSEXP);
-    Rcpp::traits::input_parameter< bool >::type account_ps(account_psSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
     Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::NumericVector> >::type theta(thetaSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_stack_eval(X, Z, a, y, estimand, method, binary, truncate, account_ps, theta));
+    rcpp_result_gen = Rcpp::wrap(cpp_stack_eval(X, Z, a, y, spec, theta));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -201,8 +179,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_multi_effect
-Rcpp::List cpp_multi_effect(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Rcpp::IntegerVector& a, int K, const Eigen::Map<Eigen::VectorXd>& y, bool aipw, int focal, bool binary, bool account_ps, double epsilon, int maxit, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads);
-RcppExport SEXP _matequity_cpp_multi_effect(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP KSEXP, SEXP ySEXP, SEXP aipwSEXP, SEXP focalSEXP, SEXP binarySEXP, SEXP account_psSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP) {
+Rcpp::List cpp_multi_effect(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z, const Rcpp::IntegerVector& a, int K, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& cluster, const Rcpp::List& spec);
+RcppExport SEXP _matequity_cpp_multi_effect(SEXP XSEXP, SEXP ZSEXP, SEXP aSEXP, SEXP KSEXP, SEXP ySEXP, SEXP clusterSEXP, SEXP specSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
@@ -210,16 +188,9 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type a(aSEXP);
     Rcpp::traits::input_parameter< int >::type K(KSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< bool >::type aipw(aipwSEXP);
-    Rcpp::traits::input_parameter< int >::type focal(focalSEXP);
-    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
-    Rcpp::traits::input_parameter< bool >::type account_ps(account_psSEXP);
-    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
-    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
     Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type cluster(clusterSEXP);
-    Rcpp::traits::input_parameter< int >::type n_clusters(n_clustersSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_multi_effect(X, Z, a, K, y, aipw, focal, binary, account_ps, epsilon, maxit, cluster, n_clusters, nthreads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_multi_effect(X, Z, a, K, y, cluster, spec));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -381,15 +352,15 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
     {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 7},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
-    {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 15},
-    {"_matequity_cpp_effect_boot", (DL_FUNC) &_matequity_cpp_effect_boot, 20},
-    {"_matequity_cpp_stack_eval", (DL_FUNC) &_matequity_cpp_stack_eval, 10},
+    {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 6},
+    {"_matequity_cpp_effect_boot", (DL_FUNC) &_matequity_cpp_effect_boot, 11},
+    {"_matequity_cpp_stack_eval", (DL_FUNC) &_matequity_cpp_stack_eval, 6},
     {"_matequity_cpp_dense_codes", (DL_FUNC) &_matequity_cpp_dense_codes, 1},
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},
     {"_matequity_cpp_has_openmp", (DL_FUNC) &_matequity_cpp_has_openmp, 0},
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
     {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 7},
-    {"_matequity_cpp_multi_effect", (DL_FUNC) &_matequity_cpp_multi_effect, 14},
+    {"_matequity_cpp_multi_effect", (DL_FUNC) &_matequity_cpp_multi_effect, 7},
     {"_matequity_cpp_vcov_from_if", (DL_FUNC) &_matequity_cpp_vcov_from_if, 4},
     {"_matequity_cpp_scenarios_fit", (DL_FUNC) &_matequity_cpp_scenarios_fit, 14},
     {"_matequity_cpp_scenarios_boot", (DL_FUNC) &_matequity_cpp_scenarios_boot, 17},

@@ -5,32 +5,53 @@
 #include <matequity/sandwich.hpp>
 
 #include "boot_glue.h"
+#include "spec_glue.h"
 
 namespace {
 
-matequity::EffectSpec make_spec(int estimand, int method, bool binary, double truncate,
-                                double q_bound, double epsilon, int maxit) {
+// The effect spec list (effect_engine_spec() in R/effect_fit.R): method and
+// estimand by name, outcome type, weight truncation (NA: none), the TMLE
+// bound, the IRLS control, whether the sandwich stacks the propensity model,
+// the thread count and the bootstrap seed.
+struct EffectCall {
   matequity::EffectSpec sp;
-  sp.estimand = matequity::estimand_from_int(estimand);
-  if (method < 0 || method > 3) Rcpp::stop("method code must be 0..3");
-  sp.method = static_cast<matequity::Method>(method);
-  sp.binary = binary;
-  sp.truncate = truncate;
-  sp.q_bound = q_bound;
-  sp.ctl.epsilon = epsilon;
-  sp.ctl.maxit = maxit;
-  return sp;
+  bool account_ps = true;
+  int nthreads = 1;
+};
+
+matequity::Method method_from_name(const std::string& m) {
+  if (m == "ipw") return matequity::Method::IPW;
+  if (m == "gcomp") return matequity::Method::GCOMP;
+  if (m == "aipw") return matequity::Method::AIPW;
+  if (m == "tmle") return matequity::Method::TMLE;
+  Rcpp::stop("engine spec: unknown method '%s' (ipw, gcomp, aipw or tmle)", m);
+}
+
+matequity::Estimand estimand_from_name(const std::string& e) {
+  if (e == "ATE") return matequity::Estimand::ATE;
+  if (e == "ATT") return matequity::Estimand::ATT;
+  if (e == "ATC") return matequity::Estimand::ATC;
+  if (e == "ATO") return matequity::Estimand::ATO;
+  Rcpp::stop("engine spec: unknown estimand '%s' (ATE, ATT, ATC or ATO)", e);
+}
+
+EffectCall parse_effect_spec(const Rcpp::List& spec) {
+  EffectCall c;
+  c.sp.method = method_from_name(spec_glue::str(spec, "method"));
+  c.sp.estimand = estimand_from_name(spec_glue::str(spec, "estimand"));
+  c.sp.binary = spec_glue::flag(spec, "binary");
+  const double tr = spec_glue::num(spec, "truncate");
+  c.sp.truncate = ISNAN(tr) ? -1.0 : tr;
+  c.sp.q_bound = spec_glue::num(spec, "q_bound");
+  c.sp.ctl = spec_glue::glm_control(spec);
+  c.account_ps = spec_glue::flag(spec, "account_ps");
+  c.nthreads = spec_glue::nthreads(spec);
+  return c;
 }
 
 Rcpp::IntegerVector one_based(const std::vector<int>& v) {
   Rcpp::IntegerVector out(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) out[i] = v[i] + 1;
-  return out;
-}
-
-std::vector<int> cluster_codes(const Rcpp::IntegerVector& cluster) {
-  std::vector<int> out(cluster.size());
-  for (R_xlen_t i = 0; i < cluster.size(); ++i) out[i] = cluster[i] - 1;
   return out;
 }
 
@@ -65,19 +86,21 @@ Rcpp::List cpp_wls_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Ei
                             Rcpp::Named("aliased") = one_based(f.aliased));
 }
 
+// The fit, its influence functions and (clustered) sandwich; returns the
+// small results only (the influence functions and outcome predictions stay
+// here: the fit object does not keep n-by-k copies).
 // [[Rcpp::export(name = ".cpp_effect_fit", rng = false)]]
 Rcpp::List cpp_effect_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z,
                           const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y,
-                          int estimand, int method, bool binary, double truncate, double q_bound,
-                          double epsilon, int maxit, bool account_ps,
-                          const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads) {
-  const matequity::EffectSpec sp =
-      make_spec(estimand, method, binary, truncate, q_bound, epsilon, maxit);
+                          const Rcpp::IntegerVector& cluster, const Rcpp::List& spec) {
+  const EffectCall c = parse_effect_spec(spec);
+  int n_clusters = 0;
+  const std::vector<int> cl = spec_glue::cluster_codes(cluster, n_clusters);
   const Eigen::VectorXd av(a), yv(y), s = Eigen::VectorXd::Ones(X.rows());
-  const matequity::EffectFit f = matequity::fit_effect(X, Z, av, yv, s, sp, nthreads);
-  const Eigen::MatrixXd IF = matequity::effect_if(f, X, Z, av, yv, sp, account_ps, nthreads);
-  const matequity::VcovResult vc =
-      matequity::vcov_from_if(IF, cluster_codes(cluster), n_clusters, nthreads);
+  const matequity::EffectFit f = matequity::fit_effect(X, Z, av, yv, s, c.sp, c.nthreads);
+  const Eigen::MatrixXd IF =
+      matequity::effect_if(f, X, Z, av, yv, c.sp, c.account_ps, c.nthreads);
+  const matequity::VcovResult vc = matequity::vcov_from_if(IF, cl, n_clusters, c.nthreads);
   Rcpp::List ps = Rcpp::List::create(
       Rcpp::Named("coefficients") = f.ps.coef, Rcpp::Named("converged") = f.ps.converged,
       Rcpp::Named("iter") = f.ps.iter, Rcpp::Named("aliased") = one_based(f.ps.aliased),
@@ -88,40 +111,42 @@ Rcpp::List cpp_effect_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map
       Rcpp::Named("aliased1") = one_based(f.aliased1),
       Rcpp::Named("aliased0") = one_based(f.aliased0),
       Rcpp::Named("converged") = f.out_converged, Rcpp::Named("iter") = f.out_iter,
-      Rcpp::Named("m1") = f.m1, Rcpp::Named("m0") = f.m0,
       Rcpp::Named("tmle_epsilon") = Rcpp::NumericVector::create(f.eps[1], f.eps[0]));
   return Rcpp::List::create(
       Rcpp::Named("mu") = Rcpp::NumericVector::create(f.mu[1], f.mu[0]),
-      Rcpp::Named("vcov") = vc.V, Rcpp::Named("influence") = IF,
-      Rcpp::Named("ps") = f.e, Rcpp::Named("weights") = f.w,
+      Rcpp::Named("vcov") = vc.V, Rcpp::Named("ps") = f.e, Rcpp::Named("weights") = f.w,
       Rcpp::Named("n_truncated") = Rcpp::NumericVector::create(
           static_cast<double>(f.n_truncated[1]), static_cast<double>(f.n_truncated[0])),
       Rcpp::Named("ps_model") = ps, Rcpp::Named("outcome_model") = out,
       Rcpp::Named("n_clusters") = vc.n_clusters);
 }
 
+// Bootstrap replicates b0 + 1 .. b1 of the spec's fit (field "seed": the
+// stream; replicate b's draws depend on the seed and b only).
 // [[Rcpp::export(name = ".cpp_effect_boot", rng = false)]]
 Rcpp::NumericMatrix cpp_effect_boot(const Eigen::Map<Eigen::MatrixXd>& X,
                                     const Eigen::Map<Eigen::MatrixXd>& Z,
                                     const Eigen::Map<Eigen::VectorXd>& a,
-                                    const Eigen::Map<Eigen::VectorXd>& y, int estimand, int method,
-                                    bool binary, double truncate, double q_bound, double epsilon,
-                                    int maxit, double seed, double b0, double b1,
-                                    const Rcpp::IntegerVector& cluster, int n_clusters,
-                                    int nthreads, const Eigen::Map<Eigen::VectorXd>& ps_start,
+                                    const Eigen::Map<Eigen::VectorXd>& y,
+                                    const Rcpp::IntegerVector& cluster, const Rcpp::List& spec,
+                                    double b0, double b1,
+                                    const Eigen::Map<Eigen::VectorXd>& ps_start,
                                     const Eigen::Map<Eigen::VectorXd>& start1,
                                     const Eigen::Map<Eigen::VectorXd>& start0) {
-  const matequity::EffectSpec sp =
-      make_spec(estimand, method, binary, truncate, q_bound, epsilon, maxit);
+  const EffectCall c = parse_effect_spec(spec);
+  const double seed = spec_glue::num(spec, "seed");
+  if (!R_finite(seed) || seed < 0) Rcpp::stop("engine spec field 'seed' must be a non-negative number");
+  int n_clusters = 0;
+  const std::vector<int> cl = spec_glue::cluster_codes(cluster, n_clusters);
   matequity::BootStarts starts;
   starts.ps = ps_start;
   starts.out1 = start1;
   starts.out0 = start0;
   std::vector<std::string> reasons;
   const Eigen::MatrixXd B = matequity::bootstrap_effect(
-      X, Z, Eigen::VectorXd(a), Eigen::VectorXd(y), sp, static_cast<std::uint64_t>(seed),
-      static_cast<long long>(b0), static_cast<long long>(b1), cluster_codes(cluster), n_clusters,
-      nthreads, starts, &reasons);
+      X, Z, Eigen::VectorXd(a), Eigen::VectorXd(y), c.sp, static_cast<std::uint64_t>(seed),
+      static_cast<long long>(b0), static_cast<long long>(b1), cl, n_clusters, c.nthreads,
+      starts, &reasons);
   return boot_matrix(B, reasons);
 }
 
@@ -131,11 +156,12 @@ Rcpp::NumericMatrix cpp_effect_boot(const Eigen::Map<Eigen::MatrixXd>& X,
 // [[Rcpp::export(name = ".cpp_stack_eval", rng = false)]]
 Rcpp::List cpp_stack_eval(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z,
                           const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y,
-                          int estimand, int method, bool binary, double truncate, bool account_ps,
-                          Rcpp::Nullable<Rcpp::NumericVector> theta) {
-  const matequity::EffectSpec sp = make_spec(estimand, method, binary, truncate, 5e-4, 1e-12, 50);
+                          const Rcpp::List& spec, Rcpp::Nullable<Rcpp::NumericVector> theta) {
+  const EffectCall c = parse_effect_spec(spec);
+  const matequity::EffectSpec& sp = c.sp;
+  const bool account_ps = c.account_ps;
   const Eigen::VectorXd av(a), yv(y), s = Eigen::VectorXd::Ones(X.rows());
-  const matequity::EffectFit f = matequity::fit_effect(X, Z, av, yv, s, sp, 1);
+  const matequity::EffectFit f = matequity::fit_effect(X, Z, av, yv, s, sp, c.nthreads);
   const matequity::StackLayout L = matequity::make_layout(sp, account_ps, X.cols(), Z.cols(), f);
   Eigen::VectorXd th = matequity::theta_hat(L, f);
   if (theta.isNotNull()) {

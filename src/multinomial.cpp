@@ -3,6 +3,8 @@
 #include <matequity/multinomial.hpp>
 #include <matequity/sandwich.hpp>
 
+#include "spec_glue.h"
+
 // [[Rcpp::export(name = ".cpp_multinom_fit", rng = false)]]
 Rcpp::List cpp_multinom_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Rcpp::IntegerVector& a,
                             int K, const Eigen::Map<Eigen::VectorXd>& w, double epsilon,
@@ -22,25 +24,29 @@ Rcpp::List cpp_multinom_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Rcpp::In
       Rcpp::Named("aliased") = al, Rcpp::Named("n_fitted_01") = f.n_fitted_01);
 }
 
+// The multi-category fit. `spec` is the named list of effect_engine_spec()
+// (R/effect_fit.R): method "ipw" or "aipw", focal (0: the ATE, else the
+// 1-based focal level), binary, account_ps, epsilon, maxit, nthreads.
 // [[Rcpp::export(name = ".cpp_multi_effect", rng = false)]]
 Rcpp::List cpp_multi_effect(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z,
                             const Rcpp::IntegerVector& a, int K, const Eigen::Map<Eigen::VectorXd>& y,
-                            bool aipw, int focal, bool binary, bool account_ps, double epsilon,
-                            int maxit, const Rcpp::IntegerVector& cluster, int n_clusters,
-                            int nthreads) {
+                            const Rcpp::IntegerVector& cluster, const Rcpp::List& spec) {
   matequity::MultiSpec sp;
-  sp.aipw = aipw;
-  sp.focal = focal - 1;
-  sp.binary = binary;
-  sp.account_ps = account_ps;
-  sp.ctl.epsilon = epsilon;
-  sp.ctl.maxit = maxit;
+  const std::string method = spec_glue::str(spec, "method");
+  if (method != "ipw" && method != "aipw")
+    Rcpp::stop("engine spec: method must be 'ipw' or 'aipw' for a multi-category treatment");
+  sp.aipw = method == "aipw";
+  sp.focal = spec_glue::whole(spec, "focal") - 1;
+  sp.binary = spec_glue::flag(spec, "binary");
+  sp.account_ps = spec_glue::flag(spec, "account_ps");
+  sp.ctl = spec_glue::glm_control(spec);
+  const int nthreads = spec_glue::nthreads(spec);
   std::vector<int> av(a.size());
   for (R_xlen_t i = 0; i < a.size(); ++i) av[i] = a[i] - 1;
   const matequity::MultiEffectFit f =
       matequity::multi_effect(X, Z, av, K, Eigen::VectorXd(y), sp, nthreads);
-  std::vector<int> cl(cluster.size());
-  for (R_xlen_t i = 0; i < cluster.size(); ++i) cl[i] = cluster[i] - 1;
+  int n_clusters = 0;
+  const std::vector<int> cl = spec_glue::cluster_codes(cluster, n_clusters);
   const matequity::VcovResult vc = matequity::vcov_from_if(f.IF, cl, n_clusters, nthreads);
   Rcpp::List gam(K);
   Rcpp::List oal(K);
@@ -54,7 +60,7 @@ Rcpp::List cpp_multi_effect(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::M
   Rcpp::IntegerVector psal(f.ps.aliased.size());
   for (std::size_t i = 0; i < f.ps.aliased.size(); ++i) psal[i] = f.ps.aliased[i] + 1;
   return Rcpp::List::create(
-      Rcpp::Named("mu") = f.mu, Rcpp::Named("vcov") = vc.V, Rcpp::Named("influence") = f.IF,
+      Rcpp::Named("mu") = f.mu, Rcpp::Named("vcov") = vc.V,
       Rcpp::Named("ps") = f.ps.prob, Rcpp::Named("weights") = f.w,
       Rcpp::Named("ps_model") = Rcpp::List::create(
           Rcpp::Named("coefficients") = f.ps.coef, Rcpp::Named("converged") = f.ps.converged,
@@ -62,6 +68,6 @@ Rcpp::List cpp_multi_effect(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::M
           Rcpp::Named("n_fitted_01") = f.ps.n_fitted_01),
       Rcpp::Named("outcome_model") = Rcpp::List::create(
           Rcpp::Named("coefficients") = gam, Rcpp::Named("aliased") = oal,
-          Rcpp::Named("converged") = f.out_converged, Rcpp::Named("m") = f.m),
+          Rcpp::Named("converged") = f.out_converged),
       Rcpp::Named("n_clusters") = vc.n_clusters);
 }

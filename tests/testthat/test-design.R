@@ -19,7 +19,7 @@ test_that("IPW on MASS::birthwt with factor(ftv) agrees with WeightIt (issue 15)
   # apart on its weight)
   expect_lt(rel_diff(fit$weights, unname(W$weights)), 1e-5)
   # the dummies of factor(ftv) are in the propensity model
-  expect_identical(colnames(fit$groups$all$X),
+  expect_identical(names(fit$groups$all$ps_model$coefficients),
                    colnames(stats::model.matrix(~ factor(ftv) + age + lwt, d)))
 })
 
@@ -78,7 +78,7 @@ test_that("names, strings and c() still give the formula of those names", {
   for (cv in list(c("x1", "x2", "g"), quote(c(x1, x2, g)))) {
     fit <- eval(bquote(estimate_effect(d, a, y, .(cv), method = "ipw")))
     expect_identical(coef(fit), coef(f))
-    expect_identical(colnames(fit$groups$all$X), c("(Intercept)", "x1", "x2", "gb", "gc"))
+    expect_identical(names(fit$groups$all$ps_model$coefficients), c("(Intercept)", "x1", "x2", "gb", "gc"))
   }
   covs <- c("x1", "x2", "g")
   expect_identical(coef(estimate_effect(d, a, y, covs, method = "ipw")), coef(f))
@@ -112,7 +112,7 @@ test_that("missing values in a variable of a formula term are counted, not dropp
   # a constant of the formula's environment is not a column
   k <- 3
   fit <- estimate_effect(d[-c(3, 10, 50), ], a, y, ~ splines::ns(x1, df = k), method = "ipw")
-  expect_identical(ncol(fit$groups$all$X), 4L)
+  expect_identical(fit$groups$all$p, 4L)
 })
 
 test_that("balance() of a formula fit has cobalt's rows and statistics", {

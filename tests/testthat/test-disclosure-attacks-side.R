@@ -69,7 +69,7 @@ test_that("attack: glance()'s reason string gives n back as residual df + p", {
   d <- attack_effect_data()
   fit <- estimate_effect(d, a, y, ~ x1 + x2, method = "ipw", missing = "complete_case")
   n_true <- 1002
-  p <- ncol(fit$X)
+  p <- fit$groups[[1]]$p
   reason <- glance(fit)$disclosure_reason
   expect_false(any((ints_in(reason) + p) == n_true))
   expect_false(any(ints_in(reason) == n_true - p))

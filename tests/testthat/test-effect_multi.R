@@ -33,7 +33,8 @@ test_that("IPW ATE and ATT means and their variances agree with WeightIt", {
     fit <- estimate_effect(d, care, preterm, ~ age + imd + parity, method = "ipw", estimand = est,
                            focal = if (est == "ATT") "coc", disclosure = "none")
     g <- fit$groups$all
-    expect_lt(rel(g$weights, W$weights), 1e-6)
+    expect_length(fit$weights, nrow(d))
+    expect_lt(rel(fit$weights, W$weights), 1e-6)
     # lm_weightit(y ~ 0 + A): the Hajek mean of each level, with the
     # M-estimation variance that accounts for the multinomial model
     ref <- WeightIt::lm_weightit(preterm ~ 0 + care, data = d, weightit = W, vcov = "asympt")

@@ -168,8 +168,13 @@ test_that("TMLE agrees with the tmle package given the same Q and g", {
   d <- lalonde_data()
   fit <- estimate_effect(d, treat, y, lalonde_covs, method = "tmle")
   g <- fit$groups$all
-  Q <- cbind(g$outcome_model$m0, g$outcome_model$m1)
-  ref <- suppressMessages(tmle::tmle(d$y, d$treat, d[lalonde_covs], Q = Q, g1W = g$ps,
+  # the initial Q: the fit's arm-specific outcome models predicted for every
+  # unit (the fit keeps their coefficients, not the n predictions)
+  Z <- stats::model.matrix(stats::reformulate(lalonde_covs), d)
+  expect_identical(names(g$outcome_model$coef1), colnames(Z))
+  Q <- cbind(stats::plogis(drop(Z %*% g$outcome_model$coef0)),
+             stats::plogis(drop(Z %*% g$outcome_model$coef1)))
+  ref <- suppressMessages(tmle::tmle(d$y, d$treat, d[lalonde_covs], Q = Q, g1W = fit$ps,
                                      family = "binomial", gbound = c(1e-10, 1), alpha = 0.9995))
   expect_lt(rel_diff(coef(fit)[["risk_difference"]], ref$estimates$ATE$psi), 1e-7)
   expect_lt(rel_diff(coef(fit)[["risk_treated"]], ref$estimates$EY1$psi), 1e-7)
@@ -407,4 +412,41 @@ test_that("calendar years with a rare covariate level: AIPW as glm() gives it", 
   expect_lt(rel_diff(unname(fit$groups$all$mu), mu), 1e-7)
   expect_lt(rel_diff(fit$ps, unname(ps)), 1e-8)
   expect_true(all(is.finite(tidy(fit)$std.error)))
+})
+
+test_that("a fit keeps no n-by-p copies: its size grows with n, not with the design's width", {
+  # n = 20,000; the wide design ~ x + g has p = 10 columns (intercept, x
+  # and the 8 dummies of the 9-level factor g), the narrow one ~ x + s 3
+  # (s has 2 levels): the same data columns (a double and a factor), so the
+  # same per-unit storage. A fit holds the per-unit vectors treat (4 bytes
+  # a unit), ps and weights (8 each), `by` (4) and the covariate columns
+  # (8 + 4): about 36 bytes a unit, whatever p. A design matrix kept on the
+  # fit would be 8 p = 80 bytes a unit more, and each further column 8.
+  set.seed(15)
+  n <- 20000
+  d <- data.frame(x = stats::rnorm(n), g = factor(sample(sprintf("g%d", 1:9), n, TRUE)),
+                  s = factor(sample(c("u", "v"), n, TRUE)))
+  d$a <- stats::rbinom(n, 1, stats::plogis(0.3 * d$x))
+  d$y <- stats::rbinom(n, 1, stats::plogis(-1 + 0.4 * d$a + 0.2 * d$x))
+  d$z <- factor(sample(c("p", "q", "r"), n, TRUE))
+  size <- function(...) as.numeric(utils::object.size(suppressWarnings(estimate_effect(d, ...))))
+  for (m in c("ipw", "aipw", "tmle", "matching")) {
+    est <- if (m == "matching") "ATT" else "ATE"
+    narrow <- size(a, y, ~ x + s, method = m, estimand = est)
+    wide <- size(a, y, ~ x + g, method = m, estimand = est)
+    expect_lt(wide, 6 * 8 * n, label = paste(m, "fit size"))
+    # 7 more design columns add coefficients, not n-vectors
+    expect_lt(wide - narrow, 0.1 * 8 * n, label = paste(m, "growth with p"))
+  }
+  # subgroups and a multi-category treatment: still one copy of each vector
+  expect_lt(size(a, y, ~ x + g, method = "aipw", by = s), 6 * 8 * n)
+  expect_lt(size(z, y, ~ x + g, method = "aipw"), (6 + 2) * 8 * n)  # ps: n x 3
+  # and what the methods read is there: balance() rebuilds the design from
+  # the covariate columns and the formula's terms
+  fit <- estimate_effect(d, a, y, ~ x + g, method = "ipw", disclosure = "none")
+  expect_identical(fit$groups$all$p, 10L)
+  expect_identical(names(fit$groups$all$ps_model$coefficients),
+                   colnames(stats::model.matrix(~ x + g, d)))
+  expect_identical(nrow(balance(fit)), 10L)  # x and one row per level of g, as cobalt
+  expect_identical(glance(fit)$n, as.integer(n))
 })

@@ -37,7 +37,7 @@ test_that("estimate_effect() on a mids object pools each contrast as mice::pool.
   expect_s3_class(fit, "mq_effect_mi")
   per <- lapply(seq_len(x$imp$m), function(i)
     estimate_effect(mice::complete(x$imp, i), pcsp, preterm, ~ age + imd, method = "aipw"))
-  p <- ncol(per[[1]]$groups[[1]]$X)
+  p <- per[[1]]$groups[[1]]$p
   n <- nrow(x$d)
   tab <- tidy(fit)
   for (j in seq_along(coef(per[[1]]))) {
@@ -101,7 +101,7 @@ test_that("subgroups (by) are pooled per group with their own dfcom", {
   u <- vapply(per, function(f) vcov(f)[j, j], 0)
   # dfcom: the mean over imputations of the group's n - p (eth is imputed)
   nb <- mean(vapply(per, function(f) f$groups[["Black"]]$n, 0))
-  ref <- mice::pool.scalar(q, u, n = nb, k = ncol(per[[1]]$groups[["Black"]]$X))
+  ref <- mice::pool.scalar(q, u, n = nb, k = per[[1]]$groups[["Black"]]$p)
   tab <- tidy(fit)
   row <- tab$group == "Black" & tab$term == "risk_difference"
   expect_equal(tab$estimate[row], ref$qbar, tolerance = 1e-12)

@@ -33,8 +33,8 @@ test_that("missing = 'indicator' fits the propensity model glm() fits on the rec
   expect_equal(tab$estimate[tab$term == "risk_difference"], mu1 - mu0, tolerance = 1e-7)
   expect_identical(fit$missing_indicators, "age_missing")
   expect_identical(glance(fit)$n, nrow(d))
-  expect_true("age_missing" %in% colnames(fit$X))
-  expect_true("ethMissing" %in% colnames(fit$X))
+  expect_true("age_missing" %in% names(fit$groups[[1]]$ps_model$coefficients))
+  expect_true("ethMissing" %in% names(fit$groups[[1]]$ps_model$coefficients))
   # missing values of the treatment are still an error
   d$a[1] <- NA
   expect_error(estimate_effect(d, a, y, ~ age + eth, missing = "indicator"), "missing values")

@@ -1,9 +1,21 @@
 # The analytic bread of the stacked M-estimator, thread independence and the
 # bootstrap.
 
+# The engine spec of these calls: the package's builder, with the tight fit
+# (epsilon 1e-12, 50 iterations) that the derivative check needs.
+engine_spec <- function(method, estimand, binary, truncate = NULL, account_ps = TRUE,
+                        nthreads = 1L, seed = NULL) {
+  sp <- matequity:::effect_engine_spec(method, estimand, binary,
+                                       if (account_ps) "sandwich" else "robust", nthreads,
+                                       truncate = truncate, seed = seed)
+  sp
+}
+
 num_bread <- function(X, Z, a, y, est, method, binary, truncate, account_ps) {
-  at <- function(th) matequity:::.cpp_stack_eval(X, Z, a, y, est, method, binary, truncate,
-                                                 account_ps, th)
+  sp <- engine_spec(method, est, binary, truncate, account_ps)
+  sp$epsilon <- 1e-12
+  sp$maxit <- 50L
+  at <- function(th) matequity:::.cpp_stack_eval(X, Z, a, y, sp, th)
   s <- at(NULL)
   th <- s$theta
   num <- vapply(seq_along(th), function(j) {
@@ -18,16 +30,17 @@ test_that("the analytic bread matches central differences for every method and e
   X <- stats::model.matrix(~ x1 + x2 + g, d)
   y_bin <- as.numeric(d$y)
   y_cont <- d$bw / 1000
-  for (method in 0:2) for (est in 0:3) for (binary in c(TRUE, FALSE)) {
+  for (method in c("ipw", "gcomp", "aipw")) for (est in c("ATE", "ATT", "ATC", "ATO"))
+    for (binary in c(TRUE, FALSE)) {
     y <- if (binary) y_bin else y_cont
-    r <- num_bread(X, X, as.numeric(d$a), y, est, method, binary, -1, TRUE)
+    r <- num_bread(X, X, as.numeric(d$a), y, est, method, binary, NULL, TRUE)
     # Scale-free comparison: error relative to the largest entry of A.
     expect_lt(max(abs(r$numeric - r$analytic)) / max(abs(r$analytic)), 1e-7)
     # The estimating equations are solved at the fit.
     expect_lt(max(abs(r$psibar)), 1e-8)
   }
   # Truncated weights are fixed for the truncated units.
-  r <- num_bread(X, X, as.numeric(d$a), y_bin, 0L, 2L, TRUE, 0.95, TRUE)
+  r <- num_bread(X, X, as.numeric(d$a), y_bin, "ATE", "aipw", TRUE, 0.95, TRUE)
   expect_lt(max(abs(r$numeric - r$analytic)) / max(abs(r$analytic)), 1e-7)
 })
 
@@ -54,16 +67,13 @@ test_that("bootstrap replicates are refits on resamples and agree with the sandw
   d <- sim_effect_data(2000, seed = 8)
   X <- stats::model.matrix(~ x1 + x2, d)
   # Replicates b0..b1 computed in two chunks equal one call.
-  full <- matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), 0L, 0L, TRUE, -1,
-                                       5e-4, 1e-10, 100L, 7, 0, 20, integer(), 0L, 2L,
-                                       numeric(), numeric(), numeric())
-  part <- rbind(
-    matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), 0L, 0L, TRUE, -1,
-                                 5e-4, 1e-10, 100L, 7, 0, 9, integer(), 0L, 1L,
-                                 numeric(), numeric(), numeric()),
-    matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), 0L, 0L, TRUE, -1,
-                                 5e-4, 1e-10, 100L, 7, 9, 20, integer(), 0L, 2L,
-                                 numeric(), numeric(), numeric()))
+  boot <- function(b0, b1, nthreads) {
+    matequity:::.cpp_effect_boot(X, X, as.numeric(d$a), as.numeric(d$y), integer(),
+                                 engine_spec("ipw", "ATE", TRUE, nthreads = nthreads, seed = 7),
+                                 b0, b1, numeric(), numeric(), numeric())
+  }
+  full <- boot(0, 20, 2L)
+  part <- rbind(boot(0, 9, 1L), boot(9, 20, 2L))
   expect_identical(attr(full, "reason"), rep(NA_character_, 20))
   attr(full, "reason") <- NULL
   expect_identical(full, part)
@@ -107,14 +117,14 @@ test_that("warm-started replicates equal cold-started ones, for every method", {
       res <- fit$groups$all
       st <- matequity:::boot_starts(list(ps_model = res$ps_model, outcome_model = res$outcome_model),
                                     binary)
-      code <- c(ipw = 0L, gcomp = 1L, aipw = 2L, tmle = 3L)[[m]]
-      cold <- matequity:::.cpp_effect_boot(X, X, a, y, 0L, code, binary, -1, 5e-4, 1e-10, 100L,
-                                           11, 0, 8, integer(), 0L, 1L,
+      sp1 <- engine_spec(m, "ATE", binary, nthreads = 1L, seed = 11)
+      sp2 <- engine_spec(m, "ATE", binary, nthreads = 2L, seed = 11)
+      cold <- matequity:::.cpp_effect_boot(X, X, a, y, integer(), sp1, 0, 8,
                                            numeric(), numeric(), numeric())
-      warm1 <- matequity:::.cpp_effect_boot(X, X, a, y, 0L, code, binary, -1, 5e-4, 1e-10, 100L,
-                                            11, 0, 8, integer(), 0L, 1L, st$ps, st$out1, st$out0)
-      warm2 <- matequity:::.cpp_effect_boot(X, X, a, y, 0L, code, binary, -1, 5e-4, 1e-10, 100L,
-                                            11, 0, 8, integer(), 0L, 2L, st$ps, st$out1, st$out0)
+      warm1 <- matequity:::.cpp_effect_boot(X, X, a, y, integer(), sp1, 0, 8,
+                                            st$ps, st$out1, st$out0)
+      warm2 <- matequity:::.cpp_effect_boot(X, X, a, y, integer(), sp2, 0, 8,
+                                            st$ps, st$out1, st$out0)
       expect_identical(warm1, warm2)
       expect_true(all(is.finite(warm1)))
       expect_lt(rel_diff(warm1, cold), 1e-8)
