@@ -200,7 +200,7 @@ unscale_coef <- function(b, Xs) {
   out
 }
 
-ess <- function(w) if (length(w) == 0L || sum(w^2) == 0) 0 else sum(w)^2 / sum(w^2)
+ess <- function(w) .cpp_ess(as.numeric(w))  # Kish (sum w)^2 / sum w^2, weights.hpp
 
 check_arms <- function(a, y, binary, label, call, rule = NULL) {
   n1 <- sum(a == 1L)
@@ -331,7 +331,7 @@ fit_matching <- function(X, a, y, spec, opts, clc, G, call, rule = NULL) {
                        "i" = if (G > 0L) "Only clusters with a matched unit count."),
                      call = call)
     }
-    V <- vcov_from_if(IF, sc, ncl)
+    V <- .cpp_vcov_from_if(IF, sc, ncl, 1L)
   } else {
     h <- ifelse(a == 1L, w / W[1], w / W[2])
     V <- crossprod(IF / (1 - h)) / n^2

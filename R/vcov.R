@@ -2,15 +2,6 @@
 # from bootstrap replicates, and the Wald test of equal effects across
 # subgroups.
 
-# (1/n^2) sum_c (sum_{i in c} IF_i)(...)' with the G/(G-1) factor when
-# clustered: the same formula as sandwich.hpp (used for matching).
-vcov_from_if <- function(IF, cluster, n_clusters) {
-  n <- nrow(IF)
-  if (is.null(cluster) || length(cluster) == 0L) return(crossprod(IF) / n^2)
-  U <- grouped_sums(IF, cluster, n_clusters, nthreads = 1L)
-  crossprod(U) / n^2 * n_clusters / (n_clusters - 1)
-}
-
 # Contrast parameters on the scale where they are estimated (identity for
 # means and differences, log for ratios), and their Jacobian in (mu1, mu0).
 contrast_spec <- function(binary) {

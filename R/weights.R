@@ -25,7 +25,7 @@ ps_weights <- function(ps, treatment, estimand = c("ATE", "ATT", "ATC", "ATO")) 
   if (length(a) != length(ps)) {
     cli::cli_abort("{.arg ps} and {.arg treatment} must have the same length ({length(ps)} vs {length(a)}).")
   }
-  res <- .cpp_ps_weights(as.numeric(ps), as.integer(a), estimand_codes[[estimand]])
+  res <- .cpp_ps_weights(as.numeric(ps), as.integer(a), estimand)
   w <- res$weights
   attr(w, "ess") <- res$ess
   w

@@ -326,13 +326,13 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_ps_weights
-Rcpp::List cpp_ps_weights(const Eigen::Map<Eigen::VectorXd>& e, const Rcpp::IntegerVector& a, int estimand);
+Rcpp::List cpp_ps_weights(const Eigen::Map<Eigen::VectorXd>& e, const Rcpp::IntegerVector& a, const std::string& estimand);
 RcppExport SEXP _matequity_cpp_ps_weights(SEXP eSEXP, SEXP aSEXP, SEXP estimandSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type e(eSEXP);
     Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type a(aSEXP);
-    Rcpp::traits::input_parameter< int >::type estimand(estimandSEXP);
+    Rcpp::traits::input_parameter< const std::string& >::type estimand(estimandSEXP);
     rcpp_result_gen = Rcpp::wrap(cpp_ps_weights(e, a, estimand));
     return rcpp_result_gen;
 END_RCPP

@@ -27,18 +27,10 @@ matequity::Method method_from_name(const std::string& m) {
   Rcpp::stop("engine spec: unknown method '%s' (ipw, gcomp, aipw or tmle)", m);
 }
 
-matequity::Estimand estimand_from_name(const std::string& e) {
-  if (e == "ATE") return matequity::Estimand::ATE;
-  if (e == "ATT") return matequity::Estimand::ATT;
-  if (e == "ATC") return matequity::Estimand::ATC;
-  if (e == "ATO") return matequity::Estimand::ATO;
-  Rcpp::stop("engine spec: unknown estimand '%s' (ATE, ATT, ATC or ATO)", e);
-}
-
 EffectCall parse_effect_spec(const Rcpp::List& spec) {
   EffectCall c;
   c.sp.method = method_from_name(spec_glue::str(spec, "method"));
-  c.sp.estimand = estimand_from_name(spec_glue::str(spec, "estimand"));
+  c.sp.estimand = spec_glue::estimand_from_name(spec_glue::str(spec, "estimand"));
   c.sp.binary = spec_glue::flag(spec, "binary");
   const double tr = spec_glue::num(spec, "truncate");
   c.sp.truncate = ISNAN(tr) ? -1.0 : tr;

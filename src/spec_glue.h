@@ -9,6 +9,7 @@
 #include <RcppEigen.h>
 
 #include <matequity/logit_irls.hpp>
+#include <matequity/weights.hpp>
 
 #include <string>
 
@@ -46,6 +47,15 @@ inline std::string str(const Rcpp::List& spec, const char* name) {
   if (TYPEOF(x) != STRSXP || STRING_ELT(x, 0) == NA_STRING)
     Rcpp::stop("engine spec field '%s' must be a string", name);
   return Rcpp::as<std::string>(x);
+}
+
+// An estimand by its name.
+inline matequity::Estimand estimand_from_name(const std::string& e) {
+  if (e == "ATE") return matequity::Estimand::ATE;
+  if (e == "ATT") return matequity::Estimand::ATT;
+  if (e == "ATC") return matequity::Estimand::ATC;
+  if (e == "ATO") return matequity::Estimand::ATO;
+  Rcpp::stop("engine spec: unknown estimand '%s' (ATE, ATT, ATC or ATO)", e);
 }
 
 // IRLS / Newton control: convergence tolerance and iteration limit.

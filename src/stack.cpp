@@ -2,6 +2,8 @@
 #include <RcppEigen.h>
 #include <matequity/stack.hpp>
 
+#include "spec_glue.h"
+
 // Standardised means of a logistic model's predictions (g-computation): the
 // model y ~ X on all rows, then one mean per row of `values` over the
 // standard population h, with the design's columns `cols` (1-based) set to
@@ -15,9 +17,7 @@ Rcpp::List cpp_standardised_means(const Eigen::Map<Eigen::MatrixXd>& X,
                                   const Eigen::Map<Eigen::VectorXd>& h,
                                   const Rcpp::List& control) {
   if (values.ncol() != cols.size()) Rcpp::stop("`values` must have one column per entry of `cols`");
-  matequity::GlmControl ctl;
-  ctl.epsilon = Rcpp::as<double>(control["epsilon"]);
-  ctl.maxit = Rcpp::as<int>(control["maxit"]);
+  const matequity::GlmControl ctl = spec_glue::glm_control(control);
   const Eigen::Index n = X.rows();
   matequity::Stack st;
   const auto& model = st.add<matequity::LogisticBlock>(X, y, Eigen::VectorXd::Ones(n), ctl);

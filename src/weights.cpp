@@ -2,13 +2,15 @@
 #include <RcppEigen.h>
 #include <matequity/weights.hpp>
 
-// Balancing weights of each unit for an estimand (0 ATE, 1 ATT, 2 ATC, 3
-// ATO) and the Kish effective sample size of each arm.
+#include "spec_glue.h"
+
+// Balancing weights of each unit for an estimand ("ATE", "ATT", "ATC",
+// "ATO") and the Kish effective sample size of each arm.
 // [[Rcpp::export(name = ".cpp_ps_weights", rng = false)]]
 Rcpp::List cpp_ps_weights(const Eigen::Map<Eigen::VectorXd>& e, const Rcpp::IntegerVector& a,
-                          int estimand) {
+                          const std::string& estimand) {
   if (a.size() != e.size()) Rcpp::stop("`e` and `a` differ in length");
-  const Eigen::VectorXd w = matequity::ps_weights(e, a, matequity::estimand_from_int(estimand));
+  const Eigen::VectorXd w = matequity::ps_weights(e, a, spec_glue::estimand_from_name(estimand));
   return Rcpp::List::create(
       Rcpp::Named("weights") = w,
       Rcpp::Named("ess") = Rcpp::NumericVector::create(
