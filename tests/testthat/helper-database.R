@@ -49,3 +49,25 @@ sorted_rows <- function(df) {
   rownames(df) <- NULL
   df
 }
+
+# A function returning (once built, then cached) a realistic simulated
+# extract of 3,000 pregnancies with monthly resubmissions, provisional and
+# final submissions, as plain data frames. A database keeps a date's value,
+# not R's storage mode: the simulator's integer-backed Dates become the
+# double-backed ones a driver returns, on both paths (values unchanged).
+db_test_extract <- function(seed) {
+  ext <- NULL
+  function() {
+    if (is.null(ext)) {
+      e <- unclass(simulate_msds(3000, seed = seed, realism = sim_realism(validate = FALSE)))
+      attributes(e) <- list(names = names(e))
+      e <- lapply(e, function(df) {
+        d <- vapply(df, function(v) inherits(v, "Date") && is.integer(unclass(v)), TRUE)
+        df[d] <- lapply(df[d], function(v) structure(as.double(unclass(v)), class = "Date"))
+        df
+      })
+      ext <<- e
+    }
+    ext
+  }
+}

@@ -3,23 +3,7 @@
 # and final submissions): tables, submissions log, superseded discharge
 # dates, and the cohort, care model, outcomes and continuity built on them.
 
-reduce_extract <- local({
-  ext <- NULL
-  function() {
-    if (is.null(ext)) {
-      e <- unclass(simulate_msds(3000, seed = 11, realism = sim_realism(validate = FALSE)))
-      attributes(e) <- list(names = names(e))
-      # dates double-backed, as a driver returns them (see test-database.R)
-      e <- lapply(e, function(df) {
-        d <- vapply(df, function(v) inherits(v, "Date") && is.integer(unclass(v)), TRUE)
-        df[d] <- lapply(df[d], function(v) structure(as.double(unclass(v)), class = "Date"))
-        df
-      })
-      ext <<- e
-    }
-    ext
-  }
-})
+reduce_extract <- db_test_extract(11)
 
 compare_reduced <- function(con, ext, as_at = NULL) {
   db <- as_msds(con, quiet = TRUE, as_at = as_at, reduce = "database")

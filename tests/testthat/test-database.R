@@ -3,25 +3,7 @@
 # simulated extract with monthly resubmissions, provisional and final
 # submissions, written to the server with DBI.
 
-pg_extract <- local({
-  ext <- NULL
-  function() {
-    if (is.null(ext)) {
-      e <- unclass(simulate_msds(3000, seed = 7, realism = sim_realism(validate = FALSE)))
-      attributes(e) <- list(names = names(e))
-      # a database keeps a date's value, not R's storage mode: the
-      # simulator's integer-backed Dates become the double-backed ones a
-      # driver returns, on both paths (values unchanged)
-      e <- lapply(e, function(df) {
-        d <- vapply(df, function(v) inherits(v, "Date") && is.integer(unclass(v)), TRUE)
-        df[d] <- lapply(df[d], function(v) structure(as.double(unclass(v)), class = "Date"))
-        df
-      })
-      ext <<- e
-    }
-    ext
-  }
-})
+pg_extract <- db_test_extract(7)
 
 test_that("the SQL latest record equals the in-memory one on every keyed table of an extract", {
   needs_reference("dbplyr")
