@@ -23,9 +23,9 @@
 //   eq = sum W Y / sum W with W = pi(L)^A (1-pi(L))^(1-A) / e^A (1-e)^(1-A)
 //   (ratio-of-mediator-probability weights); ATC = Hajek mean of Y among the
 //   treated with weights (1-e)/e minus the mean among the untreated.
-// Influence functions (theta_hat - theta ~ (1/n) sum s_i IF_i, n = sum s_i)
-// stack the models' score equations with the functionals (M-estimation):
-// IF = direct term + grad' n H^{-1} x_i (resp_i - fitted_i) per model.
+// Estimates and influence functions (theta_hat - theta ~ (1/n) sum s_i IF_i,
+// n = sum s_i) come from one stack (stack.hpp): the uptake model, each
+// group's models, and each functional as a mean or derived block.
 #pragma once
 
 #include <Eigen/Dense>
