@@ -49,6 +49,31 @@ measure <- function(expr) {
   list(value = value, time = t,
        peak = if (can_reset) vm_mb("VmHWM") - base else NA_real_)
 }
+
+# The AIPW a user would write around WeightIt (which has none): WeightIt's
+# propensity scores, glm() outcome models by arm, the augmented weighting
+# estimator with normalised (Hajek) residual terms, mu_a = mean(m_a) +
+# sum w_a (Y - m_a) / sum w_a (what PSweight with augmentation = TRUE and
+# matequity compute), its plug-in influence-function SE (nuisance models
+# treated as known), and the textbook unnormalised form
+# mean(m_a + 1{A=a}(Y - m_a)/P(A=a|X)).
+weightit_aipw <- function(d, ps_fml, out_fml) {
+  W <- WeightIt::weightit(ps_fml, data = d, method = "glm", estimand = "ATE")
+  e <- W$ps
+  g1 <- stats::glm(out_fml, family = stats::binomial(), data = d[d$a == 1L, ])
+  g0 <- stats::glm(out_fml, family = stats::binomial(), data = d[d$a == 0L, ])
+  m1 <- stats::predict(g1, newdata = d, type = "response")
+  m0 <- stats::predict(g0, newdata = d, type = "response")
+  w1 <- d$a / e
+  w0 <- (1 - d$a) / (1 - e)
+  r1 <- sum(w1 * (d$y - m1)) / sum(w1)
+  r0 <- sum(w0 * (d$y - m0)) / sum(w0)
+  if1 <- (m1 - mean(m1)) + w1 * (d$y - m1 - r1) / mean(w1)
+  if0 <- (m0 - mean(m0)) + w0 * (d$y - m0 - r0) / mean(w0)
+  list(rd = (mean(m1) + r1) - (mean(m0) + r0), se = sqrt(sum((if1 - if0)^2)) / nrow(d),
+       rd_ht = mean(m1 + w1 * (d$y - m1)) - mean(m0 + w0 * (d$y - m0)),
+       coef1 = stats::coef(g1), coef0 = stats::coef(g0))
+}
 if (part %in% c("all", "e2e") && requireNamespace("WeightIt", quietly = TRUE)) {
   lines <- character()
   set.seed(15)
@@ -103,22 +128,7 @@ if (part %in% c("all", "e2e") && requireNamespace("WeightIt", quietly = TRUE)) {
     list(W = W, fw = fw)
   })
   out_fml <- stats::update(fml, y ~ .)
-  r_pa <- measure({
-    W <- WeightIt::weightit(ps_fml, data = d, method = "glm", estimand = "ATE")
-    e <- W$ps
-    g1 <- stats::glm(out_fml, family = stats::binomial(), data = d[d$a == 1L, ])
-    g0 <- stats::glm(out_fml, family = stats::binomial(), data = d[d$a == 0L, ])
-    m1 <- stats::predict(g1, newdata = d, type = "response")
-    m0 <- stats::predict(g0, newdata = d, type = "response")
-    w1 <- d$a / e
-    w0 <- (1 - d$a) / (1 - e)
-    r1 <- sum(w1 * (d$y - m1)) / sum(w1)
-    r0 <- sum(w0 * (d$y - m0)) / sum(w0)
-    if1 <- (m1 - mean(m1)) + w1 * (d$y - m1 - r1) / mean(w1)
-    if0 <- (m0 - mean(m0)) + w0 * (d$y - m0 - r0) / mean(w0)
-    list(rd = (mean(m1) + r1) - (mean(m0) + r0), se = sqrt(sum((if1 - if0)^2)) / n,
-         coef1 = stats::coef(g1), coef0 = stats::coef(g0))
-  })
+  r_pa <- measure(weightit_aipw(d, ps_fml, out_fml))
   fi <- r_ipw$value
   fa <- r_aipw$value
   rd_wi <- stats::coef(r_wi$value$fw)[["a"]]
@@ -268,30 +278,7 @@ add("")
 # augmented estimator, and the plug-in influence-function SE.
 if (requireNamespace("WeightIt", quietly = TRUE)) {
   ofo <- stats::reformulate(covs, "y")
-  peer_aipw <- function() {
-    W <- WeightIt::weightit(stats::reformulate(covs, "a"), data = d, method = "glm",
-                            estimand = "ATE")
-    e <- W$ps
-    g1 <- stats::glm(ofo, family = stats::binomial(), data = d[d$a == 1L, ])
-    g0 <- stats::glm(ofo, family = stats::binomial(), data = d[d$a == 0L, ])
-    m1 <- stats::predict(g1, newdata = d, type = "response")
-    m0 <- stats::predict(g0, newdata = d, type = "response")
-    w1 <- d$a / e
-    w0 <- (1 - d$a) / (1 - e)
-    # Augmented weighting estimator with normalised (Hajek) residual terms,
-    # mu_a = mean(m_a) + sum w_a (Y - m_a) / sum w_a: what PSweight
-    # (augmentation = TRUE) and matequity compute.
-    r1 <- sum(w1 * (d$y - m1)) / sum(w1)
-    r0 <- sum(w0 * (d$y - m0)) / sum(w0)
-    mu1 <- mean(m1) + r1
-    mu0 <- mean(m0) + r0
-    # Plug-in influence functions (nuisance models treated as known).
-    if1 <- (m1 - mean(m1)) + w1 * (d$y - m1 - r1) / mean(w1)
-    if0 <- (m0 - mean(m0)) + w0 * (d$y - m0 - r0) / mean(w0)
-    # The textbook unnormalised form mean(m_a + 1{A=a}(Y - m_a)/P(A=a|X)).
-    ht <- mean(m1 + w1 * (d$y - m1)) - mean(m0 + w0 * (d$y - m0))
-    list(rd = mu1 - mu0, se = sqrt(sum((if1 - if0)^2)) / nrow(d), rd_ht = ht)
-  }
+  peer_aipw <- function() weightit_aipw(d, stats::reformulate(covs, "a"), ofo)
   t_pa <- timeit(pa <- peer_aipw(), 1L)
   rd_mq <- coef(fa)[["risk_difference"]]
   se_mqa <- sqrt(vcov(fa)[3, 3])
