@@ -184,7 +184,7 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   preg <- pr$preg
   birth <- birth_dates(msds, preg$preg_id)
   links <- activity_links(msds)
-  pc <- pregnancy_contacts(msds, preg, birth, staff_groups, links)
+  pc <- pregnancy_contacts(msds, preg, birth, staff_groups, links, nthreads)
   ip <- intrapartum_contacts(msds, preg, birth, staff_groups, base = pc$n_contacts, links = links)
   log <- c(pc$log, ip$log)
   act <- pc$act

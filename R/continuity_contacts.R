@@ -157,7 +157,8 @@ activity_links <- function(msds) {
 # Returns list(act, log): act has one row per activity (a contact without
 # activity records gets one row with no professional). Works on the columns
 # it needs, as plain vectors.
-pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity_links(msds)) {
+pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity_links(msds),
+                               nthreads = 1L) {
   log <- list()
   cc <- msds$MSD201CareContactPreg
   cols <- c("UniqPregID", "CareConID", "RecordNumber", "OrgCodeProvider", "CContactDate",
@@ -226,7 +227,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   prof <- c(ac$CareProfLID[ai], rep(NA_character_, length(none)))
   team <- c(ac$TeamLocalID[ai], rep(NA_character_, length(none)))
   date <- as.integer(d)
-  contact_code <- contact_codes(p, date, tm, cc$CareConID[ki])
+  contact_code <- contact_codes(p, date, tm, cc$CareConID[ki], nrow(preg), nthreads)
   prov <- cc$OrgCodeProvider[ki][ci]
   act <- plain_frame(
     preg = p[ci], date = date[ci], time = tm[ci],
@@ -242,27 +243,15 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
 # Contact codes 1..n for the engine: within a pregnancy they must order
 # contacts of the same date and time by CareConID (C locale); contacts at
 # different times are ordered by date and time before the code is looked
-# at. So the contacts are sorted by (pregnancy, date, time) as integers and
-# only the runs that tie there are sorted by their id strings.
-contact_codes <- function(p, date, time, id) {
-  n <- length(p)
-  if (!n) return(integer())
+# at. The engine's contact_order_codes() sorts each pregnancy's contacts by
+# (date, time, id, row), comparing id strings only where date and time tie.
+contact_codes <- function(p, date, time, id, n_preg = max(p, 0L), nthreads = 1L) {
+  if (!length(p)) return(integer())
   tmx <- time
   tmx[is.na(tmx)] <- .Machine$integer.max  # as the engine orders them
-  o <- order(p, date, tmx, method = "radix")
-  sp <- p[o]
-  sd <- date[o]
-  st <- tmx[o]
-  tie <- c(FALSE, sp[-1L] == sp[-n] & sd[-1L] == sd[-n] & st[-1L] == st[-n])
-  if (any(tie, na.rm = TRUE)) {
-    tie[is.na(tie)] <- FALSE
-    run <- cumsum(!tie)
-    ti <- which(tabulate(run, run[n])[run] > 1L)
-    o[ti] <- o[ti][order(run[ti], id[o[ti]], method = "radix")]
-  }
-  code <- integer(n)
-  code[o] <- seq_len(n)
-  code
+  if (!is.character(id)) id <- as.character(id)
+  .cpp_contact_codes(as.integer(p) - 1L, as.integer(date), as.integer(tmx), id,
+                     as.integer(n_preg), as.integer(nthreads))
 }
 
 # Intrapartum "contacts": each MSD302 labour-care activity, then each baby's

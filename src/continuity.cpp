@@ -3,6 +3,9 @@
 #include <RcppEigen.h>
 #include <matequity/continuity.hpp>
 
+#include <cstring>
+#include <vector>
+
 
 
 // [[Rcpp::export(name = ".cpp_continuity", rng = false)]]
@@ -52,4 +55,33 @@ Rcpp::List cpp_continuity(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::
       Rcpp::_["named_midwife_share"] = dbl(r.share_mw),
       Rcpp::_["named_team_share"] = dbl(r.share_team),
       Rcpp::_["named_any_share"] = dbl(r.share_any));
+}
+
+// Contact codes (continuity.hpp, contact_order_codes()): ids compared in
+// C-locale byte order, missing last. The strings' pointers are taken here,
+// before the engine's threads start.
+// [[Rcpp::export(name = ".cpp_contact_codes", rng = false)]]
+Rcpp::IntegerVector cpp_contact_codes(const Eigen::Map<Eigen::VectorXi>& preg,
+                                      const Eigen::Map<Eigen::VectorXi>& date,
+                                      const Eigen::Map<Eigen::VectorXi>& time,
+                                      const Rcpp::CharacterVector& id, int n_preg,
+                                      int nthreads) {
+  const R_xlen_t n = preg.size();
+  if (id.size() != n) Rcpp::stop("`id` must have one entry per contact");
+  std::vector<const char*> s(n);
+  for (R_xlen_t i = 0; i < n; ++i) {
+    SEXP el = STRING_ELT(id, i);
+    s[i] = el == NA_STRING ? nullptr : CHAR(el);
+  }
+  auto less = [&s](std::size_t i, std::size_t j) {
+    const char* a = s[i];
+    const char* b = s[j];
+    if (a == b) return false;
+    if (!a) return false;  // missing last
+    if (!b) return true;
+    return std::strcmp(a, b) < 0;
+  };
+  const std::vector<int> code =
+      matequity::contact_order_codes(preg, date, time, n_preg, less, nthreads);
+  return Rcpp::IntegerVector(code.begin(), code.end());
 }

@@ -287,4 +287,52 @@ ContinuityResult continuity_indices(const IntVec& preg, const IntVec& date,
   return out;
 }
 
+// Contact codes 1..n in the order the indices need: contacts grouped by
+// pregnancy (preg 0..n_preg-1, ascending), then by date, then time (the
+// caller codes a missing time as a large value), then contact id, then
+// input row. `id_less(i, j)` orders the ids of contacts i and j (C-locale
+// byte order in the package; a missing id last); it is called only for
+// contacts tying on pregnancy, date and time. Rows with a negative preg get
+// code 0. Each pregnancy is sorted by one thread, so the codes do not depend
+// on the thread count.
+template <class IntVec, class IdLess>
+std::vector<int> contact_order_codes(const IntVec& preg, const IntVec& date,
+                                     const IntVec& time, int n_preg,
+                                     IdLess id_less, int nthreads) {
+  const std::size_t n = static_cast<std::size_t>(preg.size());
+  if (static_cast<std::size_t>(date.size()) != n ||
+      static_cast<std::size_t>(time.size()) != n)
+    throw std::invalid_argument("contact columns differ in length");
+  if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw std::length_error("too many contacts for integer codes");
+  for (std::size_t i = 0; i < n; ++i)
+    if (preg[i] >= n_preg)
+      throw std::out_of_range("pregnancy code " + std::to_string(preg[i]) +
+                              " is not below n_preg");
+  const GroupIndex gi = group_index(preg, n_preg);
+  std::vector<int> code(n, 0);
+  const int nt = effective_threads(nthreads);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    std::vector<std::size_t> buf;
+#pragma omp for schedule(dynamic, 256)
+    for (int g = 0; g < n_preg; ++g) {
+      const std::size_t a = gi.start[g], b = gi.start[g + 1];
+      buf.assign(gi.rows.begin() + a, gi.rows.begin() + b);
+      std::sort(buf.begin(), buf.end(), [&](std::size_t i, std::size_t j) {
+        if (date[i] != date[j]) return date[i] < date[j];
+        if (time[i] != time[j]) return time[i] < time[j];
+        if (id_less(i, j)) return true;
+        if (id_less(j, i)) return false;
+        return i < j;
+      });
+      // pregnancies are consecutive in gi: the codes of pregnancy g follow
+      // those of g - 1
+      for (std::size_t k = 0; k < buf.size(); ++k)
+        code[buf[k]] = static_cast<int>(a + k + 1);
+    }
+  }
+  return code;
+}
+
 }  // namespace matequity
