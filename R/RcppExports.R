@@ -9,6 +9,10 @@
     .Call(`_matequity_cpp_contact_codes`, preg, date, time, id, n_preg, nthreads)
 }
 
+.cpp_match_strings <- function(x, table) {
+    .Call(`_matequity_cpp_match_strings`, x, table)
+}
+
 .cpp_logit_fit <- function(X, y, w, offset, epsilon, maxit, nthreads) {
     .Call(`_matequity_cpp_logit_fit`, X, y, w, offset, epsilon, maxit, nthreads)
 }

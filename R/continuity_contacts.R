@@ -92,31 +92,54 @@ continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
 }
 
 # Staff status of professionals: "midwife", "other" or "unknown" (missing
-# professional, or not in MSD901).
+# professional, or not in MSD901). The staff groups are read per MSD901 row
+# and looked up per activity.
 staff_status <- function(prof, staff, staff_groups, prov = NULL) {
-  g <- staff$StaffGroup[staff_index(prof, prov, staff)]
-  c("unknown", "midwife", "other")[1L + (!is.na(g)) * (1L + !(g %in% staff_groups))]
+  i <- staff_index(prof, prov, staff)
+  if (!length(i)) return(character())
+  st <- 1L + (!is.na(staff$StaffGroup)) * (1L + !(staff$StaffGroup %in% staff_groups))
+  c("unknown", "midwife", "other")[c(st, 1L)[if (anyNA(i)) replace(i, is.na(i), length(st) + 1L) else i]]
 }
 
 # Row of MSD901 for each professional: CareProfLID is local to a provider,
 # so it is looked up with the provider (OrgCodeProvider + CareProfLID) when
 # MSD901 has providers. Without a provider on one side, only an id that is
-# unique in MSD901 is looked up.
+# unique in MSD901 is looked up. The activities' ids and providers are coded
+# on MSD901's distinct values (lookups into a small table), and the pairs
+# matched as integers.
 staff_index <- function(prof, prov, staff) {
   n <- length(prof)
   if (is.null(staff) || !n || !n_rows(staff)) return(rep(NA_integer_, n))
-  sid <- staff$CareProfLID
+  chr <- function(v) if (is.factor(v)) as.character(v) else v
+  sid <- chr(staff$CareProfLID)
   unique_id <- function(p) {
     m <- match(p, sid)
     m[!is.na(m) & p %in% sid[duplicated(sid)]] <- NA_integer_
     m
   }
   if (!"OrgCodeProvider" %in% names(staff) || is.null(prov)) return(unique_id(prof))
-  sp <- staff$OrgCodeProvider
-  idx <- match_rows(list(prov, prof), list(sp, sid))
+  sp <- chr(staff$OrgCodeProvider)
+  prof <- chr(prof)
+  prov <- chr(prov)
+  code_on <- function(x, u) {
+    k <- match(x, u)
+    k[is.na(x)] <- NA_integer_
+    k
+  }
+  su <- unique(sid)
+  pu <- unique(sp)
+  pc <- code_on(prof, su)
+  L <- length(su)
+  # a staff row's pair, -1 where either value is missing (never matched)
+  key_t <- (as.double(code_on(sp, pu)) - 1) * L + code_on(sid, su)
+  key_t[is.na(key_t)] <- -1
+  idx <- match((as.double(code_on(prov, pu)) - 1) * L + pc, key_t)
   left <- which(is.na(idx) & !is.na(prof))
   if (length(left)) {
-    m <- unique_id(prof[left])
+    # unique_id() on the codes: the id's first MSD901 row unless repeated there
+    first <- match(su, sid)
+    first[su %in% sid[duplicated(sid)]] <- NA_integer_
+    m <- first[pc[left]]
     ok <- !is.na(m) & (is.na(prov[left]) | is.na(sp[m]))
     idx[left[ok]] <- m[ok]
   }
@@ -134,6 +157,17 @@ birth_dates <- function(msds, preg_id) {
   list(babies = bb, preg = as.Date(d[match(preg_id, u)], origin = "1970-01-01"))
 }
 
+# match(x, table) and whether table repeats a value (!anyDuplicated()), in
+# one pass for character vectors (the engine's match_keys() on R's string
+# cache), else through match().
+match_strings <- function(x, table) {
+  if (is.character(x) && is.character(table)) {
+    r <- .cpp_match_strings(x, table)
+    if (!is.null(r)) return(r)
+  }
+  list(index = match(x, table), table_unique = !anyDuplicated(table))
+}
+
 # Each activity's contact (MSD202 -> MSD201) and labour (MSD302 -> MSD301)
 # in the msds tables as they are: matched once per continuity() call and
 # used by every step that needs them. Returns list(ac_cc, la_ld), each a
@@ -143,10 +177,11 @@ activity_links <- function(msds) {
   # whether no two contact rows share a CareConID, found once: then an
   # activity's contact is the row of its CareConID and every contact key is
   # one row
-  unique_id <- !anyDuplicated(cc$CareConID)
   ac <- msds$MSD202CareActivityPreg
+  m <- match_strings(ac$CareConID, cc$CareConID)
+  unique_id <- m$table_unique
   scoped <- "UniqPregID" %in% names(ac) && "UniqPregID" %in% names(cc)
-  list(ac_cc = if (unique_id && !scoped) list(index = match(ac$CareConID, cc$CareConID), ambiguous = 0L) else
+  list(ac_cc = if (unique_id && !scoped) list(index = m$index, ambiguous = 0L) else
          scoped_match(ac, cc, "CareConID"),
        la_ld = scoped_match(msds$MSD302CareActivityLabDel, msds$MSD301LabourDelivery,
                             "LabourDeliveryID"),
@@ -183,7 +218,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   log[[11]] <- excl_row("contacts", "activity whose CareConID is used by several contacts and cannot be placed (no UniqPregID or RecordNumber match; excluded)",
                         sm$ambiguous, "bad input")
   n_cc <- length(cc$UniqPregID)
-  p <- p_all <- match(cc$UniqPregID, preg$preg_id)
+  p <- p_all <- match_strings(cc$UniqPregID, preg$preg_id)$index
   out <- which(is.na(p))
   known <- cc$UniqPregID[out] %in% msds$MSD101PregnancyBooking$UniqPregID
   log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(known), "outside cohort")

@@ -85,3 +85,30 @@ Rcpp::IntegerVector cpp_contact_codes(const Eigen::Map<Eigen::VectorXi>& preg,
       matequity::contact_order_codes(preg, date, time, n_preg, less, nthreads);
   return Rcpp::IntegerVector(code.begin(), code.end());
 }
+
+// match(x, table) for character vectors through continuity.hpp's
+// match_keys() on the strings' cache pointers, with whether `table` repeats
+// a value. Equal strings share one pointer when none is marked with an
+// encoding (ASCII and native strings); otherwise NULL is returned and the
+// caller uses match().
+// [[Rcpp::export(name = ".cpp_match_strings", rng = false)]]
+SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table) {
+  auto keys = [](const Rcpp::CharacterVector& v, std::vector<const void*>& out) {
+    const R_xlen_t n = v.size();
+    out.resize(n);
+    for (R_xlen_t i = 0; i < n; ++i) {
+      SEXP el = STRING_ELT(v, i);
+      if (el != NA_STRING && Rf_getCharCE(el) != CE_NATIVE) return false;
+      out[i] = static_cast<const void*>(el);
+    }
+    return true;
+  };
+  std::vector<const void*> kx, kt;
+  if (!keys(x, kx) || !keys(table, kt)) return R_NilValue;
+  const matequity::KeyMatch m = matequity::match_keys(kx, kt);
+  Rcpp::IntegerVector index(m.index.size());
+  for (std::size_t i = 0; i < m.index.size(); ++i)
+    index[i] = m.index[i] == 0 ? NA_INTEGER : m.index[i];
+  return Rcpp::List::create(Rcpp::_["index"] = index,
+                            Rcpp::_["table_unique"] = m.table_unique);
+}

@@ -335,4 +335,56 @@ std::vector<int> contact_order_codes(const IntVec& preg, const IntVec& date,
   return code;
 }
 
+// match() for keys compared by identity (the glue passes R's cached string
+// pointers): for each key of x, the first position (1-based) of an equal key
+// in table, 0 when none; and whether table repeats a key. An
+// open-addressing hash over the table; a key equal to the previous key of x
+// reuses its answer (contacts and activities come grouped by pregnancy and
+// by contact), so grouped input is mostly not hashed at all.
+struct KeyMatch {
+  std::vector<int> index;
+  bool table_unique = true;
+};
+
+template <class Key>
+KeyMatch match_keys(const std::vector<Key>& x, const std::vector<Key>& table) {
+  const std::size_t nt = table.size(), nx = x.size();
+  if (nt > static_cast<std::size_t>(std::numeric_limits<int>::max() / 2))
+    throw std::length_error("table too long for integer positions");
+  std::size_t cap = 16;
+  while (cap < 2 * nt) cap <<= 1;
+  const std::size_t mask = cap - 1;
+  std::vector<int> slot(cap, -1);  // position in table, -1 empty
+  auto hash = [mask](Key k) {
+    std::uint64_t h = static_cast<std::uint64_t>(
+        reinterpret_cast<std::uintptr_t>(k));
+    h ^= h >> 29;
+    h *= 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 32;
+    return static_cast<std::size_t>(h) & mask;
+  };
+  KeyMatch out;
+  for (std::size_t i = 0; i < nt; ++i) {
+    std::size_t h = hash(table[i]);
+    while (slot[h] >= 0 && table[static_cast<std::size_t>(slot[h])] != table[i])
+      h = (h + 1) & mask;
+    if (slot[h] < 0)
+      slot[h] = static_cast<int>(i);
+    else
+      out.table_unique = false;  // keeps the first position
+  }
+  out.index.assign(nx, 0);
+  for (std::size_t i = 0; i < nx; ++i) {
+    if (i > 0 && x[i] == x[i - 1]) {
+      out.index[i] = out.index[i - 1];
+      continue;
+    }
+    std::size_t h = hash(x[i]);
+    while (slot[h] >= 0 && table[static_cast<std::size_t>(slot[h])] != x[i])
+      h = (h + 1) & mask;
+    out.index[i] = slot[h] < 0 ? 0 : slot[h] + 1;
+  }
+  return out;
+}
+
 }  // namespace matequity
