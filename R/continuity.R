@@ -324,7 +324,11 @@ continuity_engine <- function(rows, who, preg, phase, mins, missing_carer,
 # Integer carer codes qualified by provider (NA where the carer is missing).
 qualify_by_provider <- function(prov, who) {
   if (is.null(prov)) prov <- rep(NA_character_, length(who))
-  code <- combined_codes(list(prov, who))
+  # one pass per column on R's string cache, then the pairs of codes
+  self <- function(v) match_strings(v, v)$index
+  pc <- self(prov)
+  z <- as.double(pc) * (length(who) + 1) + self(who)
+  code <- match(z, z)
   code[is.na(who)] <- NA_integer_
   code
 }

@@ -122,7 +122,7 @@ staff_index <- function(prof, prov, staff) {
   prof <- chr(prof)
   prov <- chr(prov)
   code_on <- function(x, u) {
-    k <- match(x, u)
+    k <- match_strings(x, u)$index
     k[is.na(x)] <- NA_integer_
     k
   }
@@ -133,7 +133,16 @@ staff_index <- function(prof, prov, staff) {
   # a staff row's pair, -1 where either value is missing (never matched)
   key_t <- (as.double(code_on(sp, pu)) - 1) * L + code_on(sid, su)
   key_t[is.na(key_t)] <- -1
-  idx <- match((as.double(code_on(prov, pu)) - 1) * L + pc, key_t)
+  key_x <- (as.double(code_on(prov, pu)) - 1) * L + pc
+  idx <- if (length(pu) * L <= 1e7) {
+    # a lookup table over the pairs: each pair's first MSD901 row
+    lut <- rep(NA_integer_, length(pu) * L)
+    r <- rev(which(key_t > 0))
+    lut[key_t[r]] <- r
+    lut[key_x]
+  } else {
+    match(key_x, key_t)
+  }
   left <- which(is.na(idx) & !is.na(prof))
   if (length(left)) {
     # unique_id() on the codes: the id's first MSD901 row unless repeated there
@@ -166,6 +175,15 @@ match_strings <- function(x, table) {
     if (!is.null(r)) return(r)
   }
   list(index = match(x, table), table_unique = !anyDuplicated(table))
+}
+
+# x %in% table through the same pass.
+in_strings <- function(x, table) {
+  if (is.character(x) && is.character(table)) {
+    r <- .cpp_match_strings(x, table)
+    if (!is.null(r)) return(!is.na(r$index))
+  }
+  x %in% table
 }
 
 # Each activity's contact (MSD202 -> MSD201) and labour (MSD302 -> MSD301)
@@ -267,7 +285,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   act <- plain_frame(
     preg = p[ci], date = date[ci], time = tm[ci],
     contact = contact_code[ci], prof = prof, team = team, phase = phase[ci],
-    attended = (cc$AttendCode[ki] %in% c("5", "6"))[ci],
+    attended = in_strings(cc$AttendCode[ki], c("5", "6"))[ci],
     staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups, prov),
     prov = prov
   )  # activities stay in record order: a contact's first activity comes first

@@ -57,8 +57,8 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
 team_pairs <- function(df, prov_of) {
   function(profs, teams) {
     if (is.null(df) || !all(c("CareProfLID", "TeamLocalID") %in% names(df))) return(NULL)
-    i <- which(df$TeamLocalID %in% teams)
-    i <- i[df$CareProfLID[i] %in% profs]
+    i <- which(in_strings(df$TeamLocalID, teams))
+    i <- i[in_strings(df$CareProfLID[i], profs)]
     prov <- prov_of(i)
     if (is.null(prov)) prov <- rep(NA_character_, length(i))
     list(prov = prov, prof = df$CareProfLID[i], team = df$TeamLocalID[i])
@@ -127,14 +127,14 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
   cc <- msds$MSD201CareContactPreg
   pc <- cc_preg %||% match(cc$UniqPregID, preg$preg_id)
   cd <- as.numeric(cc$CContactDate)
-  in_win <- !is.na(pc) & !is.na(cd) & cc$AttendCode %in% c("5", "6")
+  in_win <- !is.na(pc) & !is.na(cd) & in_strings(cc$AttendCode, c("5", "6"))
   in_win[in_win] <- window[pc[in_win]] & cd[in_win] >= start[pc[in_win]] &
     cd[in_win] <= end[pc[in_win]]
   ac <- msds$MSD202CareActivityPreg
   ia <- links$ac_cc$index
   st <- msds$MSD901StaffDetails
   midwives <- unique(st$CareProfLID[!is.na(st$CareProfLID) & st$StaffGroup %in% staff_groups])
-  keep <- which(!is.na(ia) & !is.na(ac$CareProfLID) & ac$CareProfLID %in% midwives)
+  keep <- which(!is.na(ia) & !is.na(ac$CareProfLID) & in_strings(ac$CareProfLID, midwives))
   keep <- keep[in_win[ia[keep]]]
   ci <- ia[keep]
   p <- pc[ci]
