@@ -13,6 +13,10 @@
     .Call(`_matequity_cpp_match_strings`, x, table)
 }
 
+.cpp_equal_at <- function(x, table, at) {
+    .Call(`_matequity_cpp_equal_at`, x, table, at)
+}
+
 .cpp_logit_fit <- function(X, y, w, offset, epsilon, maxit, nthreads) {
     .Call(`_matequity_cpp_logit_fit`, X, y, w, offset, epsilon, maxit, nthreads)
 }

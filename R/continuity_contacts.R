@@ -33,7 +33,20 @@ latest_record <- function(key, record) {
 # missing or unparseable (an hour over 23 or minutes over 59 included).
 parse_contact_time <- function(x) {
   if (!is.character(x)) return(rep(NA_integer_, length(x)))
-  u <- unique(x[!is.na(x)])  # a day has at most 86,400 distinct times
+  # each value parsed once: a day has at most 86,400 distinct times
+  r <- .cpp_match_strings(x, x)
+  if (!is.null(r)) {
+    first <- which(r$index == seq_along(x))
+    at <- integer(length(x))
+    at[first] <- seq_along(first)
+    return(parse_clock(x[first])[at[r$index]])
+  }
+  u <- unique(x[!is.na(x)])
+  parse_clock(u)[match(x, u)]
+}
+
+# parse_contact_time() on distinct values.
+parse_clock <- function(u) {
   re <- paste0("^(?:(?:\\d{4}-\\d{2}-\\d{2}|\\d{1,2}/\\d{1,2}/\\d{4})[ T])?",
                "(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:\\.\\d+)?)?(?:Z|[+-]\\d{2}:?\\d{2})?$")
   su <- rep(NA_integer_, length(u))
@@ -47,7 +60,7 @@ parse_contact_time <- function(x) {
     valid <- hh <= 23L & mi <= 59L & ss <= 59L
     su[ok[valid]] <- (hh * 3600L + mi * 60L + ss)[valid]
   }
-  su[match(x, u)]
+  su
 }
 
 # Pregnancies to work on, with the columns continuity() needs. Columns the
@@ -175,6 +188,16 @@ match_strings <- function(x, table) {
     if (!is.null(r)) return(r)
   }
   list(index = match(x, table), table_unique = !anyDuplicated(table))
+}
+
+# x == table[at] (NA when either is missing), compared on R's string cache
+# when the strings carry no encoding mark.
+equal_at <- function(x, table, at) {
+  if (is.character(x) && is.character(table)) {
+    r <- .cpp_equal_at(x, table, as.integer(at))
+    if (!is.null(r)) return(r)
+  }
+  x == table[at]
 }
 
 # x %in% table through the same pass.

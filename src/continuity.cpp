@@ -112,3 +112,31 @@ SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVect
   return Rcpp::List::create(Rcpp::_["index"] = index,
                             Rcpp::_["table_unique"] = m.table_unique);
 }
+
+// Element-wise comparison of x[k] with table[at[k]] (at 1-based, NA allowed)
+// on R's string cache pointers: 1 equal, 0 different, NA when either is
+// missing. NULL when a string is marked with an encoding (then equal text
+// need not share a pointer; the caller compares in R).
+// [[Rcpp::export(name = ".cpp_equal_at", rng = false)]]
+SEXP cpp_equal_at(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table,
+                  const Rcpp::IntegerVector& at) {
+  const R_xlen_t n = x.size();
+  if (at.size() != n) Rcpp::stop("`at` must have one entry per element of `x`");
+  auto plain = [](SEXP el) { return el == NA_STRING || Rf_getCharCE(el) == CE_NATIVE; };
+  for (R_xlen_t i = 0; i < table.size(); ++i)
+    if (!plain(STRING_ELT(table, i))) return R_NilValue;
+  Rcpp::LogicalVector out(n);
+  const R_xlen_t nt = table.size();
+  for (R_xlen_t i = 0; i < n; ++i) {
+    SEXP a = STRING_ELT(x, i);
+    if (!plain(a)) return R_NilValue;
+    const int k = at[i];
+    if (k == NA_INTEGER || k < 1 || k > nt || a == NA_STRING) {
+      out[i] = NA_LOGICAL;
+      continue;
+    }
+    SEXP b = STRING_ELT(table, k - 1);
+    out[i] = b == NA_STRING ? NA_LOGICAL : (a == b);
+  }
+  return out;
+}
