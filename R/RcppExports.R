@@ -5,6 +5,18 @@
     .Call(`_matequity_cpp_continuity`, preg, date, time, contact, carer, phase, named_mw, named_team, n_preg, n_carers, phases, min_contacts, missing_break, collapse_same_day, nthreads)
 }
 
+.cpp_contact_codes <- function(preg, date, time, id, n_preg, nthreads) {
+    .Call(`_matequity_cpp_contact_codes`, preg, date, time, id, n_preg, nthreads)
+}
+
+.cpp_match_strings <- function(x, table) {
+    .Call(`_matequity_cpp_match_strings`, x, table)
+}
+
+.cpp_equal_at <- function(x, table, at) {
+    .Call(`_matequity_cpp_equal_at`, x, table, at)
+}
+
 .cpp_logit_fit <- function(X, y, w, offset, epsilon, maxit, nthreads) {
     .Call(`_matequity_cpp_logit_fit`, X, y, w, offset, epsilon, maxit, nthreads)
 }

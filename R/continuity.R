@@ -184,7 +184,7 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   preg <- pr$preg
   birth <- birth_dates(msds, preg$preg_id)
   links <- activity_links(msds)
-  pc <- pregnancy_contacts(msds, preg, birth, staff_groups, links)
+  pc <- pregnancy_contacts(msds, preg, birth, staff_groups, links, nthreads)
   ip <- intrapartum_contacts(msds, preg, birth, staff_groups, base = pc$n_contacts, links = links)
   log <- c(pc$log, ip$log)
   act <- pc$act
@@ -199,21 +199,24 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
     keep <- act$attended
   }
   cols <- c("preg", "date", "time", "contact", "prof", "team", "phase", "staff", "prov")
+  # the rows kept, as indices into act and ip$act: the columns are subset once
   ki <- which(keep)
-  rows <- lapply(unclass(act)[cols], `[`, ki)
-  if (any(c("intrapartum", "all") %in% phase)) {
-    ii <- which(!is.na(ip$act$date))
-    rows <- Map(function(a, b) c(a, b[ii]), rows, unclass(ip$act)[cols])
-  }
-  rows <- do.call(plain_frame, rows)
+  ii <- if (any(c("intrapartum", "all") %in% phase)) which(!is.na(ip$act$date)) else integer()
   if (midwifery_only) {
-    other <- rows$staff == "other"
-    log[[length(log) + 1L]] <- excl_row("activities", "activity by non-midwifery staff (StaffGroup not in staff_groups)", sum(other))
-    left <- tabulate(rows$contact[!other], n_codes) > 0L
-    gone <- sum(tabulate(rows$contact[other], n_codes) > 0L & !left)
+    oa <- act$staff[ki] == "other"
+    oi <- ip$act$staff[ii] == "other"
+    log[[length(log) + 1L]] <- excl_row("activities", "activity by non-midwifery staff (StaffGroup not in staff_groups)", sum(oa) + sum(oi))
+    con <- c(act$contact[ki], ip$act$contact[ii])
+    other <- c(oa, oi)
+    left <- tabulate(con[!other], n_codes) > 0L
+    gone <- sum(tabulate(con[other], n_codes) > 0L & !left)
     log[[length(log) + 1L]] <- excl_row("contacts", "contact with no midwifery activity", gone)
-    rows <- do.call(plain_frame, lapply(unclass(rows), `[`, which(!other)))
+    ki <- ki[!oa]
+    ii <- ii[!oi]
   }
+  rows <- lapply(unclass(act)[cols], `[`, ki)
+  if (length(ii)) rows <- Map(function(a, b) c(a, b[ii]), rows, unclass(ip$act)[cols])
+  rows <- do.call(plain_frame, rows)
   log[[length(log) + 1L]] <- excl_row("activities", "professional not in MSD901 (staff group unknown; kept)",
                                       sum(!is.na(rows$prof) & rows$staff == "unknown"))
   who <- if (carer == "professional") rows$prof else rows$team
@@ -304,11 +307,10 @@ continuity_engine <- function(rows, who, preg, phase, mins, missing_carer,
   levels <- unique(who[!is.na(who)])
   carer_code <- match(who, levels) - 1L
   carer_code[is.na(carer_code)] <- -1L
-  same_prov <- same_provider(rows$prov, preg$named_provider[rows$preg])
-  mw <- !is.na(rows$prof) & rows$prof == preg$named_midwife[rows$preg] &
-    !is.na(preg$named_midwife[rows$preg]) & same_prov
-  tm <- !is.na(rows$team) & rows$team == preg$named_team[rows$preg] &
-    !is.na(preg$named_team[rows$preg]) & same_prov
+  same_prov <- if (is.null(rows$prov) || is.null(preg$named_provider)) TRUE else
+    !(equal_at(rows$prov, preg$named_provider, rows$preg) %in% FALSE)
+  mw <- equal_at(rows$prof, preg$named_midwife, rows$preg) %in% TRUE & same_prov
+  tm <- equal_at(rows$team, preg$named_team, rows$preg) %in% TRUE & same_prov
   time <- rows$time
   time[is.na(time)] <- .Machine$integer.max
   res <- .cpp_continuity(
@@ -324,7 +326,11 @@ continuity_engine <- function(rows, who, preg, phase, mins, missing_carer,
 # Integer carer codes qualified by provider (NA where the carer is missing).
 qualify_by_provider <- function(prov, who) {
   if (is.null(prov)) prov <- rep(NA_character_, length(who))
-  code <- combined_codes(list(prov, who))
+  # one pass per column on R's string cache, then the pairs of codes
+  self <- function(v) match_strings(v, v)$index
+  pc <- self(prov)
+  z <- as.double(pc) * (length(who) + 1) + self(who)
+  code <- match(z, z)
   code[is.na(who)] <- NA_integer_
   code
 }

@@ -33,7 +33,20 @@ latest_record <- function(key, record) {
 # missing or unparseable (an hour over 23 or minutes over 59 included).
 parse_contact_time <- function(x) {
   if (!is.character(x)) return(rep(NA_integer_, length(x)))
-  u <- unique(x[!is.na(x)])  # a day has at most 86,400 distinct times
+  # each value parsed once: a day has at most 86,400 distinct times
+  r <- .cpp_match_strings(x, x)
+  if (!is.null(r)) {
+    first <- which(r$index == seq_along(x))
+    at <- integer(length(x))
+    at[first] <- seq_along(first)
+    return(parse_clock(x[first])[at[r$index]])
+  }
+  u <- unique(x[!is.na(x)])
+  parse_clock(u)[match(x, u)]
+}
+
+# parse_contact_time() on distinct values.
+parse_clock <- function(u) {
   re <- paste0("^(?:(?:\\d{4}-\\d{2}-\\d{2}|\\d{1,2}/\\d{1,2}/\\d{4})[ T])?",
                "(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:\\.\\d+)?)?(?:Z|[+-]\\d{2}:?\\d{2})?$")
   su <- rep(NA_integer_, length(u))
@@ -47,7 +60,7 @@ parse_contact_time <- function(x) {
     valid <- hh <= 23L & mi <= 59L & ss <= 59L
     su[ok[valid]] <- (hh * 3600L + mi * 60L + ss)[valid]
   }
-  su[match(x, u)]
+  su
 }
 
 # Pregnancies to work on, with the columns continuity() needs. Columns the
@@ -92,31 +105,63 @@ continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
 }
 
 # Staff status of professionals: "midwife", "other" or "unknown" (missing
-# professional, or not in MSD901).
+# professional, or not in MSD901). The staff groups are read per MSD901 row
+# and looked up per activity.
 staff_status <- function(prof, staff, staff_groups, prov = NULL) {
-  g <- staff$StaffGroup[staff_index(prof, prov, staff)]
-  c("unknown", "midwife", "other")[1L + (!is.na(g)) * (1L + !(g %in% staff_groups))]
+  i <- staff_index(prof, prov, staff)
+  if (!length(i)) return(character())
+  st <- 1L + (!is.na(staff$StaffGroup)) * (1L + !(staff$StaffGroup %in% staff_groups))
+  c("unknown", "midwife", "other")[c(st, 1L)[if (anyNA(i)) replace(i, is.na(i), length(st) + 1L) else i]]
 }
 
 # Row of MSD901 for each professional: CareProfLID is local to a provider,
 # so it is looked up with the provider (OrgCodeProvider + CareProfLID) when
 # MSD901 has providers. Without a provider on one side, only an id that is
-# unique in MSD901 is looked up.
+# unique in MSD901 is looked up. The activities' ids and providers are coded
+# on MSD901's distinct values (lookups into a small table), and the pairs
+# matched as integers.
 staff_index <- function(prof, prov, staff) {
   n <- length(prof)
   if (is.null(staff) || !n || !n_rows(staff)) return(rep(NA_integer_, n))
-  sid <- staff$CareProfLID
+  chr <- function(v) if (is.factor(v)) as.character(v) else v
+  sid <- chr(staff$CareProfLID)
   unique_id <- function(p) {
     m <- match(p, sid)
     m[!is.na(m) & p %in% sid[duplicated(sid)]] <- NA_integer_
     m
   }
   if (!"OrgCodeProvider" %in% names(staff) || is.null(prov)) return(unique_id(prof))
-  sp <- staff$OrgCodeProvider
-  idx <- match_rows(list(prov, prof), list(sp, sid))
+  sp <- chr(staff$OrgCodeProvider)
+  prof <- chr(prof)
+  prov <- chr(prov)
+  code_on <- function(x, u) {
+    k <- match_strings(x, u)$index
+    k[is.na(x)] <- NA_integer_
+    k
+  }
+  su <- unique(sid)
+  pu <- unique(sp)
+  pc <- code_on(prof, su)
+  L <- length(su)
+  # a staff row's pair, -1 where either value is missing (never matched)
+  key_t <- (as.double(code_on(sp, pu)) - 1) * L + code_on(sid, su)
+  key_t[is.na(key_t)] <- -1
+  key_x <- (as.double(code_on(prov, pu)) - 1) * L + pc
+  idx <- if (length(pu) * L <= 1e7) {
+    # a lookup table over the pairs: each pair's first MSD901 row
+    lut <- rep(NA_integer_, length(pu) * L)
+    r <- rev(which(key_t > 0))
+    lut[key_t[r]] <- r
+    lut[key_x]
+  } else {
+    match(key_x, key_t)
+  }
   left <- which(is.na(idx) & !is.na(prof))
   if (length(left)) {
-    m <- unique_id(prof[left])
+    # unique_id() on the codes: the id's first MSD901 row unless repeated there
+    first <- match(su, sid)
+    first[su %in% sid[duplicated(sid)]] <- NA_integer_
+    m <- first[pc[left]]
     ok <- !is.na(m) & (is.na(prov[left]) | is.na(sp[m]))
     idx[left[ok]] <- m[ok]
   }
@@ -134,6 +179,36 @@ birth_dates <- function(msds, preg_id) {
   list(babies = bb, preg = as.Date(d[match(preg_id, u)], origin = "1970-01-01"))
 }
 
+# match(x, table) and whether table repeats a value (!anyDuplicated()), in
+# one pass for character vectors (the engine's match_keys() on R's string
+# cache), else through match().
+match_strings <- function(x, table) {
+  if (is.character(x) && is.character(table)) {
+    r <- .cpp_match_strings(x, table)
+    if (!is.null(r)) return(r)
+  }
+  list(index = match(x, table), table_unique = !anyDuplicated(table))
+}
+
+# x == table[at] (NA when either is missing), compared on R's string cache
+# when the strings carry no encoding mark.
+equal_at <- function(x, table, at) {
+  if (is.character(x) && is.character(table)) {
+    r <- .cpp_equal_at(x, table, as.integer(at))
+    if (!is.null(r)) return(r)
+  }
+  x == table[at]
+}
+
+# x %in% table through the same pass.
+in_strings <- function(x, table) {
+  if (is.character(x) && is.character(table)) {
+    r <- .cpp_match_strings(x, table)
+    if (!is.null(r)) return(!is.na(r$index))
+  }
+  x %in% table
+}
+
 # Each activity's contact (MSD202 -> MSD201) and labour (MSD302 -> MSD301)
 # in the msds tables as they are: matched once per continuity() call and
 # used by every step that needs them. Returns list(ac_cc, la_ld), each a
@@ -143,10 +218,11 @@ activity_links <- function(msds) {
   # whether no two contact rows share a CareConID, found once: then an
   # activity's contact is the row of its CareConID and every contact key is
   # one row
-  unique_id <- !anyDuplicated(cc$CareConID)
   ac <- msds$MSD202CareActivityPreg
+  m <- match_strings(ac$CareConID, cc$CareConID)
+  unique_id <- m$table_unique
   scoped <- "UniqPregID" %in% names(ac) && "UniqPregID" %in% names(cc)
-  list(ac_cc = if (unique_id && !scoped) list(index = match(ac$CareConID, cc$CareConID), ambiguous = 0L) else
+  list(ac_cc = if (unique_id && !scoped) list(index = m$index, ambiguous = 0L) else
          scoped_match(ac, cc, "CareConID"),
        la_ld = scoped_match(msds$MSD302CareActivityLabDel, msds$MSD301LabourDelivery,
                             "LabourDeliveryID"),
@@ -157,7 +233,8 @@ activity_links <- function(msds) {
 # Returns list(act, log): act has one row per activity (a contact without
 # activity records gets one row with no professional). Works on the columns
 # it needs, as plain vectors.
-pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity_links(msds)) {
+pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity_links(msds),
+                               nthreads = 1L) {
   log <- list()
   cc <- msds$MSD201CareContactPreg
   cols <- c("UniqPregID", "CareConID", "RecordNumber", "OrgCodeProvider", "CContactDate",
@@ -182,7 +259,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   log[[11]] <- excl_row("contacts", "activity whose CareConID is used by several contacts and cannot be placed (no UniqPregID or RecordNumber match; excluded)",
                         sm$ambiguous, "bad input")
   n_cc <- length(cc$UniqPregID)
-  p <- p_all <- match(cc$UniqPregID, preg$preg_id)
+  p <- p_all <- match_strings(cc$UniqPregID, preg$preg_id)$index
   out <- which(is.na(p))
   known <- cc$UniqPregID[out] %in% msds$MSD101PregnancyBooking$UniqPregID
   log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(known), "outside cohort")
@@ -226,12 +303,12 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   prof <- c(ac$CareProfLID[ai], rep(NA_character_, length(none)))
   team <- c(ac$TeamLocalID[ai], rep(NA_character_, length(none)))
   date <- as.integer(d)
-  contact_code <- contact_codes(p, date, tm, cc$CareConID[ki])
+  contact_code <- contact_codes(p, date, tm, cc$CareConID[ki], nrow(preg), nthreads)
   prov <- cc$OrgCodeProvider[ki][ci]
   act <- plain_frame(
     preg = p[ci], date = date[ci], time = tm[ci],
     contact = contact_code[ci], prof = prof, team = team, phase = phase[ci],
-    attended = (cc$AttendCode[ki] %in% c("5", "6"))[ci],
+    attended = in_strings(cc$AttendCode[ki], c("5", "6"))[ci],
     staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups, prov),
     prov = prov
   )  # activities stay in record order: a contact's first activity comes first
@@ -242,27 +319,15 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
 # Contact codes 1..n for the engine: within a pregnancy they must order
 # contacts of the same date and time by CareConID (C locale); contacts at
 # different times are ordered by date and time before the code is looked
-# at. So the contacts are sorted by (pregnancy, date, time) as integers and
-# only the runs that tie there are sorted by their id strings.
-contact_codes <- function(p, date, time, id) {
-  n <- length(p)
-  if (!n) return(integer())
+# at. The engine's contact_order_codes() sorts each pregnancy's contacts by
+# (date, time, id, row), comparing id strings only where date and time tie.
+contact_codes <- function(p, date, time, id, n_preg = max(p, 0L), nthreads = 1L) {
+  if (!length(p)) return(integer())
   tmx <- time
   tmx[is.na(tmx)] <- .Machine$integer.max  # as the engine orders them
-  o <- order(p, date, tmx, method = "radix")
-  sp <- p[o]
-  sd <- date[o]
-  st <- tmx[o]
-  tie <- c(FALSE, sp[-1L] == sp[-n] & sd[-1L] == sd[-n] & st[-1L] == st[-n])
-  if (any(tie, na.rm = TRUE)) {
-    tie[is.na(tie)] <- FALSE
-    run <- cumsum(!tie)
-    ti <- which(tabulate(run, run[n])[run] > 1L)
-    o[ti] <- o[ti][order(run[ti], id[o[ti]], method = "radix")]
-  }
-  code <- integer(n)
-  code[o] <- seq_len(n)
-  code
+  if (!is.character(id)) id <- as.character(id)
+  .cpp_contact_codes(as.integer(p) - 1L, as.integer(date), as.integer(tmx), id,
+                     as.integer(n_preg), as.integer(nthreads))
 }
 
 # Intrapartum "contacts": each MSD302 labour-care activity, then each baby's

@@ -15,8 +15,8 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   nt <- preg$named_team
   np <- preg$named_provider
   is_named <- function(prof, team, p, prov) {
-    ((!is.na(prof) & !is.na(nm[p]) & prof == nm[p]) |
-      (!is.na(team) & !is.na(nt[p]) & team == nt[p])) & same_provider(prov, np[p])
+    (equal_at(prof, nm, p) %in% TRUE | equal_at(team, nt, p) %in% TRUE) &
+      (if (is.null(prov)) TRUE else !(equal_at(prov, np, p) %in% FALSE))
   }
 
   rec <- if (definition == "nhs") {
@@ -57,8 +57,8 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
 team_pairs <- function(df, prov_of) {
   function(profs, teams) {
     if (is.null(df) || !all(c("CareProfLID", "TeamLocalID") %in% names(df))) return(NULL)
-    i <- which(df$TeamLocalID %in% teams)
-    i <- i[df$CareProfLID[i] %in% profs]
+    i <- which(in_strings(df$TeamLocalID, teams))
+    i <- i[in_strings(df$CareProfLID[i], profs)]
     prov <- prov_of(i)
     if (is.null(prov)) prov <- rep(NA_character_, length(i))
     list(prov = prov, prof = df$CareProfLID[i], team = df$TeamLocalID[i])
@@ -127,18 +127,18 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
   cc <- msds$MSD201CareContactPreg
   pc <- cc_preg %||% match(cc$UniqPregID, preg$preg_id)
   cd <- as.numeric(cc$CContactDate)
-  in_win <- !is.na(pc) & !is.na(cd) & cc$AttendCode %in% c("5", "6")
+  in_win <- !is.na(pc) & !is.na(cd) & in_strings(cc$AttendCode, c("5", "6"))
   in_win[in_win] <- window[pc[in_win]] & cd[in_win] >= start[pc[in_win]] &
     cd[in_win] <= end[pc[in_win]]
   ac <- msds$MSD202CareActivityPreg
   ia <- links$ac_cc$index
   st <- msds$MSD901StaffDetails
   midwives <- unique(st$CareProfLID[!is.na(st$CareProfLID) & st$StaffGroup %in% staff_groups])
-  keep <- which(!is.na(ia) & !is.na(ac$CareProfLID) & ac$CareProfLID %in% midwives)
+  keep <- which(!is.na(ia) & !is.na(ac$CareProfLID) & in_strings(ac$CareProfLID, midwives))
   keep <- keep[in_win[ia[keep]]]
   ci <- ia[keep]
   p <- pc[ci]
-  named <- (ac$CareProfLID[keep] == nm[p]) %in% TRUE | (ac$TeamLocalID[keep] == nt[p]) %in% TRUE
+  named <- equal_at(ac$CareProfLID[keep], nm, p) %in% TRUE | equal_at(ac$TeamLocalID[keep], nt, p) %in% TRUE
   # a contact is a distinct (CareConID, CContactDate) of the pregnancy: its
   # row, when no two contact rows share a CareConID
   key <- if (!length(ci)) integer() else if (links$cc_unique_id %||% !anyDuplicated(cc$CareConID)) ci else
@@ -154,8 +154,8 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
   lp <- if ("UniqPregID" %in% names(la)) la$UniqPregID else rep(NA_character_, n_rows(la))
   via <- is.na(lp)
   if (any(via)) lp[via] <- ld$UniqPregID[links$la_ld$index[via]]
-  pl <- match(lp, preg$preg_id)
-  lab_named <- (la$CareProfLID == nm[pl]) %in% TRUE | (la$TeamLocalID == nt[pl]) %in% TRUE
+  pl <- match_strings(lp, preg$preg_id)$index
+  lab_named <- equal_at(la$CareProfLID, nm, pl) %in% TRUE | equal_at(la$TeamLocalID, nt, pl) %in% TRUE
   labour_ok <- seq_len(P) %in% pl[lab_named]
 
   receiving <- rep(NA, P)

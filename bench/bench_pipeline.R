@@ -16,6 +16,8 @@
 # Run from the package root with the package installed (under the shared
 # lock: it needs about 10 GB):
 #   flock /work/bench.lock Rscript bench/bench_pipeline.R
+# or, for the continuity step alone on saved inputs:
+#   Rscript bench/bench_pipeline.R --continuity CM.rds MSDS.rds
 # Size: MATEQUITY_BENCH_N (default 1e6 pregnancies); MATEQUITY_BENCH_REALISM
 # = "clean" for the extract without resubmissions (realism = NULL). Writes
 # bench/results/pipeline.md.
@@ -192,6 +194,55 @@ if (length(args) && args[1] == "--child") {
 # ---- parent ---------------------------------------------------------------------
 suppressPackageStartupMessages(library(matequity))
 rlang::check_installed("data.table")
+script <- normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
+
+# --continuity CM MSDS: only the continuity() and data.table steps, on a
+# saved care-model cohort and msds (e.g. /work/cache/cm1e6.rds and
+# msds1e6.rds, made once from the 1e6 extract), so that the step can be
+# measured without the 15-minute as_msds() before it. Writes
+# bench/results/pipeline_continuity.md.
+if (length(args) && args[1] == "--continuity") {
+  load_start <- readLines("/proc/loadavg")
+  dir <- tempfile("bench_continuity_call")
+  dir.create(dir)
+  run_child <- function(step, out) {
+    status <- system2(file.path(R.home("bin"), "Rscript"),
+                      c(script, "--child", step, file.path(dir, out), args[2], args[3]))
+    if (status != 0) stop("step ", step, " failed")
+    readRDS(paste0(file.path(dir, out), ".stats"))
+  }
+  cont <- run_child("continuity", "cont.rds")
+  dts <- run_child("datatable", "dt.rds")
+  mq <- readRDS(file.path(dir, "cont.rds"))
+  dt <- readRDS(file.path(dir, "dt.rds"))
+  same_col <- vapply(index_cols, function(k) identical(mq[[k]], dt[[k]]), TRUE)
+  unlink(dir, recursive = TRUE)
+  load_end <- readLines("/proc/loadavg")
+  cpu <- sub(".*:\\s*", "", grep("model name", readLines("/proc/cpuinfo"), value = TRUE)[1])
+  la <- function(x) paste(strsplit(x, " ")[[1]][1:3], collapse = " ")
+  md <- c(
+    sprintf("Run %s on %s (nproc = %s), R %s, data.table %s; load average %s at the start, %s at the end.",
+            format(Sys.time(), "%Y-%m-%d %H:%M UTC", tz = "UTC"), cpu, system("nproc", intern = TRUE),
+            getRversion(), utils::packageVersion("data.table"), la(load_start), la(load_end)),
+    sprintf("Inputs: %s, %s (%s pregnancies).", args[2], args[3], format(length(mq$preg_id), big.mark = ",")),
+    "",
+    "| call | 2 threads (s) | 1 thread (s) | input MB | extra peak MB | process peak MB |",
+    "|---|---:|---:|---:|---:|---:|",
+    sprintf("| continuity(cm, msds) | %.2f | %.2f | %.0f | %.0f | %.0f |", cont$seconds, cont$time_1thread,
+            cont$input_mb, cont$extra_mb, cont$hwm_mb),
+    sprintf("| data.table continuity_dt() | %.2f | %.2f | %.0f | %.0f | %.0f |", dts$seconds, dts$time_1thread,
+            dts$input_mb, dts$extra_mb, dts$hwm_mb),
+    "",
+    sprintf("1 and 2 threads identical: **%s**. Columns %s identical to data.table's: **%s**.",
+            cont$same_1_2, paste(index_cols, collapse = ", "), all(same_col)),
+    sprintf("Ratio (data.table's faster setting / continuity() with 2 threads): **%.1fx**; with 1 thread each: %.1fx.",
+            min(dts$seconds, dts$time_1thread) / cont$seconds, dts$time_1thread / cont$time_1thread)
+  )
+  dir.create("bench/results", showWarnings = FALSE, recursive = TRUE)
+  writeLines(md, "bench/results/pipeline_continuity.md")
+  cat(md, sep = "\n")
+  quit(save = "no")
+}
 n <- as.numeric(Sys.getenv("MATEQUITY_BENCH_N", "1e6"))
 realism <- Sys.getenv("MATEQUITY_BENCH_REALISM", "real")
 load_start <- readLines("/proc/loadavg")
@@ -209,7 +260,6 @@ f <- function(name) file.path(dir, paste0(name, ".rds"))
 saveRDS(tables, f("tables"), compress = FALSE)
 rm(tables); invisible(gc())
 
-script <- normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
 run_step <- function(step, out, inputs) {
   status <- system2(file.path(R.home("bin"), "Rscript"),
                     c(script, "--child", step, f(out), vapply(inputs, f, "")))

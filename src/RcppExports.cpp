@@ -35,6 +35,44 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_contact_codes
+Rcpp::IntegerVector cpp_contact_codes(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXi>& date, const Eigen::Map<Eigen::VectorXi>& time, const Rcpp::CharacterVector& id, int n_preg, int nthreads);
+RcppExport SEXP _matequity_cpp_contact_codes(SEXP pregSEXP, SEXP dateSEXP, SEXP timeSEXP, SEXP idSEXP, SEXP n_pregSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type preg(pregSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type date(dateSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type time(timeSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type id(idSEXP);
+    Rcpp::traits::input_parameter< int >::type n_preg(n_pregSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_contact_codes(preg, date, time, id, n_preg, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_match_strings
+SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table);
+RcppExport SEXP _matequity_cpp_match_strings(SEXP xSEXP, SEXP tableSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type table(tableSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_match_strings(x, table));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_equal_at
+SEXP cpp_equal_at(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table, const Rcpp::IntegerVector& at);
+RcppExport SEXP _matequity_cpp_equal_at(SEXP xSEXP, SEXP tableSEXP, SEXP atSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type table(tableSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type at(atSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_equal_at(x, table, at));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_logit_fit
 Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, double epsilon, int maxit, int nthreads);
 RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP nthreadsSEXP) {
@@ -350,6 +388,9 @@ END_RCPP
 
 static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
+    {"_matequity_cpp_contact_codes", (DL_FUNC) &_matequity_cpp_contact_codes, 6},
+    {"_matequity_cpp_match_strings", (DL_FUNC) &_matequity_cpp_match_strings, 2},
+    {"_matequity_cpp_equal_at", (DL_FUNC) &_matequity_cpp_equal_at, 3},
     {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 7},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
     {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 6},

@@ -3,6 +3,9 @@
 #include <RcppEigen.h>
 #include <matequity/continuity.hpp>
 
+#include <cstring>
+#include <vector>
+
 
 
 // [[Rcpp::export(name = ".cpp_continuity", rng = false)]]
@@ -52,4 +55,88 @@ Rcpp::List cpp_continuity(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::
       Rcpp::_["named_midwife_share"] = dbl(r.share_mw),
       Rcpp::_["named_team_share"] = dbl(r.share_team),
       Rcpp::_["named_any_share"] = dbl(r.share_any));
+}
+
+// Contact codes (continuity.hpp, contact_order_codes()): ids compared in
+// C-locale byte order, missing last. The strings' pointers are taken here,
+// before the engine's threads start.
+// [[Rcpp::export(name = ".cpp_contact_codes", rng = false)]]
+Rcpp::IntegerVector cpp_contact_codes(const Eigen::Map<Eigen::VectorXi>& preg,
+                                      const Eigen::Map<Eigen::VectorXi>& date,
+                                      const Eigen::Map<Eigen::VectorXi>& time,
+                                      const Rcpp::CharacterVector& id, int n_preg,
+                                      int nthreads) {
+  const R_xlen_t n = preg.size();
+  if (id.size() != n) Rcpp::stop("`id` must have one entry per contact");
+  std::vector<const char*> s(n);
+  for (R_xlen_t i = 0; i < n; ++i) {
+    SEXP el = STRING_ELT(id, i);
+    s[i] = el == NA_STRING ? nullptr : CHAR(el);
+  }
+  auto less = [&s](std::size_t i, std::size_t j) {
+    const char* a = s[i];
+    const char* b = s[j];
+    if (a == b) return false;
+    if (!a) return false;  // missing last
+    if (!b) return true;
+    return std::strcmp(a, b) < 0;
+  };
+  const std::vector<int> code =
+      matequity::contact_order_codes(preg, date, time, n_preg, less, nthreads);
+  return Rcpp::IntegerVector(code.begin(), code.end());
+}
+
+// match(x, table) for character vectors through continuity.hpp's
+// match_keys() on the strings' cache pointers, with whether `table` repeats
+// a value. Equal strings share one pointer when none is marked with an
+// encoding (ASCII and native strings); otherwise NULL is returned and the
+// caller uses match().
+// [[Rcpp::export(name = ".cpp_match_strings", rng = false)]]
+SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table) {
+  auto keys = [](const Rcpp::CharacterVector& v, std::vector<const void*>& out) {
+    const R_xlen_t n = v.size();
+    out.resize(n);
+    for (R_xlen_t i = 0; i < n; ++i) {
+      SEXP el = STRING_ELT(v, i);
+      if (el != NA_STRING && Rf_getCharCE(el) != CE_NATIVE) return false;
+      out[i] = static_cast<const void*>(el);
+    }
+    return true;
+  };
+  std::vector<const void*> kx, kt;
+  if (!keys(x, kx) || !keys(table, kt)) return R_NilValue;
+  const matequity::KeyMatch m = matequity::match_keys(kx, kt);
+  Rcpp::IntegerVector index(m.index.size());
+  for (std::size_t i = 0; i < m.index.size(); ++i)
+    index[i] = m.index[i] == 0 ? NA_INTEGER : m.index[i];
+  return Rcpp::List::create(Rcpp::_["index"] = index,
+                            Rcpp::_["table_unique"] = m.table_unique);
+}
+
+// Element-wise comparison of x[k] with table[at[k]] (at 1-based, NA allowed)
+// on R's string cache pointers: 1 equal, 0 different, NA when either is
+// missing. NULL when a string is marked with an encoding (then equal text
+// need not share a pointer; the caller compares in R).
+// [[Rcpp::export(name = ".cpp_equal_at", rng = false)]]
+SEXP cpp_equal_at(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table,
+                  const Rcpp::IntegerVector& at) {
+  const R_xlen_t n = x.size();
+  if (at.size() != n) Rcpp::stop("`at` must have one entry per element of `x`");
+  auto plain = [](SEXP el) { return el == NA_STRING || Rf_getCharCE(el) == CE_NATIVE; };
+  for (R_xlen_t i = 0; i < table.size(); ++i)
+    if (!plain(STRING_ELT(table, i))) return R_NilValue;
+  Rcpp::LogicalVector out(n);
+  const R_xlen_t nt = table.size();
+  for (R_xlen_t i = 0; i < n; ++i) {
+    SEXP a = STRING_ELT(x, i);
+    if (!plain(a)) return R_NilValue;
+    const int k = at[i];
+    if (k == NA_INTEGER || k < 1 || k > nt || a == NA_STRING) {
+      out[i] = NA_LOGICAL;
+      continue;
+    }
+    SEXP b = STRING_ELT(table, k - 1);
+    out[i] = b == NA_STRING ? NA_LOGICAL : (a == b);
+  }
+  return out;
 }

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <map>
+#include <string>
 #include <vector>
 
 using namespace matequity;
@@ -314,4 +315,36 @@ TEST_CASE("results do not depend on the thread count on many pregnancies") {
   o.missing = MissingCarer::brk;
   o.collapse_same_day = true;
   CHECK(same_result(r.run(P, 10, o, 1), r.run(P, 10, o, 2)));
+}
+
+TEST_CASE("contact_order_codes orders by pregnancy, date, time, id, row") {
+  // pregnancy 1: rows 0 (day 5, t 10, id "b"), 2 (day 5, t 10, id "a"),
+  // 3 (day 4); pregnancy 0: rows 1 and 4 (same day, time, id: row order).
+  // Codes: pregnancy 0 first: row 1 -> 1, row 4 -> 2; then pregnancy 1:
+  // row 3 (day 4) -> 3, row 2 ("a") -> 4, row 0 ("b") -> 5; row 5 has no
+  // pregnancy -> 0.
+  const std::vector<int> preg{1, 0, 1, 1, 0, -1}, date{5, 7, 5, 4, 7, 1},
+      time{10, 3, 10, 99, 3, 0};
+  const std::vector<std::string> id{"b", "x", "a", "c", "x", "z"};
+  auto less = [&id](std::size_t i, std::size_t j) { return id[i] < id[j]; };
+  for (int nt : {1, 2}) {
+    const std::vector<int> code = contact_order_codes(preg, date, time, 2, less, nt);
+    CHECK(code == std::vector<int>{5, 1, 4, 3, 2, 0});
+  }
+  const std::vector<int> bad{2};
+  CHECK_THROWS_AS(contact_order_codes(bad, bad, bad, 2, less, 1), std::out_of_range);
+}
+
+TEST_CASE("match_keys gives match()'s first positions and whether the table repeats") {
+  static const char a = 'a', b = 'b', c = 'c', d = 'd';
+  const std::vector<const char*> table{&a, &b, &a, &c};
+  const std::vector<const char*> x{&b, &b, &c, &d, &a};
+  const KeyMatch m = match_keys(x, table);
+  CHECK(m.index == std::vector<int>{2, 2, 4, 0, 1});
+  CHECK_FALSE(m.table_unique);
+  const std::vector<const char*> t2{&d, &c};
+  const KeyMatch m2 = match_keys(x, t2);
+  CHECK(m2.index == std::vector<int>{0, 0, 2, 1, 0});
+  CHECK(m2.table_unique);
+  CHECK(match_keys(std::vector<const char*>{}, t2).index.empty());
 }

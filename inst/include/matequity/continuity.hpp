@@ -287,4 +287,104 @@ ContinuityResult continuity_indices(const IntVec& preg, const IntVec& date,
   return out;
 }
 
+// Contact codes 1..n in the order the indices need: contacts grouped by
+// pregnancy (preg 0..n_preg-1, ascending), then by date, then time (the
+// caller codes a missing time as a large value), then contact id, then
+// input row. `id_less(i, j)` orders the ids of contacts i and j (C-locale
+// byte order in the package; a missing id last); it is called only for
+// contacts tying on pregnancy, date and time. Rows with a negative preg get
+// code 0. Each pregnancy is sorted by one thread, so the codes do not depend
+// on the thread count.
+template <class IntVec, class IdLess>
+std::vector<int> contact_order_codes(const IntVec& preg, const IntVec& date,
+                                     const IntVec& time, int n_preg,
+                                     IdLess id_less, int nthreads) {
+  const std::size_t n = static_cast<std::size_t>(preg.size());
+  if (static_cast<std::size_t>(date.size()) != n ||
+      static_cast<std::size_t>(time.size()) != n)
+    throw std::invalid_argument("contact columns differ in length");
+  if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw std::length_error("too many contacts for integer codes");
+  for (std::size_t i = 0; i < n; ++i)
+    if (preg[i] >= n_preg)
+      throw std::out_of_range("pregnancy code " + std::to_string(preg[i]) +
+                              " is not below n_preg");
+  const GroupIndex gi = group_index(preg, n_preg);
+  std::vector<int> code(n, 0);
+  const int nt = effective_threads(nthreads);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    std::vector<std::size_t> buf;
+#pragma omp for schedule(dynamic, 256)
+    for (int g = 0; g < n_preg; ++g) {
+      const std::size_t a = gi.start[g], b = gi.start[g + 1];
+      buf.assign(gi.rows.begin() + a, gi.rows.begin() + b);
+      std::sort(buf.begin(), buf.end(), [&](std::size_t i, std::size_t j) {
+        if (date[i] != date[j]) return date[i] < date[j];
+        if (time[i] != time[j]) return time[i] < time[j];
+        if (id_less(i, j)) return true;
+        if (id_less(j, i)) return false;
+        return i < j;
+      });
+      // pregnancies are consecutive in gi: the codes of pregnancy g follow
+      // those of g - 1
+      for (std::size_t k = 0; k < buf.size(); ++k)
+        code[buf[k]] = static_cast<int>(a + k + 1);
+    }
+  }
+  return code;
+}
+
+// match() for keys compared by identity (the glue passes R's cached string
+// pointers): for each key of x, the first position (1-based) of an equal key
+// in table, 0 when none; and whether table repeats a key. An
+// open-addressing hash over the table; a key equal to the previous key of x
+// reuses its answer (contacts and activities come grouped by pregnancy and
+// by contact), so grouped input is mostly not hashed at all.
+struct KeyMatch {
+  std::vector<int> index;
+  bool table_unique = true;
+};
+
+template <class Key>
+KeyMatch match_keys(const std::vector<Key>& x, const std::vector<Key>& table) {
+  const std::size_t nt = table.size(), nx = x.size();
+  if (nt > static_cast<std::size_t>(std::numeric_limits<int>::max() / 2))
+    throw std::length_error("table too long for integer positions");
+  std::size_t cap = 16;
+  while (cap < 2 * nt) cap <<= 1;
+  const std::size_t mask = cap - 1;
+  std::vector<int> slot(cap, -1);  // position in table, -1 empty
+  auto hash = [mask](Key k) {
+    std::uint64_t h = static_cast<std::uint64_t>(
+        reinterpret_cast<std::uintptr_t>(k));
+    h ^= h >> 29;
+    h *= 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 32;
+    return static_cast<std::size_t>(h) & mask;
+  };
+  KeyMatch out;
+  for (std::size_t i = 0; i < nt; ++i) {
+    std::size_t h = hash(table[i]);
+    while (slot[h] >= 0 && table[static_cast<std::size_t>(slot[h])] != table[i])
+      h = (h + 1) & mask;
+    if (slot[h] < 0)
+      slot[h] = static_cast<int>(i);
+    else
+      out.table_unique = false;  // keeps the first position
+  }
+  out.index.assign(nx, 0);
+  for (std::size_t i = 0; i < nx; ++i) {
+    if (i > 0 && x[i] == x[i - 1]) {
+      out.index[i] = out.index[i - 1];
+      continue;
+    }
+    std::size_t h = hash(x[i]);
+    while (slot[h] >= 0 && table[static_cast<std::size_t>(slot[h])] != x[i])
+      h = (h + 1) & mask;
+    out.index[i] = slot[h] < 0 ? 0 : slot[h] + 1;
+  }
+  return out;
+}
+
 }  // namespace matequity

@@ -1,0 +1,111 @@
+# The contact assembly behind continuity() (ordering codes, the links of
+# activities to contacts, MSD901 lookups, named-carer matching): literal
+# tables, expected values worked out by hand in the comments.
+
+two_preg <- function(contacts, acts, staff = NULL) {
+  preg <- data.frame(id = c("P1", "P2"), booking = 0, discharge = 300, birth = NA,
+                     del_prof = NA)
+  list(msds = mini_msds(preg, contacts, acts, staff = staff), cohort = mini_cohort(preg))
+}
+
+test_that("ties in date and time go by contact id in C-locale order, missing times last", {
+  # P1, one day: C2 08:00 (B), C1 08:00 (A), C10 no time (A), C3 no time (B).
+  # Order: C1 A, C2 B (08:00, id), then the untimed C10 A, C3 B ("C10" < "C3"
+  # byte by byte): A B A B, N 4, M 2, SECON 0, UPC 1/2, usual carer A (first
+  # seen). Were the untimed ordered C3, C10: A B B A, SECON 1/3.
+  # P2: the same contacts on two days, C3 the day before: B | A B A, SECON 0.
+  contacts <- data.frame(con = c("C2", "C1", "C10", "C3", "D2", "D1", "D10", "D3"),
+                         preg = rep(c("P1", "P2"), each = 4),
+                         date = c(20, 20, 20, 20, 21, 21, 21, 20),
+                         time = c("08:00", "08:00", NA, NA, "08:00", "08:00:00", NA, NA),
+                         attend = "5")
+  acts <- data.frame(con = contacts$con, prof = c("B", "A", "A", "B", "B", "A", "A", "B"),
+                     team = "T")
+  d <- two_preg(contacts, acts)
+  x <- continuity(d$cohort, d$msds, nthreads = 1)
+  expect_identical(x$n_contacts, c(4L, 4L))
+  expect_identical(x$secon, c(0, 0))
+  expect_identical(x$upc, c(1 / 2, 1 / 2))
+  expect_identical(x$usual_carer, c("A", "B"))
+  expect_identical(continuity(d$cohort, d$msds, nthreads = 2), x)
+})
+
+test_that("an activity whose CareConID is used by two contacts is not placed, and is counted", {
+  # P1 has C1 (day 10) and C5; P2 has C1 (day 10) and C6. The C1 activity
+  # carries a RecordNumber neither contact has and no UniqPregID, so it
+  # cannot be placed: excluded (1 row), both C1 contacts then have no
+  # activity (2 contacts, no carer); each pregnancy keeps one contact.
+  contacts <- data.frame(con = c("C1", "C5", "C1", "C6"), preg = c("P1", "P1", "P2", "P2"),
+                         date = c(10, 11, 10, 12), time = NA, attend = "5")
+  acts <- data.frame(con = c("C1", "C5", "C6"), prof = c("A", "B", "B"), team = "T")
+  d <- two_preg(contacts, acts)
+  d$msds$MSD202CareActivityPreg$RecordNumber <- c(2L, 1L, 1L)
+  expect_warning(x <- continuity(d$cohort, d$msds), class = "matequity_continuity_input")
+  ex <- attr(x, "exclusions")
+  n_of <- function(pattern) ex$n_rows[grepl(pattern, ex$reason, fixed = TRUE)]
+  expect_identical(n_of("activity whose CareConID is used by several contacts"), 1L)
+  expect_identical(n_of("contact with no activity record"), 2L)
+  expect_identical(x$n_contacts, c(1L, 1L))
+  expect_identical(x$usual_carer, c("B", "B"))
+})
+
+test_that("a professional absent from MSD901 is kept and counted; MSD901 is read with the provider", {
+  # C1 by Z (not in MSD901: kept, counted), C2 by D (StaffGroup 01: dropped,
+  # its contact left without a midwifery activity), C3 by A. MSD901 lists A
+  # twice: "01" at R2 and "05" at R1; the contacts are at R1, so A is a
+  # midwife (looked up on the id alone, the first row would make A other
+  # staff). N 2 (Z, A), M 2, SECON 0.
+  contacts <- data.frame(con = c("C1", "C2", "C3"), preg = "P1", date = 10:12, time = NA,
+                         attend = "5")
+  acts <- data.frame(con = c("C1", "C2", "C3"), prof = c("Z", "D", "A"), team = "T")
+  preg <- data.frame(id = "P1", booking = 0, discharge = 300, birth = NA, del_prof = NA)
+  m <- mini_msds(preg, contacts, acts)
+  m$MSD901StaffDetails <- tibble::tibble(CareProfLID = c("D", "A", "A"),
+                                         OrgCodeProvider = c("R1", "R2", "R1"),
+                                         StaffGroup = c("01", "01", "05"))
+  x <- continuity(mini_cohort(preg), m)
+  ex <- attr(x, "exclusions")
+  n_of <- function(pattern) ex$n_rows[grepl(pattern, ex$reason, fixed = TRUE)]
+  expect_identical(n_of("professional not in MSD901"), 1L)
+  expect_identical(n_of("activity by non-midwifery staff"), 1L)
+  expect_identical(n_of("contact with no midwifery activity"), 1L)
+  expect_identical(x$n_contacts, 2L)
+  expect_identical(x$n_carers, 2L)
+  expect_identical(x$usual_carer, "Z")
+})
+
+test_that("a named midwife or team recorded at another provider does not count", {
+  # Two contacts at R1, both by MWN of team TN. With the plan's provider R1
+  # the named-midwife and named-team shares are 2/2; with R2 they are 0/2
+  # (the ids are local to a provider), not missing.
+  contacts <- data.frame(con = c("C1", "C2"), preg = "P1", date = 10:11, time = NA, attend = "5")
+  acts <- data.frame(con = c("C1", "C2"), prof = "MWN", team = "TN")
+  preg <- data.frame(id = "P1", booking = 0, discharge = 300, birth = NA, del_prof = NA)
+  m <- mini_msds(preg, contacts, acts)
+  co <- mini_cohort(preg)
+  co$named_provider <- "R1"
+  x <- continuity(co, m)
+  expect_identical(c(x$named_midwife_share, x$named_team_share), c(1, 1))
+  co$named_provider <- "R2"
+  x <- continuity(co, m)
+  expect_identical(c(x$named_midwife_share, x$named_team_share), c(0, 0))
+})
+
+test_that("the string passes agree with match(), %in% and == on literal vectors", {
+  # first positions, NA matching NA, a repeated table value
+  r <- matequity:::match_strings(c("b", NA, "a", "a", "z"), c("a", "b", "a", NA))
+  expect_identical(r$index, c(2L, 4L, 1L, 1L, NA))
+  expect_false(r$table_unique)
+  expect_true(matequity:::match_strings("x", c("x", "y"))$table_unique)
+  expect_identical(matequity:::in_strings(c("5", "6", "1", NA), c("5", "6")),
+                   c(TRUE, TRUE, FALSE, FALSE))
+  expect_identical(matequity:::equal_at(c("a", "b", NA, "a"), c("a", NA), c(1L, 1L, 1L, 2L)),
+                   c(TRUE, FALSE, NA, NA))
+  # a string marked UTF-8 and its latin1 twin are equal text, not one pointer
+  u <- enc2utf8("caf\u00e9")
+  l <- iconv(u, "UTF-8", "latin1")
+  expect_identical(matequity:::match_strings(u, l)$index, 1L)
+  expect_identical(matequity:::equal_at(u, l, 1L), TRUE)
+  expect_identical(matequity:::parse_contact_time(c("09:30", NA, "9:30:15", "25:00", "09:30")),
+                   c(34200L, NA, 34215L, NA, 34200L))
+})
