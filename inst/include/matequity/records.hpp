@@ -165,31 +165,34 @@ inline std::uint64_t mix64(std::uint64_t k) {
 class RowIndex {
  public:
   RowIndex(const std::vector<Column>& cols, std::size_t expected) : cols_(cols) {
+    if (expected > static_cast<std::size_t>(INT_MAX)) throw std::length_error("RowIndex: too many rows");
     std::size_t cap = 16;
     while (cap < 2 * expected + 2) cap <<= 1;
     rows_.assign(cap, -1);
-    hash_.resize(cap);
+    tag_.resize(cap);
     mask_ = cap - 1;
   }
   // The first row equal to row r, inserting r if there is none.
   long long insert(std::size_t r) {
     const std::uint64_t h = hash_row(cols_, r);
+    const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
     std::size_t s = static_cast<std::size_t>(h) & mask_;
     while (rows_[s] >= 0) {
-      if (hash_[s] == h && equal(cols_, r, static_cast<std::size_t>(rows_[s]))) return rows_[s];
+      if (tag_[s] == tag && equal(cols_, r, static_cast<std::size_t>(rows_[s]))) return rows_[s];
       s = (s + 1) & mask_;
     }
-    rows_[s] = static_cast<long long>(r);
-    hash_[s] = h;
+    rows_[s] = static_cast<std::int32_t>(r);
+    tag_[s] = tag;
     return static_cast<long long>(r);
   }
   // The stored row equal to row r of `other` (the same columns of another
   // table, of the same kinds), or -1.
   long long find(const std::vector<Column>& other, std::size_t r) const {
     const std::uint64_t h = hash_row(other, r);
+    const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
     std::size_t s = static_cast<std::size_t>(h) & mask_;
     while (rows_[s] >= 0) {
-      if (hash_[s] == h && equal_to(other, r, static_cast<std::size_t>(rows_[s]))) return rows_[s];
+      if (tag_[s] == tag && equal_to(other, r, static_cast<std::size_t>(rows_[s]))) return rows_[s];
       s = (s + 1) & mask_;
     }
     return -1;
@@ -210,8 +213,9 @@ class RowIndex {
     return true;
   }
   const std::vector<Column>& cols_;
-  std::vector<long long> rows_;
-  std::vector<std::uint64_t> hash_;
+  // a slot: the row (-1 empty) and the high half of its hash
+  std::vector<std::int32_t> rows_;
+  std::vector<std::uint32_t> tag_;
   std::size_t mask_ = 0;
 };
 
