@@ -19,8 +19,10 @@
 # twice at one RecordNumber is ambiguous and excluded). Either way they are
 # counted, never dropped silently.
 #
-# Returns list(keep = logical in input order, superseded = rows older than
-# their key's latest, tied = rows tying the latest that are not kept).
+# The ranking runs in the engine (records.hpp, latest_per_key()) on integer
+# key codes, one pass per row. Returns list(keep = logical in input order,
+# superseded = rows older than their key's latest, tied = rows tying the
+# latest that are not kept).
 latest_per_key <- function(key, order = list(), ties = c("first", "drop")) {
   ties <- match.arg(ties)
   n <- length(key)
