@@ -168,8 +168,7 @@ class RowIndex {
     if (expected > static_cast<std::size_t>(INT_MAX)) throw std::length_error("RowIndex: too many rows");
     std::size_t cap = 16;
     while (cap < 2 * expected + 2) cap <<= 1;
-    rows_.assign(cap, -1);
-    tag_.resize(cap);
+    slots_.assign(cap, Slot{-1, 0});
     mask_ = cap - 1;
   }
   // The first row equal to row r, inserting r if there is none.
@@ -177,12 +176,12 @@ class RowIndex {
     const std::uint64_t h = hash_row(cols_, r);
     const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
     std::size_t s = static_cast<std::size_t>(h) & mask_;
-    while (rows_[s] >= 0) {
-      if (tag_[s] == tag && equal(cols_, r, static_cast<std::size_t>(rows_[s]))) return rows_[s];
+    while (slots_[s].row >= 0) {
+      const Slot& x = slots_[s];
+      if (x.tag == tag && equal(cols_, r, static_cast<std::size_t>(x.row))) return x.row;
       s = (s + 1) & mask_;
     }
-    rows_[s] = static_cast<std::int32_t>(r);
-    tag_[s] = tag;
+    slots_[s] = Slot{static_cast<std::int32_t>(r), tag};
     return static_cast<long long>(r);
   }
   // The stored row equal to row r of `other` (the same columns of another
@@ -191,8 +190,9 @@ class RowIndex {
     const std::uint64_t h = hash_row(other, r);
     const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
     std::size_t s = static_cast<std::size_t>(h) & mask_;
-    while (rows_[s] >= 0) {
-      if (tag_[s] == tag && equal_to(other, r, static_cast<std::size_t>(rows_[s]))) return rows_[s];
+    while (slots_[s].row >= 0) {
+      const Slot& x = slots_[s];
+      if (x.tag == tag && equal_to(other, r, static_cast<std::size_t>(x.row))) return x.row;
       s = (s + 1) & mask_;
     }
     return -1;
@@ -213,9 +213,13 @@ class RowIndex {
     return true;
   }
   const std::vector<Column>& cols_;
-  // a slot: the row (-1 empty) and the high half of its hash
-  std::vector<std::int32_t> rows_;
-  std::vector<std::uint32_t> tag_;
+  // a slot: the row (-1 empty) and the high half of its hash, side by side
+  // so that a probe touches one cache line
+  struct Slot {
+    std::int32_t row;
+    std::uint32_t tag;
+  };
+  std::vector<Slot> slots_;
   std::size_t mask_ = 0;
 };
 
@@ -269,21 +273,18 @@ inline std::vector<long long> place_rows(const std::vector<Column>& parent, std:
     for (const Column& c : cols) if (c.missing(r)) return true;
     return false;
   };
-  RowIndex any(parent, np), kept(parent, np);
-  std::size_t n_kept = 0;
-  for (std::size_t r = 0; r < np; ++r) {
-    if (any_missing(parent, r)) continue;
-    any.insert(r);
-    if (parent_kept[r]) {
-      kept.insert(r);
-      ++n_kept;
+  // retained rows are inserted first, so each tuple's slot holds its first
+  // retained row, or its first row when none is retained
+  RowIndex idx(parent, np);
+  for (int pass = 1; pass >= 0; --pass) {
+    for (std::size_t r = 0; r < np; ++r) {
+      if ((parent_kept[r] != 0) != (pass == 1) || any_missing(parent, r)) continue;
+      idx.insert(r);
     }
   }
   for (std::size_t r = 0; r < nc; ++r) {
     if (any_missing(child, r)) continue;
-    long long f = n_kept ? kept.find(child, r) : -1;
-    if (f < 0) f = any.find(child, r);
-    out[r] = f;
+    out[r] = idx.find(child, r);
   }
   return out;
 }
