@@ -61,6 +61,26 @@
     .Call(`_matequity_cpp_multi_effect`, X, Z, a, K, y, cluster, spec)
 }
 
+.cpp_latest_per_key <- function(key, n_codes, order, drop_ties) {
+    .Call(`_matequity_cpp_latest_per_key`, key, n_codes, order, drop_ties)
+}
+
+.cpp_hashable <- function(cols) {
+    .Call(`_matequity_cpp_hashable`, cols)
+}
+
+.cpp_row_codes <- function(cols, rows = NULL) {
+    .Call(`_matequity_cpp_row_codes`, cols, rows)
+}
+
+.cpp_duplicated_rows <- function(cols, rows = NULL) {
+    .Call(`_matequity_cpp_duplicated_rows`, cols, rows)
+}
+
+.cpp_place_rows <- function(parent, parent_kept, child) {
+    .Call(`_matequity_cpp_place_rows`, parent, parent_kept, child)
+}
+
 .cpp_vcov_from_if <- function(IF, cluster, n_clusters, nthreads) {
     .Call(`_matequity_cpp_vcov_from_if`, IF, cluster, n_clusters, nthreads)
 }

@@ -19,38 +19,38 @@
 # twice at one RecordNumber is ambiguous and excluded). Either way they are
 # counted, never dropped silently.
 #
-# Returns list(keep = logical in input order, superseded = rows older than
-# their key's latest, tied = rows tying the latest that are not kept).
+# The ranking runs in the engine (records.hpp, latest_per_key()) on integer
+# key codes, one pass per row. Returns list(keep = logical in input order,
+# superseded = rows older than their key's latest, tied = rows tying the
+# latest that are not kept).
 latest_per_key <- function(key, order = list(), ties = c("first", "drop")) {
   ties <- match.arg(ties)
   n <- length(key)
   if (!n) return(list(keep = logical(), superseded = 0L, tied = 0L))
-  if (is.factor(key)) key <- as.character(key)
-  dk <- duplicated(key)
-  if (!any(dk)) return(list(keep = rep(TRUE, n), superseded = 0L, tied = 0L))
-  # hashing finds the repeated keys; only their rows are sorted
-  m <- which(key %in% key[dk])
-  ov <- lapply(unname(order), function(v) as.numeric(v)[m])
-  o <- do.call(base::order, c(list(key[m]), ov,
-                              list(decreasing = c(FALSE, rep(TRUE, length(ov))),
-                                   na.last = TRUE, method = "radix")))
-  ks <- key[m][o]
-  nm <- length(m)
-  first <- c(TRUE, !same_value(ks[-1L], ks[-nm]))
-  top <- which(first)[cumsum(first)]  # position (in o) of each row's key's latest
-  tie <- rep(TRUE, nm)
-  for (v in ov) tie <- tie & same_value(v[o], v[o][top])
-  keep <- rep(TRUE, n)
-  if (ties == "first") {
-    keep[m[o]] <- first
-    return(list(keep = keep, superseded = sum(!tie), tied = sum(!first & tie)))
+  r <- .cpp_latest_per_key(key_codes(key), n, lapply(unname(order), order_values),
+                           ties == "drop")
+  list(keep = r$keep, superseded = as.integer(r$superseded), tied = as.integer(r$tied))
+}
+
+# Integer codes 1..length(key) of a key vector (equal values, equal codes):
+# the key itself when it already is such integers (the codes of
+# combined_codes() and row_key()), else the engine's row codes of it.
+key_codes <- function(key) {
+  n <- length(key)
+  if (is.integer(key) && !is.factor(key) && !anyNA(key)) {
+    rg <- range(key)
+    if (rg[1L] >= 1L && rg[2L] <= n) return(key)
   }
-  # a key's latest is ambiguous when a second row ties it; all its tied rows go
-  amb_key <- rep(FALSE, nm)
-  amb_key[top[tie & !first]] <- TRUE
-  ambiguous <- tie & amb_key[top]
-  keep[m[o]] <- first & !ambiguous
-  list(keep = keep, superseded = sum(!tie), tied = sum(ambiguous))
+  combined_codes(list(key))
+}
+
+# An ordering vector as the engine reads it: integers or doubles, missing
+# as NA (dates and times by their numbers as stored, other classes,
+# logicals and text through as.numeric()).
+order_values <- function(v) {
+  if (inherits(v, c("Date", "POSIXct")) && (is.integer(v) || is.double(v))) return(v)
+  if (is.object(v) || !(is.integer(v) || is.double(v))) v <- as.numeric(v)
+  v
 }
 
 # Ranks of a vector in C-locale (radix) order, missing values kept missing:

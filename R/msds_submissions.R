@@ -130,19 +130,41 @@ check_as_at <- function(as_at, call = rlang::caller_env()) {
 
 # Integer codes of the rows of a list of equal-length columns: equal rows get
 # equal codes (NA equals NA); a code is the position of the first equal row.
-# One hash pass per column, no strings pasted.
-combined_codes <- function(cols) {
-  self <- function(v) {
-    if (is.factor(v)) v <- as.character(v)
-    match(v, v)
+# The engine hashes whole rows on the columns as stored (records.hpp): no
+# strings pasted.
+combined_codes <- function(cols) .cpp_row_codes(hash_columns(cols))
+
+# Columns the engine can hash as stored: factors as text, and a column it
+# cannot read directly (text in several encodings, integer64, other types)
+# replaced by its match() codes, which compare as match() does.
+hash_columns <- function(cols) {
+  cols <- lapply(unname(cols), function(v) if (is.factor(v)) as.character(v) else v)
+  ok <- .cpp_hashable(cols) & !vapply(cols, inherits, TRUE, "integer64")
+  for (k in which(!ok)) cols[[k]] <- match(cols[[k]], cols[[k]])
+  cols
+}
+
+# The columns of x and of table (lists of the same columns) for
+# .cpp_place_rows(): as stored where both sides are stored alike and the
+# engine can hash them, else codes on one scale (a missing value on either
+# side coded NA, which never matches).
+hash_columns_against <- function(x, table) {
+  x <- lapply(unname(x), function(v) if (is.factor(v)) as.character(v) else v)
+  table <- lapply(unname(table), function(v) if (is.factor(v)) as.character(v) else v)
+  alike <- vapply(seq_along(x), function(k) identical(typeof(x[[k]]), typeof(table[[k]])), TRUE)
+  ok <- alike & .cpp_hashable(x) & .cpp_hashable(table) &
+    !vapply(x, inherits, TRUE, "integer64") & !vapply(table, inherits, TRUE, "integer64")
+  for (k in which(!ok)) {
+    a <- x[[k]]
+    b <- table[[k]]
+    cb <- match(b, b)
+    if (anyNA(b)) cb[is.na(b)] <- NA_integer_
+    ca <- match(a, b)
+    if (anyNA(a)) ca[is.na(a)] <- NA_integer_
+    x[[k]] <- ca
+    table[[k]] <- cb
   }
-  code <- self(cols[[1L]])
-  n <- length(code)
-  for (v in cols[-1L]) {
-    # both codes are at most n, so the pair is exact in a double (n < 9e7)
-    code <- self(as.double(code) * (n + 1) + self(v))
-  }
-  code
+  list(x = x, table = table)
 }
 
 # Codes of a record key (a list of columns) for latest_record(): the row
@@ -156,39 +178,18 @@ row_key <- function(cols) {
 
 # For each row of x (a list of columns), the first row of `table` (a list of
 # the same columns) with the same values; NA when a value of x is missing or
-# nothing matches. Each column is hashed on the table's distinct values only
-# and looked up, so a long x against a short table is cheap.
+# nothing matches. The engine hashes the table's rows and looks x's up
+# (records.hpp).
 match_rows <- function(x, table) {
   nx <- length(x[[1L]])
   if (!nx) return(integer())
   if (!length(table[[1L]])) return(rep(NA_integer_, nx))
   # a table column that never repeats names the only candidate row: look it
-  # up there and compare the other columns (the same rows as hashing pairs)
+  # up there and compare the other columns (the same rows as pairing codes)
   u <- unique_column(x, table)
   if (u) return(match_rows_on(x, table, u))
-  zx <- NULL
-  for (k in seq_along(x)) {
-    a <- x[[k]]
-    b <- table[[k]]
-    if (is.factor(a)) a <- as.character(a)
-    if (is.factor(b)) b <- as.character(b)
-    u <- unique(b)
-    cx <- match(a, u)
-    cx[is.na(a)] <- NA_integer_
-    ct <- match(b, u)
-    if (is.null(zx)) {
-      zx <- cx
-      zt <- ct
-    } else {
-      # pairs of codes, re-coded densely on the table's distinct pairs
-      L <- length(u) + 1
-      pt <- as.double(zt) * L + ct
-      ut <- unique(pt)
-      zt <- match(pt, ut)
-      zx <- match(as.double(zx) * L + cx, ut)
-    }
-  }
-  match(zx, zt)
+  cc <- hash_columns_against(x, table)
+  .cpp_place_rows(cc$table, rep(TRUE, length(table[[1L]])), cc$x)
 }
 
 # The first column of `table` without repeats, among columns stored alike on
@@ -232,19 +233,13 @@ match_rows_pre <- function(x, table, by) {
   out
 }
 
-# Rows repeating an earlier row over all the columns (a list); columns are
-# combined one at a time and the work stops once the rows are distinct.
-duplicated_rows <- function(cols) {
-  code <- NULL
-  n <- length(cols[[1L]])
-  for (v in cols) {
-    if (is.factor(v)) v <- as.character(v)
-    if (is.null(code) && !anyDuplicated(v)) return(logical(n))
-    cv <- match(v, v)
-    code <- if (is.null(code)) cv else match(z <- as.double(code) * (n + 1) + cv, z)
-    if (!anyDuplicated(code)) return(logical(n))
-  }
-  duplicated(code)
+# Rows repeating an earlier row over all the columns (a list), among the
+# rows `rows` (all by default); returns a logical over those rows. One hash
+# pass over whole rows in the engine.
+duplicated_rows <- function(cols, rows = NULL) {
+  n <- if (is.null(rows)) length(cols[[1L]]) else length(rows)
+  if (n < 2L) return(logical(n))
+  .cpp_duplicated_rows(hash_columns(cols), if (!is.null(rows)) as.integer(rows))
 }
 
 # Index into `parent` of each `child` row for a provider-local id: on
@@ -286,18 +281,43 @@ scoped_match <- function(child, parent, id, scope = "UniqPregID") {
 
 # Latest submission per key (latest_per_key(): RPStartDate, then
 # UniqSubmissionID, then RecordNumber, each descending; a record submitted
-# twice in one submission keeps its first row). Returns list(keep = row
-# numbers in input order, superseded, duplicate).
+# twice in one submission keeps its first row). Returns list(keep = logical
+# in input order, superseded, duplicate).
 latest_submission_rows <- function(df, key) {
   n <- nrow(df)
-  if (!n) return(list(keep = integer(), superseded = 0L, duplicate = 0L))
+  if (!n) return(list(keep = logical(), superseded = 0L, duplicate = 0L))
   # a key with a column that never repeats cannot repeat (one submission)
   for (k in rev(key)) {
-    if (!anyDuplicated(df[[k]])) return(list(keep = seq_len(n), superseded = 0L, duplicate = 0L))
+    if (!anyDuplicated(df[[k]])) return(list(keep = rep(TRUE, n), superseded = 0L, duplicate = 0L))
   }
   ordc <- intersect(submission_order_cols, names(df))
   r <- latest_per_key(combined_codes(unclass(df)[key]), unclass(df)[ordc])
-  list(keep = which(r$keep), superseded = r$superseded, duplicate = r$tied)
+  list(keep = r$keep, superseded = r$superseded, duplicate = r$tied)
+}
+
+# Places the rows of a child table in its parent's submissions: for each
+# row, 1 when it belongs to the retained submission of its parent record, 0
+# when to a superseded one, NA when to none (its record numbers are its
+# own). A row is placed on the parent's record (pregnancy, local id) and
+# RecordNumber, else on the record and UniqSubmissionID; `kept` marks the
+# parent's retained rows, which are matched first.
+place_in_parent <- function(df, pdf, kept, id) {
+  n <- nrow(df)
+  scope <- if ("UniqPregID" %in% names(df) && "UniqPregID" %in% names(pdf)) "UniqPregID"
+  state <- rep(NA_integer_, n)
+  for (sub_col in c("RecordNumber", "UniqSubmissionID")) {
+    if (!sub_col %in% names(df) || !sub_col %in% names(pdf)) next
+    left <- which(is.na(state))
+    if (!length(left)) break
+    cols <- unique(c(scope, id, sub_col))
+    x <- unclass(df)[cols]
+    if (length(left) < n) x <- lapply(x, `[`, left)
+    cc <- hash_columns_against(x, unclass(pdf)[cols])
+    m <- .cpp_place_rows(cc$table, kept, cc$x)
+    in_any <- which(!is.na(m))
+    state[left[in_any]] <- as.integer(kept[m[in_any]])
+  }
+  state
 }
 
 # Reduces every table to the latest submission of each record. `tables` hold
@@ -327,39 +347,19 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
       if (all(key %in% names(df))) {
         r <- latest_submission_rows(df, key)
         before[[tab]] <- df
-        kept[[tab]] <- seq_len(n1) %in% r$keep
-        if (tab == "MSD101PregnancyBooking") discharge_superseded <- later_discharges(df, kept[[tab]])
+        kept[[tab]] <- r$keep
+        if (tab == "MSD101PregnancyBooking") discharge_superseded <- later_discharges(df, r$keep)
         sup <- r$superseded
         dup <- r$duplicate
-        if (length(r$keep) < n1) df <- df[r$keep, , drop = FALSE]
+        if (!all(r$keep)) df <- df[r$keep, , drop = FALSE]
       }
     } else if (!is.null(spec$parent)) {
       par <- spec$parent$table
       keep <- rep(TRUE, n1)
       pdf <- before[[par]]
       if (!is.null(pdf) && n1) {
-        # place each row in its parent's submission: on the parent's record
-        # (pregnancy, local id) and RecordNumber, else UniqSubmissionID
-        id <- spec$parent$id
-        scope <- if ("UniqPregID" %in% names(df) && "UniqPregID" %in% names(pdf)) "UniqPregID"
-        # state: 1 = in the retained parent submission, 0 = in a superseded
-        # one, NA = placed in no submission (own record numbers): kept
-        state <- rep(NA_integer_, n1)
-        for (sub_col in c("RecordNumber", "UniqSubmissionID")) {
-          if (!sub_col %in% names(df) || !sub_col %in% names(pdf)) next
-          left <- which(is.na(state))
-          if (!length(left)) break
-          cols <- unique(c(scope, id, sub_col))
-          # only rows whose submission value occurs in the parent can be placed
-          left <- left[df[[sub_col]][left] %in% pdf[[sub_col]]]
-          if (!length(left)) next
-          ti <- which(pdf[[sub_col]] %in% df[[sub_col]][left])
-          ti <- ti[order(!kept[[par]][ti], method = "radix")]  # kept rows match first
-          m <- match_rows(lapply(unclass(df)[cols], `[`, left), lapply(unclass(pdf)[cols], `[`, ti))
-          in_any <- !is.na(m)
-          in_kept <- in_any & kept[[par]][ti[m]] %in% TRUE
-          state[left[in_any]] <- as.integer(in_kept[in_any])
-        }
+        # NA (placed in no submission: own record numbers) is kept
+        state <- place_in_parent(df, pdf, kept[[par]], spec$parent$id)
         keep <- is.na(state) | state == 1L
         sup <- sum(!keep)
       }
@@ -368,7 +368,7 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
       if (length(kr)) {
         first <- intersect(c("RecordNumber", spec$parent$id), names(df))
         cols <- unclass(df)[c(first, setdiff(names(df), first))]
-        d <- duplicated_rows(if (length(kr) == n1) cols else lapply(cols, `[`, kr))
+        d <- duplicated_rows(cols, if (length(kr) < n1) kr)
         dup <- sum(d)
         keep[kr[d]] <- FALSE
       }
@@ -408,10 +408,10 @@ later_discharges <- function(df, kept) {
   d <- as.numeric(df$DischargeDateMatService)
   key <- combined_codes(unclass(df)[intersect(c("Person_ID_Mother", "UniqPregID"), cols)])
   best_kept <- rep(-Inf, max(key, 0L))
-  ok <- kept & !is.na(d)
-  if (any(ok)) {
-    m <- tapply(d[ok], key[ok], max)
-    best_kept[as.integer(names(m))] <- m
+  ok <- which(kept & !is.na(d))
+  if (length(ok)) {
+    ok <- ok[order(d[ok], method = "radix")]
+    best_kept[key[ok]] <- d[ok]  # ascending: each key's maximum is written last
   }
   extra <- which(!kept & !is.na(d) & d > best_kept[key])
   if (!length(extra)) return(NULL)

@@ -232,6 +232,63 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_latest_per_key
+Rcpp::List cpp_latest_per_key(const Rcpp::IntegerVector& key, int n_codes, const Rcpp::List& order, bool drop_ties);
+RcppExport SEXP _matequity_cpp_latest_per_key(SEXP keySEXP, SEXP n_codesSEXP, SEXP orderSEXP, SEXP drop_tiesSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type key(keySEXP);
+    Rcpp::traits::input_parameter< int >::type n_codes(n_codesSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type order(orderSEXP);
+    Rcpp::traits::input_parameter< bool >::type drop_ties(drop_tiesSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_latest_per_key(key, n_codes, order, drop_ties));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_hashable
+Rcpp::LogicalVector cpp_hashable(const Rcpp::List& cols);
+RcppExport SEXP _matequity_cpp_hashable(SEXP colsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type cols(colsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_hashable(cols));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_row_codes
+Rcpp::IntegerVector cpp_row_codes(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows);
+RcppExport SEXP _matequity_cpp_row_codes(SEXP colsSEXP, SEXP rowsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type cols(colsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::IntegerVector> >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_row_codes(cols, rows));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_duplicated_rows
+Rcpp::LogicalVector cpp_duplicated_rows(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows);
+RcppExport SEXP _matequity_cpp_duplicated_rows(SEXP colsSEXP, SEXP rowsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type cols(colsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::IntegerVector> >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_duplicated_rows(cols, rows));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_place_rows
+Rcpp::IntegerVector cpp_place_rows(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept, const Rcpp::List& child);
+RcppExport SEXP _matequity_cpp_place_rows(SEXP parentSEXP, SEXP parent_keptSEXP, SEXP childSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type parent(parentSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::LogicalVector& >::type parent_kept(parent_keptSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type child(childSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_place_rows(parent, parent_kept, child));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_vcov_from_if
 Eigen::MatrixXd cpp_vcov_from_if(const Eigen::Map<Eigen::MatrixXd>& IF, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads);
 RcppExport SEXP _matequity_cpp_vcov_from_if(SEXP IFSEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP) {
@@ -402,6 +459,11 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
     {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 7},
     {"_matequity_cpp_multi_effect", (DL_FUNC) &_matequity_cpp_multi_effect, 7},
+    {"_matequity_cpp_latest_per_key", (DL_FUNC) &_matequity_cpp_latest_per_key, 4},
+    {"_matequity_cpp_hashable", (DL_FUNC) &_matequity_cpp_hashable, 1},
+    {"_matequity_cpp_row_codes", (DL_FUNC) &_matequity_cpp_row_codes, 2},
+    {"_matequity_cpp_duplicated_rows", (DL_FUNC) &_matequity_cpp_duplicated_rows, 2},
+    {"_matequity_cpp_place_rows", (DL_FUNC) &_matequity_cpp_place_rows, 3},
     {"_matequity_cpp_vcov_from_if", (DL_FUNC) &_matequity_cpp_vcov_from_if, 4},
     {"_matequity_cpp_scenarios_fit", (DL_FUNC) &_matequity_cpp_scenarios_fit, 14},
     {"_matequity_cpp_scenarios_boot", (DL_FUNC) &_matequity_cpp_scenarios_boot, 17},

@@ -1,0 +1,145 @@
+// Glue for records.hpp: type conversion only.
+#include <Rcpp.h>
+#include <matequity/records.hpp>
+
+namespace {
+
+using matequity::records::Column;
+
+// Can the engine hash this vector as stored? Integers, logicals and
+// doubles, and text whose strings are all in the native encoding (then
+// equal strings are one cached CHARSXP, as match() relies on too).
+bool hashable(SEXP v) {
+  switch (TYPEOF(v)) {
+    case INTSXP:
+    case LGLSXP:
+    case REALSXP:
+      return true;
+    case STRSXP: {
+      const R_xlen_t n = XLENGTH(v);
+      for (R_xlen_t i = 0; i < n; ++i) {
+        SEXP c = STRING_ELT(v, i);
+        if (c != NA_STRING && Rf_getCharCE(c) != CE_NATIVE) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+std::vector<Column> columns(const Rcpp::List& cols, R_xlen_t n, const char* what) {
+  std::vector<Column> out;
+  for (R_xlen_t j = 0; j < cols.size(); ++j) {
+    SEXP v = cols[j];
+    if (XLENGTH(v) != n) {
+      Rcpp::stop("%s: column %d has %d values, not %d", what, static_cast<int>(j + 1),
+                 static_cast<int>(XLENGTH(v)), static_cast<int>(n));
+    }
+    Column c;
+    switch (TYPEOF(v)) {
+      case INTSXP: c.kind = Column::kInt; c.data = INTEGER(v); break;
+      case LGLSXP: c.kind = Column::kInt; c.data = LOGICAL(v); break;
+      case REALSXP: c.kind = Column::kReal; c.data = REAL(v); break;
+      case STRSXP:
+        c.kind = Column::kPtr;
+        c.data = static_cast<const void*>(STRING_PTR_RO(v));
+        c.na = static_cast<const void*>(NA_STRING);
+        break;
+      default:
+        Rcpp::stop("%s: column %d is of a type the engine cannot hash", what, static_cast<int>(j + 1));
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+R_xlen_t n_rows(const Rcpp::List& cols) {
+  if (!cols.size()) Rcpp::stop("no columns");
+  return XLENGTH(VECTOR_ELT(cols, 0));
+}
+
+std::vector<int> zero_based(const Rcpp::Nullable<Rcpp::IntegerVector>& rows) {
+  std::vector<int> out;
+  if (rows.isNull()) return out;
+  Rcpp::IntegerVector r(rows.get());
+  out.resize(r.size());
+  for (R_xlen_t i = 0; i < r.size(); ++i) {
+    if (r[i] == NA_INTEGER || r[i] < 1) Rcpp::stop("rows must be positive row numbers");
+    out[i] = r[i] - 1;
+  }
+  return out;
+}
+
+Rcpp::LogicalVector to_logical(const std::vector<unsigned char>& x) {
+  Rcpp::LogicalVector out(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) out[i] = x[i] ? TRUE : FALSE;
+  return out;
+}
+
+}  // namespace
+
+// [[Rcpp::export(name = ".cpp_latest_per_key", rng = false)]]
+Rcpp::List cpp_latest_per_key(const Rcpp::IntegerVector& key, int n_codes, const Rcpp::List& order,
+                              bool drop_ties) {
+  const R_xlen_t n = key.size();
+  std::vector<matequity::records::OrderColumn> oc;
+  for (R_xlen_t j = 0; j < order.size(); ++j) {
+    SEXP v = order[j];
+    if (XLENGTH(v) != n) Rcpp::stop("ordering vector %d has the wrong length", static_cast<int>(j + 1));
+    matequity::records::OrderColumn c;
+    if (TYPEOF(v) == REALSXP) {
+      c.d = REAL(v);
+    } else if (TYPEOF(v) == INTSXP) {
+      c.i = INTEGER(v);
+    } else {
+      Rcpp::stop("ordering vector %d must be integer or double", static_cast<int>(j + 1));
+    }
+    oc.push_back(c);
+  }
+  const matequity::records::Latest r =
+      matequity::records::latest_per_key(INTEGER(key), static_cast<std::size_t>(n), n_codes, oc, drop_ties);
+  return Rcpp::List::create(Rcpp::Named("keep") = to_logical(r.keep),
+                            Rcpp::Named("superseded") = static_cast<double>(r.superseded),
+                            Rcpp::Named("tied") = static_cast<double>(r.tied));
+}
+
+// [[Rcpp::export(name = ".cpp_hashable", rng = false)]]
+Rcpp::LogicalVector cpp_hashable(const Rcpp::List& cols) {
+  Rcpp::LogicalVector out(cols.size());
+  for (R_xlen_t j = 0; j < cols.size(); ++j) out[j] = hashable(cols[j]);
+  return out;
+}
+
+// [[Rcpp::export(name = ".cpp_row_codes", rng = false)]]
+Rcpp::IntegerVector cpp_row_codes(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows = R_NilValue) {
+  const R_xlen_t n = n_rows(cols);
+  const std::vector<int> r = zero_based(rows);
+  const std::vector<int> c = matequity::records::row_codes(
+      columns(cols, n, "row_codes"), static_cast<std::size_t>(n), rows.isNull() ? nullptr : r.data(), r.size());
+  return Rcpp::IntegerVector(c.begin(), c.end());
+}
+
+// [[Rcpp::export(name = ".cpp_duplicated_rows", rng = false)]]
+Rcpp::LogicalVector cpp_duplicated_rows(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows = R_NilValue) {
+  const R_xlen_t n = n_rows(cols);
+  const std::vector<int> r = zero_based(rows);
+  return to_logical(matequity::records::duplicated_rows(
+      columns(cols, n, "duplicated_rows"), static_cast<std::size_t>(n), rows.isNull() ? nullptr : r.data(), r.size()));
+}
+
+// [[Rcpp::export(name = ".cpp_place_rows", rng = false)]]
+Rcpp::IntegerVector cpp_place_rows(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept,
+                                   const Rcpp::List& child) {
+  const R_xlen_t np = n_rows(parent);
+  const R_xlen_t nc = n_rows(child);
+  if (parent_kept.size() != np) Rcpp::stop("place_rows: `parent_kept` has the wrong length");
+  std::vector<unsigned char> kept(static_cast<std::size_t>(np));
+  for (R_xlen_t i = 0; i < np; ++i) kept[i] = parent_kept[i] == TRUE;
+  const std::vector<long long> m = matequity::records::place_rows(
+      columns(parent, np, "place_rows (parent)"), static_cast<std::size_t>(np), kept.data(),
+      columns(child, nc, "place_rows (child)"), static_cast<std::size_t>(nc));
+  Rcpp::IntegerVector out(m.size());
+  for (std::size_t i = 0; i < m.size(); ++i) out[i] = m[i] < 0 ? NA_INTEGER : static_cast<int>(m[i] + 1);
+  return out;
+}
