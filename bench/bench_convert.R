@@ -3,7 +3,9 @@
 # add_outcomes()) on a raw extract as delivered (simulate_msds(n, seed = 1,
 # realism = sim_realism(validate = FALSE)), each call timed with its peak
 # memory: gc(), the peak reset (5 to /proc/self/clear_refs), VmRSS before,
-# VmHWM after; "extra peak MB" = VmHWM - VmRSS before the call.
+# VmHWM after; "extra RSS peak MB" = VmHWM - VmRSS before the call (a lower
+# bound: R reuses the pages it freed earlier in the process) and "R heap
+# peak MB" = gc()'s "max used" during the call minus "used" before it.
 #
 # Run from the package root with the package installed, under the shared
 # lock at n >= 1e6:
@@ -18,14 +20,19 @@ status_mb <- function(field) {
   as.numeric(gsub("[^0-9]", "", x)) / 1024
 }
 measure <- function(label, expr) {
-  invisible(gc())
+  g0 <- gc(reset = TRUE)
   writeLines("5", "/proc/self/clear_refs")
   before <- status_mb("VmRSS")
   t <- system.time(value <- force(expr))[["elapsed"]]
   peak <- status_mb("VmHWM")
-  cat(sprintf("%-28s %8.1f s %8.0f MB extra peak\n", label, t, peak - before))
-  rows[[length(rows) + 1L]] <<- data.frame(step = label, seconds = t, extra_peak_mb = round(peak - before))
-  value
+  g1 <- gc()
+  heap <- sum(g1[, 6]) - sum(g0[, 2])
+  cat(sprintf("%-28s %8.1f s %8.0f MB extra RSS peak %8.0f MB R heap peak\n", label, t,
+              peak - before, heap))
+  rows[[length(rows) + 1L]] <<- data.frame(step = label, seconds = t,
+                                           extra_peak_mb = round(peak - before),
+                                           heap_peak_mb = round(heap))
+  invisible(value)
 }
 rows <- list()
 raw <- readRDS(path)
@@ -50,8 +57,9 @@ out <- c(sprintf("# as_msds() conversion and cohort steps (%s)", format(Sys.time
                  basename(path), format(n_rows, big.mark = ","), length(ns$msds_tables),
                  input_mb, format(nrow(cohort), big.mark = ","),
                  trimws(sub(".*load average:", "", system("uptime", intern = TRUE)))), "",
-         "| step | s | extra peak MB |", "|---|---:|---:|",
-         sprintf("| %s | %.1f | %s |", res$step, res$seconds, format(res$extra_peak_mb, big.mark = ",")))
-dir.create("bench/results", showWarnings = FALSE)
+         "| step | s | extra RSS peak MB | R heap peak MB |", "|---|---:|---:|---:|",
+         sprintf("| %s | %.1f | %s | %s |", res$step, res$seconds,
+                 format(res$extra_peak_mb, big.mark = ","), format(res$heap_peak_mb, big.mark = ",")))
+dir.create("bench/results", showWarnings = FALSE, recursive = TRUE)
 writeLines(out, "bench/results/convert.md")
 cat(out, sep = "\n")
