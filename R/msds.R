@@ -475,6 +475,7 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
   usable <- character()
   # converted columns are set in a plain list; the tibble is built once
   if (!trust) cols <- unclass(df)
+  outside <- list()
   # convert every column first: the code counts need the provider and date
   for (f in fields) {
     cs <- spec$columns[[f]]
@@ -496,6 +497,7 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
         n_values = as.integer(res$format$n_values), precision = res$format$precision)
     }
     if (is.null(res$value)) next
+    if (!is.null(res$outside)) outside[[f]] <- res$outside
     cols[[f]] <- res$value
     usable <- c(usable, f)
   }
@@ -515,7 +517,7 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
     }
     if (!is.null(cs$codes) && !trust) {
       # kept as they are (normalised to upper case), counted as data quality
-      bad <- !is.na(v) & !v %in% cs$codes
+      bad <- outside[[f]] %||% (!is.na(v) & !v %in% cs$codes)
       if (any(bad)) {
         add(tab, f, "code outside the code list", sum(bad), example_values(v[bad]), "warning")
         invalid[[length(invalid) + 1L]] <- invalid_code_counts(tab, f, df, bad)

@@ -206,7 +206,18 @@ convert_character <- function(x, spec, wrong) {
     nu <- trimws(u)
     if (coded) nu <- toupper(nu)
     nu[which(!nzchar(nu) | (!coded & grepl("^\\s+$", nu, perl = TRUE)))] <- NA_character_
-    if (!identical(u, nu)) x <- nu[match(x, u)]
+    i <- NULL
+    if (!identical(u, nu)) {
+      i <- match(x, u)
+      x <- nu[i]
+    }
+    if (coded) {
+      # the rows whose code is outside the code list, found on the distinct
+      # codes: FALSE when there are none (validate_msds_table() counts them)
+      ubad <- !is.na(nu) & !nu %in% spec$codes
+      outside <- if (!any(ubad)) FALSE else ubad[i %||% match(x, u)]
+      return(list(value = x, problems = list(), outside = outside))
+    }
   } else {
     x <- blank_to_na(x)
   }
