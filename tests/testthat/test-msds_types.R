@@ -26,6 +26,16 @@ test_that("padded and lower-case codes are trimmed and upper-cased; blanks are N
   expect_identical(r$value, c("Y", "N", "N", NA, NA, NA, "Y", "X"))
 })
 
+test_that("codes outside the code list are found on the distinct codes", {
+  r <- conv(c(" 5", "0", "0 ", NA, "x", "5", ""), "character", codes = c("2", "5", "X"))
+  expect_identical(r$value, c("5", "0", "0", NA, "X", "5", NA))
+  expect_identical(r$outside, c(FALSE, TRUE, TRUE, FALSE, FALSE, FALSE, FALSE))
+  # unchanged values (no trimming needed) take the same route
+  r <- conv(c("5", "0", NA, "5"), "character", codes = c("2", "5"))
+  expect_identical(r$outside, c(FALSE, TRUE, FALSE, FALSE))
+  expect_false(conv(c("5", NA, " 2"), "character", codes = c("2", "5"))$outside)
+})
+
 test_that("text numbers: counts and examples are those of the rows", {
   x <- c("12", " 7 ", "abc", "12", "", NA, "abc", "x1", "3.5e1", "abc")
   r <- conv(x, "numeric")
