@@ -109,6 +109,10 @@
     .Call(`_matequity_cpp_standardised_means`, X, y, cols, values, h, control)
 }
 
+.cpp_blank_positions <- function(x) {
+    .Call(`_matequity_cpp_blank_positions`, x)
+}
+
 .cpp_ps_weights <- function(e, a, estimand) {
     .Call(`_matequity_cpp_ps_weights`, e, a, estimand)
 }

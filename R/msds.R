@@ -473,6 +473,9 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
   for (f in setdiff(req, names(df))) add(tab, f, "required column is missing", nrow(df))
   fields <- intersect(names(spec$columns), names(df))
   usable <- character()
+  # converted columns are set in a plain list; the tibble is built once
+  if (!trust) cols <- unclass(df)
+  outside <- list()
   # convert every column first: the code counts need the provider and date
   for (f in fields) {
     cs <- spec$columns[[f]]
@@ -494,8 +497,17 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
         n_values = as.integer(res$format$n_values), precision = res$format$precision)
     }
     if (is.null(res$value)) next
-    df[[f]] <- res$value
+    if (!is.null(res$outside)) outside[[f]] <- res$outside
+    cols[[f]] <- res$value
     usable <- c(usable, f)
+  }
+  if (!trust) {
+    n <- nrow(df)
+    attr(cols, "row.names") <- NULL
+    # names a tibble refuses (repeated, empty) get as_tibble()'s error
+    odd <- anyDuplicated(names(cols)) || !all(nzchar(names(cols)))
+    df <- if (odd) tibble::as_tibble(structure(cols, class = "data.frame", row.names = .set_row_names(n))) else
+      tibble::new_tibble(cols, nrow = n)
   }
   for (f in usable) {
     cs <- spec$columns[[f]]
@@ -505,7 +517,7 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
     }
     if (!is.null(cs$codes) && !trust) {
       # kept as they are (normalised to upper case), counted as data quality
-      bad <- !is.na(v) & !v %in% cs$codes
+      bad <- outside[[f]] %||% (!is.na(v) & !v %in% cs$codes)
       if (any(bad)) {
         add(tab, f, "code outside the code list", sum(bad), example_values(v[bad]), "warning")
         invalid[[length(invalid) + 1L]] <- invalid_code_counts(tab, f, df, bad)
@@ -522,7 +534,7 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
   # repeated keys are resubmissions: msds_reduce_submissions() keeps the
   # latest and counts the rest (a record repeated within one submission is a
   # data-quality count there, not an error)
-  if (!trust || !tibble::is_tibble(df)) df <- tibble::as_tibble(df)
+  if (!tibble::is_tibble(df)) df <- tibble::as_tibble(df)
   list(df = df, problems = problems, formats = formats, invalid = invalid)
 }
 

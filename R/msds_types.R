@@ -41,9 +41,34 @@ date_formats <- list(
        month = TRUE)
 )
 
-type_problem <- function(msg, x, bad, severity = "error") {
-  list(problem = msg, n_rows = sum(bad), examples = example_values(x[bad]),
-       severity = severity)
+# A problem row for values x flagged `bad`. With `w`, x holds a column's
+# distinct values (in order of first appearance) and w how many rows hold
+# each: the count and the examples are those of the rows.
+type_problem <- function(msg, x, bad, severity = "error", w = NULL) {
+  n <- if (is.null(w)) sum(bad) else sum(w[bad])
+  list(problem = msg, n_rows = n, examples = example_values(x[bad]), severity = severity)
+}
+
+# The distinct values of x, each row's index into them and how many rows
+# hold each: the conversions below work on the distinct values (a column of
+# millions of rows holds few distinct codes, numbers or dates) and map back.
+distinct_values <- function(x) {
+  u <- unique(x)
+  i <- match(x, u)
+  list(u = u, i = i, w = tabulate(i, length(u)))
+}
+
+# Blank ids ("" or white space only) to NA, in one pass over the strings;
+# only strings mixing white space with non-ASCII bytes go to the regex.
+blank_to_na <- function(x) {
+  pos <- .cpp_blank_positions(x)
+  blank <- pos$blank
+  if (length(pos$undecided)) {
+    u <- pos$undecided
+    blank <- sort(c(blank, u[grepl("^\\s+$", x[u], perl = TRUE)]))
+  }
+  if (length(blank)) x[blank] <- NA_character_
+  x
 }
 
 all_missing <- function(x) {
@@ -112,7 +137,13 @@ convert_record <- function(x, wrong) {
     bad <- !is.na(t) & (!digits | nchar(sub("^0+", "", t)) > 16L | v >= record_max)
   } else if (is.numeric(x)) {
     v <- as.double(x)
-    bad <- !is.na(v) & (!is.finite(v) | v < 0 | v != floor(v) | v >= record_max)
+    # the usual column is clean: its range and one whole-number test say so
+    lo <- suppressWarnings(min(v, na.rm = TRUE))
+    hi <- suppressWarnings(max(v, na.rm = TRUE))
+    clean <- is.finite(lo) && is.finite(hi) && lo >= 0 && hi < record_max &&
+      (is.integer(x) || !any(v != floor(v), na.rm = TRUE))
+    bad <- if (clean) FALSE else
+      !is.na(v) & (!is.finite(v) | v < 0 | v != floor(v) | v >= record_max)
   } else {
     return(wrong("a record number"))
   }
@@ -174,10 +205,22 @@ convert_character <- function(x, spec, wrong) {
     u <- unique(x)
     nu <- trimws(u)
     if (coded) nu <- toupper(nu)
-    if (!identical(u, nu)) x <- nu[match(x, u)]
+    nu[which(!nzchar(nu) | (!coded & grepl("^\\s+$", nu, perl = TRUE)))] <- NA_character_
+    i <- NULL
+    if (!identical(u, nu)) {
+      i <- match(x, u)
+      x <- nu[i]
+    }
+    if (coded) {
+      # the rows whose code is outside the code list, found on the distinct
+      # codes: FALSE when there are none (validate_msds_table() counts them)
+      ubad <- !is.na(nu) & !nu %in% spec$codes
+      outside <- if (!any(ubad)) FALSE else ubad[i %||% match(x, u)]
+      return(list(value = x, problems = list(), outside = outside))
+    }
+  } else {
+    x <- blank_to_na(x)
   }
-  blank <- which(!nzchar(x) | (!coded & grepl("^\\s+$", x, perl = TRUE)))
-  if (length(blank)) x[blank] <- NA_character_
   list(value = x, problems = list())
 }
 
@@ -186,7 +229,11 @@ convert_character <- function(x, spec, wrong) {
 convert_number <- function(x, spec, wrong) {
   type <- spec$type
   problems <- list()
+  d <- NULL
   if (is.character(x)) {
+    # parsed on the distinct values; `w` counts the rows of each
+    d <- distinct_values(x)
+    x <- d$u
     t <- trimws(x)
     t[which(!nzchar(t))] <- NA_character_
     re <- if (type == "integer") "^[+-]?[0-9]+(\\.0*)?$" else
@@ -198,11 +245,12 @@ convert_number <- function(x, spec, wrong) {
     ok <- !is.na(t) & grepl(re, t)
     if (!any(ok)) {
       return(list(problems = list(type_problem(
-        sprintf("wrong type: text with no value that is a number, expected %s", type), x, !is.na(t)))))
+        sprintf("wrong type: text with no value that is a number, expected %s", type), x, !is.na(t),
+        w = d$w))))
     }
     bad <- !is.na(t) & !ok
     if (any(bad)) {
-      problems <- list(type_problem("text that is not a number, set to missing", x, bad, "warning"))
+      problems <- list(type_problem("text that is not a number, set to missing", x, bad, "warning", d$w))
     }
     v <- rep(NA_real_, length(t))
     v[ok] <- as.numeric(t[ok])
@@ -211,10 +259,14 @@ convert_number <- function(x, spec, wrong) {
   if (!is.numeric(x) || is.logical(x)) return(wrong(type))
   if (type == "integer" && !is.integer(x)) {
     bad <- !is.na(x) & (!is.finite(x) | x != round(x) | abs(x) > .Machine$integer.max)
-    if (any(bad)) return(list(problems = c(problems, list(type_problem("wrong type: not a whole number", x, bad)))))
+    if (any(bad)) {
+      return(list(problems = c(problems, list(type_problem("wrong type: not a whole number", x, bad,
+                                                           w = d$w)))))
+    }
     x <- as.integer(x)
   }
   if (type == "numeric") x <- as.double(x)
+  if (!is.null(d)) x <- x[d$i]
   list(value = x, problems = problems)
 }
 
@@ -242,13 +294,20 @@ convert_date <- function(x, wrong) {
   if (is.numeric(x) && !is.logical(x)) {
     ok <- is.na(x) | (x == floor(x) & x >= 1e7 & x < 1e8)
     if (!all(ok)) return(wrong("a date (numbers are read only as YYYYMMDD)"))
-    x <- whole_text(as.double(x))
+  } else if (!is.character(x)) {
+    return(wrong("a date"))
   }
-  if (!is.character(x)) return(wrong("a date"))
-  t <- trimws(x)
-  t[which(!nzchar(t))] <- NA_character_
-  u <- unique(t[!is.na(t)])
-  w <- tabulate(match(t, u), length(u))
+  # everything below works on the distinct values x0 of the column (w0 rows
+  # each; i0 maps the rows back); t0 are they trimmed, u the distinct
+  # trimmed values in order of first appearance, w their row counts
+  d <- distinct_values(x)
+  x0 <- if (is.numeric(x)) whole_text(as.double(d$u)) else d$u
+  w0 <- d$w
+  t0 <- trimws(x0)
+  t0[which(!nzchar(t0))] <- NA_character_
+  u <- unique(t0[!is.na(t0)])
+  m0 <- match(t0, u)
+  w <- tabulate(rep.int(m0[!is.na(m0)], w0[!is.na(m0)]), length(u))
   # the format is chosen on up to 10,000 distinct values spread over the
   # column (weighted by how often each occurs); every value is then checked
   # against the chosen format
@@ -259,29 +318,32 @@ convert_date <- function(x, wrong) {
   if (!any(hits > 0)) {
     return(list(problems = list(type_problem(
       sprintf("unparseable date: no value is in a known format (%s)",
-              paste(vapply(date_formats, `[[`, "", "name"), collapse = ", ")), x, !is.na(t)))))
+              paste(vapply(date_formats, `[[`, "", "name"), collapse = ", ")), x0, !is.na(t0),
+      w = w0))))
   }
   f <- date_formats[[which.max(hits)]]
   du <- parse_date_format(u, f)
-  v <- du[match(t, u)]
+  v0 <- du[m0]
   problems <- list()
-  bad <- !is.na(t) & is.na(v)
-  if (all(bad[!is.na(t)])) {
+  bad <- !is.na(t0) & is.na(v0)
+  if (all(bad[!is.na(t0)])) {
     return(list(problems = list(type_problem(
-      sprintf("unparseable date: no value is a valid date in the column format %s", f$name), x, bad))))
+      sprintf("unparseable date: no value is a valid date in the column format %s", f$name), x0, bad,
+      w = w0))))
   }
   if (any(bad)) {
     problems[[1]] <- type_problem(sprintf("unparseable date (column format %s), set to missing", f$name),
-                                  x, bad, "warning")
+                                  x0, bad, "warning", w0)
   }
+  n_values <- sum(w0[!is.na(v0)])
   month <- isTRUE(f$month)
   if (month) {
     problems[[length(problems) + 1L]] <- list(
-      problem = "month precision only: stored as the 1st of the month", n_rows = sum(!is.na(v)),
+      problem = "month precision only: stored as the 1st of the month", n_rows = n_values,
       examples = "", severity = "warning")
   }
-  list(value = v, problems = problems,
-       format = list(format = f$name, n_values = sum(!is.na(v)),
+  list(value = v0[d$i], problems = problems,
+       format = list(format = f$name, n_values = n_values,
                      precision = if (month) "month" else "day"))
 }
 

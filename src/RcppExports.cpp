@@ -420,6 +420,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_blank_positions
+Rcpp::List cpp_blank_positions(const Rcpp::CharacterVector& x);
+RcppExport SEXP _matequity_cpp_blank_positions(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_blank_positions(x));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_ps_weights
 Rcpp::List cpp_ps_weights(const Eigen::Map<Eigen::VectorXd>& e, const Rcpp::IntegerVector& a, const std::string& estimand);
 RcppExport SEXP _matequity_cpp_ps_weights(SEXP eSEXP, SEXP aSEXP, SEXP estimandSEXP) {
@@ -471,6 +481,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_format_ids", (DL_FUNC) &_matequity_cpp_format_ids, 3},
     {"_matequity_cpp_contact_ids", (DL_FUNC) &_matequity_cpp_contact_ids, 2},
     {"_matequity_cpp_standardised_means", (DL_FUNC) &_matequity_cpp_standardised_means, 6},
+    {"_matequity_cpp_blank_positions", (DL_FUNC) &_matequity_cpp_blank_positions, 1},
     {"_matequity_cpp_ps_weights", (DL_FUNC) &_matequity_cpp_ps_weights, 3},
     {"_matequity_cpp_ess", (DL_FUNC) &_matequity_cpp_ess, 1},
     {NULL, NULL, 0}
