@@ -211,10 +211,16 @@
 #' x
 #' @export
 as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at = NULL,
-                    v15_codes = NULL, reduce = c("memory", "database")) {
+                    v15_codes = NULL, reduce = c("memory", "database"), lazy = FALSE) {
   as_at <- check_as_at(as_at)
+  reduce_given <- !missing(reduce)
   reduce <- rlang::arg_match(reduce)
-  if (reduce == "database") return(as_msds_db_reduced(tables, mapping, flags, quiet, as_at))
+  check_flag(lazy)
+  if (lazy && reduce_given && reduce == "memory") {
+    cli::cli_abort(c("{.code lazy = TRUE} reduces the submissions in the database.",
+                     "x" = "{.code reduce = \"memory\"} reads every row into R first."))
+  }
+  if (reduce == "database" || lazy) return(as_msds_db_reduced(tables, mapping, flags, quiet, as_at, lazy))
   if (inherits(tables, "DBIConnection")) tables <- read_msds_db(tables, mapping)
   old_formats <- NULL
   old_versions <- NULL
@@ -272,10 +278,12 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at =
 }
 
 # as_msds(con, reduce = "database"): the reduction in SQL
-# (db_reduce_submissions()), then the in-memory checks on the retained rows.
-as_msds_db_reduced <- function(con, mapping, flags, quiet, as_at, call = rlang::caller_env()) {
+# (db_reduce_submissions()), then the in-memory checks on the retained rows;
+# with lazy = TRUE, an msds_db object (as_msds_lazy()).
+as_msds_db_reduced <- function(con, mapping, flags, quiet, as_at, lazy = FALSE,
+                               call = rlang::caller_env()) {
   if (!inherits(con, "DBIConnection")) {
-    cli::cli_abort(c("{.code reduce = \"database\"} needs a DBI connection in {.arg tables}.",
+    cli::cli_abort(c("{.code reduce = \"database\"} (or {.code lazy = TRUE}) needs a DBI connection in {.arg tables}.",
                      "x" = "It is {.obj_type_friendly {con}}."), call = call)
   }
   if (!is.null(mapping)) {
@@ -283,6 +291,7 @@ as_msds_db_reduced <- function(con, mapping, flags, quiet, as_at, call = rlang::
                      "i" = "Rename them in views, or use {.code reduce = \"memory\"} with {.arg mapping}."),
                    call = call)
   }
+  if (lazy) return(as_msds_lazy(con, flags, quiet, as_at, call = call))
   red <- db_reduce_submissions(con, as_at, call = call)
   x <- msds_build(red$tables, NULL, flags, quiet, call = call)
   attr(x, "submissions") <- red$log
