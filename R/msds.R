@@ -144,6 +144,12 @@
 #'   `tables` is a DBI connection: `"memory"` (default) reads every row into
 #'   R first; `"database"` runs it in SQL, so only the retained rows are
 #'   read (see section Databases).
+#' @param lazy If `TRUE` (`tables` a DBI connection), return an `msds_db`
+#'   object instead: the reduction to the latest submission stays SQL in the
+#'   database (nothing is read but its counts), and [define_cohort()],
+#'   [add_care_model()], [add_outcomes()] and [continuity()] read from it
+#'   what they need (see section Databases). `FALSE` (default): an `msds`
+#'   object in memory.
 #' @section Databases:
 #' Given a DBI connection, `as_msds()` reads each MSDS table it finds there
 #' (named as in [msds_schema()], or as mapped by `mapping$.tables`) whole
@@ -171,6 +177,28 @@
 #' (`RPStartDate`, `UniqSubmissionID`, `RecordNumber`) must be dates or
 #' numbers in the database, the tables and fields must have their MSDS names
 #' (no `mapping`), and v1.5 tables are not read this way.
+#'
+#' With `lazy = TRUE` the same reduction is not run at all when the object
+#' is made: the object (class `msds_db`) holds the connection, the reduced
+#' tables as dbplyr SQL and the submissions log and superseded discharge
+#' dates, counted in SQL. [define_cohort()], [add_care_model()] and
+#' [add_outcomes()] read the tables with about one row per pregnancy, baby,
+#' labour or care plan (MSD001, MSD101, MSD102, MSD301, MSD302, MSD401,
+#' MSD402, MSD405), and only the distinct contact dates of MSD201;
+#' [continuity()] reads the contact tables (MSD201, MSD202) with the labour
+#' and baby tables in chunks of pregnancies (option
+#' `matequity.db_chunk_size`, default 50,000): ranges of `UniqPregID` in the
+#' database's order (an index on `UniqPregID`, and on `CareConID` when
+#' MSD202 has no `UniqPregID`, serves them), each chunk reduced in SQL and
+#' passed to the in-memory code, with the exclusion counts summed. Every
+#' table read is validated as `as_msds()` validates it, and the results are
+#' identical to the in-memory path (the tests check this on PostgreSQL).
+#' What differs: the data-quality counts describe the resubmitted
+#' duplicates only (the tables are validated as read, not when the object
+#' is made), orphan keys are not checked, a row of MSD201, MSD301, MSD302,
+#' MSD401 or MSD202 without `UniqPregID` is an error (it would be in no
+#' chunk), and a child table without `UniqPregID` needs its parent's local
+#' id (`CareConID`, `LabourDeliveryID`) used by one pregnancy only.
 #' @section Submissions:
 #' Providers resubmit every active record each month (and since April 2023
 #' send a provisional and a final submission for each month). `as_msds()`

@@ -121,16 +121,18 @@ db_continuity <- function(frame, call, env) {
 # database's order: chunks are ranges of it, so that each chunk's rows are
 # read with `UniqPregID BETWEEN first AND last` (an index on UniqPregID
 # serves it), compared as the database compares them.
-db_chunk_ids <- function(x) {
+db_chunk_ids <- function(x) dplyr::collect(db_chunk_ids_query(x))$UniqPregID
+
+db_chunk_ids_query <- function(x, get_tbl = function(tab) dplyr::tbl(x$con, tab)) {
   tabs <- intersect(c("MSD101PregnancyBooking", db_chunked_tables), names(x$tables))
   q <- NULL
   for (tab in tabs) {
     if (!"UniqPregID" %in% colnames(x$tables[[tab]])) next
-    t <- dplyr::distinct(dplyr::select(dplyr::tbl(x$con, tab), "UniqPregID"))
+    t <- dplyr::distinct(dplyr::select(get_tbl(tab), "UniqPregID"))
     t <- dplyr::filter(t, !is.na(.data$UniqPregID))
     q <- if (is.null(q)) t else dplyr::union(q, t)
   }
-  dplyr::collect(dplyr::arrange(q, .data$UniqPregID))$UniqPregID
+  dplyr::arrange(q, .data$UniqPregID)
 }
 
 # The care plans, with one more row (only provider, professional and team
@@ -144,22 +146,9 @@ db_with_team_memberships <- function(x, cp) {
   links <- list(c("MSD202CareActivityPreg", "MSD201CareContactPreg", "CareConID"),
                 c("MSD302CareActivityLabDel", "MSD301LabourDelivery", "LabourDeliveryID"))
   for (l in links) {
-    ac <- x$tables[[l[1]]]
-    pa <- x$tables[[l[2]]]
-    if (is.null(ac) || !all(c("CareProfLID", "TeamLocalID") %in% colnames(ac))) next
-    ac <- dplyr::filter(ac, !is.na(.data$CareProfLID) & !is.na(.data$TeamLocalID))
-    # an activity's contact or labour as continuity() finds it: on the
-    # pregnancy and the local id, or the id alone (used by one pregnancy
-    # only, see as_msds_lazy())
-    by <- c(intersect("UniqPregID", intersect(colnames(ac), colnames(pa))), l[3])
-    ac <- dplyr::select(ac, dplyr::all_of(c(by, "CareProfLID", "TeamLocalID")))
-    if (!is.null(pa) && "OrgCodeProvider" %in% colnames(pa)) {
-      pa <- dplyr::select(pa, dplyr::all_of(c(by, "OrgCodeProvider")))
-      ac <- dplyr::left_join(ac, pa, by = by)
-    } else {
-      ac <- dplyr::mutate(ac, OrgCodeProvider = NA_character_)
-    }
-    df <- dplyr::collect(dplyr::distinct(dplyr::select(ac, "OrgCodeProvider", "CareProfLID", "TeamLocalID")))
+    q <- db_team_membership_query(x, l)
+    if (is.null(q)) next
+    df <- dplyr::collect(q)
     spec <- msds_tables$MSD102MatCarePlan$columns
     pairs[[length(pairs) + 1L]] <- lapply(c(OrgCodeProvider = "OrgCodeProvider", CareProfLID = "CareProfLID",
                                             TeamLocalID = "TeamLocalID"),
@@ -172,6 +161,28 @@ db_with_team_memberships <- function(x, cp) {
   extra <- lapply(cp, function(v) v[rep(NA_integer_, n)])
   extra[names(add)] <- add
   tibble::as_tibble(rbind(as.data.frame(cp), as.data.frame(extra, stringsAsFactors = FALSE)))
+}
+
+# The distinct (OrgCodeProvider, CareProfLID, TeamLocalID) of activity
+# table l[1] with its parent l[2] by local id l[3], as a lazy table (NULL
+# when the table has no professional and team).
+db_team_membership_query <- function(x, l) {
+  ac <- x$tables[[l[1]]]
+  pa <- x$tables[[l[2]]]
+  if (is.null(ac) || !all(c("CareProfLID", "TeamLocalID") %in% colnames(ac))) return(NULL)
+  ac <- dplyr::filter(ac, !is.na(.data$CareProfLID) & !is.na(.data$TeamLocalID))
+  # an activity's contact or labour as continuity() finds it: on the
+  # pregnancy and the local id, or the id alone (used by one pregnancy
+  # only, see as_msds_lazy())
+  by <- c(intersect("UniqPregID", intersect(colnames(ac), colnames(pa))), l[3])
+  ac <- dplyr::select(ac, dplyr::all_of(c(by, "CareProfLID", "TeamLocalID")))
+  if (!is.null(pa) && "OrgCodeProvider" %in% colnames(pa)) {
+    pa <- dplyr::select(pa, dplyr::all_of(c(by, "OrgCodeProvider")))
+    ac <- dplyr::left_join(ac, pa, by = by)
+  } else {
+    ac <- dplyr::mutate(ac, OrgCodeProvider = NA_character_)
+  }
+  dplyr::distinct(dplyr::select(ac, "OrgCodeProvider", "CareProfLID", "TeamLocalID"))
 }
 
 # The chunks' continuity() results as one: rows in the order of the

@@ -92,14 +92,16 @@ db_count <- function(x) {
 # table list(kind = "keyed", "child", "orphan" (a child table whose parent
 # is absent) or "plain"; base (as read), in_at (after as_at), rows (the
 # retained rows), dated, key; keyed: counts, ranked; child: placed (before
-# DISTINCT)).
-db_reduce_plan <- function(con, as_at, tabs, where = NULL, call = rlang::caller_env()) {
+# DISTINCT)). `get_tbl` gives a base table by name (dbplyr's simulated
+# connections for the rendered SQL in the tests).
+db_reduce_plan <- function(con, as_at, tabs, where = NULL, get_tbl = function(tab) dplyr::tbl(con, tab),
+                           call = rlang::caller_env()) {
   plan <- list()
   ranked <- list()  # keyed tables after as_at, with .mq_kept (1 = retained)
   for (tab in tabs) {
     spec <- msds_tables[[tab]]
-    base <- dplyr::tbl(con, tab)
-    if (!is.null(where)) base <- db_where(con, base, tab, where)
+    base <- get_tbl(tab)
+    if (!is.null(where)) base <- db_where(get_tbl, base, tab, where)
     cols <- colnames(base)
     dated <- "RPStartDate" %in% cols
     x <- base
@@ -131,11 +133,11 @@ db_reduce_plan <- function(con, as_at, tabs, where = NULL, call = rlang::caller_
 # child table placed through its parent's local id) to the rows whose id
 # the parent's rows within `where` use. as_msds_lazy() checks that no such
 # id is used by two pregnancies, so each child row is in one chunk.
-db_where <- function(con, base, tab, where) {
+db_where <- function(get_tbl, base, tab, where) {
   if ("UniqPregID" %in% colnames(base)) return(where(base))
   par <- msds_tables[[tab]]$parent
   if (is.null(par)) return(where(base))
-  ids <- dplyr::distinct(dplyr::select(where(dplyr::tbl(con, par$table)), dplyr::all_of(par$id)))
+  ids <- dplyr::distinct(dplyr::select(where(get_tbl(par$table)), dplyr::all_of(par$id)))
   dplyr::semi_join(base, ids, by = par$id)
 }
 
