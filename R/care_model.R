@@ -144,6 +144,7 @@
 add_care_model <- function(data, msds, definition = c("nhs", "research"),
                            v2_start = as.Date("2019-04-01"), coc_gest = 203,
                            pcsp_gest = Inf, data_end = NULL, cohort = NULL) {
+  if (inherits(msds, "msds_db")) return(db_add_care_model(environment(), match.call(), parent.frame()))
   if (deprecated_arg(cohort, missing(data), "cohort", "data", "add_care_model")) data <- cohort
   check_cohort(data)
   check_msds(msds)

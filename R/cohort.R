@@ -161,6 +161,7 @@ define_cohort <- function(data, period = NULL, require_birth = FALSE,
                           limits = list(booking_gest = c(0, 315), age = c(10, 60)),
                           imd = "2019", successors = TRUE,
                           ethnic_grouping = c("not_white_british", "nhs_coc"), msds = NULL) {
+  if (!missing(data) && inherits(data, "msds_db")) return(db_define_cohort(environment(), match.call(), parent.frame()))
   if (deprecated_arg(msds, missing(data), "msds", "data", "define_cohort")) data <- msds
   check_msds(data)
   check_flag(require_birth)

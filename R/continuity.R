@@ -157,6 +157,7 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
                        midwifery_only = TRUE, staff_groups = c("05", "06", "07"),
                        collapse_same_day = FALSE, definition = NULL,
                        nthreads = matequity_threads(), cohort = NULL) {
+  if (inherits(data, "msds_db") || (!missing(msds) && inherits(msds, "msds_db"))) return(db_continuity(environment(), match.call(), parent.frame()))
   # the old order continuity(msds, cohort): an msds object first
   if (inherits(data, "msds") && (missing(msds) || !inherits(msds, "msds"))) {
     deprecated_order("continuity", "msds")

@@ -144,6 +144,12 @@
 #'   `tables` is a DBI connection: `"memory"` (default) reads every row into
 #'   R first; `"database"` runs it in SQL, so only the retained rows are
 #'   read (see section Databases).
+#' @param lazy If `TRUE` (`tables` a DBI connection), return an `msds_db`
+#'   object instead: the reduction to the latest submission stays SQL in the
+#'   database (nothing is read but its counts), and [define_cohort()],
+#'   [add_care_model()], [add_outcomes()] and [continuity()] read from it
+#'   what they need (see section Databases). `FALSE` (default): an `msds`
+#'   object in memory.
 #' @section Databases:
 #' Given a DBI connection, `as_msds()` reads each MSDS table it finds there
 #' (named as in [msds_schema()], or as mapped by `mapping$.tables`) whole
@@ -171,6 +177,28 @@
 #' (`RPStartDate`, `UniqSubmissionID`, `RecordNumber`) must be dates or
 #' numbers in the database, the tables and fields must have their MSDS names
 #' (no `mapping`), and v1.5 tables are not read this way.
+#'
+#' With `lazy = TRUE` the same reduction is not run at all when the object
+#' is made: the object (class `msds_db`) holds the connection, the reduced
+#' tables as dbplyr SQL and the submissions log and superseded discharge
+#' dates, counted in SQL. [define_cohort()], [add_care_model()] and
+#' [add_outcomes()] read the tables with about one row per pregnancy, baby,
+#' labour or care plan (MSD001, MSD101, MSD102, MSD301, MSD302, MSD401,
+#' MSD402, MSD405), and only the distinct contact dates of MSD201;
+#' [continuity()] reads the contact tables (MSD201, MSD202) with the labour
+#' and baby tables in chunks of pregnancies (option
+#' `matequity.db_chunk_size`, default 50,000): ranges of `UniqPregID` in the
+#' database's order (an index on `UniqPregID`, and on `CareConID` when
+#' MSD202 has no `UniqPregID`, serves them), each chunk reduced in SQL and
+#' passed to the in-memory code, with the exclusion counts summed. Every
+#' table read is validated as `as_msds()` validates it, and the results are
+#' identical to the in-memory path (the tests check this on PostgreSQL).
+#' What differs: the data-quality counts describe the resubmitted
+#' duplicates only (the tables are validated as read, not when the object
+#' is made), orphan keys are not checked, a row of MSD201, MSD301, MSD302,
+#' MSD401 or MSD202 without `UniqPregID` is an error (it would be in no
+#' chunk), and a child table without `UniqPregID` needs its parent's local
+#' id (`CareConID`, `LabourDeliveryID`) used by one pregnancy only.
 #' @section Submissions:
 #' Providers resubmit every active record each month (and since April 2023
 #' send a provisional and a final submission for each month). `as_msds()`
@@ -211,10 +239,16 @@
 #' x
 #' @export
 as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at = NULL,
-                    v15_codes = NULL, reduce = c("memory", "database")) {
+                    v15_codes = NULL, reduce = c("memory", "database"), lazy = FALSE) {
   as_at <- check_as_at(as_at)
+  reduce_given <- !missing(reduce)
   reduce <- rlang::arg_match(reduce)
-  if (reduce == "database") return(as_msds_db_reduced(tables, mapping, flags, quiet, as_at))
+  check_flag(lazy)
+  if (lazy && reduce_given && reduce == "memory") {
+    cli::cli_abort(c("{.code lazy = TRUE} reduces the submissions in the database.",
+                     "x" = "{.code reduce = \"memory\"} reads every row into R first."))
+  }
+  if (reduce == "database" || lazy) return(as_msds_db_reduced(tables, mapping, flags, quiet, as_at, lazy))
   if (inherits(tables, "DBIConnection")) tables <- read_msds_db(tables, mapping)
   old_formats <- NULL
   old_versions <- NULL
@@ -272,10 +306,12 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at =
 }
 
 # as_msds(con, reduce = "database"): the reduction in SQL
-# (db_reduce_submissions()), then the in-memory checks on the retained rows.
-as_msds_db_reduced <- function(con, mapping, flags, quiet, as_at, call = rlang::caller_env()) {
+# (db_reduce_submissions()), then the in-memory checks on the retained rows;
+# with lazy = TRUE, an msds_db object (as_msds_lazy()).
+as_msds_db_reduced <- function(con, mapping, flags, quiet, as_at, lazy = FALSE,
+                               call = rlang::caller_env()) {
   if (!inherits(con, "DBIConnection")) {
-    cli::cli_abort(c("{.code reduce = \"database\"} needs a DBI connection in {.arg tables}.",
+    cli::cli_abort(c("{.code reduce = \"database\"} (or {.code lazy = TRUE}) needs a DBI connection in {.arg tables}.",
                      "x" = "It is {.obj_type_friendly {con}}."), call = call)
   }
   if (!is.null(mapping)) {
@@ -283,6 +319,7 @@ as_msds_db_reduced <- function(con, mapping, flags, quiet, as_at, call = rlang::
                      "i" = "Rename them in views, or use {.code reduce = \"memory\"} with {.arg mapping}."),
                    call = call)
   }
+  if (lazy) return(as_msds_lazy(con, flags, quiet, as_at, call = call))
   red <- db_reduce_submissions(con, as_at, call = call)
   x <- msds_build(red$tables, NULL, flags, quiet, call = call)
   attr(x, "submissions") <- red$log

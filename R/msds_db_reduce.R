@@ -14,8 +14,10 @@
 # (`MSD202_ID`, ...), the order of the extract.
 
 # Returns list(tables = collected data frames, log = the submissions log,
-# problems, discharge_superseded), like msds_reduce_submissions().
-db_reduce_submissions <- function(con, as_at = NULL, call = rlang::caller_env()) {
+# problems, discharge_superseded), like msds_reduce_submissions(). With
+# `collect = FALSE` the tables stay lazy (dbplyr tables of the retained
+# rows) and the log's rows_kept are counted in SQL: as_msds(con, lazy = TRUE).
+db_reduce_submissions <- function(con, as_at = NULL, collect = TRUE, call = rlang::caller_env()) {
   check_db_packages(call)
   present <- DBI::dbListTables(con)
   if (any(names(v15_tables) %in% present)) {
@@ -24,57 +26,49 @@ db_reduce_submissions <- function(con, as_at = NULL, call = rlang::caller_env())
                      "i" = "Use {.code as_msds(con)} (read into R), which harmonises them."),
                    call = call)
   }
-  as_int <- function(x) as.integer(dplyr::pull(dplyr::collect(x)))
-  n_rows_db <- function(x) as_int(dplyr::summarise(x, n = dplyr::n()))
-  ranked <- list()  # keyed tables after as_at, with .mq_kept (1 = retained)
+  plan <- db_reduce_plan(con, as_at, intersect(names(msds_tables), present), call = call)
+  n_rows_db <- function(x) db_count(x)
   out <- list()
   log <- list()
   problems <- list()
   discharge_superseded <- NULL
-  for (tab in intersect(names(msds_tables), present)) {
+  for (tab in names(plan)) {
+    pl <- plan[[tab]]
     spec <- msds_tables[[tab]]
-    x <- dplyr::tbl(con, tab)
-    cols <- colnames(x)
-    n_in <- n_rows_db(x)
-    after <- 0L
-    if (!is.null(as_at) && "RPStartDate" %in% cols) {
-      after <- n_rows_db(dplyr::filter(x, !is.na(.data$RPStartDate) & .data$RPStartDate > !!as_at))
-      x <- dplyr::filter(x, is.na(.data$RPStartDate) | .data$RPStartDate <= !!as_at)
-    }
-    undated <- if ("RPStartDate" %in% cols) n_rows_db(dplyr::filter(x, is.na(.data$RPStartDate))) else 0L
+    n_in <- n_rows_db(pl$base)
+    after <- if (pl$dated && !is.null(as_at)) {
+      n_rows_db(dplyr::filter(pl$base, !is.na(.data$RPStartDate) & .data$RPStartDate > !!as_at))
+    } else 0L
+    undated <- if (pl$dated) n_rows_db(dplyr::filter(pl$in_at, is.na(.data$RPStartDate))) else 0L
     sup <- 0L
     dup <- 0L
-    key <- c(intersect(spec$key_scope, cols), spec$key)
-    if (length(spec$key) && all(key %in% cols)) {
-      r <- db_latest_per_key(x, key, intersect(submission_order_cols, cols), call = call)
-      cn <- vapply(dplyr::collect(r$counts), as.integer, 0L)
+    if (pl$kind == "keyed") {
+      cn <- vapply(dplyr::collect(pl$counts), as.integer, 0L)
       sup <- cn[["superseded"]]
       dup <- cn[["duplicate"]]
-      ranked[[tab]] <- dplyr::mutate(r$ranked, .mq_kept = dplyr::if_else(.data$.mq_rn == 1L, 1L, 0L))
-      if (tab == "MSD101PregnancyBooking") discharge_superseded <- db_later_discharges(ranked[[tab]])
-      x <- r$rows
-    } else if (!is.null(spec$parent) && !is.null(ranked[[spec$parent$table]])) {
-      pr <- ranked[[spec$parent$table]]
-      n1 <- n_rows_db(x)
-      x <- db_child_in_retained(x, pr, spec$parent$id)
-      n2 <- n_rows_db(x)
-      x <- dplyr::distinct(x)
-      n3 <- n_rows_db(x)
+      if (tab == "MSD101PregnancyBooking") discharge_superseded <- db_later_discharges(plan[[tab]]$ranked)
+    } else if (pl$kind == "child") {
+      n1 <- n_rows_db(pl$in_at)
+      n2 <- n_rows_db(pl$placed)
       sup <- n1 - n2
-      dup <- n2 - n3
-    } else if (!is.null(spec$parent)) {
-      n2 <- n_rows_db(x)
-      x <- dplyr::distinct(x)
-      dup <- n2 - n_rows_db(x)
+      dup <- n2 - n_rows_db(pl$rows)
+    } else if (pl$kind == "orphan") {
+      dup <- n_rows_db(pl$in_at) - n_rows_db(pl$rows)
     }
-    df <- db_collect_in_order(x, tab)
-    out[[tab]] <- df
+    if (collect) {
+      df <- db_collect_in_order(pl$rows, tab)
+      out[[tab]] <- df
+      kept <- nrow(df)
+    } else {
+      out[[tab]] <- pl$rows
+      kept <- n_rows_db(pl$rows)
+    }
     log[[tab]] <- tibble::tibble(table = tab, rows_in = n_in, rows_after_as_at = after,
                                  rows_superseded = sup, rows_duplicate = dup,
-                                 rows_kept = nrow(df), rows_undated = undated)
+                                 rows_kept = kept, rows_undated = undated)
     if (length(spec$key) && dup) {
       problems[[length(problems) + 1L]] <- new_problem(
-        tab, paste(key, collapse = " + "),
+        tab, paste(pl$key, collapse = " + "),
         "record submitted twice in one submission (same key, RPStartDate, UniqSubmissionID and RecordNumber; one kept)",
         dup, severity = "warning")
     }
@@ -82,6 +76,69 @@ db_reduce_submissions <- function(con, as_at = NULL, call = rlang::caller_env())
   lg <- if (length(log)) do.call(rbind, unname(log)) else empty_submissions_log()
   attr(lg, "as_at") <- as_at
   list(tables = out, log = lg, problems = problems, discharge_superseded = discharge_superseded)
+}
+
+# Rows of a lazy table, counted in SQL.
+db_count <- function(x) {
+  as.integer(dplyr::pull(dplyr::collect(dplyr::summarise(x, n = dplyr::n()))))
+}
+
+# The lazy reduction of tables `tabs` (msds_reduce_submissions()'s rules),
+# without running any query but the column-type checks. `where`, when
+# given, is a function applied to every base table first (the pregnancies
+# of one chunk, see db_continuity()): the rules keep or drop a row from the
+# rows of its own pregnancy only when the record key and the child tables'
+# placement hold UniqPregID, which the chunked path checks. Returns per
+# table list(kind = "keyed", "child", "orphan" (a child table whose parent
+# is absent) or "plain"; base (as read), in_at (after as_at), rows (the
+# retained rows), dated, key; keyed: counts, ranked; child: placed (before
+# DISTINCT)). `get_tbl` gives a base table by name (dbplyr's simulated
+# connections for the rendered SQL in the tests).
+db_reduce_plan <- function(con, as_at, tabs, where = NULL, get_tbl = function(tab) dplyr::tbl(con, tab),
+                           call = rlang::caller_env()) {
+  plan <- list()
+  ranked <- list()  # keyed tables after as_at, with .mq_kept (1 = retained)
+  for (tab in tabs) {
+    spec <- msds_tables[[tab]]
+    base <- get_tbl(tab)
+    if (!is.null(where)) base <- db_where(get_tbl, base, tab, where)
+    cols <- colnames(base)
+    dated <- "RPStartDate" %in% cols
+    x <- base
+    if (!is.null(as_at) && dated) {
+      x <- dplyr::filter(x, is.na(.data$RPStartDate) | .data$RPStartDate <= !!as_at)
+    }
+    pl <- list(kind = "plain", base = base, in_at = x, rows = x, dated = dated, key = character())
+    key <- c(intersect(spec$key_scope, cols), spec$key)
+    if (length(spec$key) && all(key %in% cols)) {
+      r <- db_latest_per_key(x, key, intersect(submission_order_cols, cols), call = call)
+      ranked[[tab]] <- dplyr::mutate(r$ranked, .mq_kept = dplyr::if_else(.data$.mq_rn == 1L, 1L, 0L))
+      pl <- c(pl[c("base", "in_at", "dated")],
+              list(kind = "keyed", rows = r$rows, key = key, counts = r$counts, ranked = ranked[[tab]]))
+    } else if (!is.null(spec$parent) && !is.null(ranked[[spec$parent$table]])) {
+      placed <- db_child_in_retained(x, ranked[[spec$parent$table]], spec$parent$id)
+      pl$kind <- "child"
+      pl$placed <- placed
+      pl$rows <- dplyr::distinct(placed)
+    } else if (!is.null(spec$parent)) {
+      pl$kind <- "orphan"
+      pl$rows <- dplyr::distinct(x)
+    }
+    plan[[tab]] <- pl
+  }
+  plan
+}
+
+# `where` applied to a base table: directly when it has UniqPregID, else (a
+# child table placed through its parent's local id) to the rows whose id
+# the parent's rows within `where` use. as_msds_lazy() checks that no such
+# id is used by two pregnancies, so each child row is in one chunk.
+db_where <- function(get_tbl, base, tab, where) {
+  if ("UniqPregID" %in% colnames(base)) return(where(base))
+  par <- msds_tables[[tab]]$parent
+  if (is.null(par)) return(where(base))
+  ids <- dplyr::distinct(dplyr::select(where(get_tbl(par$table)), dplyr::all_of(par$id)))
+  dplyr::semi_join(base, ids, by = par$id)
 }
 
 # The rows of child table `x` that belong to the retained submission of their

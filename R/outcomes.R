@@ -159,6 +159,7 @@ add_outcomes <- function(data, msds, outcomes = outcome_catalogue()$outcome,
                          pph_threshold = 1500, pph_units = c("ignore", "convert", "ml_only"),
                          tear_codes = c("10217006", "399031001"),
                          breastmilk_codes = c("01", "02"), cohort = NULL) {
+  if (inherits(msds, "msds_db")) return(db_add_outcomes(environment(), match.call(), parent.frame()))
   if (deprecated_arg(cohort, missing(data), "cohort", "data", "add_outcomes")) data <- cohort
   check_cohort(data)
   check_msds(msds)

@@ -51,15 +51,15 @@ sorted_rows <- function(df) {
 }
 
 # A function returning (once built, then cached) a realistic simulated
-# extract of 3,000 pregnancies with monthly resubmissions, provisional and
+# extract of `n` (default 3,000) pregnancies with monthly resubmissions, provisional and
 # final submissions, as plain data frames. A database keeps a date's value,
 # not R's storage mode: the simulator's integer-backed Dates become the
 # double-backed ones a driver returns, on both paths (values unchanged).
-db_test_extract <- function(seed) {
+db_test_extract <- function(seed, n = 3000) {
   ext <- NULL
   function() {
     if (is.null(ext)) {
-      e <- unclass(simulate_msds(3000, seed = seed, realism = sim_realism(validate = FALSE)))
+      e <- unclass(simulate_msds(n, seed = seed, realism = sim_realism(validate = FALSE)))
       attributes(e) <- list(names = names(e))
       e <- lapply(e, function(df) {
         d <- vapply(df, function(v) inherits(v, "Date") && is.integer(unclass(v)), TRUE)
