@@ -367,7 +367,8 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
 
 #' Data-quality counts recorded when an `msds` object was validated
 #'
-#' @param data An `msds` object from [as_msds()] or [simulate_msds()].
+#' @param data An `msds` object from [as_msds()] or [simulate_msds()], or an `msds_db`
+#'   object from `as_msds(con, lazy = TRUE)`.
 #' @param disclosure A disclosure rule (see [disclosure_rule()]), `"none"`, or
 #'   `NULL` for `getOption("matequity.disclosure", "nhse_sde")`: the row
 #'   counts pass through it like every other count matequity returns.
@@ -388,15 +389,19 @@ msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
 #' @export
 msds_quality <- function(data, disclosure = NULL, x = NULL) {
   if (deprecated_arg(x, missing(data), "x", "data", "msds_quality")) data <- x
-  check_msds(data)
+  check_msds(data, lazy = TRUE)
   q <- attr(data, "quality")
   rule <- resolve_disclosure(disclosure)
   if (!identical(rule$preset, "none")) q$examples <- NULL
   apply_disclosure(q, counts = "n_rows", disclosure = rule)
 }
 
-check_msds <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
-  if (!inherits(x, "msds")) {
+# `lazy`: whether an `msds_db` object (as_msds(con, lazy = TRUE)) is accepted,
+# for the functions that read only what it carries (its submissions log and
+# data-quality counts).
+check_msds <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env(),
+                       lazy = FALSE) {
+  if (!inherits(x, "msds") && !(lazy && inherits(x, "msds_db"))) {
     cli::cli_abort(
       c("{.arg {arg}} must be a validated {.cls msds} object.",
         "x" = "It is {.obj_type_friendly {x}}.",

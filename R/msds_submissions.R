@@ -76,7 +76,8 @@ msds_record_keys <- function() {
 #' counts pass through the disclosure rule, like every count matequity
 #' returns.
 #'
-#' @param data An `msds` object.
+#' @param data An `msds` object, or an `msds_db` object from `as_msds(con, lazy = TRUE)`
+#'   (its log is counted in SQL).
 #' @param disclosure A disclosure rule (see [disclosure_rule()]), `"none"`, or
 #'   `NULL` for `getOption("matequity.disclosure", "nhse_sde")`.
 #' @param x Deprecated: use `data`.
@@ -91,7 +92,7 @@ msds_record_keys <- function() {
 #' @export
 msds_submissions <- function(data, disclosure = NULL, x = NULL) {
   if (deprecated_arg(x, missing(data), "x", "data", "msds_submissions")) data <- x
-  check_msds(data)
+  check_msds(data, lazy = TRUE)
   s <- attr(data, "submissions") %||% empty_submissions_log()
   rule <- resolve_disclosure(disclosure)
   out <- apply_disclosure(s, counts = c("rows_in", "rows_after_as_at", "rows_superseded",

@@ -29,6 +29,8 @@ test_that("a lazy database msds gives the in-memory cohort, care model, outcomes
   # the tables stay in the database: lazy SQL, not data frames
   expect_true(all(vapply(db$tables, inherits, TRUE, "tbl_lazy")))
   expect_identical(attr(db, "submissions"), attr(mem, "submissions"))
+  expect_identical(msds_submissions(db), msds_submissions(mem))
+  expect_s3_class(msds_quality(db), "tbl_df")
   expect_gt(sum(attr(mem, "submissions")$rows_superseded), 1000)
   expect_identical(attr(db, "discharge_superseded"), attr(mem, "discharge_superseded"))
   ref <- lazy_pipeline(mem)
