@@ -90,8 +90,9 @@ Rcpp::List cpp_effect_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map
   const std::vector<int> cl = spec_glue::cluster_codes(cluster, n_clusters);
   const Eigen::VectorXd av(a), yv(y), s = Eigen::VectorXd::Ones(X.rows());
   const matequity::EffectFit f = matequity::fit_effect(X, Z, av, yv, s, c.sp, c.nthreads);
+  double mu[2];  // mu_1, mu_0: from the stack (TMLE: its targeted means)
   const Eigen::MatrixXd IF =
-      matequity::effect_if(f, X, Z, av, yv, c.sp, c.account_ps, c.nthreads);
+      matequity::effect_if(f, X, Z, av, yv, c.sp, c.account_ps, c.nthreads, mu);
   const matequity::VcovResult vc = matequity::vcov_from_if(IF, cl, n_clusters, c.nthreads);
   Rcpp::List ps = Rcpp::List::create(
       Rcpp::Named("coefficients") = f.ps.coef, Rcpp::Named("converged") = f.ps.converged,
@@ -105,7 +106,7 @@ Rcpp::List cpp_effect_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map
       Rcpp::Named("converged") = f.out_converged, Rcpp::Named("iter") = f.out_iter,
       Rcpp::Named("tmle_epsilon") = Rcpp::NumericVector::create(f.eps[1], f.eps[0]));
   return Rcpp::List::create(
-      Rcpp::Named("mu") = Rcpp::NumericVector::create(f.mu[1], f.mu[0]),
+      Rcpp::Named("mu") = Rcpp::NumericVector::create(mu[0], mu[1]),
       Rcpp::Named("vcov") = vc.V, Rcpp::Named("ps") = f.e, Rcpp::Named("weights") = f.w,
       Rcpp::Named("n_truncated") = Rcpp::NumericVector::create(
           static_cast<double>(f.n_truncated[1]), static_cast<double>(f.n_truncated[0])),
@@ -142,27 +143,28 @@ Rcpp::NumericMatrix cpp_effect_boot(const Eigen::Map<Eigen::MatrixXd>& X,
   return boot_matrix(B, reasons);
 }
 
-// Estimating functions and their analytic derivative at a given theta (the
-// models are fitted first, to fix the layout, truncation caps and, when the
-// propensity block is left out, the scores). Used by the tests.
+// The fit's stacked estimating equations (build_effect_stack()): theta at
+// the solution, the bread there, and the mean estimating function at a given
+// theta (default: the solution). Used by the tests.
 // [[Rcpp::export(name = ".cpp_stack_eval", rng = false)]]
 Rcpp::List cpp_stack_eval(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::MatrixXd>& Z,
                           const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y,
                           const Rcpp::List& spec, Rcpp::Nullable<Rcpp::NumericVector> theta) {
   const EffectCall c = parse_effect_spec(spec);
-  const matequity::EffectSpec& sp = c.sp;
-  const bool account_ps = c.account_ps;
+  if (c.sp.method == matequity::Method::TMLE) Rcpp::stop("TMLE has no stacked estimating equations");
   const Eigen::VectorXd av(a), yv(y), s = Eigen::VectorXd::Ones(X.rows());
-  const matequity::EffectFit f = matequity::fit_effect(X, Z, av, yv, s, sp, c.nthreads);
-  const matequity::StackLayout L = matequity::make_layout(sp, account_ps, X.cols(), Z.cols(), f);
-  Eigen::VectorXd th = matequity::theta_hat(L, f);
+  const matequity::EffectFit f = matequity::fit_effect(X, Z, av, yv, s, c.sp, c.nthreads);
+  matequity::EffectStack es;
+  matequity::build_effect_stack(es, f, X, Z, av, yv, c.sp, c.account_ps, c.nthreads);
+  Eigen::VectorXd th = es.st.theta();
   if (theta.isNotNull()) {
     Rcpp::NumericVector t(theta);
-    if (t.size() != L.k) Rcpp::stop("theta must have %d entries", static_cast<int>(L.k));
-    for (Eigen::Index j = 0; j < L.k; ++j) th[j] = t[j];
+    if (t.size() != th.size()) Rcpp::stop("theta must have %d entries", static_cast<int>(th.size()));
+    for (Eigen::Index j = 0; j < th.size(); ++j) th[j] = t[j];
   }
-  const matequity::StackEval ev = matequity::stack_eval(L, th, X, Z, av, yv, s, sp, f, true);
-  return Rcpp::List::create(Rcpp::Named("theta") = th, Rcpp::Named("psibar") = ev.psibar,
-                            Rcpp::Named("A") = ev.A, Rcpp::Named("psi") = ev.psi,
-                            Rcpp::Named("layout") = Rcpp::IntegerVector::create(L.p, L.q1, L.q0, L.nu, L.r));
+  return Rcpp::List::create(Rcpp::Named("theta") = es.st.theta(),
+                            Rcpp::Named("psibar") = es.st.mean_psi(th),
+                            Rcpp::Named("A") = es.st.bread(),
+                            Rcpp::Named("mu") = Rcpp::NumericVector::create(
+                                es.st.theta()[es.mu[1]], es.st.theta()[es.mu[0]]));
 }

@@ -52,31 +52,60 @@ TEST_CASE("Hajek IPW equals its definition") {
   CHECK(f.mu[0] == Approx(n0 / d0).epsilon(1e-13));
 }
 
-TEST_CASE("the analytic bread matches central differences (AIPW, ATO)") {
+TEST_CASE("the effect stack: bread vs central differences, its means equal the fit's") {
+  const Data d = make_data(300);
+  for (Method m : {Method::IPW, Method::GCOMP, Method::AIPW})
+    for (Estimand est : {Estimand::ATE, Estimand::ATT, Estimand::ATO})
+      for (bool binary : {true, false}) {
+        EffectSpec sp;
+        sp.method = m;
+        sp.estimand = est;
+        sp.binary = binary;
+        sp.truncate = m == Method::AIPW && est == Estimand::ATE ? 0.9 : -1.0;
+        sp.ctl.epsilon = 1e-12;
+        Eigen::VectorXd y = d.y;
+        if (!binary)
+          for (Eigen::Index i = 0; i < y.size(); ++i) y[i] += d.X(i, 1) + 0.3 * d.a[i];
+        const Eigen::VectorXd s = Eigen::VectorXd::Ones(300);
+        const EffectFit f = fit_effect(d.X, d.X, d.a, y, s, sp, 1);
+        EffectStack es;
+        build_effect_stack(es, f, d.X, d.X, d.a, y, sp, true, 1);
+        const Eigen::VectorXd th = es.st.theta();
+        CHECK(th[es.mu[1]] == Approx(f.mu[1]).epsilon(1e-12));
+        CHECK(th[es.mu[0]] == Approx(f.mu[0]).epsilon(1e-12));
+        CHECK(es.st.mean_psi(th).cwiseAbs().maxCoeff() < 1e-9);
+        const Eigen::MatrixXd A = es.st.bread();
+        for (Eigen::Index j = 0; j < th.size(); ++j) {
+          const double h = 1e-6 * std::max(1.0, std::abs(th[j]));
+          Eigen::VectorXd tp = th, tm = th;
+          tp[j] += h;
+          tm[j] -= h;
+          const Eigen::VectorXd num = -(es.st.mean_psi(tp) - es.st.mean_psi(tm)) / (2 * h);
+          CHECK((num - A.col(j)).cwiseAbs().maxCoeff() < 1e-7 * A.cwiseAbs().maxCoeff());
+        }
+      }
+}
+
+TEST_CASE("IPW influence functions in closed form (scores known) and thread independence") {
+  // With the scores known, mu_1 = sum A w Y / sum A w and
+  // IF_i = A_i w_i (Y_i - mu_1) / mean(A w).
   const Data d = make_data(300);
   EffectSpec sp;
-  sp.method = Method::AIPW;
-  sp.estimand = Estimand::ATO;
-  sp.ctl.epsilon = 1e-12;
+  sp.method = Method::IPW;
   const Eigen::VectorXd s = Eigen::VectorXd::Ones(300);
   const EffectFit f = fit_effect(d.X, d.X, d.a, d.y, s, sp, 1);
-  const StackLayout L = make_layout(sp, true, 3, 3, f);
-  const Eigen::VectorXd th = theta_hat(L, f);
-  const StackEval ev = stack_eval(L, th, d.X, d.X, d.a, d.y, s, sp, f, false);
-  CHECK(ev.psibar.cwiseAbs().maxCoeff() < 1e-9);
-  for (Eigen::Index j = 0; j < L.k; ++j) {
-    const double h = 1e-6 * std::max(1.0, std::abs(th[j]));
-    Eigen::VectorXd tp = th, tm = th;
-    tp[j] += h;
-    tm[j] -= h;
-    const Eigen::VectorXd num =
-        -(stack_eval(L, tp, d.X, d.X, d.a, d.y, s, sp, f, false).psibar -
-          stack_eval(L, tm, d.X, d.X, d.a, d.y, s, sp, f, false).psibar) / (2 * h);
-    CHECK((num - ev.A.col(j)).cwiseAbs().maxCoeff() < 1e-7 * ev.A.cwiseAbs().maxCoeff());
+  const Eigen::MatrixXd IF = effect_if(f, d.X, d.X, d.a, d.y, sp, false, 1);
+  double sw = 0.0;
+  for (int i = 0; i < 300; ++i) sw += d.a[i] * f.w[i];
+  for (int i = 0; i < 300; ++i) {
+    const double expect = d.a[i] * f.w[i] * (d.y[i] - f.mu[1]) / (sw / 300);
+    CHECK(IF(i, 0) == Approx(expect).margin(1e-12));
   }
-  // Influence functions: 1 thread and 2 threads give the same bits.
-  const Eigen::MatrixXd IF1 = effect_if(f, d.X, d.X, d.a, d.y, sp, true, 1);
-  const Eigen::MatrixXd IF2 = effect_if(f, d.X, d.X, d.a, d.y, sp, true, 2);
+  sp.method = Method::AIPW;
+  sp.estimand = Estimand::ATO;
+  const EffectFit g = fit_effect(d.X, d.X, d.a, d.y, s, sp, 1);
+  const Eigen::MatrixXd IF1 = effect_if(g, d.X, d.X, d.a, d.y, sp, true, 1);
+  const Eigen::MatrixXd IF2 = effect_if(g, d.X, d.X, d.a, d.y, sp, true, 2);
   CHECK((IF1.array() == IF2.array()).all());
 }
 

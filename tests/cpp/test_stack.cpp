@@ -150,3 +150,65 @@ TEST_CASE("stack: an aliased column is held at zero and leaves the means' influe
   CHECK_THAT(t1[5], WithinRel(t0[4], 1e-10));
   for (Index i = 0; i < n; ++i) CHECK_THAT(IF1(i, 0), WithinAbs(IF0(i, 0), 1e-9));
 }
+
+TEST_CASE("stack: a linear block's bread matches central differences (rows, case weights, a mean)") {
+  const Data d = make_data(400, 13);
+  const Index n = d.X.rows();
+  VectorXd y(n);
+  for (Index i = 0; i < n; ++i) y[i] = 0.5 * d.X(i, 2) - d.X(i, 1) + d.y[i];  // continuous
+  std::vector<Index> sub;
+  for (Index i = 0; i < n; ++i)
+    if (d.X(i, 3) == 0.0) sub.push_back(i);
+  MatrixXd Xs(sub.size(), 3);
+  VectorXd ys(sub.size()), ws(sub.size());
+  for (std::size_t j = 0; j < sub.size(); ++j) {
+    Xs.row(j) = d.X.row(sub[j]).head(3);
+    ys[j] = y[sub[j]];
+    ws[j] = 1.0 + 0.1 * static_cast<double>(j % 5);  // row weights of the model
+  }
+  GlmControl ctl;
+  Stack st;
+  const auto& lm = st.add<LinearBlock>(Xs, ys, ws, ctl, sub);
+  // the model's mean prediction with g set to 1, over every unit
+  const MatrixXd X3 = d.X.leftCols(3);
+  st.add<MeanBlock>(VectorXd::Ones(n), std::vector<Prediction>{Prediction{&lm, 0, X3, {{1, 1.0}}}},
+                    [](Index, const double* p, double* g) {
+                      g[0] = 1.0;
+                      return p[0];
+                    });
+  std::mt19937 gen(4);
+  std::uniform_real_distribution<double> u(0.5, 2.0);
+  VectorXd s(n);
+  for (Index i = 0; i < n; ++i) s[i] = u(gen);
+  st.solve(s);
+  const VectorXd th = st.theta();
+  REQUIRE(st.mean_psi(th).cwiseAbs().maxCoeff() < 1e-10);
+  const MatrixXd A = st.bread();
+  for (Index j = 0; j < st.dim(); ++j) {
+    VectorXd tp = th, tm = th;
+    tp[j] += 1e-6;
+    tm[j] -= 1e-6;
+    const VectorXd dj = (st.mean_psi(tp) - st.mean_psi(tm)) / 2e-6;
+    for (Index r = 0; r < st.dim(); ++r) CHECK_THAT(A(r, j), WithinAbs(-dj[r], 1e-7));
+  }
+}
+
+TEST_CASE("stack: a linear block's sandwich is the HC0 covariance of least squares") {
+  const Data d = make_data(250, 17);
+  const Index n = d.X.rows();
+  VectorXd y(n);
+  for (Index i = 0; i < n; ++i) y[i] = d.X(i, 2) * d.X(i, 2) + d.y[i] - 0.3 * d.X(i, 1);
+  Stack st;
+  st.add<LinearBlock>(d.X, y, VectorXd::Ones(n), GlmControl());
+  st.solve(VectorXd::Ones(n));
+  // closed form: b = (X'X)^{-1} X'y, V = (X'X)^{-1} X' diag(e^2) X (X'X)^{-1}
+  const MatrixXd XtX = d.X.transpose() * d.X;
+  const VectorXd b = XtX.ldlt().solve(d.X.transpose() * y);
+  const VectorXd e = y - d.X * b;
+  const MatrixXd bread = XtX.inverse();
+  const MatrixXd V = bread * d.X.transpose() * e.array().square().matrix().asDiagonal() * d.X * bread;
+  for (Index j = 0; j < 4; ++j) CHECK_THAT(st.theta()[j], WithinRel(b[j], 1e-10));
+  const MatrixXd Vs = st.vcov(st.influence({0, 1, 2, 3}));
+  for (Index r = 0; r < 4; ++r)
+    for (Index c = 0; c < 4; ++c) CHECK_THAT(Vs(r, c), WithinAbs(V(r, c), 1e-12 * V.cwiseAbs().maxCoeff()));
+}

@@ -18,7 +18,8 @@
 // g-computation the target population itself (all, A, 1-A, e(1-e)).
 // AIPW is then PSweight's augmented weighting estimator
 //   mu_a = sum h m_a / sum h + sum 1{A=a} w (Y - m_a) / sum 1{A=a} w.
-// A = -(1/n) sum d psi / d theta is computed analytically (stack_eval).
+// These are blocks of stack.hpp (build_effect_stack()): the bread, the
+// influence functions and the sandwich come from Stack.
 #pragma once
 
 #include <Eigen/Dense>
@@ -32,6 +33,7 @@
 #include "bootstrap.hpp"
 #include "logit_irls.hpp"
 #include "parallel.hpp"
+#include "stack.hpp"
 #include "weights.hpp"
 
 namespace matequity {
@@ -56,15 +58,6 @@ inline bool uses_nu(const EffectSpec& sp) {
 }
 inline bool uses_r(const EffectSpec& sp) {
   return sp.method == Method::IPW || sp.method == Method::AIPW;
-}
-
-// Columns of a design that enter the stack (aliased columns left out).
-inline std::vector<int> kept_columns(Index p, const std::vector<int>& aliased) {
-  std::vector<int> keep;
-  for (Index j = 0; j < p; ++j)
-    if (std::find(aliased.begin(), aliased.end(), static_cast<int>(j)) == aliased.end())
-      keep.push_back(static_cast<int>(j));
-  return keep;
 }
 
 struct EffectFit {
@@ -97,14 +90,6 @@ inline double unit_h(const EffectSpec& sp, double e, double a, double& dh) {
   }
   tilt(e, sp.estimand, h, dh);
   return h;
-}
-
-template <class Mat>
-double row_dot(const Mat& X, Index i, const std::vector<int>& cols, const VectorXd& b,
-               Index off) {
-  double s = 0.0;
-  for (std::size_t j = 0; j < cols.size(); ++j) s += X(i, cols[j]) * b[off + static_cast<Index>(j)];
-  return s;
 }
 
 // One-dimensional logistic fluctuation for arm `arm`:
@@ -355,218 +340,150 @@ EffectFit fit_effect(const MatX& X, const MatZ& Z, const Eigen::Ref<const Vector
   return f;
 }
 
-// Layout of the parameter vector.
-struct StackLayout {
-  bool ps = false, outcome = false, nu = false, r = false;
-  std::vector<int> xcols, z1cols, z0cols;
-  Index p = 0, q1 = 0, q0 = 0;
-  Index off_b = 0, off_g1 = 0, off_g0 = 0, off_nu = 0, off_r = 0, k = 0;
-};
-
-inline StackLayout make_layout(const EffectSpec& sp, bool account_ps, Index px, Index pz,
-                               const EffectFit& f) {
-  StackLayout L;
-  L.ps = account_ps && uses_ps(sp);
-  L.outcome = uses_outcome(sp);
-  L.nu = uses_nu(sp);
-  L.r = uses_r(sp);
-  if (L.ps) L.xcols = kept_columns(px, f.ps.aliased);
-  if (L.outcome) {
-    L.z1cols = kept_columns(pz, f.aliased1);
-    L.z0cols = kept_columns(pz, f.aliased0);
-  }
-  L.p = static_cast<Index>(L.xcols.size());
-  L.q1 = static_cast<Index>(L.z1cols.size());
-  L.q0 = static_cast<Index>(L.z0cols.size());
-  L.off_b = 0;
-  L.off_g1 = L.p;
-  L.off_g0 = L.off_g1 + L.q1;
-  L.off_nu = L.off_g0 + L.q0;
-  L.off_r = L.off_nu + (L.nu ? 2 : 0);
-  L.k = L.off_r + (L.r ? 2 : 0);
-  return L;
-}
-
-// theta at the fit.
-inline VectorXd theta_hat(const StackLayout& L, const EffectFit& f) {
-  VectorXd th(L.k);
-  for (Index j = 0; j < L.p; ++j) th[L.off_b + j] = f.ps.coef[L.xcols[j]];
-  for (Index j = 0; j < L.q1; ++j) th[L.off_g1 + j] = f.gamma1[L.z1cols[j]];
-  for (Index j = 0; j < L.q0; ++j) th[L.off_g0 + j] = f.gamma0[L.z0cols[j]];
-  if (L.nu) { th[L.off_nu] = f.nu[1]; th[L.off_nu + 1] = f.nu[0]; }
-  if (L.r) { th[L.off_r] = f.r[1]; th[L.off_r + 1] = f.r[0]; }
-  return th;
-}
-
-struct StackEval {
-  VectorXd psibar;  // (1/n) sum s_i psi_i
-  MatrixXd A;       // -(1/n) sum s_i d psi_i / d theta
-  MatrixXd psi;     // n x k per-unit psi_i, only when asked
-};
-
-namespace detail {
-
-// Quantities of unit i at theta.
-struct UnitQ {
-  double e, de, m[2], v[2], w, dw, h, dh;
+// The stacked estimating equations of a fit (TMLE has none: its
+// fluctuation is not an M-estimator of this form). Blocks, in order:
+//   beta      propensity model (logistic on X)        when account_ps and the scores are used
+//   gamma_1   outcome model among the treated (Z)     gcomp, AIPW
+//   gamma_0   outcome model among the controls
+//   nu_1, nu_0  means of m_a weighted by h             gcomp, AIPW
+//   r_1, r_0    means of Y - m_a over arm a, weights w  IPW, AIPW
+//   mu_1, mu_0  nu_a + r_a                              AIPW
+// The models take the coefficients of f (fitted by fit_effect_into() with
+// its warm starts); the means are solved by the stack. Without the
+// propensity block the scores f.e, hence h and the weights f.w, are known;
+// with it, truncated units (f.fixed) keep the cap as a fixed weight.
+// `mu` receives the positions of mu_1 and mu_0 in theta.
+struct EffectStack {
+  Stack st;
+  Index mu[2] = {0, 0};
 };
 
 template <class MatX, class MatZ>
-UnitQ unit_quantities(const StackLayout& L, const VectorXd& th, const MatX& X, const MatZ& Z,
-                      Index i, double ai_d, const EffectSpec& sp, const EffectFit& f) {
-  UnitQ u;
-  const int ai = static_cast<int>(ai_d);
-  u.e = L.ps ? logit_linkinv(row_dot(X, i, L.xcols, th, L.off_b)) : f.e[i];
-  u.de = u.e * (1.0 - u.e);
-  u.m[0] = u.m[1] = u.v[0] = u.v[1] = 0.0;
-  if (L.outcome) {
-    const double l1 = row_dot(Z, i, L.z1cols, th, L.off_g1);
-    const double l0 = row_dot(Z, i, L.z0cols, th, L.off_g0);
-    if (sp.binary) {
-      u.m[1] = logit_linkinv(l1); u.m[0] = logit_linkinv(l0);
-      u.v[1] = u.m[1] * (1.0 - u.m[1]); u.v[0] = u.m[0] * (1.0 - u.m[0]);
-    } else {
-      u.m[1] = l1; u.m[0] = l0; u.v[1] = u.v[0] = 1.0;
+void build_effect_stack(EffectStack& es, const EffectFit& f, const MatX& X, const MatZ& Z,
+                        const VectorXd& a, const VectorXd& y, const EffectSpec& sp,
+                        bool account_ps, int nthreads) {
+  Stack& st = es.st;
+  const Index n = X.rows();
+  const bool ps = account_ps && uses_ps(sp);
+  const LogisticBlock* psb = nullptr;
+  if (ps) {
+    auto& m = st.add<LogisticBlock>(X, a, VectorXd::Ones(n), sp.ctl, std::vector<Index>(), nthreads);
+    m.use_fit(f.ps.coef, f.ps.aliased);
+    psb = &m;
+  }
+  const Index b_ps = 0;
+  const ModelBlock* out[2] = {nullptr, nullptr};
+  Index b_out[2] = {0, 0};
+  if (uses_outcome(sp)) {
+    for (int arm = 1; arm >= 0; --arm) {
+      VectorXd in(n);
+      for (Index i = 0; i < n; ++i) in[i] = static_cast<int>(a[i]) == arm ? 1.0 : 0.0;
+      ModelBlock* m;
+      if (sp.binary)
+        m = &st.add<LogisticBlock>(Z, y, in, sp.ctl, std::vector<Index>(), nthreads);
+      else
+        m = &st.add<LinearBlock>(Z, y, in, sp.ctl, std::vector<Index>(), nthreads);
+      m->use_fit(arm == 1 ? f.gamma1 : f.gamma0, arm == 1 ? f.aliased1 : f.aliased0);
+      out[arm] = m;
+      b_out[arm] = st.last();
     }
   }
-  ps_weight(u.e, ai, sp.estimand, u.w, u.dw);
-  if (f.fixed[static_cast<std::size_t>(i)]) { u.w = f.cap[ai]; u.dw = 0.0; }
-  u.h = unit_h(sp, u.e, ai_d, u.dh);
-  if (!L.ps) { u.dw = 0.0; u.dh = 0.0; }
-  return u;
-}
-
-// psi_i (without the case weight).
-template <class MatX, class MatZ>
-void unit_psi(const StackLayout& L, const VectorXd& th, const MatX& X, const MatZ& Z, Index i,
-              double ai_d, double yi, const UnitQ& u, double* psi) {
-  const int ai = static_cast<int>(ai_d);
-  for (Index j = 0; j < L.k; ++j) psi[j] = 0.0;
-  if (L.ps)
-    for (Index j = 0; j < L.p; ++j) psi[L.off_b + j] = (ai_d - u.e) * X(i, L.xcols[j]);
-  if (L.outcome) {
-    const std::vector<int>& zc = ai == 1 ? L.z1cols : L.z0cols;
-    const Index off = ai == 1 ? L.off_g1 : L.off_g0;
-    for (std::size_t j = 0; j < zc.size(); ++j)
-      psi[off + static_cast<Index>(j)] = (yi - u.m[ai]) * Z(i, zc[j]);
+  const Estimand est = sp.estimand;
+  // d/dp of a function of e given d/deta: divided by de/deta = e(1 - e).
+  Index nu[2] = {-1, -1}, r[2] = {-1, -1};
+  if (uses_nu(sp)) {
+    // g-computation targets all, the treated or the controls (known h),
+    // except the ATO (h = e(1 - e)); AIPW tilts by PSweight's h(e).
+    const bool tilted = sp.method == Method::AIPW || est == Estimand::ATO;
+    for (int arm = 1; arm >= 0; --arm) {
+      VectorXd h = VectorXd::Ones(n);
+      if (!tilted && est != Estimand::ATE)
+        for (Index i = 0; i < n; ++i) h[i] = est == Estimand::ATT ? a[i] : 1.0 - a[i];
+      std::vector<Prediction> preds{Prediction{out[arm], b_out[arm], Z, {}}};
+      if (ps) preds.push_back(Prediction{psb, b_ps, X, {}});
+      MeanBlock::Fn value = [](Index, const double* p, double* g) {
+        g[0] = 1.0;
+        return p[0];
+      };
+      MeanBlock::Fn weight;
+      if (tilted && ps) {
+        weight = [est](Index, const double* p, double* g) {
+          double hh, dh;
+          tilt(p[1], est, hh, dh);
+          g[1] = dh / (p[1] * (1.0 - p[1]));
+          return hh;
+        };
+      } else if (tilted) {
+        weight = [&f, est](Index j, const double*, double*) {
+          double hh, dh;
+          tilt(f.e[j], est, hh, dh);
+          return hh;
+        };
+      }
+      st.add<MeanBlock>(std::move(h), std::move(preds), std::move(value), std::move(weight));
+      nu[arm] = st.offset(st.last());
+    }
+  }
+  if (uses_r(sp)) {
+    const bool outcome = uses_outcome(sp);
+    for (int arm = 1; arm >= 0; --arm) {
+      VectorXd h(n);
+      for (Index i = 0; i < n; ++i) h[i] = static_cast<int>(a[i]) == arm ? 1.0 : 0.0;
+      std::vector<Prediction> preds;
+      if (outcome) preds.push_back(Prediction{out[arm], b_out[arm], Z, {}});
+      const std::size_t ie = preds.size();
+      if (ps) preds.push_back(Prediction{psb, b_ps, X, {}});
+      MeanBlock::Fn value = [&y, outcome](Index j, const double* p, double* g) {
+        if (!outcome) return y[j];
+        g[0] = -1.0;
+        return y[j] - p[0];
+      };
+      MeanBlock::Fn weight;
+      if (ps) {
+        weight = [&f, arm, est, ie](Index j, const double* p, double* g) {
+          if (f.fixed[static_cast<std::size_t>(j)]) return f.cap[arm];
+          double w, dw;
+          ps_weight(p[ie], arm, est, w, dw);
+          g[ie] = dw / (p[ie] * (1.0 - p[ie]));
+          return w;
+        };
+      } else {
+        weight = [&f](Index j, const double*, double*) { return f.w[j]; };
+      }
+      st.add<MeanBlock>(std::move(h), std::move(preds), std::move(value), std::move(weight));
+      r[arm] = st.offset(st.last());
+    }
   }
   for (int arm = 0; arm <= 1; ++arm) {
-    if (L.nu) psi[L.off_nu + (1 - arm)] = u.h * (u.m[arm] - th[L.off_nu + (1 - arm)]);
-    if (L.r && ai == arm)
-      psi[L.off_r + (1 - arm)] = u.w * (yi - u.m[arm] - th[L.off_r + (1 - arm)]);
-  }
-}
-
-}  // namespace detail
-
-// Evaluate the estimating functions and their analytic derivative at theta.
-// When the propensity block is not in the stack, the fitted scores f.e are
-// used as known. Truncated units (f.fixed) keep the cap as a fixed weight.
-template <class MatX, class MatZ>
-StackEval stack_eval(const StackLayout& L, const VectorXd& th, const MatX& X, const MatZ& Z,
-                     const VectorXd& a, const VectorXd& y, const VectorXd& s,
-                     const EffectSpec& sp, const EffectFit& f, bool want_psi,
-                     int nthreads = 1) {
-  const Index n = X.rows(), k = L.k;
-  StackEval out;
-  out.psibar = VectorXd::Zero(k);
-  out.A = MatrixXd::Zero(k, k);
-  if (want_psi) out.psi = MatrixXd::Zero(n, k);
-  VectorXd wb = VectorXd::Zero(n), wg1 = VectorXd::Zero(n), wg0 = VectorXd::Zero(n);
-  double ntot = 0.0;
-  VectorXd psi(k);
-  for (Index i = 0; i < n; ++i) {
-    const double si = s[i];
-    ntot += si;
-    if (si == 0.0) continue;
-    const int ai = static_cast<int>(a[i]);
-    const detail::UnitQ u = detail::unit_quantities(L, th, X, Z, i, a[i], sp, f);
-    detail::unit_psi(L, th, X, Z, i, a[i], y[i], u, psi.data());
-    out.psibar += si * psi;
-    if (want_psi) out.psi.row(i) = psi.transpose();
-    wb[i] = si * u.de;
-    (ai == 1 ? wg1 : wg0)[i] = si * u.v[ai];
-    for (int arm = 0; arm <= 1; ++arm) {
-      const Index rowg = arm == 1 ? L.off_g1 : L.off_g0;
-      const std::vector<int>& zc = arm == 1 ? L.z1cols : L.z0cols;
-      if (L.nu) {
-        const Index rn = L.off_nu + (1 - arm);
-        out.A(rn, rn) += si * u.h;
-        if (L.ps) {
-          const double c = si * u.dh * (u.m[arm] - th[rn]);
-          for (Index j = 0; j < L.p; ++j) out.A(rn, L.off_b + j) -= c * X(i, L.xcols[j]);
-        }
-        if (L.outcome) {
-          const double c = si * u.h * u.v[arm];
-          for (std::size_t j = 0; j < zc.size(); ++j) out.A(rn, rowg + static_cast<Index>(j)) -= c * Z(i, zc[j]);
-        }
-      }
-      if (L.r && ai == arm) {
-        const Index rr = L.off_r + (1 - arm);
-        out.A(rr, rr) += si * u.w;
-        if (L.ps) {
-          const double c = si * u.dw * (y[i] - u.m[arm] - th[rr]);
-          for (Index j = 0; j < L.p; ++j) out.A(rr, L.off_b + j) -= c * X(i, L.xcols[j]);
-        }
-        if (L.outcome) {
-          const double c = si * u.w * u.v[arm];
-          for (std::size_t j = 0; j < zc.size(); ++j) out.A(rr, rowg + static_cast<Index>(j)) += c * Z(i, zc[j]);
-        }
-      }
-    }
-  }
-  // Information blocks of the propensity and outcome models.
-  MatrixXd M;
-  VectorXd dummy;
-  auto block = [&](const auto& D, const std::vector<int>& cols, const VectorXd& wt, Index off) {
-    if (cols.empty()) return;
-    if (static_cast<Index>(cols.size()) == D.cols()) {
-      weighted_crossprod(D, wt, nullptr, M, dummy, nthreads);
+    if (nu[arm] >= 0 && r[arm] >= 0) {
+      const Index pn = nu[arm], pr = r[arm];
+      st.add<DerivedBlock>([pn, pr](const VectorXd& th, VectorXd& g) {
+        g[pn] = 1.0;
+        g[pr] = 1.0;
+        return th[pn] + th[pr];
+      });
+      es.mu[arm] = st.offset(st.last());
     } else {
-      std::vector<int> drop;
-      for (Index j = 0; j < D.cols(); ++j)
-        if (std::find(cols.begin(), cols.end(), static_cast<int>(j)) == cols.end())
-          drop.push_back(static_cast<int>(j));
-      weighted_crossprod(drop_columns(D, drop), wt, nullptr, M, dummy, nthreads);
+      es.mu[arm] = nu[arm] >= 0 ? nu[arm] : r[arm];
     }
-    out.A.block(off, off, M.rows(), M.cols()) = M;
-  };
-  if (L.ps) block(X, L.xcols, wb, L.off_b);
-  if (L.outcome) {
-    block(Z, L.z1cols, wg1, L.off_g1);
-    block(Z, L.z0cols, wg0, L.off_g0);
   }
-  out.psibar /= ntot;
-  out.A /= ntot;
-  return out;
-}
-
-// Rows of A^{-1} giving mu_1 and mu_0 (mu_a = nu_a + r_a).
-inline MatrixXd mu_rows(const StackLayout& L, const MatrixXd& A) {
-  Eigen::FullPivLU<MatrixXd> lu(A);
-  if (!lu.isInvertible())
-    throw std::runtime_error(
-        "the M-estimation bread matrix is singular: a model parameter is not identified");
-  const MatrixXd Ainv = lu.inverse();
-  MatrixXd R = MatrixXd::Zero(2, L.k);  // rows: mu_1, mu_0
-  for (int r = 0; r <= 1; ++r) {
-    if (L.nu) R.row(r) += Ainv.row(L.off_nu + r);
-    if (L.r) R.row(r) += Ainv.row(L.off_r + r);
-  }
-  return R;
+  st.solve(VectorXd::Ones(n));
 }
 
 // Influence functions of (mu_1, mu_0): an n x 2 matrix with
 // mu_hat - mu ~ (1/n) sum IF_i. For TMLE: the efficient influence function
 // at the targeted fit (as the tmle package); otherwise A^{-1} psi_i from the
 // stack (account_ps = false treats the propensity scores, hence the weights,
-// as known).
+// as known). mu, when given, receives the estimates (mu_1, mu_0): the
+// stack's solution (TMLE: the targeted means).
 template <class MatX, class MatZ>
 MatrixXd effect_if(const EffectFit& f, const MatX& X, const MatZ& Z, const VectorXd& a,
-                   const VectorXd& y, const EffectSpec& sp, bool account_ps, int nthreads) {
+                   const VectorXd& y, const EffectSpec& sp, bool account_ps, int nthreads,
+                   double* mu = nullptr) {
   const Index n = X.rows();
-  MatrixXd IF(n, 2);
   if (sp.method == Method::TMLE) {
+    if (mu) { mu[0] = f.mu[1]; mu[1] = f.mu[0]; }
+    MatrixXd IF(n, 2);
     for (Index i = 0; i < n; ++i) {
       const int ai = static_cast<int>(a[i]);
       IF(i, 0) = (ai == 1 ? (y[i] - f.q1[i]) / f.e[i] : 0.0) + f.q1[i] - f.mu[1];
@@ -574,28 +491,10 @@ MatrixXd effect_if(const EffectFit& f, const MatX& X, const MatZ& Z, const Vecto
     }
     return IF;
   }
-  const VectorXd s = VectorXd::Ones(n);
-  const StackLayout L = make_layout(sp, account_ps, X.cols(), Z.cols(), f);
-  const VectorXd th = theta_hat(L, f);
-  const StackEval ev = stack_eval(L, th, X, Z, a, y, s, sp, f, false, nthreads);
-  const MatrixXd R = mu_rows(L, ev.A);
-  // Rows are independent: any thread count gives the same bits.
-  const int nt = effective_threads(nthreads);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    std::vector<double> psi(static_cast<std::size_t>(L.k));
-#pragma omp for schedule(static)
-    for (Index i = 0; i < n; ++i) {
-      const detail::UnitQ u = detail::unit_quantities(L, th, X, Z, i, a[i], sp, f);
-      detail::unit_psi(L, th, X, Z, i, a[i], y[i], u, psi.data());
-      for (int r = 0; r <= 1; ++r) {
-        double acc = 0.0;
-        for (Index j = 0; j < L.k; ++j) acc += R(r, j) * psi[static_cast<std::size_t>(j)];
-        IF(i, r) = acc;
-      }
-    }
-  }
-  return IF;
+  EffectStack es;
+  build_effect_stack(es, f, X, Z, a, y, sp, account_ps, nthreads);
+  if (mu) { mu[0] = es.st.theta()[es.mu[1]]; mu[1] = es.st.theta()[es.mu[0]]; }
+  return es.st.influence({es.mu[1], es.mu[0]});
 }
 
 // Starting values for the bootstrap's logistic fits (usually the

@@ -16,9 +16,12 @@
 //   LogisticBlock  beta: w (y - expit(x'beta)) x, a weighted logistic
 //                  model; aliased columns (glm's NA coefficients) are held at
 //                  0 (psi_j = 0, A_jj = 1).
+//   LinearBlock    beta: w (y - x'beta) x, weighted least squares (the same
+//                  ModelBlock with the identity link). A model block may take
+//                  its fit from elsewhere (use_fit()).
 //   MeanBlock      nu: h W (V - nu), a weighted mean on its rows, where the
-//                  weight W and the value V are functions of the predicted
-//                  probabilities p_1..p_M of earlier logistic blocks, each
+//                  weight W and the value V are functions of the predictions
+//                  (fitted means) p_1..p_M of earlier model blocks, each
 //                  predicted on the mean's rows from a design of its own
 //                  with some columns set to constants (everyone in group k,
 //                  or everyone treated): standardised means (W = 1, V = p),
@@ -72,41 +75,53 @@ inline Index global_row(const std::vector<Index>& rows, Index j) {
 
 }  // namespace detail
 
-// Logistic model: design X, response y and row weights w on the block's
-// rows, fitted by logit_irls() with the case weights times w.
-class LogisticBlock : public StackBlock {
+// A model block: a generalised linear model on the block's rows with a
+// canonical link (logistic or identity), psi = w (y - mu(x'beta)) x, fitted
+// by its solve() or, when use_fit() was called, taken from a fit made
+// elsewhere (e.g. with warm starts and a workspace). Aliased columns (glm's
+// NA coefficients) are held at 0 (psi_j = 0, A_jj = 1).
+class ModelBlock : public StackBlock {
  public:
-  LogisticBlock(Eigen::Ref<const MatrixXd> X, Eigen::Ref<const VectorXd> y, VectorXd w,
-                GlmControl ctl, std::vector<Index> rows = {})
-      : X_(X), y_(y), w_(std::move(w)), ctl_(ctl), rows_(std::move(rows)) {
+  ModelBlock(Eigen::Ref<const MatrixXd> X, Eigen::Ref<const VectorXd> y, VectorXd w,
+             GlmControl ctl, std::vector<Index> rows, int nthreads)
+      : X_(X), y_(y), w_(std::move(w)), ctl_(ctl), rows_(std::move(rows)), nthreads_(nthreads) {
     if (y_.size() != X_.rows() || w_.size() != X_.rows() ||
         (!rows_.empty() && static_cast<Index>(rows_.size()) != X_.rows()))
-      throw std::invalid_argument("a logistic block's design, response, weights and rows differ in length");
+      throw std::invalid_argument("a model block's design, response, weights and rows differ in length");
   }
   Index dim() const override { return X_.cols(); }
-  const GlmFit& fit() const { return fit_; }
   bool kept(Index j) const { return kept_[static_cast<std::size_t>(j)] != 0; }
+  virtual double linkinv(double eta) const = 0;
+  virtual double mu_eta(double eta) const = 0;  // d mu / d eta
+
+  // The block's equations solved elsewhere: coefficients (NaN = aliased).
+  void use_fit(const VectorXd& coef, const std::vector<int>& aliased) {
+    if (coef.size() != X_.cols()) throw std::invalid_argument("a model block's fit has the wrong length");
+    given_ = true;
+    coef_ = coef;
+    aliased_ = aliased;
+  }
 
   void solve(VectorXd& theta, const StackView& v, Index b) override {
-    VectorXd sw(X_.rows());
-    for (Index j = 0; j < sw.size(); ++j) sw[j] = v.s[detail::global_row(rows_, j)] * w_[j];
-    fit_ = logit_irls(X_, y_, sw, VectorXd::Zero(X_.rows()), ctl_, 1);
+    if (!given_) {
+      VectorXd sw(X_.rows());
+      for (Index j = 0; j < sw.size(); ++j) sw[j] = v.s[detail::global_row(rows_, j)] * w_[j];
+      fit(sw, coef_, aliased_);
+    }
     kept_.assign(static_cast<std::size_t>(X_.cols()), 1);
-    for (int j : fit_.aliased) kept_[static_cast<std::size_t>(j)] = 0;
-    for (Index j = 0; j < X_.cols(); ++j) theta[v.offset[b] + j] = kept(j) ? fit_.coef[j] : 0.0;
+    for (int j : aliased_) kept_[static_cast<std::size_t>(j)] = 0;
+    for (Index j = 0; j < X_.cols(); ++j) theta[v.offset[b] + j] = kept(j) ? coef_[j] : 0.0;
   }
 
   void jacobian(const StackView& v, Index b, Eigen::Ref<MatrixXd> J) const override {
     const Index p = X_.cols(), o = v.offset[b];
     const VectorXd eta = linear_predictor(X_, v.theta.segment(o, p));
     VectorXd wt(X_.rows());
-    for (Index j = 0; j < wt.size(); ++j) {
-      const double mu = detail::logit_linkinv(eta[j]);
-      wt[j] = v.s[detail::global_row(rows_, j)] * w_[j] * mu * (1.0 - mu);
-    }
+    for (Index j = 0; j < wt.size(); ++j)
+      wt[j] = v.s[detail::global_row(rows_, j)] * w_[j] * mu_eta(eta[j]);
     MatrixXd H;
     VectorXd unused;
-    weighted_crossprod(X_, wt, nullptr, H, unused, 1);
+    weighted_crossprod(X_, wt, nullptr, H, unused, nthreads_);
     const double n = v.s.sum();
     for (Index j = 0; j < p; ++j) {
       if (kept(j)) continue;
@@ -126,26 +141,76 @@ class LogisticBlock : public StackBlock {
     const VectorXd eta = linear_predictor(X_, v.theta.segment(v.offset[b], p));
     const MatrixXd XC = X_ * Ck;
     for (Index j = 0; j < X_.rows(); ++j) {
-      const double r = w_[j] * (y_[j] - detail::logit_linkinv(eta[j]));
+      const double r = w_[j] * (y_[j] - linkinv(eta[j]));
       if (r != 0.0) out.row(detail::global_row(rows_, j)) += r * XC.row(j);
     }
   }
 
- private:
+ protected:
+  // Fits the model with row weights sw, writing its coefficients and aliased columns.
+  virtual void fit(const VectorXd& sw, VectorXd& coef, std::vector<int>& aliased) = 0;
+
   Eigen::Ref<const MatrixXd> X_;
   Eigen::Ref<const VectorXd> y_;
   VectorXd w_;
   GlmControl ctl_;
   std::vector<Index> rows_;
-  GlmFit fit_;
+  int nthreads_;
+  bool given_ = false;
+  VectorXd coef_;
+  std::vector<int> aliased_;
   std::vector<char> kept_;
 };
 
-// A logistic block's predicted probability on a mean's rows: the model
+// Logistic model: design X, response y and row weights w on the block's
+// rows, fitted by logit_irls() with the case weights times w.
+class LogisticBlock : public ModelBlock {
+ public:
+  LogisticBlock(Eigen::Ref<const MatrixXd> X, Eigen::Ref<const VectorXd> y, VectorXd w,
+                GlmControl ctl, std::vector<Index> rows = {}, int nthreads = 1)
+      : ModelBlock(X, y, std::move(w), ctl, std::move(rows), nthreads) {}
+  double linkinv(double eta) const override { return detail::logit_linkinv(eta); }
+  double mu_eta(double eta) const override {
+    const double mu = detail::logit_linkinv(eta);
+    return mu * (1.0 - mu);
+  }
+  // The logit_irls() fit (only when the block fitted itself).
+  const GlmFit& fit() const { return fit_; }
+
+ protected:
+  void fit(const VectorXd& sw, VectorXd& coef, std::vector<int>& aliased) override {
+    fit_ = logit_irls(X_, y_, sw, VectorXd::Zero(X_.rows()), ctl_, nthreads_);
+    coef = fit_.coef;
+    aliased = fit_.aliased;
+  }
+
+ private:
+  GlmFit fit_;
+};
+
+// Linear model (identity link): weighted least squares by wls_fit(),
+// psi = w (y - x'beta) x.
+class LinearBlock : public ModelBlock {
+ public:
+  LinearBlock(Eigen::Ref<const MatrixXd> X, Eigen::Ref<const VectorXd> y, VectorXd w,
+              GlmControl ctl, std::vector<Index> rows = {}, int nthreads = 1)
+      : ModelBlock(X, y, std::move(w), ctl, std::move(rows), nthreads) {}
+  double linkinv(double eta) const override { return eta; }
+  double mu_eta(double) const override { return 1.0; }
+
+ protected:
+  void fit(const VectorXd& sw, VectorXd& coef, std::vector<int>& aliased) override {
+    LmFit f = wls_fit(X_, y_, sw, ctl_, nthreads_);
+    coef = f.coef;
+    aliased = f.aliased;
+  }
+};
+
+// A model block's prediction (fitted mean) on a mean's rows: the model
 // (block index b) applied to design X (the mean's rows, the model's
 // columns), with columns `set` fixed at constants.
 struct Prediction {
-  const LogisticBlock* model;
+  const ModelBlock* model;
   Index block;
   Eigen::Ref<const MatrixXd> X;
   std::vector<std::pair<int, double>> set;
@@ -212,9 +277,8 @@ class MeanBlock : public StackBlock {
       if (sh == 0.0) continue;
       den += sh * t.W[j];
       for (std::size_t m = 0; m < M; ++m) {
-        // d psi / d eta_m = h (dW/dp (V - nu) + W dV/dp) p (1 - p)
-        const double p = t.p(j, m);
-        const double d = sh * (t.dW(j, m) * (t.V[j] - nu) + t.W[j] * t.dV(j, m)) * p * (1.0 - p);
+        // d psi / d eta_m = h (dW/dp (V - nu) + W dV/dp) dp/deta
+        const double d = sh * (t.dW(j, m) * (t.V[j] - nu) + t.W[j] * t.dV(j, m)) * t.D(j, m);
         if (d == 0.0) continue;
         const Prediction& q = preds_[m];
         const Index om = v.offset[q.block];
@@ -238,9 +302,9 @@ class MeanBlock : public StackBlock {
 
  private:
   struct Terms {
-    MatrixXd P, gV, gW;  // rows x M: predictions and the gradients of V and W
+    MatrixXd P, Dp, gV, gW;  // rows x M: predictions, dp/deta, the gradients of V and W
     VectorXd V, W;
-    double p(Index j, std::size_t m) const { return P(j, static_cast<Index>(m)); }
+    double D(Index j, std::size_t m) const { return Dp(j, static_cast<Index>(m)); }
     double dV(Index j, std::size_t m) const { return gV(j, static_cast<Index>(m)); }
     double dW(Index j, std::size_t m) const { return gW.size() ? gW(j, static_cast<Index>(m)) : 0.0; }
   };
@@ -250,9 +314,13 @@ class MeanBlock : public StackBlock {
     const Index M = static_cast<Index>(preds_.size());
     Terms t;
     t.P.resize(n, M);
+    if (gradients) t.Dp.resize(n, M);
     for (Index m = 0; m < M; ++m) {
-      const VectorXd e = preds_[static_cast<std::size_t>(m)].eta(v.theta, v.offset);
-      for (Index j = 0; j < n; ++j) t.P(j, m) = detail::logit_linkinv(e[j]);
+      const Prediction& q = preds_[static_cast<std::size_t>(m)];
+      const VectorXd e = q.eta(v.theta, v.offset);
+      for (Index j = 0; j < n; ++j) t.P(j, m) = q.model->linkinv(e[j]);
+      if (gradients)
+        for (Index j = 0; j < n; ++j) t.Dp(j, m) = q.model->mu_eta(e[j]);
     }
     t.V.resize(n);
     t.W = VectorXd::Ones(n);
