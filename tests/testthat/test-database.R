@@ -26,7 +26,7 @@ test_that("the SQL latest record equals the in-memory one on every keyed table o
     got <- dplyr::collect(r$rows)
     expect_identical(sorted_rows(got), sorted_rows(df[mem$keep, , drop = FALSE]), label = tab)
     counts <- vapply(dplyr::collect(r$counts), as.integer, 0L)
-    expect_identical(counts, c(rows = nrow(df), kept = length(mem$keep),
+    expect_identical(counts, c(rows = nrow(df), kept = sum(mem$keep),
                                superseded = as.integer(mem$superseded),
                                duplicate = as.integer(mem$duplicate)), label = tab)
   }
