@@ -272,7 +272,8 @@ inequality_mi <- function(call, datasets, env, conf_level, disclosure) {
   by <- by[!grepl("_sdc$", by)]
   tabs <- lapply(tabs, function(t) {
     t$se_scale <- ifelse(t$term == "rii", "log", "identity")
-    g <- function(v) ifelse(t$se_scale == "log", log(v), v)
+    lg <- t$se_scale == "log"
+    g <- function(v) replace(v, lg, log(v[lg]))
     t$std.error <- (g(t$conf.high) - g(t$conf.low)) / (2 * z)
     t$statistic <- NA_real_
     t
