@@ -155,7 +155,7 @@ Rcpp::List cpp_stack_eval(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map
   const Eigen::VectorXd av(a), yv(y), s = Eigen::VectorXd::Ones(X.rows());
   const matequity::EffectFit f = matequity::fit_effect(X, Z, av, yv, s, c.sp, c.nthreads);
   matequity::EffectStack es;
-  matequity::build_effect_stack(es, f, X, Z, av, yv, c.sp, c.account_ps, c.nthreads);
+  matequity::build_effect_stack(es, f, X, Z, av, yv, c.sp, c.account_ps, c.nthreads, s);
   Eigen::VectorXd th = es.st.theta();
   if (theta.isNotNull()) {
     Rcpp::NumericVector t(theta);

@@ -69,7 +69,7 @@ TEST_CASE("the effect stack: bread vs central differences, its means equal the f
         const Eigen::VectorXd s = Eigen::VectorXd::Ones(300);
         const EffectFit f = fit_effect(d.X, d.X, d.a, y, s, sp, 1);
         EffectStack es;
-        build_effect_stack(es, f, d.X, d.X, d.a, y, sp, true, 1);
+        build_effect_stack(es, f, d.X, d.X, d.a, y, sp, true, 1, s);
         const Eigen::VectorXd th = es.st.theta();
         CHECK(th[es.mu[1]] == Approx(f.mu[1]).epsilon(1e-12));
         CHECK(th[es.mu[0]] == Approx(f.mu[0]).epsilon(1e-12));

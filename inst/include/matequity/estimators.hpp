@@ -72,7 +72,7 @@ struct EffectFit {
   std::vector<char> fixed;      // truncated units
   double cap[2] = {0.0, 0.0};   // truncation cap of each arm (controls, treated; one pooled cap)
   long long n_truncated[2] = {0, 0};
-  double nu[2] = {0.0, 0.0}, r[2] = {0.0, 0.0}, mu[2] = {0.0, 0.0};
+  double mu[2] = {0.0, 0.0};     // mu_1, mu_0 (stack_means(); TMLE: the targeted means)
   double eps[2] = {0.0, 0.0};   // TMLE fluctuation parameters
   VectorXd q1, q0;              // TMLE targeted predictions (outcome scale)
   GlmFit ps_scratch;            // buffers of the outcome models' logistic fits
@@ -80,17 +80,6 @@ struct EffectFit {
 };
 
 namespace detail {
-
-inline double unit_h(const EffectSpec& sp, double e, double a, double& dh) {
-  double h = 1.0;
-  if (sp.method == Method::GCOMP && sp.estimand != Estimand::ATO) {
-    dh = 0.0;
-    if (sp.estimand == Estimand::ATE) return 1.0;
-    return sp.estimand == Estimand::ATT ? a : 1.0 - a;
-  }
-  tilt(e, sp.estimand, h, dh);
-  return h;
-}
 
 // One-dimensional logistic fluctuation for arm `arm`:
 // solve sum_{A=arm} s H (Y - expit(off + eps H)) = 0 by Newton with halving.
@@ -156,190 +145,6 @@ struct FitOptions {
   bool replicate = false;
 };
 
-// n-length buffers of fit_effect_into(), kept by a caller that fits many
-// data sets (a bootstrap thread) so that a fit allocates nothing of size n.
-struct EffectWorkspace {
-  IrlsWorkspace irls;
-  VectorXd zero, sw, ystar, off1, off0, H1, H0;
-  std::vector<double> wa;
-  std::vector<Index> rows1, rows0;
-};
-
-// Fit everything for one data set with case weights s (1 for the data as
-// given; bootstrap counts in a replicate), writing into f. The n-length
-// members of f (e, w, m1, m0, q1, q0, ps.eta, ps.mu) are grown if needed
-// and their first n entries are this fit's: a fresh f gets exactly n.
-template <class MatX, class MatZ>
-void fit_effect_into(EffectFit& f, const MatX& X, const MatZ& Z,
-                     const Eigen::Ref<const VectorXd>& a, const Eigen::Ref<const VectorXd>& y,
-                     const Eigen::Ref<const VectorXd>& s, const EffectSpec& sp, int nthreads,
-                     const FitOptions& opt, EffectWorkspace& ws) {
-  const Index n = X.rows();
-  const bool need_e = !opt.replicate || uses_ps(sp) || sp.method == Method::TMLE;
-  const bool need_w = !opt.replicate || uses_r(sp);
-  for (int arm = 0; arm <= 1; ++arm) {
-    f.cap[arm] = 0.0;
-    f.n_truncated[arm] = 0;
-    f.nu[arm] = f.r[arm] = f.mu[arm] = f.eps[arm] = 0.0;
-  }
-  f.out_converged = true;
-  f.out_iter = 0;
-  auto zero = head_of(ws.zero, n);
-  zero.setZero();
-  // Propensity model (the scores are reported and used for weights).
-  if (need_e) {
-    logit_irls_into(f.ps, X, a, s, zero, sp.ctl, nthreads, opt.ps_start, ws.irls);
-    head_of(f.e, n) = f.ps.mu.head(n);
-  }
-  // Weights.
-  if (need_w) {
-    auto w = head_of(f.w, n);
-    for (Index i = 0; i < n; ++i) {
-      double dw;
-      ps_weight(f.e[i], static_cast<int>(a[i]), sp.estimand, w[i], dw);
-    }
-    f.fixed.assign(static_cast<std::size_t>(n), 0);
-  }
-  if (need_w && sp.truncate > 0.0 && sp.truncate < 1.0) {
-    // WeightIt's trim(): one cap for the non-focal arms, pooled.
-    bool arms[2];
-    truncated_arms(sp.estimand, arms);
-    auto w = head_of(f.w, n);
-    const double cap = truncate_weights(w, a, s, n, sp.truncate, arms, f.fixed,
-                                        f.n_truncated, ws.wa);
-    for (int arm = 0; arm <= 1; ++arm) f.cap[arm] = arms[arm] ? cap : 0.0;
-  }
-  // Outcome models, one per arm.
-  head_of(f.m1, n).setZero();
-  head_of(f.m0, n).setZero();
-  if (uses_outcome(sp)) {
-    if (opt.arm_split > n) throw std::invalid_argument("fit_effect: arm_split beyond the data");
-    for (int arm = 0; arm <= 1; ++arm) {
-      const VectorXd* start = arm == 1 ? opt.start1 : opt.start0;
-      VectorXd& coef = arm == 1 ? f.gamma1 : f.gamma0;
-      std::vector<int>& al = arm == 1 ? f.aliased1 : f.aliased0;
-      auto pred = (arm == 1 ? f.m1 : f.m0).head(n);
-      if (opt.arm_split >= 0) {
-        // Fit on the arm's rows only (the others have weight 0 in the
-        // model), then predict for all rows.
-        const Index r0 = arm == 1 ? 0 : opt.arm_split;
-        const Index len = arm == 1 ? opt.arm_split : n - opt.arm_split;
-        const auto Zb = Z.middleRows(r0, len);
-        if (sp.binary) {
-          GlmFit& g = f.ps_scratch;
-          logit_irls_into(g, Zb, y.segment(r0, len), s.segment(r0, len), zero.head(len),
-                          sp.ctl, nthreads, start, ws.irls);
-          coef = g.coef;
-          al = g.aliased;
-          f.out_converged = f.out_converged && g.converged;
-          f.out_iter = std::max(f.out_iter, g.iter);
-        } else {
-          LmFit g = wls_fit(Zb, y.segment(r0, len), s.segment(r0, len), sp.ctl, nthreads);
-          coef = g.coef;
-          al = g.aliased;
-        }
-        VectorXd b = coef;
-        for (Index j = 0; j < b.size(); ++j)
-          if (std::isnan(b[j])) b[j] = 0.0;
-        pred.noalias() = Z * b;
-        if (sp.binary)
-          for (Index i = 0; i < n; ++i) pred[i] = detail::logit_linkinv(pred[i]);
-      } else {
-        auto sw = head_of(ws.sw, n);
-        for (Index i = 0; i < n; ++i) sw[i] = static_cast<int>(a[i]) == arm ? s[i] : 0.0;
-        if (sp.binary) {
-          GlmFit& g = f.ps_scratch;
-          logit_irls_into(g, Z, y, sw, zero, sp.ctl, nthreads, start, ws.irls);
-          coef = g.coef;
-          al = g.aliased;
-          pred = g.mu.head(n);
-          f.out_converged = f.out_converged && g.converged;
-          f.out_iter = std::max(f.out_iter, g.iter);
-        } else {
-          LmFit g = wls_fit(Z, y, sw, sp.ctl, nthreads);
-          coef = g.coef;
-          al = g.aliased;
-          pred = g.fitted;
-        }
-      }
-    }
-  }
-  // Means.
-  for (int arm = 0; arm <= 1; ++arm) {
-    const VectorXd& m = arm == 1 ? f.m1 : f.m0;
-    double sh = 0.0, shm = 0.0, sw = 0.0, swr = 0.0;
-    for (Index i = 0; i < n; ++i) {
-      double dh;
-      const double h = detail::unit_h(sp, need_e ? f.e[i] : 0.5, a[i], dh);
-      sh += s[i] * h;
-      shm += s[i] * h * m[i];
-      if (need_w && static_cast<int>(a[i]) == arm) {
-        sw += s[i] * f.w[i];
-        swr += s[i] * f.w[i] * (y[i] - m[i]);
-      }
-    }
-    f.nu[arm] = uses_nu(sp) ? shm / sh : 0.0;
-    f.r[arm] = uses_r(sp) ? swr / sw : 0.0;
-    f.mu[arm] = f.nu[arm] + f.r[arm];
-  }
-  if (sp.method == Method::TMLE) {
-    if (sp.estimand != Estimand::ATE)
-      throw std::invalid_argument("TMLE is implemented for the ATE only");
-    // Scale the outcome to [0, 1] (a no-op for a binary outcome).
-    f.y_lo = sp.binary ? 0.0 : opt.y_range_given ? opt.y_lo : y.minCoeff();
-    f.y_hi = sp.binary ? 1.0 : opt.y_range_given ? opt.y_hi : y.maxCoeff();
-    const double range = f.y_hi - f.y_lo;
-    if (!(range > 0.0)) throw std::invalid_argument("the outcome does not vary");
-    auto bound = [&](double q) {
-      return std::min(std::max(q, sp.q_bound), 1.0 - sp.q_bound);
-    };
-    auto ystar = head_of(ws.ystar, n);
-    auto off1 = head_of(ws.off1, n);
-    auto off0 = head_of(ws.off0, n);
-    auto H1 = head_of(ws.H1, n);
-    auto H0 = head_of(ws.H0, n);
-    for (Index i = 0; i < n; ++i) {
-      ystar[i] = (y[i] - f.y_lo) / range;
-      const double q1 = bound((f.m1[i] - f.y_lo) / range);
-      const double q0 = bound((f.m0[i] - f.y_lo) / range);
-      off1[i] = std::log(q1 / (1.0 - q1));
-      off0[i] = std::log(q0 / (1.0 - q0));
-      H1[i] = 1.0 / f.e[i];
-      H0[i] = 1.0 / (1.0 - f.e[i]);
-    }
-    std::vector<Index>& rows1 = ws.rows1;
-    std::vector<Index>& rows0 = ws.rows0;
-    rows1.clear();
-    rows0.clear();
-    for (Index i = 0; i < n; ++i) (static_cast<int>(a[i]) == 1 ? rows1 : rows0).push_back(i);
-    f.eps[1] = detail::fluctuate(ystar, off1, H1, rows1, s);
-    f.eps[0] = detail::fluctuate(ystar, off0, H0, rows0, s);
-    auto q1v = head_of(f.q1, n);
-    auto q0v = head_of(f.q0, n);
-    double s1 = 0.0, s0 = 0.0, ss = 0.0;
-    for (Index i = 0; i < n; ++i) {
-      q1v[i] = f.y_lo + range * detail::logit_linkinv(off1[i] + f.eps[1] * H1[i]);
-      q0v[i] = f.y_lo + range * detail::logit_linkinv(off0[i] + f.eps[0] * H0[i]);
-      s1 += s[i] * q1v[i];
-      s0 += s[i] * q0v[i];
-      ss += s[i];
-    }
-    f.mu[1] = s1 / ss;
-    f.mu[0] = s0 / ss;
-  }
-}
-
-// The same, returning a fresh fit (n-length members of exactly n entries).
-template <class MatX, class MatZ>
-EffectFit fit_effect(const MatX& X, const MatZ& Z, const Eigen::Ref<const VectorXd>& a,
-                     const Eigen::Ref<const VectorXd>& y, const Eigen::Ref<const VectorXd>& s,
-                     const EffectSpec& sp, int nthreads, const FitOptions& opt = FitOptions()) {
-  EffectFit f;
-  EffectWorkspace ws;
-  fit_effect_into(f, X, Z, a, y, s, sp, nthreads, opt, ws);
-  return f;
-}
-
 // The stacked estimating equations of a fit (TMLE has none: its
 // fluctuation is not an M-estimator of this form). Blocks, in order:
 //   beta      propensity model (logistic on X)        when account_ps and the scores are used
@@ -352,7 +157,8 @@ EffectFit fit_effect(const MatX& X, const MatZ& Z, const Eigen::Ref<const Vector
 // its warm starts); the means are solved by the stack. Without the
 // propensity block the scores f.e, hence h and the weights f.w, are known;
 // with it, truncated units (f.fixed) keep the cap as a fixed weight.
-// `mu` receives the positions of mu_1 and mu_0 in theta.
+// `mu` receives the positions of mu_1 and mu_0 in theta. The stack is
+// solved with case weights s (ones for the data as given).
 struct EffectStack {
   Stack st;
   Index mu[2] = {0, 0};
@@ -361,7 +167,7 @@ struct EffectStack {
 template <class MatX, class MatZ>
 void build_effect_stack(EffectStack& es, const EffectFit& f, const MatX& X, const MatZ& Z,
                         const VectorXd& a, const VectorXd& y, const EffectSpec& sp,
-                        bool account_ps, int nthreads) {
+                        bool account_ps, int nthreads, const VectorXd& s) {
   Stack& st = es.st;
   const Index n = X.rows();
   const bool ps = account_ps && uses_ps(sp);
@@ -467,7 +273,195 @@ void build_effect_stack(EffectStack& es, const EffectFit& f, const MatX& X, cons
       es.mu[arm] = nu[arm] >= 0 ? nu[arm] : r[arm];
     }
   }
-  st.solve(VectorXd::Ones(n));
+  st.solve(s);
+}
+
+// n-length buffers of fit_effect_into(), kept by a caller that fits many
+// data sets (a bootstrap thread) so that a fit allocates nothing of size n.
+struct EffectWorkspace {
+  IrlsWorkspace irls;
+  VectorXd zero, sw, ystar, off1, off0, H1, H0;
+  std::vector<double> wa;
+  std::vector<Index> rows1, rows0;
+  VectorXd a, y, s;  // stack_means()' copies of a replicate's data
+};
+
+// The fit's means (mu_1, mu_0) into f.mu: the effect stack's mean blocks
+// (build_effect_stack(), no propensity block: the scores and weights of f
+// as known) solved with case weights s. The one evaluation of the means,
+// for a fit and for a bootstrap replicate alike.
+template <class MatX, class MatZ>
+void stack_means(EffectFit& f, const MatX& X, const MatZ& Z, const Eigen::Ref<const VectorXd>& a,
+                 const Eigen::Ref<const VectorXd>& y, const Eigen::Ref<const VectorXd>& s,
+                 const EffectSpec& sp, int nthreads, EffectWorkspace& ws) {
+  ws.a = a;
+  ws.y = y;
+  ws.s = s;
+  EffectStack es;
+  build_effect_stack(es, f, X, Z, ws.a, ws.y, sp, false, nthreads, ws.s);
+  f.mu[1] = es.st.theta()[es.mu[1]];
+  f.mu[0] = es.st.theta()[es.mu[0]];
+}
+
+// Fit everything for one data set with case weights s (1 for the data as
+// given; bootstrap counts in a replicate), writing into f. The n-length
+// members of f (e, w, m1, m0, q1, q0, ps.eta, ps.mu) are grown if needed
+// and their first n entries are this fit's: a fresh f gets exactly n.
+template <class MatX, class MatZ>
+void fit_effect_into(EffectFit& f, const MatX& X, const MatZ& Z,
+                     const Eigen::Ref<const VectorXd>& a, const Eigen::Ref<const VectorXd>& y,
+                     const Eigen::Ref<const VectorXd>& s, const EffectSpec& sp, int nthreads,
+                     const FitOptions& opt, EffectWorkspace& ws) {
+  const Index n = X.rows();
+  const bool need_e = !opt.replicate || uses_ps(sp) || sp.method == Method::TMLE;
+  const bool need_w = !opt.replicate || uses_r(sp);
+  for (int arm = 0; arm <= 1; ++arm) {
+    f.cap[arm] = 0.0;
+    f.n_truncated[arm] = 0;
+    f.mu[arm] = f.eps[arm] = 0.0;
+  }
+  f.out_converged = true;
+  f.out_iter = 0;
+  auto zero = head_of(ws.zero, n);
+  zero.setZero();
+  // Propensity model (the scores are reported and used for weights).
+  if (need_e) {
+    logit_irls_into(f.ps, X, a, s, zero, sp.ctl, nthreads, opt.ps_start, ws.irls);
+    head_of(f.e, n) = f.ps.mu.head(n);
+  }
+  // Weights.
+  if (need_w) {
+    auto w = head_of(f.w, n);
+    for (Index i = 0; i < n; ++i) {
+      double dw;
+      ps_weight(f.e[i], static_cast<int>(a[i]), sp.estimand, w[i], dw);
+    }
+    f.fixed.assign(static_cast<std::size_t>(n), 0);
+  }
+  if (need_w && sp.truncate > 0.0 && sp.truncate < 1.0) {
+    // WeightIt's trim(): one cap for the non-focal arms, pooled.
+    bool arms[2];
+    truncated_arms(sp.estimand, arms);
+    auto w = head_of(f.w, n);
+    const double cap = truncate_weights(w, a, s, n, sp.truncate, arms, f.fixed,
+                                        f.n_truncated, ws.wa);
+    for (int arm = 0; arm <= 1; ++arm) f.cap[arm] = arms[arm] ? cap : 0.0;
+  }
+  // Outcome models, one per arm.
+  head_of(f.m1, n).setZero();
+  head_of(f.m0, n).setZero();
+  if (uses_outcome(sp)) {
+    if (opt.arm_split > n) throw std::invalid_argument("fit_effect: arm_split beyond the data");
+    for (int arm = 0; arm <= 1; ++arm) {
+      const VectorXd* start = arm == 1 ? opt.start1 : opt.start0;
+      VectorXd& coef = arm == 1 ? f.gamma1 : f.gamma0;
+      std::vector<int>& al = arm == 1 ? f.aliased1 : f.aliased0;
+      auto pred = (arm == 1 ? f.m1 : f.m0).head(n);
+      if (opt.arm_split >= 0) {
+        // Fit on the arm's rows only (the others have weight 0 in the
+        // model), then predict for all rows.
+        const Index r0 = arm == 1 ? 0 : opt.arm_split;
+        const Index len = arm == 1 ? opt.arm_split : n - opt.arm_split;
+        const auto Zb = Z.middleRows(r0, len);
+        if (sp.binary) {
+          GlmFit& g = f.ps_scratch;
+          logit_irls_into(g, Zb, y.segment(r0, len), s.segment(r0, len), zero.head(len),
+                          sp.ctl, nthreads, start, ws.irls);
+          coef = g.coef;
+          al = g.aliased;
+          f.out_converged = f.out_converged && g.converged;
+          f.out_iter = std::max(f.out_iter, g.iter);
+        } else {
+          LmFit g = wls_fit(Zb, y.segment(r0, len), s.segment(r0, len), sp.ctl, nthreads);
+          coef = g.coef;
+          al = g.aliased;
+        }
+        VectorXd b = coef;
+        for (Index j = 0; j < b.size(); ++j)
+          if (std::isnan(b[j])) b[j] = 0.0;
+        pred.noalias() = Z * b;
+        if (sp.binary)
+          for (Index i = 0; i < n; ++i) pred[i] = detail::logit_linkinv(pred[i]);
+      } else {
+        auto sw = head_of(ws.sw, n);
+        for (Index i = 0; i < n; ++i) sw[i] = static_cast<int>(a[i]) == arm ? s[i] : 0.0;
+        if (sp.binary) {
+          GlmFit& g = f.ps_scratch;
+          logit_irls_into(g, Z, y, sw, zero, sp.ctl, nthreads, start, ws.irls);
+          coef = g.coef;
+          al = g.aliased;
+          pred = g.mu.head(n);
+          f.out_converged = f.out_converged && g.converged;
+          f.out_iter = std::max(f.out_iter, g.iter);
+        } else {
+          LmFit g = wls_fit(Z, y, sw, sp.ctl, nthreads);
+          coef = g.coef;
+          al = g.aliased;
+          pred = g.fitted;
+        }
+      }
+    }
+  }
+  if (sp.method == Method::TMLE) {
+    if (sp.estimand != Estimand::ATE)
+      throw std::invalid_argument("TMLE is implemented for the ATE only");
+    // Scale the outcome to [0, 1] (a no-op for a binary outcome).
+    f.y_lo = sp.binary ? 0.0 : opt.y_range_given ? opt.y_lo : y.minCoeff();
+    f.y_hi = sp.binary ? 1.0 : opt.y_range_given ? opt.y_hi : y.maxCoeff();
+    const double range = f.y_hi - f.y_lo;
+    if (!(range > 0.0)) throw std::invalid_argument("the outcome does not vary");
+    auto bound = [&](double q) {
+      return std::min(std::max(q, sp.q_bound), 1.0 - sp.q_bound);
+    };
+    auto ystar = head_of(ws.ystar, n);
+    auto off1 = head_of(ws.off1, n);
+    auto off0 = head_of(ws.off0, n);
+    auto H1 = head_of(ws.H1, n);
+    auto H0 = head_of(ws.H0, n);
+    for (Index i = 0; i < n; ++i) {
+      ystar[i] = (y[i] - f.y_lo) / range;
+      const double q1 = bound((f.m1[i] - f.y_lo) / range);
+      const double q0 = bound((f.m0[i] - f.y_lo) / range);
+      off1[i] = std::log(q1 / (1.0 - q1));
+      off0[i] = std::log(q0 / (1.0 - q0));
+      H1[i] = 1.0 / f.e[i];
+      H0[i] = 1.0 / (1.0 - f.e[i]);
+    }
+    std::vector<Index>& rows1 = ws.rows1;
+    std::vector<Index>& rows0 = ws.rows0;
+    rows1.clear();
+    rows0.clear();
+    for (Index i = 0; i < n; ++i) (static_cast<int>(a[i]) == 1 ? rows1 : rows0).push_back(i);
+    f.eps[1] = detail::fluctuate(ystar, off1, H1, rows1, s);
+    f.eps[0] = detail::fluctuate(ystar, off0, H0, rows0, s);
+    auto q1v = head_of(f.q1, n);
+    auto q0v = head_of(f.q0, n);
+    double s1 = 0.0, s0 = 0.0, ss = 0.0;
+    for (Index i = 0; i < n; ++i) {
+      q1v[i] = f.y_lo + range * detail::logit_linkinv(off1[i] + f.eps[1] * H1[i]);
+      q0v[i] = f.y_lo + range * detail::logit_linkinv(off0[i] + f.eps[0] * H0[i]);
+      s1 += s[i] * q1v[i];
+      s0 += s[i] * q0v[i];
+      ss += s[i];
+    }
+    f.mu[1] = s1 / ss;
+    f.mu[0] = s0 / ss;
+  } else {
+    // The means: the effect stack's mean blocks solved with the case
+    // weights s (the models as fitted above, the scores as known).
+    stack_means(f, X, Z, a, y, s, sp, nthreads, ws);
+  }
+}
+
+// The same, returning a fresh fit (n-length members of exactly n entries).
+template <class MatX, class MatZ>
+EffectFit fit_effect(const MatX& X, const MatZ& Z, const Eigen::Ref<const VectorXd>& a,
+                     const Eigen::Ref<const VectorXd>& y, const Eigen::Ref<const VectorXd>& s,
+                     const EffectSpec& sp, int nthreads, const FitOptions& opt = FitOptions()) {
+  EffectFit f;
+  EffectWorkspace ws;
+  fit_effect_into(f, X, Z, a, y, s, sp, nthreads, opt, ws);
+  return f;
 }
 
 // Influence functions of (mu_1, mu_0): an n x 2 matrix with
@@ -492,7 +486,7 @@ MatrixXd effect_if(const EffectFit& f, const MatX& X, const MatZ& Z, const Vecto
     return IF;
   }
   EffectStack es;
-  build_effect_stack(es, f, X, Z, a, y, sp, account_ps, nthreads);
+  build_effect_stack(es, f, X, Z, a, y, sp, account_ps, nthreads, VectorXd::Ones(n));
   if (mu) { mu[0] = es.st.theta()[es.mu[1]]; mu[1] = es.st.theta()[es.mu[0]]; }
   return es.st.influence({es.mu[1], es.mu[0]});
 }
