@@ -67,7 +67,7 @@ struct EffectFit {
   std::vector<int> aliased1, aliased0;
   bool out_converged = true;
   int out_iter = 0;
-  VectorXd m1, m0;              // outcome-model predictions for every unit
+  VectorXd m1, m0;              // outcome-model predictions for every unit (TMLE; else 0)
   VectorXd w;                   // balancing weights used (after truncation)
   std::vector<char> fixed;      // truncated units
   double cap[2] = {0.0, 0.0};   // truncation cap of each arm (controls, treated; one pooled cap)
@@ -347,7 +347,10 @@ void fit_effect_into(EffectFit& f, const MatX& X, const MatZ& Z,
                                         f.n_truncated, ws.wa);
     for (int arm = 0; arm <= 1; ++arm) f.cap[arm] = arms[arm] ? cap : 0.0;
   }
-  // Outcome models, one per arm.
+  // Outcome models, one per arm. Their predictions for every unit (m1,
+  // m0) are kept for TMLE's fluctuation; the other methods' means take the
+  // coefficients (stack_means()).
+  const bool tmle = sp.method == Method::TMLE;
   head_of(f.m1, n).setZero();
   head_of(f.m0, n).setZero();
   if (uses_outcome(sp)) {
@@ -376,12 +379,14 @@ void fit_effect_into(EffectFit& f, const MatX& X, const MatZ& Z,
           coef = g.coef;
           al = g.aliased;
         }
-        VectorXd b = coef;
-        for (Index j = 0; j < b.size(); ++j)
-          if (std::isnan(b[j])) b[j] = 0.0;
-        pred.noalias() = Z * b;
-        if (sp.binary)
-          for (Index i = 0; i < n; ++i) pred[i] = detail::logit_linkinv(pred[i]);
+        if (tmle) {
+          VectorXd b = coef;
+          for (Index j = 0; j < b.size(); ++j)
+            if (std::isnan(b[j])) b[j] = 0.0;
+          pred.noalias() = Z * b;
+          if (sp.binary)
+            for (Index i = 0; i < n; ++i) pred[i] = detail::logit_linkinv(pred[i]);
+        }
       } else {
         auto sw = head_of(ws.sw, n);
         for (Index i = 0; i < n; ++i) sw[i] = static_cast<int>(a[i]) == arm ? s[i] : 0.0;
@@ -390,14 +395,14 @@ void fit_effect_into(EffectFit& f, const MatX& X, const MatZ& Z,
           logit_irls_into(g, Z, y, sw, zero, sp.ctl, nthreads, start, ws.irls);
           coef = g.coef;
           al = g.aliased;
-          pred = g.mu.head(n);
+          if (tmle) pred = g.mu.head(n);
           f.out_converged = f.out_converged && g.converged;
           f.out_iter = std::max(f.out_iter, g.iter);
         } else {
           LmFit g = wls_fit(Z, y, sw, sp.ctl, nthreads);
           coef = g.coef;
           al = g.aliased;
-          pred = g.fitted;
+          if (tmle) pred = g.fitted;
         }
       }
     }
