@@ -96,3 +96,53 @@ TEST_CASE("multi_effect IPW means are the Hajek means of the weights", "[multino
   // influence functions average to zero
   for (int k = 0; k < 3; ++k) CHECK(std::abs(f.IF.col(k).mean()) < 1e-8);
 }
+
+TEST_CASE("the multinomial stack block: nnet's fit, its bread against central differences",
+          "[multinomial]") {
+  // an aliased copy of x (column 2) is held at 0 in both coefficient blocks
+  Eigen::MatrixXd X(12, 3);
+  X.leftCols(2) = design3();
+  X.col(2) = 2.0 * X.col(1);
+  GlmControl ctl;
+  ctl.epsilon = 1e-14;
+  Stack st;
+  auto& m = st.add<MultinomialBlock>(X, levels3, 3, ctl);
+  // a Hajek mean of y over level 2 with w = 1 / e_2 from the block's etas
+  Eigen::VectorXd y(12), h(12);
+  y << 1, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1;
+  for (int i = 0; i < 12; ++i) h[i] = levels3[static_cast<std::size_t>(i)] == 2 ? 1.0 : 0.0;
+  std::vector<Prediction> preds;
+  for (int j = 1; j < 3; ++j) preds.push_back(Prediction{&m.eta(), 0, X, {}, m.shift(j)});
+  st.add<MeanBlock>(h, std::move(preds), [&y](Eigen::Index i, const double*, double*) { return y[i]; },
+                    [](Eigen::Index, const double* p, double* g) {
+                      double e[3];
+                      multinom_eta_probs(p, 3, e);
+                      for (int j = 1; j < 3; ++j) g[j - 1] = -(1.0 / e[2]) * ((j == 2 ? 1.0 : 0.0) - e[j]);
+                      return 1.0 / e[2];
+                    });
+  st.solve(Eigen::VectorXd::Ones(12));
+  const Eigen::VectorXd th = st.theta();
+  // nnet::multinom(factor(a) ~ x) (header); the copy of x is aliased
+  CHECK(th[0] == Approx(1.7251420276933274).epsilon(1e-6));
+  CHECK(th[1] == Approx(4.9486560022839674).epsilon(1e-6));
+  CHECK(th[2] == 0.0);
+  CHECK(th[3] == Approx(0.3953641825909982).epsilon(1e-6));
+  CHECK(th[4] == Approx(6.8622146112295308).epsilon(1e-6));
+  CHECK(th[5] == 0.0);
+  CHECK(st.mean_psi(th).cwiseAbs().maxCoeff() < 1e-8);
+  const Eigen::MatrixXd A = st.bread();
+  for (Eigen::Index j = 0; j < th.size(); ++j) {
+    if (j == 2 || j == 5) continue;  // held at 0: A_jj = 1 by construction
+    const double d = 1e-6 * std::max(1.0, std::abs(th[j]));
+    Eigen::VectorXd tp = th, tm = th;
+    tp[j] += d;
+    tm[j] -= d;
+    const Eigen::VectorXd num = -(st.mean_psi(tp) - st.mean_psi(tm)) / (2 * d);
+    for (Eigen::Index r = 0; r < th.size(); ++r) {
+      if (r == 2 || r == 5) continue;
+      CHECK(num[r] == Approx(A(r, j)).margin(1e-6 * A.cwiseAbs().maxCoeff()));
+    }
+  }
+  CHECK(A(2, 2) == 1.0);
+  CHECK(A(5, 5) == 1.0);
+}

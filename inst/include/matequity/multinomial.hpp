@@ -16,19 +16,19 @@
 // focal level f: w = e_f / e_A (1 for the focal units). Tilting h (PSweight's
 // multi-group augmented weighting estimator): 1 for the ATE, e_f for the ATT.
 //
-// Parameters, in this order: the propensity blocks b_1..b_{K-1} (kept
-// columns), outcome models gamma_0..gamma_{K-1} (AIPW; fitted within each
-// level, logistic or linear), nu_0..nu_{K-1} (AIPW), r_0..r_{K-1}. With
-// case weights s the estimating functions are
+// The estimating equations are blocks of the stack (stack.hpp): the
+// propensity model (MultinomialBlock, below), the outcome models gamma_k
+// (AIPW; LogisticBlock or LinearBlock, fitted within each level), and the
+// means, with case weights s:
 //   psi_{b_k}   = s (1{A=k} - e_k) x                   k = 1..K-1
 //   psi_gamma_k = s 1{A=k} (Y - m_k) z
-//   psi_nu_k    = s h (m_k - nu_k)
+//   psi_nu_k    = s h (m_k - nu_k)                     (AIPW)
 //   psi_r_k     = s 1{A=k} w (Y - m_k - r_k)
 // and mu_k = nu_k + r_k (IPW: m_k = 0, mu_k = r_k, the Hajek mean). The
-// bread A = -(1/n) sum d psi / d theta is analytic, using
-//   d e_k / d b_j = e_k (1{k=j} - e_j) x,
-//   d log w / d b_j = (1{f=j} - 1{A=j}) x (ATT), -(1{A=j} - e_j) x (ATE),
-//   d h / d b_j = e_f (1{f=j} - e_j) x (ATT).
+// weights and the tilt are functions of the K-1 linear predictors x'b_j,
+// so the stack differentiates them through the propensity model
+// (d e_k / d eta_j = e_k (1{k=j} - e_j)); its bread and sandwich are the
+// stack's, as for the binary estimators.
 #pragma once
 
 #include <Eigen/Dense>
@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "logit_irls.hpp"
+#include "stack.hpp"
 
 namespace matequity {
 
@@ -175,6 +176,136 @@ MultinomFit multinom_fit(const Mat& Xin, const std::vector<int>& a, int K,
   return fit;
 }
 
+// The multinomial propensity model as a stack block: coefficients
+// b_1..b_{K-1}, p each (all of X's columns; aliased ones held at 0 in every
+// block, psi = -theta, A_jj = 1, as ModelBlock does), psi_{b_j} =
+// (1{A=j} - e_j) x. Its linear predictors eta_j = x'b_j are predictions of
+// a mean with the identity link: Prediction{&blk.eta(), b, X, {}, blk.shift(j)}
+// gives eta_j, and the mean's value or weight computes the probabilities
+// from them (multinom_eta_probs()).
+class MultinomialBlock : public StackBlock {
+ public:
+  MultinomialBlock(Eigen::Ref<const MatrixXd> X, std::vector<int> a, int K, GlmControl ctl,
+                   int nthreads = 1)
+      : X_(X), a_(std::move(a)), K_(K), ctl_(ctl), nthreads_(nthreads), eta_(this) {
+    if (K_ < 2) throw std::invalid_argument("a multinomial block needs at least 2 levels");
+    if (static_cast<Index>(a_.size()) != X_.rows())
+      throw std::invalid_argument("a multinomial block's design and levels differ in length");
+  }
+  Index dim() const override { return X_.cols() * (K_ - 1); }
+  bool kept(Index c) const { return kept_[static_cast<std::size_t>(c)] != 0; }
+  // The identity-link predictor of every eta_j, and where b_j starts.
+  const Predictor& eta() const { return eta_; }
+  Index shift(int j) const { return static_cast<Index>(j - 1) * X_.cols(); }
+
+  // The equations solved elsewhere: coefficients p x (K-1), NaN rows aliased.
+  void use_fit(const MatrixXd& coef, const std::vector<int>& aliased) {
+    if (coef.rows() != X_.cols() || coef.cols() != K_ - 1)
+      throw std::invalid_argument("a multinomial block's fit has the wrong shape");
+    given_ = true;
+    coef_ = coef;
+    aliased_ = aliased;
+  }
+
+  void solve(VectorXd& theta, const StackView& v, Index b) override {
+    if (!given_) {
+      const MultinomFit f = multinom_fit(X_, a_, K_, v.s, ctl_, nthreads_);
+      coef_ = f.coef;
+      aliased_ = f.aliased;
+    }
+    const Index p = X_.cols();
+    kept_.assign(static_cast<std::size_t>(p), 1);
+    for (int j : aliased_) kept_[static_cast<std::size_t>(j)] = 0;
+    for (Index j = 0; j + 1 < K_; ++j)
+      for (Index c = 0; c < p; ++c)
+        theta[v.offset[b] + j * p + c] = kept(c) ? coef_(c, j) : 0.0;
+  }
+
+  void jacobian(const StackView& v, Index b, Eigen::Ref<MatrixXd> J) const override {
+    const Index p = X_.cols(), m = K_ - 1, o = v.offset[b], n = X_.rows();
+    const MatrixXd P = probs(v, b);
+    MatrixXd H(p * m, p * m);
+    VectorXd w(n);
+    for (Index j = 0; j < m; ++j)
+      for (Index k = 0; k <= j; ++k) {
+        for (Index i = 0; i < n; ++i)
+          w[i] = v.s[i] * P(i, j + 1) * ((j == k ? 1.0 : 0.0) - P(i, k + 1));
+        const MatrixXd blk = X_.transpose() * (X_.array().colwise() * w.array()).matrix();
+        H.block(j * p, k * p, p, p) = blk;
+        if (k != j) H.block(k * p, j * p, p, p) = blk.transpose();
+      }
+    const double tot = v.s.sum();
+    for (Index j = 0; j < m; ++j)
+      for (Index c = 0; c < p; ++c) {
+        if (kept(c)) continue;
+        const Index r = j * p + c;
+        H.row(r).setZero();
+        H.col(r).setZero();
+        H(r, r) = tot;
+      }
+    J.block(0, o, p * m, p * m) -= H;
+  }
+
+  void add_psi_times(const StackView& v, Index b, const MatrixXd& C,
+                     MatrixXd& out) const override {
+    const Index p = X_.cols(), m = K_ - 1, n = X_.rows();
+    const MatrixXd P = probs(v, b);
+    for (Index j = 0; j < m; ++j) {
+      MatrixXd Cj = C.middleRows(j * p, p);
+      for (Index c = 0; c < p; ++c)
+        if (!kept(c)) Cj.row(c).setZero();
+      const MatrixXd XC = X_ * Cj;
+      for (Index i = 0; i < n; ++i) {
+        const double r = (a_[static_cast<std::size_t>(i)] == j + 1 ? 1.0 : 0.0) - P(i, j + 1);
+        if (r != 0.0) out.row(i) += r * XC.row(i);
+      }
+    }
+  }
+
+ private:
+  struct Eta : Predictor {
+    explicit Eta(const MultinomialBlock* b) : blk(b) {}
+    double linkinv(double eta) const override { return eta; }
+    double mu_eta(double) const override { return 1.0; }
+    bool kept(Index c) const override { return blk->kept(c); }
+    const MultinomialBlock* blk;
+  };
+  // n x K probabilities at the stack's theta.
+  MatrixXd probs(const StackView& v, Index b) const {
+    const Index p = X_.cols(), m = K_ - 1;
+    const Eigen::Map<const MatrixXd> B(v.theta.data() + v.offset[b], p, m);
+    const MatrixXd eta = X_ * B;
+    MatrixXd P;
+    detail::multinom_probs(eta, P);
+    return P;
+  }
+
+  Eigen::Ref<const MatrixXd> X_;
+  std::vector<int> a_;
+  int K_;
+  GlmControl ctl_;
+  int nthreads_;
+  Eta eta_;
+  bool given_ = false;
+  MatrixXd coef_;
+  std::vector<int> aliased_;
+  std::vector<char> kept_;
+};
+
+// The K probabilities (level 0 the baseline) from the K-1 linear
+// predictors eta[0..K-2] (of levels 1..K-1), as multinom_probs().
+inline void multinom_eta_probs(const double* eta, int K, double* e) {
+  double mx = 0.0;
+  for (int k = 0; k + 1 < K; ++k) mx = std::max(mx, eta[k]);
+  double tot = std::exp(-mx);
+  e[0] = tot;
+  for (int k = 1; k < K; ++k) {
+    e[k] = std::exp(eta[k - 1] - mx);
+    tot += e[k];
+  }
+  for (int k = 0; k < K; ++k) e[k] /= tot;
+}
+
 struct MultiSpec {
   bool aipw = true;     // false: Hajek IPW
   int focal = -1;       // ATT focal level (0-based); < 0: ATE
@@ -189,8 +320,7 @@ struct MultiEffectFit {
   std::vector<VectorXd> gamma;         // outcome coefficients per level (NaN aliased)
   std::vector<std::vector<int>> out_aliased;
   bool out_converged = true;
-  MatrixXd m;                          // n x K outcome-model predictions (0 for IPW)
-  VectorXd nu, r, mu;                  // K each
+  VectorXd mu;                         // K means (the stack's solution)
   MatrixXd IF;                         // n x K influence functions of mu
 };
 
@@ -210,160 +340,140 @@ MultiEffectFit multi_effect(const MatX& X, const MatZ& Z, const std::vector<int>
   const MatrixXd& E = f.ps.prob;
   const bool att = sp.focal >= 0;
   f.w.resize(n);
-  VectorXd h(n);
   for (Index i = 0; i < n; ++i) {
     const double ea = E(i, a[static_cast<std::size_t>(i)]);
     f.w[i] = att ? E(i, sp.focal) / ea : 1.0 / ea;
-    h[i] = att ? E(i, sp.focal) : 1.0;
   }
-  // Outcome models, one per level, on that level's rows; predictions for all.
-  f.m = MatrixXd::Zero(n, K);
+  // Outcome models, one per level, on that level's rows.
   f.gamma.assign(static_cast<std::size_t>(K), VectorXd());
   f.out_aliased.assign(static_cast<std::size_t>(K), std::vector<int>());
-  std::vector<MatrixXd> Zk(static_cast<std::size_t>(K));
-  MatrixXd V = MatrixXd::Zero(n, K);  // d m_k / d eta_k
+  std::vector<VectorXd> in(static_cast<std::size_t>(K), VectorXd::Zero(n));
+  for (Index i = 0; i < n; ++i) in[static_cast<std::size_t>(a[static_cast<std::size_t>(i)])][i] = 1.0;
+  for (int k = 0; k < K; ++k) {
+    double sw = 0.0;
+    for (Index i = 0; i < n; ++i) sw += in[static_cast<std::size_t>(k)][i] * f.w[i];
+    if (!(sw > 0.0)) throw std::runtime_error("a treatment level has no units with a positive weight");
+  }
   if (sp.aipw) {
     const VectorXd zero = VectorXd::Zero(n);
     for (int k = 0; k < K; ++k) {
-      VectorXd sk(n);
-      for (Index i = 0; i < n; ++i) sk[i] = a[static_cast<std::size_t>(i)] == k ? 1.0 : 0.0;
       const std::size_t ku = static_cast<std::size_t>(k);
       if (sp.binary) {
-        const GlmFit g = logit_irls(Z, y, sk, zero, sp.ctl, nthreads);
+        const GlmFit g = logit_irls(Z, y, in[ku], zero, sp.ctl, nthreads);
         f.gamma[ku] = g.coef;
         f.out_aliased[ku] = g.aliased;
         f.out_converged = f.out_converged && g.converged;
       } else {
-        const LmFit g = wls_fit(Z, y, sk, sp.ctl, nthreads);
+        const LmFit g = wls_fit(Z, y, in[ku], sp.ctl, nthreads);
         f.gamma[ku] = g.coef;
         f.out_aliased[ku] = g.aliased;
       }
-      Zk[ku] = drop_columns(Z, f.out_aliased[ku]);
-      VectorXd gk(Zk[ku].cols());
-      Index c = 0;
-      for (Index j = 0; j < f.gamma[ku].size(); ++j)
-        if (!std::isnan(f.gamma[ku][j])) gk[c++] = f.gamma[ku][j];
-      const VectorXd lp = Zk[ku] * gk;
-      for (Index i = 0; i < n; ++i) {
-        if (sp.binary) {
-          f.m(i, k) = detail::logit_linkinv(lp[i]);
-          V(i, k) = f.m(i, k) * (1.0 - f.m(i, k));
-        } else {
-          f.m(i, k) = lp[i];
-          V(i, k) = 1.0;
-        }
-      }
     }
-  }
-  // Means.
-  f.nu = VectorXd::Zero(K);
-  f.r = VectorXd::Zero(K);
-  f.mu = VectorXd::Zero(K);
-  const double sh = h.sum();
-  for (int k = 0; k < K; ++k) {
-    double sw = 0.0, swr = 0.0, shm = 0.0;
-    for (Index i = 0; i < n; ++i) {
-      shm += h[i] * f.m(i, k);
-      if (a[static_cast<std::size_t>(i)] == k) {
-        sw += f.w[i];
-        swr += f.w[i] * (y[i] - f.m(i, k));
-      }
-    }
-    if (!(sw > 0.0)) throw std::runtime_error("a treatment level has no units with a positive weight");
-    f.nu[k] = sp.aipw ? shm / sh : 0.0;
-    f.r[k] = swr / sw;
-    f.mu[k] = f.nu[k] + f.r[k];
   }
 
-  // The stack: offsets of each block.
-  const MatrixXd Xr = drop_columns(X, f.ps.aliased);
-  const Index p = Xr.cols(), mB = K - 1;
-  const Index nb = sp.account_ps ? p * mB : 0;
-  std::vector<Index> off_g(static_cast<std::size_t>(K), 0);
-  Index off = nb;
-  if (sp.aipw)
-    for (int k = 0; k < K; ++k) {
-      off_g[static_cast<std::size_t>(k)] = off;
-      off += Zk[static_cast<std::size_t>(k)].cols();
-    }
-  const Index off_nu = off;
-  if (sp.aipw) off += K;
-  const Index off_r = off;
-  off += K;
-  const Index kk = off;
-  MatrixXd Psi = MatrixXd::Zero(n, kk);
-  MatrixXd A = MatrixXd::Zero(kk, kk);
-  VectorXd v(n);
+  // The stack, with the models as fitted above.
+  Stack st;
+  const MultinomialBlock* ps = nullptr;
+  Index b_ps = 0;
   if (sp.account_ps) {
-    for (Index j = 0; j < mB; ++j) {
-      for (Index i = 0; i < n; ++i)
-        v[i] = (a[static_cast<std::size_t>(i)] == j + 1 ? 1.0 : 0.0) - E(i, j + 1);
-      Psi.middleCols(j * p, p) = (Xr.array().colwise() * v.array()).matrix();
-      for (Index k = 0; k < mB; ++k) {
-        for (Index i = 0; i < n; ++i) v[i] = E(i, j + 1) * ((j == k ? 1.0 : 0.0) - E(i, k + 1));
-        A.block(j * p, k * p, p, p) = detail::cross_w(Xr, v, Xr);
-      }
+    auto& m = st.add<MultinomialBlock>(X, a, K, sp.ctl, nthreads);
+    m.use_fit(f.ps.coef, f.ps.aliased);
+    ps = &m;
+    b_ps = st.last();
+  }
+  // the K-1 linear predictors of the propensity model, from preds[first]
+  auto add_etas = [&](std::vector<Prediction>& preds) {
+    for (int j = 1; j < K; ++j) preds.push_back(Prediction{&ps->eta(), b_ps, X, {}, ps->shift(j)});
+  };
+  std::vector<const ModelBlock*> out(static_cast<std::size_t>(K), nullptr);
+  std::vector<Index> b_out(static_cast<std::size_t>(K), 0);
+  if (sp.aipw) {
+    for (int k = 0; k < K; ++k) {
+      const std::size_t ku = static_cast<std::size_t>(k);
+      ModelBlock* m;
+      if (sp.binary)
+        m = &st.add<LogisticBlock>(Z, y, in[ku], sp.ctl, std::vector<Index>(), nthreads);
+      else
+        m = &st.add<LinearBlock>(Z, y, in[ku], sp.ctl, std::vector<Index>(), nthreads);
+      m->use_fit(f.gamma[ku], f.out_aliased[ku]);
+      out[ku] = m;
+      b_out[ku] = st.last();
     }
   }
+  const int focal = sp.focal;
+  std::vector<Index> mu_pos(static_cast<std::size_t>(K), 0);
   for (int k = 0; k < K; ++k) {
     const std::size_t ku = static_cast<std::size_t>(k);
-    VectorXd ind(n), res(n);
-    for (Index i = 0; i < n; ++i) ind[i] = a[static_cast<std::size_t>(i)] == k ? 1.0 : 0.0;
+    Index nu = -1;
     if (sp.aipw) {
-      const MatrixXd& D = Zk[ku];
-      const Index q = D.cols(), og = off_g[ku];
-      for (Index i = 0; i < n; ++i) res[i] = ind[i] * (y[i] - f.m(i, k));
-      Psi.middleCols(og, q) = (D.array().colwise() * res.array()).matrix();
-      for (Index i = 0; i < n; ++i) v[i] = ind[i] * V(i, k);
-      A.block(og, og, q, q) = detail::cross_w(D, v, D);
-      // nu_k
-      const Index rn = off_nu + k;
-      for (Index i = 0; i < n; ++i) Psi(i, rn) = h[i] * (f.m(i, k) - f.nu[k]);
-      A(rn, rn) = sh;
-      for (Index i = 0; i < n; ++i) v[i] = h[i] * V(i, k);
-      A.block(rn, og, 1, q) = -(D.transpose() * v).transpose();
-      if (sp.account_ps && att) {
-        // d h / d b_j = e_f (1{f=j} - e_j) x
-        for (Index j = 0; j < mB; ++j) {
-          for (Index i = 0; i < n; ++i)
-            v[i] = h[i] * ((sp.focal == j + 1 ? 1.0 : 0.0) - E(i, j + 1)) * (f.m(i, k) - f.nu[k]);
-          A.block(rn, j * p, 1, p) = -(Xr.transpose() * v).transpose();
-        }
+      // nu_k: the mean of m_k, tilted by e_f for the ATT
+      std::vector<Prediction> preds{Prediction{out[ku], b_out[ku], Z, {}}};
+      MeanBlock::Fn value = [](Index, const double* p, double* g) {
+        g[0] = 1.0;
+        return p[0];
+      };
+      MeanBlock::Fn weight;
+      if (att && ps) {
+        add_etas(preds);
+        weight = [K, focal, e = std::vector<double>(static_cast<std::size_t>(K))](
+                     Index, const double* p, double* g) mutable {
+          multinom_eta_probs(p + 1, K, e.data());
+          const double ef = e[static_cast<std::size_t>(focal)];
+          for (int j = 1; j < K; ++j) g[j] = ef * ((focal == j ? 1.0 : 0.0) - e[static_cast<std::size_t>(j)]);
+          return ef;
+        };
+      } else if (att) {
+        weight = [&E, focal](Index i, const double*, double*) { return E(i, focal); };
       }
+      st.add<MeanBlock>(VectorXd::Ones(n), std::move(preds), std::move(value), std::move(weight));
+      nu = st.offset(st.last());
     }
-    // r_k
-    const Index rr = off_r + k;
-    for (Index i = 0; i < n; ++i) res[i] = ind[i] * f.w[i] * (y[i] - f.m(i, k) - f.r[k]);
-    Psi.col(rr) = res;
-    A(rr, rr) = (ind.array() * f.w.array()).sum();
-    if (sp.aipw) {
-      const MatrixXd& D = Zk[ku];
-      for (Index i = 0; i < n; ++i) v[i] = ind[i] * f.w[i] * V(i, k);
-      A.block(rr, off_g[ku], 1, D.cols()) = (D.transpose() * v).transpose();
-    }
-    if (sp.account_ps) {
-      for (Index j = 0; j < mB; ++j) {
-        for (Index i = 0; i < n; ++i) {
-          const double aj = a[static_cast<std::size_t>(i)] == j + 1 ? 1.0 : 0.0;
-          const double dlw = att ? (sp.focal == j + 1 ? 1.0 : 0.0) - aj : -(aj - E(i, j + 1));
-          v[i] = res[i] * dlw;
+    // r_k: the weighted mean of Y - m_k over level k
+    std::vector<Prediction> preds;
+    if (sp.aipw) preds.push_back(Prediction{out[ku], b_out[ku], Z, {}});
+    const std::size_t ie = preds.size();
+    const bool aipw = sp.aipw;
+    MeanBlock::Fn value = [&y, aipw](Index i, const double* p, double* g) {
+      if (!aipw) return y[i];
+      g[0] = -1.0;
+      return y[i] - p[0];
+    };
+    MeanBlock::Fn weight;
+    if (ps) {
+      add_etas(preds);
+      // ATE w = 1 / e_k, ATT w = e_f / e_k: d log w / d eta_j is
+      // -(1{k=j} - e_j), or 1{f=j} - 1{k=j}
+      weight = [K, k, focal, att, ie, e = std::vector<double>(static_cast<std::size_t>(K))](
+                   Index, const double* p, double* g) mutable {
+        multinom_eta_probs(p + ie, K, e.data());
+        const double w = (att ? e[static_cast<std::size_t>(focal)] : 1.0) / e[static_cast<std::size_t>(k)];
+        for (int j = 1; j < K; ++j) {
+          const double dlw = att ? (focal == j ? 1.0 : 0.0) - (k == j ? 1.0 : 0.0)
+                                 : -((k == j ? 1.0 : 0.0) - e[static_cast<std::size_t>(j)]);
+          g[ie + static_cast<std::size_t>(j) - 1] = w * dlw;
         }
-        A.block(rr, j * p, 1, p) = -(Xr.transpose() * v).transpose();
-      }
+        return w;
+      };
+    } else {
+      weight = [&f](Index i, const double*, double*) { return f.w[i]; };
+    }
+    st.add<MeanBlock>(in[ku], std::move(preds), std::move(value), std::move(weight));
+    const Index r = st.offset(st.last());
+    if (nu >= 0) {
+      st.add<DerivedBlock>([nu, r](const VectorXd& th, VectorXd& g) {
+        g[nu] = 1.0;
+        g[r] = 1.0;
+        return th[nu] + th[r];
+      });
+      mu_pos[ku] = st.offset(st.last());
+    } else {
+      mu_pos[ku] = r;
     }
   }
-  A /= static_cast<double>(n);
-  Eigen::FullPivLU<MatrixXd> lu(A);
-  if (!lu.isInvertible())
-    throw std::runtime_error(
-        "the M-estimation bread matrix is singular: a model parameter is not identified");
-  const MatrixXd Ainv = lu.inverse();
-  MatrixXd R = MatrixXd::Zero(K, kk);
-  for (int k = 0; k < K; ++k) {
-    R.row(k) += Ainv.row(off_r + k);
-    if (sp.aipw) R.row(k) += Ainv.row(off_nu + k);
-  }
-  f.IF = Psi * R.transpose();
+  st.solve(s);
+  f.mu.resize(K);
+  for (int k = 0; k < K; ++k) f.mu[k] = st.theta()[mu_pos[static_cast<std::size_t>(k)]];
+  f.IF = st.influence(mu_pos);
   return f;
 }
 

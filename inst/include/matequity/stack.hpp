@@ -28,6 +28,10 @@
 //                  Hajek means (W = 1/e, V = y), their mixtures.
 //   DerivedBlock   t: f(theta) - t, a smooth function of earlier parameters
 //                  (the delta method inside the stack).
+// A prediction reads its model through Predictor (inverse link, its
+// derivative, the free coefficients), so a block with several linear
+// predictors can feed a mean too: MultinomialBlock (multinomial.hpp), whose
+// K-1 linear predictors are predictions with the identity link.
 #pragma once
 
 #include <Eigen/Dense>
@@ -80,7 +84,17 @@ inline Index global_row(const std::vector<Index>& rows, Index j) {
 // by its solve() or, when use_fit() was called, taken from a fit made
 // elsewhere (e.g. with warm starts and a workspace). Aliased columns (glm's
 // NA coefficients) are held at 0 (psi_j = 0, A_jj = 1).
-class ModelBlock : public StackBlock {
+// What a mean's prediction reads of a model: the inverse link, its
+// derivative, and which coefficients are free (not aliased).
+class Predictor {
+ public:
+  virtual ~Predictor() = default;
+  virtual double linkinv(double eta) const = 0;
+  virtual double mu_eta(double eta) const = 0;  // d mu / d eta
+  virtual bool kept(Index j) const = 0;
+};
+
+class ModelBlock : public StackBlock, public Predictor {
  public:
   ModelBlock(Eigen::Ref<const MatrixXd> X, Eigen::Ref<const VectorXd> y, VectorXd w,
              GlmControl ctl, std::vector<Index> rows, int nthreads)
@@ -90,9 +104,7 @@ class ModelBlock : public StackBlock {
       throw std::invalid_argument("a model block's design, response, weights and rows differ in length");
   }
   Index dim() const override { return X_.cols(); }
-  bool kept(Index j) const { return kept_[static_cast<std::size_t>(j)] != 0; }
-  virtual double linkinv(double eta) const = 0;
-  virtual double mu_eta(double eta) const = 0;  // d mu / d eta
+  bool kept(Index j) const override { return kept_[static_cast<std::size_t>(j)] != 0; }
 
   // The block's equations solved elsewhere: coefficients (NaN = aliased).
   void use_fit(const VectorXd& coef, const std::vector<int>& aliased) {
@@ -208,12 +220,15 @@ class LinearBlock : public ModelBlock {
 
 // A model block's prediction (fitted mean) on a mean's rows: the model
 // (block index b) applied to design X (the mean's rows, the model's
-// columns), with columns `set` fixed at constants.
+// columns), with columns `set` fixed at constants. Its coefficients start
+// `shift` entries into the block's parameters (a block with several linear
+// predictors, as the multinomial model's).
 struct Prediction {
-  const ModelBlock* model;
+  const Predictor* model;
   Index block;
   Eigen::Ref<const MatrixXd> X;
   std::vector<std::pair<int, double>> set;
+  Index shift = 0;
 
   double x(Index j, Index c) const {
     for (const auto& s : set)
@@ -221,7 +236,7 @@ struct Prediction {
     return X(j, c);
   }
   VectorXd eta(const VectorXd& theta, const std::vector<Index>& offset) const {
-    const VectorXd beta = theta.segment(offset[block], X.cols());
+    const VectorXd beta = theta.segment(offset[block] + shift, X.cols());
     VectorXd e = linear_predictor(X, beta);
     for (const auto& s : set)
       for (Index j = 0; j < e.size(); ++j) e[j] += (s.second - X(j, s.first)) * beta[s.first];
@@ -281,7 +296,7 @@ class MeanBlock : public StackBlock {
         const double d = sh * (t.dW(j, m) * (t.V[j] - nu) + t.W[j] * t.dV(j, m)) * t.D(j, m);
         if (d == 0.0) continue;
         const Prediction& q = preds_[m];
-        const Index om = v.offset[q.block];
+        const Index om = v.offset[q.block] + q.shift;
         for (Index c = 0; c < q.X.cols(); ++c)
           if (q.model->kept(c)) J(0, om + c) += d * q.x(j, c);
       }
