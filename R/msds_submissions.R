@@ -37,8 +37,8 @@ submission_cols <- c("RPStartDate", "RPEndDate", "UniqSubmissionID", "RecordNumb
 #'
 #' Child rows whose `RecordNumber` matches no parent row at all (an extract
 #' whose child tables carry their own record numbers) cannot be placed in a
-#' submission: they are kept, and only exact repeats of their content
-#' (ignoring the submission columns) are removed.
+#' submission: they are kept, and only exact repeats of a whole row (every
+#' column, the submission columns included) are removed.
 #'
 #' Provider-local identifiers (`CareConID`, `LabourDeliveryID`, `CareProfLID`,
 #' `TeamLocalID`) are never joined alone: `join` gives the columns each table
