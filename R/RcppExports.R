@@ -17,8 +17,8 @@
     .Call(`_matequity_cpp_equal_at`, x, table, at)
 }
 
-.cpp_logit_fit <- function(X, y, w, offset, epsilon, maxit, nthreads) {
-    .Call(`_matequity_cpp_logit_fit`, X, y, w, offset, epsilon, maxit, nthreads)
+.cpp_logit_fit <- function(X, y, w, offset, spec) {
+    .Call(`_matequity_cpp_logit_fit`, X, y, w, offset, spec)
 }
 
 .cpp_wls_fit <- function(X, y, w, nthreads) {
@@ -53,8 +53,8 @@
     .Call(`_matequity_cpp_match_nearest`, distance, treat, k, replace, caliper, order, nthreads)
 }
 
-.cpp_multinom_fit <- function(X, a, K, w, epsilon, maxit, nthreads) {
-    .Call(`_matequity_cpp_multinom_fit`, X, a, K, w, epsilon, maxit, nthreads)
+.cpp_multinom_fit <- function(X, a, K, w, spec) {
+    .Call(`_matequity_cpp_multinom_fit`, X, a, K, w, spec)
 }
 
 .cpp_multi_effect <- function(X, Z, a, K, y, cluster, spec) {

@@ -74,18 +74,16 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_logit_fit
-Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, double epsilon, int maxit, int nthreads);
-RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP nthreadsSEXP) {
+Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, const Rcpp::List& spec);
+RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP specSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type w(wSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
-    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_logit_fit(X, y, w, offset, epsilon, maxit, nthreads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_logit_fit(X, y, w, offset, spec));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -201,18 +199,16 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_multinom_fit
-Rcpp::List cpp_multinom_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Rcpp::IntegerVector& a, int K, const Eigen::Map<Eigen::VectorXd>& w, double epsilon, int maxit, int nthreads);
-RcppExport SEXP _matequity_cpp_multinom_fit(SEXP XSEXP, SEXP aSEXP, SEXP KSEXP, SEXP wSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP nthreadsSEXP) {
+Rcpp::List cpp_multinom_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Rcpp::IntegerVector& a, int K, const Eigen::Map<Eigen::VectorXd>& w, const Rcpp::List& spec);
+RcppExport SEXP _matequity_cpp_multinom_fit(SEXP XSEXP, SEXP aSEXP, SEXP KSEXP, SEXP wSEXP, SEXP specSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
     Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type a(aSEXP);
     Rcpp::traits::input_parameter< int >::type K(KSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type w(wSEXP);
-    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
-    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_multinom_fit(X, a, K, w, epsilon, maxit, nthreads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_multinom_fit(X, a, K, w, spec));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -444,7 +440,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_contact_codes", (DL_FUNC) &_matequity_cpp_contact_codes, 6},
     {"_matequity_cpp_match_strings", (DL_FUNC) &_matequity_cpp_match_strings, 2},
     {"_matequity_cpp_equal_at", (DL_FUNC) &_matequity_cpp_equal_at, 3},
-    {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 7},
+    {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 5},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
     {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 6},
     {"_matequity_cpp_effect_boot", (DL_FUNC) &_matequity_cpp_effect_boot, 11},
@@ -453,7 +449,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},
     {"_matequity_cpp_has_openmp", (DL_FUNC) &_matequity_cpp_has_openmp, 0},
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
-    {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 7},
+    {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 5},
     {"_matequity_cpp_multi_effect", (DL_FUNC) &_matequity_cpp_multi_effect, 7},
     {"_matequity_cpp_latest_per_key", (DL_FUNC) &_matequity_cpp_latest_per_key, 4},
     {"_matequity_cpp_hashable", (DL_FUNC) &_matequity_cpp_hashable, 1},
