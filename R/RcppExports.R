@@ -17,8 +17,8 @@
     .Call(`_matequity_cpp_equal_at`, x, table, at)
 }
 
-.cpp_logit_fit <- function(X, y, w, offset, epsilon, maxit, nthreads) {
-    .Call(`_matequity_cpp_logit_fit`, X, y, w, offset, epsilon, maxit, nthreads)
+.cpp_logit_fit <- function(X, y, w, offset, spec) {
+    .Call(`_matequity_cpp_logit_fit`, X, y, w, offset, spec)
 }
 
 .cpp_wls_fit <- function(X, y, w, nthreads) {
@@ -53,8 +53,8 @@
     .Call(`_matequity_cpp_match_nearest`, distance, treat, k, replace, caliper, order, nthreads)
 }
 
-.cpp_multinom_fit <- function(X, a, K, w, epsilon, maxit, nthreads) {
-    .Call(`_matequity_cpp_multinom_fit`, X, a, K, w, epsilon, maxit, nthreads)
+.cpp_multinom_fit <- function(X, a, K, w, spec) {
+    .Call(`_matequity_cpp_multinom_fit`, X, a, K, w, spec)
 }
 
 .cpp_multi_effect <- function(X, Z, a, K, y, cluster, spec) {
@@ -85,12 +85,12 @@
     .Call(`_matequity_cpp_vcov_from_if`, IF, cluster, n_clusters, nthreads)
 }
 
-.cpp_scenarios_fit <- function(Z, L, a, y, g, s, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, want_if) {
-    .Call(`_matequity_cpp_scenarios_fit`, Z, L, a, y, g, s, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, want_if)
+.cpp_scenarios_fit <- function(Z, L, a, y, g, s, spec, want_if) {
+    .Call(`_matequity_cpp_scenarios_fit`, Z, L, a, y, g, s, spec, want_if)
 }
 
-.cpp_scenarios_boot <- function(Z, L, a, y, g, row_pattern, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, seed, b0, b1, nthreads) {
-    .Call(`_matequity_cpp_scenarios_boot`, Z, L, a, y, g, row_pattern, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, seed, b0, b1, nthreads)
+.cpp_scenarios_boot <- function(Z, L, a, y, g, row_pattern, spec, b0, b1) {
+    .Call(`_matequity_cpp_scenarios_boot`, Z, L, a, y, g, row_pattern, spec, b0, b1)
 }
 
 .cpp_sim_contacts <- function(booking, booking_gest, born, birth, discharge, nullip, ltc, path, join_date, unit, team, named, n_units, n_teams, mw_per_team, n_obs, n_sup, unattended, carer_missing, seed_hi, seed_lo, nthreads) {

@@ -29,12 +29,18 @@ effect_engine_spec <- function(method, estimand, binary, vcov, nthreads, truncat
        seed = if (is.null(seed)) NA_real_ else as.numeric(seed), focal = as.integer(focal))
 }
 
+# The spec of a bare model fit (.cpp_logit_fit, .cpp_multinom_fit): the
+# IRLS control and the thread count only, the fields of the same names in
+# effect_engine_spec() (which those calls also accept).
+irls_control_spec <- function(nthreads = 1L, epsilon = irls_epsilon(), maxit = irls_maxit()) {
+  list(epsilon = as.numeric(epsilon), maxit = as.integer(maxit), nthreads = as.integer(nthreads))
+}
+
 # The propensity score alone (trimming, matching): logistic IRLS with the
 # spec's control.
 fit_ps_only <- function(X, a, spec) {
   n <- length(a)
-  .cpp_logit_fit(X, as.numeric(a), rep(1, n), rep(0, n), spec$epsilon, spec$maxit,
-                 spec$nthreads)
+  .cpp_logit_fit(X, as.numeric(a), rep(1, n), rep(0, n), spec)
 }
 
 # One (sub)group's fit. `opts` holds the engine spec (`engine`, from

@@ -203,11 +203,13 @@ disparity_scenarios <- function(data, outcome, group, treatment, reference = NUL
   first <- which(use)[pat$first]
   gp <- eng[prep$g[first]]
   target <- as.integer(lev[ok] %in% prep$target_groups)
+  engine <- scenario_engine_spec(sum(ok), eng[r] - 1L, target, target_uptake,
+                                 method == "weighting", nthreads,
+                                 seed = if (vcov == "bootstrap") seed)
   fit <- tryCatch(
     .cpp_scenarios_fit(Z[first, , drop = FALSE], L[first, , drop = FALSE],
                        as.numeric(prep$a[first]), as.numeric(prep$y[first]), gp - 1L,
-                       as.numeric(pat$weight), sum(ok), eng[r] - 1L, target, target_uptake,
-                       method == "weighting", irls_epsilon(), irls_maxit(), FALSE),
+                       as.numeric(pat$weight), engine, FALSE),
     error = function(e) {
       cli::cli_abort(c("The scenario models could not be fitted.", "x" = conditionMessage(e),
                        "i" = "Look for covariates that perfectly predict the care model or the outcome within a group; coarsen or drop them."))
@@ -218,8 +220,7 @@ disparity_scenarios <- function(data, outcome, group, treatment, reference = NUL
   if (vcov == "bootstrap") {
     boot <- scenario_bootstrap(Z[first, , drop = FALSE], L[first, , drop = FALSE],
                                as.numeric(prep$a[first]), as.numeric(prep$y[first]), gp - 1L,
-                               pat$code, sum(ok), eng[r] - 1L, target, target_uptake,
-                               method == "weighting", seed, reps, nthreads)
+                               pat$code, engine, reps)
   }
   table_args <- list(theta = fit$theta, V = fit$vcov, boot = boot, lev = lev, ok = ok, r = r,
                      counts = counts, scenarios = scenarios, per = spec$per,
@@ -454,13 +455,28 @@ collapse_rows <- function(M) {
   list(code = code, first = match(seq_len(max(code)), code), weight = tabulate(code))
 }
 
-scenario_bootstrap <- function(Z, L, a, y, g, code, K, ref, target, t, weighting, seed, R,
-                               nthreads) {
-  chunk <- max(1L, min(R, 50L * nthreads))
+# The options of the engine's scenario calls (.cpp_scenarios_fit,
+# .cpp_scenarios_boot) as the one named list the glue reads into the
+# engine's ScenarioSpec (src/spec_glue.h checks every field by name and
+# type): the number of usable groups, the reference group's 0-based engine
+# code, the targeted groups (0/1, one per group), the target uptake,
+# weighting or g-computation, the IRLS control, the thread count and the
+# bootstrap seed (NA: no bootstrap).
+scenario_engine_spec <- function(n_groups, ref, target, target_uptake, weighting, nthreads,
+                                 seed = NULL) {
+  list(n_groups = as.integer(n_groups), ref = as.integer(ref), target = as.integer(target),
+       target_uptake = as.numeric(target_uptake), weighting = isTRUE(weighting),
+       epsilon = irls_epsilon(), maxit = as.integer(irls_maxit()),
+       nthreads = as.integer(nthreads), seed = if (is.null(seed)) NA_real_ else as.numeric(seed))
+}
+
+# Bootstrap replicates of theta in chunks; `spec` from scenario_engine_spec()
+# (with its seed).
+scenario_bootstrap <- function(Z, L, a, y, g, code, spec, R) {
+  chunk <- max(1L, min(R, 50L * spec$nthreads))
   boot_chunks(R, chunk, "Bootstrap", function(b0, b1) {
-    .cpp_scenarios_boot(Z, L, a, y, g, code, K, ref, target, t, weighting,
-                        irls_epsilon(), irls_maxit(), seed, b0, b1, nthreads)
-  }, ncol = 6L * K)
+    .cpp_scenarios_boot(Z, L, a, y, g, code, spec, b0, b1)
+  }, ncol = 6L * spec$n_groups)
 }
 
 diagnose_scenarios <- function(fit, lev, zn, ln, method, call = rlang::caller_env()) {

@@ -211,7 +211,8 @@ X <- cbind(1, Xc, outer(cat1, 2:6, `==`) * 1, outer(cat2, 2:5, `==`) * 1)
 storage.mode(X) <- "double"
 beta <- c(-0.5, rnorm(ncol(X) - 1, 0, 0.15))
 a <- as.numeric(runif(n) < plogis(drop(X %*% beta)))
-t_mq <- timeit(f_mq <- ns$.cpp_logit_fit(X, a, rep(1, n), rep(0, n), 1e-8, 25L, nthreads), 3L)
+t_mq <- timeit(f_mq <- ns$.cpp_logit_fit(X, a, rep(1, n), rep(0, n),
+                                         ns$irls_control_spec(nthreads, epsilon = 1e-8, maxit = 25L)), 3L)
 t_glm <- timeit(f_glm <- stats::glm.fit(X, a, family = stats::binomial()), 1L)
 rd <- max(abs(f_mq$coefficients - f_glm$coefficients) / abs(f_glm$coefficients))
 add("## Propensity model: n = 1e6, p = ", ncol(X), " (20 continuous, two factors, intercept)")

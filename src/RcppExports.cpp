@@ -74,18 +74,16 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_logit_fit
-Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, double epsilon, int maxit, int nthreads);
-RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP nthreadsSEXP) {
+Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, const Rcpp::List& spec);
+RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP specSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type w(wSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
-    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_logit_fit(X, y, w, offset, epsilon, maxit, nthreads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_logit_fit(X, y, w, offset, spec));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -201,18 +199,16 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_multinom_fit
-Rcpp::List cpp_multinom_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Rcpp::IntegerVector& a, int K, const Eigen::Map<Eigen::VectorXd>& w, double epsilon, int maxit, int nthreads);
-RcppExport SEXP _matequity_cpp_multinom_fit(SEXP XSEXP, SEXP aSEXP, SEXP KSEXP, SEXP wSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP nthreadsSEXP) {
+Rcpp::List cpp_multinom_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Rcpp::IntegerVector& a, int K, const Eigen::Map<Eigen::VectorXd>& w, const Rcpp::List& spec);
+RcppExport SEXP _matequity_cpp_multinom_fit(SEXP XSEXP, SEXP aSEXP, SEXP KSEXP, SEXP wSEXP, SEXP specSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
     Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type a(aSEXP);
     Rcpp::traits::input_parameter< int >::type K(KSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type w(wSEXP);
-    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
-    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_multinom_fit(X, a, K, w, epsilon, maxit, nthreads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_multinom_fit(X, a, K, w, spec));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -303,8 +299,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_scenarios_fit
-Rcpp::List cpp_scenarios_fit(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::MatrixXd>& L, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& g, const Eigen::Map<Eigen::VectorXd>& s, int n_groups, int ref, const Rcpp::IntegerVector& target, double target_uptake, bool weighting, double epsilon, int maxit, bool want_if);
-RcppExport SEXP _matequity_cpp_scenarios_fit(SEXP ZSEXP, SEXP LSEXP, SEXP aSEXP, SEXP ySEXP, SEXP gSEXP, SEXP sSEXP, SEXP n_groupsSEXP, SEXP refSEXP, SEXP targetSEXP, SEXP target_uptakeSEXP, SEXP weightingSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP want_ifSEXP) {
+Rcpp::List cpp_scenarios_fit(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::MatrixXd>& L, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& g, const Eigen::Map<Eigen::VectorXd>& s, const Rcpp::List& spec, bool want_if);
+RcppExport SEXP _matequity_cpp_scenarios_fit(SEXP ZSEXP, SEXP LSEXP, SEXP aSEXP, SEXP ySEXP, SEXP gSEXP, SEXP sSEXP, SEXP specSEXP, SEXP want_ifSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
@@ -313,21 +309,15 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
     Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type g(gSEXP);
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type s(sSEXP);
-    Rcpp::traits::input_parameter< int >::type n_groups(n_groupsSEXP);
-    Rcpp::traits::input_parameter< int >::type ref(refSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type target(targetSEXP);
-    Rcpp::traits::input_parameter< double >::type target_uptake(target_uptakeSEXP);
-    Rcpp::traits::input_parameter< bool >::type weighting(weightingSEXP);
-    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
-    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
     Rcpp::traits::input_parameter< bool >::type want_if(want_ifSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_scenarios_fit(Z, L, a, y, g, s, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, want_if));
+    rcpp_result_gen = Rcpp::wrap(cpp_scenarios_fit(Z, L, a, y, g, s, spec, want_if));
     return rcpp_result_gen;
 END_RCPP
 }
 // cpp_scenarios_boot
-Rcpp::NumericMatrix cpp_scenarios_boot(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::MatrixXd>& L, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& g, const Rcpp::IntegerVector& row_pattern, int n_groups, int ref, const Rcpp::IntegerVector& target, double target_uptake, bool weighting, double epsilon, int maxit, double seed, double b0, double b1, int nthreads);
-RcppExport SEXP _matequity_cpp_scenarios_boot(SEXP ZSEXP, SEXP LSEXP, SEXP aSEXP, SEXP ySEXP, SEXP gSEXP, SEXP row_patternSEXP, SEXP n_groupsSEXP, SEXP refSEXP, SEXP targetSEXP, SEXP target_uptakeSEXP, SEXP weightingSEXP, SEXP epsilonSEXP, SEXP maxitSEXP, SEXP seedSEXP, SEXP b0SEXP, SEXP b1SEXP, SEXP nthreadsSEXP) {
+Rcpp::NumericMatrix cpp_scenarios_boot(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::MatrixXd>& L, const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& g, const Rcpp::IntegerVector& row_pattern, const Rcpp::List& spec, double b0, double b1);
+RcppExport SEXP _matequity_cpp_scenarios_boot(SEXP ZSEXP, SEXP LSEXP, SEXP aSEXP, SEXP ySEXP, SEXP gSEXP, SEXP row_patternSEXP, SEXP specSEXP, SEXP b0SEXP, SEXP b1SEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type Z(ZSEXP);
@@ -336,18 +326,10 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
     Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type g(gSEXP);
     Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type row_pattern(row_patternSEXP);
-    Rcpp::traits::input_parameter< int >::type n_groups(n_groupsSEXP);
-    Rcpp::traits::input_parameter< int >::type ref(refSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type target(targetSEXP);
-    Rcpp::traits::input_parameter< double >::type target_uptake(target_uptakeSEXP);
-    Rcpp::traits::input_parameter< bool >::type weighting(weightingSEXP);
-    Rcpp::traits::input_parameter< double >::type epsilon(epsilonSEXP);
-    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
-    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
     Rcpp::traits::input_parameter< double >::type b0(b0SEXP);
     Rcpp::traits::input_parameter< double >::type b1(b1SEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_scenarios_boot(Z, L, a, y, g, row_pattern, n_groups, ref, target, target_uptake, weighting, epsilon, maxit, seed, b0, b1, nthreads));
+    rcpp_result_gen = Rcpp::wrap(cpp_scenarios_boot(Z, L, a, y, g, row_pattern, spec, b0, b1));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -458,7 +440,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_contact_codes", (DL_FUNC) &_matequity_cpp_contact_codes, 6},
     {"_matequity_cpp_match_strings", (DL_FUNC) &_matequity_cpp_match_strings, 2},
     {"_matequity_cpp_equal_at", (DL_FUNC) &_matequity_cpp_equal_at, 3},
-    {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 7},
+    {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 5},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
     {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 6},
     {"_matequity_cpp_effect_boot", (DL_FUNC) &_matequity_cpp_effect_boot, 11},
@@ -467,7 +449,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},
     {"_matequity_cpp_has_openmp", (DL_FUNC) &_matequity_cpp_has_openmp, 0},
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
-    {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 7},
+    {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 5},
     {"_matequity_cpp_multi_effect", (DL_FUNC) &_matequity_cpp_multi_effect, 7},
     {"_matequity_cpp_latest_per_key", (DL_FUNC) &_matequity_cpp_latest_per_key, 4},
     {"_matequity_cpp_hashable", (DL_FUNC) &_matequity_cpp_hashable, 1},
@@ -475,8 +457,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_duplicated_rows", (DL_FUNC) &_matequity_cpp_duplicated_rows, 2},
     {"_matequity_cpp_place_rows", (DL_FUNC) &_matequity_cpp_place_rows, 3},
     {"_matequity_cpp_vcov_from_if", (DL_FUNC) &_matequity_cpp_vcov_from_if, 4},
-    {"_matequity_cpp_scenarios_fit", (DL_FUNC) &_matequity_cpp_scenarios_fit, 14},
-    {"_matequity_cpp_scenarios_boot", (DL_FUNC) &_matequity_cpp_scenarios_boot, 17},
+    {"_matequity_cpp_scenarios_fit", (DL_FUNC) &_matequity_cpp_scenarios_fit, 8},
+    {"_matequity_cpp_scenarios_boot", (DL_FUNC) &_matequity_cpp_scenarios_boot, 9},
     {"_matequity_cpp_sim_contacts", (DL_FUNC) &_matequity_cpp_sim_contacts, 22},
     {"_matequity_cpp_format_ids", (DL_FUNC) &_matequity_cpp_format_ids, 3},
     {"_matequity_cpp_contact_ids", (DL_FUNC) &_matequity_cpp_contact_ids, 2},

@@ -49,14 +49,14 @@ Rcpp::IntegerVector one_based(const std::vector<int>& v) {
 
 }  // namespace
 
+// Weighted logistic IRLS. spec: a list with the fields epsilon, maxit and
+// nthreads (irls_control_spec() or effect_engine_spec() in R/effect_fit.R).
 // [[Rcpp::export(name = ".cpp_logit_fit", rng = false)]]
 Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y,
                          const Eigen::Map<Eigen::VectorXd>& w,
-                         const Eigen::Map<Eigen::VectorXd>& offset, double epsilon,
-                         int maxit, int nthreads) {
-  matequity::GlmControl ctl;
-  ctl.epsilon = epsilon;
-  ctl.maxit = maxit;
+                         const Eigen::Map<Eigen::VectorXd>& offset, const Rcpp::List& spec) {
+  const matequity::GlmControl ctl = spec_glue::glm_control(spec);
+  const int nthreads = spec_glue::nthreads(spec);
   const matequity::GlmFit f =
       matequity::logit_irls(X, Eigen::VectorXd(y), Eigen::VectorXd(w), Eigen::VectorXd(offset), ctl, nthreads);
   return Rcpp::List::create(

@@ -5,13 +5,14 @@
 
 #include "spec_glue.h"
 
+// The multinomial logistic model of a (1-based levels 1..K) on X. spec: a
+// list with the fields epsilon, maxit and nthreads (irls_control_spec() or
+// effect_engine_spec() in R/effect_fit.R).
 // [[Rcpp::export(name = ".cpp_multinom_fit", rng = false)]]
 Rcpp::List cpp_multinom_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Rcpp::IntegerVector& a,
-                            int K, const Eigen::Map<Eigen::VectorXd>& w, double epsilon,
-                            int maxit, int nthreads) {
-  matequity::GlmControl ctl;
-  ctl.epsilon = epsilon;
-  ctl.maxit = maxit;
+                            int K, const Eigen::Map<Eigen::VectorXd>& w, const Rcpp::List& spec) {
+  const matequity::GlmControl ctl = spec_glue::glm_control(spec);
+  const int nthreads = spec_glue::nthreads(spec);
   std::vector<int> av(a.size());
   for (R_xlen_t i = 0; i < a.size(); ++i) av[i] = a[i] - 1;
   const matequity::MultinomFit f = matequity::multinom_fit(X, av, K, Eigen::VectorXd(w), ctl, nthreads);

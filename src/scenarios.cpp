@@ -3,21 +3,23 @@
 #include <matequity/scenarios.hpp>
 
 #include "boot_glue.h"
+#include "spec_glue.h"
 
 namespace {
 
-matequity::ScenarioSpec make_scenario_spec(int n_groups, int ref, const Rcpp::IntegerVector& target,
-                                           double target_uptake, bool weighting, double epsilon,
-                                           int maxit) {
+// The scenario spec list (scenario_engine_spec() in R/scenarios.R): the
+// number of groups, the reference group's 0-based code, the targeted groups
+// (one 0/1 entry per group), the target uptake, weighting or g-computation
+// and the IRLS control.
+matequity::ScenarioSpec parse_scenario_spec(const Rcpp::List& spec) {
   matequity::ScenarioSpec sp;
-  sp.n_groups = n_groups;
-  sp.ref = ref;
-  sp.target.assign(target.begin(), target.end());
-  if (static_cast<int>(sp.target.size()) != n_groups) Rcpp::stop("target must have one entry per group");
-  sp.target_uptake = target_uptake;
-  sp.weighting = weighting;
-  sp.ctl.epsilon = epsilon;
-  sp.ctl.maxit = maxit;
+  sp.n_groups = spec_glue::whole(spec, "n_groups");
+  if (sp.n_groups < 1) Rcpp::stop("engine spec field 'n_groups' must be at least 1");
+  sp.ref = spec_glue::whole(spec, "ref");
+  sp.target = spec_glue::whole_vector(spec, "target", sp.n_groups);
+  sp.target_uptake = spec_glue::num(spec, "target_uptake");
+  sp.weighting = spec_glue::flag(spec, "weighting");
+  sp.ctl = spec_glue::glm_control(spec);
   return sp;
 }
 
@@ -35,16 +37,16 @@ Rcpp::List model_info(const matequity::GlmFit& f) {
 
 // Point estimates, models and covariance (influence functions) of theta:
 // per group (mu, p, psi1, psi0, eq, tgt). g: 0-based group codes; s:
-// frequency weights of the rows (patterns).
+// frequency weights of the rows (patterns); spec: scenario_engine_spec()'s
+// list; want_if: also return the influence functions.
 // [[Rcpp::export(name = ".cpp_scenarios_fit", rng = false)]]
 Rcpp::List cpp_scenarios_fit(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::Map<Eigen::MatrixXd>& L,
                              const Eigen::Map<Eigen::VectorXd>& a, const Eigen::Map<Eigen::VectorXd>& y,
                              const Rcpp::IntegerVector& g, const Eigen::Map<Eigen::VectorXd>& s,
-                             int n_groups, int ref, const Rcpp::IntegerVector& target,
-                             double target_uptake, bool weighting, double epsilon, int maxit,
-                             bool want_if) {
-  const matequity::ScenarioSpec sp =
-      make_scenario_spec(n_groups, ref, target, target_uptake, weighting, epsilon, maxit);
+                             const Rcpp::List& spec, bool want_if) {
+  const matequity::ScenarioSpec sp = parse_scenario_spec(spec);
+  const int n_groups = sp.n_groups;
+  const bool weighting = sp.weighting;
   const std::vector<int> gv(g.begin(), g.end());
   const auto G = matequity::split_groups(Eigen::MatrixXd(Z), Eigen::MatrixXd(L), Eigen::VectorXd(a),
                                          Eigen::VectorXd(y), gv, n_groups);
@@ -73,19 +75,22 @@ Rcpp::List cpp_scenarios_fit(const Eigen::Map<Eigen::MatrixXd>& Z, const Eigen::
 }
 
 // Bootstrap replicates b0..b1-1 of theta. row_pattern: 1-based pattern of
-// each original row (resampling unit).
+// each original row (resampling unit); spec: scenario_engine_spec()'s list
+// (also read here: nthreads and the seed, whose stream gives replicate b's
+// draws from the seed and b only).
 // [[Rcpp::export(name = ".cpp_scenarios_boot", rng = false)]]
 Rcpp::NumericMatrix cpp_scenarios_boot(const Eigen::Map<Eigen::MatrixXd>& Z,
                                        const Eigen::Map<Eigen::MatrixXd>& L,
                                        const Eigen::Map<Eigen::VectorXd>& a,
                                        const Eigen::Map<Eigen::VectorXd>& y,
                                        const Rcpp::IntegerVector& g,
-                                       const Rcpp::IntegerVector& row_pattern, int n_groups, int ref,
-                                       const Rcpp::IntegerVector& target, double target_uptake,
-                                       bool weighting, double epsilon, int maxit, double seed,
-                                       double b0, double b1, int nthreads) {
-  const matequity::ScenarioSpec sp =
-      make_scenario_spec(n_groups, ref, target, target_uptake, weighting, epsilon, maxit);
+                                       const Rcpp::IntegerVector& row_pattern,
+                                       const Rcpp::List& spec, double b0, double b1) {
+  const matequity::ScenarioSpec sp = parse_scenario_spec(spec);
+  const int n_groups = sp.n_groups;
+  const int nthreads = spec_glue::nthreads(spec);
+  const double seed = spec_glue::num(spec, "seed");
+  if (!R_finite(seed) || seed < 0) Rcpp::stop("engine spec field 'seed' must be a non-negative number");
   const std::vector<int> gv(g.begin(), g.end());
   const auto G = matequity::split_groups(Eigen::MatrixXd(Z), Eigen::MatrixXd(L), Eigen::VectorXd(a),
                                          Eigen::VectorXd(y), gv, n_groups);

@@ -1,8 +1,9 @@
 // Glue shared by the estimation entry points: reading the one named spec
-// list that R builds (effect_engine_spec() in R/effect_fit.R) into the
-// engine's option structs. Every field is required and checked by name and
-// type here, so the R call sites pass no positional options and no
-// constants.
+// list that R builds (effect_engine_spec() in R/effect_fit.R,
+// scenario_engine_spec() in R/scenarios.R, irls_control_spec() for the bare
+// model fits) into the engine's option structs. Every field is required and
+// checked by name and type here, so the R call sites pass no positional
+// options and no constants.
 #ifndef MATEQUITY_SPEC_GLUE_H
 #define MATEQUITY_SPEC_GLUE_H
 
@@ -11,13 +12,20 @@
 #include <matequity/logit_irls.hpp>
 #include <matequity/weights.hpp>
 
+#include <cmath>
 #include <string>
+#include <vector>
 
 namespace spec_glue {
 
-inline SEXP field(const Rcpp::List& spec, const char* name) {
+// A field of any length; field(): one of length 1.
+inline SEXP present(const Rcpp::List& spec, const char* name) {
   if (!spec.containsElementNamed(name)) Rcpp::stop("engine spec has no field '%s'", name);
-  SEXP x = spec[name];
+  return spec[name];
+}
+
+inline SEXP field(const Rcpp::List& spec, const char* name) {
+  SEXP x = present(spec, name);
   if (Rf_length(x) != 1) Rcpp::stop("engine spec field '%s' must have length 1", name);
   return x;
 }
@@ -47,6 +55,31 @@ inline std::string str(const Rcpp::List& spec, const char* name) {
   if (TYPEOF(x) != STRSXP || STRING_ELT(x, 0) == NA_STRING)
     Rcpp::stop("engine spec field '%s' must be a string", name);
   return Rcpp::as<std::string>(x);
+}
+
+// A vector of whole numbers (integer, or double with whole values; no NA)
+// of length n.
+inline std::vector<int> whole_vector(const Rcpp::List& spec, const char* name, R_xlen_t n) {
+  SEXP x = present(spec, name);
+  if (TYPEOF(x) != INTSXP && TYPEOF(x) != REALSXP)
+    Rcpp::stop("engine spec field '%s' must be a vector of whole numbers", name);
+  if (Rf_xlength(x) != n)
+    Rcpp::stop("engine spec field '%s' must have length %d", name, static_cast<int>(n));
+  std::vector<int> out(static_cast<std::size_t>(n));
+  for (R_xlen_t i = 0; i < n; ++i) {
+    bool ok;
+    if (TYPEOF(x) == INTSXP) {
+      ok = INTEGER(x)[i] != NA_INTEGER;
+      out[static_cast<std::size_t>(i)] = INTEGER(x)[i];
+    } else {
+      const double v = REAL(x)[i];
+      ok = R_finite(v) && std::fabs(v) < 2147483648.0 &&
+           v == static_cast<double>(static_cast<long long>(v));
+      if (ok) out[static_cast<std::size_t>(i)] = static_cast<int>(v);
+    }
+    if (!ok) Rcpp::stop("engine spec field '%s' must be a vector of whole numbers", name);
+  }
+  return out;
 }
 
 // An estimand by its name.

@@ -16,13 +16,14 @@ test_that("propensity coefficients agree with glm() at 1e-8 relative", {
   ref2 <- suppressWarnings(stats::glm(lalonde_ps_formula, binomial(), d, weights = w_,
                                       offset = off_,
                                       control = stats::glm.control(epsilon = 1e-14, maxit = 100)))
-  f2 <- matequity:::.cpp_logit_fit(X, as.numeric(d$treat), w, off, 1e-14, 100L, 2L)
+  f2 <- matequity:::.cpp_logit_fit(X, as.numeric(d$treat), w, off,
+                                   matequity:::irls_control_spec(2L, epsilon = 1e-14, maxit = 100L))
   expect_lt(rel_diff(f2$coefficients, unname(coef(ref2))), 1e-8)
   expect_equal(f2$deviance, ref2$deviance, tolerance = 1e-10)
   # At glm's default epsilon both stop at the same iteration.
   ref3 <- stats::glm(lalonde_ps_formula, binomial(), d)
   f3 <- matequity:::.cpp_logit_fit(X, as.numeric(d$treat), rep(1, nrow(d)), rep(0, nrow(d)),
-                                   1e-8, 25L, 1L)
+                                   matequity:::irls_control_spec(1L, epsilon = 1e-8, maxit = 25L))
   expect_identical(f3$iter, ref3$iter)
   expect_lt(rel_diff(f3$coefficients, unname(coef(ref3))), 1e-8)
 })
@@ -36,7 +37,7 @@ test_that("aliased columns get NA coefficients, as in glm()", {
                     control = stats::glm.control(epsilon = 1e-10, maxit = 100))
   X <- stats::model.matrix(~ age + educ + age2 + re74, d)
   f <- matequity:::.cpp_logit_fit(X, as.numeric(d$treat), rep(1, nrow(d)), rep(0, nrow(d)),
-                                  1e-10, 100L, 1L)
+                                  matequity:::irls_control_spec(1L, epsilon = 1e-10, maxit = 100L))
   expect_identical(is.na(f$coefficients), unname(is.na(coef(ref))))
   expect_identical(f$aliased, 4L)
   ok <- !is.na(coef(ref))

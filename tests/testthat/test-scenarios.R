@@ -572,3 +572,32 @@ test_that("a bootstrap replicate with a zero risk gives the ratio no SE, with a 
   expect_true(is.finite(diff$std.error))
   expect_true(is.na(diff$note))
 })
+
+test_that("the engine's scenario spec is checked field by field, by name", {
+  set.seed(3)
+  n <- 200
+  g <- rep(0:1, each = n / 2)
+  a <- as.numeric(stats::rbinom(n, 1, 0.4 + 0.2 * g))
+  y <- as.numeric(stats::rbinom(n, 1, 0.2))
+  Z <- matrix(1, n, 1L)
+  sp <- matequity:::scenario_engine_spec(2L, 0L, c(0L, 1L), 0.75, FALSE, 1L, seed = 5)
+  fit <- matequity:::.cpp_scenarios_fit(Z, Z, a, y, g, rep(1, n), sp, FALSE)
+  expect_length(fit$theta, 12L)
+  for (f in c("n_groups", "ref", "target", "target_uptake", "weighting", "epsilon", "maxit")) {
+    expect_error(matequity:::.cpp_scenarios_fit(Z, Z, a, y, g, rep(1, n), sp[names(sp) != f], FALSE),
+                 paste0("engine spec has no field '", f, "'"), fixed = TRUE)
+  }
+  for (f in c("nthreads", "seed")) {
+    expect_error(matequity:::.cpp_scenarios_boot(Z, Z, a, y, g, seq_len(n), sp[names(sp) != f], 0, 2),
+                 paste0("engine spec has no field '", f, "'"), fixed = TRUE)
+  }
+  expect_error(matequity:::.cpp_scenarios_fit(Z, Z, a, y, g, rep(1, n),
+                                              utils::modifyList(sp, list(weighting = "yes")), FALSE),
+               "field 'weighting' must be TRUE or FALSE", fixed = TRUE)
+  expect_error(matequity:::.cpp_scenarios_fit(Z, Z, a, y, g, rep(1, n),
+                                              utils::modifyList(sp, list(target = 1L)), FALSE),
+               "field 'target' must have length 2", fixed = TRUE)
+  expect_error(matequity:::.cpp_scenarios_boot(Z, Z, a, y, g, seq_len(n),
+                                               utils::modifyList(sp, list(seed = NA_real_)), 0, 2),
+               "field 'seed' must be a non-negative number", fixed = TRUE)
+})

@@ -93,7 +93,8 @@ test_that("case weights equal row replication (what the bootstrap relies on)", {
   cnt <- rep(c(0, 1, 2, 3), length.out = nrow(d))
   rows <- rep(seq_len(nrow(d)), cnt)
   ref <- estimate_effect(d[rows, ], a, y, ~ x1 + x2, method = "aipw")
-  f <- matequity:::.cpp_logit_fit(X, as.numeric(d$a), cnt, rep(0, nrow(d)), 1e-10, 100L, 1L)
+  f <- matequity:::.cpp_logit_fit(X, as.numeric(d$a), cnt, rep(0, nrow(d)),
+                                  matequity:::irls_control_spec(1L, epsilon = 1e-10, maxit = 100L))
   expect_lt(rel_diff(f$coefficients, ref$groups$all$ps_model$coefficients), 1e-8)
 })
 
