@@ -109,6 +109,10 @@
     .Call(`_matequity_cpp_standardised_means`, X, y, cols, values, h, control)
 }
 
+.cpp_weighted_means <- function(y, group, K, w) {
+    .Call(`_matequity_cpp_weighted_means`, y, group, K, w)
+}
+
 .cpp_blank_positions <- function(x) {
     .Call(`_matequity_cpp_blank_positions`, x)
 }

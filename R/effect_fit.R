@@ -324,9 +324,11 @@ fit_matching <- function(X, a, y, spec, opts, clc, G, call, rule = NULL) {
                                          disclosure = rule, call = call)
   w <- as.numeric(m$weights)
   W <- c(sum(w[a == 1L]), sum(w[a == 0L]))
-  mu <- c(sum((w * y)[a == 1L]) / W[1], sum((w * y)[a == 0L]) / W[2])
-  IF <- cbind(ifelse(a == 1L, n * w * (y - mu[1]) / W[1], 0),
-              ifelse(a == 0L, n * w * (y - mu[2]) / W[2], 0))
+  # the Hajek means with the matching weights and their influence
+  # functions, from the engine's stacked mean blocks (treated, then controls)
+  wm <- .cpp_weighted_means(as.numeric(y), 2L - as.integer(a), 2L, w)
+  mu <- wm$mu
+  IF <- wm$influence
   used <- w > 0
   if (G > 0L || !replace) {
     sc <- if (G > 0L) group_codes(ifelse(used, clc, NA)) else group_codes(m$subclass)

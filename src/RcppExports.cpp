@@ -402,6 +402,19 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_weighted_means
+Rcpp::List cpp_weighted_means(const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& group, int K, const Eigen::Map<Eigen::VectorXd>& w);
+RcppExport SEXP _matequity_cpp_weighted_means(SEXP ySEXP, SEXP groupSEXP, SEXP KSEXP, SEXP wSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type group(groupSEXP);
+    Rcpp::traits::input_parameter< int >::type K(KSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type w(wSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_weighted_means(y, group, K, w));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_blank_positions
 Rcpp::List cpp_blank_positions(const Rcpp::CharacterVector& x);
 RcppExport SEXP _matequity_cpp_blank_positions(SEXP xSEXP) {
@@ -463,6 +476,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_format_ids", (DL_FUNC) &_matequity_cpp_format_ids, 3},
     {"_matequity_cpp_contact_ids", (DL_FUNC) &_matequity_cpp_contact_ids, 2},
     {"_matequity_cpp_standardised_means", (DL_FUNC) &_matequity_cpp_standardised_means, 6},
+    {"_matequity_cpp_weighted_means", (DL_FUNC) &_matequity_cpp_weighted_means, 4},
     {"_matequity_cpp_blank_positions", (DL_FUNC) &_matequity_cpp_blank_positions, 1},
     {"_matequity_cpp_ps_weights", (DL_FUNC) &_matequity_cpp_ps_weights, 3},
     {"_matequity_cpp_ess", (DL_FUNC) &_matequity_cpp_ess, 1},
