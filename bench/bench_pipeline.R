@@ -239,7 +239,8 @@ if (length(args) && args[1] == "--continuity") {
             min(dts$seconds, dts$time_1thread) / cont$seconds, dts$time_1thread / cont$time_1thread)
   )
   dir.create("bench/results", showWarnings = FALSE, recursive = TRUE)
-  writeLines(md, "bench/results/pipeline_continuity.md")
+  writeLines(c("## continuity() alone at 1e6 (bench/bench_pipeline.R --continuity)", "", md),
+             "bench/results/pipeline_continuity.md")
   cat(md, sep = "\n")
   quit(save = "no")
 }
