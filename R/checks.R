@@ -91,6 +91,12 @@ resolve_column <- function(data, quo, arg, required = TRUE,
     rlang::as_string(expr)
   } else {
     val <- rlang::eval_tidy(quo)
+    # an expression that gives NULL (`cluster = if (by_site) "site"`) is the
+    # argument left out
+    if (is.null(val)) {
+      if (required) cli::cli_abort("{.arg {arg}} is required.", call = call)
+      return(NULL)
+    }
     if (!is.character(val)) {
       cli::cli_abort("{.arg {arg}} must be a column name or a string.",
                      call = call)

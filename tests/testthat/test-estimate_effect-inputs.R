@@ -255,3 +255,22 @@ test_that("autoplot draws the propensity overlap", {
   expect_true(all(abs(drawn) %% 5 == 0))
   expect_s3_class(q$data, "mq_sdc")
 })
+
+test_that("a column argument given by an expression: NULL leaves it out, a string names it", {
+  d <- sim_effect_data(300)
+  d$site <- rep(1:30, 10)
+  base <- estimate_effect(d, a, y, ~ x1, method = "ipw", disclosure = "none")
+  by_site <- FALSE
+  same <- estimate_effect(d, a, y, ~ x1, method = "ipw", cluster = if (by_site) "site",
+                          disclosure = "none")
+  expect_identical(tidy(same), tidy(base))
+  by_site <- TRUE
+  cl <- estimate_effect(d, a, y, ~ x1, method = "ipw", cluster = if (by_site) "site",
+                        disclosure = "none")
+  expect_identical(tidy(cl), tidy(estimate_effect(d, a, y, ~ x1, method = "ipw", cluster = site,
+                                                  disclosure = "none")))
+  expect_false(identical(tidy(cl)$std.error, tidy(base)$std.error))
+  # a required column cannot be left out this way, and a number is not a name
+  expect_error(estimate_effect(d, if (by_site) NULL, y, ~ x1), "is required")
+  expect_error(estimate_effect(d, a, y, ~ x1, cluster = if (by_site) 3), "must be a column name or a string")
+})
