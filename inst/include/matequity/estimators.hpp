@@ -239,11 +239,7 @@ void build_effect_stack(EffectStack& es, const EffectFit& f, const MatX& X, cons
       if (outcome) preds.push_back(Prediction{out[arm], b_out[arm], Z, {}});
       const std::size_t ie = preds.size();
       if (ps) preds.push_back(Prediction{psb, b_ps, X, {}});
-      MeanBlock::Fn value = [&y, outcome](Index j, const double* p, double* g) {
-        if (!outcome) return y[j];
-        g[0] = -1.0;
-        return y[j] - p[0];
-      };
+      MeanBlock::Fn value = residual_value(y.data(), outcome);
       MeanBlock::Fn weight;
       if (ps) {
         weight = [&f, arm, est, ie](Index j, const double* p, double* g) {

@@ -432,12 +432,7 @@ MultiEffectFit multi_effect(const MatX& X, const MatZ& Z, const std::vector<int>
     std::vector<Prediction> preds;
     if (sp.aipw) preds.push_back(Prediction{out[ku], b_out[ku], Z, {}});
     const std::size_t ie = preds.size();
-    const bool aipw = sp.aipw;
-    MeanBlock::Fn value = [&y, aipw](Index i, const double* p, double* g) {
-      if (!aipw) return y[i];
-      g[0] = -1.0;
-      return y[i] - p[0];
-    };
+    MeanBlock::Fn value = residual_value(y.data(), sp.aipw);
     MeanBlock::Fn weight;
     if (ps) {
       add_etas(preds);

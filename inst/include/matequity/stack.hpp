@@ -368,6 +368,17 @@ class MeanBlock : public StackBlock {
   bool empty_ = false;
 };
 
+// The value of a residual mean, y - p[0] (p[0] the prediction of an
+// outcome model; gradient -1), or y itself without a model. y (n values)
+// must outlive the stack.
+inline MeanBlock::Fn residual_value(const double* y, bool with_model) {
+  return [y, with_model](Index j, const double* p, double* g) {
+    if (!with_model) return y[j];
+    g[0] = -1.0;
+    return y[j] - p[0];
+  };
+}
+
 // t = f(theta), f a smooth function of earlier parameters with gradient.
 class DerivedBlock : public StackBlock {
  public:
