@@ -35,25 +35,44 @@ db_reduce_submissions <- function(con, as_at = NULL, collect = TRUE, call = rlan
   for (tab in names(plan)) {
     pl <- plan[[tab]]
     spec <- msds_tables[[tab]]
-    n_in <- n_rows_db(pl$base)
-    after <- if (pl$dated && !is.null(as_at)) {
-      n_rows_db(dplyr::filter(pl$base, !is.na(.data$RPStartDate) & .data$RPStartDate > !!as_at))
-    } else 0L
-    undated <- if (pl$dated) n_rows_db(dplyr::filter(pl$in_at, is.na(.data$RPStartDate))) else 0L
+    # rows as read, after `as_at` and undated (an undated row is never after
+    # it), in one scan
+    after <- 0L
+    undated <- 0L
+    if (!pl$dated) {
+      n_in <- n_rows_db(pl$base)
+    } else {
+      late <- if (is.null(as_at)) rlang::expr(0L) else
+        rlang::expr(dplyr::if_else(!is.na(.data$RPStartDate) & .data$RPStartDate > !!as_at, 1L, 0L))
+      cn0 <- dplyr::collect(dplyr::summarise(
+        pl$base, rows = dplyr::n(), after = sum(!!late, na.rm = TRUE),
+        undated = sum(dplyr::if_else(is.na(.data$RPStartDate), 1L, 0L), na.rm = TRUE)))
+      # SUM() over no rows is NULL
+      n0 <- function(v) if (is.na(v)) 0L else as.integer(v)
+      n_in <- n0(cn0$rows)
+      after <- n0(cn0$after)
+      undated <- n0(cn0$undated)
+    }
     sup <- 0L
     dup <- 0L
+    # the retained rows, where a count above already holds them (each count
+    # of a keyed or child table re-runs its window query)
+    kept <- NULL
     if (pl$kind == "keyed") {
       cn <- vapply(dplyr::collect(pl$counts), as.integer, 0L)
       sup <- cn[["superseded"]]
       dup <- cn[["duplicate"]]
+      kept <- cn[["kept"]]
       if (tab == "MSD101PregnancyBooking") discharge_superseded <- db_later_discharges(plan[[tab]]$ranked)
     } else if (pl$kind == "child") {
       n1 <- n_rows_db(pl$in_at)
       n2 <- n_rows_db(pl$placed)
+      kept <- n_rows_db(pl$rows)
       sup <- n1 - n2
-      dup <- n2 - n_rows_db(pl$rows)
+      dup <- n2 - kept
     } else if (pl$kind == "orphan") {
-      dup <- n_rows_db(pl$in_at) - n_rows_db(pl$rows)
+      kept <- n_rows_db(pl$rows)
+      dup <- n_rows_db(pl$in_at) - kept
     }
     if (collect) {
       df <- db_collect_in_order(pl$rows, tab)
@@ -61,7 +80,7 @@ db_reduce_submissions <- function(con, as_at = NULL, collect = TRUE, call = rlan
       kept <- nrow(df)
     } else {
       out[[tab]] <- pl$rows
-      kept <- n_rows_db(pl$rows)
+      if (is.null(kept)) kept <- n_rows_db(pl$rows)
     }
     log[[tab]] <- tibble::tibble(table = tab, rows_in = n_in, rows_after_as_at = after,
                                  rows_superseded = sup, rows_duplicate = dup,
