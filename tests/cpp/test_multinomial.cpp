@@ -116,7 +116,7 @@ TEST_CASE("the multinomial stack block: nnet's fit, its bread against central di
   st.add<MeanBlock>(h, std::move(preds), [&y](Eigen::Index i, const double*, double*) { return y[i]; },
                     [](Eigen::Index, const double* p, double* g) {
                       double e[3];
-                      multinom_eta_probs(p, 3, e);
+                      detail::multinom_eta_probs(p, 3, e);
                       for (int j = 1; j < 3; ++j) g[j - 1] = -(1.0 / e[2]) * ((j == 2 ? 1.0 : 0.0) - e[j]);
                       return 1.0 / e[2];
                     });

@@ -57,21 +57,31 @@ struct MultinomFit {
 
 namespace detail {
 
-// Probabilities from the linear predictors (n x (K-1), baseline 0), with
-// the largest predictor subtracted so that exp() cannot overflow.
+// The K probabilities (level 0 the baseline) from the K-1 linear
+// predictors eta[0..K-2] (of levels 1..K-1), the largest predictor
+// subtracted so that exp() cannot overflow.
+inline void multinom_eta_probs(const double* eta, int K, double* e) {
+  double mx = 0.0;
+  for (int k = 0; k + 1 < K; ++k) mx = std::max(mx, eta[k]);
+  double tot = std::exp(-mx);
+  e[0] = tot;
+  for (int k = 1; k < K; ++k) {
+    e[k] = std::exp(eta[k - 1] - mx);
+    tot += e[k];
+  }
+  for (int k = 0; k < K; ++k) e[k] /= tot;
+}
+
+// Probabilities of every row from the linear predictors (n x (K-1)).
 inline void multinom_probs(const MatrixXd& eta, MatrixXd& P) {
-  const Index n = eta.rows(), K = eta.cols() + 1;
+  const Index n = eta.rows();
+  const int K = static_cast<int>(eta.cols()) + 1;
   P.resize(n, K);
+  std::vector<double> row(static_cast<std::size_t>(K - 1)), e(static_cast<std::size_t>(K));
   for (Index i = 0; i < n; ++i) {
-    double mx = 0.0;
-    for (Index k = 0; k + 1 < K; ++k) mx = std::max(mx, eta(i, k));
-    double tot = std::exp(-mx);
-    P(i, 0) = tot;
-    for (Index k = 1; k < K; ++k) {
-      P(i, k) = std::exp(eta(i, k - 1) - mx);
-      tot += P(i, k);
-    }
-    for (Index k = 0; k < K; ++k) P(i, k) /= tot;
+    for (int k = 0; k + 1 < K; ++k) row[static_cast<std::size_t>(k)] = eta(i, k);
+    multinom_eta_probs(row.data(), K, e.data());
+    for (int k = 0; k < K; ++k) P(i, k) = e[static_cast<std::size_t>(k)];
   }
 }
 
@@ -87,6 +97,24 @@ inline double multinom_dev(const MatrixXd& P, const std::vector<int>& a,
 template <class MatA, class MatB>
 MatrixXd cross_w(const MatA& X, const VectorXd& v, const MatB& Y) {
   return X.transpose() * (Y.array().colwise() * v.array()).matrix();
+}
+
+// The information of the stacked coefficient blocks b_1..b_{K-1} (p each)
+// at probabilities P with case weights s: block (j, k) is
+// X' diag(s e_j (1{j=k} - e_k)) X.
+template <class Mat>
+MatrixXd multinom_information(const Mat& X, const MatrixXd& P, const Eigen::Ref<const VectorXd>& s) {
+  const Index n = X.rows(), p = X.cols(), m = P.cols() - 1;
+  MatrixXd H(p * m, p * m);
+  VectorXd v(n);
+  for (Index j = 0; j < m; ++j)
+    for (Index k = 0; k <= j; ++k) {
+      for (Index i = 0; i < n; ++i) v[i] = s[i] * P(i, j + 1) * ((j == k ? 1.0 : 0.0) - P(i, k + 1));
+      const MatrixXd blk = cross_w(X, v, X);
+      H.block(j * p, k * p, p, p) = blk;
+      if (k != j) H.block(k * p, j * p, p, p) = blk.transpose();
+    }
+  return H;
 }
 
 }  // namespace detail
@@ -117,7 +145,7 @@ MultinomFit multinom_fit(const Mat& Xin, const std::vector<int>& a, int K,
   detail::multinom_probs(eta, Pr);
   double devold = detail::multinom_dev(Pr, a, s);
   VectorXd g(P), v(n);
-  MatrixXd H(P, P);
+  MatrixXd H;
   fit.converged = false;
   for (int iter = 1; iter <= ctl.maxit; ++iter) {
     // score and information of the stacked blocks
@@ -125,14 +153,8 @@ MultinomFit multinom_fit(const Mat& Xin, const std::vector<int>& a, int K,
       for (Index i = 0; i < n; ++i)
         v[i] = s[i] * ((a[static_cast<std::size_t>(i)] == j + 1 ? 1.0 : 0.0) - Pr(i, j + 1));
       g.segment(j * p, p) = X.transpose() * v;
-      for (Index k = 0; k <= j; ++k) {
-        for (Index i = 0; i < n; ++i)
-          v[i] = s[i] * Pr(i, j + 1) * ((j == k ? 1.0 : 0.0) - Pr(i, k + 1));
-        const MatrixXd blk = detail::cross_w(X, v, X);
-        H.block(j * p, k * p, p, p) = blk;
-        if (k != j) H.block(k * p, j * p, p, p) = blk.transpose();
-      }
     }
+    H = detail::multinom_information(X, Pr, s);
     const VectorXd step = solve_normal(H, g);
     MatrixXd cand = B + Eigen::Map<const MatrixXd>(step.data(), p, m);
     auto evaluate = [&](const MatrixXd& Bc, double& dev) {
@@ -182,7 +204,7 @@ MultinomFit multinom_fit(const Mat& Xin, const std::vector<int>& a, int K,
 // (1{A=j} - e_j) x. Its linear predictors eta_j = x'b_j are predictions of
 // a mean with the identity link: Prediction{&blk.eta(), b, X, {}, blk.shift(j)}
 // gives eta_j, and the mean's value or weight computes the probabilities
-// from them (multinom_eta_probs()).
+// from them (detail::multinom_eta_probs()).
 class MultinomialBlock : public StackBlock {
  public:
   MultinomialBlock(Eigen::Ref<const MatrixXd> X, std::vector<int> a, int K, GlmControl ctl,
@@ -222,18 +244,8 @@ class MultinomialBlock : public StackBlock {
   }
 
   void jacobian(const StackView& v, Index b, Eigen::Ref<MatrixXd> J) const override {
-    const Index p = X_.cols(), m = K_ - 1, o = v.offset[b], n = X_.rows();
-    const MatrixXd P = probs(v, b);
-    MatrixXd H(p * m, p * m);
-    VectorXd w(n);
-    for (Index j = 0; j < m; ++j)
-      for (Index k = 0; k <= j; ++k) {
-        for (Index i = 0; i < n; ++i)
-          w[i] = v.s[i] * P(i, j + 1) * ((j == k ? 1.0 : 0.0) - P(i, k + 1));
-        const MatrixXd blk = X_.transpose() * (X_.array().colwise() * w.array()).matrix();
-        H.block(j * p, k * p, p, p) = blk;
-        if (k != j) H.block(k * p, j * p, p, p) = blk.transpose();
-      }
+    const Index p = X_.cols(), m = K_ - 1, o = v.offset[b];
+    MatrixXd H = detail::multinom_information(X_, probs(v, b), v.s);
     const double tot = v.s.sum();
     for (Index j = 0; j < m; ++j)
       for (Index c = 0; c < p; ++c) {
@@ -291,20 +303,6 @@ class MultinomialBlock : public StackBlock {
   std::vector<int> aliased_;
   std::vector<char> kept_;
 };
-
-// The K probabilities (level 0 the baseline) from the K-1 linear
-// predictors eta[0..K-2] (of levels 1..K-1), as multinom_probs().
-inline void multinom_eta_probs(const double* eta, int K, double* e) {
-  double mx = 0.0;
-  for (int k = 0; k + 1 < K; ++k) mx = std::max(mx, eta[k]);
-  double tot = std::exp(-mx);
-  e[0] = tot;
-  for (int k = 1; k < K; ++k) {
-    e[k] = std::exp(eta[k - 1] - mx);
-    tot += e[k];
-  }
-  for (int k = 0; k < K; ++k) e[k] /= tot;
-}
 
 struct MultiSpec {
   bool aipw = true;     // false: Hajek IPW
@@ -417,7 +415,7 @@ MultiEffectFit multi_effect(const MatX& X, const MatZ& Z, const std::vector<int>
         add_etas(preds);
         weight = [K, focal, e = std::vector<double>(static_cast<std::size_t>(K))](
                      Index, const double* p, double* g) mutable {
-          multinom_eta_probs(p + 1, K, e.data());
+          detail::multinom_eta_probs(p + 1, K, e.data());
           const double ef = e[static_cast<std::size_t>(focal)];
           for (int j = 1; j < K; ++j) g[j] = ef * ((focal == j ? 1.0 : 0.0) - e[static_cast<std::size_t>(j)]);
           return ef;
@@ -440,7 +438,7 @@ MultiEffectFit multi_effect(const MatX& X, const MatZ& Z, const std::vector<int>
       // -(1{k=j} - e_j), or 1{f=j} - 1{k=j}
       weight = [K, k, focal, att, ie, e = std::vector<double>(static_cast<std::size_t>(K))](
                    Index, const double* p, double* g) mutable {
-        multinom_eta_probs(p + ie, K, e.data());
+        detail::multinom_eta_probs(p + ie, K, e.data());
         const double w = (att ? e[static_cast<std::size_t>(focal)] : 1.0) / e[static_cast<std::size_t>(k)];
         for (int j = 1; j < K; ++j) {
           const double dlw = att ? (focal == j ? 1.0 : 0.0) - (k == j ? 1.0 : 0.0)
