@@ -48,29 +48,17 @@ Rcpp::List cpp_standardised_means(const Eigen::Map<Eigen::MatrixXd>& X,
 }
 
 // Weighted means of y within groups 1..K with known weights w (the Hajek
-// means of a matched sample): one mean block per group. Returns the means
-// and their influence functions (n x K; mu_hat - mu ~ (1/n) sum IF_i).
+// means of a matched sample): weighted_means() in stack.hpp. Returns the
+// means and their influence functions (n x K; mu_hat - mu ~ (1/n) sum IF_i).
 // [[Rcpp::export(name = ".cpp_weighted_means", rng = false)]]
 Rcpp::List cpp_weighted_means(const Eigen::Map<Eigen::VectorXd>& y, const Rcpp::IntegerVector& group,
                               int K, const Eigen::Map<Eigen::VectorXd>& w) {
-  const Eigen::Index n = y.size();
-  if (group.size() != n || w.size() != n) Rcpp::stop("y, group and w must have the same length");
-  matequity::Stack st;
-  std::vector<Eigen::Index> sel;
-  for (int k = 1; k <= K; ++k) {
-    Eigen::VectorXd h(n);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      if (group[i] == NA_INTEGER || group[i] < 1 || group[i] > K) Rcpp::stop("group codes must be 1..K");
-      h[i] = group[i] == k ? 1.0 : 0.0;
-    }
-    st.add<matequity::MeanBlock>(
-        std::move(h), std::vector<matequity::Prediction>{},
-        [&y](Eigen::Index i, const double*, double*) { return y[i]; },
-        [&w](Eigen::Index i, const double*, double*) { return w[i]; });
-    sel.push_back(st.offset(st.last()));
+  std::vector<int> g(group.size());
+  for (R_xlen_t i = 0; i < group.size(); ++i) {
+    if (group[i] == NA_INTEGER) Rcpp::stop("group codes must be 1..K");
+    g[static_cast<std::size_t>(i)] = group[i] - 1;
   }
-  st.solve(Eigen::VectorXd::Ones(n));
-  Rcpp::NumericVector mu(K);
-  for (int k = 0; k < K; ++k) mu[k] = st.theta()[sel[static_cast<std::size_t>(k)]];
-  return Rcpp::List::create(Rcpp::Named("mu") = mu, Rcpp::Named("influence") = st.influence(sel));
+  Eigen::VectorXd mu;
+  const Eigen::MatrixXd IF = matequity::weighted_means(y, g, K, w, mu);
+  return Rcpp::List::create(Rcpp::Named("mu") = mu, Rcpp::Named("influence") = IF);
 }

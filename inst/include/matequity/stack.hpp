@@ -489,4 +489,30 @@ class Stack {
   VectorXd theta_, s_;
 };
 
+// Weighted means of y within groups 0..K-1 with known weights w (Hajek
+// means, as of a matched sample): one mean block per group. mu receives the
+// K means; returns their influence functions (n x K).
+inline MatrixXd weighted_means(const Eigen::Ref<const VectorXd>& y, const std::vector<int>& group,
+                               int K, const Eigen::Ref<const VectorXd>& w, VectorXd& mu) {
+  const Index n = y.size();
+  if (static_cast<Index>(group.size()) != n || w.size() != n)
+    throw std::invalid_argument("weighted_means: y, group and w must have the same length");
+  for (int g : group)
+    if (g < 0 || g >= K) throw std::invalid_argument("weighted_means: a group code is out of range");
+  Stack st;
+  std::vector<Index> sel;
+  const double* wp = w.data();
+  for (int k = 0; k < K; ++k) {
+    VectorXd h(n);
+    for (Index i = 0; i < n; ++i) h[i] = group[static_cast<std::size_t>(i)] == k ? 1.0 : 0.0;
+    st.add<MeanBlock>(std::move(h), std::vector<Prediction>{}, residual_value(y.data(), false),
+                      [wp](Index i, const double*, double*) { return wp[i]; });
+    sel.push_back(st.offset(st.last()));
+  }
+  st.solve(VectorXd::Ones(n));
+  mu.resize(K);
+  for (int k = 0; k < K; ++k) mu[k] = st.theta()[sel[static_cast<std::size_t>(k)]];
+  return st.influence(sel);
+}
+
 }  // namespace matequity
