@@ -158,7 +158,8 @@ struct FitOptions {
 // propensity block the scores f.e, hence h and the weights f.w, are known;
 // with it, truncated units (f.fixed) keep the cap as a fixed weight.
 // `mu` receives the positions of mu_1 and mu_0 in theta. The stack is
-// solved with case weights s (ones for the data as given).
+// solved with case weights s (ones for the data as given); it reads a and y
+// where they are, so they must outlive it.
 struct EffectStack {
   Stack st;
   Index mu[2] = {0, 0};
@@ -166,8 +167,9 @@ struct EffectStack {
 
 template <class MatX, class MatZ>
 void build_effect_stack(EffectStack& es, const EffectFit& f, const MatX& X, const MatZ& Z,
-                        const VectorXd& a, const VectorXd& y, const EffectSpec& sp,
-                        bool account_ps, int nthreads, const VectorXd& s) {
+                        const Eigen::Ref<const VectorXd>& a, const Eigen::Ref<const VectorXd>& y,
+                        const EffectSpec& sp, bool account_ps, int nthreads,
+                        const Eigen::Ref<const VectorXd>& s) {
   Stack& st = es.st;
   const Index n = X.rows();
   const bool ps = account_ps && uses_ps(sp);
@@ -279,7 +281,6 @@ struct EffectWorkspace {
   VectorXd zero, sw, ystar, off1, off0, H1, H0;
   std::vector<double> wa;
   std::vector<Index> rows1, rows0;
-  VectorXd a, y, s;  // stack_means()' copies of a replicate's data
 };
 
 // The fit's means (mu_1, mu_0) into f.mu: the effect stack's mean blocks
@@ -289,12 +290,9 @@ struct EffectWorkspace {
 template <class MatX, class MatZ>
 void stack_means(EffectFit& f, const MatX& X, const MatZ& Z, const Eigen::Ref<const VectorXd>& a,
                  const Eigen::Ref<const VectorXd>& y, const Eigen::Ref<const VectorXd>& s,
-                 const EffectSpec& sp, int nthreads, EffectWorkspace& ws) {
-  ws.a = a;
-  ws.y = y;
-  ws.s = s;
+                 const EffectSpec& sp, int nthreads) {
   EffectStack es;
-  build_effect_stack(es, f, X, Z, ws.a, ws.y, sp, false, nthreads, ws.s);
+  build_effect_stack(es, f, X, Z, a, y, sp, false, nthreads, s);
   f.mu[1] = es.st.theta()[es.mu[1]];
   f.mu[0] = es.st.theta()[es.mu[0]];
 }
@@ -450,7 +448,7 @@ void fit_effect_into(EffectFit& f, const MatX& X, const MatZ& Z,
   } else {
     // The means: the effect stack's mean blocks solved with the case
     // weights s (the models as fitted above, the scores as known).
-    stack_means(f, X, Z, a, y, s, sp, nthreads, ws);
+    stack_means(f, X, Z, a, y, s, sp, nthreads);
   }
 }
 
