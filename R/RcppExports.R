@@ -13,6 +13,14 @@
     .Call(`_matequity_cpp_match_strings`, x, table)
 }
 
+.cpp_string_codes <- function(x) {
+    .Call(`_matequity_cpp_string_codes`, x)
+}
+
+.cpp_int_codes <- function(x) {
+    .Call(`_matequity_cpp_int_codes`, x)
+}
+
 .cpp_equal_at <- function(x, table, at) {
     .Call(`_matequity_cpp_equal_at`, x, table, at)
 }

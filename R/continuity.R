@@ -204,8 +204,8 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   ki <- which(keep)
   ii <- if (any(c("intrapartum", "all") %in% phase)) which(!is.na(ip$act$date)) else integer()
   if (midwifery_only) {
-    oa <- act$staff[ki] == "other"
-    oi <- ip$act$staff[ii] == "other"
+    oa <- act$staff[ki] == staff_codes[["other"]]
+    oi <- ip$act$staff[ii] == staff_codes[["other"]]
     log[[length(log) + 1L]] <- excl_row("activities", "activity by non-midwifery staff (StaffGroup not in staff_groups)", sum(oa) + sum(oi))
     con <- c(act$contact[ki], ip$act$contact[ii])
     other <- c(oa, oi)
@@ -215,22 +215,34 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
     ki <- ki[!oa]
     ii <- ii[!oi]
   }
+  # the rows used, professionals, teams and providers coded on lv (the
+  # intrapartum rows' strings coded onto the same levels)
+  lv <- pc$levels
   rows <- lapply(unclass(act)[cols], `[`, ki)
-  if (length(ii)) rows <- Map(function(a, b) c(a, b[ii]), rows, unclass(ip$act)[cols])
+  if (length(ii)) {
+    ia <- lapply(unclass(ip$act)[cols], `[`, ii)
+    for (nm in c("prof", "team", "prov")) {
+      co <- code_onto(ia[[nm]], lv[[nm]])
+      ia[[nm]] <- co$code
+      lv[[nm]] <- co$levels
+    }
+    rows <- Map(c, rows, ia)
+  }
   rows <- do.call(plain_frame, rows)
   log[[length(log) + 1L]] <- excl_row("activities", "professional not in MSD901 (staff group unknown; kept)",
-                                      sum(!is.na(rows$prof) & rows$staff == "unknown"))
+                                      sum(!is.na(rows$prof) & rows$staff == staff_codes[["unknown"]]))
   who <- if (carer == "professional") rows$prof else rows$team
   # carer ids are local to a provider: the same id at two trusts is two people
-  who_label <- who
-  who <- qualify_by_provider(rows$prov, who)
+  carer_code <- qualify_by_provider(rows$prov, who)
   no_carer <- sum(tabulate(rows$contact, n_codes) > 0L & tabulate(rows$contact[!is.na(who)], n_codes) == 0L)
   log[[length(log) + 1L]] <- excl_row("contacts", sprintf("contact with no %s recorded (%s)", carer,
                                       if (missing_carer == "drop") "not counted" else "not counted; breaks SECON"), no_carer)
 
-  res <- continuity_engine(rows, who, preg, phase, mins, missing_carer,
+  res <- continuity_engine(rows, carer_code, lv, preg, phase, mins, missing_carer,
                            collapse_same_day, nthreads)
-  res$usual_carer <- who_label[match(res$carer_levels[res$usual_carer], who)]
+  # each carer's id: that of the first row with the carer
+  who_levels <- if (carer == "professional") lv$prof else lv$team
+  res$usual_carer <- who_levels[who[carer_code$first[res$usual_carer]]]
   K <- length(phase)
   g <- rep(seq_len(nrow(preg)), each = K)
   no_mw <- is.na(preg$named_midwife)[g]
@@ -238,7 +250,7 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   res$named_midwife_share[no_mw] <- NA_real_
   res$named_team_share[no_team] <- NA_real_
 
-  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, definition, nthreads, links,
+  nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, definition, nthreads, links, lv,
                                  cc_preg = pc$cc_preg)
   out <- tibble::tibble(
     preg_id = preg$preg_id[g], phase = rep(phase, times = nrow(preg)),
@@ -301,39 +313,38 @@ resolve_min_contacts <- function(x, call = rlang::caller_env()) {
 # Distinct values among integer codes in 1..n.
 n_distinct_codes <- function(x, n) sum(tabulate(x, n) > 0L)
 
-# Codes the activity rows and calls the kernel. `who` is the carer at the
-# chosen level; rows$preg indexes `preg`.
-continuity_engine <- function(rows, who, preg, phase, mins, missing_carer,
+# Calls the kernel on the activity rows. `carer` holds the carers as dense
+# codes (list(code, first): code 1..k or NA); rows$prof, rows$team and
+# rows$prov are codes on `lv`; rows$preg indexes `preg`.
+continuity_engine <- function(rows, carer, lv, preg, phase, mins, missing_carer,
                               collapse_same_day, nthreads) {
-  levels <- unique(who[!is.na(who)])
-  carer_code <- match(who, levels) - 1L
+  carer_code <- carer$code - 1L
   carer_code[is.na(carer_code)] <- -1L
   same_prov <- if (is.null(rows$prov) || is.null(preg$named_provider)) TRUE else
-    !(equal_at(rows$prov, preg$named_provider, rows$preg) %in% FALSE)
-  mw <- equal_at(rows$prof, preg$named_midwife, rows$preg) %in% TRUE & same_prov
-  tm <- equal_at(rows$team, preg$named_team, rows$preg) %in% TRUE & same_prov
+    !differs_at(rows$prov, lv$prov, preg$named_provider, rows$preg)
+  mw <- named_at(rows$prof, lv$prof, preg$named_midwife, rows$preg) & same_prov
+  tm <- named_at(rows$team, lv$team, preg$named_team, rows$preg) & same_prov
   time <- rows$time
   time[is.na(time)] <- .Machine$integer.max
-  res <- .cpp_continuity(
+  .cpp_continuity(
     as.integer(rows$preg - 1L), as.integer(rows$date), as.integer(time),
     as.integer(rows$contact), as.integer(carer_code), as.integer(rows$phase),
-    as.integer(mw), as.integer(tm), nrow(preg), length(levels),
+    as.integer(mw), as.integer(tm), nrow(preg), length(carer$first),
     unname(phase_codes[phase]), unname(mins), missing_carer == "break",
     collapse_same_day, nthreads)
-  res$carer_levels <- levels
-  res
 }
 
-# Integer carer codes qualified by provider (NA where the carer is missing).
+# Carers qualified by provider, as dense codes in order of first appearance
+# (list(code, first), code NA where the carer is missing): `prov` and `who`
+# are codes on their levels.
 qualify_by_provider <- function(prov, who) {
-  if (is.null(prov)) prov <- rep(NA_character_, length(who))
-  # one pass per column on R's string cache, then the pairs of codes
-  self <- function(v) match_strings(v, v)$index
-  pc <- self(prov)
-  z <- as.double(pc) * (length(who) + 1) + self(who)
-  code <- match(z, z)
-  code[is.na(who)] <- NA_integer_
-  code
+  if (is.null(prov)) prov <- rep(NA_integer_, length(who))
+  L <- max(c(0L, who), na.rm = TRUE) + 1
+  z <- as.double(if (anyNA(prov)) replace(prov, is.na(prov), 0L) else prov) * L + who
+  if (max(c(0, z), na.rm = TRUE) < .Machine$integer.max) return(.cpp_int_codes(as.integer(z)))
+  lv <- unique(z[!is.na(z)])
+  code <- match(z, lv)
+  list(code = code, first = match(lv, z))
 }
 
 # TRUE unless both providers are known and differ (a named midwife's id

@@ -104,14 +104,46 @@ continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
          !"coc_placed_date" %in% names(cohort))
 }
 
-# Staff status of professionals: "midwife", "other" or "unknown" (missing
-# professional, or not in MSD901). The staff groups are read per MSD901 row
-# and looked up per activity.
+# Staff status of professionals as codes (staff_codes): unknown (missing
+# professional, or not in MSD901), midwife, other. The staff groups are read
+# per MSD901 row and looked up per activity.
+staff_codes <- c(unknown = 1L, midwife = 2L, other = 3L)
+
 staff_status <- function(prof, staff, staff_groups, prov = NULL) {
+  if (is.null(prov) || !length(prof)) return(staff_status_of(prof, staff, staff_groups, prov))
+  pf <- string_codes(prof)
+  pv <- string_codes(prov)
+  staff_status_coded(pf$code, pv$code, pf$levels, pv$levels, staff, staff_groups)
+}
+
+# staff_status() on (provider, professional) given as codes on their levels:
+# looked up once per distinct pair.
+staff_status_coded <- function(prof, prov, prof_levels, prov_levels, staff, staff_groups) {
+  if (!length(prof)) return(integer())
+  L <- length(prof_levels) + 1
+  key <- as.double(if (anyNA(prov)) replace(prov, is.na(prov), 0L) else prov) * L +
+    (if (anyNA(prof)) replace(prof, is.na(prof), 0L) else prof) + 1
+  if ((length(prov_levels) + 1) * L <= 1e7) {
+    key <- as.integer(key)
+    u <- which(tabulate(key, (length(prov_levels) + 1) * L) > 0L)
+    at <- integer(max(u))
+    at[u] <- seq_along(u)
+    at <- at[key]
+  } else {
+    u <- unique(key)
+    at <- match(key, u)
+  }
+  pv <- (u - 1) %/% L
+  pf <- (u - 1) %% L
+  st <- staff_status_of(c(NA, prof_levels)[pf + 1], staff, staff_groups, c(NA, prov_levels)[pv + 1])
+  st[at]
+}
+
+staff_status_of <- function(prof, staff, staff_groups, prov = NULL) {
   i <- staff_index(prof, prov, staff)
-  if (!length(i)) return(character())
+  if (!length(i)) return(integer())
   st <- 1L + (!is.na(staff$StaffGroup)) * (1L + !(staff$StaffGroup %in% staff_groups))
-  c("unknown", "midwife", "other")[c(st, 1L)[if (anyNA(i)) replace(i, is.na(i), length(st) + 1L) else i]]
+  c(st, 1L)[if (anyNA(i)) replace(i, is.na(i), length(st) + 1L) else i]
 }
 
 # Row of MSD901 for each professional: CareProfLID is local to a provider,
@@ -190,6 +222,45 @@ match_strings <- function(x, table) {
   list(index = match(x, table), table_unique = !anyDuplicated(table))
 }
 
+# Dense integer codes 1..k of x's values in order of first appearance (NA
+# for a missing value), with the values: list(code, levels). Character
+# vectors are coded on R's string cache in one pass.
+string_codes <- function(x) {
+  if (is.factor(x)) x <- as.character(x)
+  r <- if (is.character(x)) .cpp_string_codes(x) else if (is.integer(x) && !is.factor(x)) .cpp_int_codes(x)
+  if (!is.null(r)) return(list(code = r$code, levels = x[r$first]))
+  lv <- unique(x[!is.na(x)])
+  list(code = match(x, lv), levels = lv)
+}
+
+# string_codes() of x continuing the codes of `levels`: values already there
+# keep their code, new values follow in order of first appearance.
+code_onto <- function(x, levels) {
+  code <- match_strings(x, levels)$index
+  new <- which(is.na(code) & !is.na(x))
+  if (length(new)) {
+    s <- string_codes(x[new])
+    code[new] <- length(levels) + s$code
+    levels <- c(levels, s$levels)
+  }
+  list(code = code, levels = levels)
+}
+
+# Whether coded values equal each pregnancy's named value (strings, one per
+# pregnancy; `p` indexes them): TRUE only when both are present and equal.
+named_at <- function(code, levels, named, p) {
+  v <- match(named, levels)[p]
+  !is.na(code) & !is.na(v) & code == v
+}
+
+# Whether coded providers differ from each pregnancy's named provider: FALSE
+# when either is missing.
+differs_at <- function(code, levels, named, p) {
+  v <- match(named, levels)
+  has <- !is.na(named)
+  !is.na(code) & has[p] & !(!is.na(v[p]) & code == v[p])
+}
+
 # x == table[at] (NA when either is missing), compared on R's string cache
 # when the strings carry no encoding mark.
 equal_at <- function(x, table, at) {
@@ -212,7 +283,9 @@ in_strings <- function(x, table) {
 # Each activity's contact (MSD202 -> MSD201) and labour (MSD302 -> MSD301)
 # in the msds tables as they are: matched once per continuity() call and
 # used by every step that needs them. Returns list(ac_cc, la_ld), each a
-# scoped_match() result.
+# scoped_match() result, cc_unique_id, and the large string columns coded
+# once (string_codes(): ac_prof, ac_team of MSD202, cc_prov of MSD201) with
+# MSD201's attended flag (cc_attended).
 activity_links <- function(msds) {
   cc <- msds$MSD201CareContactPreg
   # whether no two contact rows share a CareConID, found once: then an
@@ -226,13 +299,17 @@ activity_links <- function(msds) {
          scoped_match(ac, cc, "CareConID"),
        la_ld = scoped_match(msds$MSD302CareActivityLabDel, msds$MSD301LabourDelivery,
                             "LabourDeliveryID"),
-       cc_unique_id = unique_id)
+       cc_unique_id = unique_id,
+       ac_prof = string_codes(ac$CareProfLID), ac_team = string_codes(ac$TeamLocalID),
+       cc_prov = string_codes(cc$OrgCodeProvider),
+       cc_attended = in_strings(cc$AttendCode, c("5", "6")))
 }
 
 # Antenatal and postnatal contacts from MSD201 + MSD202 + MSD901.
-# Returns list(act, log): act has one row per activity (a contact without
-# activity records gets one row with no professional). Works on the columns
-# it needs, as plain vectors.
+# Returns list(act, levels, log, ...): act has one row per activity (a
+# contact without activity records gets one row with no professional), its
+# prof, team and prov as codes on `levels` (list(prof, team, prov)) and its
+# staff as staff_codes. Works on the columns it needs, as plain vectors.
 pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity_links(msds),
                                nthreads = 1L) {
   log <- list()
@@ -300,20 +377,25 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   none <- which(tabulate(k, n_kept) == 0L)
   log[[9]] <- excl_row("contacts", "contact with no activity record (no carer)", length(none))
   ci <- c(k, none)
-  prof <- c(ac$CareProfLID[ai], rep(NA_character_, length(none)))
-  team <- c(ac$TeamLocalID[ai], rep(NA_character_, length(none)))
+  # professionals, teams and providers as codes on their levels (lv)
+  na_int <- rep(NA_integer_, length(none))
+  prof <- c(links$ac_prof$code[ai], na_int)
+  team <- c(links$ac_team$code[ai], na_int)
   date <- as.integer(d)
   contact_code <- contact_codes(p, date, tm, cc$CareConID[ki], nrow(preg), nthreads)
-  prov <- cc$OrgCodeProvider[ki][ci]
+  cc_prov <- if (all_kept) links$cc_prov else string_codes(cc$OrgCodeProvider)
+  attended <- if (all_kept) links$cc_attended else in_strings(cc$AttendCode, c("5", "6"))
+  prov <- cc_prov$code[ki][ci]
+  lv <- list(prof = links$ac_prof$levels, team = links$ac_team$levels, prov = cc_prov$levels)
   act <- plain_frame(
     preg = p[ci], date = date[ci], time = tm[ci],
     contact = contact_code[ci], prof = prof, team = team, phase = phase[ci],
-    attended = in_strings(cc$AttendCode[ki], c("5", "6"))[ci],
-    staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups, prov),
+    attended = attended[ki][ci],
+    staff = staff_status_coded(prof, prov, lv$prof, lv$prov, msds$MSD901StaffDetails, staff_groups),
     prov = prov
   )  # activities stay in record order: a contact's first activity comes first
   # each MSD201 row's pregnancy, for the NHS measure (when cc is the table)
-  list(act = act, log = log, n_contacts = n_kept, cc_preg = if (all_kept) p_all)
+  list(act = act, levels = lv, log = log, n_contacts = n_kept, cc_preg = if (all_kept) p_all)
 }
 
 # Contact codes 1..n for the engine: within a pregnancy they must order

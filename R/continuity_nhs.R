@@ -1,12 +1,12 @@
 # The NHS continuity measures (DOMAIN section 4): COC_receiving_ongoing and
 # 'known midwife at birth'. `act` holds the antenatal/postnatal activity rows
 # left after the bad-input exclusions (before the attended/midwifery
-# options), `ip` the intrapartum rows. `definition` chooses
+# options; prof, team and prov coded on `lv`), `ip` the intrapartum rows. `definition` chooses
 # COC_receiving_ongoing as NHS Digital computes it ("nhs", from the MSDS
 # tables) or the package's earlier rule ("research", from `act`).
 nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
                                     definition, nthreads, links = activity_links(msds),
-                                    cc_preg = NULL) {
+                                    lv = NULL, cc_preg = NULL) {
   P <- nrow(preg)
   out <- list(coc_contacts = rep(NA_integer_, P), coc_share = rep(NA_real_, P),
               coc_receiving = rep(NA, P), known_midwife_at_birth = rep(NA, P))
@@ -22,7 +22,7 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   rec <- if (definition == "nhs") {
     coc_receiving_nhs(msds, preg, staff_groups, links, cc_preg)
   } else {
-    coc_receiving_research(act, ip, preg, is_named, nthreads)
+    coc_receiving_research(act, lv, ip, preg, is_named, nthreads)
   }
   out$coc_contacts <- rec$n
   out$coc_share <- ifelse(rec$n > 0L, rec$hit / rec$n, NA_real_)
@@ -38,7 +38,7 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   la <- msds$MSD302CareActivityLabDel
   in_team <- in_recorded_team(ia$prov, ia$prof, nt[ia$preg], list(
     team_pairs(cp, function(i) cp$OrgCodeProvider[i]),
-    team_pairs(ac, function(i) cc$OrgCodeProvider[links$ac_cc$index[i]]),
+    coded_team_pairs(links, function(i) links$cc_prov$code[links$ac_cc$index[i]]),
     team_pairs(la, function(i) ld$OrgCodeProvider[links$la_ld$index[i]])))
   known <- seq_len(P) %in% ia$preg[is_named(ia$prof, ia$team, ia$preg, ia$prov) | in_team]
   has_labour <- preg$preg_id %in% ip$labours$UniqPregID
@@ -51,18 +51,46 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
 }
 
 # Professional-team memberships recorded in a table: a function of the
-# professionals and teams of interest giving list(prov, prof, team) for the
-# table's rows with one of those professionals and teams. `prov_of(i)`
-# gives the providers of rows i (NULL when the table has none).
+# distinct providers, professionals and teams of interest (uprov starts with
+# NA) giving the codes (triple_code()) of the table's (provider,
+# professional, team) rows with one of those professionals and teams.
+# `prov_of(i)` gives the providers of rows i (NULL when the table has none).
 team_pairs <- function(df, prov_of) {
-  function(profs, teams) {
+  function(uprov, uprof, uteam) {
     if (is.null(df) || !all(c("CareProfLID", "TeamLocalID") %in% names(df))) return(NULL)
-    i <- which(in_strings(df$TeamLocalID, teams))
-    i <- i[in_strings(df$CareProfLID[i], profs)]
+    i <- which(in_strings(df$TeamLocalID, uteam))
+    i <- i[in_strings(df$CareProfLID[i], uprof)]
     prov <- prov_of(i)
     if (is.null(prov)) prov <- rep(NA_character_, length(i))
-    list(prov = prov, prof = df$CareProfLID[i], team = df$TeamLocalID[i])
+    triple_code(match(as.character(prov), uprov), match(df$CareProfLID[i], uprof),
+                match(df$TeamLocalID[i], uteam), uprof, uteam)
   }
+}
+
+# team_pairs() for MSD202 through the call's coded columns (links): the
+# levels are matched, the rows only looked up. `prov_of(i)` gives the
+# provider codes (on links$cc_prov) of rows i.
+coded_team_pairs <- function(links, prov_of) {
+  function(uprov, uprof, uteam) {
+    pf <- links$ac_prof
+    tm <- links$ac_team
+    on_prof <- match(pf$levels, uprof)
+    on_team <- match(tm$levels, uteam)
+    # a missing provider is uprov[1], NA
+    on_prov <- c(match(links$cc_prov$levels, uprov), 1L)
+    i <- which(!is.na(on_team[tm$code]))
+    fi <- on_prof[pf$code[i]]
+    i <- i[!is.na(fi)]
+    pv <- prov_of(i)
+    pv[is.na(pv)] <- length(on_prov)
+    triple_code(on_prov[pv], fi[!is.na(fi)], on_team[tm$code[i]], uprof, uteam)
+  }
+}
+
+# A (provider, professional, team) triple from its positions among the
+# distinct values asked about.
+triple_code <- function(pv, pf, tm, uprof, uteam) {
+  (as.double(pv) * (length(uprof) + 1) + pf) * (length(uteam) + 1) + tm
 }
 
 # Whether each (provider, professional, team) is among the memberships the
@@ -76,15 +104,10 @@ in_recorded_team <- function(prov, prof, team, tables) {
   uprov <- unique(c(NA_character_, as.character(prov[want])))
   uprof <- unique(prof[want])
   uteam <- unique(team[want])
-  code <- function(pv, pf, tm) {
-    (as.double(match(as.character(pv), uprov)) * (length(uprof) + 1) + match(pf, uprof)) *
-      (length(uteam) + 1) + match(tm, uteam)
-  }
-  have <- unlist(lapply(tables, function(f) {
-    r <- f(uprof, uteam)
-    if (is.null(r)) NULL else code(r$prov, r$prof, r$team)
-  }), use.names = FALSE)
-  out[want] <- code(prov[want], prof[want], team[want]) %in% have[!is.na(have)]
+  have <- unlist(lapply(tables, function(f) f(uprov, uprof, uteam)), use.names = FALSE)
+  asked <- triple_code(match(as.character(prov[want]), uprov), match(prof[want], uprof),
+                       match(team[want], uteam), uprof, uteam)
+  out[want] <- asked %in% have[!is.na(have)]
   out
 }
 
@@ -127,18 +150,21 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
   cc <- msds$MSD201CareContactPreg
   pc <- cc_preg %||% match(cc$UniqPregID, preg$preg_id)
   cd <- as.numeric(cc$CContactDate)
-  in_win <- !is.na(pc) & !is.na(cd) & in_strings(cc$AttendCode, c("5", "6"))
+  in_win <- !is.na(pc) & !is.na(cd) & links$cc_attended
   in_win[in_win] <- window[pc[in_win]] & cd[in_win] >= start[pc[in_win]] &
     cd[in_win] <= end[pc[in_win]]
   ac <- msds$MSD202CareActivityPreg
   ia <- links$ac_cc$index
   st <- msds$MSD901StaffDetails
   midwives <- unique(st$CareProfLID[!is.na(st$CareProfLID) & st$StaffGroup %in% staff_groups])
-  keep <- which(!is.na(ia) & !is.na(ac$CareProfLID) & in_strings(ac$CareProfLID, midwives))
+  # MSD202's professionals and teams through the call's codes
+  pf <- links$ac_prof
+  tm <- links$ac_team
+  keep <- which(!is.na(ia) & in_strings(pf$levels, midwives)[pf$code])
   keep <- keep[in_win[ia[keep]]]
   ci <- ia[keep]
   p <- pc[ci]
-  named <- equal_at(ac$CareProfLID[keep], nm, p) %in% TRUE | equal_at(ac$TeamLocalID[keep], nt, p) %in% TRUE
+  named <- named_at(pf$code[keep], pf$levels, nm, p) | named_at(tm$code[keep], tm$levels, nt, p)
   # a contact is a distinct (CareConID, CContactDate) of the pregnancy: its
   # row, when no two contact rows share a CareConID
   key <- if (!length(ci)) integer() else if (links$cc_unique_id %||% !anyDuplicated(cc$CareConID)) ci else
@@ -176,7 +202,7 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
 # activity (by anyone) by the named midwife or team at the plan's provider;
 # the labour condition on MSD302 rows at that provider. Placed but not yet
 # discharged: NA. Without a placing date n and hit are NA.
-coc_receiving_research <- function(act, ip, preg, is_named, nthreads) {
+coc_receiving_research <- function(act, lv, ip, preg, is_named, nthreads) {
   P <- nrow(preg)
   p <- act$preg
   start <- as.integer(preg$coc_placed_date)[p]
@@ -184,9 +210,9 @@ coc_receiving_research <- function(act, ip, preg, is_named, nthreads) {
   in_win <- act$attended & !is.na(start) & act$date >= start &
     (is.na(end) | act$date <= end)
   w <- act[in_win, , drop = FALSE]
-  w <- w[w$contact %in% w$contact[w$staff == "midwife"], , drop = FALSE]
+  w <- w[w$contact %in% w$contact[w$staff == staff_codes[["midwife"]]], , drop = FALSE]
   # the kernel counts them with one pseudo-carer, so every contact is counted once
-  res <- continuity_engine(w, rep("any", nrow(w)), preg, "all",
+  res <- continuity_engine(w, list(code = rep(1L, nrow(w)), first = 1L), lv, preg, "all",
                            c(upc = 1L, coc = 2L, hhi = 1L, secon = 2L, mmci = 1L, share = 1L),
                            "drop", FALSE, nthreads)
   n <- res$n_contacts

@@ -61,6 +61,26 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_string_codes
+SEXP cpp_string_codes(const Rcpp::CharacterVector& x);
+RcppExport SEXP _matequity_cpp_string_codes(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_string_codes(x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_int_codes
+SEXP cpp_int_codes(const Rcpp::IntegerVector& x);
+RcppExport SEXP _matequity_cpp_int_codes(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_int_codes(x));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_equal_at
 SEXP cpp_equal_at(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table, const Rcpp::IntegerVector& at);
 RcppExport SEXP _matequity_cpp_equal_at(SEXP xSEXP, SEXP tableSEXP, SEXP atSEXP) {
@@ -452,6 +472,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
     {"_matequity_cpp_contact_codes", (DL_FUNC) &_matequity_cpp_contact_codes, 6},
     {"_matequity_cpp_match_strings", (DL_FUNC) &_matequity_cpp_match_strings, 2},
+    {"_matequity_cpp_string_codes", (DL_FUNC) &_matequity_cpp_string_codes, 1},
+    {"_matequity_cpp_int_codes", (DL_FUNC) &_matequity_cpp_int_codes, 1},
     {"_matequity_cpp_equal_at", (DL_FUNC) &_matequity_cpp_equal_at, 3},
     {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 5},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},

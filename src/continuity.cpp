@@ -86,26 +86,28 @@ Rcpp::IntegerVector cpp_contact_codes(const Eigen::Map<Eigen::VectorXi>& preg,
   return Rcpp::IntegerVector(code.begin(), code.end());
 }
 
+// A string may be compared by its cache pointer when it carries no encoding
+// mark (ASCII and native strings): equal text then shares one pointer.
+static bool plain_string(const void* k) {
+  SEXP el = static_cast<SEXP>(const_cast<void*>(k));
+  return el == NA_STRING || Rf_getCharCE(el) == CE_NATIVE;
+}
+
 // match(x, table) for character vectors through continuity.hpp's
 // match_keys() on the strings' cache pointers, with whether `table` repeats
-// a value. Equal strings share one pointer when none is marked with an
-// encoding (ASCII and native strings); otherwise NULL is returned and the
-// caller uses match().
+// a value. NULL when a string is marked with an encoding; the caller then
+// uses match().
 // [[Rcpp::export(name = ".cpp_match_strings", rng = false)]]
 SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table) {
-  auto keys = [](const Rcpp::CharacterVector& v, std::vector<const void*>& out) {
-    const R_xlen_t n = v.size();
-    out.resize(n);
-    for (R_xlen_t i = 0; i < n; ++i) {
-      SEXP el = STRING_ELT(v, i);
-      if (el != NA_STRING && Rf_getCharCE(el) != CE_NATIVE) return false;
-      out[i] = static_cast<const void*>(el);
-    }
-    return true;
-  };
-  std::vector<const void*> kx, kt;
-  if (!keys(x, kx) || !keys(table, kt)) return R_NilValue;
-  const matequity::KeyMatch m = matequity::match_keys(kx, kt);
+  const SEXP* px = STRING_PTR_RO(x);
+  const SEXP* pt = STRING_PTR_RO(table);
+  matequity::KeyMatch m;
+  const bool ok = matequity::match_keys(
+      static_cast<std::size_t>(x.size()),
+      [px](std::size_t i) { return static_cast<const void*>(px[i]); },
+      static_cast<std::size_t>(table.size()),
+      [pt](std::size_t i) { return static_cast<const void*>(pt[i]); }, plain_string, m);
+  if (!ok) return R_NilValue;
   Rcpp::IntegerVector index(m.index.size());
   for (std::size_t i = 0; i < m.index.size(); ++i)
     index[i] = m.index[i] == 0 ? NA_INTEGER : m.index[i];
@@ -113,30 +115,72 @@ SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVect
                             Rcpp::_["table_unique"] = m.table_unique);
 }
 
+// Dense codes in order of first appearance (continuity.hpp, first_codes()):
+// list(code, first), code NA for a missing value, first the 1-based position
+// of each code's first value. For a character vector, NULL when a string is
+// marked with an encoding.
+static SEXP codes_list(const matequity::KeyCodes& r) {
+  Rcpp::IntegerVector code(r.code.size()), first(r.first.size());
+  for (std::size_t i = 0; i < r.code.size(); ++i)
+    code[i] = r.code[i] == 0 ? NA_INTEGER : r.code[i];
+  for (std::size_t j = 0; j < r.first.size(); ++j) first[j] = r.first[j] + 1;
+  return Rcpp::List::create(Rcpp::_["code"] = code, Rcpp::_["first"] = first);
+}
+
+// [[Rcpp::export(name = ".cpp_string_codes", rng = false)]]
+SEXP cpp_string_codes(const Rcpp::CharacterVector& x) {
+  const SEXP* px = STRING_PTR_RO(x);
+  matequity::KeyCodes r;
+  const bool ok = matequity::first_codes(
+      static_cast<std::size_t>(x.size()),
+      [px](std::size_t i) { return static_cast<const void*>(px[i]); },
+      static_cast<const void*>(NA_STRING), plain_string, r);
+  return ok ? codes_list(r) : R_NilValue;
+}
+
+// [[Rcpp::export(name = ".cpp_int_codes", rng = false)]]
+SEXP cpp_int_codes(const Rcpp::IntegerVector& x) {
+  const int* px = x.begin();
+  matequity::KeyCodes r;
+  matequity::first_codes(
+      static_cast<std::size_t>(x.size()), [px](std::size_t i) { return px[i]; }, NA_INTEGER,
+      [](int) { return true; }, r);
+  return codes_list(r);
+}
+
 // Element-wise comparison of x[k] with table[at[k]] (at 1-based, NA allowed)
 // on R's string cache pointers: 1 equal, 0 different, NA when either is
-// missing. NULL when a string is marked with an encoding (then equal text
-// need not share a pointer; the caller compares in R).
+// missing. A pair with one pointer is equal; the strings of a pair with two
+// are checked for encoding marks. NULL when a string is marked (then equal
+// text need not share a pointer; the caller compares in R).
 // [[Rcpp::export(name = ".cpp_equal_at", rng = false)]]
 SEXP cpp_equal_at(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table,
                   const Rcpp::IntegerVector& at) {
   const R_xlen_t n = x.size();
   if (at.size() != n) Rcpp::stop("`at` must have one entry per element of `x`");
-  auto plain = [](SEXP el) { return el == NA_STRING || Rf_getCharCE(el) == CE_NATIVE; };
+  const SEXP* px = STRING_PTR_RO(x);
+  const SEXP* pt = STRING_PTR_RO(table);
   for (R_xlen_t i = 0; i < table.size(); ++i)
-    if (!plain(STRING_ELT(table, i))) return R_NilValue;
+    if (!plain_string(pt[i])) return R_NilValue;
   Rcpp::LogicalVector out(n);
+  int* po = out.begin();
+  const int* pa = at.begin();
   const R_xlen_t nt = table.size();
   for (R_xlen_t i = 0; i < n; ++i) {
-    SEXP a = STRING_ELT(x, i);
-    if (!plain(a)) return R_NilValue;
-    const int k = at[i];
-    if (k == NA_INTEGER || k < 1 || k > nt || a == NA_STRING) {
-      out[i] = NA_LOGICAL;
+    SEXP a = px[i];
+    const int k = pa[i];
+    if (k == NA_INTEGER || k < 1 || k > nt) {
+      if (!plain_string(a)) return R_NilValue;
+      po[i] = NA_LOGICAL;
       continue;
     }
-    SEXP b = STRING_ELT(table, k - 1);
-    out[i] = b == NA_STRING ? NA_LOGICAL : (a == b);
+    SEXP b = pt[k - 1];
+    if (a == b) {
+      po[i] = a == NA_STRING ? NA_LOGICAL : 1;
+      continue;
+    }
+    if (!plain_string(a)) return R_NilValue;
+    po[i] = (a == NA_STRING || b == NA_STRING) ? NA_LOGICAL : 0;
   }
   return out;
 }

@@ -335,56 +335,167 @@ std::vector<int> contact_order_codes(const IntVec& preg, const IntVec& date,
   return code;
 }
 
-// match() for keys compared by identity (the glue passes R's cached string
-// pointers): for each key of x, the first position (1-based) of an equal key
-// in table, 0 when none; and whether table repeats a key. An
-// open-addressing hash over the table; a key equal to the previous key of x
-// reuses its answer (contacts and activities come grouped by pregnancy and
-// by contact), so grouped input is mostly not hashed at all.
+// Keys compared by identity (the glue passes R's cached string pointers, or
+// integers), hashed by open addressing. Each slot holds its key and value,
+// so a probe reads one slot; the table doubles when half full.
+inline std::uint64_t key_bits(const void* k) {
+  return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(k));
+}
+inline std::uint64_t key_bits(int k) {
+  return static_cast<std::uint64_t>(static_cast<std::uint32_t>(k));
+}
+
+template <class Key>
+class KeyIndex {
+ public:
+  explicit KeyIndex(std::size_t expected = 0) { reserve(expected); }
+
+  // The value stored for k, or -1.
+  int find(Key k) const {
+    std::size_t h = slot_of(k);
+    while (slots_[h].value >= 0) {
+      if (slots_[h].key == k) return slots_[h].value;
+      h = (h + 1) & mask_;
+    }
+    return -1;
+  }
+
+  // The value stored for k; when k is new, v is stored and inserted is set.
+  int insert(Key k, int v, bool& inserted) {
+    if (2 * (size_ + 1) > slots_.size()) reserve(size_ + 1);
+    std::size_t h = slot_of(k);
+    while (slots_[h].value >= 0) {
+      if (slots_[h].key == k) {
+        inserted = false;
+        return slots_[h].value;
+      }
+      h = (h + 1) & mask_;
+    }
+    slots_[h] = Slot{k, v};
+    ++size_;
+    inserted = true;
+    return v;
+  }
+
+ private:
+  struct Slot {
+    Key key;
+    int value;
+  };
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0, size_ = 0;
+
+  std::size_t slot_of(Key k) const {
+    std::uint64_t h = key_bits(k);
+    h ^= h >> 29;
+    h *= 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 32;
+    return static_cast<std::size_t>(h) & mask_;
+  }
+
+  void reserve(std::size_t n) {
+    std::size_t cap = 16;
+    while (cap < 2 * n) cap <<= 1;
+    if (cap <= slots_.size()) return;
+    std::vector<Slot> old(cap, Slot{Key(), -1});
+    old.swap(slots_);
+    mask_ = cap - 1;
+    for (const Slot& s : old) {
+      if (s.value < 0) continue;
+      std::size_t h = slot_of(s.key);
+      while (slots_[h].value >= 0) h = (h + 1) & mask_;
+      slots_[h] = s;
+    }
+  }
+};
+
+// match() for keys compared by identity: for each key of x, the first
+// position (1-based) of an equal key in table, 0 when none; and whether
+// table repeats a key. x_at(i) and table_at(i) give the keys. plain(k) says
+// whether k may be compared by identity (the glue: a string without an
+// encoding mark); it is asked for each distinct key of table and for each
+// key of x not found there (a key found is one of table's), and false from
+// it ends the match with false returned. A key equal to the previous key of
+// x reuses its answer (contacts and activities come grouped), so grouped
+// input is mostly not hashed at all.
 struct KeyMatch {
   std::vector<int> index;
   bool table_unique = true;
 };
 
-template <class Key>
-KeyMatch match_keys(const std::vector<Key>& x, const std::vector<Key>& table) {
-  const std::size_t nt = table.size(), nx = x.size();
+template <class XAt, class TAt, class Plain>
+bool match_keys(std::size_t nx, XAt x_at, std::size_t nt, TAt table_at, Plain plain,
+                KeyMatch& out) {
   if (nt > static_cast<std::size_t>(std::numeric_limits<int>::max() / 2))
     throw std::length_error("table too long for integer positions");
-  std::size_t cap = 16;
-  while (cap < 2 * nt) cap <<= 1;
-  const std::size_t mask = cap - 1;
-  std::vector<int> slot(cap, -1);  // position in table, -1 empty
-  auto hash = [mask](Key k) {
-    std::uint64_t h = static_cast<std::uint64_t>(
-        reinterpret_cast<std::uintptr_t>(k));
-    h ^= h >> 29;
-    h *= 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 32;
-    return static_cast<std::size_t>(h) & mask;
-  };
-  KeyMatch out;
+  using Key = decltype(table_at(std::size_t(0)));
+  KeyIndex<Key> index(nt);
+  out.table_unique = true;
   for (std::size_t i = 0; i < nt; ++i) {
-    std::size_t h = hash(table[i]);
-    while (slot[h] >= 0 && table[static_cast<std::size_t>(slot[h])] != table[i])
-      h = (h + 1) & mask;
-    if (slot[h] < 0)
-      slot[h] = static_cast<int>(i);
-    else
+    const Key k = table_at(i);
+    bool inserted = false;
+    index.insert(k, static_cast<int>(i) + 1, inserted);
+    if (!inserted)
       out.table_unique = false;  // keeps the first position
+    else if (!plain(k))
+      return false;
   }
   out.index.assign(nx, 0);
   for (std::size_t i = 0; i < nx; ++i) {
-    if (i > 0 && x[i] == x[i - 1]) {
+    const Key k = x_at(i);
+    if (i > 0 && k == x_at(i - 1)) {
       out.index[i] = out.index[i - 1];
       continue;
     }
-    std::size_t h = hash(x[i]);
-    while (slot[h] >= 0 && table[static_cast<std::size_t>(slot[h])] != x[i])
-      h = (h + 1) & mask;
-    out.index[i] = slot[h] < 0 ? 0 : slot[h] + 1;
+    const int at = index.find(k);
+    if (at < 0 && !plain(k)) return false;
+    out.index[i] = at < 0 ? 0 : at;
   }
+  return true;
+}
+
+// match_keys() on vectors of keys that are all plain.
+template <class Key>
+KeyMatch match_keys(const std::vector<Key>& x, const std::vector<Key>& table) {
+  KeyMatch out;
+  match_keys(
+      x.size(), [&x](std::size_t i) { return x[i]; }, table.size(),
+      [&table](std::size_t i) { return table[i]; }, [](Key) { return true; }, out);
   return out;
+}
+
+// Dense codes of keys in order of first appearance: code[i] is 1..k (0 for
+// the missing key), first[j] the 0-based position where code j + 1 first
+// appears. plain() as for match_keys(), asked once per distinct key; false
+// from it ends the coding with false returned.
+struct KeyCodes {
+  std::vector<int> code;
+  std::vector<int> first;
+};
+
+template <class At, class Key, class Plain>
+bool first_codes(std::size_t n, At at, Key missing, Plain plain, KeyCodes& out) {
+  if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw std::length_error("too many keys for integer codes");
+  KeyIndex<Key> index;
+  out.code.assign(n, 0);
+  out.first.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Key k = at(i);
+    if (i > 0 && k == at(i - 1)) {
+      out.code[i] = out.code[i - 1];
+      continue;
+    }
+    if (k == missing) continue;
+    bool inserted = false;
+    const int c = index.insert(k, static_cast<int>(out.first.size()) + 1, inserted);
+    if (inserted) {
+      if (!plain(k)) return false;
+      out.first.push_back(static_cast<int>(i));
+    }
+    out.code[i] = c;
+  }
+  return true;
 }
 
 }  // namespace matequity
