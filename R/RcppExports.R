@@ -25,6 +25,14 @@
     .Call(`_matequity_cpp_equal_at`, x, table, at)
 }
 
+.cpp_named_flags <- function(prof, team, prov, preg, named_mw, named_team, named_prov, named_prov_given) {
+    .Call(`_matequity_cpp_named_flags`, prof, team, prov, preg, named_mw, named_team, named_prov, named_prov_given)
+}
+
+.cpp_coc_window_counts <- function(preg, date, attended, key, n_keys, contact, prof, team, midwife, start, end, named_mw, named_team) {
+    .Call(`_matequity_cpp_coc_window_counts`, preg, date, attended, key, n_keys, contact, prof, team, midwife, start, end, named_mw, named_team)
+}
+
 .cpp_logit_fit <- function(X, y, w, offset, spec) {
     .Call(`_matequity_cpp_logit_fit`, X, y, w, offset, spec)
 }

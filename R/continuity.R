@@ -320,16 +320,22 @@ continuity_engine <- function(rows, carer, lv, preg, phase, mins, missing_carer,
                               collapse_same_day, nthreads) {
   carer_code <- carer$code - 1L
   carer_code[is.na(carer_code)] <- -1L
-  same_prov <- if (is.null(rows$prov) || is.null(preg$named_provider)) TRUE else
-    !differs_at(rows$prov, lv$prov, preg$named_provider, rows$preg)
-  mw <- named_at(rows$prof, lv$prof, preg$named_midwife, rows$preg) & same_prov
-  tm <- named_at(rows$team, lv$team, preg$named_team, rows$preg) & same_prov
+  # named midwife and team at the plan's provider, on the codes
+  np <- preg$named_provider
+  use_prov <- !is.null(np) && !is.null(rows$prov)
+  P <- nrow(preg)
+  named <- .cpp_named_flags(
+    as.integer(rows$prof), as.integer(rows$team),
+    if (use_prov) as.integer(rows$prov) else rep(NA_integer_, length(rows$preg)),
+    as.integer(rows$preg), match(preg$named_midwife, lv$prof), match(preg$named_team, lv$team),
+    if (use_prov) match(np, lv$prov) else rep(NA_integer_, P),
+    if (use_prov) as.integer(!is.na(np)) else integer(P))
   time <- rows$time
   time[is.na(time)] <- .Machine$integer.max
   .cpp_continuity(
     as.integer(rows$preg - 1L), as.integer(rows$date), as.integer(time),
     as.integer(rows$contact), as.integer(carer_code), as.integer(rows$phase),
-    as.integer(mw), as.integer(tm), nrow(preg), length(carer$first),
+    named$mw, named$tm, nrow(preg), length(carer$first),
     unname(phase_codes[phase]), unname(mins), missing_carer == "break",
     collapse_same_day, nthreads)
 }

@@ -253,14 +253,6 @@ named_at <- function(code, levels, named, p) {
   !is.na(code) & !is.na(v) & code == v
 }
 
-# Whether coded providers differ from each pregnancy's named provider: FALSE
-# when either is missing.
-differs_at <- function(code, levels, named, p) {
-  v <- match(named, levels)
-  has <- !is.na(named)
-  !is.na(code) & has[p] & !(!is.na(v[p]) & code == v[p])
-}
-
 # x == table[at] (NA when either is missing), compared on R's string cache
 # when the strings carry no encoding mark.
 equal_at <- function(x, table, at) {
@@ -319,9 +311,9 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   # CareConID is local to a provider: a contact is UniqPregID + CareConID.
   # as_msds() already kept the latest submission (counted there); this is a
   # no-op on its objects.
-  key <- if (isTRUE(links$cc_unique_id)) seq_along(cc$CareConID) else
-    row_key(list(cc$UniqPregID, cc$CareConID))
-  lt <- latest_record(key, cc$RecordNumber)
+  # (no two rows share a CareConID: every row is its key's latest)
+  lt <- if (isTRUE(links$cc_unique_id)) list(keep = rep(TRUE, length(cc$CareConID)), superseded = 0L, tied = 0L) else
+    latest_record(row_key(list(cc$UniqPregID, cc$CareConID)), cc$RecordNumber)
   log[[1]] <- excl_row("contacts", "earlier submission of a contact (UniqPregID + CareConID; superseded by the latest)",
                        lt$superseded + submissions_removed(msds, "MSD201CareContactPreg"))
   log[[2]] <- excl_row("contacts", "duplicate contact (UniqPregID + CareConID) at the same RecordNumber (ambiguous, excluded)", lt$tied, "bad input")
@@ -343,10 +335,11 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   log[[10]] <- excl_row("contacts", "contact's pregnancy is not in MSD101", sum(!known), "bad input")
   ki <- which(!is.na(p))  # the contacts kept, as rows of cc
   p <- p[ki]
-  d <- cc$CContactDate[ki]
+  # dates as their numbers (no Date method dispatch on the large columns)
+  d <- .subset(cc$CContactDate, ki)
   no_date <- is.na(d)
-  bk <- preg$booking_date[p]
-  ds <- preg$discharge_date[p]
+  bk <- as.numeric(preg$booking_date)[p]
+  ds <- as.numeric(preg$discharge_date)[p]
   early <- !no_date & !is.na(bk) & d < bk
   late <- !no_date & !is.na(ds) & d > ds
   log[[4]] <- excl_row("contacts", "contact date missing", sum(no_date), "bad input")
@@ -364,7 +357,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   tm <- if (has_time) parse_contact_time(ct) else rep(NA_integer_, n_kept)
   bad_time <- if (has_time) sum(!is.na(ct) & is.na(tm)) else 0L
   log[[7]] <- excl_row("contacts", "contact time unparseable (kept; ordered last within the day)", bad_time)
-  bd <- birth$preg[p]
+  bd <- as.numeric(birth$preg)[p]
   post <- !is.na(bd) & d >= bd
   phase <- rep(phase_codes[["antenatal"]], n_kept)
   phase[post] <- phase_codes[["postnatal"]]
@@ -427,13 +420,12 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
   keep_la <- which(!is.na(il) & in_cohort[il])
   il <- il[keep_la]
   # labour activities in (LabourDeliveryID, UniqPregID, record) order: the
-  # labours ranked once, the activities sorted on the integer ranks
+  # labours ranked once (each pair is one labour row after latest_record()),
+  # the activities sorted on the integer ranks
   lo <- order(ld$LabourDeliveryID, ld$UniqPregID, method = "radix")
   n_ld <- length(lo)
-  step <- if (n_ld) c(TRUE, !(same_value(ld$LabourDeliveryID[lo][-1L], ld$LabourDeliveryID[lo][-n_ld]) &
-                              same_value(ld$UniqPregID[lo][-1L], ld$UniqPregID[lo][-n_ld]))) else logical()
   ld_rank <- integer(n_ld)
-  ld_rank[lo] <- cumsum(step)
+  ld_rank[lo] <- seq_len(n_ld)
   o <- order(ld_rank[il], method = "radix")  # stable: record order within a labour
   keep_la <- keep_la[o]
   il <- il[o]

@@ -78,12 +78,10 @@ coded_team_pairs <- function(links, prov_of) {
     on_team <- match(tm$levels, uteam)
     # a missing provider is uprov[1], NA
     on_prov <- c(match(links$cc_prov$levels, uprov), 1L)
-    i <- which(!is.na(on_team[tm$code]))
-    fi <- on_prof[pf$code[i]]
-    i <- i[!is.na(fi)]
+    i <- which(!is.na(on_team[tm$code]) & !is.na(on_prof[pf$code]))
     pv <- prov_of(i)
     pv[is.na(pv)] <- length(on_prov)
-    triple_code(on_prov[pv], fi[!is.na(fi)], on_team[tm$code[i]], uprof, uteam)
+    triple_code(on_prov[pv], on_prof[pf$code[i]], on_team[tm$code[i]], uprof, uteam)
   }
 }
 
@@ -104,10 +102,16 @@ in_recorded_team <- function(prov, prof, team, tables) {
   uprov <- unique(c(NA_character_, as.character(prov[want])))
   uprof <- unique(prof[want])
   uteam <- unique(team[want])
-  have <- unlist(lapply(tables, function(f) f(uprov, uprof, uteam)), use.names = FALSE)
   asked <- triple_code(match(as.character(prov[want]), uprov), match(prof[want], uprof),
                        match(team[want], uteam), uprof, uteam)
-  out[want] <- asked %in% have[!is.na(have)]
+  # the tables' rows looked up among the few distinct triples asked about
+  au <- unique(asked)
+  seen <- logical(length(au))
+  for (f in tables) {
+    m <- match(f(uprov, uprof, uteam), au)
+    seen[m[!is.na(m)]] <- TRUE
+  }
+  out[want] <- seen[match(asked, au)]
   out
 }
 
@@ -149,28 +153,23 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
 
   cc <- msds$MSD201CareContactPreg
   pc <- cc_preg %||% match(cc$UniqPregID, preg$preg_id)
-  cd <- as.numeric(cc$CContactDate)
-  in_win <- !is.na(pc) & !is.na(cd) & links$cc_attended
-  in_win[in_win] <- window[pc[in_win]] & cd[in_win] >= start[pc[in_win]] &
-    cd[in_win] <= end[pc[in_win]]
-  ac <- msds$MSD202CareActivityPreg
-  ia <- links$ac_cc$index
+  cd <- cc$CContactDate
+  if (!is.double(cd)) cd <- as.numeric(cd)
   st <- msds$MSD901StaffDetails
   midwives <- unique(st$CareProfLID[!is.na(st$CareProfLID) & st$StaffGroup %in% staff_groups])
+  # a contact is a distinct (CareConID, CContactDate) of the pregnancy: its
+  # row, when no two contact rows share a CareConID
+  key <- if (links$cc_unique_id %||% !anyDuplicated(cc$CareConID)) seq_along(pc) else
+    combined_codes(list(pc, cc$CareConID, cd))
   # MSD202's professionals and teams through the call's codes
   pf <- links$ac_prof
   tm <- links$ac_team
-  keep <- which(!is.na(ia) & in_strings(pf$levels, midwives)[pf$code])
-  keep <- keep[in_win[ia[keep]]]
-  ci <- ia[keep]
-  p <- pc[ci]
-  named <- named_at(pf$code[keep], pf$levels, nm, p) | named_at(tm$code[keep], tm$levels, nt, p)
-  # a contact is a distinct (CareConID, CContactDate) of the pregnancy: its
-  # row, when no two contact rows share a CareConID
-  key <- if (!length(ci)) integer() else if (links$cc_unique_id %||% !anyDuplicated(cc$CareConID)) ci else
-    combined_codes(list(p, cc$CareConID[ci], cd[ci]))
-  n <- tabulate(p[!duplicated(key)], P)
-  hit <- tabulate(p[named][!duplicated(key[named])], P)
+  counts <- .cpp_coc_window_counts(
+    as.integer(pc), cd, as.integer(links$cc_attended), as.integer(key), length(key),
+    links$ac_cc$index, pf$code, tm$code, as.integer(in_strings(pf$levels, midwives)),
+    start, end, match(nm, pf$levels), match(nt, tm$levels))
+  n <- counts$n
+  hit <- counts$hit
 
   # the labour condition: MSD302 rows of the pregnancy (by UniqPregID, or
   # through their labour record)

@@ -93,6 +93,45 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_named_flags
+Rcpp::List cpp_named_flags(const Eigen::Map<Eigen::VectorXi>& prof, const Eigen::Map<Eigen::VectorXi>& team, const Eigen::Map<Eigen::VectorXi>& prov, const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXi>& named_mw, const Eigen::Map<Eigen::VectorXi>& named_team, const Eigen::Map<Eigen::VectorXi>& named_prov, const Eigen::Map<Eigen::VectorXi>& named_prov_given);
+RcppExport SEXP _matequity_cpp_named_flags(SEXP profSEXP, SEXP teamSEXP, SEXP provSEXP, SEXP pregSEXP, SEXP named_mwSEXP, SEXP named_teamSEXP, SEXP named_provSEXP, SEXP named_prov_givenSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type prof(profSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type team(teamSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type prov(provSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type preg(pregSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_mw(named_mwSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_team(named_teamSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_prov(named_provSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_prov_given(named_prov_givenSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_named_flags(prof, team, prov, preg, named_mw, named_team, named_prov, named_prov_given));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_coc_window_counts
+Rcpp::List cpp_coc_window_counts(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXd>& date, const Eigen::Map<Eigen::VectorXi>& attended, const Eigen::Map<Eigen::VectorXi>& key, int n_keys, const Eigen::Map<Eigen::VectorXi>& contact, const Eigen::Map<Eigen::VectorXi>& prof, const Eigen::Map<Eigen::VectorXi>& team, const Eigen::Map<Eigen::VectorXi>& midwife, const Eigen::Map<Eigen::VectorXd>& start, const Eigen::Map<Eigen::VectorXd>& end, const Eigen::Map<Eigen::VectorXi>& named_mw, const Eigen::Map<Eigen::VectorXi>& named_team);
+RcppExport SEXP _matequity_cpp_coc_window_counts(SEXP pregSEXP, SEXP dateSEXP, SEXP attendedSEXP, SEXP keySEXP, SEXP n_keysSEXP, SEXP contactSEXP, SEXP profSEXP, SEXP teamSEXP, SEXP midwifeSEXP, SEXP startSEXP, SEXP endSEXP, SEXP named_mwSEXP, SEXP named_teamSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type preg(pregSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type date(dateSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type attended(attendedSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type key(keySEXP);
+    Rcpp::traits::input_parameter< int >::type n_keys(n_keysSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type contact(contactSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type prof(profSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type team(teamSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type midwife(midwifeSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type start(startSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type end(endSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_mw(named_mwSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_team(named_teamSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_coc_window_counts(preg, date, attended, key, n_keys, contact, prof, team, midwife, start, end, named_mw, named_team));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_logit_fit
 Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, const Rcpp::List& spec);
 RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP specSEXP) {
@@ -475,6 +514,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_string_codes", (DL_FUNC) &_matequity_cpp_string_codes, 1},
     {"_matequity_cpp_int_codes", (DL_FUNC) &_matequity_cpp_int_codes, 1},
     {"_matequity_cpp_equal_at", (DL_FUNC) &_matequity_cpp_equal_at, 3},
+    {"_matequity_cpp_named_flags", (DL_FUNC) &_matequity_cpp_named_flags, 8},
+    {"_matequity_cpp_coc_window_counts", (DL_FUNC) &_matequity_cpp_coc_window_counts, 13},
     {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 5},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
     {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 6},

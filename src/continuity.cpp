@@ -184,3 +184,43 @@ SEXP cpp_equal_at(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& t
   }
   return out;
 }
+
+// continuity.hpp's named_flags(): the named-midwife and named-team flags of
+// activity rows from integer codes (NA for missing; preg 1-based).
+// [[Rcpp::export(name = ".cpp_named_flags", rng = false)]]
+Rcpp::List cpp_named_flags(const Eigen::Map<Eigen::VectorXi>& prof,
+                           const Eigen::Map<Eigen::VectorXi>& team,
+                           const Eigen::Map<Eigen::VectorXi>& prov,
+                           const Eigen::Map<Eigen::VectorXi>& preg,
+                           const Eigen::Map<Eigen::VectorXi>& named_mw,
+                           const Eigen::Map<Eigen::VectorXi>& named_team,
+                           const Eigen::Map<Eigen::VectorXi>& named_prov,
+                           const Eigen::Map<Eigen::VectorXi>& named_prov_given) {
+  std::vector<int> mw, tm;
+  matequity::named_flags(prof, team, prov, preg, named_mw, named_team, named_prov,
+                         named_prov_given, NA_INTEGER, 1, mw, tm);
+  return Rcpp::List::create(Rcpp::_["mw"] = Rcpp::IntegerVector(mw.begin(), mw.end()),
+                            Rcpp::_["tm"] = Rcpp::IntegerVector(tm.begin(), tm.end()));
+}
+
+// continuity.hpp's coc_window_counts(): COC_receiving_ongoing's contacts and
+// named contacts per pregnancy.
+// [[Rcpp::export(name = ".cpp_coc_window_counts", rng = false)]]
+Rcpp::List cpp_coc_window_counts(const Eigen::Map<Eigen::VectorXi>& preg,
+                                 const Eigen::Map<Eigen::VectorXd>& date,
+                                 const Eigen::Map<Eigen::VectorXi>& attended,
+                                 const Eigen::Map<Eigen::VectorXi>& key, int n_keys,
+                                 const Eigen::Map<Eigen::VectorXi>& contact,
+                                 const Eigen::Map<Eigen::VectorXi>& prof,
+                                 const Eigen::Map<Eigen::VectorXi>& team,
+                                 const Eigen::Map<Eigen::VectorXi>& midwife,
+                                 const Eigen::Map<Eigen::VectorXd>& start,
+                                 const Eigen::Map<Eigen::VectorXd>& end,
+                                 const Eigen::Map<Eigen::VectorXi>& named_mw,
+                                 const Eigen::Map<Eigen::VectorXi>& named_team) {
+  std::vector<int> n, hit;
+  matequity::coc_window_counts(preg, date, attended, key, n_keys, contact, prof, team, midwife,
+                               start, end, named_mw, named_team, NA_INTEGER, n, hit);
+  return Rcpp::List::create(Rcpp::_["n"] = Rcpp::IntegerVector(n.begin(), n.end()),
+                            Rcpp::_["hit"] = Rcpp::IntegerVector(hit.begin(), hit.end()));
+}

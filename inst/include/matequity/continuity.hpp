@@ -335,6 +335,101 @@ std::vector<int> contact_order_codes(const IntVec& preg, const IntVec& date,
   return code;
 }
 
+// Whether each activity row's professional and team are its pregnancy's
+// named midwife and named team at the plan's provider, everything as integer
+// codes with `na` for missing: prof, team, prov and preg (from `base`) per row;
+// named_mw, named_team, named_prov per pregnancy (named_prov is `na` when the
+// plan's provider is missing or is no row's provider) and named_prov_given
+// (0/1, whether the plan gives a provider). A row's provider differs from the
+// plan's when both are known and not equal; then neither flag is set. A
+// missing code never equals anything. Writes 0/1 to mw and tm.
+template <class IntVec>
+void named_flags(const IntVec& prof, const IntVec& team, const IntVec& prov,
+                 const IntVec& preg, const IntVec& named_mw, const IntVec& named_team,
+                 const IntVec& named_prov, const IntVec& named_prov_given, int na,
+                 int base, std::vector<int>& mw, std::vector<int>& tm) {
+  const std::size_t n = static_cast<std::size_t>(prof.size());
+  const long long n_preg = static_cast<long long>(named_mw.size());
+  if (static_cast<std::size_t>(team.size()) != n || static_cast<std::size_t>(prov.size()) != n ||
+      static_cast<std::size_t>(preg.size()) != n)
+    throw std::invalid_argument("activity columns differ in length");
+  if (named_team.size() != named_mw.size() || named_prov.size() != named_mw.size() ||
+      named_prov_given.size() != named_mw.size())
+    throw std::invalid_argument("pregnancy columns differ in length");
+  mw.assign(n, 0);
+  tm.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const long long g = static_cast<long long>(preg[i]) - base;
+    if (g < 0 || g >= n_preg)
+      throw std::out_of_range("pregnancy code " + std::to_string(g) + " out of range");
+    const int pv = prov[i];
+    if (pv != na && named_prov_given[g] && pv != named_prov[g]) continue;
+    const int pf = prof[i], tc = team[i];
+    mw[i] = pf != na && pf == named_mw[g];
+    tm[i] = tc != na && tc == named_team[g];
+  }
+}
+
+// COC_receiving_ongoing's contact counts (the NHS definition, see
+// coc_receiving_nhs() in R): per pregnancy, the distinct contact keys having
+// an activity by a midwifery professional while the contact is attended and
+// dated within the pregnancy's window, and those of them having such an
+// activity by the named midwife or named team. Integer codes are 1-based
+// with `na` for missing. Contacts: preg, date (NaN missing), attended (1
+// yes), key (1..n_keys; the contacts of one key belong to one pregnancy).
+// Activities: contact, prof, team. midwife: per professional code, 1 for a
+// midwifery staff group. Per pregnancy: start and end of the window (NaN
+// when there is none), named_mw and named_team (codes).
+template <class IntVec, class DblVec>
+void coc_window_counts(const IntVec& preg, const DblVec& date, const IntVec& attended,
+                       const IntVec& key, int n_keys, const IntVec& contact,
+                       const IntVec& prof, const IntVec& team, const IntVec& midwife,
+                       const DblVec& start, const DblVec& end, const IntVec& named_mw,
+                       const IntVec& named_team, int na, std::vector<int>& n,
+                       std::vector<int>& hit) {
+  const long long nc = static_cast<long long>(preg.size());
+  const long long np = static_cast<long long>(start.size());
+  const long long nl = static_cast<long long>(midwife.size());
+  if (date.size() != preg.size() || attended.size() != preg.size() || key.size() != preg.size())
+    throw std::invalid_argument("contact columns differ in length");
+  if (prof.size() != contact.size() || team.size() != contact.size())
+    throw std::invalid_argument("activity columns differ in length");
+  if (end.size() != start.size() || named_mw.size() != start.size() ||
+      named_team.size() != start.size())
+    throw std::invalid_argument("pregnancy columns differ in length");
+  std::vector<unsigned char> state(static_cast<std::size_t>(n_keys) + 1, 0);
+  std::vector<int> key_preg(static_cast<std::size_t>(n_keys) + 1, -1);
+  const std::size_t na_ = static_cast<std::size_t>(contact.size());
+  for (std::size_t a = 0; a < na_; ++a) {
+    const int ca = contact[a], pf = prof[a];
+    if (ca == na || pf == na) continue;
+    if (ca < 1 || ca > nc || pf < 1 || pf > nl)
+      throw std::out_of_range("activity code out of range at row " + std::to_string(a + 1));
+    if (midwife[pf - 1] != 1) continue;
+    const std::size_t c = static_cast<std::size_t>(ca - 1);
+    const int g1 = preg[c];
+    if (g1 == na || attended[c] != 1) continue;
+    if (g1 < 1 || g1 > np) throw std::out_of_range("pregnancy code out of range");
+    const std::size_t g = static_cast<std::size_t>(g1 - 1);
+    const double d = date[c], s = start[g], e = end[g];
+    if (std::isnan(d) || std::isnan(s) || std::isnan(e) || d < s || d > e) continue;
+    const int k = key[c];
+    if (k < 1 || k > n_keys) throw std::out_of_range("contact key out of range");
+    const int tc = team[a];
+    const bool named = pf == named_mw[g] || (tc != na && tc == named_team[g]);
+    state[static_cast<std::size_t>(k)] |= named ? 3 : 1;
+    key_preg[static_cast<std::size_t>(k)] = static_cast<int>(g);
+  }
+  n.assign(static_cast<std::size_t>(np), 0);
+  hit.assign(static_cast<std::size_t>(np), 0);
+  for (std::size_t k = 1; k < state.size(); ++k) {
+    if (!state[k]) continue;
+    const std::size_t g = static_cast<std::size_t>(key_preg[k]);
+    ++n[g];
+    if (state[k] & 2) ++hit[g];
+  }
+}
+
 // Keys compared by identity (the glue passes R's cached string pointers, or
 // integers), hashed by open addressing. Each slot holds its key and value,
 // so a probe reads one slot; the table doubles when half full.
