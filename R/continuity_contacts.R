@@ -33,16 +33,9 @@ latest_record <- function(key, record) {
 # missing or unparseable (an hour over 23 or minutes over 59 included).
 parse_contact_time <- function(x) {
   if (!is.character(x)) return(rep(NA_integer_, length(x)))
-  # each value parsed once: a day has at most 86,400 distinct times
-  r <- .cpp_match_strings(x, x)
-  if (!is.null(r)) {
-    first <- which(r$index == seq_along(x))
-    at <- integer(length(x))
-    at[first] <- seq_along(first)
-    return(parse_clock(x[first])[at[r$index]])
-  }
-  u <- unique(x[!is.na(x)])
-  parse_clock(u)[match(x, u)]
+  # each distinct value parsed once: a day has at most 86,400 distinct times
+  u <- string_codes(x)
+  parse_clock(u$levels)[u$code]
 }
 
 # parse_contact_time() on distinct values.
