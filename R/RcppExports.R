@@ -33,6 +33,10 @@
     .Call(`_matequity_cpp_coc_window_counts`, preg, date, attended, key, n_keys, contact, prof, team, midwife, start, end, named_mw, named_team)
 }
 
+.cpp_recorded_triples <- function(asked_prov, asked_prof, asked_team, n_prof, n_team, contact, prof, team, contact_prov, on_prov, on_prof, on_team, missing_prov) {
+    .Call(`_matequity_cpp_recorded_triples`, asked_prov, asked_prof, asked_team, n_prof, n_team, contact, prof, team, contact_prov, on_prov, on_prof, on_team, missing_prov)
+}
+
 .cpp_logit_fit <- function(X, y, w, offset, spec) {
     .Call(`_matequity_cpp_logit_fit`, X, y, w, offset, spec)
 }

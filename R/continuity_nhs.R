@@ -38,7 +38,7 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   la <- msds$MSD302CareActivityLabDel
   in_team <- in_recorded_team(ia$prov, ia$prof, nt[ia$preg], list(
     team_pairs(cp, function(i) cp$OrgCodeProvider[i]),
-    coded_team_pairs(links, function(i) links$cc_prov$code[links$ac_cc$index[i]]),
+    coded_team_pairs(links),
     team_pairs(la, function(i) ld$OrgCodeProvider[links$la_ld$index[i]])))
   known <- seq_len(P) %in% ia$preg[is_named(ia$prof, ia$team, ia$preg, ia$prov) | in_team]
   has_labour <- preg$preg_id %in% ip$labours$UniqPregID
@@ -52,36 +52,36 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
 
 # Professional-team memberships recorded in a table: a function of the
 # distinct providers, professionals and teams of interest (uprov starts with
-# NA) giving the codes (triple_code()) of the table's (provider,
-# professional, team) rows with one of those professionals and teams.
-# `prov_of(i)` gives the providers of rows i (NULL when the table has none).
+# NA) and of the distinct triples asked about (au: their positions among
+# those values, and their triple_code()) saying which of the triples the
+# table's (provider, professional, team) rows record. `prov_of(i)` gives the
+# providers of rows i (NULL when the table has none).
 team_pairs <- function(df, prov_of) {
-  function(uprov, uprof, uteam) {
-    if (is.null(df) || !all(c("CareProfLID", "TeamLocalID") %in% names(df))) return(NULL)
+  function(uprov, uprof, uteam, au) {
+    if (is.null(df) || !all(c("CareProfLID", "TeamLocalID") %in% names(df))) return(logical(length(au$code)))
     i <- which(in_strings(df$TeamLocalID, uteam))
     i <- i[in_strings(df$CareProfLID[i], uprof)]
     prov <- prov_of(i)
     if (is.null(prov)) prov <- rep(NA_character_, length(i))
-    triple_code(match(as.character(prov), uprov), match(df$CareProfLID[i], uprof),
-                match(df$TeamLocalID[i], uteam), uprof, uteam)
+    have <- triple_code(match(as.character(prov), uprov), match(df$CareProfLID[i], uprof),
+                        match(df$TeamLocalID[i], uteam), uprof, uteam)
+    tabulate(match(have, au$code), length(au$code)) > 0L
   }
 }
 
-# team_pairs() for MSD202 through the call's coded columns (links): the
-# levels are matched, the rows only looked up. `prov_of(i)` gives the
-# provider codes (on links$cc_prov) of rows i.
-coded_team_pairs <- function(links, prov_of) {
-  function(uprov, uprof, uteam) {
+# team_pairs() for MSD202 through the call's coded columns (links), in one
+# engine pass (recorded_triples()): the levels are matched, the rows only
+# looked up; an activity's provider is its contact's.
+coded_team_pairs <- function(links) {
+  function(uprov, uprof, uteam, au) {
     pf <- links$ac_prof
     tm <- links$ac_team
-    on_prof <- match(pf$levels, uprof)
-    on_team <- match(tm$levels, uteam)
-    # a missing provider is uprov[1], NA
-    on_prov <- c(match(links$cc_prov$levels, uprov), 1L)
-    i <- which(!is.na(on_team[tm$code]) & !is.na(on_prof[pf$code]))
-    pv <- prov_of(i)
-    pv[is.na(pv)] <- length(on_prov)
-    triple_code(on_prov[pv], on_prof[pf$code[i]], on_team[tm$code[i]], uprof, uteam)
+    .cpp_recorded_triples(
+      au$prov, au$prof, au$team, length(uprof), length(uteam),
+      as.integer(links$ac_cc$index), as.integer(pf$code), as.integer(tm$code),
+      as.integer(links$cc_prov$code),
+      match(links$cc_prov$levels, uprov), match(pf$levels, uprof), match(tm$levels, uteam),
+      1L)  # a missing provider is uprov[1], NA
   }
 }
 
@@ -102,16 +102,15 @@ in_recorded_team <- function(prov, prof, team, tables) {
   uprov <- unique(c(NA_character_, as.character(prov[want])))
   uprof <- unique(prof[want])
   uteam <- unique(team[want])
-  asked <- triple_code(match(as.character(prov[want]), uprov), match(prof[want], uprof),
-                       match(team[want], uteam), uprof, uteam)
-  # the tables' rows looked up among the few distinct triples asked about
-  au <- unique(asked)
-  seen <- logical(length(au))
-  for (f in tables) {
-    m <- match(f(uprov, uprof, uteam), au)
-    seen[m[!is.na(m)]] <- TRUE
-  }
-  out[want] <- seen[match(asked, au)]
+  pv <- match(as.character(prov[want]), uprov)
+  pf <- match(prof[want], uprof)
+  tm <- match(team[want], uteam)
+  asked <- triple_code(pv, pf, tm, uprof, uteam)
+  first <- which(!duplicated(asked))
+  au <- list(prov = pv[first], prof = pf[first], team = tm[first], code = asked[first])
+  seen <- logical(length(first))
+  for (f in tables) seen <- seen | f(uprov, uprof, uteam, au)
+  out[want] <- seen[match(asked, au$code)]
   out
 }
 

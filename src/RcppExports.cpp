@@ -132,6 +132,28 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_recorded_triples
+Rcpp::LogicalVector cpp_recorded_triples(const Eigen::Map<Eigen::VectorXi>& asked_prov, const Eigen::Map<Eigen::VectorXi>& asked_prof, const Eigen::Map<Eigen::VectorXi>& asked_team, int n_prof, int n_team, const Eigen::Map<Eigen::VectorXi>& contact, const Eigen::Map<Eigen::VectorXi>& prof, const Eigen::Map<Eigen::VectorXi>& team, const Eigen::Map<Eigen::VectorXi>& contact_prov, const Eigen::Map<Eigen::VectorXi>& on_prov, const Eigen::Map<Eigen::VectorXi>& on_prof, const Eigen::Map<Eigen::VectorXi>& on_team, int missing_prov);
+RcppExport SEXP _matequity_cpp_recorded_triples(SEXP asked_provSEXP, SEXP asked_profSEXP, SEXP asked_teamSEXP, SEXP n_profSEXP, SEXP n_teamSEXP, SEXP contactSEXP, SEXP profSEXP, SEXP teamSEXP, SEXP contact_provSEXP, SEXP on_provSEXP, SEXP on_profSEXP, SEXP on_teamSEXP, SEXP missing_provSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type asked_prov(asked_provSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type asked_prof(asked_profSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type asked_team(asked_teamSEXP);
+    Rcpp::traits::input_parameter< int >::type n_prof(n_profSEXP);
+    Rcpp::traits::input_parameter< int >::type n_team(n_teamSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type contact(contactSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type prof(profSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type team(teamSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type contact_prov(contact_provSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type on_prov(on_provSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type on_prof(on_profSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type on_team(on_teamSEXP);
+    Rcpp::traits::input_parameter< int >::type missing_prov(missing_provSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_recorded_triples(asked_prov, asked_prof, asked_team, n_prof, n_team, contact, prof, team, contact_prov, on_prov, on_prof, on_team, missing_prov));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_logit_fit
 Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, const Rcpp::List& spec);
 RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP specSEXP) {
@@ -516,6 +538,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_equal_at", (DL_FUNC) &_matequity_cpp_equal_at, 3},
     {"_matequity_cpp_named_flags", (DL_FUNC) &_matequity_cpp_named_flags, 8},
     {"_matequity_cpp_coc_window_counts", (DL_FUNC) &_matequity_cpp_coc_window_counts, 13},
+    {"_matequity_cpp_recorded_triples", (DL_FUNC) &_matequity_cpp_recorded_triples, 13},
     {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 5},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
     {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 6},

@@ -224,3 +224,24 @@ Rcpp::List cpp_coc_window_counts(const Eigen::Map<Eigen::VectorXi>& preg,
   return Rcpp::List::create(Rcpp::_["n"] = Rcpp::IntegerVector(n.begin(), n.end()),
                             Rcpp::_["hit"] = Rcpp::IntegerVector(hit.begin(), hit.end()));
 }
+
+// continuity.hpp's recorded_triples(): which asked (provider, professional,
+// team) triples MSD202's coded rows record.
+// [[Rcpp::export(name = ".cpp_recorded_triples", rng = false)]]
+Rcpp::LogicalVector cpp_recorded_triples(const Eigen::Map<Eigen::VectorXi>& asked_prov,
+                                         const Eigen::Map<Eigen::VectorXi>& asked_prof,
+                                         const Eigen::Map<Eigen::VectorXi>& asked_team,
+                                         int n_prof, int n_team,
+                                         const Eigen::Map<Eigen::VectorXi>& contact,
+                                         const Eigen::Map<Eigen::VectorXi>& prof,
+                                         const Eigen::Map<Eigen::VectorXi>& team,
+                                         const Eigen::Map<Eigen::VectorXi>& contact_prov,
+                                         const Eigen::Map<Eigen::VectorXi>& on_prov,
+                                         const Eigen::Map<Eigen::VectorXi>& on_prof,
+                                         const Eigen::Map<Eigen::VectorXi>& on_team,
+                                         int missing_prov) {
+  const std::vector<int> seen = matequity::recorded_triples(
+      asked_prov, asked_prof, asked_team, n_prof, n_team, contact, prof, team, contact_prov,
+      on_prov, on_prof, on_team, missing_prov, NA_INTEGER);
+  return Rcpp::LogicalVector(seen.begin(), seen.end());
+}

@@ -348,3 +348,78 @@ TEST_CASE("match_keys gives match()'s first positions and whether the table repe
   CHECK(m2.table_unique);
   CHECK(match_keys(std::vector<const char*>{}, t2).index.empty());
 }
+
+TEST_CASE("first_codes numbers keys in order of first appearance, missing as 0") {
+  const std::vector<int> x{7, 7, -1, 3, 7, 9, 3, -1};
+  KeyCodes r;
+  const bool ok = first_codes(
+      x.size(), [&x](std::size_t i) { return x[i]; }, -1, [](int) { return true; }, r);
+  CHECK(ok);
+  CHECK(r.code == std::vector<int>{1, 1, 0, 2, 1, 3, 2, 0});
+  CHECK(r.first == std::vector<int>{0, 3, 5});
+  // a key refused by plain() ends the coding
+  const bool refused = first_codes(
+      x.size(), [&x](std::size_t i) { return x[i]; }, -1, [](int k) { return k != 9; }, r);
+  CHECK_FALSE(refused);
+}
+
+TEST_CASE("named_flags: named midwife and team only at the plan's provider") {
+  const int na = -99;
+  // pregnancy 0: named midwife 1, team 5, provider 2 given; pregnancy 1: no
+  // provider given, named midwife missing, team 6
+  const std::vector<int> nm{1, na}, nt{5, 6}, np{2, na}, given{1, 0};
+  // rows: right prof and team at provider 2; at provider 3 (differs); with
+  // no provider recorded; pregnancy 1 at any provider; missing prof
+  const std::vector<int> prof{1, 1, 1, 1, na}, team{5, 5, 4, 6, 6}, prov{2, 3, na, 3, 2},
+      preg{1, 1, 1, 2, 2};
+  std::vector<int> mw, tm;
+  named_flags(prof, team, prov, preg, nm, nt, np, given, na, 1, mw, tm);
+  CHECK(mw == std::vector<int>{1, 0, 1, 0, 0});
+  CHECK(tm == std::vector<int>{1, 0, 0, 1, 1});
+  const std::vector<int> bad{3, 3, 3, 3, 3};
+  CHECK_THROWS_AS(named_flags(prof, team, prov, bad, nm, nt, np, given, na, 1, mw, tm),
+                  std::out_of_range);
+}
+
+TEST_CASE("coc_window_counts counts distinct contact keys in the window") {
+  const int na = -99;
+  const double nan = std::nan("");
+  // one pregnancy, window days 10..20; contacts: day 9 (before), 10, 15 (not
+  // attended), 20, 21 (after), 12 and 12 sharing key 5 (one contact)
+  const std::vector<int> preg{1, 1, 1, 1, 1, 1, 1}, att{1, 1, 0, 1, 1, 1, 1},
+      key{1, 2, 3, 4, 6, 5, 5};
+  const std::vector<double> date{9, 10, 15, 20, 21, 12, 12}, start{10}, end{20};
+  // activities: midwives are professional codes 1 and 2 (3 is not); the
+  // named midwife is 2, the named team 8
+  const std::vector<int> contact{1, 2, 2, 3, 4, 5, 6, 7, na},
+      prof{1, 1, 2, 1, 3, 1, 1, 2, 1}, team{7, 7, 7, 7, 8, 7, 7, 7, 8}, midwife{1, 1, 0};
+  const std::vector<int> nm{2}, nt{8};
+  std::vector<int> n, hit;
+  coc_window_counts(preg, date, att, key, 6, contact, prof, team, midwife, start, end, nm, nt,
+                    na, n, hit);
+  // in the window with a midwife: contact 2 (named via prof 2), key 5 (named
+  // via contact 7's prof 2); contact 4's only activity is by non-midwife 3
+  CHECK(n == std::vector<int>{2});
+  CHECK(hit == std::vector<int>{2});
+  const std::vector<double> no_start{nan};
+  coc_window_counts(preg, date, att, key, 6, contact, prof, team, midwife, no_start, end, nm, nt,
+                    na, n, hit);
+  CHECK(n == std::vector<int>{0});
+}
+
+TEST_CASE("recorded_triples marks the asked triples some activity records") {
+  const int na = -99;
+  // asked (positions): (1, 1, 1) = missing provider, prof A, team T;
+  // (2, 1, 1) = provider R1, A, T; (2, 2, 1) = R1, B, T
+  const std::vector<int> ap{1, 2, 2}, af{1, 1, 2}, at{1, 1, 1};
+  // contacts' provider codes: contact 1 at level 1 (R1), contact 2 missing,
+  // contact 3 at level 2 (not asked)
+  const std::vector<int> contact_prov{1, na, 2};
+  const std::vector<int> on_prov{2, na}, on_prof{1, 2, na}, on_team{1, na};
+  // activities: A/T at contact 1 (R1), A/T at contact 2 (missing), B/T at
+  // contact 3 (provider not asked), C/T, A with team level 2, no contact
+  const std::vector<int> contact{1, 2, 3, 1, 1}, prof{1, 1, 2, 3, 1}, team{1, 1, 1, 1, 2};
+  const std::vector<int> seen = recorded_triples(ap, af, at, 2, 1, contact, prof, team,
+                                                 contact_prov, on_prov, on_prof, on_team, 1, na);
+  CHECK(seen == std::vector<int>{1, 1, 0});
+}

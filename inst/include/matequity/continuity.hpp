@@ -439,6 +439,7 @@ inline std::uint64_t key_bits(const void* k) {
 inline std::uint64_t key_bits(int k) {
   return static_cast<std::uint64_t>(static_cast<std::uint32_t>(k));
 }
+inline std::uint64_t key_bits(long long k) { return static_cast<std::uint64_t>(k); }
 
 template <class Key>
 class KeyIndex {
@@ -591,6 +592,65 @@ bool first_codes(std::size_t n, At at, Key missing, Plain plain, KeyCodes& out) 
     out.code[i] = c;
   }
   return true;
+}
+
+// Which asked (provider, professional, team) triples some activity row
+// records, for the 'known midwife at birth' team memberships. The triples
+// are positions among the distinct values asked about (1-based): asked_prov,
+// asked_prof, asked_team, with n_prof and n_team values. Activity rows give
+// contact (1-based into contact_prov, or na), prof and team (codes on their
+// levels, 1-based, or na); contact_prov gives each contact's provider code.
+// on_prov, on_prof, on_team map a level's code to its position among the
+// asked values (na when not asked); a missing provider is position
+// missing_prov. Returns 0/1 per asked triple.
+template <class IntVec>
+std::vector<int> recorded_triples(const IntVec& asked_prov, const IntVec& asked_prof,
+                                  const IntVec& asked_team, int n_prof, int n_team,
+                                  const IntVec& contact, const IntVec& prof, const IntVec& team,
+                                  const IntVec& contact_prov, const IntVec& on_prov,
+                                  const IntVec& on_prof, const IntVec& on_team, int missing_prov,
+                                  int na) {
+  const std::size_t nq = static_cast<std::size_t>(asked_prov.size());
+  if (asked_prof.size() != asked_prov.size() || asked_team.size() != asked_prov.size())
+    throw std::invalid_argument("asked triples differ in length");
+  if (prof.size() != contact.size() || team.size() != contact.size())
+    throw std::invalid_argument("activity columns differ in length");
+  auto code = [n_prof, n_team](long long pv, long long pf, long long tm) {
+    return (pv * (n_prof + 1LL) + pf) * (n_team + 1LL) + tm;
+  };
+  KeyIndex<long long> asked(nq);
+  for (std::size_t q = 0; q < nq; ++q) {
+    bool inserted = false;
+    asked.insert(code(asked_prov[q], asked_prof[q], asked_team[q]), static_cast<int>(q), inserted);
+  }
+  std::vector<int> seen(nq, 0);
+  const long long nc = static_cast<long long>(contact_prov.size());
+  const long long nlp = static_cast<long long>(on_prov.size());
+  const long long nlf = static_cast<long long>(on_prof.size());
+  const long long nlt = static_cast<long long>(on_team.size());
+  const std::size_t n = static_cast<std::size_t>(contact.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const int t = team[i], f = prof[i];
+    if (t == na || f == na) continue;
+    if (t < 1 || t > nlt || f < 1 || f > nlf)
+      throw std::out_of_range("activity code out of range at row " + std::to_string(i + 1));
+    const int tp = on_team[t - 1], fp = on_prof[f - 1];
+    if (tp == na || fp == na) continue;
+    const int c = contact[i];
+    int pv = missing_prov;
+    if (c != na) {
+      if (c < 1 || c > nc) throw std::out_of_range("contact out of range");
+      const int pc = contact_prov[c - 1];
+      if (pc != na) {
+        if (pc < 1 || pc > nlp) throw std::out_of_range("provider code out of range");
+        pv = on_prov[pc - 1];
+        if (pv == na) continue;
+      }
+    }
+    const int q = asked.find(code(pv, fp, tp));
+    if (q >= 0) seen[static_cast<std::size_t>(q)] = 1;
+  }
+  return seen;
 }
 
 }  // namespace matequity
