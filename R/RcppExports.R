@@ -37,6 +37,10 @@
     .Call(`_matequity_cpp_recorded_triples`, asked_prov, asked_prof, asked_team, n_prof, n_team, contact, prof, team, contact_prov, on_prov, on_prof, on_team, missing_prov)
 }
 
+.cpp_screen_contacts <- function(preg, date, booking, discharge, birth, antenatal, postnatal) {
+    .Call(`_matequity_cpp_screen_contacts`, preg, date, booking, discharge, birth, antenatal, postnatal)
+}
+
 .cpp_logit_fit <- function(X, y, w, offset, spec) {
     .Call(`_matequity_cpp_logit_fit`, X, y, w, offset, spec)
 }

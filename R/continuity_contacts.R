@@ -320,41 +320,32 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   ac_cc <- sm$index
   log[[11]] <- excl_row("contacts", "activity whose CareConID is used by several contacts and cannot be placed (no UniqPregID or RecordNumber match; excluded)",
                         sm$ambiguous, "bad input")
-  n_cc <- length(cc$UniqPregID)
   p <- p_all <- match_strings(cc$UniqPregID, preg$preg_id)$index
   out <- which(is.na(p))
   known <- cc$UniqPregID[out] %in% msds$MSD101PregnancyBooking$UniqPregID
   log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(known), "outside cohort")
   log[[10]] <- excl_row("contacts", "contact's pregnancy is not in MSD101", sum(!known), "bad input")
-  ki <- which(!is.na(p))  # the contacts kept, as rows of cc
+  # the date filters and the phases in one engine pass, on the dates' numbers
+  cd <- cc$CContactDate
+  if (!is.double(cd)) cd <- as.numeric(cd)
+  sc <- .cpp_screen_contacts(as.integer(p), cd, as.numeric(preg$booking_date),
+                             as.numeric(preg$discharge_date), as.numeric(birth$preg),
+                             phase_codes[["antenatal"]], phase_codes[["postnatal"]])
+  log[[4]] <- excl_row("contacts", "contact date missing", sc$no_date, "bad input")
+  log[[5]] <- excl_row("contacts", "contact dated before booking", sc$early, "bad input")
+  log[[6]] <- excl_row("contacts", "contact dated after discharge", sc$late, "bad input")
+  pos <- sc$pos  # contact row -> row of the kept contacts
+  ki <- which(!is.na(pos))  # the contacts kept, as rows of cc
   p <- p[ki]
-  # dates as their numbers (no Date method dispatch on the large columns)
-  d <- .subset(cc$CContactDate, ki)
-  no_date <- is.na(d)
-  bk <- as.numeric(preg$booking_date)[p]
-  ds <- as.numeric(preg$discharge_date)[p]
-  early <- !no_date & !is.na(bk) & d < bk
-  late <- !no_date & !is.na(ds) & d > ds
-  log[[4]] <- excl_row("contacts", "contact date missing", sum(no_date), "bad input")
-  log[[5]] <- excl_row("contacts", "contact dated before booking", sum(early), "bad input")
-  log[[6]] <- excl_row("contacts", "contact dated after discharge", sum(late), "bad input")
-  keep <- !(no_date | early | late)
-  ki <- ki[keep]
-  p <- p[keep]
-  d <- d[keep]
-  pos <- rep(NA_integer_, n_cc)  # contact row -> row of the kept contacts
-  pos[ki] <- seq_along(ki)
+  d <- .subset(cd, ki)
   n_kept <- length(ki)
   has_time <- "CContactTime" %in% names(cc)
   ct <- if (has_time) cc$CContactTime[ki]
   tm <- if (has_time) parse_contact_time(ct) else rep(NA_integer_, n_kept)
   bad_time <- if (has_time) sum(!is.na(ct) & is.na(tm)) else 0L
   log[[7]] <- excl_row("contacts", "contact time unparseable (kept; ordered last within the day)", bad_time)
-  bd <- as.numeric(birth$preg)[p]
-  post <- !is.na(bd) & d >= bd
-  phase <- rep(phase_codes[["antenatal"]], n_kept)
-  phase[post] <- phase_codes[["postnatal"]]
-  log[[8]] <- excl_row("contacts", "contact on the day of birth (classed postnatal)", sum(!is.na(bd) & d == bd))
+  phase <- sc$phase
+  log[[8]] <- excl_row("contacts", "contact on the day of birth (classed postnatal)", sc$birth_day)
 
   # every activity row of a kept contact is used (as_msds() removed repeats)
   k <- pos[ac_cc]

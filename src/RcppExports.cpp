@@ -154,6 +154,22 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_screen_contacts
+Rcpp::List cpp_screen_contacts(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXd>& date, const Eigen::Map<Eigen::VectorXd>& booking, const Eigen::Map<Eigen::VectorXd>& discharge, const Eigen::Map<Eigen::VectorXd>& birth, int antenatal, int postnatal);
+RcppExport SEXP _matequity_cpp_screen_contacts(SEXP pregSEXP, SEXP dateSEXP, SEXP bookingSEXP, SEXP dischargeSEXP, SEXP birthSEXP, SEXP antenatalSEXP, SEXP postnatalSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type preg(pregSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type date(dateSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type booking(bookingSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type discharge(dischargeSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type birth(birthSEXP);
+    Rcpp::traits::input_parameter< int >::type antenatal(antenatalSEXP);
+    Rcpp::traits::input_parameter< int >::type postnatal(postnatalSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_screen_contacts(preg, date, booking, discharge, birth, antenatal, postnatal));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_logit_fit
 Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, const Rcpp::List& spec);
 RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP specSEXP) {
@@ -539,6 +555,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_named_flags", (DL_FUNC) &_matequity_cpp_named_flags, 8},
     {"_matequity_cpp_coc_window_counts", (DL_FUNC) &_matequity_cpp_coc_window_counts, 13},
     {"_matequity_cpp_recorded_triples", (DL_FUNC) &_matequity_cpp_recorded_triples, 13},
+    {"_matequity_cpp_screen_contacts", (DL_FUNC) &_matequity_cpp_screen_contacts, 7},
     {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 5},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
     {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 6},

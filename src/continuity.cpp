@@ -245,3 +245,23 @@ Rcpp::LogicalVector cpp_recorded_triples(const Eigen::Map<Eigen::VectorXi>& aske
       on_prov, on_prof, on_team, missing_prov, NA_INTEGER);
   return Rcpp::LogicalVector(seen.begin(), seen.end());
 }
+
+// continuity.hpp's screen_contacts(): the kept antenatal and postnatal
+// contacts, their phases and the exclusion counts.
+// [[Rcpp::export(name = ".cpp_screen_contacts", rng = false)]]
+Rcpp::List cpp_screen_contacts(const Eigen::Map<Eigen::VectorXi>& preg,
+                               const Eigen::Map<Eigen::VectorXd>& date,
+                               const Eigen::Map<Eigen::VectorXd>& booking,
+                               const Eigen::Map<Eigen::VectorXd>& discharge,
+                               const Eigen::Map<Eigen::VectorXd>& birth, int antenatal,
+                               int postnatal) {
+  const matequity::ContactScreen r =
+      matequity::screen_contacts(preg, date, booking, discharge, birth, NA_INTEGER, antenatal, postnatal);
+  Rcpp::IntegerVector pos(r.pos.size());
+  for (std::size_t i = 0; i < r.pos.size(); ++i) pos[i] = r.pos[i] == 0 ? NA_INTEGER : r.pos[i];
+  return Rcpp::List::create(
+      Rcpp::_["pos"] = pos, Rcpp::_["phase"] = Rcpp::IntegerVector(r.phase.begin(), r.phase.end()),
+      Rcpp::_["no_date"] = static_cast<double>(r.no_date), Rcpp::_["early"] = static_cast<double>(r.early),
+      Rcpp::_["late"] = static_cast<double>(r.late),
+      Rcpp::_["birth_day"] = static_cast<double>(r.birth_day));
+}

@@ -423,3 +423,21 @@ TEST_CASE("recorded_triples marks the asked triples some activity records") {
                                                  contact_prov, on_prov, on_prof, on_team, 1, na);
   CHECK(seen == std::vector<int>{1, 1, 0});
 }
+
+TEST_CASE("screen_contacts keeps dated contacts between booking and discharge") {
+  const int na = -99;
+  const double nan = std::nan("");
+  // pregnancy 1: booked day 10, discharged day 50, birth day 40; pregnancy 2:
+  // booked day 60, discharged day 30 (a contact on day 45 is both early and late)
+  const std::vector<double> booking{10, 60}, discharge{50, 30}, birth{40, nan};
+  const std::vector<int> preg{1, 1, 1, 1, 1, 1, na, 2, 2};
+  const std::vector<double> date{9, 10, nan, 40, 41, 51, 20, 45, 25};
+  const ContactScreen r = screen_contacts(preg, date, booking, discharge, birth, na, 0, 2);
+  // kept: day 10 (antenatal), 40 (birth day, postnatal), 41 (postnatal)
+  CHECK(r.pos == std::vector<int>{0, 1, 0, 2, 3, 0, 0, 0, 0});
+  CHECK(r.phase == std::vector<int>{0, 2, 2});
+  CHECK(r.no_date == 1);
+  CHECK(r.early == 3);  // day 9; pregnancy 2's days 45 and 25
+  CHECK(r.late == 2);   // day 51; day 45 of pregnancy 2
+  CHECK(r.birth_day == 1);
+}

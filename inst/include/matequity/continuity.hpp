@@ -653,4 +653,54 @@ std::vector<int> recorded_triples(const IntVec& asked_prov, const IntVec& asked_
   return seen;
 }
 
+// The antenatal and postnatal contacts continuity() keeps: contacts (rows)
+// with a pregnancy (1-based, or na) dated (NaN missing) neither before the
+// booking nor after the discharge (per pregnancy, NaN when unknown). For
+// each row, pos is its position among the kept rows (1-based) or 0; phase
+// holds the kept rows' phase codes (postnatal from the birth date on,
+// antenatal before or without one). Counts: among rows with a pregnancy, no
+// date, early, late (a row can be both), and kept rows dated on the day of
+// birth.
+struct ContactScreen {
+  std::vector<int> pos, phase;
+  long long no_date = 0, early = 0, late = 0, birth_day = 0;
+};
+
+template <class IntVec, class DblVec>
+ContactScreen screen_contacts(const IntVec& preg, const DblVec& date, const DblVec& booking,
+                              const DblVec& discharge, const DblVec& birth, int na,
+                              int antenatal, int postnatal) {
+  const std::size_t n = static_cast<std::size_t>(preg.size());
+  const long long np = static_cast<long long>(booking.size());
+  if (static_cast<std::size_t>(date.size()) != n)
+    throw std::invalid_argument("contact columns differ in length");
+  if (discharge.size() != booking.size() || birth.size() != booking.size())
+    throw std::invalid_argument("pregnancy columns differ in length");
+  ContactScreen out;
+  out.pos.assign(n, 0);
+  int k = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int g1 = preg[i];
+    if (g1 == na) continue;
+    if (g1 < 1 || g1 > np) throw std::out_of_range("pregnancy code out of range");
+    const std::size_t g = static_cast<std::size_t>(g1 - 1);
+    const double d = date[i];
+    if (std::isnan(d)) {
+      ++out.no_date;
+      continue;
+    }
+    const bool early = !std::isnan(booking[g]) && d < booking[g];
+    const bool late = !std::isnan(discharge[g]) && d > discharge[g];
+    out.early += early;
+    out.late += late;
+    if (early || late) continue;
+    out.pos[i] = ++k;
+    const double b = birth[g];
+    const bool post = !std::isnan(b) && d >= b;
+    out.birth_day += !std::isnan(b) && d == b;
+    out.phase.push_back(post ? postnatal : antenatal);
+  }
+  return out;
+}
+
 }  // namespace matequity
