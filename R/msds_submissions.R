@@ -321,6 +321,37 @@ place_in_parent <- function(df, pdf, kept, id) {
   state
 }
 
+# The rows `keep` (logical) of a tibble, as df[keep, , drop = FALSE] gives
+# them, without vctrs' per-column proxies: vctrs restores an integer Date
+# as a double by converting the whole input column first, which at 1e6
+# pregnancies is a copy of every date column of every table. Columns are
+# sliced with base `[` on one integer index and an integer Date turned
+# double after slicing (what vctrs returns). A column of any other class or
+# with other attributes, or a tibble with other attributes, goes to `[`.
+slice_rows <- function(df, keep) {
+  plain <- function(v) {
+    a <- attributes(v)
+    is.null(a) || (identical(names(a), "class") && identical(a$class, "Date") &&
+                     (is.double(v) || is.integer(v)))
+  }
+  cols <- unclass(df)
+  if (!identical(sort(names(attributes(df))), c("class", "names", "row.names")) ||
+      !identical(class(df), c("tbl_df", "tbl", "data.frame")) ||
+      !all(vapply(cols, plain, TRUE)) || length(keep) != nrow(df) || anyNA(keep)) {
+    return(df[keep, , drop = FALSE])
+  }
+  i <- which(keep)
+  out <- lapply(cols, function(v) {
+    if (is.null(attributes(v))) return(v[i])
+    x <- unclass(v)[i]
+    if (is.integer(x)) x <- as.double(x)
+    class(x) <- "Date"
+    x
+  })
+  attr(out, "row.names") <- NULL
+  tibble::new_tibble(out, nrow = length(i))
+}
+
 # Reduces every table to the latest submission of each record. `tables` hold
 # converted columns. Returns list(tables, log, problems).
 msds_reduce_submissions <- function(tables, as_at = NULL) {
@@ -337,7 +368,7 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
     if (!is.null(as_at) && "RPStartDate" %in% names(df)) {
       late <- !is.na(df$RPStartDate) & df$RPStartDate > as_at
       after <- sum(late)
-      if (after) df <- df[!late, , drop = FALSE]
+      if (after) df <- slice_rows(df, !late)
     }
     n1 <- nrow(df)
     undated <- if ("RPStartDate" %in% names(df)) sum(is.na(df$RPStartDate)) else 0L
@@ -352,7 +383,7 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
         if (tab == "MSD101PregnancyBooking") discharge_superseded <- later_discharges(df, r$keep)
         sup <- r$superseded
         dup <- r$duplicate
-        if (!all(r$keep)) df <- df[r$keep, , drop = FALSE]
+        if (!all(r$keep)) df <- slice_rows(df, r$keep)
       }
     } else if (!is.null(spec$parent)) {
       par <- spec$parent$table
@@ -373,7 +404,7 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
         dup <- sum(d)
         keep[kr[d]] <- FALSE
       }
-      if (!all(keep)) df <- df[keep, , drop = FALSE]
+      if (!all(keep)) df <- slice_rows(df, keep)
     }
     tables[[tab]] <- df
     log[[tab]] <- tibble::tibble(table = tab, rows_in = as.integer(n_in),

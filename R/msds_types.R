@@ -95,6 +95,12 @@ whole_text <- function(x) {
   out
 }
 
+# sum(!is.na(x)) as an integer, in one pass without a logical vector for a
+# double or integer column (a Date).
+n_present <- function(x) {
+  if (is.double(x) || is.integer(x)) as.integer(.cpp_n_present(x)) else sum(!is.na(x))
+}
+
 # Converts one column to its schema type; returns list(value, problems,
 # format). `problems` is a list of lists (problem, n_rows, examples,
 # severity).
@@ -141,7 +147,7 @@ convert_record <- function(x, wrong) {
     lo <- suppressWarnings(min(v, na.rm = TRUE))
     hi <- suppressWarnings(max(v, na.rm = TRUE))
     clean <- is.finite(lo) && is.finite(hi) && lo >= 0 && hi < record_max &&
-      (is.integer(x) || !any(v != floor(v), na.rm = TRUE))
+      (is.integer(x) || .cpp_all_whole(v))
     bad <- if (clean) FALSE else
       !is.na(v) & (!is.finite(v) | v < 0 | v != floor(v) | v >= record_max)
   } else {
@@ -282,7 +288,7 @@ posix_tz <- function(x) {
 convert_date <- function(x, wrong) {
   if (inherits(x, "Date")) {
     return(list(value = x, problems = list(),
-                format = list(format = "Date", n_values = sum(!is.na(x)), precision = "day")))
+                format = list(format = "Date", n_values = n_present(x), precision = "day")))
   }
   if (inherits(x, "POSIXt")) {
     tz <- posix_tz(x)

@@ -143,3 +143,22 @@ Rcpp::IntegerVector cpp_place_rows(const Rcpp::List& parent, const Rcpp::Logical
   for (std::size_t i = 0; i < m.size(); ++i) out[i] = m[i] < 0 ? NA_INTEGER : static_cast<int>(m[i] + 1);
   return out;
 }
+
+// [[Rcpp::export(name = ".cpp_all_whole", rng = false)]]
+bool cpp_all_whole(SEXP x) {
+  if (TYPEOF(x) == INTSXP || TYPEOF(x) == LGLSXP) return true;
+  if (TYPEOF(x) != REALSXP) Rcpp::stop("all_whole: x must be numeric");
+  return matequity::records::all_whole(REAL(x), static_cast<std::size_t>(XLENGTH(x)));
+}
+
+// The number of values that are not missing (sum(!is.na(x)) for a double or
+// integer vector, such as a Date), without a logical vector as long as x.
+// [[Rcpp::export(name = ".cpp_n_present", rng = false)]]
+double cpp_n_present(SEXP x) {
+  const std::size_t n = static_cast<std::size_t>(XLENGTH(x));
+  switch (TYPEOF(x)) {
+    case REALSXP: return static_cast<double>(n - matequity::records::count_missing(REAL(x), n));
+    case INTSXP: return static_cast<double>(n - matequity::records::count_missing(INTEGER(x), n));
+    default: Rcpp::stop("n_present: x must be double or integer");
+  }
+}

@@ -165,3 +165,16 @@ TEST_CASE("the row hash grows past many keys and keeps the first row") {
   std::vector<int> codes = row_codes({ints(k)}, k.size());
   for (int r = 0; r < 1000; ++r) CHECK(codes[static_cast<std::size_t>(r)] == r % 250 + 1);
 }
+
+TEST_CASE("whole-number and missing-value counts of a column") {
+  // R: v <- c(1, NA, 3, NaN); !any(v != floor(v), na.rm = TRUE)  ->  TRUE
+  std::vector<double> v{1, NaN, 3, NaN};
+  CHECK(all_whole(v.data(), v.size()));
+  std::vector<double> f{1, 2.5, NaN};
+  CHECK_FALSE(all_whole(f.data(), f.size()));
+  CHECK(all_whole(f.data(), 0));
+  // R: sum(is.na(v))  ->  2
+  CHECK(count_missing(v.data(), v.size()) == 2);
+  std::vector<int> i{NA, 4, NA, 0};
+  CHECK(count_missing(i.data(), i.size()) == 2);
+}

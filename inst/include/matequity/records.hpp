@@ -14,6 +14,8 @@
 //   place_rows()       for each row of a child table, the parent row with the
 //                      same values, rows flagged as retained first
 //   duplicated_rows()  rows repeating an earlier row in every column
+//   all_whole(), count_missing()  one-pass column checks of the type
+//                      conversion
 
 #pragma once
 
@@ -303,6 +305,30 @@ inline std::vector<unsigned char> duplicated_rows(const std::vector<Column>& col
     if (idx.insert(r) != static_cast<long long>(r)) out[k] = 1;
   }
   return out;
+}
+
+// Whether every value that is not missing (NaN) is a whole number: the
+// record-number check of a clean column, in one pass without the two
+// column-length vectors that v != floor(v) makes.
+inline bool all_whole(const double* v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isnan(v[i]) && v[i] != std::floor(v[i])) return false;
+  }
+  return true;
+}
+
+// How many values are missing: NaN (R's NA_real_ and NaN) for doubles.
+inline std::size_t count_missing(const double* v, std::size_t n) {
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < n; ++i) k += std::isnan(v[i]) ? 1 : 0;
+  return k;
+}
+
+// ... and kMissing for integers.
+inline std::size_t count_missing(const int* v, std::size_t n) {
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < n; ++i) k += v[i] == kMissing ? 1 : 0;
+  return k;
 }
 
 }  // namespace records
