@@ -585,9 +585,11 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
 # FALSE when the rows must be looked at.
 in_range <- function(v, range) {
   if (!is.numeric(v) || !is.null(oldClass(v))) return(FALSE)
-  r <- suppressWarnings(range(v, na.rm = TRUE))
-  !is.finite(r[1]) && !is.finite(r[2]) && r[1] > r[2] ||
-    (is.finite(r[1]) && is.finite(r[2]) && r[1] >= range[1] && r[2] <= range[2])
+  # min() and max() each, not range(), which copies the values present
+  lo <- suppressWarnings(min(v, na.rm = TRUE))
+  hi <- suppressWarnings(max(v, na.rm = TRUE))
+  !is.finite(lo) && !is.finite(hi) && lo > hi ||
+    (is.finite(lo) && is.finite(hi) && lo >= range[1] && hi <= range[2])
 }
 
 # Key values as text for examples (record numbers in full, not 1e+14).

@@ -185,39 +185,12 @@ match_rows <- function(x, table) {
   nx <- length(x[[1L]])
   if (!nx) return(integer())
   if (!length(table[[1L]])) return(rep(NA_integer_, nx))
-  # a table column that never repeats names the only candidate row: look it
-  # up there and compare the other columns (the same rows as pairing codes)
-  u <- unique_column(x, table)
-  if (u) return(match_rows_on(x, table, u))
+  # one hash of the table's rows (a column that never repeats used to be
+  # looked up with match() after an anyDuplicated() pass, two hashes of it
+  # and a comparison vector per other column: 0.5 s against 0.3 s for the
+  # 2.6 million MSD202 rows of 2e5 pregnancies, the same rows)
   cc <- hash_columns_against(x, table)
   .cpp_place_rows(cc$table, rep(TRUE, length(table[[1L]])), cc$x)
-}
-
-# The first column of `table` without repeats, among columns stored alike on
-# both sides (so that `==` compares as match() does); 0 if none.
-unique_column <- function(x, table) {
-  plain <- function(v) if (is.factor(v)) "factor" else paste(typeof(v), class(v)[1L])
-  alike <- vapply(seq_along(x), function(k) identical(plain(x[[k]]), plain(table[[k]])), TRUE)
-  if (!all(alike)) return(0L)
-  for (k in seq_along(table)) if (!anyDuplicated(table[[k]])) return(k)
-  0L
-}
-
-# match_rows() through table column k, which has no repeats.
-match_rows_on <- function(x, table, k) {
-  chr <- function(v) if (is.factor(v)) as.character(v) else v
-  a <- chr(x[[k]])
-  cand <- match(a, chr(table[[k]]))
-  cand[is.na(a)] <- NA_integer_
-  for (j in seq_along(x)[-k]) {
-    ok <- which(!is.na(cand))
-    if (!length(ok)) break
-    aj <- chr(x[[j]])[ok]
-    bj <- chr(table[[j]])[cand[ok]]
-    same <- !is.na(aj) & !is.na(bj) & aj == bj
-    cand[ok[!same]] <- NA_integer_
-  }
-  cand
 }
 
 # match_rows() on the rows whose `by` value (a record number) occurs on both
