@@ -207,21 +207,25 @@ convert_character <- function(x, spec, wrong) {
   }
   if (!is.character(x)) return(wrong("character (codes and IDs are text)"))
   if (coded || identical(spec$format, "time")) {
-    # on the distinct values (a code column has few)
-    u <- unique(x)
+    # on the distinct values (a code column has few), found by the engine
+    # on the strings' pointers without a hash as long as the column (unique()
+    # and match() when a string is not in the native encoding)
+    d <- .cpp_distinct_strings(x, FALSE)
+    u <- if (is.null(d)) unique(x) else d$u
+    codes_of <- function(x) if (is.null(d)) match(x, u) else .cpp_distinct_strings(x, TRUE)$i
     nu <- trimws(u)
     if (coded) nu <- toupper(nu)
     nu[which(!nzchar(nu) | (!coded & grepl("^\\s+$", nu, perl = TRUE)))] <- NA_character_
     i <- NULL
     if (!identical(u, nu)) {
-      i <- match(x, u)
+      i <- codes_of(x)
       x <- nu[i]
     }
     if (coded) {
       # the rows whose code is outside the code list, found on the distinct
       # codes: FALSE when there are none (validate_msds_table() counts them)
       ubad <- !is.na(nu) & !nu %in% spec$codes
-      outside <- if (!any(ubad)) FALSE else ubad[i %||% match(x, u)]
+      outside <- if (!any(ubad)) FALSE else ubad[i %||% codes_of(x)]
       return(list(value = x, problems = list(), outside = outside))
     }
   } else {

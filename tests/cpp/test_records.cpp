@@ -178,3 +178,20 @@ TEST_CASE("whole-number and missing-value counts of a column") {
   std::vector<int> i{NA, 4, NA, 0};
   CHECK(count_missing(i.data(), i.size()) == 2);
 }
+
+TEST_CASE("distinct values in order of first appearance, with each row's code") {
+  // R: x <- c(5, 3, 5, NA, 3, 7); unique(x) -> 5 3 NA 7; match(x, unique(x)) -> 1 2 1 3 2 4
+  std::vector<int> x{5, 3, 5, NA, 3, 7};
+  Distinct d = distinct_values(ints(x), x.size(), true);
+  CHECK(d.first == std::vector<std::size_t>{0, 1, 3, 5});
+  CHECK(d.code == std::vector<int>{1, 2, 1, 3, 2, 4});
+  CHECK(distinct_values(ints(x), x.size(), false).code.empty());
+  // past the first table size: 100 values, 40 distinct
+  std::vector<int> y(100);
+  for (int r = 0; r < 100; ++r) y[static_cast<std::size_t>(r)] = (r * 7) % 40;
+  Distinct e = distinct_values(ints(y), y.size(), true);
+  CHECK(e.first.size() == 40);
+  for (int r = 0; r < 100; ++r) {
+    CHECK(y[e.first[static_cast<std::size_t>(e.code[static_cast<std::size_t>(r)] - 1)]] == y[static_cast<std::size_t>(r)]);
+  }
+}
