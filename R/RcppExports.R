@@ -105,6 +105,18 @@
     .Call(`_matequity_cpp_place_rows`, parent, parent_kept, child)
 }
 
+.cpp_all_whole <- function(x) {
+    .Call(`_matequity_cpp_all_whole`, x)
+}
+
+.cpp_n_present <- function(x) {
+    .Call(`_matequity_cpp_n_present`, x)
+}
+
+.cpp_distinct_strings <- function(x, want_index) {
+    .Call(`_matequity_cpp_distinct_strings`, x, want_index)
+}
+
 .cpp_vcov_from_if <- function(IF, cluster, n_clusters, nthreads) {
     .Call(`_matequity_cpp_vcov_from_if`, IF, cluster, n_clusters, nthreads)
 }

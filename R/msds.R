@@ -525,7 +525,7 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
       if (cs$type == "record" && is.integer(df[[f]])) df[[f]] <- as.double(df[[f]])
       if (cs$type == "date") {
         formats[[length(formats) + 1L]] <- tibble::tibble(
-          table = tab, field = f, format = "Date", n_values = sum(!is.na(df[[f]])),
+          table = tab, field = f, format = "Date", n_values = n_present(df[[f]]),
           precision = "day")
       }
       usable <- c(usable, f)
@@ -565,7 +565,7 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
         invalid[[length(invalid) + 1L]] <- invalid_code_counts(tab, f, df, bad)
       }
     }
-    if (!is.null(cs$range)) {
+    if (!is.null(cs$range) && !in_range(v, cs$range)) {
       bad <- !is.na(v) & (v < cs$range[1] | v > cs$range[2])
       if (any(bad)) {
         add(tab, f, sprintf("value outside the plausible range %s-%s", cs$range[1], cs$range[2]),
@@ -578,6 +578,18 @@ validate_msds_table <- function(tab, df, trust = FALSE, spec = msds_tables[[tab]
   # data-quality count there, not an error)
   if (!tibble::is_tibble(df)) df <- tibble::as_tibble(df)
   list(df = df, problems = problems, formats = formats, invalid = invalid)
+}
+
+# TRUE when a plain numeric column has no value outside `range` (its
+# minimum and maximum say so, without five vectors as long as the column);
+# FALSE when the rows must be looked at.
+in_range <- function(v, range) {
+  if (!is.numeric(v) || !is.null(oldClass(v))) return(FALSE)
+  # min() and max() each, not range(), which copies the values present
+  lo <- suppressWarnings(min(v, na.rm = TRUE))
+  hi <- suppressWarnings(max(v, na.rm = TRUE))
+  !is.finite(lo) && !is.finite(hi) && lo > hi ||
+    (is.finite(lo) && is.finite(hi) && lo >= range[1] && hi <= range[2])
 }
 
 # Key values as text for examples (record numbers in full, not 1e+14).

@@ -95,6 +95,12 @@ whole_text <- function(x) {
   out
 }
 
+# sum(!is.na(x)) as an integer, in one pass without a logical vector for a
+# double or integer column (a Date).
+n_present <- function(x) {
+  if (is.double(x) || is.integer(x)) as.integer(.cpp_n_present(x)) else sum(!is.na(x))
+}
+
 # Converts one column to its schema type; returns list(value, problems,
 # format). `problems` is a list of lists (problem, n_rows, examples,
 # severity).
@@ -141,7 +147,7 @@ convert_record <- function(x, wrong) {
     lo <- suppressWarnings(min(v, na.rm = TRUE))
     hi <- suppressWarnings(max(v, na.rm = TRUE))
     clean <- is.finite(lo) && is.finite(hi) && lo >= 0 && hi < record_max &&
-      (is.integer(x) || !any(v != floor(v), na.rm = TRUE))
+      (is.integer(x) || .cpp_all_whole(v))
     bad <- if (clean) FALSE else
       !is.na(v) & (!is.finite(v) | v < 0 | v != floor(v) | v >= record_max)
   } else {
@@ -201,21 +207,25 @@ convert_character <- function(x, spec, wrong) {
   }
   if (!is.character(x)) return(wrong("character (codes and IDs are text)"))
   if (coded || identical(spec$format, "time")) {
-    # on the distinct values (a code column has few)
-    u <- unique(x)
+    # on the distinct values (a code column has few), found by the engine
+    # on the strings' pointers without a hash as long as the column (unique()
+    # and match() when a string is not in the native encoding)
+    d <- .cpp_distinct_strings(x, FALSE)
+    u <- if (is.null(d)) unique(x) else d$u
+    codes_of <- function(x) if (is.null(d)) match(x, u) else .cpp_distinct_strings(x, TRUE)$i
     nu <- trimws(u)
     if (coded) nu <- toupper(nu)
     nu[which(!nzchar(nu) | (!coded & grepl("^\\s+$", nu, perl = TRUE)))] <- NA_character_
     i <- NULL
     if (!identical(u, nu)) {
-      i <- match(x, u)
+      i <- codes_of(x)
       x <- nu[i]
     }
     if (coded) {
       # the rows whose code is outside the code list, found on the distinct
       # codes: FALSE when there are none (validate_msds_table() counts them)
       ubad <- !is.na(nu) & !nu %in% spec$codes
-      outside <- if (!any(ubad)) FALSE else ubad[i %||% match(x, u)]
+      outside <- if (!any(ubad)) FALSE else ubad[i %||% codes_of(x)]
       return(list(value = x, problems = list(), outside = outside))
     }
   } else {
@@ -282,7 +292,7 @@ posix_tz <- function(x) {
 convert_date <- function(x, wrong) {
   if (inherits(x, "Date")) {
     return(list(value = x, problems = list(),
-                format = list(format = "Date", n_values = sum(!is.na(x)), precision = "day")))
+                format = list(format = "Date", n_values = n_present(x), precision = "day")))
   }
   if (inherits(x, "POSIXt")) {
     tz <- posix_tz(x)

@@ -382,6 +382,37 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_all_whole
+bool cpp_all_whole(SEXP x);
+RcppExport SEXP _matequity_cpp_all_whole(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_all_whole(x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_n_present
+double cpp_n_present(SEXP x);
+RcppExport SEXP _matequity_cpp_n_present(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_n_present(x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_distinct_strings
+SEXP cpp_distinct_strings(SEXP x, bool want_index);
+RcppExport SEXP _matequity_cpp_distinct_strings(SEXP xSEXP, SEXP want_indexSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< bool >::type want_index(want_indexSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_distinct_strings(x, want_index));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_vcov_from_if
 Eigen::MatrixXd cpp_vcov_from_if(const Eigen::Map<Eigen::MatrixXd>& IF, const Rcpp::IntegerVector& cluster, int n_clusters, int nthreads);
 RcppExport SEXP _matequity_cpp_vcov_from_if(SEXP IFSEXP, SEXP clusterSEXP, SEXP n_clustersSEXP, SEXP nthreadsSEXP) {
@@ -572,6 +603,9 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_row_codes", (DL_FUNC) &_matequity_cpp_row_codes, 2},
     {"_matequity_cpp_duplicated_rows", (DL_FUNC) &_matequity_cpp_duplicated_rows, 2},
     {"_matequity_cpp_place_rows", (DL_FUNC) &_matequity_cpp_place_rows, 3},
+    {"_matequity_cpp_all_whole", (DL_FUNC) &_matequity_cpp_all_whole, 1},
+    {"_matequity_cpp_n_present", (DL_FUNC) &_matequity_cpp_n_present, 1},
+    {"_matequity_cpp_distinct_strings", (DL_FUNC) &_matequity_cpp_distinct_strings, 2},
     {"_matequity_cpp_vcov_from_if", (DL_FUNC) &_matequity_cpp_vcov_from_if, 4},
     {"_matequity_cpp_scenarios_fit", (DL_FUNC) &_matequity_cpp_scenarios_fit, 8},
     {"_matequity_cpp_scenarios_boot", (DL_FUNC) &_matequity_cpp_scenarios_boot, 9},

@@ -143,3 +143,49 @@ Rcpp::IntegerVector cpp_place_rows(const Rcpp::List& parent, const Rcpp::Logical
   for (std::size_t i = 0; i < m.size(); ++i) out[i] = m[i] < 0 ? NA_INTEGER : static_cast<int>(m[i] + 1);
   return out;
 }
+
+// [[Rcpp::export(name = ".cpp_all_whole", rng = false)]]
+bool cpp_all_whole(SEXP x) {
+  if (TYPEOF(x) == INTSXP || TYPEOF(x) == LGLSXP) return true;
+  if (TYPEOF(x) != REALSXP) Rcpp::stop("all_whole: x must be numeric");
+  return matequity::records::all_whole(REAL(x), static_cast<std::size_t>(XLENGTH(x)));
+}
+
+// The number of values that are not missing (sum(!is.na(x)) for a double or
+// integer vector, such as a Date), without a logical vector as long as x.
+// [[Rcpp::export(name = ".cpp_n_present", rng = false)]]
+double cpp_n_present(SEXP x) {
+  const std::size_t n = static_cast<std::size_t>(XLENGTH(x));
+  switch (TYPEOF(x)) {
+    case REALSXP: return static_cast<double>(n - matequity::records::count_missing(REAL(x), n));
+    case INTSXP: return static_cast<double>(n - matequity::records::count_missing(INTEGER(x), n));
+    default: Rcpp::stop("n_present: x must be double or integer");
+  }
+}
+
+// unique(x) of a character vector and, with want_index, match(x, unique(x)),
+// by the strings' cached pointers: NULL when a distinct string is not in the
+// native encoding (then equal text can be two pointers, and the caller uses
+// unique() and match()).
+// [[Rcpp::export(name = ".cpp_distinct_strings", rng = false)]]
+SEXP cpp_distinct_strings(SEXP x, bool want_index) {
+  if (TYPEOF(x) != STRSXP) Rcpp::stop("distinct_strings: x must be character");
+  const R_xlen_t n = XLENGTH(x);
+  Column c;
+  c.kind = Column::kPtr;
+  c.data = static_cast<const void*>(STRING_PTR_RO(x));
+  c.na = static_cast<const void*>(NA_STRING);
+  const matequity::records::Distinct d =
+      matequity::records::distinct_values(c, static_cast<std::size_t>(n), want_index);
+  for (std::size_t u = 0; u < d.first.size(); ++u) {
+    SEXP s = STRING_ELT(x, static_cast<R_xlen_t>(d.first[u]));
+    if (s != NA_STRING && Rf_getCharCE(s) != CE_NATIVE) return R_NilValue;
+  }
+  Rcpp::CharacterVector u(d.first.size());
+  for (std::size_t k = 0; k < d.first.size(); ++k) {
+    SET_STRING_ELT(u, static_cast<R_xlen_t>(k), STRING_ELT(x, static_cast<R_xlen_t>(d.first[k])));
+  }
+  if (!want_index) return Rcpp::List::create(Rcpp::Named("u") = u, Rcpp::Named("i") = R_NilValue);
+  return Rcpp::List::create(Rcpp::Named("u") = u,
+                            Rcpp::Named("i") = Rcpp::IntegerVector(d.code.begin(), d.code.end()));
+}

@@ -165,3 +165,33 @@ TEST_CASE("the row hash grows past many keys and keeps the first row") {
   std::vector<int> codes = row_codes({ints(k)}, k.size());
   for (int r = 0; r < 1000; ++r) CHECK(codes[static_cast<std::size_t>(r)] == r % 250 + 1);
 }
+
+TEST_CASE("whole-number and missing-value counts of a column") {
+  // R: v <- c(1, NA, 3, NaN); !any(v != floor(v), na.rm = TRUE)  ->  TRUE
+  std::vector<double> v{1, NaN, 3, NaN};
+  CHECK(all_whole(v.data(), v.size()));
+  std::vector<double> f{1, 2.5, NaN};
+  CHECK_FALSE(all_whole(f.data(), f.size()));
+  CHECK(all_whole(f.data(), 0));
+  // R: sum(is.na(v))  ->  2
+  CHECK(count_missing(v.data(), v.size()) == 2);
+  std::vector<int> i{NA, 4, NA, 0};
+  CHECK(count_missing(i.data(), i.size()) == 2);
+}
+
+TEST_CASE("distinct values in order of first appearance, with each row's code") {
+  // R: x <- c(5, 3, 5, NA, 3, 7); unique(x) -> 5 3 NA 7; match(x, unique(x)) -> 1 2 1 3 2 4
+  std::vector<int> x{5, 3, 5, NA, 3, 7};
+  Distinct d = distinct_values(ints(x), x.size(), true);
+  CHECK(d.first == std::vector<std::size_t>{0, 1, 3, 5});
+  CHECK(d.code == std::vector<int>{1, 2, 1, 3, 2, 4});
+  CHECK(distinct_values(ints(x), x.size(), false).code.empty());
+  // past the first table size: 100 values, 40 distinct
+  std::vector<int> y(100);
+  for (int r = 0; r < 100; ++r) y[static_cast<std::size_t>(r)] = (r * 7) % 40;
+  Distinct e = distinct_values(ints(y), y.size(), true);
+  CHECK(e.first.size() == 40);
+  for (int r = 0; r < 100; ++r) {
+    CHECK(y[e.first[static_cast<std::size_t>(e.code[static_cast<std::size_t>(r)] - 1)]] == y[static_cast<std::size_t>(r)]);
+  }
+}

@@ -14,6 +14,9 @@
 //   place_rows()       for each row of a child table, the parent row with the
 //                      same values, rows flagged as retained first
 //   duplicated_rows()  rows repeating an earlier row in every column
+//   distinct_values()  unique() and match(x, unique(x)) of one column
+//   all_whole(), count_missing()  one-pass column checks of the type
+//                      conversion
 
 #pragma once
 
@@ -303,6 +306,77 @@ inline std::vector<unsigned char> duplicated_rows(const std::vector<Column>& col
     if (idx.insert(r) != static_cast<long long>(r)) out[k] = 1;
   }
   return out;
+}
+
+// The distinct values of a column in order of first appearance (as R's
+// unique()): `first` holds the row of each, and, when asked for, `code`
+// each row's 1-based position among them (R's match(x, unique(x))). The
+// hash grows with the distinct values, not with the rows, so a code column
+// of millions of rows and a dozen codes touches a few cache lines.
+struct Distinct {
+  std::vector<std::size_t> first;
+  std::vector<int> code;
+};
+
+inline Distinct distinct_values(const Column& col, std::size_t n, bool want_code) {
+  if (n > static_cast<std::size_t>(INT_MAX)) throw std::length_error("distinct_values(): too many rows");
+  Distinct out;
+  if (want_code) out.code.resize(n);
+  std::size_t cap = 16;
+  std::vector<std::int64_t> slot(cap, -1);  // index into `first`, -1 empty
+  std::vector<std::uint64_t> key(cap, 0);
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::uint64_t w = col.word(r);
+    std::size_t s = static_cast<std::size_t>(mix64(w)) & (cap - 1);
+    while (slot[s] >= 0 && key[s] != w) s = (s + 1) & (cap - 1);
+    if (slot[s] < 0) {
+      slot[s] = static_cast<std::int64_t>(out.first.size());
+      key[s] = w;
+      out.first.push_back(r);
+      if (2 * out.first.size() > cap) {  // grow: rehash the distinct values
+        cap <<= 1;
+        std::vector<std::int64_t> slot2(cap, -1);
+        std::vector<std::uint64_t> key2(cap, 0);
+        for (std::size_t u = 0; u < out.first.size(); ++u) {
+          const std::uint64_t wu = col.word(out.first[u]);
+          std::size_t t = static_cast<std::size_t>(mix64(wu)) & (cap - 1);
+          while (slot2[t] >= 0) t = (t + 1) & (cap - 1);
+          slot2[t] = static_cast<std::int64_t>(u);
+          key2[t] = wu;
+        }
+        slot.swap(slot2);
+        key.swap(key2);
+        if (want_code) out.code[r] = static_cast<int>(out.first.size());
+        continue;
+      }
+    }
+    if (want_code) out.code[r] = static_cast<int>(slot[s] + 1);
+  }
+  return out;
+}
+
+// Whether every value that is not missing (NaN) is a whole number: the
+// record-number check of a clean column, in one pass without the two
+// column-length vectors that v != floor(v) makes.
+inline bool all_whole(const double* v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isnan(v[i]) && v[i] != std::floor(v[i])) return false;
+  }
+  return true;
+}
+
+// How many values are missing: NaN (R's NA_real_ and NaN) for doubles.
+inline std::size_t count_missing(const double* v, std::size_t n) {
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < n; ++i) k += std::isnan(v[i]) ? 1 : 0;
+  return k;
+}
+
+// ... and kMissing for integers.
+inline std::size_t count_missing(const int* v, std::size_t n) {
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < n; ++i) k += v[i] == kMissing ? 1 : 0;
+  return k;
 }
 
 }  // namespace records
