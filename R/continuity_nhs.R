@@ -32,8 +32,6 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   ia <- ip$act
   # team memberships are local to a provider: (provider, professional, team)
   cp <- msds$MSD102MatCarePlan
-  cc <- msds$MSD201CareContactPreg
-  ac <- msds$MSD202CareActivityPreg
   ld <- msds$MSD301LabourDelivery
   la <- msds$MSD302CareActivityLabDel
   in_team <- in_recorded_team(ia$prov, ia$prof, nt[ia$preg], list(
