@@ -188,61 +188,47 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   pc <- pregnancy_contacts(msds, preg, birth, staff_groups, links, nthreads)
   ip <- intrapartum_contacts(msds, preg, birth, staff_groups, base = pc$n_contacts, links = links)
   log <- c(pc$log, ip$log)
-  act <- pc$act
 
-  # the activity rows the indices use; contact codes are 1..n_codes, so
-  # distinct contacts are counted with tabulate()
-  n_codes <- pc$n_contacts + nrow(ip$act)
-  keep <- rep(TRUE, nrow(act))
-  if (attended_only) {
-    n_not <- n_distinct_codes(act$contact[!act$attended], n_codes)
-    log[[length(log) + 1L]] <- excl_row("contacts", "not attended (AttendCode not 5 or 6)", n_not)
-    keep <- act$attended
-  }
-  cols <- c("preg", "date", "time", "contact", "prof", "team", "phase", "staff", "prov")
-  # the rows kept, as indices into act and ip$act: the columns are subset once
-  ki <- which(keep)
-  ii <- if (any(c("intrapartum", "all") %in% phase)) which(!is.na(ip$act$date)) else integer()
-  if (midwifery_only) {
-    oa <- act$staff[ki] == staff_codes[["other"]]
-    oi <- ip$act$staff[ii] == staff_codes[["other"]]
-    log[[length(log) + 1L]] <- excl_row("activities", "activity by non-midwifery staff (StaffGroup not in staff_groups)", sum(oa) + sum(oi))
-    con <- c(act$contact[ki], ip$act$contact[ii])
-    other <- c(oa, oi)
-    left <- tabulate(con[!other], n_codes) > 0L
-    gone <- sum(tabulate(con[other], n_codes) > 0L & !left)
-    log[[length(log) + 1L]] <- excl_row("contacts", "contact with no midwifery activity", gone)
-    ki <- ki[!oa]
-    ii <- ii[!oi]
-  }
-  # the rows used, professionals, teams and providers coded on lv (the
-  # intrapartum rows' strings coded onto the same levels)
+  # the intrapartum rows used (those with a date), their professionals,
+  # teams and providers coded on the levels of the other rows (lv)
   lv <- pc$levels
-  rows <- lapply(unclass(act)[cols], `[`, ki)
-  if (length(ii)) {
-    ia <- lapply(unclass(ip$act)[cols], `[`, ii)
-    for (nm in c("prof", "team", "prov")) {
-      co <- code_onto(ia[[nm]], lv[[nm]])
-      ia[[nm]] <- co$code
-      lv[[nm]] <- co$levels
-    }
-    rows <- Map(c, rows, ia)
+  ii <- if (any(c("intrapartum", "all") %in% phase)) which(!is.na(ip$act$date)) else integer()
+  cols <- c("preg", "date", "time", "contact", "prof", "team", "phase", "staff", "prov")
+  ia <- lapply(unclass(ip$act)[cols], `[`, ii)
+  for (nm in c("prof", "team", "prov")) {
+    co <- code_onto(ia[[nm]], lv[[nm]])
+    ia[[nm]] <- co$code
+    lv[[nm]] <- co$levels
   }
-  rows <- do.call(plain_frame, rows)
+  names(ia)[names(ia) == "contact"] <- "code"
+  ia <- lapply(ia, as.integer)
+  # the rows are assembled and the indices computed in one engine call: the
+  # options drop unattended contacts and non-midwifery activities, a carer
+  # id is local to its provider (the same id at two trusts is two people),
+  # and the named midwife and team count only at the plan's provider
+  np <- preg$named_provider
+  res <- .cpp_continuity_rows(
+    pc$a, ia, pc$pairs,
+    list(mw = match(preg$named_midwife, lv$prof), team = match(preg$named_team, lv$team),
+         prov = match(np, lv$prov), prov_given = as.integer(!is.na(np))),
+    attended_only, midwifery_only, carer == "team", staff_codes[["other"]],
+    staff_codes[["unknown"]], pc$n_contacts + nrow(ip$act),
+    unname(phase_codes[phase]), unname(mins), missing_carer == "break",
+    collapse_same_day, nthreads)
+  if (attended_only) {
+    log[[length(log) + 1L]] <- excl_row("contacts", "not attended (AttendCode not 5 or 6)", res$not_attended)
+  }
+  if (midwifery_only) {
+    log[[length(log) + 1L]] <- excl_row("activities", "activity by non-midwifery staff (StaffGroup not in staff_groups)", res$other_rows)
+    log[[length(log) + 1L]] <- excl_row("contacts", "contact with no midwifery activity", res$no_midwifery)
+  }
   log[[length(log) + 1L]] <- excl_row("activities", "professional not in MSD901 (staff group unknown; kept)",
-                                      sum(!is.na(rows$prof) & rows$staff == staff_codes[["unknown"]]))
-  who <- if (carer == "professional") rows$prof else rows$team
-  # carer ids are local to a provider: the same id at two trusts is two people
-  carer_code <- qualify_by_provider(rows$prov, who)
-  no_carer <- sum(tabulate(rows$contact, n_codes) > 0L & tabulate(rows$contact[!is.na(who)], n_codes) == 0L)
+                                      res$unknown_staff)
   log[[length(log) + 1L]] <- excl_row("contacts", sprintf("contact with no %s recorded (%s)", carer,
-                                      if (missing_carer == "drop") "not counted" else "not counted; breaks SECON"), no_carer)
-
-  res <- continuity_engine(rows, carer_code, lv, preg, phase, mins, missing_carer,
-                           collapse_same_day, nthreads)
-  # each carer's id: that of the first row with the carer
+                                      if (missing_carer == "drop") "not counted" else "not counted; breaks SECON"), res$no_carer)
+  # each carer's id
   who_levels <- if (carer == "professional") lv$prof else lv$team
-  res$usual_carer <- who_levels[who[carer_code$first[res$usual_carer]]]
+  res$usual_carer <- who_levels[res$carer_who[res$usual_carer]]
   K <- length(phase)
   g <- rep(seq_len(nrow(preg)), each = K)
   no_mw <- is.na(preg$named_midwife)[g]
@@ -250,6 +236,7 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   res$named_midwife_share[no_mw] <- NA_real_
   res$named_team_share[no_team] <- NA_real_
 
+  act <- if (definition == "research") activity_frame(pc)
   nhs <- nhs_continuity_measures(msds, act, ip, preg, pr, staff_groups, definition, nthreads, links, lv,
                                  cc_preg = pc$cc_preg)
   out <- tibble::tibble(
@@ -310,9 +297,6 @@ resolve_min_contacts <- function(x, call = rlang::caller_env()) {
   def
 }
 
-# Distinct values among integer codes in 1..n.
-n_distinct_codes <- function(x, n) sum(tabulate(x, n) > 0L)
-
 # Calls the kernel on the activity rows. `carer` holds the carers as dense
 # codes (list(code, first): code 1..k or NA); rows$prof, rows$team and
 # rows$prov are codes on `lv`; rows$preg indexes `preg`.
@@ -338,19 +322,6 @@ continuity_engine <- function(rows, carer, lv, preg, phase, mins, missing_carer,
     named$mw, named$tm, nrow(preg), length(carer$first),
     unname(phase_codes[phase]), unname(mins), missing_carer == "break",
     collapse_same_day, nthreads)
-}
-
-# Carers qualified by provider, as dense codes in order of first appearance
-# (list(code, first), code NA where the carer is missing): `prov` and `who`
-# are codes on their levels.
-qualify_by_provider <- function(prov, who) {
-  if (is.null(prov)) prov <- rep(NA_integer_, length(who))
-  L <- max(c(0L, who), na.rm = TRUE) + 1
-  z <- as.double(if (anyNA(prov)) replace(prov, is.na(prov), 0L) else prov) * L + who
-  if (max(c(0, z), na.rm = TRUE) < .Machine$integer.max) return(.cpp_int_codes(as.integer(z)))
-  lv <- unique(z[!is.na(z)])
-  code <- match(z, lv)
-  list(code = code, first = match(lv, z))
 }
 
 # TRUE unless both providers are known and differ (a named midwife's id

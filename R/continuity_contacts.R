@@ -270,7 +270,7 @@ in_strings <- function(x, table) {
 # used by every step that needs them. Returns list(ac_cc, la_ld), each a
 # scoped_match() result, cc_unique_id, and the large string columns coded
 # once (string_codes(): ac_prof, ac_team of MSD202, cc_prov of MSD201) with
-# MSD201's attended flag (cc_attended).
+# MSD201's attended flag (cc_attended, 1 for AttendCode 5 or 6, else 0).
 activity_links <- function(msds) {
   cc <- msds$MSD201CareContactPreg
   # whether no two contact rows share a CareConID, found once: then an
@@ -287,14 +287,24 @@ activity_links <- function(msds) {
        cc_unique_id = unique_id,
        ac_prof = string_codes(ac$CareProfLID), ac_team = string_codes(ac$TeamLocalID),
        cc_prov = string_codes(cc$OrgCodeProvider),
-       cc_attended = in_strings(cc$AttendCode, c("5", "6")))
+       cc_attended = attended_codes(cc$AttendCode))
 }
 
-# Antenatal and postnatal contacts from MSD201 + MSD202 + MSD901.
-# Returns list(act, levels, log, ...): act has one row per activity (a
-# contact without activity records gets one row with no professional), its
-# prof, team and prov as codes on `levels` (list(prof, team, prov)) and its
-# staff as staff_codes. Works on the columns it needs, as plain vectors.
+# 1 for an attended contact (AttendCode 5 or 6), else 0.
+attended_codes <- function(x) as.integer(in_strings(x, c("5", "6")))
+
+# Antenatal and postnatal contacts from MSD201 + MSD202 + MSD901, in two
+# levels (the activity rows are not built): `a` holds the kept contacts
+# (preg, date, time, code, phase, and kept_row, their MSD201 row), each
+# MSD201 row's position among them (cc_pos), provider (cc_prov) and
+# attended flag (cc_attended), and each MSD202 row's contact row (contact),
+# professional (prof) and team (team); prof, team and prov are codes on
+# `levels` (list(prof, team, prov)). `pairs` gives the staff status
+# (staff_codes) of the (provider, professional) pairs of the rows. The rows
+# are the activities of kept contacts in record order (a contact's first
+# activity first), then one row with no professional per kept contact with
+# no activity record; activity_frame() builds them. Works on the columns it
+# needs, as plain vectors.
 pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity_links(msds),
                                nthreads = 1L) {
   log <- list()
@@ -317,7 +327,6 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   all_kept <- all(lt$keep)
   cc <- if (all_kept) unclass(cc)[intersect(cols, names(cc))] else rows(cc, lt$keep, cols)
   sm <- if (all_kept) links$ac_cc else scoped_match(ac, cc, "CareConID")
-  ac_cc <- sm$index
   log[[11]] <- excl_row("contacts", "activity whose CareConID is used by several contacts and cannot be placed (no UniqPregID or RecordNumber match; excluded)",
                         sm$ambiguous, "bad input")
   p <- p_all <- match_strings(cc$UniqPregID, preg$preg_id)$index
@@ -337,42 +346,61 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   pos <- sc$pos  # contact row -> row of the kept contacts
   ki <- which(!is.na(pos))  # the contacts kept, as rows of cc
   p <- p[ki]
-  d <- .subset(cd, ki)
+  date <- as.integer(.subset(cd, ki))
   n_kept <- length(ki)
   has_time <- "CContactTime" %in% names(cc)
   ct <- if (has_time) cc$CContactTime[ki]
   tm <- if (has_time) parse_contact_time(ct) else rep(NA_integer_, n_kept)
   bad_time <- if (has_time) sum(!is.na(ct) & is.na(tm)) else 0L
+  rm(ct)
   log[[7]] <- excl_row("contacts", "contact time unparseable (kept; ordered last within the day)", bad_time)
-  phase <- sc$phase
   log[[8]] <- excl_row("contacts", "contact on the day of birth (classed postnatal)", sc$birth_day)
+  cc_prov <- if (all_kept) links$cc_prov else string_codes(cc$OrgCodeProvider)
+  a <- list(
+    cc_pos = pos, kept_row = ki, preg = p, date = date, time = tm,
+    code = contact_codes(p, date, tm, cc$CareConID[ki], nrow(preg), nthreads),
+    phase = sc$phase, cc_prov = cc_prov$code,
+    cc_attended = if (all_kept) links$cc_attended else attended_codes(cc$AttendCode),
+    contact = as.integer(sm$index), prof = links$ac_prof$code, team = links$ac_team$code
+  )
+  lv <- list(prof = links$ac_prof$levels, team = links$ac_team$levels, prov = cc_prov$levels)
+  # every activity row of a kept contact is used (as_msds() removed
+  # repeats); the staff status looked up once per (provider, professional)
+  pairs <- .cpp_activity_pairs(a$cc_pos, a$kept_row, a$cc_prov, a$contact, a$prof)
+  log[[9]] <- excl_row("contacts", "contact with no activity record (no carer)", pairs$n_none)
+  pairs <- list(prov = pairs$prov, prof = pairs$prof,
+                staff = staff_status_of(lv$prof[pairs$prof], msds$MSD901StaffDetails, staff_groups,
+                                        lv$prov[pairs$prov]))
+  # each MSD201 row's pregnancy, for the NHS measure (when cc is the table)
+  list(a = a, pairs = pairs, levels = lv, log = log, n_contacts = n_kept,
+       cc_preg = if (all_kept) p_all)
+}
 
-  # every activity row of a kept contact is used (as_msds() removed repeats)
-  k <- pos[ac_cc]
+# The activity rows of pregnancy_contacts() as a data frame (preg, date,
+# time, contact, prof, team, phase, attended, staff, prov), for the
+# measures that work on them row by row.
+activity_frame <- function(pc) {
+  a <- pc$a
+  k <- a$cc_pos[a$contact]
   ai <- which(!is.na(k))
   k <- k[ai]
-  none <- which(tabulate(k, n_kept) == 0L)
-  log[[9]] <- excl_row("contacts", "contact with no activity record (no carer)", length(none))
+  none <- which(tabulate(k, length(a$kept_row)) == 0L)
   ci <- c(k, none)
-  # professionals, teams and providers as codes on their levels (lv)
   na_int <- rep(NA_integer_, length(none))
-  prof <- c(links$ac_prof$code[ai], na_int)
-  team <- c(links$ac_team$code[ai], na_int)
-  date <- as.integer(d)
-  contact_code <- contact_codes(p, date, tm, cc$CareConID[ki], nrow(preg), nthreads)
-  cc_prov <- if (all_kept) links$cc_prov else string_codes(cc$OrgCodeProvider)
-  attended <- if (all_kept) links$cc_attended else in_strings(cc$AttendCode, c("5", "6"))
-  prov <- cc_prov$code[ki][ci]
-  lv <- list(prof = links$ac_prof$levels, team = links$ac_team$levels, prov = cc_prov$levels)
-  act <- plain_frame(
-    preg = p[ci], date = date[ci], time = tm[ci],
-    contact = contact_code[ci], prof = prof, team = team, phase = phase[ci],
-    attended = attended[ki][ci],
-    staff = staff_status_coded(prof, prov, lv$prof, lv$prov, msds$MSD901StaffDetails, staff_groups),
+  prof <- c(a$prof[ai], na_int)
+  prov <- a$cc_prov[a$kept_row][ci]
+  pr <- pc$pairs
+  L <- length(pc$levels$prof) + 1
+  pair_key <- function(pv, pf) {
+    (as.double(replace(pv, is.na(pv), 0L)) * L) + replace(pf, is.na(pf), 0L)
+  }
+  plain_frame(
+    preg = a$preg[ci], date = a$date[ci], time = a$time[ci], contact = a$code[ci],
+    prof = prof, team = c(a$team[ai], na_int), phase = a$phase[ci],
+    attended = a$cc_attended[a$kept_row][ci] == 1L,
+    staff = pr$staff[match(pair_key(prov, prof), pair_key(pr$prov, pr$prof))],
     prov = prov
-  )  # activities stay in record order: a contact's first activity comes first
-  # each MSD201 row's pregnancy, for the NHS measure (when cc is the table)
-  list(act = act, levels = lv, log = log, n_contacts = n_kept, cc_preg = if (all_kept) p_all)
+  )
 }
 
 # Contact codes 1..n for the engine: within a pregnancy they must order

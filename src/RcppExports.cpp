@@ -170,6 +170,44 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_activity_pairs
+Rcpp::List cpp_activity_pairs(SEXP cc_pos, SEXP kept_row, SEXP cc_prov, SEXP a_contact, SEXP a_prof);
+RcppExport SEXP _matequity_cpp_activity_pairs(SEXP cc_posSEXP, SEXP kept_rowSEXP, SEXP cc_provSEXP, SEXP a_contactSEXP, SEXP a_profSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type cc_pos(cc_posSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type kept_row(kept_rowSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type cc_prov(cc_provSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type a_contact(a_contactSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type a_prof(a_profSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_activity_pairs(cc_pos, kept_row, cc_prov, a_contact, a_prof));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_continuity_rows
+Rcpp::List cpp_continuity_rows(const Rcpp::List& a, const Rcpp::List& b, const Rcpp::List& pairs, const Rcpp::List& named, bool attended_only, bool midwifery_only, bool carer_team, int other_staff, int unknown_staff, int n_codes, const Rcpp::IntegerVector& phases, const Rcpp::IntegerVector& min_contacts, bool missing_break, bool collapse_same_day, int nthreads);
+RcppExport SEXP _matequity_cpp_continuity_rows(SEXP aSEXP, SEXP bSEXP, SEXP pairsSEXP, SEXP namedSEXP, SEXP attended_onlySEXP, SEXP midwifery_onlySEXP, SEXP carer_teamSEXP, SEXP other_staffSEXP, SEXP unknown_staffSEXP, SEXP n_codesSEXP, SEXP phasesSEXP, SEXP min_contactsSEXP, SEXP missing_breakSEXP, SEXP collapse_same_daySEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type a(aSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type b(bSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type pairs(pairsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type named(namedSEXP);
+    Rcpp::traits::input_parameter< bool >::type attended_only(attended_onlySEXP);
+    Rcpp::traits::input_parameter< bool >::type midwifery_only(midwifery_onlySEXP);
+    Rcpp::traits::input_parameter< bool >::type carer_team(carer_teamSEXP);
+    Rcpp::traits::input_parameter< int >::type other_staff(other_staffSEXP);
+    Rcpp::traits::input_parameter< int >::type unknown_staff(unknown_staffSEXP);
+    Rcpp::traits::input_parameter< int >::type n_codes(n_codesSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type phases(phasesSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type min_contacts(min_contactsSEXP);
+    Rcpp::traits::input_parameter< bool >::type missing_break(missing_breakSEXP);
+    Rcpp::traits::input_parameter< bool >::type collapse_same_day(collapse_same_daySEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_continuity_rows(a, b, pairs, named, attended_only, midwifery_only, carer_team, other_staff, unknown_staff, n_codes, phases, min_contacts, missing_break, collapse_same_day, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_logit_fit
 Rcpp::List cpp_logit_fit(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& w, const Eigen::Map<Eigen::VectorXd>& offset, const Rcpp::List& spec);
 RcppExport SEXP _matequity_cpp_logit_fit(SEXP XSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP specSEXP) {
@@ -587,6 +625,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_coc_window_counts", (DL_FUNC) &_matequity_cpp_coc_window_counts, 13},
     {"_matequity_cpp_recorded_triples", (DL_FUNC) &_matequity_cpp_recorded_triples, 13},
     {"_matequity_cpp_screen_contacts", (DL_FUNC) &_matequity_cpp_screen_contacts, 7},
+    {"_matequity_cpp_activity_pairs", (DL_FUNC) &_matequity_cpp_activity_pairs, 5},
+    {"_matequity_cpp_continuity_rows", (DL_FUNC) &_matequity_cpp_continuity_rows, 15},
     {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 5},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},
     {"_matequity_cpp_effect_fit", (DL_FUNC) &_matequity_cpp_effect_fit, 6},

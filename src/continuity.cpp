@@ -6,18 +6,10 @@
 #include <cstring>
 #include <vector>
 
-
-
-// [[Rcpp::export(name = ".cpp_continuity", rng = false)]]
-Rcpp::List cpp_continuity(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXi>& date,
-                          const Eigen::Map<Eigen::VectorXi>& time, const Eigen::Map<Eigen::VectorXi>& contact,
-                          const Eigen::Map<Eigen::VectorXi>& carer, const Eigen::Map<Eigen::VectorXi>& phase,
-                          const Eigen::Map<Eigen::VectorXi>& named_mw, const Eigen::Map<Eigen::VectorXi>& named_team,
-                          int n_preg, int n_carers,
-                          const Rcpp::IntegerVector& phases,
-                          const Rcpp::IntegerVector& min_contacts,
-                          bool missing_break, bool collapse_same_day,
-                          int nthreads) {
+// The kernel's options from the R arguments.
+static matequity::ContinuityOptions kernel_options(const Rcpp::IntegerVector& phases,
+                                                   const Rcpp::IntegerVector& min_contacts,
+                                                   bool missing_break, bool collapse_same_day) {
   if (min_contacts.size() != 6) Rcpp::stop("`min_contacts` must have 6 entries");
   matequity::ContinuityOptions opt;
   opt.missing = missing_break ? matequity::MissingCarer::brk
@@ -30,9 +22,11 @@ Rcpp::List cpp_continuity(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::
   opt.min_mmci = min_contacts[4];
   opt.min_share = min_contacts[5];
   opt.phases.assign(phases.begin(), phases.end());
-  const matequity::ContinuityResult r = matequity::continuity_indices(
-      preg, date, time, contact, carer, phase, named_mw, named_team, n_preg,
-      n_carers, opt, nthreads);
+  return opt;
+}
+
+// The kernel's results as an R list (usual carer 1-based, NaN as NA).
+static Rcpp::List result_list(const matequity::ContinuityResult& r) {
   Rcpp::IntegerVector usual(r.usual.size());
   for (std::size_t i = 0; i < r.usual.size(); ++i)
     usual[i] = r.usual[i] < 0 ? NA_INTEGER : r.usual[i] + 1;
@@ -55,6 +49,24 @@ Rcpp::List cpp_continuity(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::
       Rcpp::_["named_midwife_share"] = dbl(r.share_mw),
       Rcpp::_["named_team_share"] = dbl(r.share_team),
       Rcpp::_["named_any_share"] = dbl(r.share_any));
+}
+
+// [[Rcpp::export(name = ".cpp_continuity", rng = false)]]
+Rcpp::List cpp_continuity(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXi>& date,
+                          const Eigen::Map<Eigen::VectorXi>& time, const Eigen::Map<Eigen::VectorXi>& contact,
+                          const Eigen::Map<Eigen::VectorXi>& carer, const Eigen::Map<Eigen::VectorXi>& phase,
+                          const Eigen::Map<Eigen::VectorXi>& named_mw, const Eigen::Map<Eigen::VectorXi>& named_team,
+                          int n_preg, int n_carers,
+                          const Rcpp::IntegerVector& phases,
+                          const Rcpp::IntegerVector& min_contacts,
+                          bool missing_break, bool collapse_same_day,
+                          int nthreads) {
+  const matequity::ContinuityOptions opt =
+      kernel_options(phases, min_contacts, missing_break, collapse_same_day);
+  const matequity::ContinuityResult r = matequity::continuity_indices(
+      preg, date, time, contact, carer, phase, named_mw, named_team, n_preg,
+      n_carers, opt, nthreads);
+  return result_list(r);
 }
 
 // Contact codes (continuity.hpp, contact_order_codes()): ids compared in
@@ -264,4 +276,93 @@ Rcpp::List cpp_screen_contacts(const Eigen::Map<Eigen::VectorXi>& preg,
       Rcpp::_["no_date"] = static_cast<double>(r.no_date), Rcpp::_["early"] = static_cast<double>(r.early),
       Rcpp::_["late"] = static_cast<double>(r.late),
       Rcpp::_["birth_day"] = static_cast<double>(r.birth_day));
+}
+
+// An R integer vector (a named element of a list) as the engine's IntVec,
+// without a copy.
+namespace {
+struct IntView {
+  const int* p = nullptr;
+  std::size_t n = 0;
+  std::size_t size() const { return n; }
+  int operator[](std::size_t i) const { return p[i]; }
+};
+
+IntView int_view(SEXP x, const char* what) {
+  if (TYPEOF(x) != INTSXP) Rcpp::stop("`%s` must be an integer vector", what);
+  return IntView{INTEGER(x), static_cast<std::size_t>(Rf_xlength(x))};
+}
+
+IntView int_view(const Rcpp::List& l, const char* name) {
+  if (!l.containsElementNamed(name)) Rcpp::stop("`%s` is missing", name);
+  return int_view(static_cast<SEXP>(l[name]), name);
+}
+}  // namespace
+
+// continuity.hpp's activity_pairs(): the (provider, professional) pairs of
+// block A's rows, for their staff status; and the kept contacts with no
+// activity.
+// [[Rcpp::export(name = ".cpp_activity_pairs", rng = false)]]
+Rcpp::List cpp_activity_pairs(SEXP cc_pos, SEXP kept_row, SEXP cc_prov, SEXP a_contact,
+                              SEXP a_prof) {
+  const matequity::ActivityPairs r = matequity::activity_pairs(
+      int_view(cc_pos, "cc_pos"), int_view(kept_row, "kept_row"), int_view(cc_prov, "cc_prov"),
+      int_view(a_contact, "a_contact"), int_view(a_prof, "a_prof"), NA_INTEGER);
+  return Rcpp::List::create(Rcpp::_["prov"] = Rcpp::IntegerVector(r.prov.begin(), r.prov.end()),
+                            Rcpp::_["prof"] = Rcpp::IntegerVector(r.prof.begin(), r.prof.end()),
+                            Rcpp::_["n_none"] = static_cast<double>(r.n_none));
+}
+
+// continuity.hpp's assemble_activity_rows() and continuity_indices(): the
+// indices from the two levels of activity rows (lists a, b, pairs, named
+// with the columns ActivityBlocks names) without building the rows in R.
+// Returns the kernel's results, carer_who (each carer code's professional
+// or team code) and the exclusion counts.
+// [[Rcpp::export(name = ".cpp_continuity_rows", rng = false)]]
+Rcpp::List cpp_continuity_rows(const Rcpp::List& a, const Rcpp::List& b, const Rcpp::List& pairs,
+                               const Rcpp::List& named, bool attended_only, bool midwifery_only,
+                               bool carer_team, int other_staff, int unknown_staff, int n_codes,
+                               const Rcpp::IntegerVector& phases,
+                               const Rcpp::IntegerVector& min_contacts, bool missing_break,
+                               bool collapse_same_day, int nthreads) {
+  const matequity::ContinuityOptions kopt =
+      kernel_options(phases, min_contacts, missing_break, collapse_same_day);
+  const IntView cols[] = {
+      int_view(a, "cc_pos"),       int_view(a, "kept_row"),   int_view(a, "preg"),
+      int_view(a, "date"),         int_view(a, "time"),       int_view(a, "code"),
+      int_view(a, "phase"),        int_view(a, "cc_prov"),    int_view(a, "cc_attended"),
+      int_view(a, "contact"),      int_view(a, "prof"),       int_view(a, "team"),
+      int_view(b, "preg"),         int_view(b, "date"),       int_view(b, "time"),
+      int_view(b, "code"),         int_view(b, "phase"),      int_view(b, "prof"),
+      int_view(b, "team"),         int_view(b, "prov"),       int_view(b, "staff"),
+      int_view(pairs, "prov"),     int_view(pairs, "prof"),   int_view(pairs, "staff"),
+      int_view(named, "mw"),       int_view(named, "team"),   int_view(named, "prov"),
+      int_view(named, "prov_given")};
+  const matequity::ActivityBlocks<IntView> x{
+      &cols[0],  &cols[1],  &cols[2],  &cols[3],  &cols[4],  &cols[5],  &cols[6],
+      &cols[7],  &cols[8],  &cols[9],  &cols[10], &cols[11], &cols[12], &cols[13],
+      &cols[14], &cols[15], &cols[16], &cols[17], &cols[18], &cols[19], &cols[20],
+      &cols[21], &cols[22], &cols[23], &cols[24], &cols[25], &cols[26], &cols[27]};
+  matequity::RowOptions opt;
+  opt.attended_only = attended_only;
+  opt.midwifery_only = midwifery_only;
+  opt.carer_team = carer_team;
+  opt.other_staff = other_staff;
+  opt.unknown_staff = unknown_staff;
+  opt.n_codes = n_codes;
+  opt.na = NA_INTEGER;
+  matequity::AssembledRows rows = matequity::assemble_activity_rows(x, opt);
+  const int n_carers = static_cast<int>(rows.carer_who.size());
+  const matequity::ContinuityResult r = matequity::continuity_indices(
+      rows.preg, rows.date, rows.time, rows.contact, rows.carer, rows.phase, rows.mw, rows.tm,
+      static_cast<int>(x.named_mw->size()), n_carers, kopt, nthreads);
+  Rcpp::List out = result_list(r);
+  out.push_back(Rcpp::IntegerVector(rows.carer_who.begin(), rows.carer_who.end()), "carer_who");
+  out.push_back(static_cast<double>(rows.preg.size()), "n_rows");
+  out.push_back(static_cast<double>(rows.not_attended), "not_attended");
+  out.push_back(static_cast<double>(rows.other_rows), "other_rows");
+  out.push_back(static_cast<double>(rows.no_midwifery), "no_midwifery");
+  out.push_back(static_cast<double>(rows.unknown_staff), "unknown_staff");
+  out.push_back(static_cast<double>(rows.no_carer), "no_carer");
+  return out;
 }

@@ -703,4 +703,240 @@ ContactScreen screen_contacts(const IntVec& preg, const DblVec& date, const DblV
   return out;
 }
 
+// The activity rows continuity() hands to continuity_indices(), assembled
+// from two levels without materialising them in R. Integer codes are
+// 1-based with `na` for missing.
+//
+// Block A, the antenatal and postnatal contacts: MSD201 rows (contacts) and
+// MSD202 rows (activities). cc_pos maps a contact row to its position among
+// the kept contacts (or na: not kept); kept_row maps a kept contact back to
+// its contact row; per kept contact: preg (1..n_preg), date, time (na when
+// unknown), code (the contact code), phase; per contact row: prov,
+// attended (0/1). Per activity: contact (its contact row, or na), prof,
+// team. Block A's rows are the activities of kept contacts in activity
+// order, then one row (no professional, no team) per kept contact with no
+// activity, in kept order.
+//
+// Block B, the intrapartum rows (each its own contact): preg, date, time,
+// code, phase, prof, team, prov, staff.
+//
+// staff: the status of a block-A row comes from its (provider,
+// professional) pair, looked up among pair_prov, pair_prof (na allowed) and
+// pair_staff (activity_pairs() lists the pairs). The options drop block-A
+// rows of unattended contacts (attended_only) and rows whose status is
+// `other_staff` (midwifery_only). The carer is the professional or the
+// team, qualified by provider: dense codes 0.. in order of first appearance
+// over the rows, -1 when missing; carer_who holds each code's professional
+// or team. named_mw and named_team flags are set as named_flags() sets them
+// from the per-pregnancy codes.
+template <class IntVec>
+struct ActivityBlocks {
+  const IntVec *cc_pos, *kept_row, *c_preg, *c_date, *c_time, *c_code, *c_phase;
+  const IntVec *cc_prov, *cc_attended, *a_contact, *a_prof, *a_team;
+  const IntVec *b_preg, *b_date, *b_time, *b_code, *b_phase, *b_prof, *b_team, *b_prov,
+      *b_staff;
+  const IntVec *pair_prov, *pair_prof, *pair_staff;
+  const IntVec *named_mw, *named_team, *named_prov, *named_prov_given;
+};
+
+struct RowOptions {
+  bool attended_only = true, midwifery_only = true, carer_team = false;
+  int other_staff = 3, unknown_staff = 1, n_codes = 0, na = -1;
+};
+
+// The kernel's columns (preg 0-based, a missing time as INT_MAX) and the
+// exclusion counts: kept contacts not attended (when attended_only), rows
+// dropped as non-midwifery and contacts left with no midwifery row (when
+// midwifery_only), rows with a professional of unknown status, and contacts
+// with rows but no carer.
+struct AssembledRows {
+  std::vector<int> preg, date, time, contact, carer, phase, mw, tm, carer_who;
+  long long not_attended = 0, other_rows = 0, no_midwifery = 0, unknown_staff = 0,
+            no_carer = 0;
+};
+
+namespace detail {
+inline long long pair_key(int prov, int who, int na) {
+  const long long pv = prov == na ? 0 : static_cast<long long>(prov);
+  const long long w = who == na ? 0 : static_cast<long long>(who);
+  return (pv << 32) | w;
+}
+inline int checked_code(int v, int na, long long n, const char* what) {
+  if (v == na) return v;
+  if (v < 1 || v > n) throw std::out_of_range(std::string(what) + " code out of range");
+  return v;
+}
+}  // namespace detail
+
+// Block A's activity rows as kept contacts (1-based, na when the activity's
+// contact is not kept) and the distinct (provider, professional) pairs of
+// the rows in order of first appearance (activities, then the kept contacts
+// with no activity, whose professional is na); n_none counts those
+// contacts.
+struct ActivityPairs {
+  std::vector<int> prov, prof;
+  long long n_none = 0;
+};
+
+template <class IntVec>
+ActivityPairs activity_pairs(const IntVec& cc_pos, const IntVec& kept_row, const IntVec& cc_prov,
+                             const IntVec& a_contact, const IntVec& a_prof, int na) {
+  const long long n_cc = static_cast<long long>(cc_pos.size());
+  const std::size_t n_kept = static_cast<std::size_t>(kept_row.size());
+  if (cc_prov.size() != cc_pos.size() || a_prof.size() != a_contact.size())
+    throw std::invalid_argument("activity or contact columns differ in length");
+  ActivityPairs out;
+  KeyIndex<long long> seen;
+  std::vector<unsigned char> has(n_kept, 0);
+  auto add = [&](int pv, int pf) {
+    bool inserted = false;
+    seen.insert(detail::pair_key(pv, pf, na), 0, inserted);
+    if (inserted) {
+      out.prov.push_back(pv);
+      out.prof.push_back(pf);
+    }
+  };
+  const std::size_t n = static_cast<std::size_t>(a_contact.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const int r = detail::checked_code(a_contact[i], na, n_cc, "activity contact");
+    if (r == na) continue;
+    const int k = cc_pos[r - 1];
+    if (k == na) continue;
+    if (k < 1 || static_cast<std::size_t>(k) > n_kept) throw std::out_of_range("kept contact out of range");
+    has[k - 1] = 1;
+    add(cc_prov[r - 1], a_prof[i]);
+  }
+  for (std::size_t k = 0; k < n_kept; ++k) {
+    if (has[k]) continue;
+    ++out.n_none;
+    const int r = detail::checked_code(kept_row[k], na, n_cc, "kept contact row");
+    add(cc_prov[r - 1], na);
+  }
+  return out;
+}
+
+template <class IntVec>
+AssembledRows assemble_activity_rows(const ActivityBlocks<IntVec>& x, const RowOptions& opt) {
+  const int na = opt.na;
+  const long long n_cc = static_cast<long long>(x.cc_pos->size());
+  const std::size_t n_kept = static_cast<std::size_t>(x.kept_row->size());
+  const long long n_preg = static_cast<long long>(x.named_mw->size());
+  for (const IntVec* v : {x.c_preg, x.c_date, x.c_time, x.c_code, x.c_phase})
+    if (static_cast<std::size_t>(v->size()) != n_kept)
+      throw std::invalid_argument("kept contact columns differ in length");
+  if (x.cc_prov->size() != x.cc_pos->size() || x.cc_attended->size() != x.cc_pos->size() ||
+      x.a_prof->size() != x.a_contact->size() || x.a_team->size() != x.a_contact->size())
+    throw std::invalid_argument("activity or contact columns differ in length");
+  const std::size_t nb = static_cast<std::size_t>(x.b_preg->size());
+  for (const IntVec* v : {x.b_date, x.b_time, x.b_code, x.b_phase, x.b_prof, x.b_team, x.b_prov,
+                          x.b_staff})
+    if (static_cast<std::size_t>(v->size()) != nb)
+      throw std::invalid_argument("intrapartum columns differ in length");
+  if (x.pair_prof->size() != x.pair_prov->size() || x.pair_staff->size() != x.pair_prov->size())
+    throw std::invalid_argument("pair columns differ in length");
+  if (x.named_team->size() != x.named_mw->size() || x.named_prov->size() != x.named_mw->size() ||
+      x.named_prov_given->size() != x.named_mw->size())
+    throw std::invalid_argument("pregnancy columns differ in length");
+
+  KeyIndex<long long> pairs(static_cast<std::size_t>(x.pair_prov->size()));
+  for (std::size_t j = 0; j < static_cast<std::size_t>(x.pair_prov->size()); ++j) {
+    bool inserted = false;
+    pairs.insert(detail::pair_key((*x.pair_prov)[j], (*x.pair_prof)[j], na), static_cast<int>(j),
+                 inserted);
+  }
+  auto staff_of = [&](int pv, int pf) {
+    const int j = pairs.find(detail::pair_key(pv, pf, na));
+    if (j < 0) throw std::out_of_range("a (provider, professional) pair is not among the pairs");
+    return static_cast<int>((*x.pair_staff)[j]);
+  };
+
+  AssembledRows out;
+  const std::size_t n_codes = static_cast<std::size_t>(opt.n_codes);
+  // per contact code: 1 has a non-other row, 2 has an other row; 4 has a
+  // row, 8 has a row with a carer
+  std::vector<unsigned char> state(n_codes + 1, 0);
+  KeyIndex<long long> carers;
+  auto push = [&](int g1, int date, int time, int code, int phase, int prof, int team, int prov,
+                  int staff) {
+    if (code < 1 || static_cast<std::size_t>(code) > n_codes)
+      throw std::out_of_range("contact code out of range");
+    const bool other = staff == opt.other_staff;
+    state[code] |= other ? 2 : 1;
+    if (opt.midwifery_only && other) {
+      ++out.other_rows;
+      return;
+    }
+    const long long g = static_cast<long long>(g1) - 1;
+    if (g < 0 || g >= n_preg) throw std::out_of_range("pregnancy code out of range");
+    out.unknown_staff += prof != na && staff == opt.unknown_staff;
+    const int who = opt.carer_team ? team : prof;
+    int c = -1;
+    state[code] |= 4;
+    if (who != na) {
+      state[code] |= 8;
+      bool inserted = false;
+      c = carers.insert(detail::pair_key(prov, who, na), static_cast<int>(out.carer_who.size()),
+                        inserted);
+      if (inserted) out.carer_who.push_back(who);
+    }
+    int mw = 0, tmf = 0;
+    if (!(prov != na && (*x.named_prov_given)[g] && prov != (*x.named_prov)[g])) {
+      mw = prof != na && prof == (*x.named_mw)[g];
+      tmf = team != na && team == (*x.named_team)[g];
+    }
+    out.preg.push_back(static_cast<int>(g));
+    out.date.push_back(date);
+    out.time.push_back(time == na ? std::numeric_limits<int>::max() : time);
+    out.contact.push_back(code);
+    out.carer.push_back(c);
+    out.phase.push_back(phase);
+    out.mw.push_back(mw);
+    out.tm.push_back(tmf);
+  };
+
+  std::vector<unsigned char> has(n_kept, 0);
+  const std::size_t na_rows = static_cast<std::size_t>(x.a_contact->size());
+  // at most one row per activity, per kept contact and per intrapartum row
+  // (pages are touched only as rows are written)
+  for (auto* v : {&out.preg, &out.date, &out.time, &out.contact, &out.carer, &out.phase, &out.mw,
+                  &out.tm})
+    v->reserve(na_rows + n_kept + nb);
+  for (std::size_t k = 0; k < n_kept; ++k) {
+    const int r = detail::checked_code((*x.kept_row)[k], na, n_cc, "kept contact row");
+    out.not_attended += opt.attended_only && (*x.cc_attended)[r - 1] != 1;
+  }
+  for (std::size_t i = 0; i < na_rows; ++i) {
+    const int r = detail::checked_code((*x.a_contact)[i], na, n_cc, "activity contact");
+    if (r == na) continue;
+    const int k1 = (*x.cc_pos)[r - 1];
+    if (k1 == na) continue;
+    if (k1 < 1 || static_cast<std::size_t>(k1) > n_kept)
+      throw std::out_of_range("kept contact out of range");
+    const std::size_t k = static_cast<std::size_t>(k1 - 1);
+    has[k] = 1;
+    if (opt.attended_only && (*x.cc_attended)[r - 1] != 1) continue;
+    const int pv = (*x.cc_prov)[r - 1], pf = (*x.a_prof)[i];
+    push((*x.c_preg)[k], (*x.c_date)[k], (*x.c_time)[k], (*x.c_code)[k], (*x.c_phase)[k], pf,
+         (*x.a_team)[i], pv, staff_of(pv, pf));
+  }
+  // the kept contacts with no activity: one row each, no professional
+  for (std::size_t k = 0; k < n_kept; ++k) {
+    if (has[k]) continue;
+    const int r = (*x.kept_row)[k];
+    if (opt.attended_only && (*x.cc_attended)[r - 1] != 1) continue;
+    const int pv = (*x.cc_prov)[r - 1];
+    push((*x.c_preg)[k], (*x.c_date)[k], (*x.c_time)[k], (*x.c_code)[k], (*x.c_phase)[k], na, na,
+         pv, staff_of(pv, na));
+  }
+  for (std::size_t i = 0; i < nb; ++i)
+    push((*x.b_preg)[i], (*x.b_date)[i], (*x.b_time)[i], (*x.b_code)[i], (*x.b_phase)[i],
+         (*x.b_prof)[i], (*x.b_team)[i], (*x.b_prov)[i], (*x.b_staff)[i]);
+  for (std::size_t c = 1; c <= n_codes; ++c) {
+    const unsigned char s = state[c];
+    out.no_midwifery += opt.midwifery_only && (s & 2) && !(s & 1);
+    out.no_carer += (s & 4) && !(s & 8);
+  }
+  return out;
+}
+
 }  // namespace matequity
