@@ -256,6 +256,10 @@ equal_at <- function(x, table, at) {
   x == table[at]
 }
 
+# x %in% TRUE and x %in% FALSE for logical x, without match().
+known_true <- function(x) !is.na(x) & x
+known_false <- function(x) !is.na(x) & !x
+
 # x %in% table through the same pass.
 in_strings <- function(x, table) {
   if (is.character(x) && is.character(table)) {
@@ -428,7 +432,7 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
   ld <- rows(ld, lt$keep, c("UniqPregID", "LabourDeliveryID", "RecordNumber", "OrgCodeProvider"))
   la <- msds$MSD302CareActivityLabDel
   il <- if (all(lt$keep)) links$la_ld$index else scoped_match(la, ld, "LabourDeliveryID")$index
-  in_cohort <- ld$UniqPregID %in% preg$preg_id
+  in_cohort <- in_strings(ld$UniqPregID, preg$preg_id)
   keep_la <- which(!is.na(il) & in_cohort[il])
   il <- il[keep_la]
   # labour activities in (LabourDeliveryID, UniqPregID, record) order: the
@@ -451,7 +455,7 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
   ldate[is.na(ldate)] <- birth$preg[lp][is.na(ldate)]
   ld_prov <- ld$OrgCodeProvider
   labour_pregs <- ld$UniqPregID[in_cohort]
-  bi <- which(bb$UniqPregID %in% preg$preg_id)
+  bi <- which(in_strings(bb$UniqPregID, preg$preg_id))
   bi <- bi[order(bb$Person_ID_Baby[bi], method = "radix")]
   n_bb <- length(bi)
   n_la <- length(il)

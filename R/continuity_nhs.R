@@ -15,8 +15,8 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   nt <- preg$named_team
   np <- preg$named_provider
   is_named <- function(prof, team, p, prov) {
-    (equal_at(prof, nm, p) %in% TRUE | equal_at(team, nt, p) %in% TRUE) &
-      (if (is.null(prov)) TRUE else !(equal_at(prov, np, p) %in% FALSE))
+    (known_true(equal_at(prof, nm, p)) | known_true(equal_at(team, nt, p))) &
+      (if (is.null(prov)) TRUE else !known_false(equal_at(prov, np, p)))
   }
 
   rec <- if (definition == "nhs") {
@@ -38,9 +38,9 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
     team_pairs(cp, function(i) cp$OrgCodeProvider[i]),
     coded_team_pairs(links),
     team_pairs(la, function(i) ld$OrgCodeProvider[links$la_ld$index[i]])))
-  known <- seq_len(P) %in% ia$preg[is_named(ia$prof, ia$team, ia$preg, ia$prov) | in_team]
-  has_labour <- preg$preg_id %in% ip$labours$UniqPregID
-  has_record <- has_labour | seq_len(P) %in% ia$preg
+  known <- tabulate(ia$preg[is_named(ia$prof, ia$team, ia$preg, ia$prov) | in_team], P) > 0L
+  has_labour <- in_strings(preg$preg_id, ip$labours$UniqPregID)
+  has_record <- has_labour | tabulate(ia$preg, P) > 0L
   kmb <- rep(NA, P)
   ok <- has_record & !(is.na(nm) & is.na(nt))
   kmb[ok] <- known[ok]
@@ -171,14 +171,14 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
   # the labour condition: MSD302 rows of the pregnancy (by UniqPregID, or
   # through their labour record)
   ld <- msds$MSD301LabourDelivery
-  has_labour <- preg$preg_id %in% ld$UniqPregID[!is.na(ld$LabourDeliveryID)]
+  has_labour <- in_strings(preg$preg_id, ld$UniqPregID[!is.na(ld$LabourDeliveryID)])
   la <- msds$MSD302CareActivityLabDel
   lp <- if ("UniqPregID" %in% names(la)) la$UniqPregID else rep(NA_character_, n_rows(la))
   via <- is.na(lp)
   if (any(via)) lp[via] <- ld$UniqPregID[links$la_ld$index[via]]
   pl <- match_strings(lp, preg$preg_id)$index
-  lab_named <- equal_at(la$CareProfLID, nm, pl) %in% TRUE | equal_at(la$TeamLocalID, nt, pl) %in% TRUE
-  labour_ok <- seq_len(P) %in% pl[lab_named]
+  lab_named <- known_true(equal_at(la$CareProfLID, nm, pl)) | known_true(equal_at(la$TeamLocalID, nt, pl))
+  labour_ok <- tabulate(pl[lab_named], P) > 0L
 
   receiving <- rep(NA, P)
   receiving[placed %in% FALSE] <- FALSE
@@ -215,7 +215,7 @@ coc_receiving_research <- function(act, lv, ip, preg, is_named, nthreads) {
   hit <- res$n_named_any
   la <- ip$act[ip$act$source == "labour", , drop = FALSE]
   has_labour <- preg$preg_id %in% ip$labours$UniqPregID
-  labour_named <- seq_len(P) %in% la$preg[is_named(la$prof, la$team, la$preg, la$prov)]
+  labour_named <- tabulate(la$preg[is_named(la$prof, la$team, la$preg, la$prov)], P) > 0L
   placed <- preg$coc_placed
   receiving <- ifelse(is.na(placed), NA, FALSE)
   assess <- placed %in% TRUE & !is.na(preg$discharge_date)

@@ -441,3 +441,86 @@ TEST_CASE("screen_contacts keeps dated contacts between booking and discharge") 
   CHECK(r.late == 2);   // day 51; day 45 of pregnancy 2
   CHECK(r.birth_day == 1);
 }
+
+TEST_CASE("activity_pairs and assemble_activity_rows build the kernel's rows from two levels") {
+  const int na = -99;
+  const int MAX = std::numeric_limits<int>::max();
+  // six contact rows: row 2 not kept; rows 1, 3, 4, 5, 6 are kept contacts
+  // 1..5; row 3 not attended
+  const std::vector<int> cc_pos{1, na, 2, 3, 4, 5}, kept_row{1, 3, 4, 5, 6};
+  const std::vector<int> cc_prov{1, 2, 2, 1, 2, 1}, cc_attended{1, 1, 0, 1, 1, 1};
+  const std::vector<int> c_preg{1, 1, 2, 2, 1}, c_date{10, 11, 12, 13, 14},
+      c_time{na, 100, 200, 300, 50}, c_code{1, 2, 3, 4, 6}, c_phase{0, 0, 2, 0, 0};
+  // seven activities: to contact rows 1, 2 (not kept), 1, none, 3, 4, 6;
+  // kept contact 4 (row 5) has no activity
+  const std::vector<int> a_contact{1, 2, 1, na, 3, 4, 6}, a_prof{1, 2, 2, 1, 1, 3, 2},
+      a_team{1, 1, na, 1, 2, 2, 1};
+  const ActivityPairs pr = activity_pairs(cc_pos, kept_row, cc_prov, a_contact, a_prof, na);
+  // (provider, professional) in order of first appearance, then the
+  // contact with no activity
+  CHECK(pr.prov == std::vector<int>{1, 1, 2, 1, 2});
+  CHECK(pr.prof == std::vector<int>{1, 2, 1, 3, na});
+  CHECK(pr.n_none == 1);
+  // statuses: midwife 2, other 3, unknown 1
+  const std::vector<int> pair_staff{2, 3, 1, 1, 1};
+  // one intrapartum row
+  const std::vector<int> b_preg{2}, b_date{20}, b_time{na}, b_code{5}, b_phase{1}, b_prof{1},
+      b_team{1}, b_prov{1}, b_staff{2};
+  // pregnancy 1: named midwife 1 at provider 1; pregnancy 2: named midwife
+  // 3 and team 2, no provider on the plan
+  const std::vector<int> named_mw{1, 3}, named_team{na, 2}, named_prov{1, na}, given{1, 0};
+  const ActivityBlocks<std::vector<int>> x{
+      &cc_pos, &kept_row, &c_preg, &c_date, &c_time, &c_code, &c_phase, &cc_prov,
+      &cc_attended, &a_contact, &a_prof, &a_team, &b_preg, &b_date, &b_time, &b_code,
+      &b_phase, &b_prof, &b_team, &b_prov, &b_staff, &pr.prov, &pr.prof, &pair_staff,
+      &named_mw, &named_team, &named_prov, &given};
+  RowOptions opt;
+  opt.n_codes = 6;
+  opt.na = na;
+  const AssembledRows r = assemble_activity_rows(x, opt);
+  // rows: activity 1 (contact 1), activity 6 (contact 3), contact 4 (no
+  // activity), the intrapartum row; activities 3 and 7 are non-midwifery,
+  // activity 5's contact is not attended, activity 2's not kept
+  CHECK(r.preg == std::vector<int>{0, 1, 1, 1});
+  CHECK(r.date == std::vector<int>{10, 12, 13, 20});
+  CHECK(r.time == std::vector<int>{MAX, 200, 300, MAX});
+  CHECK(r.contact == std::vector<int>{1, 3, 4, 5});
+  CHECK(r.phase == std::vector<int>{0, 2, 0, 1});
+  // carers (provider 1, professional 1) and (1, 3); the intrapartum row's
+  // is the first again
+  CHECK(r.carer == std::vector<int>{0, 1, -1, 0});
+  CHECK(r.carer_who == std::vector<int>{1, 3});
+  CHECK(r.mw == std::vector<int>{1, 1, 0, 0});
+  CHECK(r.tm == std::vector<int>{0, 1, 0, 0});
+  CHECK(r.not_attended == 1);   // contact row 3
+  CHECK(r.other_rows == 2);     // activities 3 and 7
+  CHECK(r.no_midwifery == 1);   // contact 6: only activity 7
+  CHECK(r.unknown_staff == 1);  // activity 6
+  CHECK(r.no_carer == 1);       // contact 4
+
+  opt.carer_team = true;
+  const AssembledRows t = assemble_activity_rows(x, opt);
+  CHECK(t.carer == std::vector<int>{0, 1, -1, 0});
+  CHECK(t.carer_who == std::vector<int>{1, 2});
+
+  // without the options every row is used and nothing is counted as dropped
+  opt.carer_team = false;
+  opt.attended_only = false;
+  opt.midwifery_only = false;
+  const AssembledRows all = assemble_activity_rows(x, opt);
+  CHECK(all.contact == std::vector<int>{1, 1, 2, 3, 6, 4, 5});
+  CHECK(all.unknown_staff == 2);  // activities 5 and 6
+  CHECK(all.not_attended == 0);
+  CHECK(all.other_rows == 0);
+  CHECK(all.no_midwifery == 0);
+  CHECK(all.carer == std::vector<int>{0, 1, 2, 3, 1, -1, 0});
+
+  // a pair missing from the table is an error, not a silent status
+  const std::vector<int> short_staff{2, 3, 1, 1};
+  const std::vector<int> short_prov{1, 1, 2, 1}, short_prof{1, 2, 1, 3};
+  ActivityBlocks<std::vector<int>> y = x;
+  y.pair_prov = &short_prov;
+  y.pair_prof = &short_prof;
+  y.pair_staff = &short_staff;
+  CHECK_THROWS_AS(assemble_activity_rows(y, opt), std::out_of_range);
+}
