@@ -446,6 +446,16 @@ class KeyIndex {
  public:
   explicit KeyIndex(std::size_t expected = 0) { reserve(expected); }
 
+  // A hint that k will be looked up or inserted soon: its slot is fetched
+  // into the cache (large tables are bound by memory latency).
+  void prefetch(Key k) const {
+#if defined(__GNUC__) || defined(__clang__)
+    if (!slots_.empty()) __builtin_prefetch(&slots_[slot_of(k)]);
+#else
+    (void)k;
+#endif
+  }
+
   // The value stored for k, or -1.
   int find(Key k) const {
     std::size_t h = slot_of(k);
@@ -512,8 +522,11 @@ class KeyIndex {
 // encoding mark); it is asked for each distinct key of table and for each
 // key of x not found there (a key found is one of table's), and false from
 // it ends the match with false returned. A key equal to the previous key of
-// x reuses its answer (contacts and activities come grouped), so grouped
-// input is mostly not hashed at all.
+// x reuses its answer (contacts and activities come grouped), and when
+// table has no repeats a key equal to the table's key after the previous
+// answer is that position (activities come in their contacts' order), so
+// such input is mostly not looked up at all. Keys are prefetched a few
+// positions ahead.
 struct KeyMatch {
   std::vector<int> index;
   bool table_unique = true;
@@ -525,9 +538,11 @@ bool match_keys(std::size_t nx, XAt x_at, std::size_t nt, TAt table_at, Plain pl
   if (nt > static_cast<std::size_t>(std::numeric_limits<int>::max() / 2))
     throw std::length_error("table too long for integer positions");
   using Key = decltype(table_at(std::size_t(0)));
+  constexpr std::size_t ahead = 16;
   KeyIndex<Key> index(nt);
   out.table_unique = true;
   for (std::size_t i = 0; i < nt; ++i) {
+    if (i + ahead < nt) index.prefetch(table_at(i + ahead));
     const Key k = table_at(i);
     bool inserted = false;
     index.insert(k, static_cast<int>(i) + 1, inserted);
@@ -539,10 +554,19 @@ bool match_keys(std::size_t nx, XAt x_at, std::size_t nt, TAt table_at, Plain pl
   out.index.assign(nx, 0);
   for (std::size_t i = 0; i < nx; ++i) {
     const Key k = x_at(i);
-    if (i > 0 && k == x_at(i - 1)) {
-      out.index[i] = out.index[i - 1];
-      continue;
+    if (i > 0) {
+      const int prev = out.index[i - 1];
+      if (k == x_at(i - 1)) {
+        out.index[i] = prev;
+        continue;
+      }
+      if (out.table_unique && prev > 0 && static_cast<std::size_t>(prev) < nt &&
+          k == table_at(static_cast<std::size_t>(prev))) {
+        out.index[i] = prev + 1;
+        continue;
+      }
     }
+    if (i + ahead < nx) index.prefetch(x_at(i + ahead));
     const int at = index.find(k);
     if (at < 0 && !plain(k)) return false;
     out.index[i] = at < 0 ? 0 : at;
@@ -573,10 +597,12 @@ template <class At, class Key, class Plain>
 bool first_codes(std::size_t n, At at, Key missing, Plain plain, KeyCodes& out) {
   if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw std::length_error("too many keys for integer codes");
+  constexpr std::size_t ahead = 16;
   KeyIndex<Key> index;
   out.code.assign(n, 0);
   out.first.clear();
   for (std::size_t i = 0; i < n; ++i) {
+    if (i + ahead < n) index.prefetch(at(i + ahead));
     const Key k = at(i);
     if (i > 0 && k == at(i - 1)) {
       out.code[i] = out.code[i - 1];
