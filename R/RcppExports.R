@@ -5,8 +5,8 @@
     .Call(`_matequity_cpp_continuity`, preg, date, time, contact, carer, phase, named_mw, named_team, n_preg, n_carers, phases, min_contacts, missing_break, collapse_same_day, nthreads)
 }
 
-.cpp_contact_codes <- function(preg, date, time, id, n_preg, nthreads) {
-    .Call(`_matequity_cpp_contact_codes`, preg, date, time, id, n_preg, nthreads)
+.cpp_contact_codes <- function(preg, date, time, id, at, n_preg, nthreads) {
+    .Call(`_matequity_cpp_contact_codes`, preg, date, time, id, at, n_preg, nthreads)
 }
 
 .cpp_match_strings <- function(x, table) {

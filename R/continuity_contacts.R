@@ -362,7 +362,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   cc_prov <- if (all_kept) links$cc_prov else string_codes(cc$OrgCodeProvider)
   a <- list(
     cc_pos = pos, kept_row = ki, preg = p, date = date, time = tm,
-    code = contact_codes(p, date, tm, cc$CareConID[ki], nrow(preg), nthreads),
+    code = contact_codes(p, date, tm, cc$CareConID, nrow(preg), nthreads, at = ki),
     phase = sc$phase, cc_prov = cc_prov$code,
     cc_attended = if (all_kept) links$cc_attended else attended_codes(cc$AttendCode),
     contact = as.integer(sm$index), prof = links$ac_prof$code, team = links$ac_team$code
@@ -411,13 +411,14 @@ activity_frame <- function(pc) {
 # contacts of the same date and time by CareConID (C locale); contacts at
 # different times are ordered by date and time before the code is looked
 # at. The engine's contact_order_codes() sorts each pregnancy's contacts by
-# (date, time, id, row), comparing id strings only where date and time tie.
-contact_codes <- function(p, date, time, id, n_preg = max(p, 0L), nthreads = 1L) {
+# (date, time, id, row), comparing id strings only where date and time tie;
+# a missing time sorts last. Contact i's id is id[at[i]] (all of id when
+# `at` is NULL).
+contact_codes <- function(p, date, time, id, n_preg = max(p, 0L), nthreads = 1L, at = NULL) {
   if (!length(p)) return(integer())
-  tmx <- time
-  tmx[is.na(tmx)] <- .Machine$integer.max  # as the engine orders them
   if (!is.character(id)) id <- as.character(id)
-  .cpp_contact_codes(as.integer(p) - 1L, as.integer(date), as.integer(tmx), id,
+  .cpp_contact_codes(as.integer(p), as.integer(date), as.integer(time), id,
+                     if (is.null(at)) integer() else as.integer(at),
                      as.integer(n_preg), as.integer(nthreads))
 }
 

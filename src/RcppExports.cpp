@@ -36,17 +36,18 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_contact_codes
-Rcpp::IntegerVector cpp_contact_codes(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXi>& date, const Eigen::Map<Eigen::VectorXi>& time, const Rcpp::CharacterVector& id, int n_preg, int nthreads);
-RcppExport SEXP _matequity_cpp_contact_codes(SEXP pregSEXP, SEXP dateSEXP, SEXP timeSEXP, SEXP idSEXP, SEXP n_pregSEXP, SEXP nthreadsSEXP) {
+Rcpp::IntegerVector cpp_contact_codes(const Rcpp::IntegerVector& preg, const Rcpp::IntegerVector& date, const Rcpp::IntegerVector& time, const Rcpp::CharacterVector& id, const Rcpp::IntegerVector& at, int n_preg, int nthreads);
+RcppExport SEXP _matequity_cpp_contact_codes(SEXP pregSEXP, SEXP dateSEXP, SEXP timeSEXP, SEXP idSEXP, SEXP atSEXP, SEXP n_pregSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type preg(pregSEXP);
-    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type date(dateSEXP);
-    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type time(timeSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type preg(pregSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type date(dateSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type time(timeSEXP);
     Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type id(idSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type at(atSEXP);
     Rcpp::traits::input_parameter< int >::type n_preg(n_pregSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_contact_codes(preg, date, time, id, n_preg, nthreads));
+    rcpp_result_gen = Rcpp::wrap(cpp_contact_codes(preg, date, time, id, at, n_preg, nthreads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -616,7 +617,7 @@ END_RCPP
 
 static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
-    {"_matequity_cpp_contact_codes", (DL_FUNC) &_matequity_cpp_contact_codes, 6},
+    {"_matequity_cpp_contact_codes", (DL_FUNC) &_matequity_cpp_contact_codes, 7},
     {"_matequity_cpp_match_strings", (DL_FUNC) &_matequity_cpp_match_strings, 2},
     {"_matequity_cpp_string_codes", (DL_FUNC) &_matequity_cpp_string_codes, 1},
     {"_matequity_cpp_int_codes", (DL_FUNC) &_matequity_cpp_int_codes, 1},

@@ -4,6 +4,7 @@
 #include <matequity/continuity.hpp>
 
 #include <cstring>
+#include <limits>
 #include <vector>
 
 // The kernel's options from the R arguments.
@@ -69,22 +70,52 @@ Rcpp::List cpp_continuity(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::
   return result_list(r);
 }
 
+// An R integer column as the engine's IntVec, read in place: `shift` is
+// subtracted (1-based codes to 0-based) and, with na_max, a missing value
+// reads as INT_MAX (sorting last).
+namespace {
+struct IntColumn {
+  const int* p = nullptr;
+  std::size_t n = 0;
+  int shift = 0;
+  bool na_max = false;
+  std::size_t size() const { return n; }
+  int operator[](std::size_t i) const {
+    const int v = p[i];
+    if (na_max && v == NA_INTEGER) return std::numeric_limits<int>::max();
+    return v - shift;
+  }
+};
+}  // namespace
+
 // Contact codes (continuity.hpp, contact_order_codes()): ids compared in
-// C-locale byte order, missing last. The strings' pointers are taken here,
-// before the engine's threads start.
+// C-locale byte order, missing last. preg is 1-based, a missing time sorts
+// last; contact i's id is id[at[i]] (1-based; all of id when at is empty).
+// The strings' pointers are taken here, before the engine's threads start.
 // [[Rcpp::export(name = ".cpp_contact_codes", rng = false)]]
-Rcpp::IntegerVector cpp_contact_codes(const Eigen::Map<Eigen::VectorXi>& preg,
-                                      const Eigen::Map<Eigen::VectorXi>& date,
-                                      const Eigen::Map<Eigen::VectorXi>& time,
-                                      const Rcpp::CharacterVector& id, int n_preg,
+Rcpp::IntegerVector cpp_contact_codes(const Rcpp::IntegerVector& preg,
+                                      const Rcpp::IntegerVector& date,
+                                      const Rcpp::IntegerVector& time,
+                                      const Rcpp::CharacterVector& id,
+                                      const Rcpp::IntegerVector& at, int n_preg,
                                       int nthreads) {
   const R_xlen_t n = preg.size();
-  if (id.size() != n) Rcpp::stop("`id` must have one entry per contact");
+  if (date.size() != n || time.size() != n) Rcpp::stop("contact columns differ in length");
+  const bool all = at.size() == 0;
+  if (all ? id.size() != n : at.size() != n)
+    Rcpp::stop("`id` must have one entry per contact");
   std::vector<const char*> s(n);
   for (R_xlen_t i = 0; i < n; ++i) {
-    SEXP el = STRING_ELT(id, i);
+    R_xlen_t j = i;
+    if (!all) {
+      if (at[i] == NA_INTEGER || at[i] < 1 || at[i] > id.size()) Rcpp::stop("`at` out of range");
+      j = at[i] - 1;
+    }
+    SEXP el = STRING_ELT(id, j);
     s[i] = el == NA_STRING ? nullptr : CHAR(el);
   }
+  for (R_xlen_t i = 0; i < n; ++i)
+    if (preg[i] == NA_INTEGER) Rcpp::stop("`preg` is missing at contact %d", static_cast<int>(i + 1));
   auto less = [&s](std::size_t i, std::size_t j) {
     const char* a = s[i];
     const char* b = s[j];
@@ -93,8 +124,10 @@ Rcpp::IntegerVector cpp_contact_codes(const Eigen::Map<Eigen::VectorXi>& preg,
     if (!b) return true;
     return std::strcmp(a, b) < 0;
   };
-  const std::vector<int> code =
-      matequity::contact_order_codes(preg, date, time, n_preg, less, nthreads);
+  const std::size_t un = static_cast<std::size_t>(n);
+  const IntColumn pg{preg.begin(), un, 1, false}, dt{date.begin(), un, 0, false},
+      tm{time.begin(), un, 0, true};
+  const std::vector<int> code = matequity::contact_order_codes(pg, dt, tm, n_preg, less, nthreads);
   return Rcpp::IntegerVector(code.begin(), code.end());
 }
 
