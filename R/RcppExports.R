@@ -81,6 +81,10 @@
     .Call(`_matequity_cpp_has_openmp`)
 }
 
+.cpp_group_min <- function(x, g, n_groups) {
+    .Call(`_matequity_cpp_group_min`, x, g, n_groups)
+}
+
 .cpp_match_nearest <- function(distance, treat, k, replace, caliper, order, nthreads) {
     .Call(`_matequity_cpp_match_nearest`, distance, treat, k, replace, caliper, order, nthreads)
 }

@@ -712,15 +712,7 @@ n_rows <- function(x) if (is.data.frame(x)) nrow(x) else length(x[[1L]])
 
 # Minimum of x within groups g (1..n; NA groups ignored); NA when empty.
 min_by <- function(x, g, n) {
-  out <- rep(NA_real_, n)
-  ok <- !is.na(g) & !is.na(x)
-  if (any(ok)) {
-    v <- as.numeric(x[ok])
-    gg <- g[ok]
-    o <- order(gg, v, method = "radix")
-    f <- o[!duplicated(gg[o])]
-    out[gg[f]] <- v[f]
-  }
+  out <- .cpp_group_min(as.numeric(x), as.integer(g), as.integer(n))
   if (inherits(x, "Date")) out <- as.Date(out, origin = "1970-01-01")
   out
 }

@@ -199,9 +199,14 @@ birth_dates <- function(msds, preg_id) {
   bb <- rows(bb, latest_record(row_key(list(bb$UniqPregID, bb$Person_ID_Baby)), bb$RecordNumber)$keep,
              c("UniqPregID", "Person_ID_Baby", "LabourDeliveryID", "PersonBirthDateBaby",
                "CareProfLIDDel", "OrgCodeProvider"))
-  u <- unique(preg_id)
-  d <- min_by(as.numeric(bb$PersonBirthDateBaby), match(bb$UniqPregID, u), length(u))
-  list(babies = bb, preg = as.Date(d[match(preg_id, u)], origin = "1970-01-01"))
+  m <- match_strings(bb$UniqPregID, preg_id)
+  d <- if (m$table_unique) {
+    min_by(as.numeric(bb$PersonBirthDateBaby), m$index, length(preg_id))
+  } else {
+    u <- unique(preg_id)
+    min_by(as.numeric(bb$PersonBirthDateBaby), match(bb$UniqPregID, u), length(u))[match(preg_id, u)]
+  }
+  list(babies = bb, preg = as.Date(d, origin = "1970-01-01"))
 }
 
 # match(x, table) and whether table repeats a value (!anyDuplicated()), in

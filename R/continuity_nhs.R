@@ -97,12 +97,17 @@ in_recorded_team <- function(prov, prof, team, tables) {
   out <- logical(length(prof))
   want <- which(!is.na(prof) & !is.na(team))
   if (!length(want)) return(out)
-  uprov <- unique(c(NA_character_, as.character(prov[want])))
-  uprof <- unique(prof[want])
-  uteam <- unique(team[want])
-  pv <- match(as.character(prov[want]), uprov)
-  pf <- match(prof[want], uprof)
-  tm <- match(team[want], uteam)
+  # the distinct values in order of first appearance, a missing provider
+  # first (uprov[1] is NA)
+  cv <- string_codes(as.character(prov[want]))
+  uprov <- c(NA_character_, cv$levels)
+  pv <- if (anyNA(cv$code)) replace(cv$code, is.na(cv$code), 0L) + 1L else cv$code + 1L
+  cf <- string_codes(prof[want])
+  ct <- string_codes(team[want])
+  uprof <- cf$levels
+  uteam <- ct$levels
+  pf <- cf$code
+  tm <- ct$code
   asked <- triple_code(pv, pf, tm, uprof, uteam)
   first <- which(!duplicated(asked))
   au <- list(prov = pv[first], prof = pf[first], team = tm[first], code = asked[first])

@@ -318,6 +318,18 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_group_min
+Rcpp::NumericVector cpp_group_min(const Rcpp::NumericVector& x, const Rcpp::IntegerVector& g, int n_groups);
+RcppExport SEXP _matequity_cpp_group_min(SEXP xSEXP, SEXP gSEXP, SEXP n_groupsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type g(gSEXP);
+    Rcpp::traits::input_parameter< int >::type n_groups(n_groupsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_group_min(x, g, n_groups));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_match_nearest
 Rcpp::List cpp_match_nearest(const Eigen::Map<Eigen::VectorXd>& distance, const Eigen::Map<Eigen::VectorXi>& treat, int k, bool replace, double caliper, int order, int nthreads);
 RcppExport SEXP _matequity_cpp_match_nearest(SEXP distanceSEXP, SEXP treatSEXP, SEXP kSEXP, SEXP replaceSEXP, SEXP caliperSEXP, SEXP orderSEXP, SEXP nthreadsSEXP) {
@@ -636,6 +648,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_dense_codes", (DL_FUNC) &_matequity_cpp_dense_codes, 1},
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},
     {"_matequity_cpp_has_openmp", (DL_FUNC) &_matequity_cpp_has_openmp, 0},
+    {"_matequity_cpp_group_min", (DL_FUNC) &_matequity_cpp_group_min, 3},
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
     {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 5},
     {"_matequity_cpp_multi_effect", (DL_FUNC) &_matequity_cpp_multi_effect, 7},

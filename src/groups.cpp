@@ -34,3 +34,13 @@ Rcpp::NumericMatrix cpp_grouped_sums(const Eigen::Map<Eigen::MatrixXd>& X,
 
 // [[Rcpp::export(name = ".cpp_has_openmp", rng = false)]]
 bool cpp_has_openmp() { return matequity::has_openmp(); }
+
+// groups.hpp's group_min(): the smallest non-missing value per group.
+// [[Rcpp::export(name = ".cpp_group_min", rng = false)]]
+Rcpp::NumericVector cpp_group_min(const Rcpp::NumericVector& x, const Rcpp::IntegerVector& g,
+                                  int n_groups) {
+  const std::vector<double> m = matequity::group_min(x, g, n_groups, NA_INTEGER);
+  Rcpp::NumericVector out(m.size());
+  for (std::size_t i = 0; i < m.size(); ++i) out[i] = std::isnan(m[i]) ? NA_REAL : m[i];
+  return out;
+}

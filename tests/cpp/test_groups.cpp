@@ -70,3 +70,18 @@ TEST_CASE("grouped sums are bit-identical across thread counts on many rows") {
   GroupIndex gi = group_index(code, G);
   CHECK(grouped_sums(X, gi, 1) == grouped_sums(X, gi, 2));
 }
+
+TEST_CASE("group_min takes the smallest present value per group") {
+  const int na = -1;
+  const double nan = std::nan("");
+  const std::vector<double> x{5, 3, nan, 7, 2, 9};
+  const std::vector<int> g{1, 1, 2, na, 3, 3};
+  const std::vector<double> m = matequity::group_min(x, g, 4, na);
+  REQUIRE(m.size() == 4);
+  CHECK(m[0] == 3);
+  CHECK(std::isnan(m[1]));  // only a missing value
+  CHECK(m[2] == 2);
+  CHECK(std::isnan(m[3]));  // no rows
+  const std::vector<int> bad{1, 1, 2, 5, 3, 3};
+  CHECK_THROWS_AS(matequity::group_min(x, bad, 4, na), std::out_of_range);
+}

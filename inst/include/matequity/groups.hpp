@@ -8,7 +8,9 @@
 // threads: each group is reduced sequentially, in row order, by one thread.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -112,6 +114,27 @@ std::vector<double> grouped_sums(const Matrix& X, const GroupIndex& gi,
       }
       out[static_cast<std::size_t>(g) * p + j] = s;
     }
+  }
+  return out;
+}
+
+// The smallest value of x per group: g holds 1-based group codes (na for
+// none, else 1..n_groups); values that are NaN are skipped; a group with no
+// value gets NaN.
+template <class DblVec, class IntVec>
+std::vector<double> group_min(const DblVec& x, const IntVec& g, int n_groups, int na) {
+  const std::size_t n = static_cast<std::size_t>(x.size());
+  if (static_cast<std::size_t>(g.size()) != n)
+    throw std::invalid_argument("values and groups differ in length");
+  std::vector<double> out(static_cast<std::size_t>(n_groups < 0 ? 0 : n_groups),
+                          std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t i = 0; i < n; ++i) {
+    const int k = g[i];
+    const double v = x[i];
+    if (k == na || std::isnan(v)) continue;
+    if (k < 1 || k > n_groups) throw std::out_of_range("group code out of range");
+    double& m = out[static_cast<std::size_t>(k - 1)];
+    if (std::isnan(m) || v < m) m = v;
   }
   return out;
 }
