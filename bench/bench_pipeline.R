@@ -13,6 +13,12 @@
 # reads VmHWM. "input MB" is VmRSS after loading minus VmRSS before; "extra
 # peak MB" is VmHWM after the call minus VmRSS after loading.
 #
+# continuity() and data.table are then called again in the same child with 1
+# thread and once more with 2 threads: the first call in a session pays for
+# the fresh pages it takes from the system (sys time, page faults that cost
+# about 6 us each on the virtual machines measured), a repeated call reuses
+# them; both are reported.
+#
 # Run from the package root with the package installed (under the shared
 # lock: it needs about 10 GB):
 #   flock /work/bench.lock Rscript bench/bench_pipeline.R
@@ -176,10 +182,15 @@ if (length(args) && args[1] == "--child") {
     t1 <- system.time(r1 <- suppressMessages(continuity(x[[1]], x[[2]], nthreads = 1L)))[["elapsed"]]
     extra <- list(time_1thread = t1, same_1_2 = identical(r1, res))
     rm(r1)
+    # the call again in the same session: the memory the first call took
+    # from the system is reused (the first call's sys time is page faults)
+    extra$time_repeat <- system.time(suppressMessages(continuity(x[[1]], x[[2]], nthreads = 2L)))[["elapsed"]]
   }
   if (step == "datatable") {
     setDTthreads(1L)
     extra$time_1thread <- system.time(continuity_dt(x[[2]], x[[1]]))[["elapsed"]]
+    setDTthreads(2L)
+    extra$time_repeat <- system.time(continuity_dt(x[[2]], x[[1]]))[["elapsed"]]
   }
   if (step %in% c("continuity", "datatable")) res <- as.list(res)[index_cols]
   saveRDS(res, out_file, compress = FALSE)
@@ -226,17 +237,20 @@ if (length(args) && args[1] == "--continuity") {
             getRversion(), utils::packageVersion("data.table"), la(load_start), la(load_end)),
     sprintf("Inputs: %s, %s (%s pregnancies).", args[2], args[3], format(length(mq$preg_id), big.mark = ",")),
     "",
-    "| call | 2 threads (s) | 1 thread (s) | input MB | extra peak MB | process peak MB |",
-    "|---|---:|---:|---:|---:|---:|",
-    sprintf("| continuity(cm, msds) | %.2f | %.2f | %.0f | %.0f | %.0f |", cont$seconds, cont$time_1thread,
-            cont$input_mb, cont$extra_mb, cont$hwm_mb),
-    sprintf("| data.table continuity_dt() | %.2f | %.2f | %.0f | %.0f | %.0f |", dts$seconds, dts$time_1thread,
-            dts$input_mb, dts$extra_mb, dts$hwm_mb),
+    "Each process loads the inputs, then calls with 2 threads (its first call), 1 thread, and 2 threads again (a repeated call in the session).",
+    "",
+    "| call | 2 threads, first call (s) | 1 thread (s) | 2 threads, repeated (s) | input MB | extra peak MB | process peak MB |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+    sprintf("| continuity(cm, msds) | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f |", cont$seconds, cont$time_1thread,
+            cont$time_repeat, cont$input_mb, cont$extra_mb, cont$hwm_mb),
+    sprintf("| data.table continuity_dt() | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f |", dts$seconds, dts$time_1thread,
+            dts$time_repeat, dts$input_mb, dts$extra_mb, dts$hwm_mb),
     "",
     sprintf("1 and 2 threads identical: **%s**. Columns %s identical to data.table's: **%s**.",
             cont$same_1_2, paste(index_cols, collapse = ", "), all(same_col)),
-    sprintf("Ratio (data.table's faster setting / continuity() with 2 threads): **%.1fx**; with 1 thread each: %.1fx.",
-            min(dts$seconds, dts$time_1thread) / cont$seconds, dts$time_1thread / cont$time_1thread)
+    sprintf("Ratio (data.table's fastest setting / continuity()'s first call with 2 threads): **%.1fx**; with 1 thread each: %.1fx; repeated calls with 2 threads: %.1fx.",
+            min(dts$seconds, dts$time_1thread, dts$time_repeat) / cont$seconds,
+            dts$time_1thread / cont$time_1thread, dts$time_repeat / cont$time_repeat)
   )
   dir.create("bench/results", showWarnings = FALSE, recursive = TRUE)
   writeLines(c("## continuity() alone at 1e6 (bench/bench_pipeline.R --continuity)", "", md),
@@ -292,7 +306,7 @@ user <- st[st$step != "datatable", ]
 total <- sum(user$seconds)
 cont <- steps[[5]]
 dts <- steps[[6]]
-dt_best <- min(dts$seconds, dts$time_1thread)
+dt_best <- min(dts$seconds, dts$time_1thread, dts$time_repeat)
 cpu <- sub(".*:\\s*", "", grep("model name", readLines("/proc/cpuinfo"), value = TRUE)[1])
 fmt <- function(x, d = 1) formatC(x, format = "f", digits = d, big.mark = ",")
 md <- c(
@@ -322,10 +336,10 @@ md <- c(
   sprintf("| **pipeline (as_msds to continuity)** | **%s** | | | | %s (largest step) | |",
           fmt(total, 1), fmt(max(user$hwm_mb), 0)),
   "",
-  sprintf("continuity(cohort, msds) with 1 thread: %.2f s; identical to 2 threads: **%s**.",
-          cont$time_1thread, cont$same_1_2),
-  sprintf("data.table, the continuity part from the MSDS tables (MSD201, MSD202, MSD901, MSD401 and the cohort's named carers) to the antenatal indices: %.2f s with 2 threads, %.2f s with 1.",
-          dts$seconds, dts$time_1thread),
+  sprintf("continuity(cohort, msds) with 1 thread: %.2f s; identical to 2 threads: **%s**; repeated in the same session with 2 threads: %.2f s.",
+          cont$time_1thread, cont$same_1_2, cont$time_repeat),
+  sprintf("data.table, the continuity part from the MSDS tables (MSD201, MSD202, MSD901, MSD401 and the cohort's named carers) to the antenatal indices: %.2f s with 2 threads, %.2f s with 1, %.2f s repeated with 2.",
+          dts$seconds, dts$time_1thread, dts$time_repeat),
   sprintf("Columns %s of the %s pregnancies identical (`identical()`) to continuity()'s: **%s**.",
           paste(index_cols, collapse = ", "), fmt(n_preg, 0), same),
   sprintf("**Ratio (data.table's faster thread setting / continuity()): %.1fx.** continuity() also computes the intrapartum and NHS measures (coc_receiving, known midwife at birth) and the exclusion log, which the data.table side does not.",
