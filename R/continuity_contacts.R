@@ -1,6 +1,9 @@
-# Building the contact-carer table for continuity(): MSDS tables in, one row
-# per care activity out (pregnancy, date, time, contact, professional, team,
-# phase, attended, staff group), with every excluded row counted.
+# The contact-carer table for continuity(): MSDS tables in; out, the
+# antenatal and postnatal contacts and their activities as two levels of
+# integer codes (the engine's assemble_activity_rows() makes one row per
+# care activity from them; activity_frame() builds the rows in R where a
+# measure needs them) and the intrapartum rows, with every excluded row
+# counted.
 
 phase_codes <- c(antenatal = 0L, intrapartum = 1L, postnatal = 2L, all = 3L)
 
