@@ -349,6 +349,30 @@ TEST_CASE("match_keys gives match()'s first positions and whether the table repe
   CHECK(match_keys(std::vector<const char*>{}, t2).index.empty());
 }
 
+TEST_CASE("match_keys follows the table's order only when the table has no repeats") {
+  static const char a = 'a', b = 'b', c = 'c', d = 'd';
+  // x in the table's order (the position after the previous answer is
+  // tried first), with a jump back
+  const std::vector<const char*> t{&a, &b, &c, &d};
+  const std::vector<const char*> x{&a, &a, &b, &c, &d, &a, &c};
+  CHECK(match_keys(x, t).index == std::vector<int>{1, 1, 2, 3, 4, 1, 3});
+  // with a repeat the next position is not the first one: b then a is 1, not 3
+  const std::vector<const char*> rep{&a, &b, &a};
+  const KeyMatch m = match_keys(std::vector<const char*>{&b, &a}, rep);
+  CHECK(m.index == std::vector<int>{2, 1});
+  CHECK_FALSE(m.table_unique);
+  // a table longer than the prefetch distance, looked up in and out of order
+  std::vector<int> big, keys;
+  for (int i = 0; i < 200; ++i) big.push_back(1000 - 3 * i);
+  for (int i = 0; i < 200; ++i) keys.push_back(big[(i * 37) % 200]);
+  keys.push_back(5);  // not in the table
+  const KeyMatch mb = match_keys(keys, big);
+  REQUIRE(mb.index.size() == keys.size());
+  for (int i = 0; i < 200; ++i) CHECK(mb.index[i] == (i * 37) % 200 + 1);
+  CHECK(mb.index.back() == 0);
+  CHECK(match_keys(big, big).index.back() == 200);
+}
+
 TEST_CASE("first_codes numbers keys in order of first appearance, missing as 0") {
   const std::vector<int> x{7, 7, -1, 3, 7, 9, 3, -1};
   KeyCodes r;
