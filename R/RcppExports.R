@@ -41,8 +41,8 @@
     .Call(`_matequity_cpp_screen_contacts`, preg, date, booking, discharge, birth, antenatal, postnatal)
 }
 
-.cpp_activity_pairs <- function(cc_pos, kept_row, cc_prov, a_contact, a_prof) {
-    .Call(`_matequity_cpp_activity_pairs`, cc_pos, kept_row, cc_prov, a_contact, a_prof)
+.cpp_activity_pairs <- function(cc_pos, kept_row, cc_prov, a_contact, a_prof, rows) {
+    .Call(`_matequity_cpp_activity_pairs`, cc_pos, kept_row, cc_prov, a_contact, a_prof, rows)
 }
 
 .cpp_continuity_rows <- function(a, b, pairs, named, attended_only, midwifery_only, carer_team, other_staff, unknown_staff, n_codes, phases, min_contacts, missing_break, collapse_same_day, nthreads) {

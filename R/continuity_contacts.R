@@ -378,7 +378,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   lv <- list(prof = links$ac_prof$levels, team = links$ac_team$levels, prov = cc_prov$levels)
   # every activity row of a kept contact is used (as_msds() removed
   # repeats); the staff status looked up once per (provider, professional)
-  pairs <- .cpp_activity_pairs(a$cc_pos, a$kept_row, a$cc_prov, a$contact, a$prof)
+  pairs <- .cpp_activity_pairs(a$cc_pos, a$kept_row, a$cc_prov, a$contact, a$prof, FALSE)
   log[[9]] <- excl_row("contacts", "contact with no activity record (no carer)", pairs$n_none)
   pairs <- list(prov = pairs$prov, prof = pairs$prof,
                 staff = staff_status_of(lv$prof[pairs$prof], msds$MSD901StaffDetails, staff_groups,
@@ -393,25 +393,17 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
 # measures that work on them row by row.
 activity_frame <- function(pc) {
   a <- pc$a
-  k <- a$cc_pos[a$contact]
-  ai <- which(!is.na(k))
-  k <- k[ai]
-  none <- which(tabulate(k, length(a$kept_row)) == 0L)
-  ci <- c(k, none)
-  na_int <- rep(NA_integer_, length(none))
-  prof <- c(a$prof[ai], na_int)
-  prov <- a$cc_prov[a$kept_row][ci]
-  pr <- pc$pairs
-  L <- length(pc$levels$prof) + 1
-  pair_key <- function(pv, pf) {
-    (as.double(replace(pv, is.na(pv), 0L)) * L) + replace(pf, is.na(pf), 0L)
-  }
+  # the rows in the engine's order, each with its kept contact, activity and
+  # (provider, professional) pair
+  r <- .cpp_activity_pairs(a$cc_pos, a$kept_row, a$cc_prov, a$contact, a$prof, TRUE)
+  k <- r$row_contact
+  i <- r$row_activity
   plain_frame(
-    preg = a$preg[ci], date = a$date[ci], time = a$time[ci], contact = a$code[ci],
-    prof = prof, team = c(a$team[ai], na_int), phase = a$phase[ci],
-    attended = a$cc_attended[a$kept_row][ci] == 1L,
-    staff = pr$staff[match(pair_key(prov, prof), pair_key(pr$prov, pr$prof))],
-    prov = prov
+    preg = a$preg[k], date = a$date[k], time = a$time[k], contact = a$code[k],
+    prof = a$prof[i], team = a$team[i], phase = a$phase[k],
+    attended = a$cc_attended[a$kept_row][k] == 1L,
+    staff = pc$pairs$staff[r$row_pair],
+    prov = a$cc_prov[a$kept_row][k]
   )
 }
 

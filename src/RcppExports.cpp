@@ -172,8 +172,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_activity_pairs
-Rcpp::List cpp_activity_pairs(SEXP cc_pos, SEXP kept_row, SEXP cc_prov, SEXP a_contact, SEXP a_prof);
-RcppExport SEXP _matequity_cpp_activity_pairs(SEXP cc_posSEXP, SEXP kept_rowSEXP, SEXP cc_provSEXP, SEXP a_contactSEXP, SEXP a_profSEXP) {
+Rcpp::List cpp_activity_pairs(SEXP cc_pos, SEXP kept_row, SEXP cc_prov, SEXP a_contact, SEXP a_prof, bool rows);
+RcppExport SEXP _matequity_cpp_activity_pairs(SEXP cc_posSEXP, SEXP kept_rowSEXP, SEXP cc_provSEXP, SEXP a_contactSEXP, SEXP a_profSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< SEXP >::type cc_pos(cc_posSEXP);
@@ -181,7 +181,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< SEXP >::type cc_prov(cc_provSEXP);
     Rcpp::traits::input_parameter< SEXP >::type a_contact(a_contactSEXP);
     Rcpp::traits::input_parameter< SEXP >::type a_prof(a_profSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_activity_pairs(cc_pos, kept_row, cc_prov, a_contact, a_prof));
+    Rcpp::traits::input_parameter< bool >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_activity_pairs(cc_pos, kept_row, cc_prov, a_contact, a_prof, rows));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -638,7 +639,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_coc_window_counts", (DL_FUNC) &_matequity_cpp_coc_window_counts, 13},
     {"_matequity_cpp_recorded_triples", (DL_FUNC) &_matequity_cpp_recorded_triples, 13},
     {"_matequity_cpp_screen_contacts", (DL_FUNC) &_matequity_cpp_screen_contacts, 7},
-    {"_matequity_cpp_activity_pairs", (DL_FUNC) &_matequity_cpp_activity_pairs, 5},
+    {"_matequity_cpp_activity_pairs", (DL_FUNC) &_matequity_cpp_activity_pairs, 6},
     {"_matequity_cpp_continuity_rows", (DL_FUNC) &_matequity_cpp_continuity_rows, 15},
     {"_matequity_cpp_logit_fit", (DL_FUNC) &_matequity_cpp_logit_fit, 5},
     {"_matequity_cpp_wls_fit", (DL_FUNC) &_matequity_cpp_wls_fit, 4},

@@ -333,17 +333,23 @@ IntView int_view(const Rcpp::List& l, const char* name) {
 }  // namespace
 
 // continuity.hpp's activity_pairs(): the (provider, professional) pairs of
-// block A's rows, for their staff status; and the kept contacts with no
-// activity.
+// block A's rows, for their staff status, and the kept contacts with no
+// activity; with rows, each row's kept contact, activity and pair.
 // [[Rcpp::export(name = ".cpp_activity_pairs", rng = false)]]
 Rcpp::List cpp_activity_pairs(SEXP cc_pos, SEXP kept_row, SEXP cc_prov, SEXP a_contact,
-                              SEXP a_prof) {
+                              SEXP a_prof, bool rows) {
   const matequity::ActivityPairs r = matequity::activity_pairs(
       int_view(cc_pos, "cc_pos"), int_view(kept_row, "kept_row"), int_view(cc_prov, "cc_prov"),
-      int_view(a_contact, "a_contact"), int_view(a_prof, "a_prof"), NA_INTEGER);
-  return Rcpp::List::create(Rcpp::_["prov"] = Rcpp::IntegerVector(r.prov.begin(), r.prov.end()),
-                            Rcpp::_["prof"] = Rcpp::IntegerVector(r.prof.begin(), r.prof.end()),
-                            Rcpp::_["n_none"] = static_cast<double>(r.n_none));
+      int_view(a_contact, "a_contact"), int_view(a_prof, "a_prof"), NA_INTEGER, rows);
+  auto itg = [](const std::vector<int>& v) { return Rcpp::IntegerVector(v.begin(), v.end()); };
+  Rcpp::List out = Rcpp::List::create(Rcpp::_["prov"] = itg(r.prov), Rcpp::_["prof"] = itg(r.prof),
+                                      Rcpp::_["n_none"] = static_cast<double>(r.n_none));
+  if (rows) {
+    out.push_back(itg(r.row_contact), "row_contact");
+    out.push_back(itg(r.row_activity), "row_activity");
+    out.push_back(itg(r.row_pair), "row_pair");
+  }
+  return out;
 }
 
 // continuity.hpp's assemble_activity_rows() and continuity_indices(): the

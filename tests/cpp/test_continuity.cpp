@@ -485,6 +485,13 @@ TEST_CASE("activity_pairs and assemble_activity_rows build the kernel's rows fro
   CHECK(pr.prov == std::vector<int>{1, 1, 2, 1, 2});
   CHECK(pr.prof == std::vector<int>{1, 2, 1, 3, na});
   CHECK(pr.n_none == 1);
+  CHECK(pr.row_contact.empty());
+  // with rows: each row's kept contact, activity (na for none) and pair
+  const ActivityPairs pw = activity_pairs(cc_pos, kept_row, cc_prov, a_contact, a_prof, na, true);
+  CHECK(pw.prov == pr.prov);
+  CHECK(pw.row_contact == std::vector<int>{1, 1, 2, 3, 5, 4});
+  CHECK(pw.row_activity == std::vector<int>{1, 3, 5, 6, 7, na});
+  CHECK(pw.row_pair == std::vector<int>{1, 2, 3, 4, 2, 5});
   // statuses: midwife 2, other 3, unknown 1
   const std::vector<int> pair_staff{2, 3, 1, 1, 1};
   // one intrapartum row

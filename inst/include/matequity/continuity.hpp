@@ -794,50 +794,77 @@ inline int checked_code(int v, int na, long long n, const char* what) {
 }
 }  // namespace detail
 
-// Block A's activity rows as kept contacts (1-based, na when the activity's
-// contact is not kept) and the distinct (provider, professional) pairs of
-// the rows in order of first appearance (activities, then the kept contacts
-// with no activity, whose professional is na); n_none counts those
-// contacts.
-struct ActivityPairs {
-  std::vector<int> prov, prof;
-  long long n_none = 0;
-};
+// Block A's rows in their order: f(k, r, i) for each activity of a kept
+// contact in activity order, then f(k, r, none) for each kept contact with
+// no activity, in kept order; k is the kept contact, r its contact row and i
+// the activity, all 0-based. Returns the number of contacts with no
+// activity.
+constexpr std::size_t no_activity = static_cast<std::size_t>(-1);
 
-template <class IntVec>
-ActivityPairs activity_pairs(const IntVec& cc_pos, const IntVec& kept_row, const IntVec& cc_prov,
-                             const IntVec& a_contact, const IntVec& a_prof, int na) {
+template <class IntVec, class F>
+long long visit_activity_rows(const IntVec& cc_pos, const IntVec& kept_row,
+                              const IntVec& a_contact, int na, F f) {
   const long long n_cc = static_cast<long long>(cc_pos.size());
   const std::size_t n_kept = static_cast<std::size_t>(kept_row.size());
-  if (cc_prov.size() != cc_pos.size() || a_prof.size() != a_contact.size())
-    throw std::invalid_argument("activity or contact columns differ in length");
-  ActivityPairs out;
-  KeyIndex<long long> seen;
   std::vector<unsigned char> has(n_kept, 0);
-  auto add = [&](int pv, int pf) {
-    bool inserted = false;
-    seen.insert(detail::pair_key(pv, pf, na), 0, inserted);
-    if (inserted) {
-      out.prov.push_back(pv);
-      out.prof.push_back(pf);
-    }
-  };
   const std::size_t n = static_cast<std::size_t>(a_contact.size());
   for (std::size_t i = 0; i < n; ++i) {
     const int r = detail::checked_code(a_contact[i], na, n_cc, "activity contact");
     if (r == na) continue;
     const int k = cc_pos[r - 1];
     if (k == na) continue;
-    if (k < 1 || static_cast<std::size_t>(k) > n_kept) throw std::out_of_range("kept contact out of range");
+    if (k < 1 || static_cast<std::size_t>(k) > n_kept)
+      throw std::out_of_range("kept contact out of range");
     has[k - 1] = 1;
-    add(cc_prov[r - 1], a_prof[i]);
+    f(static_cast<std::size_t>(k - 1), static_cast<std::size_t>(r - 1), i);
   }
+  long long n_none = 0;
   for (std::size_t k = 0; k < n_kept; ++k) {
     if (has[k]) continue;
-    ++out.n_none;
+    ++n_none;
     const int r = detail::checked_code(kept_row[k], na, n_cc, "kept contact row");
-    add(cc_prov[r - 1], na);
+    if (r == na) throw std::out_of_range("kept contact row missing");
+    f(k, static_cast<std::size_t>(r - 1), no_activity);
   }
+  return n_none;
+}
+
+// The distinct (provider, professional) pairs of block A's rows in order of
+// first appearance (a kept contact with no activity has professional na),
+// for their staff status; n_none counts the kept contacts with no activity.
+// With rows, also each row's kept contact (row_contact, 1-based), activity
+// (row_activity, 1-based, na for none) and pair (row_pair, 1-based), for
+// building the rows elsewhere.
+struct ActivityPairs {
+  std::vector<int> prov, prof, row_contact, row_activity, row_pair;
+  long long n_none = 0;
+};
+
+template <class IntVec>
+ActivityPairs activity_pairs(const IntVec& cc_pos, const IntVec& kept_row, const IntVec& cc_prov,
+                             const IntVec& a_contact, const IntVec& a_prof, int na,
+                             bool rows = false) {
+  if (cc_prov.size() != cc_pos.size() || a_prof.size() != a_contact.size())
+    throw std::invalid_argument("activity or contact columns differ in length");
+  ActivityPairs out;
+  KeyIndex<long long> seen;
+  out.n_none = visit_activity_rows(cc_pos, kept_row, a_contact, na,
+                                   [&](std::size_t k, std::size_t r, std::size_t i) {
+    const int pv = cc_prov[r];
+    const int pf = i == no_activity ? na : static_cast<int>(a_prof[i]);
+    bool inserted = false;
+    const int j = seen.insert(detail::pair_key(pv, pf, na), static_cast<int>(out.prov.size()),
+                              inserted);
+    if (inserted) {
+      out.prov.push_back(pv);
+      out.prof.push_back(pf);
+    }
+    if (rows) {
+      out.row_contact.push_back(static_cast<int>(k) + 1);
+      out.row_activity.push_back(i == no_activity ? na : static_cast<int>(i) + 1);
+      out.row_pair.push_back(j + 1);
+    }
+  });
   return out;
 }
 
@@ -920,7 +947,6 @@ AssembledRows assemble_activity_rows(const ActivityBlocks<IntVec>& x, const RowO
     out.tm.push_back(tmf);
   };
 
-  std::vector<unsigned char> has(n_kept, 0);
   const std::size_t na_rows = static_cast<std::size_t>(x.a_contact->size());
   // at most one row per activity, per kept contact and per intrapartum row
   // (pages are touched only as rows are written)
@@ -931,29 +957,15 @@ AssembledRows assemble_activity_rows(const ActivityBlocks<IntVec>& x, const RowO
     const int r = detail::checked_code((*x.kept_row)[k], na, n_cc, "kept contact row");
     out.not_attended += opt.attended_only && (*x.cc_attended)[r - 1] != 1;
   }
-  for (std::size_t i = 0; i < na_rows; ++i) {
-    const int r = detail::checked_code((*x.a_contact)[i], na, n_cc, "activity contact");
-    if (r == na) continue;
-    const int k1 = (*x.cc_pos)[r - 1];
-    if (k1 == na) continue;
-    if (k1 < 1 || static_cast<std::size_t>(k1) > n_kept)
-      throw std::out_of_range("kept contact out of range");
-    const std::size_t k = static_cast<std::size_t>(k1 - 1);
-    has[k] = 1;
-    if (opt.attended_only && (*x.cc_attended)[r - 1] != 1) continue;
-    const int pv = (*x.cc_prov)[r - 1], pf = (*x.a_prof)[i];
+  visit_activity_rows(*x.cc_pos, *x.kept_row, *x.a_contact, na,
+                      [&](std::size_t k, std::size_t r, std::size_t i) {
+    if (opt.attended_only && (*x.cc_attended)[r] != 1) return;
+    const int pv = (*x.cc_prov)[r];
+    const bool none = i == no_activity;
+    const int pf = none ? na : static_cast<int>((*x.a_prof)[i]);
     push((*x.c_preg)[k], (*x.c_date)[k], (*x.c_time)[k], (*x.c_code)[k], (*x.c_phase)[k], pf,
-         (*x.a_team)[i], pv, staff_of(pv, pf));
-  }
-  // the kept contacts with no activity: one row each, no professional
-  for (std::size_t k = 0; k < n_kept; ++k) {
-    if (has[k]) continue;
-    const int r = (*x.kept_row)[k];
-    if (opt.attended_only && (*x.cc_attended)[r - 1] != 1) continue;
-    const int pv = (*x.cc_prov)[r - 1];
-    push((*x.c_preg)[k], (*x.c_date)[k], (*x.c_time)[k], (*x.c_code)[k], (*x.c_phase)[k], na, na,
-         pv, staff_of(pv, na));
-  }
+         none ? na : static_cast<int>((*x.a_team)[i]), pv, staff_of(pv, pf));
+  });
   for (std::size_t i = 0; i < nb; ++i)
     push((*x.b_preg)[i], (*x.b_date)[i], (*x.b_time)[i], (*x.b_code)[i], (*x.b_phase)[i],
          (*x.b_prof)[i], (*x.b_team)[i], (*x.b_prov)[i], (*x.b_staff)[i]);
