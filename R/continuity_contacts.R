@@ -446,7 +446,7 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
   o <- order(ld_rank[il], method = "radix")  # stable: record order within a labour
   keep_la <- keep_la[o]
   il <- il[o]
-  lp <- match(ld$UniqPregID[il], preg$preg_id)
+  lp <- match_strings(ld$UniqPregID[il], preg$preg_id)$index
   bb <- birth$babies
   # a labour's date: its earliest baby's birth date (babies joined on
   # UniqPregID + LabourDeliveryID), else the pregnancy's
@@ -465,7 +465,7 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
             if ("CareProfLIDDel" %in% names(bb)) bb$CareProfLIDDel[bi] else rep(NA_character_, n_bb))
   prov <- c(ld_prov[il], bb$OrgCodeProvider[bi])
   act <- plain_frame(
-    preg = c(lp, match(bb$UniqPregID[bi], preg$preg_id)),
+    preg = c(lp, match_strings(bb$UniqPregID[bi], preg$preg_id)$index),
     date = c(as.integer(ldate), as.integer(bb$PersonBirthDateBaby[bi])),
     time = rep(NA_integer_, length(prof)),
     contact = base + seq_along(prof),

@@ -61,8 +61,9 @@ team_pairs <- function(df, prov_of) {
     i <- i[in_strings(df$CareProfLID[i], uprof)]
     prov <- prov_of(i)
     if (is.null(prov)) prov <- rep(NA_character_, length(i))
-    have <- triple_code(match(as.character(prov), uprov), match(df$CareProfLID[i], uprof),
-                        match(df$TeamLocalID[i], uteam), uprof, uteam)
+    have <- triple_code(match_strings(as.character(prov), uprov)$index,
+                        match_strings(df$CareProfLID[i], uprof)$index,
+                        match_strings(df$TeamLocalID[i], uteam)$index, uprof, uteam)
     tabulate(match(have, au$code), length(au$code)) > 0L
   }
 }
