@@ -85,6 +85,10 @@
     .Call(`_matequity_cpp_group_min`, x, g, n_groups)
 }
 
+.cpp_first_unmapped <- function(x, sel, offset, want, map) {
+    .Call(`_matequity_cpp_first_unmapped`, x, sel, offset, want, map)
+}
+
 .cpp_match_nearest <- function(distance, treat, k, replace, caliper, order, nthreads) {
     .Call(`_matequity_cpp_match_nearest`, distance, treat, k, replace, caliper, order, nthreads)
 }

@@ -186,21 +186,21 @@ continuity <- function(data = NULL, msds, carer = c("professional", "team"),
   birth <- birth_dates(msds, preg$preg_id)
   links <- activity_links(msds)
   pc <- pregnancy_contacts(msds, preg, birth, staff_groups, links, nthreads)
-  ip <- intrapartum_contacts(msds, preg, birth, staff_groups, base = pc$n_contacts, links = links)
+  ip <- intrapartum_contacts(msds, preg, birth, staff_groups, base = pc$n_contacts, links = links,
+                             levels = pc$levels)
   log <- c(pc$log, ip$log)
 
-  # the intrapartum rows used (those with a date), their professionals,
-  # teams and providers coded on the levels of the other rows (lv)
-  lv <- pc$levels
-  ii <- if (any(c("intrapartum", "all") %in% phase)) which(!is.na(ip$act$date)) else integer()
-  cols <- c("preg", "date", "time", "contact", "prof", "team", "phase", "staff", "prov")
-  ia <- lapply(unclass(ip$act)[cols], `[`, ii)
-  for (nm in c("prof", "team", "prov")) {
-    co <- code_onto(ia[[nm]], lv[[nm]])
-    ia[[nm]] <- co$code
-    lv[[nm]] <- co$levels
-  }
-  names(ia)[names(ia) == "contact"] <- "code"
+  # the intrapartum rows used (those with a date), coded (professional,
+  # team, provider) on the levels of the other rows extended by theirs (lv)
+  with_ip <- any(c("intrapartum", "all") %in% phase)
+  ii <- if (with_ip) which(!is.na(ip$act$date)) else integer()
+  lv <- if (with_ip) Map(function(l, k) l[seq_len(k)], ip$levels, ip$dated_levels[names(ip$levels)]) else pc$levels
+  n_ii <- length(ii)
+  ia <- c(lapply(unclass(ip$act)[c("preg", "date")], `[`, ii),
+          list(time = rep(NA_integer_, n_ii), code = ip$act$contact[ii],
+               prof = ip$act$prof[ii], team = ip$act$team[ii],
+               phase = rep(phase_codes[["intrapartum"]], n_ii),
+               staff = ip$act$staff[ii], prov = ip$act$prov[ii]))
   ia <- lapply(ia, as.integer)
   # the rows are assembled and the indices computed in one engine call: the
   # options drop unattended contacts and non-midwifery activities, a carer

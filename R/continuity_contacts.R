@@ -247,11 +247,13 @@ code_onto <- function(x, levels) {
   list(code = code, levels = levels)
 }
 
-# Whether coded values equal each pregnancy's named value (strings, one per
-# pregnancy; `p` indexes them): TRUE only when both are present and equal.
-named_at <- function(code, levels, named, p) {
-  v <- match(named, levels)[p]
-  !is.na(code) & !is.na(v) & code == v
+# Each pregnancy's named value (strings) as a code on `levels`, for
+# comparing with coded rows as the strings compare: NA when missing, 0 (no
+# row's code) when not among the levels.
+named_codes <- function(named, levels) {
+  code <- match_strings(as.character(named), levels)$index
+  code[is.na(code) & !is.na(named)] <- 0L
+  code
 }
 
 # x == table[at] (NA when either is missing), compared on R's string cache
@@ -424,8 +426,13 @@ contact_codes <- function(p, date, time, id, n_preg = max(p, 0L), nthreads = 1L,
 
 # Intrapartum "contacts": each MSD302 labour-care activity, then each baby's
 # professional at delivery (MSD401 CareProfLIDDel), dated at the birth.
+# `act` holds their pregnancy, date (NA without a birth date), contact code
+# (after `base`), professional, team and provider as codes on `levels`
+# (pregnancy_contacts()'s, extended: returned as `levels`, the first
+# `dated_levels` of each being all the dated rows use), staff status, and
+# whether the row is a labour activity (else a delivery).
 intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
-                                 links = activity_links(msds)) {
+                                 links = activity_links(msds), levels) {
   log <- list()
   ld <- msds$MSD301LabourDelivery
   # LabourDeliveryID is local to a provider: a labour is UniqPregID + LabourDeliveryID
@@ -460,23 +467,68 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
   bi <- bi[order(bb$Person_ID_Baby[bi], method = "radix")]
   n_bb <- length(bi)
   n_la <- length(il)
-  # CareProfLIDDel is optional: without it no professional at delivery
-  prof <- c(la$CareProfLID[keep_la],
-            if ("CareProfLIDDel" %in% names(bb)) bb$CareProfLIDDel[bi] else rep(NA_character_, n_bb))
-  prov <- c(ld_prov[il], bb$OrgCodeProvider[bi])
+  n <- n_la + n_bb
+  date <- c(as.integer(ldate), as.integer(bb$PersonBirthDateBaby[bi]))
+  dated <- !is.na(date)
+  # professionals, teams and providers coded onto the other rows' levels
+  # from each table's own codes, in two parts (labour activities,
+  # deliveries), without building string vectors of the rows.
+  # CareProfLIDDel is optional: without it no professional at delivery.
+  part <- function(x, i) {
+    co <- string_codes(x)
+    list(code = co$code[i], levels = co$levels)
+  }
+  no_values <- list(code = rep(NA_integer_, n_bb), levels = character())
+  parts <- list(
+    prof = list(part(la$CareProfLID, keep_la),
+                if ("CareProfLIDDel" %in% names(bb)) part(bb$CareProfLIDDel, bi) else no_values),
+    team = list(part(la$TeamLocalID, keep_la), no_values),
+    prov = list(part(ld_prov, il), part(bb$OrgCodeProvider, bi)))
+  coded <- lapply(stats::setNames(names(parts), names(parts)),
+                  function(nm) code_parts_onto(parts[[nm]], dated, levels[[nm]]))
+  rm(parts)
+  lv <- lapply(coded, `[[`, "levels")
   act <- plain_frame(
     preg = c(lp, match_strings(bb$UniqPregID[bi], preg$preg_id)$index),
-    date = c(as.integer(ldate), as.integer(bb$PersonBirthDateBaby[bi])),
-    time = rep(NA_integer_, length(prof)),
-    contact = base + seq_along(prof),
-    prof = prof,
-    team = c(la$TeamLocalID[keep_la], rep(NA_character_, n_bb)),
-    phase = rep(phase_codes[["intrapartum"]], length(prof)),
-    attended = rep(TRUE, length(prof)),
-    staff = staff_status(prof, msds$MSD901StaffDetails, staff_groups, prov),
-    prov = prov,
-    source = rep(c("labour", "delivery"), c(n_la, n_bb))
+    date = date,
+    contact = base + seq_len(n),
+    prof = coded$prof$code,
+    team = coded$team$code,
+    staff = staff_status_coded(coded$prof$code, coded$prov$code, lv$prof, lv$prov,
+                               msds$MSD901StaffDetails, staff_groups),
+    prov = coded$prov$code,
+    labour = rep(c(TRUE, FALSE), c(n_la, n_bb))
   )
-  log[[1]] <- excl_row("labour", "labour activity or delivery with no birth date (left out of the intrapartum phase)", sum(is.na(act$date)))
-  list(act = act, log = log, labours = list(UniqPregID = labour_pregs))
+  log[[1]] <- excl_row("labour", "labour activity or delivery with no birth date (left out of the intrapartum phase)", sum(!dated))
+  list(act = act, log = log, labours = list(UniqPregID = labour_pregs), levels = lv,
+       dated_levels = vapply(coded, `[[`, 1L, "n_dated"))
+}
+
+# code_onto() of the concatenated values of `parts` without building them:
+# each part is list(code, levels), its rows' codes on its own levels. The
+# values of the rows marked `dated` (a logical over the concatenation) are
+# coded first, so those rows' codes are what code_onto() of the dated rows
+# alone gives; the other rows' new values follow. Works on the parts' codes
+# and distinct values only. Returns list(code, levels, n_dated: the number
+# of levels the dated rows use).
+code_parts_onto <- function(parts, dated, levels) {
+  at <- cumsum(c(0L, vapply(parts, function(p) length(p$code), 1L)))
+  maps <- lapply(parts, function(p) rep(NA_integer_, length(p$levels)))  # part level -> level
+  n_dated <- NA_integer_
+  for (want in c(TRUE, FALSE)) {
+    for (k in seq_along(parts)) {
+      # the part's values not yet among the levels (an earlier part may have
+      # added them)
+      open <- which(is.na(maps[[k]]))
+      if (length(open)) maps[[k]][open] <- match_strings(parts[[k]]$levels[open], levels)$index
+      u <- .cpp_first_unmapped(parts[[k]]$code, dated, at[k], want, maps[[k]])
+      if (!length(u)) next
+      maps[[k]][u] <- length(levels) + seq_along(u)
+      levels <- c(levels, parts[[k]]$levels[u])
+    }
+    if (want) n_dated <- length(levels)
+  }
+  code <- unlist(lapply(seq_along(parts), function(k) maps[[k]][parts[[k]]$code]), use.names = FALSE)
+  if (is.null(code)) code <- integer()
+  list(code = code, levels = levels, n_dated = n_dated)
 }

@@ -14,9 +14,14 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   nm <- preg$named_midwife
   nt <- preg$named_team
   np <- preg$named_provider
+  # on the intrapartum rows' codes (ip$levels)
+  ilv <- ip$levels
+  nm_code <- named_codes(nm, ilv$prof)
+  nt_code <- named_codes(nt, ilv$team)
+  np_code <- named_codes(np, ilv$prov)
   is_named <- function(prof, team, p, prov) {
-    (known_true(equal_at(prof, nm, p)) | known_true(equal_at(team, nt, p))) &
-      (if (is.null(prov)) TRUE else !known_false(equal_at(prov, np, p)))
+    (known_true(prof == nm_code[p]) | known_true(team == nt_code[p])) &
+      !known_false(prov == np_code[p])
   }
 
   rec <- if (definition == "nhs") {
@@ -34,7 +39,7 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   cp <- msds$MSD102MatCarePlan
   ld <- msds$MSD301LabourDelivery
   la <- msds$MSD302CareActivityLabDel
-  in_team <- in_recorded_team(ia$prov, ia$prof, nt[ia$preg], list(
+  in_team <- in_recorded_team(ia$prov, ia$prof, nt[ia$preg], ilv, list(
     team_pairs(cp, function(i) cp$OrgCodeProvider[i]),
     coded_team_pairs(links),
     team_pairs(la, function(i) ld$OrgCodeProvider[links$la_ld$index[i]])))
@@ -92,20 +97,21 @@ triple_code <- function(pv, pf, tm, uprof, uteam) {
 
 # Whether each (provider, professional, team) is among the memberships the
 # tables record (a missing provider equals a missing provider); FALSE where
-# the professional or the team is missing. The triples are coded on the
+# the professional or the team is missing. `prov` and `prof` are codes on
+# levels$prov and levels$prof, `team` strings. The triples are coded on the
 # few distinct values asked about, so the tables' rows are only looked up.
-in_recorded_team <- function(prov, prof, team, tables) {
+in_recorded_team <- function(prov, prof, team, levels, tables) {
   out <- logical(length(prof))
   want <- which(!is.na(prof) & !is.na(team))
   if (!length(want)) return(out)
   # the distinct values in order of first appearance, a missing provider
   # first (uprov[1] is NA)
-  cv <- string_codes(as.character(prov[want]))
-  uprov <- c(NA_character_, cv$levels)
+  cv <- string_codes(prov[want])
+  uprov <- c(NA_character_, levels$prov[cv$levels])
   pv <- if (anyNA(cv$code)) replace(cv$code, is.na(cv$code), 0L) + 1L else cv$code + 1L
   cf <- string_codes(prof[want])
   ct <- string_codes(team[want])
-  uprof <- cf$levels
+  uprof <- levels$prof[cf$levels]
   uteam <- ct$levels
   pf <- cf$code
   tm <- ct$code
@@ -219,7 +225,7 @@ coc_receiving_research <- function(act, lv, ip, preg, is_named, nthreads) {
                            "drop", FALSE, nthreads)
   n <- res$n_contacts
   hit <- res$n_named_any
-  la <- ip$act[ip$act$source == "labour", , drop = FALSE]
+  la <- ip$act[ip$act$labour, , drop = FALSE]
   has_labour <- preg$preg_id %in% ip$labours$UniqPregID
   labour_named <- tabulate(la$preg[is_named(la$prof, la$team, la$preg, la$prov)], P) > 0L
   placed <- preg$coc_placed

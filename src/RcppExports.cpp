@@ -331,6 +331,20 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_first_unmapped
+Rcpp::IntegerVector cpp_first_unmapped(const Rcpp::IntegerVector& x, const Rcpp::LogicalVector& sel, int offset, bool want, const Rcpp::IntegerVector& map);
+RcppExport SEXP _matequity_cpp_first_unmapped(SEXP xSEXP, SEXP selSEXP, SEXP offsetSEXP, SEXP wantSEXP, SEXP mapSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::LogicalVector& >::type sel(selSEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< bool >::type want(wantSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type map(mapSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_first_unmapped(x, sel, offset, want, map));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_match_nearest
 Rcpp::List cpp_match_nearest(const Eigen::Map<Eigen::VectorXd>& distance, const Eigen::Map<Eigen::VectorXi>& treat, int k, bool replace, double caliper, int order, int nthreads);
 RcppExport SEXP _matequity_cpp_match_nearest(SEXP distanceSEXP, SEXP treatSEXP, SEXP kSEXP, SEXP replaceSEXP, SEXP caliperSEXP, SEXP orderSEXP, SEXP nthreadsSEXP) {
@@ -650,6 +664,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},
     {"_matequity_cpp_has_openmp", (DL_FUNC) &_matequity_cpp_has_openmp, 0},
     {"_matequity_cpp_group_min", (DL_FUNC) &_matequity_cpp_group_min, 3},
+    {"_matequity_cpp_first_unmapped", (DL_FUNC) &_matequity_cpp_first_unmapped, 5},
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
     {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 5},
     {"_matequity_cpp_multi_effect", (DL_FUNC) &_matequity_cpp_multi_effect, 7},

@@ -44,3 +44,27 @@ Rcpp::NumericVector cpp_group_min(const Rcpp::NumericVector& x, const Rcpp::Inte
   for (std::size_t i = 0; i < m.size(); ++i) out[i] = std::isnan(m[i]) ? NA_REAL : m[i];
   return out;
 }
+
+// groups.hpp's first_unmapped(): the codes of x that `map` leaves NA, over
+// the rows i where sel[offset + i] == want, distinct, in order of first
+// appearance.
+// [[Rcpp::export(name = ".cpp_first_unmapped", rng = false)]]
+Rcpp::IntegerVector cpp_first_unmapped(const Rcpp::IntegerVector& x, const Rcpp::LogicalVector& sel,
+                                       int offset, bool want, const Rcpp::IntegerVector& map) {
+  if (offset < 0 || static_cast<R_xlen_t>(offset) + x.size() > sel.size())
+    Rcpp::stop("the selection does not cover the codes");
+  struct Window {
+    const int* p;
+    R_xlen_t n;
+    R_xlen_t size() const { return n; }
+    int operator[](std::size_t i) const { return p[i]; }
+  };
+  const Window w{LOGICAL(sel) + offset, x.size()};
+  try {
+    const std::vector<int> u =
+        matequity::first_unmapped(x, w, want ? 1 : 0, map, NA_INTEGER, NA_INTEGER);
+    return Rcpp::IntegerVector(u.begin(), u.end());
+  } catch (const std::exception& e) {
+    Rcpp::stop(e.what());
+  }
+}

@@ -85,3 +85,18 @@ TEST_CASE("group_min takes the smallest present value per group") {
   const std::vector<int> bad{1, 1, 2, 5, 3, 3};
   CHECK_THROWS_AS(matequity::group_min(x, bad, 4, na), std::out_of_range);
 }
+
+TEST_CASE("first_unmapped gives the unmapped codes of the selected rows in order of first appearance") {
+  const int na = -9, unset = -1;
+  // codes 1..4 of four values; value 2 is already a level
+  const std::vector<int> map{unset, 7, unset, unset};
+  const std::vector<int> x{3, 2, na, 1, 3, 4, 1};
+  const std::vector<int> sel{1, 1, 1, 0, 1, 1, 1};
+  // selected rows 0,1,2,4,5,6: 3 (new), 2 (mapped), missing, 3 (repeat), 4, 1
+  CHECK(matequity::first_unmapped(x, sel, 1, map, unset, na) == std::vector<int>{3, 4, 1});
+  // the other rows: only row 3 (code 1)
+  CHECK(matequity::first_unmapped(x, sel, 0, map, unset, na) == std::vector<int>{1});
+  const std::vector<int> bad{5};
+  const std::vector<int> one{1};
+  CHECK_THROWS_AS(matequity::first_unmapped(bad, one, 1, map, unset, na), std::out_of_range);
+}

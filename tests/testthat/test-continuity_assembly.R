@@ -109,3 +109,30 @@ test_that("the string passes agree with match(), %in% and == on literal vectors"
   expect_identical(matequity:::parse_contact_time(c("09:30", NA, "9:30:15", "25:00", "09:30")),
                    c(34200L, NA, 34215L, NA, 34200L))
 })
+
+test_that("code_parts_onto() codes two tables' rows onto existing levels, dated rows first", {
+  # levels already held: "P1", "P2". Part 1 (labour activities) rows use
+  # its own levels c("P3", "P1", "P9"); part 2 (deliveries) c("P9", "P4").
+  parts <- list(list(code = c(1L, 2L, NA, 3L), levels = c("P3", "P1", "P9")),
+                list(code = c(2L, 1L, 1L), levels = c("P9", "P4")))
+  # rows as strings: P3 P1 NA P9 | P4 P9 P9; row 4 (P9) and row 5 (P4) undated
+  dated <- c(TRUE, TRUE, TRUE, FALSE, FALSE, TRUE, TRUE)
+  r <- matequity:::code_parts_onto(parts, dated, c("P1", "P2"))
+  # dated rows bring P3 (3) and P9 (4, first seen on row 6); then P4 (5)
+  expect_identical(r$levels, c("P1", "P2", "P3", "P9", "P4"))
+  expect_identical(r$code, c(3L, 1L, NA, 4L, 5L, 4L, 4L))
+  expect_identical(r$n_dated, 4L)
+  # what code_onto() gives the strings, dated rows first
+  s <- c("P3", "P1", NA, "P9", "P4", "P9", "P9")
+  a <- matequity:::code_onto(s[dated], c("P1", "P2"))
+  b <- matequity:::code_onto(s[!dated], a$levels)
+  expect_identical(r$levels, b$levels)
+  expect_identical(r$code[dated], a$code)
+  expect_identical(r$code[!dated], b$code)
+  # a part with no rows and no levels
+  none <- matequity:::code_parts_onto(list(list(code = integer(), levels = character())), logical(), "A")
+  expect_identical(none$code, integer())
+  expect_identical(none$levels, "A")
+  expect_error(matequity:::.cpp_first_unmapped(1:3, c(TRUE, TRUE), 0L, TRUE, rep(NA_integer_, 3)),
+               "does not cover")
+})

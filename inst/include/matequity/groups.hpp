@@ -139,4 +139,29 @@ std::vector<double> group_min(const DblVec& x, const IntVec& g, int n_groups, in
   return out;
 }
 
+// The distinct codes (1..map.size()) of x not yet mapped (map[v - 1] ==
+// unset), over the rows i with sel[i] == want, in order of first
+// appearance; `na` marks a missing code (skipped). For extending a set of
+// levels by the new values of coded rows without a pass per vector.
+template <class IntVec, class SelVec>
+std::vector<int> first_unmapped(const IntVec& x, const SelVec& sel, int want,
+                                const IntVec& map, int unset, int na) {
+  const std::size_t n = static_cast<std::size_t>(x.size());
+  if (static_cast<std::size_t>(sel.size()) != n)
+    throw std::invalid_argument("codes and selection differ in length");
+  const std::size_t m = static_cast<std::size_t>(map.size());
+  std::vector<char> seen(m, 0);
+  std::vector<int> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int v = x[i];
+    if (v == na || sel[i] != want) continue;
+    if (v < 1 || static_cast<std::size_t>(v) > m) throw std::out_of_range("code out of range");
+    const std::size_t k = static_cast<std::size_t>(v - 1);
+    if (seen[k] || map[k] != unset) continue;
+    seen[k] = 1;
+    out.push_back(v);
+  }
+  return out;
+}
+
 }  // namespace matequity
