@@ -121,6 +121,14 @@
     .Call(`_matequity_cpp_place_rows`, parent, parent_kept, child)
 }
 
+.cpp_place_in_parent <- function(parent, parent_kept, child) {
+    .Call(`_matequity_cpp_place_in_parent`, parent, parent_kept, child)
+}
+
+.cpp_orphan_rows <- function(parent, child) {
+    .Call(`_matequity_cpp_orphan_rows`, parent, child)
+}
+
 .cpp_all_whole <- function(x) {
     .Call(`_matequity_cpp_all_whole`, x)
 }

@@ -38,8 +38,8 @@ latest_per_key <- function(key, order = list(), ties = c("first", "drop")) {
 key_codes <- function(key) {
   n <- length(key)
   if (is.integer(key) && !is.factor(key) && !anyNA(key)) {
-    rg <- range(key)
-    if (rg[1L] >= 1L && rg[2L] <= n) return(key)
+    # min() and max(), not range(), which copies the key
+    if (min(key) >= 1L && max(key) <= n) return(key)
   }
   combined_codes(list(key))
 }

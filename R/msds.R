@@ -635,12 +635,14 @@ validate_msds_tables <- function(tables, trusted = character(), as_at = NULL) {
     by <- usable[[1L]]
     same <- vapply(by, function(f) identical(class(ct[[f]]), class(pt[[f]])), TRUE)
     if (!all(same)) next
-    m <- match_rows(unclass(ct)[by], unclass(pt)[by])
-    bad <- is.na(m) & !Reduce(`|`, lapply(unclass(ct)[by], is.na))
-    if (any(bad)) {
-      ex <- if (length(by) == 1L) ct[[by]][bad] else do.call(paste, c(lapply(unclass(ct)[by], `[`, which(bad)[seq_len(min(5L, sum(bad)))]), sep = "/"))
+    # the rows with every key value present and no parent row with them,
+    # found in one engine pass (no row-length vectors in R)
+    cc <- hash_columns_against(unclass(ct)[by], unclass(pt)[by])
+    bad <- .cpp_orphan_rows(cc$table, cc$x)
+    if (length(bad)) {
+      ex <- if (length(by) == 1L) ct[[by]][bad] else do.call(paste, c(lapply(unclass(ct)[by], `[`, bad[seq_len(min(5L, length(bad)))]), sep = "/"))
       add(tab, paste(by, collapse = " + "), sprintf("orphan key: no matching record in %s", par$table),
-          sum(bad), example_values(ex))
+          length(bad), example_values(ex))
     }
   }
   problems <- c(problems, data_quality_problems(tables))

@@ -148,7 +148,8 @@ hash_columns <- function(cols) {
 # The columns of x and of table (lists of the same columns) for
 # .cpp_place_rows(): as stored where both sides are stored alike and the
 # engine can hash them, else codes on one scale (a missing value on either
-# side coded NA, which never matches).
+# side coded NA, which never matches; a value of x not in table coded 0,
+# which matches nothing but is not missing).
 hash_columns_against <- function(x, table) {
   x <- lapply(unname(x), function(v) if (is.factor(v)) as.character(v) else v)
   table <- lapply(unname(table), function(v) if (is.factor(v)) as.character(v) else v)
@@ -160,7 +161,7 @@ hash_columns_against <- function(x, table) {
     b <- table[[k]]
     cb <- match(b, b)
     if (anyNA(b)) cb[is.na(b)] <- NA_integer_
-    ca <- match(a, b)
+    ca <- match(a, b, nomatch = 0L)
     if (anyNA(a)) ca[is.na(a)] <- NA_integer_
     x[[k]] <- ca
     table[[k]] <- cb
@@ -260,38 +261,31 @@ scoped_match <- function(child, parent, id, scope = "UniqPregID") {
 latest_submission_rows <- function(df, key) {
   n <- nrow(df)
   if (!n) return(list(keep = logical(), superseded = 0L, duplicate = 0L))
-  # a key with a column that never repeats cannot repeat (one submission)
-  for (k in rev(key)) {
-    if (!anyDuplicated(df[[k]])) return(list(keep = rep(TRUE, n), superseded = 0L, duplicate = 0L))
-  }
+  # one hash of the key's rows (a key that never repeats keeps every row:
+  # an anyDuplicated() pass per column first cost a hash of its own, in
+  # vain when the extract holds resubmissions)
   ordc <- intersect(submission_order_cols, names(df))
   r <- latest_per_key(combined_codes(unclass(df)[key]), unclass(df)[ordc])
   list(keep = r$keep, superseded = r$superseded, duplicate = r$tied)
 }
 
-# Places the rows of a child table in its parent's submissions: for each
-# row, 1 when it belongs to the retained submission of its parent record, 0
-# when to a superseded one, NA when to none (its record numbers are its
-# own). A row is placed on the parent's record (pregnancy, local id) and
-# RecordNumber, else on the record and UniqSubmissionID; `kept` marks the
-# parent's retained rows, which are matched first.
+# Places the rows of a child table in its parent's submissions: a row is
+# placed on the parent's record (pregnancy, local id) and RecordNumber, else
+# on the record and UniqSubmissionID; `kept` marks the parent's retained
+# rows, which are matched first. Returns list(keep: the rows in the
+# retained submission of their parent record or in none (their record
+# numbers are their own), superseded: the number in a superseded one). One
+# engine call over every key, on the columns as stored.
 place_in_parent <- function(df, pdf, kept, id) {
-  n <- nrow(df)
   scope <- if ("UniqPregID" %in% names(df) && "UniqPregID" %in% names(pdf)) "UniqPregID"
-  state <- rep(NA_integer_, n)
-  for (sub_col in c("RecordNumber", "UniqSubmissionID")) {
-    if (!sub_col %in% names(df) || !sub_col %in% names(pdf)) next
-    left <- which(is.na(state))
-    if (!length(left)) break
+  subs <- Filter(function(s) s %in% names(df) && s %in% names(pdf), c("RecordNumber", "UniqSubmissionID"))
+  if (!length(subs)) return(list(keep = rep(TRUE, nrow(df)), superseded = 0L))
+  cc <- lapply(subs, function(sub_col) {
     cols <- unique(c(scope, id, sub_col))
-    x <- unclass(df)[cols]
-    if (length(left) < n) x <- lapply(x, `[`, left)
-    cc <- hash_columns_against(x, unclass(pdf)[cols])
-    m <- .cpp_place_rows(cc$table, kept, cc$x)
-    in_any <- which(!is.na(m))
-    state[left[in_any]] <- as.integer(kept[m[in_any]])
-  }
-  state
+    hash_columns_against(unclass(df)[cols], unclass(pdf)[cols])
+  })
+  r <- .cpp_place_in_parent(lapply(cc, `[[`, "table"), kept, lapply(cc, `[[`, "x"))
+  list(keep = r$keep, superseded = as.integer(r$superseded))
 }
 
 # The rows `keep` (logical) of a tibble, as df[keep, , drop = FALSE] gives
@@ -363,10 +357,10 @@ msds_reduce_submissions <- function(tables, as_at = NULL) {
       keep <- rep(TRUE, n1)
       pdf <- before[[par]]
       if (!is.null(pdf) && n1) {
-        # NA (placed in no submission: own record numbers) is kept
-        state <- place_in_parent(df, pdf, kept[[par]], spec$parent$id)
-        keep <- is.na(state) | state == 1L
-        sup <- sum(!keep)
+        # rows placed in no submission (own record numbers) are kept
+        pl <- place_in_parent(df, pdf, kept[[par]], spec$parent$id)
+        keep <- pl$keep
+        sup <- pl$superseded
       }
       # exact repeats of a whole row
       kr <- which(keep)

@@ -52,9 +52,18 @@ type_problem <- function(msg, x, bad, severity = "error", w = NULL) {
 # The distinct values of x, each row's index into them and how many rows
 # hold each: the conversions below work on the distinct values (a column of
 # millions of rows holds few distinct codes, numbers or dates) and map back.
+# Text is coded by the engine on the strings' pointers, its hash as large
+# as the distinct values (unique() and match() hash the whole column twice,
+# and for text not all in the native encoding, as they compare it).
 distinct_values <- function(x) {
-  u <- unique(x)
-  i <- match(x, u)
+  d <- if (is.character(x)) .cpp_distinct_strings(x, TRUE)
+  if (is.null(d)) {
+    u <- unique(x)
+    i <- match(x, u)
+  } else {
+    u <- d$u
+    i <- d$i
+  }
   list(u = u, i = i, w = tabulate(i, length(u)))
 }
 

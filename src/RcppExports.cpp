@@ -448,6 +448,29 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_place_in_parent
+Rcpp::List cpp_place_in_parent(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept, const Rcpp::List& child);
+RcppExport SEXP _matequity_cpp_place_in_parent(SEXP parentSEXP, SEXP parent_keptSEXP, SEXP childSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type parent(parentSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::LogicalVector& >::type parent_kept(parent_keptSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type child(childSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_place_in_parent(parent, parent_kept, child));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_orphan_rows
+Rcpp::IntegerVector cpp_orphan_rows(const Rcpp::List& parent, const Rcpp::List& child);
+RcppExport SEXP _matequity_cpp_orphan_rows(SEXP parentSEXP, SEXP childSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type parent(parentSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type child(childSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_orphan_rows(parent, child));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_all_whole
 bool cpp_all_whole(SEXP x);
 RcppExport SEXP _matequity_cpp_all_whole(SEXP xSEXP) {
@@ -673,6 +696,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_row_codes", (DL_FUNC) &_matequity_cpp_row_codes, 2},
     {"_matequity_cpp_duplicated_rows", (DL_FUNC) &_matequity_cpp_duplicated_rows, 2},
     {"_matequity_cpp_place_rows", (DL_FUNC) &_matequity_cpp_place_rows, 3},
+    {"_matequity_cpp_place_in_parent", (DL_FUNC) &_matequity_cpp_place_in_parent, 3},
+    {"_matequity_cpp_orphan_rows", (DL_FUNC) &_matequity_cpp_orphan_rows, 2},
     {"_matequity_cpp_all_whole", (DL_FUNC) &_matequity_cpp_all_whole, 1},
     {"_matequity_cpp_n_present", (DL_FUNC) &_matequity_cpp_n_present, 1},
     {"_matequity_cpp_distinct_strings", (DL_FUNC) &_matequity_cpp_distinct_strings, 2},

@@ -16,10 +16,21 @@ bool hashable(SEXP v) {
     case REALSXP:
       return true;
     case STRSXP: {
+      // each string is looked at (a read of its header, a cache miss per
+      // string) only when not among the last ones seen at its place in a
+      // small direct-mapped set: most columns repeat a few values
+      constexpr std::size_t kSet = 4096;
+      std::vector<SEXP> seen(kSet, nullptr);
+      const SEXP* p = STRING_PTR_RO(v);
       const R_xlen_t n = XLENGTH(v);
       for (R_xlen_t i = 0; i < n; ++i) {
-        SEXP c = STRING_ELT(v, i);
-        if (c != NA_STRING && Rf_getCharCE(c) != CE_NATIVE) return false;
+        SEXP c = p[i];
+        if (c == NA_STRING) continue;
+        const std::size_t s = static_cast<std::size_t>(
+            matequity::records::mix64(reinterpret_cast<std::uintptr_t>(c)) & (kSet - 1));
+        if (seen[s] == c) continue;
+        if (Rf_getCharCE(c) != CE_NATIVE) return false;
+        seen[s] = c;
       }
       return true;
     }
@@ -142,6 +153,56 @@ Rcpp::IntegerVector cpp_place_rows(const Rcpp::List& parent, const Rcpp::Logical
   Rcpp::IntegerVector out(m.size());
   for (std::size_t i = 0; i < m.size(); ++i) out[i] = m[i] < 0 ? NA_INTEGER : static_cast<int>(m[i] + 1);
   return out;
+}
+
+// records.hpp's place_in_parent(): `parent` and `child` are lists of
+// passes, each a list of columns. Returns list(keep: the rows placed in a
+// retained submission or in none, superseded: the number placed in a
+// superseded one).
+// [[Rcpp::export(name = ".cpp_place_in_parent", rng = false)]]
+Rcpp::List cpp_place_in_parent(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept,
+                               const Rcpp::List& child) {
+  if (parent.size() != child.size() || !parent.size()) Rcpp::stop("place_in_parent: parent and child need the same passes");
+  const R_xlen_t np = n_rows(parent[0]);
+  const R_xlen_t nc = n_rows(child[0]);
+  if (parent_kept.size() != np) Rcpp::stop("place_in_parent: `parent_kept` has the wrong length");
+  std::vector<unsigned char> kept(static_cast<std::size_t>(np));
+  for (R_xlen_t i = 0; i < np; ++i) kept[i] = parent_kept[i] == TRUE;
+  std::vector<std::vector<Column>> pk, ck;
+  for (R_xlen_t p = 0; p < parent.size(); ++p) {
+    pk.push_back(columns(parent[p], np, "place_in_parent (parent)"));
+    ck.push_back(columns(child[p], nc, "place_in_parent (child)"));
+  }
+  try {
+    const std::vector<signed char> st = matequity::records::place_in_parent(
+        pk, static_cast<std::size_t>(np), kept.data(), ck, static_cast<std::size_t>(nc));
+    Rcpp::LogicalVector keep(st.size());
+    double superseded = 0;
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      keep[i] = st[i] != 0;
+      superseded += st[i] == 0;
+    }
+    return Rcpp::List::create(Rcpp::Named("keep") = keep, Rcpp::Named("superseded") = superseded);
+  } catch (const std::exception& e) {
+    Rcpp::stop(e.what());
+  }
+}
+
+// records.hpp's orphan_rows(), 1-based.
+// [[Rcpp::export(name = ".cpp_orphan_rows", rng = false)]]
+Rcpp::IntegerVector cpp_orphan_rows(const Rcpp::List& parent, const Rcpp::List& child) {
+  const R_xlen_t np = n_rows(parent);
+  const R_xlen_t nc = n_rows(child);
+  try {
+    const std::vector<std::size_t> o = matequity::records::orphan_rows(
+        columns(parent, np, "orphan_rows (parent)"), static_cast<std::size_t>(np),
+        columns(child, nc, "orphan_rows (child)"), static_cast<std::size_t>(nc));
+    Rcpp::IntegerVector out(o.size());
+    for (std::size_t i = 0; i < o.size(); ++i) out[i] = static_cast<int>(o[i] + 1);
+    return out;
+  } catch (const std::exception& e) {
+    Rcpp::stop(e.what());
+  }
 }
 
 // [[Rcpp::export(name = ".cpp_all_whole", rng = false)]]

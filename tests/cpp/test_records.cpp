@@ -148,6 +148,32 @@ TEST_CASE("placement on one column, empty tables and mismatched columns") {
   CHECK_THROWS_AS(place_rows({ints(p)}, 3, kept.data(), {reals(cd)}, 3), std::invalid_argument);
 }
 
+TEST_CASE("place_in_parent tries each key on the rows earlier keys left, retained submissions first") {
+  // parent rows (id, rec, sub): kept flags 0, 1, 0
+  std::vector<int> pid{7, 7, 8};
+  std::vector<int> prec{100, 200, 300};
+  std::vector<int> psub{1, 2, 1};
+  std::vector<unsigned char> kept{0, 1, 0};
+  // child rows (id, rec, sub):
+  //   0: (7, 100, .) on rec -> parent row 0, superseded -> 0
+  //   1: (7, 999, 2) not on rec; on sub (7, 2) -> parent row 1, kept -> 1
+  //   2: (8, 999, 9) on neither -> -1
+  //   3: (7, NA, 1)  rec missing; on sub (7, 1) -> row 0 -> 0
+  //   4: (8, 300, 2) on rec -> row 2 (0); the sub pass never sees it
+  std::vector<int> cid{7, 7, 8, 7, 8};
+  std::vector<int> crec{100, 999, 999, NA, 300};
+  std::vector<int> csub{5, 2, 9, 1, 2};
+  std::vector<signed char> st = place_in_parent(
+      {{ints(pid), ints(prec)}, {ints(pid), ints(psub)}}, 3, kept.data(),
+      {{ints(cid), ints(crec)}, {ints(cid), ints(csub)}}, 5);
+  CHECK(st == std::vector<signed char>{0, 1, -1, 0, 0});
+  CHECK_THROWS_AS(place_in_parent({{ints(pid)}}, 3, kept.data(), {}, 5), std::invalid_argument);
+  // orphans: child rows with every value present and no parent row
+  // (rows 1 and 2 on (id, rec); row 3 has a missing value)
+  CHECK(orphan_rows({ints(pid), ints(prec)}, 3, {ints(cid), ints(crec)}, 5) ==
+        std::vector<std::size_t>{1, 2});
+}
+
 TEST_CASE("duplicated rows over all columns, among a subset of rows") {
   // R: d <- data.frame(a = c(4, 1, 4, 2, 4), b = c(1, 1, 1, 1, 2))
   //    duplicated(d)  ->  F F T F F

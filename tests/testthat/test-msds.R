@@ -40,6 +40,29 @@ test_that("three missing columns in two tables are listed in one error", {
   expect_match(msg, "MSD201CareContactPreg\\$AttendCode: required column is missing")
 })
 
+test_that("orphan keys are found in a key column of mixed encodings", {
+  # one pregnancy's id in latin1 everywhere, one of its contacts in UTF-8
+  # (the same text: not an orphan); the column is not hashed on pointers
+  tabs <- small_tables()$tables
+  u <- enc2utf8("PREG-caf\u00e9")
+  l <- iconv(u, "UTF-8", "latin1")
+  old <- tabs$MSD101PregnancyBooking$UniqPregID[1]
+  for (t in names(tabs)) {
+    if ("UniqPregID" %in% names(tabs[[t]])) tabs[[t]]$UniqPregID[tabs[[t]]$UniqPregID == old] <- l
+  }
+  i <- which(tabs$MSD201CareContactPreg$UniqPregID == l)
+  expect_gt(length(i), 1L)
+  tabs$MSD201CareContactPreg$UniqPregID[i[1]] <- u
+  expect_identical(Encoding(tabs$MSD201CareContactPreg$UniqPregID[i[1:2]]), c("UTF-8", "latin1"))
+  tabs$MSD201CareContactPreg$UniqPregID[setdiff(seq_along(tabs$MSD201CareContactPreg$UniqPregID), i)[1]] <- "NOT-A-PREGNANCY"
+  withr::local_options(matequity.disclosure = "none")
+  err <- tryCatch(as_msds(tabs, quiet = TRUE), error = identity)
+  expect_s3_class(err, "matequity_msds_invalid")
+  msg <- cli::ansi_strip(conditionMessage(err))
+  expect_match(msg, "1 problem;")
+  expect_match(msg, "UniqPregID: orphan key: no matching record in MSD101PregnancyBooking \\(1 row\\); e.g. \"NOT-A-PREGNANCY\"")
+})
+
 test_that("wrong types, unusable record numbers and orphan keys are all reported together", {
   # (before issue 12 bad dates, codes outside the code lists and repeated
   # records were errors here too; they are data quality now: see the next

@@ -145,3 +145,20 @@ test_that("a table's stray codes, padded codes and text columns through as_msds(
                               q$problem == "code outside the code list"], 2L)
   expect_true(tibble::is_tibble(m$MSD201CareContactPreg))
 })
+
+test_that("distinct_values() gives unique(), match() and the row counts, text in any encoding", {
+  x <- c("20240102", NA, " 7", "20240102", NA, "x")
+  d <- matequity:::distinct_values(x)
+  expect_identical(d$u, c("20240102", NA, " 7", "x"))
+  expect_identical(d$i, c(1L, 2L, 3L, 1L, 2L, 4L))
+  expect_identical(d$w, c(2L, 2L, 1L, 1L))
+  # the same text in UTF-8 and latin1 is one value, as unique() has it
+  u <- enc2utf8("caf\u00e9")
+  l <- iconv(u, "UTF-8", "latin1")
+  e <- matequity:::distinct_values(c(u, "a", l))
+  expect_identical(e$i, c(1L, 2L, 1L))
+  expect_identical(e$w, c(2L, 1L))
+  n <- matequity:::distinct_values(c(3, NA, 3, 1))
+  expect_identical(n$u, c(3, NA, 1))
+  expect_identical(n$w, c(2L, 1L, 1L))
+})

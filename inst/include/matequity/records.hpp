@@ -13,6 +13,9 @@
 //   row_codes()        codes of rows (the position of the first equal row)
 //   place_rows()       for each row of a child table, the parent row with the
 //                      same values, rows flagged as retained first
+//   place_in_parent()  whether each child row belongs to a retained parent
+//                      submission, over a sequence of keys
+//   orphan_rows()      child rows whose key no parent row has
 //   duplicated_rows()  rows repeating an earlier row in every column
 //   distinct_values()  unique() and match(x, unique(x)) of one column
 //   all_whole(), count_missing()  one-pass column checks of the type
@@ -26,6 +29,7 @@
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace matequity {
@@ -144,6 +148,18 @@ struct Column {
     }
     return 0;
   }
+  // a hint that row r's value will be read soon
+  void prefetch(std::size_t r) const {
+#if defined(__GNUC__) || defined(__clang__)
+    switch (kind) {
+      case kInt: __builtin_prefetch(static_cast<const int*>(data) + r); break;
+      case kReal: __builtin_prefetch(static_cast<const double*>(data) + r); break;
+      case kPtr: __builtin_prefetch(static_cast<const void* const*>(data) + r); break;
+    }
+#else
+    (void)r;
+#endif
+  }
   bool missing(std::size_t r) const {
     switch (kind) {
       case kInt: return static_cast<const int*>(data)[r] == kMissing;
@@ -165,6 +181,10 @@ inline std::uint64_t mix64(std::uint64_t k) {
 
 // Open-addressing hash of the rows of a set of columns: rows with equal
 // values in every column share one slot, holding the first row inserted.
+// A table of millions of rows is bound by memory latency (a slot, then the
+// stored row's values to compare), so the bulk loops below (for_rows())
+// hash rows ahead of use and prefetch first their slot, then the values of
+// the row the slot holds.
 class RowIndex {
  public:
   RowIndex(const std::vector<Column>& cols, std::size_t expected) : cols_(cols) {
@@ -174,9 +194,26 @@ class RowIndex {
     slots_.assign(cap, Slot{-1, 0});
     mask_ = cap - 1;
   }
-  // The first row equal to row r, inserting r if there is none.
-  long long insert(std::size_t r) {
-    const std::uint64_t h = hash_row(cols_, r);
+  static std::uint64_t hash_row(const std::vector<Column>& cols, std::size_t r) {
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (const Column& c : cols) h = mix64(h ^ c.word(r));
+    return h;
+  }
+  void prefetch_slot(std::uint64_t h) const {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(&slots_[static_cast<std::size_t>(h) & mask_]);
+#else
+    (void)h;
+#endif
+  }
+  // the values of the row in h's home slot, when its tag agrees
+  void prefetch_candidate(std::uint64_t h) const {
+    const Slot& x = slots_[static_cast<std::size_t>(h) & mask_];
+    if (x.row < 0 || x.tag != static_cast<std::uint32_t>(h >> 32)) return;
+    for (const Column& c : cols_) c.prefetch(static_cast<std::size_t>(x.row));
+  }
+  // The first row equal to row r (of hash h), inserting r if there is none.
+  long long insert(std::size_t r, std::uint64_t h) {
     const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
     std::size_t s = static_cast<std::size_t>(h) & mask_;
     while (slots_[s].row >= 0) {
@@ -187,10 +224,10 @@ class RowIndex {
     slots_[s] = Slot{static_cast<std::int32_t>(r), tag};
     return static_cast<long long>(r);
   }
-  // The stored row equal to row r of `other` (the same columns of another
-  // table, of the same kinds), or -1.
-  long long find(const std::vector<Column>& other, std::size_t r) const {
-    const std::uint64_t h = hash_row(other, r);
+  long long insert(std::size_t r) { return insert(r, hash_row(cols_, r)); }
+  // The stored row equal to row r (of hash h) of `other` (the same columns
+  // of another table, of the same kinds), or -1.
+  long long find(const std::vector<Column>& other, std::size_t r, std::uint64_t h) const {
     const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
     std::size_t s = static_cast<std::size_t>(h) & mask_;
     while (slots_[s].row >= 0) {
@@ -200,13 +237,11 @@ class RowIndex {
     }
     return -1;
   }
+  long long find(const std::vector<Column>& other, std::size_t r) const {
+    return find(other, r, hash_row(other, r));
+  }
 
  private:
-  static std::uint64_t hash_row(const std::vector<Column>& cols, std::size_t r) {
-    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (const Column& c : cols) h = mix64(h ^ c.word(r));
-    return h;
-  }
   static bool equal(const std::vector<Column>& cols, std::size_t a, std::size_t b) {
     for (const Column& c : cols) if (c.word(a) != c.word(b)) return false;
     return true;
@@ -226,6 +261,44 @@ class RowIndex {
   std::size_t mask_ = 0;
 };
 
+// Calls f(k, row_of(k), h) for k = 0..len-1 in order, h the hash of that
+// row of `cols` (rows indexed by row_of()); meanwhile each row's slot in
+// `idx` is prefetched `2 * kAhead` calls ahead and the values of the row
+// it holds `kAhead` ahead. The order of the calls is the plain loop's, so
+// results are the same; only the memory waits overlap.
+template <class RowOf, class F>
+void for_rows(const RowIndex& idx, const std::vector<Column>& cols, std::size_t len, RowOf row_of,
+              F f) {
+  constexpr std::size_t kAhead = 8, kRing = 2 * kAhead;  // kRing a power of 2
+  std::uint64_t ring[kRing];
+  const std::size_t lead = len < kRing ? len : kRing;
+  for (std::size_t k = 0; k < lead; ++k) {
+    ring[k] = RowIndex::hash_row(cols, row_of(k));
+    idx.prefetch_slot(ring[k]);
+  }
+  for (std::size_t k = 0; k < len; ++k) {
+    const std::uint64_t h = ring[k & (kRing - 1)];
+    if (k + kAhead < len) idx.prefetch_candidate(ring[(k + kAhead) & (kRing - 1)]);
+    const std::size_t r = row_of(k);
+    f(k, r, h);
+    if (k + kRing < len) {
+      const std::uint64_t hn = RowIndex::hash_row(cols, row_of(k + kRing));
+      ring[k & (kRing - 1)] = hn;
+      idx.prefetch_slot(hn);
+    }
+  }
+}
+
+// Rows (0-based, m of them, when not null) must lie in 0..n-1.
+inline void check_rows(const int* rows, std::size_t m, std::size_t n, const char* what) {
+  if (!rows) return;
+  for (std::size_t k = 0; k < m; ++k) {
+    if (rows[k] < 0 || static_cast<std::size_t>(rows[k]) >= n) {
+      throw std::out_of_range(std::string(what) + ": a row is out of range");
+    }
+  }
+}
+
 // Codes of the rows of `cols` (n rows, or the rows `rows` when not null, m
 // of them): the position (1-based, among the rows coded) of the first row
 // with the same values in every column. Missing values are values.
@@ -234,23 +307,58 @@ inline std::vector<int> row_codes(const std::vector<Column>& cols, std::size_t n
   if (cols.empty()) throw std::invalid_argument("row_codes(): no columns");
   const std::size_t len = rows ? m : n;
   if (len > static_cast<std::size_t>(INT_MAX)) throw std::length_error("row_codes(): too many rows");
+  check_rows(rows, m, n, "row_codes()");
   std::vector<int> out(len);
+  RowIndex idx(cols, len);
   if (!rows) {
-    RowIndex idx(cols, n);
-    for (std::size_t r = 0; r < n; ++r) out[r] = static_cast<int>(idx.insert(r) + 1);
+    for_rows(idx, cols, n, [](std::size_t k) { return k; },
+             [&](std::size_t k, std::size_t r, std::uint64_t h) {
+               out[k] = static_cast<int>(idx.insert(r, h) + 1);
+             });
     return out;
   }
   // positions among the subset: remember which subset position each row had
-  RowIndex idx(cols, m);
   std::vector<int> slot_pos(n, 0);
-  for (std::size_t k = 0; k < m; ++k) {
-    const std::size_t r = static_cast<std::size_t>(rows[k]);
-    if (r >= n) throw std::out_of_range("row_codes(): a row is out of range");
-    const long long f = idx.insert(r);
-    if (f == static_cast<long long>(r)) slot_pos[r] = static_cast<int>(k + 1);
-    out[k] = slot_pos[static_cast<std::size_t>(f)];
-  }
+  for_rows(idx, cols, m, [rows](std::size_t k) { return static_cast<std::size_t>(rows[k]); },
+           [&](std::size_t k, std::size_t r, std::uint64_t h) {
+             const long long f = idx.insert(r, h);
+             if (f == static_cast<long long>(r)) slot_pos[r] = static_cast<int>(k + 1);
+             out[k] = slot_pos[static_cast<std::size_t>(f)];
+           });
   return out;
+}
+
+// place_rows()'s checks and its index of the parent rows with no missing
+// value, retained rows (parent_kept) inserted first, so each tuple's slot
+// holds its first retained row, or its first row when none is retained.
+inline bool any_missing(const std::vector<Column>& cols, std::size_t r) {
+  for (const Column& c : cols) if (c.missing(r)) return true;
+  return false;
+}
+
+inline void check_place(const std::vector<Column>& parent, const std::vector<Column>& child) {
+  if (parent.empty() || parent.size() != child.size()) {
+    throw std::invalid_argument("place_rows(): parent and child need the same, non-empty columns");
+  }
+  for (std::size_t j = 0; j < parent.size(); ++j) {
+    if (parent[j].kind != child[j].kind) {
+      throw std::invalid_argument("place_rows(): parent and child columns differ in kind");
+    }
+  }
+}
+
+inline void index_parent(RowIndex& idx, const std::vector<Column>& parent, std::size_t np,
+                         const unsigned char* parent_kept) {
+  std::vector<std::size_t> order;
+  order.reserve(np);
+  for (int pass = 1; pass >= 0; --pass) {
+    for (std::size_t r = 0; r < np; ++r) {
+      if ((parent_kept[r] != 0) != (pass == 1) || any_missing(parent, r)) continue;
+      order.push_back(r);
+    }
+  }
+  for_rows(idx, parent, order.size(), [&order](std::size_t k) { return order[k]; },
+           [&](std::size_t, std::size_t r, std::uint64_t h) { idx.insert(r, h); });
 }
 
 // For each child row, the parent row (0-based) with the same values in
@@ -261,35 +369,63 @@ inline std::vector<int> row_codes(const std::vector<Column>& cols, std::size_t n
 inline std::vector<long long> place_rows(const std::vector<Column>& parent, std::size_t np,
                                          const unsigned char* parent_kept,
                                          const std::vector<Column>& child, std::size_t nc) {
-  if (parent.empty() || parent.size() != child.size()) {
-    throw std::invalid_argument("place_rows(): parent and child need the same, non-empty columns");
-  }
-  for (std::size_t j = 0; j < parent.size(); ++j) {
-    if (parent[j].kind != child[j].kind) {
-      throw std::invalid_argument("place_rows(): parent and child columns differ in kind");
-    }
-  }
+  check_place(parent, child);
   std::vector<long long> out(nc, -1);
   if (!np || !nc) return out;
-  // a parent row with a missing value matches nothing
-  auto any_missing = [](const std::vector<Column>& cols, std::size_t r) {
-    for (const Column& c : cols) if (c.missing(r)) return true;
-    return false;
-  };
-  // retained rows are inserted first, so each tuple's slot holds its first
-  // retained row, or its first row when none is retained
   RowIndex idx(parent, np);
-  for (int pass = 1; pass >= 0; --pass) {
-    for (std::size_t r = 0; r < np; ++r) {
-      if ((parent_kept[r] != 0) != (pass == 1) || any_missing(parent, r)) continue;
-      idx.insert(r);
-    }
-  }
+  index_parent(idx, parent, np, parent_kept);
+  for_rows(idx, child, nc, [](std::size_t k) { return k; },
+           [&](std::size_t, std::size_t r, std::uint64_t h) {
+             if (!any_missing(child, r)) out[r] = idx.find(child, r, h);
+           });
+  return out;
+}
+
+// The child rows (0-based, ascending) with every value present that no
+// parent row equals: orphan keys.
+inline std::vector<std::size_t> orphan_rows(const std::vector<Column>& parent, std::size_t np,
+                                            const std::vector<Column>& child, std::size_t nc) {
+  const std::vector<unsigned char> all(np, 1);
+  const std::vector<long long> m = place_rows(parent, np, all.data(), child, nc);
+  std::vector<std::size_t> out;
   for (std::size_t r = 0; r < nc; ++r) {
-    if (any_missing(child, r)) continue;
-    out[r] = idx.find(child, r);
+    if (m[r] < 0 && !any_missing(child, r)) out.push_back(r);
   }
   return out;
+}
+
+// The rows of a child table in its parent's submissions, over a sequence of
+// keys (passes: the parent's columns and the child's, as for place_rows()):
+// each pass looks up the rows no earlier pass placed. A row placed on a
+// retained parent row gets 1, on a superseded one 0; a row placed by no
+// pass stays -1 (its record numbers are its own).
+inline std::vector<signed char> place_in_parent(
+    const std::vector<std::vector<Column>>& parent_keys, std::size_t np,
+    const unsigned char* parent_kept, const std::vector<std::vector<Column>>& child_keys,
+    std::size_t nc) {
+  if (parent_keys.size() != child_keys.size()) {
+    throw std::invalid_argument("place_in_parent(): parent and child need the same passes");
+  }
+  std::vector<signed char> state(nc, -1);
+  std::vector<std::size_t> open(nc);
+  for (std::size_t r = 0; r < nc; ++r) open[r] = r;
+  for (std::size_t p = 0; p < parent_keys.size() && !open.empty() && np; ++p) {
+    const std::vector<Column>& parent = parent_keys[p];
+    const std::vector<Column>& child = child_keys[p];
+    check_place(parent, child);
+    RowIndex idx(parent, np);
+    index_parent(idx, parent, np, parent_kept);
+    for_rows(idx, child, open.size(), [&open](std::size_t k) { return open[k]; },
+             [&](std::size_t, std::size_t r, std::uint64_t h) {
+               if (any_missing(child, r)) return;
+               const long long m = idx.find(child, r, h);
+               if (m >= 0) state[r] = parent_kept[static_cast<std::size_t>(m)] ? 1 : 0;
+             });
+    std::size_t w = 0;
+    for (std::size_t k = 0; k < open.size(); ++k) if (state[open[k]] < 0) open[w++] = open[k];
+    open.resize(w);
+  }
+  return state;
 }
 
 // Whether each row (of n, or of the rows `rows`) repeats an earlier one in
@@ -299,12 +435,12 @@ inline std::vector<unsigned char> duplicated_rows(const std::vector<Column>& col
   const std::size_t len = rows ? m : n;
   std::vector<unsigned char> out(len, 0);
   if (cols.empty()) throw std::invalid_argument("duplicated_rows(): no columns");
+  check_rows(rows, m, n, "duplicated_rows()");
   RowIndex idx(cols, len);
-  for (std::size_t k = 0; k < len; ++k) {
-    const std::size_t r = rows ? static_cast<std::size_t>(rows[k]) : k;
-    if (r >= n) throw std::out_of_range("duplicated_rows(): a row is out of range");
-    if (idx.insert(r) != static_cast<long long>(r)) out[k] = 1;
-  }
+  auto row_of = [rows](std::size_t k) { return rows ? static_cast<std::size_t>(rows[k]) : k; };
+  for_rows(idx, cols, len, row_of, [&](std::size_t k, std::size_t r, std::uint64_t h) {
+    if (idx.insert(r, h) != static_cast<long long>(r)) out[k] = 1;
+  });
   return out;
 }
 
