@@ -637,8 +637,7 @@ validate_msds_tables <- function(tables, trusted = character(), as_at = NULL) {
     if (!all(same)) next
     # the rows with every key value present and no parent row with them,
     # found in one engine pass (no row-length vectors in R)
-    cc <- hash_columns_against(unclass(ct)[by], unclass(pt)[by])
-    bad <- .cpp_orphan_rows(cc$table, cc$x)
+    bad <- with_row_hash_against(unclass(ct)[by], unclass(pt)[by], function(x, table) .cpp_orphan_rows(table, x))
     if (length(bad)) {
       ex <- if (length(by) == 1L) ct[[by]][bad] else do.call(paste, c(lapply(unclass(ct)[by], `[`, bad[seq_len(min(5L, length(bad)))]), sep = "/"))
       add(tab, paste(by, collapse = " + "), sprintf("orphan key: no matching record in %s", par$table),

@@ -415,7 +415,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_row_codes
-Rcpp::IntegerVector cpp_row_codes(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows);
+SEXP cpp_row_codes(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows);
 RcppExport SEXP _matequity_cpp_row_codes(SEXP colsSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -426,7 +426,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_duplicated_rows
-Rcpp::LogicalVector cpp_duplicated_rows(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows);
+SEXP cpp_duplicated_rows(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows);
 RcppExport SEXP _matequity_cpp_duplicated_rows(SEXP colsSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -437,7 +437,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_place_rows
-Rcpp::IntegerVector cpp_place_rows(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept, const Rcpp::List& child);
+SEXP cpp_place_rows(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept, const Rcpp::List& child);
 RcppExport SEXP _matequity_cpp_place_rows(SEXP parentSEXP, SEXP parent_keptSEXP, SEXP childSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -449,7 +449,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_place_in_parent
-Rcpp::List cpp_place_in_parent(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept, const Rcpp::List& child);
+SEXP cpp_place_in_parent(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept, const Rcpp::List& child);
 RcppExport SEXP _matequity_cpp_place_in_parent(SEXP parentSEXP, SEXP parent_keptSEXP, SEXP childSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -461,7 +461,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_orphan_rows
-Rcpp::IntegerVector cpp_orphan_rows(const Rcpp::List& parent, const Rcpp::List& child);
+SEXP cpp_orphan_rows(const Rcpp::List& parent, const Rcpp::List& child);
 RcppExport SEXP _matequity_cpp_orphan_rows(SEXP parentSEXP, SEXP childSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;

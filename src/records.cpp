@@ -39,6 +39,11 @@ bool hashable(SEXP v) {
   }
 }
 
+// A string the engine may compare by identity: in the native encoding.
+bool native_string(const void* p) {
+  return Rf_getCharCE(static_cast<SEXP>(const_cast<void*>(p))) == CE_NATIVE;
+}
+
 std::vector<Column> columns(const Rcpp::List& cols, R_xlen_t n, const char* what) {
   std::vector<Column> out;
   for (R_xlen_t j = 0; j < cols.size(); ++j) {
@@ -56,6 +61,7 @@ std::vector<Column> columns(const Rcpp::List& cols, R_xlen_t n, const char* what
         c.kind = Column::kPtr;
         c.data = static_cast<const void*>(STRING_PTR_RO(v));
         c.na = static_cast<const void*>(NA_STRING);
+        c.plain = &native_string;
         break;
       default:
         Rcpp::stop("%s: column %d is of a type the engine cannot hash", what, static_cast<int>(j + 1));
@@ -122,37 +128,53 @@ Rcpp::LogicalVector cpp_hashable(const Rcpp::List& cols) {
   return out;
 }
 
+// The row hashes below return NULL when they meet a string that is not in
+// the native encoding (records.hpp's NotPlain): the caller codes the
+// columns and asks again.
+
 // [[Rcpp::export(name = ".cpp_row_codes", rng = false)]]
-Rcpp::IntegerVector cpp_row_codes(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows = R_NilValue) {
+SEXP cpp_row_codes(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows = R_NilValue) {
   const R_xlen_t n = n_rows(cols);
   const std::vector<int> r = zero_based(rows);
-  const std::vector<int> c = matequity::records::row_codes(
-      columns(cols, n, "row_codes"), static_cast<std::size_t>(n), rows.isNull() ? nullptr : r.data(), r.size());
-  return Rcpp::IntegerVector(c.begin(), c.end());
+  try {
+    const std::vector<int> c = matequity::records::row_codes(
+        columns(cols, n, "row_codes"), static_cast<std::size_t>(n), rows.isNull() ? nullptr : r.data(), r.size());
+    return Rcpp::IntegerVector(c.begin(), c.end());
+  } catch (const matequity::records::NotPlain&) {
+    return R_NilValue;
+  }
 }
 
 // [[Rcpp::export(name = ".cpp_duplicated_rows", rng = false)]]
-Rcpp::LogicalVector cpp_duplicated_rows(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows = R_NilValue) {
+SEXP cpp_duplicated_rows(const Rcpp::List& cols, Rcpp::Nullable<Rcpp::IntegerVector> rows = R_NilValue) {
   const R_xlen_t n = n_rows(cols);
   const std::vector<int> r = zero_based(rows);
-  return to_logical(matequity::records::duplicated_rows(
-      columns(cols, n, "duplicated_rows"), static_cast<std::size_t>(n), rows.isNull() ? nullptr : r.data(), r.size()));
+  try {
+    return to_logical(matequity::records::duplicated_rows(
+        columns(cols, n, "duplicated_rows"), static_cast<std::size_t>(n), rows.isNull() ? nullptr : r.data(), r.size()));
+  } catch (const matequity::records::NotPlain&) {
+    return R_NilValue;
+  }
 }
 
 // [[Rcpp::export(name = ".cpp_place_rows", rng = false)]]
-Rcpp::IntegerVector cpp_place_rows(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept,
-                                   const Rcpp::List& child) {
+SEXP cpp_place_rows(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept,
+                    const Rcpp::List& child) {
   const R_xlen_t np = n_rows(parent);
   const R_xlen_t nc = n_rows(child);
   if (parent_kept.size() != np) Rcpp::stop("place_rows: `parent_kept` has the wrong length");
   std::vector<unsigned char> kept(static_cast<std::size_t>(np));
   for (R_xlen_t i = 0; i < np; ++i) kept[i] = parent_kept[i] == TRUE;
-  const std::vector<long long> m = matequity::records::place_rows(
-      columns(parent, np, "place_rows (parent)"), static_cast<std::size_t>(np), kept.data(),
-      columns(child, nc, "place_rows (child)"), static_cast<std::size_t>(nc));
-  Rcpp::IntegerVector out(m.size());
-  for (std::size_t i = 0; i < m.size(); ++i) out[i] = m[i] < 0 ? NA_INTEGER : static_cast<int>(m[i] + 1);
-  return out;
+  try {
+    const std::vector<long long> m = matequity::records::place_rows(
+        columns(parent, np, "place_rows (parent)"), static_cast<std::size_t>(np), kept.data(),
+        columns(child, nc, "place_rows (child)"), static_cast<std::size_t>(nc));
+    Rcpp::IntegerVector out(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i) out[i] = m[i] < 0 ? NA_INTEGER : static_cast<int>(m[i] + 1);
+    return out;
+  } catch (const matequity::records::NotPlain&) {
+    return R_NilValue;
+  }
 }
 
 // records.hpp's place_in_parent(): `parent` and `child` are lists of
@@ -160,8 +182,8 @@ Rcpp::IntegerVector cpp_place_rows(const Rcpp::List& parent, const Rcpp::Logical
 // retained submission or in none, superseded: the number placed in a
 // superseded one).
 // [[Rcpp::export(name = ".cpp_place_in_parent", rng = false)]]
-Rcpp::List cpp_place_in_parent(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept,
-                               const Rcpp::List& child) {
+SEXP cpp_place_in_parent(const Rcpp::List& parent, const Rcpp::LogicalVector& parent_kept,
+                         const Rcpp::List& child) {
   if (parent.size() != child.size() || !parent.size()) Rcpp::stop("place_in_parent: parent and child need the same passes");
   const R_xlen_t np = n_rows(parent[0]);
   const R_xlen_t nc = n_rows(child[0]);
@@ -183,6 +205,8 @@ Rcpp::List cpp_place_in_parent(const Rcpp::List& parent, const Rcpp::LogicalVect
       superseded += st[i] == 0;
     }
     return Rcpp::List::create(Rcpp::Named("keep") = keep, Rcpp::Named("superseded") = superseded);
+  } catch (const matequity::records::NotPlain&) {
+    return R_NilValue;
   } catch (const std::exception& e) {
     Rcpp::stop(e.what());
   }
@@ -190,7 +214,7 @@ Rcpp::List cpp_place_in_parent(const Rcpp::List& parent, const Rcpp::LogicalVect
 
 // records.hpp's orphan_rows(), 1-based.
 // [[Rcpp::export(name = ".cpp_orphan_rows", rng = false)]]
-Rcpp::IntegerVector cpp_orphan_rows(const Rcpp::List& parent, const Rcpp::List& child) {
+SEXP cpp_orphan_rows(const Rcpp::List& parent, const Rcpp::List& child) {
   const R_xlen_t np = n_rows(parent);
   const R_xlen_t nc = n_rows(child);
   try {
@@ -200,6 +224,8 @@ Rcpp::IntegerVector cpp_orphan_rows(const Rcpp::List& parent, const Rcpp::List& 
     Rcpp::IntegerVector out(o.size());
     for (std::size_t i = 0; i < o.size(); ++i) out[i] = static_cast<int>(o[i] + 1);
     return out;
+  } catch (const matequity::records::NotPlain&) {
+    return R_NilValue;
   } catch (const std::exception& e) {
     Rcpp::stop(e.what());
   }

@@ -174,6 +174,39 @@ TEST_CASE("place_in_parent tries each key on the rows earlier keys left, retaine
         std::vector<std::size_t>{1, 2});
 }
 
+namespace {
+// "strings": pointers into a pool; the one at pool[3] is not plain
+const char pool[5] = {'a', 'b', 'c', 'd', 0};
+bool plain_but_d(const void* p) { return p != static_cast<const void*>(pool + 3); }
+Column ptrs(const std::vector<const void*>& v) {
+  Column c;
+  c.kind = Column::kPtr;
+  c.data = v.data();
+  c.na = static_cast<const void*>(pool + 4);
+  c.plain = &plain_but_d;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("the row hashes ask whether the strings they store or miss are plain") {
+  const void* a = pool;
+  const void* b = pool + 1;
+  const void* d = pool + 3;
+  const void* na = pool + 4;
+  std::vector<const void*> x{a, b, a, na};
+  CHECK(row_codes({ptrs(x)}, 4) == std::vector<int>{1, 2, 1, 4});
+  CHECK(duplicated_rows({ptrs(x)}, 4) == flags({0, 0, 1, 0}));
+  // a stored row with a string that is not plain ends the hash
+  std::vector<const void*> y{a, d};
+  CHECK_THROWS_AS(row_codes({ptrs(y)}, 2), NotPlain);
+  CHECK_THROWS_AS(duplicated_rows({ptrs(y)}, 2), NotPlain);
+  std::vector<unsigned char> kept{1, 1, 1, 1};
+  CHECK_THROWS_AS(place_rows({ptrs(y)}, 2, kept.data(), {ptrs(x)}, 4), NotPlain);
+  // a child row found needs no asking; one not found does
+  CHECK(place_rows({ptrs(x)}, 4, kept.data(), {ptrs(x)}, 4) == std::vector<long long>{0, 1, 0, -1});
+  CHECK_THROWS_AS(place_rows({ptrs(x)}, 4, kept.data(), {ptrs(y)}, 2), NotPlain);
+}
+
 TEST_CASE("duplicated rows over all columns, among a subset of rows") {
   // R: d <- data.frame(a = c(4, 1, 4, 2, 4), b = c(1, 1, 1, 1, 2))
   //    duplicated(d)  ->  F F T F F

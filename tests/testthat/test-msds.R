@@ -40,6 +40,18 @@ test_that("three missing columns in two tables are listed in one error", {
   expect_match(msg, "MSD201CareContactPreg\\$AttendCode: required column is missing")
 })
 
+test_that("the row hashes compare text as match() does when encodings are mixed", {
+  u <- enc2utf8("caf\u00e9")
+  l <- iconv(u, "UTF-8", "latin1")
+  x <- list(c(u, "a", l, NA), c(1, 1, 1, 1))
+  # what match() and duplicated() give on the pasted rows
+  expect_identical(matequity:::combined_codes(x), c(1L, 2L, 1L, 4L))
+  expect_identical(matequity:::duplicated_rows(x), c(FALSE, FALSE, TRUE, FALSE))
+  expect_identical(matequity:::match_rows(list(c(l, "b", NA), c(1, 1, 1)), x), c(1L, NA, NA))
+  # and on native text only, read as stored
+  expect_identical(matequity:::match_rows(list(c("a", "z")), list(c("z", "a", "a"))), c(2L, 1L))
+})
+
 test_that("orphan keys are found in a key column of mixed encodings", {
   # one pregnancy's id in latin1 everywhere, one of its contacts in UTF-8
   # (the same text: not an orphan); the column is not hashed on pointers

@@ -126,6 +126,17 @@ struct Column {
   Kind kind = kInt;
   const void* data = nullptr;
   const void* na = nullptr;  // kPtr: the missing string
+  // kPtr, optional: whether a string may be compared by identity (equal
+  // text, one pointer: the glue asks for an encoding mark). The hashes
+  // below ask it of each string of a row they store and of a row they fail
+  // to find (a row found has the stored row's strings), and throw NotPlain
+  // at the first `false`, for the caller to code the column instead.
+  bool (*plain)(const void*) = nullptr;
+  bool plain_at(std::size_t r) const {
+    if (kind != kPtr || !plain) return true;
+    const void* p = static_cast<const void* const*>(data)[r];
+    return p == na || plain(p);
+  }
   // a canonical 64-bit word: equal values, equal words
   std::uint64_t word(std::size_t r) const {
     switch (kind) {
@@ -169,6 +180,15 @@ struct Column {
     return false;
   }
 };
+
+// A string of a row the hash stores or fails to find is not plain.
+struct NotPlain : std::runtime_error {
+  NotPlain() : std::runtime_error("a string cannot be compared by identity") {}
+};
+
+inline void require_plain(const std::vector<Column>& cols, std::size_t r) {
+  for (const Column& c : cols) if (!c.plain_at(r)) throw NotPlain();
+}
 
 inline std::uint64_t mix64(std::uint64_t k) {
   k ^= k >> 30;
@@ -224,7 +244,6 @@ class RowIndex {
     slots_[s] = Slot{static_cast<std::int32_t>(r), tag};
     return static_cast<long long>(r);
   }
-  long long insert(std::size_t r) { return insert(r, hash_row(cols_, r)); }
   // The stored row equal to row r (of hash h) of `other` (the same columns
   // of another table, of the same kinds), or -1.
   long long find(const std::vector<Column>& other, std::size_t r, std::uint64_t h) const {
@@ -236,9 +255,6 @@ class RowIndex {
       s = (s + 1) & mask_;
     }
     return -1;
-  }
-  long long find(const std::vector<Column>& other, std::size_t r) const {
-    return find(other, r, hash_row(other, r));
   }
 
  private:
@@ -313,7 +329,9 @@ inline std::vector<int> row_codes(const std::vector<Column>& cols, std::size_t n
   if (!rows) {
     for_rows(idx, cols, n, [](std::size_t k) { return k; },
              [&](std::size_t k, std::size_t r, std::uint64_t h) {
-               out[k] = static_cast<int>(idx.insert(r, h) + 1);
+               const long long f = idx.insert(r, h);
+               if (f == static_cast<long long>(r)) require_plain(cols, r);
+               out[k] = static_cast<int>(f + 1);
              });
     return out;
   }
@@ -322,7 +340,10 @@ inline std::vector<int> row_codes(const std::vector<Column>& cols, std::size_t n
   for_rows(idx, cols, m, [rows](std::size_t k) { return static_cast<std::size_t>(rows[k]); },
            [&](std::size_t k, std::size_t r, std::uint64_t h) {
              const long long f = idx.insert(r, h);
-             if (f == static_cast<long long>(r)) slot_pos[r] = static_cast<int>(k + 1);
+             if (f == static_cast<long long>(r)) {
+               require_plain(cols, r);
+               slot_pos[r] = static_cast<int>(k + 1);
+             }
              out[k] = slot_pos[static_cast<std::size_t>(f)];
            });
   return out;
@@ -358,7 +379,18 @@ inline void index_parent(RowIndex& idx, const std::vector<Column>& parent, std::
     }
   }
   for_rows(idx, parent, order.size(), [&order](std::size_t k) { return order[k]; },
-           [&](std::size_t, std::size_t r, std::uint64_t h) { idx.insert(r, h); });
+           [&](std::size_t, std::size_t r, std::uint64_t h) {
+             if (idx.insert(r, h) == static_cast<long long>(r)) require_plain(parent, r);
+           });
+}
+
+// The parent row equal to child row r (of hash h), or -1; a child row
+// found nowhere must be plain (else equal text might have been missed).
+inline long long find_child(const RowIndex& idx, const std::vector<Column>& child, std::size_t r,
+                            std::uint64_t h) {
+  const long long m = idx.find(child, r, h);
+  if (m < 0) require_plain(child, r);
+  return m;
 }
 
 // For each child row, the parent row (0-based) with the same values in
@@ -376,7 +408,7 @@ inline std::vector<long long> place_rows(const std::vector<Column>& parent, std:
   index_parent(idx, parent, np, parent_kept);
   for_rows(idx, child, nc, [](std::size_t k) { return k; },
            [&](std::size_t, std::size_t r, std::uint64_t h) {
-             if (!any_missing(child, r)) out[r] = idx.find(child, r, h);
+             if (!any_missing(child, r)) out[r] = find_child(idx, child, r, h);
            });
   return out;
 }
@@ -418,7 +450,7 @@ inline std::vector<signed char> place_in_parent(
     for_rows(idx, child, open.size(), [&open](std::size_t k) { return open[k]; },
              [&](std::size_t, std::size_t r, std::uint64_t h) {
                if (any_missing(child, r)) return;
-               const long long m = idx.find(child, r, h);
+               const long long m = find_child(idx, child, r, h);
                if (m >= 0) state[r] = parent_kept[static_cast<std::size_t>(m)] ? 1 : 0;
              });
     std::size_t w = 0;
@@ -439,7 +471,10 @@ inline std::vector<unsigned char> duplicated_rows(const std::vector<Column>& col
   RowIndex idx(cols, len);
   auto row_of = [rows](std::size_t k) { return rows ? static_cast<std::size_t>(rows[k]) : k; };
   for_rows(idx, cols, len, row_of, [&](std::size_t k, std::size_t r, std::uint64_t h) {
-    if (idx.insert(r, h) != static_cast<long long>(r)) out[k] = 1;
+    if (idx.insert(r, h) != static_cast<long long>(r))
+      out[k] = 1;
+    else
+      require_plain(cols, r);
   });
   return out;
 }
