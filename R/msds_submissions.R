@@ -140,8 +140,8 @@ combined_codes <- function(cols) with_row_hash(cols, .cpp_row_codes)
 # pointer. They check the encoding of each string of a row they store or
 # fail to find (a row found has the stored row's strings), and return NULL
 # at one not in the native encoding, where equal text can be two strings:
-# the columns are then coded (hash_columns()) and the call made again. So a
-# column is not read twice before it is hashed.
+# the columns are then coded (hash_columns()) and the call made again, so
+# no pass over the strings precedes the hash.
 engine_readable <- function(v) {
   (is.character(v) || is.integer(v) || is.double(v) || is.logical(v)) && !inherits(v, "integer64")
 }
@@ -183,7 +183,7 @@ with_row_hash_against <- function(x, table, f, passes = FALSE) {
 # cannot read directly (text in several encodings, integer64, other types)
 # replaced by its match() codes, which compare as match() does.
 hash_columns <- function(cols) {
-  cols <- lapply(unname(cols), function(v) if (is.factor(v)) as.character(v) else v)
+  cols <- unfactor_all(cols)
   ok <- .cpp_hashable(cols) & !vapply(cols, inherits, TRUE, "integer64")
   for (k in which(!ok)) cols[[k]] <- match(cols[[k]], cols[[k]])
   cols
@@ -195,8 +195,8 @@ hash_columns <- function(cols) {
 # side coded NA, which never matches; a value of x not in table coded 0,
 # which matches nothing but is not missing).
 hash_columns_against <- function(x, table) {
-  x <- lapply(unname(x), function(v) if (is.factor(v)) as.character(v) else v)
-  table <- lapply(unname(table), function(v) if (is.factor(v)) as.character(v) else v)
+  x <- unfactor_all(x)
+  table <- unfactor_all(table)
   alike <- vapply(seq_along(x), function(k) identical(typeof(x[[k]]), typeof(table[[k]])), TRUE)
   ok <- alike & .cpp_hashable(x) & .cpp_hashable(table) &
     !vapply(x, inherits, TRUE, "integer64") & !vapply(table, inherits, TRUE, "integer64")

@@ -25,8 +25,10 @@
 # or, for the continuity step alone on saved inputs:
 #   Rscript bench/bench_pipeline.R --continuity CM.rds MSDS.rds
 # Size: MATEQUITY_BENCH_N (default 1e6 pregnancies); MATEQUITY_BENCH_REALISM
-# = "clean" for the extract without resubmissions (realism = NULL). Writes
-# bench/results/pipeline.md.
+# = "clean" for the extract without resubmissions (realism = NULL);
+# MATEQUITY_BENCH_RAW = a saved simulate_msds() result of that size and
+# realism to read instead of simulating again (the time reported is then the
+# read's). Writes bench/results/pipeline.md.
 args <- commandArgs(trailingOnly = TRUE)
 
 status_mb <- function(field) {
@@ -261,8 +263,9 @@ if (length(args) && args[1] == "--continuity") {
 n <- as.numeric(Sys.getenv("MATEQUITY_BENCH_N", "1e6"))
 realism <- Sys.getenv("MATEQUITY_BENCH_REALISM", "real")
 load_start <- readLines("/proc/loadavg")
+raw_file <- Sys.getenv("MATEQUITY_BENCH_RAW")
 t_sim <- system.time({
-  raw <- if (realism == "clean") simulate_msds(n, seed = 1, realism = NULL) else
+  raw <- if (nzchar(raw_file)) readRDS(raw_file) else if (realism == "clean") simulate_msds(n, seed = 1, realism = NULL) else
     simulate_msds(n, seed = 1, realism = sim_realism(validate = FALSE))
   tables <- unclass(raw)
   attributes(tables) <- list(names = names(tables))
@@ -320,8 +323,9 @@ md <- c(
           paste(strsplit(load_start, " ")[[1]][1:3], collapse = " "),
           paste(strsplit(load_end, " ")[[1]][1:3], collapse = " ")),
   "",
-  sprintf("Input: `simulate_msds(%s, seed = 1, realism = %s)` (made in %.0f s, not timed below): %s rows in %d tables (MSD201 %s, MSD202 %s).",
-          fmt(n, 0), if (realism == "clean") "NULL" else "sim_realism(validate = FALSE)", t_sim,
+  sprintf("Input: `simulate_msds(%s, seed = 1, realism = %s)` (%s in %.0f s, not timed below): %s rows in %d tables (MSD201 %s, MSD202 %s).",
+          fmt(n, 0), if (realism == "clean") "NULL" else "sim_realism(validate = FALSE)",
+          if (nzchar(raw_file)) "read from a saved copy" else "made", t_sim,
           fmt(sum(n_rows), 0), length(n_rows), fmt(n_rows[["MSD201CareContactPreg"]], 0),
           fmt(n_rows[["MSD202CareActivityPreg"]], 0)),
   "Each step runs in its own child Rscript reading the previous step's saved result;",
