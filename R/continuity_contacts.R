@@ -266,9 +266,9 @@ equal_at <- function(x, table, at) {
   x == table[at]
 }
 
-# x %in% TRUE and x %in% FALSE for logical x, without match().
-known_true <- function(x) !is.na(x) & x
-known_false <- function(x) !is.na(x) & !x
+# x %in% TRUE and x %in% FALSE, without match() for a logical x.
+known_true <- function(x) if (is.logical(x)) !is.na(x) & x else x %in% TRUE
+known_false <- function(x) if (is.logical(x)) !is.na(x) & !x else x %in% FALSE
 
 # x %in% table through the same pass.
 in_strings <- function(x, table) {

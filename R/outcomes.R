@@ -175,17 +175,17 @@ add_outcomes <- function(data, msds, outcomes = outcome_catalogue()$outcome,
   first <- b$first
   agg <- function(y, e) {
     if (multiple_births == "any") {
-      el <- tabulate(b$ip[e %in% TRUE], n) > 0L
-      yy <- tabulate(b$ip[e %in% TRUE & y %in% TRUE], n) > 0L
+      el <- tabulate(b$ip[known_true(e)], n) > 0L
+      yy <- tabulate(b$ip[known_true(e) & known_true(y)], n) > 0L
     } else {
-      el <- e[first] %in% TRUE
-      yy <- y[first] %in% TRUE
+      el <- known_true(e[first])
+      yy <- known_true(y[first])
     }
     if (anyNA(e)) {
       unk <- if (multiple_births == "any") tabulate(b$ip[is.na(e)], n) > 0L & !el else is.na(e[first])
       el[unk] <- NA
     }
-    yy[!el %in% TRUE] <- NA
+    yy[!known_true(el)] <- NA
     list(y = yy, e = el)
   }
   cat_all <- outcome_catalogue()
@@ -309,7 +309,7 @@ birth_outcomes <- function(data, msds, outcomes = NULL, definitions = NULL, ...,
   for (nm in outcomes) {
     y <- b$y[[nm]][o]
     e <- b$e[[nm]][o]
-    y[!e %in% TRUE] <- NA
+    y[!known_true(e)] <- NA
     out[[nm]] <- y
     out[[paste0(nm, "_eligible")]] <- e
   }

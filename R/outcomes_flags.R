@@ -49,7 +49,7 @@ baby_outcomes <- function(cohort, msds, s) {
   single_recorded <- bpl %in% 1L
   singleton <- bpl == 1L
   singleton[is.na(bpl)] <- (n_babies[ip] == 1L)[is.na(bpl)]
-  singleton <- singleton %in% TRUE
+  singleton <- known_true(singleton)
   term <- !is.na(gest) & gest >= 259 & gest <= 315
   nd <- neonatal_death_flags(babies, live, msds,
                              report = want("neonatal_death") || want("perinatal_death"))
@@ -195,7 +195,7 @@ maternity_outcomes <- function(b, cohort, msds, s) {
   has <- !is.na(first)
   def <- s$definitions
   # a maternity: first baby a live birth or a stillbirth from 24+0 weeks
-  maternity <- has & b$total[first] %in% TRUE
+  maternity <- has & known_true(b$total[first])
   dm <- b$babies$DeliveryMethodCode[first]
   act <- msds$MSD302CareActivityLabDel
   # labour activities to their pregnancy, and to the first baby's labour, on
@@ -211,8 +211,8 @@ maternity_outcomes <- function(b, cohort, msds, s) {
   any_of <- function(idx, hit) tabulate(idx[!is.na(idx) & hit], n) > 0L
   vaginal <- dm %in% code_list("vaginal_birth")
   mk <- function(y, e) {
-    y <- y %in% TRUE
-    e <- e %in% TRUE
+    y <- known_true(y)
+    e <- known_true(e)
     y[!e] <- NA
     list(y = y, e = e)
   }
