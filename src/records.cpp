@@ -1,6 +1,7 @@
 // Glue for records.hpp: type conversion only.
 #include <Rcpp.h>
 #include <matequity/records.hpp>
+#include <matequity/text.hpp>
 
 namespace {
 
@@ -19,18 +20,15 @@ bool hashable(SEXP v) {
       // each string is looked at (a read of its header, a cache miss per
       // string) only when not among the last ones seen at its place in a
       // small direct-mapped set: most columns repeat a few values
-      constexpr std::size_t kSet = 4096;
-      std::vector<SEXP> seen(kSet, nullptr);
+      matequity::RecentStrings<bool> seen;
       const SEXP* p = STRING_PTR_RO(v);
       const R_xlen_t n = XLENGTH(v);
+      bool known = true;
       for (R_xlen_t i = 0; i < n; ++i) {
         SEXP c = p[i];
-        if (c == NA_STRING) continue;
-        const std::size_t s = static_cast<std::size_t>(
-            matequity::records::mix64(reinterpret_cast<std::uintptr_t>(c)) & (kSet - 1));
-        if (seen[s] == c) continue;
+        if (c == NA_STRING || seen.find(c, known)) continue;
         if (Rf_getCharCE(c) != CE_NATIVE) return false;
-        seen[s] = c;
+        seen.put(c, true);
       }
       return true;
     }

@@ -10,10 +10,17 @@
 Rcpp::List cpp_blank_positions(const Rcpp::CharacterVector& x) {
   std::vector<double> blank, undecided;
   const R_xlen_t n = x.size();
+  // a string seen lately is not read again (ids repeat down a column)
+  matequity::RecentStrings<matequity::Blank> seen;
+  const SEXP* p = STRING_PTR_RO(x);
   for (R_xlen_t i = 0; i < n; ++i) {
-    SEXP s = STRING_ELT(x, i);
+    SEXP s = p[i];
     if (s == NA_STRING) continue;
-    const matequity::Blank b = matequity::blank_class(CHAR(s));
+    matequity::Blank b;
+    if (!seen.find(s, b)) {
+      b = matequity::blank_class(CHAR(s));
+      seen.put(s, b);
+    }
     if (b == matequity::Blank::yes) blank.push_back(static_cast<double>(i + 1));
     if (b == matequity::Blank::undecided) undecided.push_back(static_cast<double>(i + 1));
   }

@@ -1,10 +1,50 @@
 // Byte-level classification of text values for as_msds()'s type
-// conversion: which ids are blank (empty or white space only). Plain C
-// strings, no R types.
+// conversion: which ids are blank (empty or white space only), and a memo
+// of answers about interned strings. Plain C strings, no R types.
 #ifndef MATEQUITY_TEXT_HPP
 #define MATEQUITY_TEXT_HPP
 
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
 namespace matequity {
+
+// A small direct-mapped memo of answers about strings known by identity
+// (interned: one pointer per string), so that a column repeating a few
+// values reads each string's bytes (a cache miss apiece) about once. An
+// entry is replaced by the next pointer mapped to its place; a miss only
+// means the caller looks again.
+template <class T>
+class RecentStrings {
+ public:
+  explicit RecentStrings(std::size_t size_pow2 = 4096)
+      : keys_(size_pow2, nullptr), values_(size_pow2), mask_(size_pow2 - 1) {}
+  // Whether p has an answer, and the answer in `out`.
+  bool find(const void* p, T& out) const {
+    const std::size_t s = place(p);
+    if (keys_[s] != p || !p) return false;
+    out = values_[s];
+    return true;
+  }
+  void put(const void* p, T v) {
+    const std::size_t s = place(p);
+    keys_[s] = p;
+    values_[s] = v;
+  }
+
+ private:
+  std::size_t place(const void* p) const {
+    std::uint64_t k = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p));
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return static_cast<std::size_t>(k) & mask_;
+  }
+  std::vector<const void*> keys_;
+  std::vector<T> values_;
+  std::size_t mask_;
+};
 
 // The answer for one string: not blank, blank, or undecided (it holds
 // bytes outside ASCII, whose white-space status the caller's regex engine
