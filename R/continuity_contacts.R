@@ -105,15 +105,8 @@ continuity_pregnancies <- function(msds, cohort, call = rlang::caller_env()) {
 # per MSD901 row and looked up per activity.
 staff_codes <- c(unknown = 1L, midwife = 2L, other = 3L)
 
-staff_status <- function(prof, staff, staff_groups, prov = NULL) {
-  if (is.null(prov) || !length(prof)) return(staff_status_of(prof, staff, staff_groups, prov))
-  pf <- string_codes(prof)
-  pv <- string_codes(prov)
-  staff_status_coded(pf$code, pv$code, pf$levels, pv$levels, staff, staff_groups)
-}
-
-# staff_status() on (provider, professional) given as codes on their levels:
-# looked up once per distinct pair.
+# staff_status_coded(): on (provider, professional) given as codes on their
+# levels, looked up once per distinct pair.
 staff_status_coded <- function(prof, prov, prof_levels, prov_levels, staff, staff_groups) {
   if (!length(prof)) return(integer())
   L <- length(prof_levels) + 1
@@ -232,19 +225,6 @@ string_codes <- function(x) {
   if (!is.null(r)) return(list(code = r$code, levels = x[r$first]))
   lv <- unique(x[!is.na(x)])
   list(code = match(x, lv), levels = lv)
-}
-
-# string_codes() of x continuing the codes of `levels`: values already there
-# keep their code, new values follow in order of first appearance.
-code_onto <- function(x, levels) {
-  code <- match_strings(x, levels)$index
-  new <- which(is.na(code) & !is.na(x))
-  if (length(new)) {
-    s <- string_codes(x[new])
-    code[new] <- length(levels) + s$code
-    levels <- c(levels, s$levels)
-  }
-  list(code = code, levels = levels)
 }
 
 # Each pregnancy's named value (strings) as a code on `levels`, for
@@ -504,11 +484,12 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
        dated_levels = vapply(coded, `[[`, 1L, "n_dated"))
 }
 
-# code_onto() of the concatenated values of `parts` without building them:
-# each part is list(code, levels), its rows' codes on its own levels. The
-# values of the rows marked `dated` (a logical over the concatenation) are
-# coded first, so those rows' codes are what code_onto() of the dated rows
-# alone gives; the other rows' new values follow. Works on the parts' codes
+# The concatenated values of `parts` coded onto `levels` (values already
+# there keep their code, new values follow in order of first appearance),
+# without building them: each part is list(code, levels), its rows' codes
+# on its own levels. The values of the rows marked `dated` (a logical over
+# the concatenation) are coded first, so those rows' codes are what coding
+# the dated rows alone gives; the other rows' new values follow. Works on the parts' codes
 # and distinct values only. Returns list(code, levels, n_dated: the number
 # of levels the dated rows use).
 code_parts_onto <- function(parts, dated, levels) {

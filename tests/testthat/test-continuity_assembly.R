@@ -122,10 +122,17 @@ test_that("code_parts_onto() codes two tables' rows onto existing levels, dated 
   expect_identical(r$levels, c("P1", "P2", "P3", "P9", "P4"))
   expect_identical(r$code, c(3L, 1L, NA, 4L, 5L, 4L, 4L))
   expect_identical(r$n_dated, 4L)
-  # what code_onto() gives the strings, dated rows first
+  # what coding the strings with match() and unique() gives, dated rows first
+  onto <- function(x, levels) {
+    code <- match(x, levels)
+    new <- which(is.na(code) & !is.na(x))
+    u <- unique(x[new])
+    code[new] <- length(levels) + match(x[new], u)
+    list(code = code, levels = c(levels, u))
+  }
   s <- c("P3", "P1", NA, "P9", "P4", "P9", "P9")
-  a <- matequity:::code_onto(s[dated], c("P1", "P2"))
-  b <- matequity:::code_onto(s[!dated], a$levels)
+  a <- onto(s[dated], c("P1", "P2"))
+  b <- onto(s[!dated], a$levels)
   expect_identical(r$levels, b$levels)
   expect_identical(r$code[dated], a$code)
   expect_identical(r$code[!dated], b$code)
