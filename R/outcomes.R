@@ -175,8 +175,9 @@ add_outcomes <- function(data, msds, outcomes = outcome_catalogue()$outcome,
   first <- b$first
   agg <- function(y, e) {
     if (multiple_births == "any") {
-      el <- tabulate(b$ip[known_true(e)], n) > 0L
-      yy <- tabulate(b$ip[known_true(e) & known_true(y)], n) > 0L
+      ke <- known_true(e)
+      el <- tabulate(b$ip[ke], n) > 0L
+      yy <- tabulate(b$ip[ke & known_true(y)], n) > 0L
     } else {
       el <- known_true(e[first])
       yy <- known_true(y[first])
