@@ -85,6 +85,14 @@
     .Call(`_matequity_cpp_group_min`, x, g, n_groups)
 }
 
+.cpp_group_any <- function(g, n_groups, x, y) {
+    .Call(`_matequity_cpp_group_any`, g, n_groups, x, y)
+}
+
+.cpp_known_logical <- function(x, value) {
+    .Call(`_matequity_cpp_known_logical`, x, value)
+}
+
 .cpp_first_unmapped <- function(x, sel, offset, want, map) {
     .Call(`_matequity_cpp_first_unmapped`, x, sel, offset, want, map)
 }

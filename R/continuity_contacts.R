@@ -246,9 +246,16 @@ equal_at <- function(x, table, at) {
   x == table[at]
 }
 
-# x %in% TRUE and x %in% FALSE, without match() for a logical x.
-known_true <- function(x) if (is.logical(x)) !is.na(x) & x else x %in% TRUE
-known_false <- function(x) if (is.logical(x)) !is.na(x) & !x else x %in% FALSE
+# x %in% TRUE and x %in% FALSE; a plain logical x in one pass (no match(),
+# no is.na() and `&` temporaries), one with attributes as `&` keeps them.
+known_true <- function(x) {
+  if (!is.logical(x)) return(x %in% TRUE)
+  if (is.null(attributes(x))) .cpp_known_logical(x, TRUE) else !is.na(x) & x
+}
+known_false <- function(x) {
+  if (!is.logical(x)) return(x %in% FALSE)
+  if (is.null(attributes(x))) .cpp_known_logical(x, FALSE) else !is.na(x) & !x
+}
 
 # x %in% table through the same pass.
 in_strings <- function(x, table) {

@@ -43,7 +43,7 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
     team_pairs(cp, function(i) cp$OrgCodeProvider[i]),
     coded_team_pairs(links),
     team_pairs(la, function(i) ld$OrgCodeProvider[links$la_ld$index[i]])))
-  known <- tabulate(ia$preg[is_named(ia$prof, ia$team, ia$preg, ia$prov) | in_team], P) > 0L
+  known <- group_any(ia$preg, is_named(ia$prof, ia$team, ia$preg, ia$prov) | in_team, P)
   has_labour <- in_strings(preg$preg_id, ip$labours$UniqPregID)
   has_record <- has_labour | tabulate(ia$preg, P) > 0L
   kmb <- rep(NA, P)
@@ -190,7 +190,7 @@ coc_receiving_nhs <- function(msds, preg, staff_groups, links = activity_links(m
   if (any(via)) lp[via] <- ld$UniqPregID[links$la_ld$index[via]]
   pl <- match_strings(lp, preg$preg_id)$index
   lab_named <- known_true(equal_at(la$CareProfLID, nm, pl)) | known_true(equal_at(la$TeamLocalID, nt, pl))
-  labour_ok <- tabulate(pl[lab_named], P) > 0L
+  labour_ok <- group_any(pl, lab_named, P)
 
   receiving <- rep(NA, P)
   receiving[placed %in% FALSE] <- FALSE
@@ -227,7 +227,7 @@ coc_receiving_research <- function(act, lv, ip, preg, is_named, nthreads) {
   hit <- res$n_named_any
   la <- ip$act[ip$act$labour, , drop = FALSE]
   has_labour <- preg$preg_id %in% ip$labours$UniqPregID
-  labour_named <- tabulate(la$preg[is_named(la$prof, la$team, la$preg, la$prov)], P) > 0L
+  labour_named <- group_any(la$preg, is_named(la$prof, la$team, la$preg, la$prov), P)
   placed <- preg$coc_placed
   receiving <- ifelse(is.na(placed), NA, FALSE)
   assess <- placed %in% TRUE & !is.na(preg$discharge_date)

@@ -5,6 +5,17 @@ group_codes <- function(x) {
   match(x, unique(x[!is.na(x)]))
 }
 
+# Whether any row of each group 1..n has x TRUE (and y TRUE when given):
+# tabulate(g[x & y], n) > 0, in one pass without the subset and the counts.
+# NA in x or y counts as not TRUE; NA codes, and codes outside 1..n, are
+# skipped, as tabulate() skips them.
+group_any <- function(g, x, n, y = NULL) {
+  if (!is.logical(x)) x <- known_true(x)
+  if (!is.null(y) && !is.logical(y)) y <- known_true(y)
+  if (!is.integer(g)) g <- as.integer(g)
+  .cpp_group_any(g, as.integer(n), x, y)
+}
+
 # Column sums of a numeric matrix within groups (codes 1..G, NA left out);
 # the same bits for any thread count.
 grouped_sums <- function(X, group, n_groups = max(0L, group, na.rm = TRUE),

@@ -175,15 +175,14 @@ add_outcomes <- function(data, msds, outcomes = outcome_catalogue()$outcome,
   first <- b$first
   agg <- function(y, e) {
     if (multiple_births == "any") {
-      ke <- known_true(e)
-      el <- tabulate(b$ip[ke], n) > 0L
-      yy <- tabulate(b$ip[ke & known_true(y)], n) > 0L
+      el <- group_any(b$ip, e, n)
+      yy <- group_any(b$ip, e, n, y)
     } else {
       el <- known_true(e[first])
       yy <- known_true(y[first])
     }
     if (anyNA(e)) {
-      unk <- if (multiple_births == "any") tabulate(b$ip[is.na(e)], n) > 0L & !el else is.na(e[first])
+      unk <- if (multiple_births == "any") group_any(b$ip, is.na(e), n) & !el else is.na(e[first])
       el[unk] <- NA
     }
     yy[!known_true(el)] <- NA

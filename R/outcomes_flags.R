@@ -208,7 +208,7 @@ maternity_outcomes <- function(b, cohort, msds, s) {
   in_lab <- match_rows(list(act_preg, act$LabourDeliveryID),
                        list(b$babies$UniqPregID[first], b$babies$LabourDeliveryID[first]))
   rows_of <- function(d) if (d == "cqim") in_preg else in_lab
-  any_of <- function(idx, hit) tabulate(idx[!is.na(idx) & hit], n) > 0L
+  any_of <- function(idx, hit) group_any(idx, hit, n)
   vaginal <- dm %in% code_list("vaginal_birth")
   mk <- function(y, e) {
     y <- known_true(y)
@@ -237,7 +237,7 @@ maternity_outcomes <- function(b, cohort, msds, s) {
     pph <- pph_observations(act, s, rows_of(def[["pph_1500"]]))
     pph_field <- pph$field
     pph_e <- if (def[["pph_1500"]] == "cqim") {
-      tabulate(b$ip[b$registrable], n) > 0L
+      group_any(b$ip, b$registrable, n)
     } else {
       maternity
     }
@@ -260,9 +260,13 @@ pph_observations <- function(act, s, target) {
   if (is.null(code) || is.null(value)) {
     return(list(hit = rep(FALSE, nr), field = paste0("MSD302CareActivityLabDel.", field)))
   }
-  listed <- code %in% s$pph_obs_codes & !is.na(value) & !is.na(target)
+  # only the rows with a listed blood-loss code, a value and a labour to
+  # count towards are read further
+  li <- which(code %in% s$pph_obs_codes & !is.na(value) & !is.na(target))
+  v <- value[li]
   has_unit <- "UCUMUnit" %in% names(act)
-  unit <- if (has_unit) tolower(trimws(act$UCUMUnit)) else rep(NA_character_, nr)
+  raw_unit <- if (has_unit) act$UCUMUnit[li] else rep(NA_character_, length(li))
+  unit <- tolower(trimws(raw_unit))
   unit[unit %in% ""] <- NA_character_
   ml <- unit %in% "ml"
   litre <- unit %in% "l"
@@ -272,24 +276,25 @@ pph_observations <- function(act, s, target) {
                      "x" = "Table {.field MSD302CareActivityLabDel} has no field {.field UCUMUnit}."),
                    call = s$call)
   }
-  hit <- switch(s$pph_units,
-    ignore = listed & over(value),
-    ml_only = listed & ml & over(value),
-    convert = listed & over(ifelse(litre, value * 1000, value)) & (ml | litre | is.na(unit)))
-  other <- listed & !ml & !is.na(unit)
+  hit <- logical(nr)
+  hit[li] <- switch(s$pph_units,
+    ignore = over(v),
+    ml_only = ml & over(v),
+    convert = over(ifelse(litre, v * 1000, v)) & (ml | litre | is.na(unit)))
+  other <- !ml & !is.na(unit)
   if (s$pph_units == "ignore" && any(other)) {
-    tab <- table(act$UCUMUnit[other])
-    conv <- sum(other & litre & over(value * 1000))
+    tab <- table(raw_unit[other])
+    conv <- sum(other & litre & over(v * 1000))
     cli::cli_inform(c("!" = "{released_count(sum(other))} blood-loss observation{cli::qty(released_qty(sum(other)))}{?s} of cohort labours in a unit other than ml ({paste(names(tab), released_count(as.integer(tab)), sep = ': ', collapse = ', ')}), compared as submitted, as NHS Digital's CQIMPPH does.",
                       " " = "{released_count(conv)} of them reach {s$pph_threshold} ml in litres; {.code pph_units = \"convert\"} counts them.", exact_note()),
                     class = "matequity_pph_units")
   }
   if (s$pph_units == "convert") {
-    odd <- listed & !ml & !litre & !is.na(unit)
-    none <- listed & is.na(unit)
+    odd <- !ml & !litre & !is.na(unit)
+    none <- is.na(unit)
     lines <- c(if (any(none)) sprintf("no unit, taken as ml: %s", released_count(sum(none))),
                if (any(odd)) sprintf("units neither ml nor L, not counted: %s (%s)", released_count(sum(odd)),
-                                     paste(unique(act$UCUMUnit[odd]), collapse = ", ")))
+                                     paste(unique(raw_unit[odd]), collapse = ", ")))
     if (length(lines)) {
       cli::cli_inform(c("i" = "Blood-loss observations of cohort labours:",
                         stats::setNames(lines, rep("*", length(lines))), exact_note()),

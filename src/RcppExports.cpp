@@ -331,6 +331,30 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_group_any
+Rcpp::LogicalVector cpp_group_any(const Rcpp::IntegerVector& g, int n_groups, const Rcpp::LogicalVector& x, SEXP y);
+RcppExport SEXP _matequity_cpp_group_any(SEXP gSEXP, SEXP n_groupsSEXP, SEXP xSEXP, SEXP ySEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type g(gSEXP);
+    Rcpp::traits::input_parameter< int >::type n_groups(n_groupsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::LogicalVector& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_group_any(g, n_groups, x, y));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_known_logical
+Rcpp::LogicalVector cpp_known_logical(const Rcpp::LogicalVector& x, bool value);
+RcppExport SEXP _matequity_cpp_known_logical(SEXP xSEXP, SEXP valueSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::LogicalVector& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< bool >::type value(valueSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_known_logical(x, value));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_first_unmapped
 Rcpp::IntegerVector cpp_first_unmapped(const Rcpp::IntegerVector& x, const Rcpp::LogicalVector& sel, int offset, bool want, const Rcpp::IntegerVector& map);
 RcppExport SEXP _matequity_cpp_first_unmapped(SEXP xSEXP, SEXP selSEXP, SEXP offsetSEXP, SEXP wantSEXP, SEXP mapSEXP) {
@@ -687,6 +711,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_grouped_sums", (DL_FUNC) &_matequity_cpp_grouped_sums, 4},
     {"_matequity_cpp_has_openmp", (DL_FUNC) &_matequity_cpp_has_openmp, 0},
     {"_matequity_cpp_group_min", (DL_FUNC) &_matequity_cpp_group_min, 3},
+    {"_matequity_cpp_group_any", (DL_FUNC) &_matequity_cpp_group_any, 4},
+    {"_matequity_cpp_known_logical", (DL_FUNC) &_matequity_cpp_known_logical, 2},
     {"_matequity_cpp_first_unmapped", (DL_FUNC) &_matequity_cpp_first_unmapped, 5},
     {"_matequity_cpp_match_nearest", (DL_FUNC) &_matequity_cpp_match_nearest, 7},
     {"_matequity_cpp_multinom_fit", (DL_FUNC) &_matequity_cpp_multinom_fit, 5},

@@ -45,6 +45,47 @@ Rcpp::NumericVector cpp_group_min(const Rcpp::NumericVector& x, const Rcpp::Inte
   return out;
 }
 
+// groups.hpp's group_any(): whether any row of each group 1..n_groups has x
+// TRUE (and y TRUE when given); NA in x or y counts as not TRUE.
+// [[Rcpp::export(name = ".cpp_group_any", rng = false)]]
+Rcpp::LogicalVector cpp_group_any(const Rcpp::IntegerVector& g, int n_groups,
+                                  const Rcpp::LogicalVector& x, SEXP y) {
+  const R_xlen_t n = g.size();
+  if (x.size() != n) Rcpp::stop("the groups have %d rows but the flags %d", static_cast<int>(n),
+                                static_cast<int>(x.size()));
+  if (n_groups < 0) Rcpp::stop("the number of groups is negative");
+  Rcpp::LogicalVector out(n_groups);  // zeroed: FALSE
+  int* o = LOGICAL(out);
+  const int* px = LOGICAL(x);
+  if (Rf_isNull(y)) {
+    matequity::group_any(g, n_groups, NA_INTEGER, [px](std::size_t i) { return px[i] != 0 && px[i] != NA_LOGICAL; }, o);
+  } else {
+    if (TYPEOF(y) != LGLSXP || XLENGTH(y) != n) Rcpp::stop("the second flags are not a logical vector of the groups' length");
+    const int* py = LOGICAL(y);
+    matequity::group_any(g, n_groups, NA_INTEGER,
+                         [px, py](std::size_t i) {
+                           return px[i] != 0 && px[i] != NA_LOGICAL && py[i] != 0 && py[i] != NA_LOGICAL;
+                         }, o);
+  }
+  return out;
+}
+
+// known_true() / known_false(): x TRUE (any non-zero value) or FALSE, and
+// not NA, for a logical x, in one allocation.
+// [[Rcpp::export(name = ".cpp_known_logical", rng = false)]]
+Rcpp::LogicalVector cpp_known_logical(const Rcpp::LogicalVector& x, bool value) {
+  const R_xlen_t n = x.size();
+  Rcpp::LogicalVector out(Rcpp::no_init(n));
+  int* o = LOGICAL(out);
+  const int* px = LOGICAL(x);
+  if (value) {
+    for (R_xlen_t i = 0; i < n; ++i) o[i] = px[i] != 0 && px[i] != NA_LOGICAL;
+  } else {
+    for (R_xlen_t i = 0; i < n; ++i) o[i] = px[i] == 0;
+  }
+  return out;
+}
+
 // groups.hpp's first_unmapped(): the codes of x that `map` leaves NA, over
 // the rows i where sel[offset + i] == want, distinct, in order of first
 // appearance.

@@ -100,3 +100,21 @@ TEST_CASE("first_unmapped gives the unmapped codes of the selected rows in order
   const std::vector<int> one{1};
   CHECK_THROWS_AS(matequity::first_unmapped(bad, one, 1, map, unset, na), std::out_of_range);
 }
+
+TEST_CASE("group_any marks the groups with a passing row, skipping missing and out-of-range codes") {
+  const int na = -9;
+  // rows:        0  1  2   3  4  5  6  7
+  const std::vector<int> g{2, 1, na, 3, 2, 0, 5, 3};
+  const std::vector<int> flag{0, 1, 1, 0, 1, 1, 1, 0};
+  std::vector<int> out(4, 0);
+  matequity::group_any(g, 4, na, [&](std::size_t i) { return flag[i] == 1; }, out);
+  // group 1: row 1; group 2: row 4; group 3: rows 3 and 7 fail; group 4: no
+  // rows; rows 2 (missing), 5 (code 0) and 6 (code 5 > 4) are skipped
+  CHECK(out == std::vector<int>{1, 1, 0, 0});
+  std::vector<int> none(4, 0);
+  matequity::group_any(g, 4, na, [](std::size_t) { return false; }, none);
+  CHECK(none == std::vector<int>{0, 0, 0, 0});
+  std::vector<int> empty;
+  matequity::group_any(std::vector<int>{}, 0, na, [](std::size_t) { return true; }, empty);
+  CHECK(empty.empty());
+}

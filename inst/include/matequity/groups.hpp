@@ -139,6 +139,21 @@ std::vector<double> group_min(const DblVec& x, const IntVec& g, int n_groups, in
   return out;
 }
 
+// Whether any row of each group passes: out[k - 1] is set to 1 for each
+// group k (1..n_groups) with a row i where pass(i); codes equal to na or
+// outside 1..n_groups are skipped (as R's tabulate() skips them). out holds
+// n_groups entries, zeroed by the caller. One pass, no temporaries: what
+// tabulate(g[x], n) > 0 computes through a subset and a count vector.
+template <class IntVec, class Pass, class Out>
+void group_any(const IntVec& g, int n_groups, int na, Pass pass, Out& out) {
+  const std::size_t n = static_cast<std::size_t>(g.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const int k = g[i];
+    if (k == na || k < 1 || k > n_groups || !pass(i)) continue;
+    out[static_cast<std::size_t>(k - 1)] = 1;
+  }
+}
+
 // The distinct codes (1..map.size()) of x not yet mapped (map[v - 1] ==
 // unset), over the rows i with sel[i] == want, in order of first
 // appearance; `na` marks a missing code (skipped). For extending a set of
