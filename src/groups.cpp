@@ -58,9 +58,11 @@ Rcpp::LogicalVector cpp_group_any(const Rcpp::IntegerVector& g, int n_groups,
   int* o = LOGICAL(out);
   const int* px = LOGICAL(x);
   if (Rf_isNull(y)) {
-    matequity::group_any(g, n_groups, NA_INTEGER, [px](std::size_t i) { return px[i] != 0 && px[i] != NA_LOGICAL; }, o);
+    matequity::group_any(g, n_groups, NA_INTEGER,
+                         [px](std::size_t i) { return px[i] != 0 && px[i] != NA_LOGICAL; }, o);
   } else {
-    if (TYPEOF(y) != LGLSXP || XLENGTH(y) != n) Rcpp::stop("the second flags are not a logical vector of the groups' length");
+    if (TYPEOF(y) != LGLSXP || XLENGTH(y) != n)
+      Rcpp::stop("the second flags are not a logical vector of the groups' length");
     const int* py = LOGICAL(y);
     matequity::group_any(g, n_groups, NA_INTEGER,
                          [px, py](std::size_t i) {
