@@ -8,8 +8,14 @@ group_codes <- function(x) {
 # Whether any row of each group 1..n has x TRUE (and y TRUE when given):
 # tabulate(g[x & y], n) > 0, in one pass without the subset and the counts.
 # NA in x or y counts as not TRUE; NA codes, and codes outside 1..n, are
-# skipped, as tabulate() skips them.
+# skipped, as tabulate() skips them. Flags of another length than g (an
+# absent field's logical(0), a scalar) select as a logical index does,
+# recycled, through the subset itself.
 group_any <- function(g, x, n, y = NULL) {
+  if (length(x) != length(g) || (!is.null(y) && length(y) != length(g))) {
+    sel <- if (is.null(y)) known_true(x) else known_true(x) & known_true(y)
+    return(tabulate(g[sel], n) > 0L)
+  }
   if (!is.logical(x)) x <- known_true(x)
   if (!is.null(y) && !is.logical(y)) y <- known_true(y)
   if (!is.integer(g)) g <- as.integer(g)

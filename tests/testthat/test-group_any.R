@@ -16,7 +16,14 @@ test_that("group_any() marks the groups with a TRUE row; NA flags, NA and out-of
   expect_identical(matequity:::group_any(as.numeric(g), x, 4), tabulate(g[x], 4) > 0L)
   expect_identical(matequity:::group_any(integer(), logical(), 3), c(FALSE, FALSE, FALSE))
   expect_identical(matequity:::group_any(integer(), logical(), 0), logical())
-  expect_error(matequity:::group_any(g, x[-1], 4), "8 rows but the flags 7")
+  # flags of another length select as a logical index: none for an absent
+  # field's logical(0), every row for a TRUE scalar, recycled otherwise
+  expect_identical(matequity:::group_any(g, logical(), 4), c(FALSE, FALSE, FALSE, FALSE))
+  expect_identical(matequity:::group_any(g, x, 4, logical()), c(FALSE, FALSE, FALSE, FALSE))
+  expect_identical(matequity:::group_any(g, TRUE, 4), c(TRUE, TRUE, TRUE, FALSE))
+  # c(TRUE, FALSE) recycled: rows 1, 3, 5, 7 (codes 2, NA, 2, 5)
+  expect_identical(matequity:::group_any(g, c(TRUE, FALSE), 4), c(FALSE, TRUE, FALSE, FALSE))
+  expect_error(matequity:::.cpp_group_any(g, 4L, x[-1], NULL), "8 rows but the flags 7")
 })
 
 test_that("known_true() and known_false() give x %in% TRUE and x %in% FALSE", {
