@@ -81,7 +81,10 @@
 #'
 #' @param tables A named list of data frames, one per MSDS table (names as in
 #'   [msds_schema()]), or a DBI connection holding tables of those names (see
-#'   section Databases). Tables matequity does not know are kept as they are.
+#'   section Databases). An element can also be a reader, a function of no
+#'   arguments that returns the table's data frame (see section Reading an
+#'   extract table by table). Tables matequity does not know are kept as
+#'   they are.
 #' @param mapping Local column names: a named character vector
 #'   `c(MSDS_field = "local_name")` applied in every table, or a named list
 #'   with one such vector per table. Table names can be mapped with a
@@ -153,7 +156,8 @@
 #' @section Databases:
 #' Given a DBI connection, `as_msds()` reads each MSDS table it finds there
 #' (named as in [msds_schema()], or as mapped by `mapping$.tables`) whole
-#' into R with `DBI::dbReadTable()`, and everything after that runs in R as
+#' into R with `DBI::dbReadTable()`, one table at a time (as readers, see
+#' section Reading an extract table by table), and everything after that runs in R as
 #' for data frames: the driver's types are converted as above (`integer64`,
 #' dates, text), then the reduction to the latest submission and the
 #' validation. The object is therefore identical to `as_msds()` on the same
@@ -199,6 +203,20 @@
 #' MSD401 or MSD202 without `UniqPregID` is an error (it would be in no
 #' chunk), and a child table without `UniqPregID` needs its parent's local
 #' id (`CareConID`, `LabourDeliveryID`) used by one pregnancy only.
+#' @section Reading an extract table by table:
+#' Given data frames, `as_msds()` holds the raw extract (the caller's
+#' tables) and the object it makes at the same time: at 1,000,000
+#' pregnancies (54 million rows) about 5.7 GB and 4.7 GB. Given readers
+#' instead (functions of no arguments, one per table, each returning the
+#' table's data frame, for example from a file), it calls each reader once,
+#' when it reaches that table in schema order (a parent table before its
+#' children), converts the table, reduces it to its latest submissions and
+#' lets the raw rows go before it reads the next: only one raw table is in
+#' memory at a time. The object is identical to the one the same tables give
+#' as data frames (the tests check this). A `mapping` applies to what the
+#' readers return. Readers of v1.5 tables are all called first (the
+#' versions are harmonised together). A reader that does not return a data
+#' frame is an error that names its table.
 #' @section Submissions:
 #' Providers resubmit every active record each month (and since April 2023
 #' send a provisional and a final submission for each month). `as_msds()`
@@ -237,6 +255,18 @@
 #' x <- as_msds(unclass(msds_example), flags = attr(msds_example, "flags"),
 #'              quiet = TRUE)
 #' x
+#'
+#' # an extract saved as one file per table, read table by table
+#' dir <- tempfile("extract")
+#' dir.create(dir)
+#' for (tab in names(msds_example)) {
+#'   saveRDS(msds_example[[tab]], file.path(dir, paste0(tab, ".rds")))
+#' }
+#' files <- list.files(dir, full.names = TRUE)
+#' readers <- lapply(files, function(f) function() readRDS(f))
+#' names(readers) <- sub("[.]rds$", "", basename(files))
+#' y <- as_msds(readers, flags = attr(msds_example, "flags"), quiet = TRUE)
+#' identical(y$MSD201CareContactPreg, x$MSD201CareContactPreg)
 #' @export
 as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at = NULL,
                     v15_codes = NULL, reduce = c("memory", "database"), lazy = FALSE) {
@@ -263,17 +293,26 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at =
     cli::cli_abort(c("{.arg tables} must be a named list of data frames, one per MSDS table.",
                      "x" = "It is {.obj_type_friendly {tables}}."))
   }
-  not_df <- names(tables)[!vapply(tables, is.data.frame, TRUE)]
+  not_df <- names(tables)[!vapply(tables, function(t) is.data.frame(t) || is.function(t), TRUE)]
   if (length(not_df)) {
-    cli::cli_abort("{.arg tables} element{?s} {.field {not_df}} {?is/are} not a data frame.")
+    cli::cli_abort("{.arg tables} element{?s} {.field {not_df}} {?is/are} not a data frame (or a function that returns one).")
   }
   mapping <- read_mapping(mapping)
   tables <- apply_mapping(tables, mapping)
   is15 <- names(tables) %in% names(v15_tables)
+  # v1.5 tables are harmonised with the v2 ones before validation: read whole
+  if (any(is15)) tables <- Map(read_msds_input, names(tables), tables)
   rk <- v15_rename_keys(tables[is15])
   tables[is15] <- rk$tables
-  unmapped <- unmapped_fields(tables)
-  if (!is.null(mapping) && nrow(unmapped) && !quiet) report_unmapped(unmapped)
+  # the columns of each table as given; a reader's once it is read
+  col_names <- lapply(tables, function(t) if (is.data.frame(t)) names(t))
+  unmapped <- NULL
+  on_read <- function(read_names) {
+    readers <- names(col_names)[vapply(col_names, is.null, TRUE)]
+    col_names[readers] <- read_names[readers]
+    unmapped <<- unmapped_fields(lapply(col_names, function(n) stats::setNames(vector("list", length(n)), n)))
+    if (!is.null(mapping) && nrow(unmapped) && !quiet) report_unmapped(unmapped)
+  }
   versions <- old_versions
   if (any(names(tables) %in% names(v15_tables))) {
     v15_codes <- check_v15_codes(v15_codes)
@@ -286,7 +325,7 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at =
     versions <- u$versions
     versions$keys <- rk$keys
   }
-  x <- msds_build(tables, mapping, flags, quiet, as_at = as_at)
+  x <- msds_build(tables, mapping, flags, quiet, as_at = as_at, on_read = on_read)
   attr(x, "unmapped") <- unmapped
   if (!is.null(versions)) {
     attr(x, "versions") <- versions
@@ -340,8 +379,10 @@ as_msds_db_reduced <- function(con, mapping, flags, quiet, as_at, lazy = FALSE,
 # ranges) run. as_msds() trusts nothing; a test checks that as_msds() on
 # simulate_msds() output finds it valid and gives the same object.
 msds_build <- function(tables, mapping, flags, quiet, trusted = character(),
-                       call = rlang::caller_env(2), as_at = NULL) {
-  checked <- validate_msds_tables(tables, trusted, as_at = as_at)
+                       call = rlang::caller_env(2), as_at = NULL, on_read = NULL) {
+  checked <- validate_msds_tables(tables, trusted, as_at = as_at, call = call)
+  # as_msds(): the columns as given (readers' too), before any error
+  if (!is.null(on_read)) on_read(checked$read_names)
   problems <- checked$problems
   errors <- problems[problems$severity == "error", , drop = FALSE]
   if (nrow(errors)) abort_msds_problems(errors, call = call)
@@ -428,10 +469,35 @@ apply_mapping <- function(tables, mapping) {
     if (is.null(names(m)) || any(!nzchar(names(m)))) {
       cli::cli_abort("{.arg mapping} entries must be named {.code MSDS_field = \"local_name\"}.")
     }
-    hit <- match(names(tables[[tab]]), m)
-    names(tables[[tab]])[!is.na(hit)] <- names(m)[hit[!is.na(hit)]]
+    tables[[tab]] <- if (is.function(tables[[tab]])) map_reader(tab, tables[[tab]], m) else
+      map_fields(tables[[tab]], m)
   }
   tables
+}
+
+map_fields <- function(df, m) {
+  hit <- match(names(df), m)
+  names(df)[!is.na(hit)] <- names(m)[hit[!is.na(hit)]]
+  df
+}
+
+# A reader whose table gets the mapping's field names when it is read.
+map_reader <- function(tab, reader, m) {
+  force(reader)
+  force(m)
+  function() map_fields(read_msds_input(tab, reader), m)
+}
+
+# A table given as a function of no arguments (a reader) is called when
+# as_msds() reaches it and must return a data frame.
+read_msds_input <- function(tab, x, call = rlang::caller_env()) {
+  if (!is.function(x)) return(x)
+  df <- x()
+  if (!is.data.frame(df)) {
+    cli::cli_abort(c("The reader given for table {.field {tab}} must return a data frame.",
+                     "x" = "It returned {.obj_type_friendly {df}}."), call = call)
+  }
+  df
 }
 
 read_msds_db <- function(con, mapping) {
@@ -442,9 +508,16 @@ read_msds_db <- function(con, mapping) {
   present <- DBI::dbListTables(con)
   out <- list()
   for (i in seq_along(wanted)) {
-    if (local[i] %in% present) out[[wanted[i]]] <- DBI::dbReadTable(con, local[i])
+    if (local[i] %in% present) out[[wanted[i]]] <- db_table_reader(con, local[i])
   }
   out
+}
+
+# Each table is read when as_msds() reaches it (one raw table in memory at a
+# time).
+db_table_reader <- function(con, name) {
+  force(name)
+  function() DBI::dbReadTable(con, name)
 }
 
 # Puts tables that are valid by construction (simulate_msds()'s contacts)
@@ -596,34 +669,64 @@ in_range <- function(v, range) {
 key_text <- function(x) if (is.double(x)) whole_text(x) else as.character(x)
 
 # Checks every table against the schema; returns the converted tables and a
-# data frame of problems (severity "error" or "warning").
-validate_msds_tables <- function(tables, trusted = character(), as_at = NULL) {
+# data frame of problems (severity "error" or "warning"). Tables are taken in
+# schema order (a parent before its children), each converted and then at
+# once reduced to its latest submissions, until a table has an error (then
+# nothing more is reduced: the object will not be made). A table given as a
+# reader (a function, see read_msds_input()) is read only when its turn
+# comes and its raw rows are let go once converted, so that only one raw
+# table is in memory at a time. `read_names` holds the columns of each table
+# as given (for msds_unmapped()).
+validate_msds_tables <- function(tables, trusted = character(), as_at = NULL,
+                                 call = rlang::caller_env()) {
   problems <- list()
   formats <- list()
   invalid <- list()
+  read_names <- list()
   add <- function(...) problems[[length(problems) + 1L]] <<- new_problem(...)
+  has_error <- function() any(vapply(problems, function(p) p$severity == "error", TRUE))
+  state <- new_reduce_state()
+  reducing <- TRUE
   for (tab in names(msds_tables)) {
     spec <- msds_tables[[tab]]
     if (!tab %in% names(tables)) {
       if (!isTRUE(spec$optional_table)) add(tab, "", "table is missing", 0L)
       next
     }
-    res <- validate_msds_table(tab, tables[[tab]], tab %in% trusted)
+    df <- read_msds_input(tab, tables[[tab]], call)
+    # the list lets go of the raw table: only `df` holds it now
+    tables[tab] <- list(NULL)
+    read_names[[tab]] <- names(df)
+    res <- validate_msds_table(tab, df, tab %in% trusted)
+    rm(df)
     problems <- c(problems, res$problems)
     formats <- c(formats, res$formats)
     invalid <- c(invalid, res$invalid)
-    tables[[tab]] <- res$df
+    # latest submission of each record (once the key columns are converted)
+    reducing <- reducing && !has_error()
+    if (reducing) {
+      r <- reduce_submissions_table(tab, res$df, state, as_at)
+      res <- NULL
+      state <- r$state
+      tables[[tab]] <- r$df
+    } else {
+      tables[[tab]] <- res$df
+    }
+    r <- res <- NULL
   }
-  # latest submission of each record (once the key columns are converted)
+  # tables matequity does not know, kept as given (read, when readers)
+  for (tab in setdiff(names(tables), names(msds_tables))) {
+    if (is.function(tables[[tab]])) tables[tab] <- list(read_msds_input(tab, tables[[tab]], call))
+  }
   submissions <- NULL
   discharge_superseded <- NULL
-  if (!any(vapply(problems, function(p) p$severity == "error", TRUE))) {
-    sub <- msds_reduce_submissions(tables, as_at)
-    tables <- sub$tables
+  if (reducing) {
+    sub <- reduce_state_result(state, tables, as_at)
     submissions <- sub$log
     discharge_superseded <- sub$discharge_superseded
     problems <- c(problems, sub$problems)
   }
+  rm(state)
   # orphan keys on the scoped keys (a provider-local id with its pregnancy)
   for (tab in intersect(names(msds_tables), names(tables))) {
     par <- msds_tables[[tab]]$parent
@@ -647,7 +750,7 @@ validate_msds_tables <- function(tables, trusted = character(), as_at = NULL) {
   problems <- c(problems, data_quality_problems(tables))
   problems <- if (length(problems)) do.call(rbind, problems) else
     new_problem(character(), character(), character(), integer(), character(), character())
-  list(tables = tables, problems = problems,
+  list(tables = tables, problems = problems, read_names = read_names,
        formats = if (length(formats)) do.call(rbind, formats) else empty_formats(),
        invalid = if (length(invalid)) do.call(rbind, invalid) else empty_invalid_codes(),
        submissions = submissions, discharge_superseded = discharge_superseded)

@@ -363,75 +363,107 @@ slice_rows <- function(df, keep) {
 # Reduces every table to the latest submission of each record. `tables` hold
 # converted columns. Returns list(tables, log, problems).
 msds_reduce_submissions <- function(tables, as_at = NULL) {
-  discharge_superseded <- NULL
-  log <- list()
-  problems <- list()
-  before <- list()  # parent tables after the as_at filter, before reduction
-  kept <- list()    # logical: which of those rows were retained
+  state <- new_reduce_state()
   for (tab in intersect(names(msds_tables), names(tables))) {
-    spec <- msds_tables[[tab]]
-    df <- tables[[tab]]
-    n_in <- nrow(df)
-    after <- 0L
-    if (!is.null(as_at) && "RPStartDate" %in% names(df)) {
-      late <- !is.na(df$RPStartDate) & df$RPStartDate > as_at
-      after <- sum(late)
-      if (after) df <- slice_rows(df, !late)
-    }
-    n1 <- nrow(df)
-    undated <- if ("RPStartDate" %in% names(df)) sum(is.na(df$RPStartDate)) else 0L
-    sup <- 0L
-    dup <- 0L
-    if (length(spec$key)) {
-      key <- c(intersect(spec$key_scope, names(df)), spec$key)
-      if (all(key %in% names(df))) {
-        r <- latest_submission_rows(df, key)
-        before[[tab]] <- df
-        kept[[tab]] <- r$keep
-        if (tab == "MSD101PregnancyBooking") discharge_superseded <- later_discharges(df, r$keep)
-        sup <- r$superseded
-        dup <- r$duplicate
-        if (!all(r$keep)) df <- slice_rows(df, r$keep)
-      }
-    } else if (!is.null(spec$parent)) {
-      par <- spec$parent$table
-      keep <- rep(TRUE, n1)
-      pdf <- before[[par]]
-      if (!is.null(pdf) && n1) {
-        # rows placed in no submission (own record numbers) are kept
-        pl <- place_in_parent(df, pdf, kept[[par]], spec$parent$id)
-        keep <- pl$keep
-        sup <- pl$superseded
-      }
-      # exact repeats of a whole row
-      kr <- which(keep)
-      if (length(kr)) {
-        first <- intersect(c("RecordNumber", spec$parent$id), names(df))
-        cols <- unclass(df)[c(first, setdiff(names(df), first))]
-        d <- duplicated_rows(cols, if (length(kr) < n1) kr)
-        dup <- sum(d)
-        keep[kr[d]] <- FALSE
-      }
-      if (!all(keep)) df <- slice_rows(df, keep)
-    }
-    tables[[tab]] <- df
-    log[[tab]] <- tibble::tibble(table = tab, rows_in = as.integer(n_in),
-                                 rows_after_as_at = as.integer(after),
-                                 rows_superseded = as.integer(sup),
-                                 rows_duplicate = as.integer(dup),
-                                 rows_kept = as.integer(nrow(df)),
-                                 rows_undated = as.integer(undated))
-    if (length(spec$key) && dup) {
-      problems[[length(problems) + 1L]] <- new_problem(
-        tab, paste(c(intersect(spec$key_scope, names(df)), spec$key), collapse = " + "),
-        "record submitted twice in one submission (same key, RPStartDate, UniqSubmissionID and RecordNumber; one kept)",
-        dup, severity = "warning")
-    }
+    r <- reduce_submissions_table(tab, tables[[tab]], state, as_at)
+    tables[[tab]] <- r$df
+    state <- r$state
   }
-  out <- if (length(log)) do.call(rbind, unname(log)) else empty_submissions_log()
+  reduce_state_result(state, tables, as_at)
+}
+
+# What the reduction carries from table to table (tables are reduced in
+# schema order, a parent before its children): the log rows, the problems,
+# the superseded discharge dates and, for each parent of a child table, the
+# columns a child row is placed on (place_in_parent()) with the rows kept.
+new_reduce_state <- function() {
+  list(log = list(), problems = list(), before = list(), kept = list(),
+       discharge_superseded = NULL)
+}
+
+reduce_state_result <- function(state, tables, as_at) {
+  out <- if (length(state$log)) do.call(rbind, unname(state$log)) else empty_submissions_log()
   attr(out, "as_at") <- as_at
-  list(tables = tables, log = out, problems = problems,
-       discharge_superseded = discharge_superseded)
+  list(tables = tables, log = out, problems = state$problems,
+       discharge_superseded = state$discharge_superseded)
+}
+
+# The columns of table `tab` a child table is placed on, or NULL when no
+# table is placed in it: its rows before the reduction are kept only with
+# these columns (UniqPregID, the children's local ids and the submission
+# columns), not whole, until the children are reduced.
+placing_cols <- function(tab) {
+  ids <- unlist(lapply(msds_tables, function(s) {
+    if (!length(s$key) && identical(s$parent$table, tab)) s$parent$id
+  }))
+  if (is.null(ids)) return(NULL)
+  unique(c("UniqPregID", ids, "RecordNumber", "UniqSubmissionID"))
+}
+
+# One table's reduction: the as_at filter, then the latest submission per
+# record (a keyed table) or the rows of the parent's retained submission
+# without exact repeats (a child table). Returns list(df, state).
+reduce_submissions_table <- function(tab, df, state, as_at = NULL) {
+  spec <- msds_tables[[tab]]
+  n_in <- nrow(df)
+  after <- 0L
+  if (!is.null(as_at) && "RPStartDate" %in% names(df)) {
+    late <- !is.na(df$RPStartDate) & df$RPStartDate > as_at
+    after <- sum(late)
+    if (after) df <- slice_rows(df, !late)
+  }
+  n1 <- nrow(df)
+  undated <- if ("RPStartDate" %in% names(df)) sum(is.na(df$RPStartDate)) else 0L
+  sup <- 0L
+  dup <- 0L
+  if (length(spec$key)) {
+    key <- c(intersect(spec$key_scope, names(df)), spec$key)
+    if (all(key %in% names(df))) {
+      r <- latest_submission_rows(df, key)
+      pc <- placing_cols(tab)
+      if (!is.null(pc)) {
+        state$before[[tab]] <- unclass(df)[intersect(pc, names(df))]
+        state$kept[[tab]] <- r$keep
+      }
+      if (tab == "MSD101PregnancyBooking") state$discharge_superseded <- later_discharges(df, r$keep)
+      sup <- r$superseded
+      dup <- r$duplicate
+      if (!all(r$keep)) df <- slice_rows(df, r$keep)
+    }
+  } else if (!is.null(spec$parent)) {
+    par <- spec$parent$table
+    keep <- rep(TRUE, n1)
+    pdf <- state$before[[par]]
+    if (!is.null(pdf) && n1) {
+      # rows placed in no submission (own record numbers) are kept
+      pl <- place_in_parent(df, pdf, state$kept[[par]], spec$parent$id)
+      keep <- pl$keep
+      sup <- pl$superseded
+    }
+    # exact repeats of a whole row
+    kr <- which(keep)
+    if (length(kr)) {
+      first <- intersect(c("RecordNumber", spec$parent$id), names(df))
+      cols <- unclass(df)[c(first, setdiff(names(df), first))]
+      d <- duplicated_rows(cols, if (length(kr) < n1) kr)
+      dup <- sum(d)
+      keep[kr[d]] <- FALSE
+    }
+    if (!all(keep)) df <- slice_rows(df, keep)
+  }
+  state$log[[tab]] <- tibble::tibble(table = tab, rows_in = as.integer(n_in),
+                                     rows_after_as_at = as.integer(after),
+                                     rows_superseded = as.integer(sup),
+                                     rows_duplicate = as.integer(dup),
+                                     rows_kept = as.integer(nrow(df)),
+                                     rows_undated = as.integer(undated))
+  if (length(spec$key) && dup) {
+    state$problems[[length(state$problems) + 1L]] <- new_problem(
+      tab, paste(c(intersect(spec$key_scope, names(df)), spec$key), collapse = " + "),
+      "record submitted twice in one submission (same key, RPStartDate, UniqSubmissionID and RecordNumber; one kept)",
+      dup, severity = "warning")
+  }
+  list(df = df, state = state)
 }
 
 # NHS Digital's continuity measures take a pregnancy's discharge date as the
