@@ -316,7 +316,7 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   # as_msds() already kept the latest submission (counted there); this is a
   # no-op on its objects.
   # (no two rows share a CareConID: every row is its key's latest)
-  lt <- if (isTRUE(links$cc_unique_id)) list(keep = rep(TRUE, length(cc$CareConID)), superseded = 0L, tied = 0L) else
+  lt <- if (isTRUE(links$cc_unique_id)) list(keep = NULL, superseded = 0L, tied = 0L) else
     latest_record(row_key(list(cc$UniqPregID, cc$CareConID)), cc$RecordNumber)
   log[[1]] <- excl_row("contacts", "earlier submission of a contact (UniqPregID + CareConID; superseded by the latest)",
                        lt$superseded + submissions_removed(msds, "MSD201CareContactPreg"))
@@ -325,29 +325,29 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   # activities to their contact on UniqPregID + CareConID (or CareConID +
   # RecordNumber), matched against every contact before the cohort filter
   # (the call's links when no contact was superseded here)
-  all_kept <- all(lt$keep)
+  all_kept <- is.null(lt$keep) || all(lt$keep)
   cc <- if (all_kept) unclass(cc)[intersect(cols, names(cc))] else rows(cc, lt$keep, cols)
   sm <- if (all_kept) links$ac_cc else scoped_match(ac, cc, "CareConID")
   log[[11]] <- excl_row("contacts", "activity whose CareConID is used by several contacts and cannot be placed (no UniqPregID or RecordNumber match; excluded)",
                         sm$ambiguous, "bad input")
-  p <- p_all <- match_strings(cc$UniqPregID, preg$preg_id)$index
-  out <- which(is.na(p))
-  known <- cc$UniqPregID[out] %in% msds$MSD101PregnancyBooking$UniqPregID
-  log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(known), "outside cohort")
-  log[[10]] <- excl_row("contacts", "contact's pregnancy is not in MSD101", sum(!known), "bad input")
-  # the date filters and the phases in one engine pass, on the dates' numbers
+  p_all <- match_strings(cc$UniqPregID, preg$preg_id)$index
+  # the date filters and the phases in one engine pass, on the dates'
+  # numbers; it returns the kept contacts' rows, pregnancies and dates
   cd <- cc$CContactDate
   if (!is.double(cd)) cd <- as.numeric(cd)
-  sc <- .cpp_screen_contacts(as.integer(p), cd, as.numeric(preg$booking_date),
+  sc <- .cpp_screen_contacts(as.integer(p_all), cd, as.numeric(preg$booking_date),
                              as.numeric(preg$discharge_date), as.numeric(birth$preg),
                              phase_codes[["antenatal"]], phase_codes[["postnatal"]])
+  known <- cc$UniqPregID[sc$no_preg] %in% msds$MSD101PregnancyBooking$UniqPregID
+  log[[3]] <- excl_row("contacts", "contact's pregnancy is not in the cohort", sum(known), "outside cohort")
+  log[[10]] <- excl_row("contacts", "contact's pregnancy is not in MSD101", sum(!known), "bad input")
   log[[4]] <- excl_row("contacts", "contact date missing", sc$no_date, "bad input")
   log[[5]] <- excl_row("contacts", "contact dated before booking", sc$early, "bad input")
   log[[6]] <- excl_row("contacts", "contact dated after discharge", sc$late, "bad input")
   pos <- sc$pos  # contact row -> row of the kept contacts
-  ki <- which(!is.na(pos))  # the contacts kept, as rows of cc
-  p <- p[ki]
-  date <- as.integer(.subset(cd, ki))
+  ki <- sc$kept  # the contacts kept, as rows of cc
+  p <- sc$preg
+  date <- sc$date
   n_kept <- length(ki)
   has_time <- "CContactTime" %in% names(cc)
   ct <- if (has_time) cc$CContactTime[ki]

@@ -292,7 +292,8 @@ Rcpp::LogicalVector cpp_recorded_triples(const Eigen::Map<Eigen::VectorXi>& aske
 }
 
 // continuity.hpp's screen_contacts(): the kept antenatal and postnatal
-// contacts, their phases and the exclusion counts.
+// contacts (rows, pregnancies, dates, phases), the rows without a pregnancy
+// and the exclusion counts.
 // [[Rcpp::export(name = ".cpp_screen_contacts", rng = false)]]
 Rcpp::List cpp_screen_contacts(const Eigen::Map<Eigen::VectorXi>& preg,
                                const Eigen::Map<Eigen::VectorXd>& date,
@@ -305,7 +306,11 @@ Rcpp::List cpp_screen_contacts(const Eigen::Map<Eigen::VectorXi>& preg,
   Rcpp::IntegerVector pos(r.pos.size());
   for (std::size_t i = 0; i < r.pos.size(); ++i) pos[i] = r.pos[i] == 0 ? NA_INTEGER : r.pos[i];
   return Rcpp::List::create(
-      Rcpp::_["pos"] = pos, Rcpp::_["phase"] = Rcpp::IntegerVector(r.phase.begin(), r.phase.end()),
+      Rcpp::_["pos"] = pos, Rcpp::_["no_preg"] = Rcpp::IntegerVector(r.no_preg.begin(), r.no_preg.end()),
+      Rcpp::_["kept"] = Rcpp::IntegerVector(r.kept.begin(), r.kept.end()),
+      Rcpp::_["preg"] = Rcpp::IntegerVector(r.preg.begin(), r.preg.end()),
+      Rcpp::_["date"] = Rcpp::IntegerVector(r.date.begin(), r.date.end()),
+      Rcpp::_["phase"] = Rcpp::IntegerVector(r.phase.begin(), r.phase.end()),
       Rcpp::_["no_date"] = static_cast<double>(r.no_date), Rcpp::_["early"] = static_cast<double>(r.early),
       Rcpp::_["late"] = static_cast<double>(r.late),
       Rcpp::_["birth_day"] = static_cast<double>(r.birth_day));

@@ -455,10 +455,14 @@ TEST_CASE("screen_contacts keeps dated contacts between booking and discharge") 
   // booked day 60, discharged day 30 (a contact on day 45 is both early and late)
   const std::vector<double> booking{10, 60}, discharge{50, 30}, birth{40, nan};
   const std::vector<int> preg{1, 1, 1, 1, 1, 1, na, 2, 2};
-  const std::vector<double> date{9, 10, nan, 40, 41, 51, 20, 45, 25};
+  const std::vector<double> date{9, 10, nan, 40, 41.75, 51, 20, 45, 25};
   const ContactScreen r = screen_contacts(preg, date, booking, discharge, birth, na, 0, 2);
   // kept: day 10 (antenatal), 40 (birth day, postnatal), 41 (postnatal)
   CHECK(r.pos == std::vector<int>{0, 1, 0, 2, 3, 0, 0, 0, 0});
+  CHECK(r.kept == std::vector<int>{2, 4, 5});
+  CHECK(r.preg == std::vector<int>{1, 1, 1});
+  CHECK(r.date == std::vector<int>{10, 40, 41});  // 41.75 truncated, as as.integer()
+  CHECK(r.no_preg == std::vector<int>{7});
   CHECK(r.phase == std::vector<int>{0, 2, 2});
   CHECK(r.no_date == 1);
   CHECK(r.early == 3);  // day 9; pregnancy 2's days 45 and 25

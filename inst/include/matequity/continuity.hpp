@@ -682,13 +682,15 @@ std::vector<int> recorded_triples(const IntVec& asked_prov, const IntVec& asked_
 // The antenatal and postnatal contacts continuity() keeps: contacts (rows)
 // with a pregnancy (1-based, or na) dated (NaN missing) neither before the
 // booking nor after the discharge (per pregnancy, NaN when unknown). For
-// each row, pos is its position among the kept rows (1-based) or 0; phase
-// holds the kept rows' phase codes (postnatal from the birth date on,
-// antenatal before or without one). Counts: among rows with a pregnancy, no
-// date, early, late (a row can be both), and kept rows dated on the day of
-// birth.
+// each row, pos is its position among the kept rows (1-based) or 0; no_preg
+// lists the rows without a pregnancy (1-based). Per kept row, in row order:
+// kept (its row, 1-based), preg, date (the day number truncated to an
+// integer, as R's as.integer()) and phase (postnatal from the birth date
+// on, antenatal before or without one; a date outside the integers is na,
+// as in R). Counts: among rows with a pregnancy, no date, early, late (a
+// row can be both), and kept rows dated on the day of birth.
 struct ContactScreen {
-  std::vector<int> pos, phase;
+  std::vector<int> pos, no_preg, kept, preg, date, phase;
   long long no_date = 0, early = 0, late = 0, birth_day = 0;
 };
 
@@ -707,7 +709,10 @@ ContactScreen screen_contacts(const IntVec& preg, const DblVec& date, const DblV
   int k = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const int g1 = preg[i];
-    if (g1 == na) continue;
+    if (g1 == na) {
+      out.no_preg.push_back(static_cast<int>(i + 1));
+      continue;
+    }
     if (g1 < 1 || g1 > np) throw std::out_of_range("pregnancy code out of range");
     const std::size_t g = static_cast<std::size_t>(g1 - 1);
     const double d = date[i];
@@ -721,6 +726,10 @@ ContactScreen screen_contacts(const IntVec& preg, const DblVec& date, const DblV
     out.late += late;
     if (early || late) continue;
     out.pos[i] = ++k;
+    out.kept.push_back(static_cast<int>(i + 1));
+    out.preg.push_back(g1);
+    const double t = std::trunc(d);
+    out.date.push_back(t >= -2147483647.0 && t <= 2147483647.0 ? static_cast<int>(t) : na);
     const double b = birth[g];
     const bool post = !std::isnan(b) && d >= b;
     out.birth_day += !std::isnan(b) && d == b;
