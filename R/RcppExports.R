@@ -17,6 +17,10 @@
     .Call(`_matequity_cpp_string_codes`, x)
 }
 
+.cpp_string_codes_at <- function(x, at) {
+    .Call(`_matequity_cpp_string_codes_at`, x, at)
+}
+
 .cpp_int_codes <- function(x) {
     .Call(`_matequity_cpp_int_codes`, x)
 }

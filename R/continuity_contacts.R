@@ -34,11 +34,20 @@ latest_record <- function(key, record) {
 # date-time ("YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DDTHH:MM:SS[.fff][Z]",
 # "DD/MM/YYYY HH:MM[:SS]"), whose clock time is taken as written; NA when
 # missing or unparseable (an hour over 23 or minutes over 59 included).
-parse_contact_time <- function(x) {
-  if (!is.character(x)) return(rep(NA_integer_, length(x)))
+parse_contact_time <- function(x) contact_times(x)$time
+
+# parse_contact_time(x[at]) (all of x when `at` is NULL) without making
+# x[at], with the number of values present but unparseable (`unparsed`).
+contact_times <- function(x, at = NULL) {
+  n <- if (is.null(at)) length(x) else length(at)
+  if (!is.character(x)) {
+    present <- if (is.null(at)) sum(!is.na(x)) else sum(!is.na(x[at]))
+    return(list(time = rep(NA_integer_, n), unparsed = present))
+  }
   # each distinct value parsed once: a day has at most 86,400 distinct times
-  u <- string_codes(x)
-  parse_clock(u$levels)[u$code]
+  u <- string_codes(x, at)
+  su <- parse_clock(u$levels)
+  list(time = su[u$code], unparsed = sum(tabulate(u$code, length(su))[is.na(su)]))
 }
 
 # parse_contact_time() on distinct values.
@@ -219,7 +228,13 @@ match_strings <- function(x, table) {
 # Dense integer codes 1..k of x's values in order of first appearance (NA
 # for a missing value), with the values: list(code, levels). Character
 # vectors are coded on R's string cache in one pass.
-string_codes <- function(x) {
+string_codes <- function(x, at = NULL) {
+  if (!is.null(at)) {
+    # x[at] coded without making it (a plain character vector)
+    r <- if (is.character(x) && is.null(attributes(x))) .cpp_string_codes_at(x, as.integer(at))
+    if (!is.null(r)) return(list(code = r$code, levels = x[at[r$first]]))
+    return(string_codes(x[at]))
+  }
   if (is.factor(x)) x <- as.character(x)
   r <- if (is.character(x)) .cpp_string_codes(x) else if (is.integer(x) && !is.factor(x)) .cpp_int_codes(x)
   if (!is.null(r)) return(list(code = r$code, levels = x[r$first]))
@@ -350,10 +365,10 @@ pregnancy_contacts <- function(msds, preg, birth, staff_groups, links = activity
   date <- sc$date
   n_kept <- length(ki)
   has_time <- "CContactTime" %in% names(cc)
-  ct <- if (has_time) cc$CContactTime[ki]
-  tm <- if (has_time) parse_contact_time(ct) else rep(NA_integer_, n_kept)
-  bad_time <- if (has_time) sum(!is.na(ct) & is.na(tm)) else 0L
-  rm(ct)
+  ctm <- if (has_time) contact_times(cc$CContactTime, ki) else list(time = rep(NA_integer_, n_kept), unparsed = 0L)
+  tm <- ctm$time
+  bad_time <- ctm$unparsed
+  rm(ctm)
   log[[7]] <- excl_row("contacts", "contact time unparseable (kept; ordered last within the day)", bad_time)
   log[[8]] <- excl_row("contacts", "contact on the day of birth (classed postnatal)", sc$birth_day)
   cc_prov <- if (all_kept) links$cc_prov else string_codes(cc$OrgCodeProvider)

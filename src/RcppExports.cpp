@@ -72,6 +72,17 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_string_codes_at
+SEXP cpp_string_codes_at(const Rcpp::CharacterVector& x, const Rcpp::IntegerVector& at);
+RcppExport SEXP _matequity_cpp_string_codes_at(SEXP xSEXP, SEXP atSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type at(atSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_string_codes_at(x, at));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_int_codes
 SEXP cpp_int_codes(const Rcpp::IntegerVector& x);
 RcppExport SEXP _matequity_cpp_int_codes(SEXP xSEXP) {
@@ -694,6 +705,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_contact_codes", (DL_FUNC) &_matequity_cpp_contact_codes, 7},
     {"_matequity_cpp_match_strings", (DL_FUNC) &_matequity_cpp_match_strings, 2},
     {"_matequity_cpp_string_codes", (DL_FUNC) &_matequity_cpp_string_codes, 1},
+    {"_matequity_cpp_string_codes_at", (DL_FUNC) &_matequity_cpp_string_codes_at, 2},
     {"_matequity_cpp_int_codes", (DL_FUNC) &_matequity_cpp_int_codes, 1},
     {"_matequity_cpp_equal_at", (DL_FUNC) &_matequity_cpp_equal_at, 3},
     {"_matequity_cpp_named_flags", (DL_FUNC) &_matequity_cpp_named_flags, 8},

@@ -183,6 +183,24 @@ SEXP cpp_string_codes(const Rcpp::CharacterVector& x) {
   return ok ? codes_list(r) : R_NilValue;
 }
 
+// As .cpp_string_codes() on x[at] (at 1-based, every value in range),
+// without making x[at]: first indexes at.
+// [[Rcpp::export(name = ".cpp_string_codes_at", rng = false)]]
+SEXP cpp_string_codes_at(const Rcpp::CharacterVector& x, const Rcpp::IntegerVector& at) {
+  const SEXP* px = STRING_PTR_RO(x);
+  const int* pa = at.begin();
+  const R_xlen_t n = x.size();
+  for (R_xlen_t i = 0; i < at.size(); ++i) {
+    if (pa[i] == NA_INTEGER || pa[i] < 1 || pa[i] > n) Rcpp::stop("string_codes(): index out of range");
+  }
+  matequity::KeyCodes r;
+  const bool ok = matequity::first_codes(
+      static_cast<std::size_t>(at.size()),
+      [px, pa](std::size_t i) { return static_cast<const void*>(px[pa[i] - 1]); },
+      static_cast<const void*>(NA_STRING), plain_string, r);
+  return ok ? codes_list(r) : R_NilValue;
+}
+
 // [[Rcpp::export(name = ".cpp_int_codes", rng = false)]]
 SEXP cpp_int_codes(const Rcpp::IntegerVector& x) {
   const int* px = x.begin();

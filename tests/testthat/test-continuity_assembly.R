@@ -110,6 +110,25 @@ test_that("the string passes agree with match(), %in% and == on literal vectors"
                    c(34200L, NA, 34215L, NA, 34200L))
 })
 
+test_that("contact times of a subset are parsed without making the subset, with the unparseable counted", {
+  x <- c("09:30", NA, "9:30:15", "25:00", "09:30", "noon", "2024-05-01T23:59:00Z", "25:00")
+  at <- c(8L, 1L, 2L, 4L, 7L, 1L, 6L)
+  r <- matequity:::contact_times(x, at)
+  # by hand: x[at] is "25:00", "09:30", NA, "25:00", "23:59" (date-time), "09:30", "noon"
+  expect_identical(r$time, c(NA, 34200L, NA, NA, 86340L, 34200L, NA))
+  expect_identical(r$unparsed, 3L)
+  expect_identical(matequity:::contact_times(x)$unparsed, 3L)
+  expect_identical(matequity:::contact_times(x)$time, matequity:::parse_contact_time(x))
+  s <- matequity:::string_codes(x, at)
+  expect_identical(s$levels, c("25:00", "09:30", "2024-05-01T23:59:00Z", "noon"))
+  expect_identical(s$code, c(1L, 2L, NA, 1L, 3L, 2L, 4L))
+  expect_error(matequity:::string_codes(x, 9L), "out of range")
+  # a column that is not text has no times; its values present are unparseable
+  r2 <- matequity:::contact_times(c(930, NA, 1015), c(3L, 2L))
+  expect_identical(r2$time, c(NA_integer_, NA_integer_))
+  expect_identical(r2$unparsed, 1L)
+})
+
 test_that("code_parts_onto() codes two tables' rows onto existing levels, dated rows first", {
   # levels already held: "P1", "P2". Part 1 (labour activities) rows use
   # its own levels c("P3", "P1", "P9"); part 2 (deliveries) c("P9", "P4").
