@@ -13,6 +13,10 @@
     .Call(`_matequity_cpp_match_strings`, x, table)
 }
 
+.cpp_in_strings <- function(x, table, as_int) {
+    .Call(`_matequity_cpp_in_strings`, x, table, as_int)
+}
+
 .cpp_string_codes <- function(x) {
     .Call(`_matequity_cpp_string_codes`, x)
 }

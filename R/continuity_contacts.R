@@ -273,12 +273,12 @@ known_false <- function(x) {
 }
 
 # x %in% table through the same pass.
-in_strings <- function(x, table) {
+in_strings <- function(x, table, as_int = FALSE) {
   if (is.character(x) && is.character(table)) {
-    r <- .cpp_match_strings(x, table)
-    if (!is.null(r)) return(!is.na(r$index))
+    r <- .cpp_in_strings(x, table, as_int)
+    if (!is.null(r)) return(r)
   }
-  x %in% table
+  if (as_int) as.integer(x %in% table) else x %in% table
 }
 
 # Each activity's contact (MSD202 -> MSD201) and labour (MSD302 -> MSD301)
@@ -307,7 +307,7 @@ activity_links <- function(msds) {
 }
 
 # 1 for an attended contact (AttendCode 5 or 6), else 0.
-attended_codes <- function(x) as.integer(in_strings(x, c("5", "6")))
+attended_codes <- function(x) in_strings(x, c("5", "6"), as_int = TRUE)
 
 # Antenatal and postnatal contacts from MSD201 + MSD202 + MSD901, in two
 # levels (the activity rows are not built): `a` holds the kept contacts
@@ -461,8 +461,10 @@ intrapartum_contacts <- function(msds, preg, birth, staff_groups, base,
   # UniqPregID + LabourDeliveryID), else the pregnancy's
   bl <- match_rows(list(bb$UniqPregID, bb$LabourDeliveryID), list(ld$UniqPregID, ld$LabourDeliveryID))
   lab_date <- min_by(bb$PersonBirthDateBaby, bl, n_ld)
-  ldate <- lab_date[il]
-  ldate[is.na(ldate)] <- birth$preg[lp][is.na(ldate)]
+  # day numbers (the Date class is not needed: they become integers below)
+  ldate <- .subset(lab_date, il)
+  miss <- which(is.na(ldate))
+  ldate[miss] <- .subset(birth$preg, lp[miss])
   ld_prov <- ld$OrgCodeProvider
   labour_pregs <- ld$UniqPregID[in_cohort]
   bi <- which(in_strings(bb$UniqPregID, preg$preg_id))

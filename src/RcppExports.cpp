@@ -62,6 +62,18 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_in_strings
+SEXP cpp_in_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table, bool as_int);
+RcppExport SEXP _matequity_cpp_in_strings(SEXP xSEXP, SEXP tableSEXP, SEXP as_intSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type table(tableSEXP);
+    Rcpp::traits::input_parameter< bool >::type as_int(as_intSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_in_strings(x, table, as_int));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_string_codes
 SEXP cpp_string_codes(const Rcpp::CharacterVector& x);
 RcppExport SEXP _matequity_cpp_string_codes(SEXP xSEXP) {
@@ -704,6 +716,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_continuity", (DL_FUNC) &_matequity_cpp_continuity, 15},
     {"_matequity_cpp_contact_codes", (DL_FUNC) &_matequity_cpp_contact_codes, 7},
     {"_matequity_cpp_match_strings", (DL_FUNC) &_matequity_cpp_match_strings, 2},
+    {"_matequity_cpp_in_strings", (DL_FUNC) &_matequity_cpp_in_strings, 3},
     {"_matequity_cpp_string_codes", (DL_FUNC) &_matequity_cpp_string_codes, 1},
     {"_matequity_cpp_string_codes_at", (DL_FUNC) &_matequity_cpp_string_codes_at, 2},
     {"_matequity_cpp_int_codes", (DL_FUNC) &_matequity_cpp_int_codes, 1},

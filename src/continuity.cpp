@@ -160,6 +160,28 @@ SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVect
                             Rcpp::_["table_unique"] = m.table_unique);
 }
 
+// x %in% table for character vectors (match_keys() as above), as a logical
+// vector, or as 0/1 integers when as_int; NULL as .cpp_match_strings().
+// [[Rcpp::export(name = ".cpp_in_strings", rng = false)]]
+SEXP cpp_in_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table,
+                    bool as_int) {
+  const SEXP* px = STRING_PTR_RO(x);
+  const SEXP* pt = STRING_PTR_RO(table);
+  matequity::KeyMatch m;
+  const bool ok = matequity::match_keys(
+      static_cast<std::size_t>(x.size()),
+      [px](std::size_t i) { return static_cast<const void*>(px[i]); },
+      static_cast<std::size_t>(table.size()),
+      [pt](std::size_t i) { return static_cast<const void*>(pt[i]); }, plain_string, m);
+  if (!ok) return R_NilValue;
+  const R_xlen_t n = static_cast<R_xlen_t>(m.index.size());
+  SEXP out = PROTECT(Rf_allocVector(as_int ? INTSXP : LGLSXP, n));
+  int* po = as_int ? INTEGER(out) : LOGICAL(out);
+  for (R_xlen_t i = 0; i < n; ++i) po[i] = m.index[static_cast<std::size_t>(i)] != 0;
+  UNPROTECT(1);
+  return out;
+}
+
 // Dense codes in order of first appearance (continuity.hpp, first_codes()):
 // list(code, first), code NA for a missing value, first the 1-based position
 // of each code's first value. For a character vector, NULL when a string is
