@@ -99,6 +99,9 @@ test_that("the string passes agree with match(), %in% and == on literal vectors"
   expect_true(matequity:::match_strings("x", c("x", "y"))$table_unique)
   expect_identical(matequity:::in_strings(c("5", "6", "1", NA), c("5", "6")),
                    c(TRUE, TRUE, FALSE, FALSE))
+  expect_identical(matequity:::in_strings(c("5", "6", "1", NA), c("5", "6"), as_int = TRUE),
+                   c(1L, 1L, 0L, 0L))
+  expect_identical(matequity:::attended_codes(c(" 5", "6", "5", NA, "05")), c(0L, 1L, 1L, 0L, 0L))
   expect_identical(matequity:::equal_at(c("a", "b", NA, "a"), c("a", NA), c(1L, 1L, 1L, 2L)),
                    c(TRUE, FALSE, NA, NA))
   # a string marked UTF-8 and its latin1 twin are equal text, not one pointer
@@ -106,6 +109,7 @@ test_that("the string passes agree with match(), %in% and == on literal vectors"
   l <- iconv(u, "UTF-8", "latin1")
   expect_identical(matequity:::match_strings(u, l)$index, 1L)
   expect_identical(matequity:::equal_at(u, l, 1L), TRUE)
+  expect_identical(matequity:::in_strings(c(u, "x"), l, as_int = TRUE), c(1L, 0L))
   expect_identical(matequity:::parse_contact_time(c("09:30", NA, "9:30:15", "25:00", "09:30")),
                    c(34200L, NA, 34215L, NA, 34200L))
 })
