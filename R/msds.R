@@ -301,7 +301,10 @@ as_msds <- function(tables, mapping = NULL, flags = NULL, quiet = FALSE, as_at =
   tables <- apply_mapping(tables, mapping)
   is15 <- names(tables) %in% names(v15_tables)
   # v1.5 tables are harmonised with the v2 ones before validation: read whole
-  if (any(is15)) tables <- Map(read_msds_input, names(tables), tables)
+  if (any(is15)) {
+    here <- rlang::current_env()
+    tables <- Map(function(tab, t) read_msds_input(tab, t, here), names(tables), tables)
+  }
   rk <- v15_rename_keys(tables[is15])
   tables[is15] <- rk$tables
   # the columns of each table as given; a reader's once it is read
@@ -469,7 +472,7 @@ apply_mapping <- function(tables, mapping) {
     if (is.null(names(m)) || any(!nzchar(names(m)))) {
       cli::cli_abort("{.arg mapping} entries must be named {.code MSDS_field = \"local_name\"}.")
     }
-    tables[[tab]] <- if (is.function(tables[[tab]])) map_reader(tab, tables[[tab]], m) else
+    tables[[tab]] <- if (is.function(tables[[tab]])) map_reader(tables[[tab]], m) else
       map_fields(tables[[tab]], m)
   }
   tables
@@ -481,11 +484,15 @@ map_fields <- function(df, m) {
   df
 }
 
-# A reader whose table gets the mapping's field names when it is read.
-map_reader <- function(tab, reader, m) {
+# A reader whose table gets the mapping's field names when it is read
+# (what is not a data frame is passed on, for read_msds_input()'s error).
+map_reader <- function(reader, m) {
   force(reader)
   force(m)
-  function() map_fields(read_msds_input(tab, reader), m)
+  function() {
+    df <- reader()
+    if (is.data.frame(df)) map_fields(df, m) else df
+  }
 }
 
 # A table given as a function of no arguments (a reader) is called when

@@ -142,17 +142,21 @@ static bool plain_string(const void* k) {
 // match_keys() on the strings' cache pointers, with whether `table` repeats
 // a value. NULL when a string is marked with an encoding; the caller then
 // uses match().
-// [[Rcpp::export(name = ".cpp_match_strings", rng = false)]]
-SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table) {
+static bool match_strings_into(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table,
+                               matequity::KeyMatch& m) {
   const SEXP* px = STRING_PTR_RO(x);
   const SEXP* pt = STRING_PTR_RO(table);
-  matequity::KeyMatch m;
-  const bool ok = matequity::match_keys(
+  return matequity::match_keys(
       static_cast<std::size_t>(x.size()),
       [px](std::size_t i) { return static_cast<const void*>(px[i]); },
       static_cast<std::size_t>(table.size()),
       [pt](std::size_t i) { return static_cast<const void*>(pt[i]); }, plain_string, m);
-  if (!ok) return R_NilValue;
+}
+
+// [[Rcpp::export(name = ".cpp_match_strings", rng = false)]]
+SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table) {
+  matequity::KeyMatch m;
+  if (!match_strings_into(x, table, m)) return R_NilValue;
   Rcpp::IntegerVector index(m.index.size());
   for (std::size_t i = 0; i < m.index.size(); ++i)
     index[i] = m.index[i] == 0 ? NA_INTEGER : m.index[i];
@@ -165,15 +169,8 @@ SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVect
 // [[Rcpp::export(name = ".cpp_in_strings", rng = false)]]
 SEXP cpp_in_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table,
                     bool as_int) {
-  const SEXP* px = STRING_PTR_RO(x);
-  const SEXP* pt = STRING_PTR_RO(table);
   matequity::KeyMatch m;
-  const bool ok = matequity::match_keys(
-      static_cast<std::size_t>(x.size()),
-      [px](std::size_t i) { return static_cast<const void*>(px[i]); },
-      static_cast<std::size_t>(table.size()),
-      [pt](std::size_t i) { return static_cast<const void*>(pt[i]); }, plain_string, m);
-  if (!ok) return R_NilValue;
+  if (!match_strings_into(x, table, m)) return R_NilValue;
   const R_xlen_t n = static_cast<R_xlen_t>(m.index.size());
   SEXP out = PROTECT(Rf_allocVector(as_int ? INTSXP : LGLSXP, n));
   int* po = as_int ? INTEGER(out) : LOGICAL(out);

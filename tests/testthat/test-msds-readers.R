@@ -71,6 +71,9 @@ test_that("a reader that does not return a data frame is an error naming its tab
   rd$MSD301LabourDelivery <- function() "MSD301.csv"
   expect_error(as_msds(rd, quiet = TRUE), class = "rlang_error",
                regexp = "reader given for table .*MSD301LabourDelivery.* must return a data frame")
+  # through a mapping too
+  expect_error(as_msds(rd, mapping = c(CareConID = "contact_id"), quiet = TRUE),
+               "reader given for table .*MSD301LabourDelivery.* must return a data frame")
   rd$MSD301LabourDelivery <- function() stop("file MSD301.csv not found")
   expect_error(as_msds(rd, quiet = TRUE), "MSD301.csv not found")
   expect_error(as_msds(list(MSD101PregnancyBooking = 1)), "not a data frame \\(or a function")
