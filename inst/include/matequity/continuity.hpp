@@ -685,10 +685,10 @@ std::vector<int> recorded_triples(const IntVec& asked_prov, const IntVec& asked_
 // each row, pos is its position among the kept rows (1-based) or 0; no_preg
 // lists the rows without a pregnancy (1-based). Per kept row, in row order:
 // kept (its row, 1-based), preg, date (the day number truncated to an
-// integer, as R's as.integer()) and phase (postnatal from the birth date
-// on, antenatal before or without one; a date outside the integers is na,
-// as in R). Counts: among rows with a pregnancy, no date, early, late (a
-// row can be both), and kept rows dated on the day of birth.
+// integer as R's as.integer() does, na outside the integers) and phase
+// (postnatal from the birth date on, antenatal before or without one).
+// Counts: among rows with a pregnancy, no date, early, late (a row can be
+// both), and kept rows dated on the day of birth.
 struct ContactScreen {
   std::vector<int> pos, no_preg, kept, preg, date, phase;
   long long no_date = 0, early = 0, late = 0, birth_day = 0;
