@@ -143,63 +143,68 @@ static bool plain_string(const void* k) {
 // a value. NULL when a string is marked with an encoding; the caller then
 // uses match().
 static bool match_strings_into(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table,
-                               matequity::KeyMatch& m) {
+                               int* index, bool& table_unique) {
   const SEXP* px = STRING_PTR_RO(x);
   const SEXP* pt = STRING_PTR_RO(table);
-  return matequity::match_keys(
+  return matequity::match_keys_into(
       static_cast<std::size_t>(x.size()),
       [px](std::size_t i) { return static_cast<const void*>(px[i]); },
       static_cast<std::size_t>(table.size()),
-      [pt](std::size_t i) { return static_cast<const void*>(pt[i]); }, plain_string, m);
+      [pt](std::size_t i) { return static_cast<const void*>(pt[i]); }, plain_string, index,
+      NA_INTEGER, table_unique);
 }
 
 // [[Rcpp::export(name = ".cpp_match_strings", rng = false)]]
 SEXP cpp_match_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table) {
-  matequity::KeyMatch m;
-  if (!match_strings_into(x, table, m)) return R_NilValue;
-  Rcpp::IntegerVector index(m.index.size());
-  for (std::size_t i = 0; i < m.index.size(); ++i)
-    index[i] = m.index[i] == 0 ? NA_INTEGER : m.index[i];
+  Rcpp::IntegerVector index(Rcpp::no_init(x.size()));
+  bool table_unique = true;
+  if (!match_strings_into(x, table, index.begin(), table_unique)) return R_NilValue;
   return Rcpp::List::create(Rcpp::_["index"] = index,
-                            Rcpp::_["table_unique"] = m.table_unique);
+                            Rcpp::_["table_unique"] = table_unique);
 }
 
 // x %in% table for character vectors (match_keys() as above), as a logical
 // vector, or as 0/1 integers when as_int; NULL as .cpp_match_strings().
+// The positions are written into the result and turned into 0/1 in place.
 // [[Rcpp::export(name = ".cpp_in_strings", rng = false)]]
 SEXP cpp_in_strings(const Rcpp::CharacterVector& x, const Rcpp::CharacterVector& table,
                     bool as_int) {
-  matequity::KeyMatch m;
-  if (!match_strings_into(x, table, m)) return R_NilValue;
-  const R_xlen_t n = static_cast<R_xlen_t>(m.index.size());
+  const R_xlen_t n = x.size();
   SEXP out = PROTECT(Rf_allocVector(as_int ? INTSXP : LGLSXP, n));
   int* po = as_int ? INTEGER(out) : LOGICAL(out);
-  for (R_xlen_t i = 0; i < n; ++i) po[i] = m.index[static_cast<std::size_t>(i)] != 0;
+  bool table_unique = true;
+  if (!match_strings_into(x, table, po, table_unique)) {
+    UNPROTECT(1);
+    return R_NilValue;
+  }
+  for (R_xlen_t i = 0; i < n; ++i) po[i] = po[i] != NA_INTEGER;
   UNPROTECT(1);
   return out;
 }
 
-// Dense codes in order of first appearance (continuity.hpp, first_codes()):
-// list(code, first), code NA for a missing value, first the 1-based position
-// of each code's first value. For a character vector, NULL when a string is
-// marked with an encoding.
-static SEXP codes_list(const matequity::KeyCodes& r) {
-  Rcpp::IntegerVector code(r.code.size()), first(r.first.size());
-  for (std::size_t i = 0; i < r.code.size(); ++i)
-    code[i] = r.code[i] == 0 ? NA_INTEGER : r.code[i];
-  for (std::size_t j = 0; j < r.first.size(); ++j) first[j] = r.first[j] + 1;
-  return Rcpp::List::create(Rcpp::_["code"] = code, Rcpp::_["first"] = first);
+// Dense codes in order of first appearance (continuity.hpp,
+// first_codes_into(), written into the R vector): list(code, first), code
+// NA for a missing value, first the 1-based position of each code's first
+// value. For a character vector, NULL when a string is marked with an
+// encoding.
+template <class At, class Key, class Plain>
+static SEXP codes_list(std::size_t n, At at, Key missing, Plain plain) {
+  Rcpp::IntegerVector code(Rcpp::no_init(static_cast<R_xlen_t>(n)));
+  std::vector<int> first;
+  if (!matequity::first_codes_into(n, at, missing, plain, code.begin(), NA_INTEGER, first))
+    return R_NilValue;
+  Rcpp::IntegerVector first1(first.size());
+  for (std::size_t j = 0; j < first.size(); ++j) first1[j] = first[j] + 1;
+  return Rcpp::List::create(Rcpp::_["code"] = code, Rcpp::_["first"] = first1);
 }
 
 // [[Rcpp::export(name = ".cpp_string_codes", rng = false)]]
 SEXP cpp_string_codes(const Rcpp::CharacterVector& x) {
   const SEXP* px = STRING_PTR_RO(x);
-  matequity::KeyCodes r;
-  const bool ok = matequity::first_codes(
+  return codes_list(
       static_cast<std::size_t>(x.size()),
       [px](std::size_t i) { return static_cast<const void*>(px[i]); },
-      static_cast<const void*>(NA_STRING), plain_string, r);
-  return ok ? codes_list(r) : R_NilValue;
+      static_cast<const void*>(NA_STRING), plain_string);
 }
 
 // As .cpp_string_codes() on x[at] (at 1-based, every value in range),
@@ -212,22 +217,18 @@ SEXP cpp_string_codes_at(const Rcpp::CharacterVector& x, const Rcpp::IntegerVect
   for (R_xlen_t i = 0; i < at.size(); ++i) {
     if (pa[i] == NA_INTEGER || pa[i] < 1 || pa[i] > n) Rcpp::stop("string_codes(): index out of range");
   }
-  matequity::KeyCodes r;
-  const bool ok = matequity::first_codes(
+  return codes_list(
       static_cast<std::size_t>(at.size()),
       [px, pa](std::size_t i) { return static_cast<const void*>(px[pa[i] - 1]); },
-      static_cast<const void*>(NA_STRING), plain_string, r);
-  return ok ? codes_list(r) : R_NilValue;
+      static_cast<const void*>(NA_STRING), plain_string);
 }
 
 // [[Rcpp::export(name = ".cpp_int_codes", rng = false)]]
 SEXP cpp_int_codes(const Rcpp::IntegerVector& x) {
   const int* px = x.begin();
-  matequity::KeyCodes r;
-  matequity::first_codes(
+  return codes_list(
       static_cast<std::size_t>(x.size()), [px](std::size_t i) { return px[i]; }, NA_INTEGER,
-      [](int) { return true; }, r);
-  return codes_list(r);
+      [](int) { return true; });
 }
 
 // Element-wise comparison of x[k] with table[at[k]] (at 1-based, NA allowed)

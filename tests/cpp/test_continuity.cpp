@@ -373,6 +373,39 @@ TEST_CASE("match_keys follows the table's order only when the table has no repea
   CHECK(match_keys(big, big).index.back() == 200);
 }
 
+TEST_CASE("match_keys_into writes into the caller's storage, no match as `none`") {
+  // a table of many keys (the index holds positions and reads keys back),
+  // every key found at its first position, repeats and misses included
+  std::vector<long long> table, x;
+  for (long long i = 0; i < 5000; ++i) table.push_back(i * 7919 % 10007);
+  table.push_back(table[10]);  // a repeat: its first position is kept
+  for (long long i = 0; i < 5000; i += 3) x.push_back(table[static_cast<std::size_t>(i)]);
+  x.push_back(-5);
+  std::vector<int> index(x.size(), 123);
+  bool unique = true;
+  const bool ok = match_keys_into(
+      x.size(), [&x](std::size_t i) { return x[i]; }, table.size(),
+      [&table](std::size_t i) { return table[i]; }, [](long long) { return true; },
+      index.data(), -1, unique);
+  CHECK(ok);
+  CHECK_FALSE(unique);
+  for (std::size_t j = 0; j + 1 < x.size(); ++j) CHECK(index[j] == static_cast<int>(3 * j) + 1);
+  CHECK(index.back() == -1);
+  // a key refused by plain() ends the match
+  CHECK_FALSE(match_keys_into(
+      x.size(), [&x](std::size_t i) { return x[i]; }, table.size(),
+      [&table](std::size_t i) { return table[i]; }, [](long long k) { return k >= 0; },
+      index.data(), -1, unique));
+  // the positions index holds what it was made for, and no more
+  PositionIndex<long long> small(3);
+  bool inserted = false;
+  auto key_at = [&table](int p) { return table[static_cast<std::size_t>(p) - 1]; };
+  for (int p = 1; p <= 12; ++p) small.insert(table[p - 1], p, key_at, inserted);
+  CHECK(small.find(table[4], key_at) == 5);
+  CHECK(small.find(-1, key_at) == 0);
+  CHECK_THROWS_AS(small.insert(table[12], 13, key_at, inserted), std::length_error);
+}
+
 TEST_CASE("first_codes numbers keys in order of first appearance, missing as 0") {
   const std::vector<int> x{7, 7, -1, 3, 7, 9, 3, -1};
   KeyCodes r;
@@ -381,6 +414,13 @@ TEST_CASE("first_codes numbers keys in order of first appearance, missing as 0")
   CHECK(ok);
   CHECK(r.code == std::vector<int>{1, 1, 0, 2, 1, 3, 2, 0});
   CHECK(r.first == std::vector<int>{0, 3, 5});
+  // into the caller's storage, missing as `none`
+  std::vector<int> code(x.size()), first;
+  CHECK(first_codes_into(
+      x.size(), [&x](std::size_t i) { return x[i]; }, -1, [](int) { return true; }, code.data(),
+      -9, first));
+  CHECK(code == std::vector<int>{1, 1, -9, 2, 1, 3, 2, -9});
+  CHECK(first == std::vector<int>{0, 3, 5});
   // a key refused by plain() ends the coding
   const bool refused = first_codes(
       x.size(), [&x](std::size_t i) { return x[i]; }, -1, [](int k) { return k != 9; }, r);

@@ -515,63 +515,146 @@ class KeyIndex {
   }
 };
 
+// An index of the positions 1..n of a keyed sequence, for match_keys():
+// open addressing over 8-byte slots, each a position and 32 bits of its
+// key's hash, filled at most three quarters. A slot's key is read back from
+// the sequence (key_at(position)) only when the hash bits agree, so a table
+// of millions of keys costs a quarter of KeyIndex's 16-byte slots at half
+// load. The number of positions is fixed when it is made.
+template <class Key>
+class PositionIndex {
+ public:
+  explicit PositionIndex(std::size_t n) {
+    std::size_t cap = 16;
+    while (cap / 4 * 3 < n) cap <<= 1;
+    slots_.assign(cap, 0);
+    mask_ = cap - 1;
+  }
+
+  void prefetch(Key k) const {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(&slots_[static_cast<std::size_t>(hash(k)) & mask_]);
+#else
+    (void)k;
+#endif
+  }
+
+  // The position stored for k (key_at(p) == k), or 0.
+  template <class KeyAt>
+  int find(Key k, KeyAt key_at) const {
+    const std::uint64_t h = hash(k);
+    const std::uint64_t tag = h >> 32;
+    for (std::size_t i = static_cast<std::size_t>(h) & mask_;; i = (i + 1) & mask_) {
+      const std::uint64_t s = slots_[i];
+      if (!s) return 0;
+      const int p = static_cast<int>(s & 0xFFFFFFFFu);
+      if ((s >> 32) == tag && key_at(p) == k) return p;
+    }
+  }
+
+  // The position stored for k; when k is new, p is stored and inserted set.
+  template <class KeyAt>
+  int insert(Key k, int p, KeyAt key_at, bool& inserted) {
+    const std::uint64_t h = hash(k);
+    const std::uint64_t tag = h >> 32;
+    std::size_t i = static_cast<std::size_t>(h) & mask_;
+    for (;; i = (i + 1) & mask_) {
+      const std::uint64_t s = slots_[i];
+      if (!s) break;
+      const int q = static_cast<int>(s & 0xFFFFFFFFu);
+      if ((s >> 32) == tag && key_at(q) == k) {
+        inserted = false;
+        return q;
+      }
+    }
+    if (++size_ > slots_.size() / 4 * 3) throw std::length_error("PositionIndex is full");
+    slots_[i] = (tag << 32) | static_cast<std::uint32_t>(p);
+    inserted = true;
+    return p;
+  }
+
+ private:
+  std::vector<std::uint64_t> slots_;
+  std::size_t mask_ = 0, size_ = 0;
+
+  static std::uint64_t hash(Key k) {
+    std::uint64_t h = key_bits(k);
+    h ^= h >> 29;
+    h *= 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 32;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return h ^ (h >> 31);
+  }
+};
+
 // match() for keys compared by identity: for each key of x, the first
-// position (1-based) of an equal key in table, 0 when none; and whether
-// table repeats a key. x_at(i) and table_at(i) give the keys. plain(k) says
-// whether k may be compared by identity (the glue: a string without an
-// encoding mark); it is asked for each distinct key of table and for each
-// key of x not found there (a key found is one of table's), and false from
-// it ends the match with false returned. A key equal to the previous key of
+// position (1-based) of an equal key in table, `none` when none, written to
+// index[0..nx); and whether table repeats a key (table_unique). x_at(i) and
+// table_at(i) give the keys. plain(k) says whether k may be compared by
+// identity (the glue: a string without an encoding mark); it is asked for
+// each distinct key of table and for each key of x not found there (a key
+// found is one of table's), and false from it ends the match with false
+// returned (index then partly written). A key equal to the previous key of
 // x reuses its answer (contacts and activities come grouped), and when
 // table has no repeats a key equal to the table's key after the previous
 // answer is that position (activities come in their contacts' order), so
 // such input is mostly not looked up at all. Keys are prefetched a few
-// positions ahead.
+// positions ahead. The caller owns index (the glue passes an R vector's
+// storage, so no second copy is made).
+template <class XAt, class TAt, class Plain>
+bool match_keys_into(std::size_t nx, XAt x_at, std::size_t nt, TAt table_at, Plain plain,
+                     int* index, int none, bool& table_unique) {
+  if (nt > static_cast<std::size_t>(std::numeric_limits<int>::max() / 2))
+    throw std::length_error("table too long for integer positions");
+  using Key = decltype(table_at(std::size_t(0)));
+  constexpr std::size_t ahead = 16;
+  auto key_at = [&table_at](int p) { return table_at(static_cast<std::size_t>(p) - 1); };
+  PositionIndex<Key> pos(nt);
+  table_unique = true;
+  for (std::size_t i = 0; i < nt; ++i) {
+    if (i + ahead < nt) pos.prefetch(table_at(i + ahead));
+    const Key k = table_at(i);
+    bool inserted = false;
+    pos.insert(k, static_cast<int>(i) + 1, key_at, inserted);
+    if (!inserted)
+      table_unique = false;  // keeps the first position
+    else if (!plain(k))
+      return false;
+  }
+  int prev = 0;  // the previous key's position, 0 when none
+  for (std::size_t i = 0; i < nx; ++i) {
+    const Key k = x_at(i);
+    int at = -1;
+    if (i > 0) {
+      if (k == x_at(i - 1)) {
+        at = prev;
+      } else if (table_unique && prev > 0 && static_cast<std::size_t>(prev) < nt &&
+                 k == table_at(static_cast<std::size_t>(prev))) {
+        at = prev + 1;
+      }
+    }
+    if (at < 0) {
+      if (i + ahead < nx) pos.prefetch(x_at(i + ahead));
+      at = pos.find(k, key_at);
+      if (!at && !plain(k)) return false;
+    }
+    prev = at;
+    index[i] = at ? at : none;
+  }
+  return true;
+}
+
 struct KeyMatch {
   std::vector<int> index;
   bool table_unique = true;
 };
 
+// match_keys_into() into a vector, no match as 0.
 template <class XAt, class TAt, class Plain>
 bool match_keys(std::size_t nx, XAt x_at, std::size_t nt, TAt table_at, Plain plain,
                 KeyMatch& out) {
-  if (nt > static_cast<std::size_t>(std::numeric_limits<int>::max() / 2))
-    throw std::length_error("table too long for integer positions");
-  using Key = decltype(table_at(std::size_t(0)));
-  constexpr std::size_t ahead = 16;
-  KeyIndex<Key> index(nt);
-  out.table_unique = true;
-  for (std::size_t i = 0; i < nt; ++i) {
-    if (i + ahead < nt) index.prefetch(table_at(i + ahead));
-    const Key k = table_at(i);
-    bool inserted = false;
-    index.insert(k, static_cast<int>(i) + 1, inserted);
-    if (!inserted)
-      out.table_unique = false;  // keeps the first position
-    else if (!plain(k))
-      return false;
-  }
   out.index.assign(nx, 0);
-  for (std::size_t i = 0; i < nx; ++i) {
-    const Key k = x_at(i);
-    if (i > 0) {
-      const int prev = out.index[i - 1];
-      if (k == x_at(i - 1)) {
-        out.index[i] = prev;
-        continue;
-      }
-      if (out.table_unique && prev > 0 && static_cast<std::size_t>(prev) < nt &&
-          k == table_at(static_cast<std::size_t>(prev))) {
-        out.index[i] = prev + 1;
-        continue;
-      }
-    }
-    if (i + ahead < nx) index.prefetch(x_at(i + ahead));
-    const int at = index.find(k);
-    if (at < 0 && !plain(k)) return false;
-    out.index[i] = at < 0 ? 0 : at;
-  }
-  return true;
+  return match_keys_into(nx, x_at, nt, table_at, plain, out.index.data(), 0, out.table_unique);
 }
 
 // match_keys() on vectors of keys that are all plain.
@@ -584,8 +667,9 @@ KeyMatch match_keys(const std::vector<Key>& x, const std::vector<Key>& table) {
   return out;
 }
 
-// Dense codes of keys in order of first appearance: code[i] is 1..k (0 for
-// the missing key), first[j] the 0-based position where code j + 1 first
+// Dense codes of keys in order of first appearance: code[i] is 1..k (`none`
+// for the missing key), written to code[0..n) (caller-owned, as for
+// match_keys_into()), first[j] the 0-based position where code j + 1 first
 // appears. plain() as for match_keys(), asked once per distinct key; false
 // from it ends the coding with false returned.
 struct KeyCodes {
@@ -594,30 +678,39 @@ struct KeyCodes {
 };
 
 template <class At, class Key, class Plain>
-bool first_codes(std::size_t n, At at, Key missing, Plain plain, KeyCodes& out) {
+bool first_codes_into(std::size_t n, At at, Key missing, Plain plain, int* code, int none,
+                      std::vector<int>& first) {
   if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw std::length_error("too many keys for integer codes");
   constexpr std::size_t ahead = 16;
   KeyIndex<Key> index;
-  out.code.assign(n, 0);
-  out.first.clear();
+  first.clear();
+  int prev = none;
   for (std::size_t i = 0; i < n; ++i) {
     if (i + ahead < n) index.prefetch(at(i + ahead));
     const Key k = at(i);
-    if (i > 0 && k == at(i - 1)) {
-      out.code[i] = out.code[i - 1];
-      continue;
+    if (i == 0 || !(k == at(i - 1))) {
+      if (k == missing) {
+        prev = none;
+      } else {
+        bool inserted = false;
+        prev = index.insert(k, static_cast<int>(first.size()) + 1, inserted);
+        if (inserted) {
+          if (!plain(k)) return false;
+          first.push_back(static_cast<int>(i));
+        }
+      }
     }
-    if (k == missing) continue;
-    bool inserted = false;
-    const int c = index.insert(k, static_cast<int>(out.first.size()) + 1, inserted);
-    if (inserted) {
-      if (!plain(k)) return false;
-      out.first.push_back(static_cast<int>(i));
-    }
-    out.code[i] = c;
+    code[i] = prev;
   }
   return true;
+}
+
+// first_codes_into() into out.code, the missing key as 0.
+template <class At, class Key, class Plain>
+bool first_codes(std::size_t n, At at, Key missing, Plain plain, KeyCodes& out) {
+  out.code.assign(n, 0);
+  return first_codes_into(n, at, missing, plain, out.code.data(), 0, out.first);
 }
 
 // Which asked (provider, professional, team) triples some activity row
