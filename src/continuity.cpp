@@ -329,9 +329,9 @@ Rcpp::LogicalVector cpp_recorded_triples(const Eigen::Map<Eigen::VectorXi>& aske
   return Rcpp::LogicalVector(seen.begin(), seen.end());
 }
 
-// continuity.hpp's screen_contacts(): the kept antenatal and postnatal
-// contacts (rows, pregnancies, dates, phases), the rows without a pregnancy
-// and the exclusion counts.
+// continuity.hpp's screen_contacts_into(): the kept antenatal and
+// postnatal contacts (rows, pregnancies, dates, phases), the rows without a
+// pregnancy and the exclusion counts, written straight into R vectors.
 // [[Rcpp::export(name = ".cpp_screen_contacts", rng = false)]]
 Rcpp::List cpp_screen_contacts(const Eigen::Map<Eigen::VectorXi>& preg,
                                const Eigen::Map<Eigen::VectorXd>& date,
@@ -339,16 +339,23 @@ Rcpp::List cpp_screen_contacts(const Eigen::Map<Eigen::VectorXi>& preg,
                                const Eigen::Map<Eigen::VectorXd>& discharge,
                                const Eigen::Map<Eigen::VectorXd>& birth, int antenatal,
                                int postnatal) {
-  const matequity::ContactScreen r =
-      matequity::screen_contacts(preg, date, booking, discharge, birth, NA_INTEGER, antenatal, postnatal);
-  Rcpp::IntegerVector pos(r.pos.size());
-  for (std::size_t i = 0; i < r.pos.size(); ++i) pos[i] = r.pos[i] == 0 ? NA_INTEGER : r.pos[i];
+  Rcpp::IntegerVector pos, no_preg, kept, pg, dt, phase;
+  auto alloc = [&](std::size_t n, std::size_t n_no_preg, std::size_t n_kept) {
+    auto make = [](std::size_t m) { return Rcpp::IntegerVector(Rcpp::no_init(static_cast<R_xlen_t>(m))); };
+    pos = make(n);
+    no_preg = make(n_no_preg);
+    kept = make(n_kept);
+    pg = make(n_kept);
+    dt = make(n_kept);
+    phase = make(n_kept);
+    return matequity::ContactScreenOut{pos.begin(), no_preg.begin(), kept.begin(),
+                                       pg.begin(),  dt.begin(),      phase.begin()};
+  };
+  const matequity::ContactScreenCounts r = matequity::screen_contacts_into(
+      preg, date, booking, discharge, birth, NA_INTEGER, NA_INTEGER, antenatal, postnatal, alloc);
   return Rcpp::List::create(
-      Rcpp::_["pos"] = pos, Rcpp::_["no_preg"] = Rcpp::IntegerVector(r.no_preg.begin(), r.no_preg.end()),
-      Rcpp::_["kept"] = Rcpp::IntegerVector(r.kept.begin(), r.kept.end()),
-      Rcpp::_["preg"] = Rcpp::IntegerVector(r.preg.begin(), r.preg.end()),
-      Rcpp::_["date"] = Rcpp::IntegerVector(r.date.begin(), r.date.end()),
-      Rcpp::_["phase"] = Rcpp::IntegerVector(r.phase.begin(), r.phase.end()),
+      Rcpp::_["pos"] = pos, Rcpp::_["no_preg"] = no_preg, Rcpp::_["kept"] = kept,
+      Rcpp::_["preg"] = pg, Rcpp::_["date"] = dt, Rcpp::_["phase"] = phase,
       Rcpp::_["no_date"] = static_cast<double>(r.no_date), Rcpp::_["early"] = static_cast<double>(r.early),
       Rcpp::_["late"] = static_cast<double>(r.late),
       Rcpp::_["birth_day"] = static_cast<double>(r.birth_day));

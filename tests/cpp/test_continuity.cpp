@@ -508,6 +508,18 @@ TEST_CASE("screen_contacts keeps dated contacts between booking and discharge") 
   CHECK(r.early == 3);  // day 9; pregnancy 2's days 45 and 25
   CHECK(r.late == 2);   // day 51; day 45 of pregnancy 2
   CHECK(r.birth_day == 1);
+  // a pregnancy code out of range is found while counting, before any
+  // storage is asked for
+  bool asked = false;
+  const std::vector<int> bad{1, 3};
+  const std::vector<double> two{10, 20};
+  CHECK_THROWS_AS(screen_contacts_into(bad, two, booking, discharge, birth, na, na, 0, 2,
+                                       [&asked](std::size_t, std::size_t, std::size_t) {
+                                         asked = true;
+                                         return ContactScreenOut{};
+                                       }),
+                  std::out_of_range);
+  CHECK_FALSE(asked);
 }
 
 TEST_CASE("activity_pairs and assemble_activity_rows build the kernel's rows from two levels") {

@@ -775,13 +775,92 @@ std::vector<int> recorded_triples(const IntVec& asked_prov, const IntVec& asked_
 // The antenatal and postnatal contacts continuity() keeps: contacts (rows)
 // with a pregnancy (1-based, or na) dated (NaN missing) neither before the
 // booking nor after the discharge (per pregnancy, NaN when unknown). For
-// each row, pos is its position among the kept rows (1-based) or 0; no_preg
-// lists the rows without a pregnancy (1-based). Per kept row, in row order:
-// kept (its row, 1-based), preg, date (the day number truncated to an
-// integer as R's as.integer() does, na outside the integers) and phase
-// (postnatal from the birth date on, antenatal before or without one).
-// Counts: among rows with a pregnancy, no date, early, late (a row can be
-// both), and kept rows dated on the day of birth.
+// each row, pos is its position among the kept rows (1-based) or `none`;
+// no_preg lists the rows without a pregnancy (1-based). Per kept row, in
+// row order: kept (its row, 1-based), preg, date (the day number truncated
+// to an integer as R's as.integer() does, na outside the integers) and
+// phase (postnatal from the birth date on, antenatal before or without
+// one). Counts: among rows with a pregnancy, no date, early, late (a row
+// can be both), and kept rows dated on the day of birth.
+//
+// screen_contacts_into() counts the rows first, then asks alloc(n_rows,
+// n_no_preg, n_kept) for the storage (a ContactScreenOut: the glue hands out
+// R vectors', so the results are written once, where R reads them) and
+// fills it.
+struct ContactScreenCounts {
+  std::size_t no_preg_rows = 0, kept_rows = 0;
+  long long no_date = 0, early = 0, late = 0, birth_day = 0;
+};
+
+struct ContactScreenOut {
+  int *pos, *no_preg, *kept, *preg, *date, *phase;
+};
+
+template <class IntVec, class DblVec, class Alloc>
+ContactScreenCounts screen_contacts_into(const IntVec& preg, const DblVec& date,
+                                         const DblVec& booking, const DblVec& discharge,
+                                         const DblVec& birth, int na, int none, int antenatal,
+                                         int postnatal, Alloc alloc) {
+  const std::size_t n = static_cast<std::size_t>(preg.size());
+  const long long np = static_cast<long long>(booking.size());
+  if (static_cast<std::size_t>(date.size()) != n)
+    throw std::invalid_argument("contact columns differ in length");
+  if (discharge.size() != booking.size() || birth.size() != booking.size())
+    throw std::invalid_argument("pregnancy columns differ in length");
+  enum Status { kNoPreg, kNoDate, kOut, kKept };
+  ContactScreenCounts c;
+  // the row's status; the counts only when `count`
+  auto status = [&](std::size_t i, bool count) {
+    const int g1 = preg[i];
+    if (g1 == na) return kNoPreg;
+    if (g1 < 1 || g1 > np) throw std::out_of_range("pregnancy code out of range");
+    const std::size_t g = static_cast<std::size_t>(g1 - 1);
+    const double d = date[i];
+    if (std::isnan(d)) {
+      c.no_date += count;
+      return kNoDate;
+    }
+    const bool early = !std::isnan(booking[g]) && d < booking[g];
+    const bool late = !std::isnan(discharge[g]) && d > discharge[g];
+    if (count) {
+      c.early += early;
+      c.late += late;
+    }
+    return early || late ? kOut : kKept;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const Status st = status(i, true);
+    c.no_preg_rows += st == kNoPreg;
+    c.kept_rows += st == kKept;
+  }
+  if (c.kept_rows > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw std::length_error("too many contacts for integer positions");
+  const ContactScreenOut out = alloc(n, c.no_preg_rows, c.kept_rows);
+  std::size_t k = 0, u = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Status st = status(i, false);
+    if (st != kKept) {
+      out.pos[i] = none;
+      if (st == kNoPreg) out.no_preg[u++] = static_cast<int>(i + 1);
+      continue;
+    }
+    const int g1 = preg[i];
+    const double d = date[i];
+    out.pos[i] = static_cast<int>(k + 1);
+    out.kept[k] = static_cast<int>(i + 1);
+    out.preg[k] = g1;
+    const double t = std::trunc(d);
+    out.date[k] = t >= -2147483647.0 && t <= 2147483647.0 ? static_cast<int>(t) : na;
+    const double b = birth[static_cast<std::size_t>(g1 - 1)];
+    const bool post = !std::isnan(b) && d >= b;
+    c.birth_day += !std::isnan(b) && d == b;
+    out.phase[k] = post ? postnatal : antenatal;
+    ++k;
+  }
+  return c;
+}
+
+// screen_contacts_into() into vectors, pos 0 for a row not kept.
 struct ContactScreen {
   std::vector<int> pos, no_preg, kept, preg, date, phase;
   long long no_date = 0, early = 0, late = 0, birth_day = 0;
@@ -791,43 +870,20 @@ template <class IntVec, class DblVec>
 ContactScreen screen_contacts(const IntVec& preg, const DblVec& date, const DblVec& booking,
                               const DblVec& discharge, const DblVec& birth, int na,
                               int antenatal, int postnatal) {
-  const std::size_t n = static_cast<std::size_t>(preg.size());
-  const long long np = static_cast<long long>(booking.size());
-  if (static_cast<std::size_t>(date.size()) != n)
-    throw std::invalid_argument("contact columns differ in length");
-  if (discharge.size() != booking.size() || birth.size() != booking.size())
-    throw std::invalid_argument("pregnancy columns differ in length");
   ContactScreen out;
-  out.pos.assign(n, 0);
-  int k = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const int g1 = preg[i];
-    if (g1 == na) {
-      out.no_preg.push_back(static_cast<int>(i + 1));
-      continue;
-    }
-    if (g1 < 1 || g1 > np) throw std::out_of_range("pregnancy code out of range");
-    const std::size_t g = static_cast<std::size_t>(g1 - 1);
-    const double d = date[i];
-    if (std::isnan(d)) {
-      ++out.no_date;
-      continue;
-    }
-    const bool early = !std::isnan(booking[g]) && d < booking[g];
-    const bool late = !std::isnan(discharge[g]) && d > discharge[g];
-    out.early += early;
-    out.late += late;
-    if (early || late) continue;
-    out.pos[i] = ++k;
-    out.kept.push_back(static_cast<int>(i + 1));
-    out.preg.push_back(g1);
-    const double t = std::trunc(d);
-    out.date.push_back(t >= -2147483647.0 && t <= 2147483647.0 ? static_cast<int>(t) : na);
-    const double b = birth[g];
-    const bool post = !std::isnan(b) && d >= b;
-    out.birth_day += !std::isnan(b) && d == b;
-    out.phase.push_back(post ? postnatal : antenatal);
-  }
+  const ContactScreenCounts c = screen_contacts_into(
+      preg, date, booking, discharge, birth, na, 0, antenatal, postnatal,
+      [&out](std::size_t n, std::size_t n_no_preg, std::size_t n_kept) {
+        out.pos.resize(n);
+        out.no_preg.resize(n_no_preg);
+        for (std::vector<int>* v : {&out.kept, &out.preg, &out.date, &out.phase}) v->resize(n_kept);
+        return ContactScreenOut{out.pos.data(),  out.no_preg.data(), out.kept.data(),
+                                out.preg.data(), out.date.data(),    out.phase.data()};
+      });
+  out.no_date = c.no_date;
+  out.early = c.early;
+  out.late = c.late;
+  out.birth_day = c.birth_day;
   return out;
 }
 
