@@ -37,6 +37,10 @@
     .Call(`_matequity_cpp_named_flags`, prof, team, prov, preg, named_mw, named_team, named_prov, named_prov_given)
 }
 
+.cpp_named_any <- function(prof, team, prov, preg, named_mw, named_team, named_prov, named_prov_given) {
+    .Call(`_matequity_cpp_named_any`, prof, team, prov, preg, named_mw, named_team, named_prov, named_prov_given)
+}
+
 .cpp_coc_window_counts <- function(preg, date, attended, key, n_keys, contact, prof, team, midwife, start, end, named_mw, named_team) {
     .Call(`_matequity_cpp_coc_window_counts`, preg, date, attended, key, n_keys, contact, prof, team, midwife, start, end, named_mw, named_team)
 }

@@ -19,9 +19,16 @@ nhs_continuity_measures <- function(msds, act, ip, preg, pr, staff_groups,
   nm_code <- named_codes(nm, ilv$prof)
   nt_code <- named_codes(nt, ilv$team)
   np_code <- named_codes(np, ilv$prov)
+  # the row is by the named midwife or team, unless both its provider and
+  # the plan's are known and differ (one engine pass over the codes)
+  per_preg <- function(code) if (length(code) == P) as.integer(code) else rep(NA_integer_, P)
+  nm_code <- per_preg(nm_code)
+  nt_code <- per_preg(nt_code)
+  np_code <- per_preg(np_code)
+  np_given <- if (is.null(np)) integer(P) else as.integer(!is.na(np))
   is_named <- function(prof, team, p, prov) {
-    (known_true(prof == nm_code[p]) | known_true(team == nt_code[p])) &
-      !known_false(prov == np_code[p])
+    .cpp_named_any(as.integer(prof), as.integer(team), as.integer(prov), as.integer(p),
+                   nm_code, nt_code, np_code, np_given)
   }
 
   rec <- if (definition == "nhs") {

@@ -134,6 +134,23 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_named_any
+SEXP cpp_named_any(const Eigen::Map<Eigen::VectorXi>& prof, const Eigen::Map<Eigen::VectorXi>& team, const Eigen::Map<Eigen::VectorXi>& prov, const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXi>& named_mw, const Eigen::Map<Eigen::VectorXi>& named_team, const Eigen::Map<Eigen::VectorXi>& named_prov, const Eigen::Map<Eigen::VectorXi>& named_prov_given);
+RcppExport SEXP _matequity_cpp_named_any(SEXP profSEXP, SEXP teamSEXP, SEXP provSEXP, SEXP pregSEXP, SEXP named_mwSEXP, SEXP named_teamSEXP, SEXP named_provSEXP, SEXP named_prov_givenSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type prof(profSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type team(teamSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type prov(provSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type preg(pregSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_mw(named_mwSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_team(named_teamSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_prov(named_provSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXi>& >::type named_prov_given(named_prov_givenSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_named_any(prof, team, prov, preg, named_mw, named_team, named_prov, named_prov_given));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_coc_window_counts
 Rcpp::List cpp_coc_window_counts(const Eigen::Map<Eigen::VectorXi>& preg, const Eigen::Map<Eigen::VectorXd>& date, const Eigen::Map<Eigen::VectorXi>& attended, const Eigen::Map<Eigen::VectorXi>& key, int n_keys, const Eigen::Map<Eigen::VectorXi>& contact, const Eigen::Map<Eigen::VectorXi>& prof, const Eigen::Map<Eigen::VectorXi>& team, const Eigen::Map<Eigen::VectorXi>& midwife, const Eigen::Map<Eigen::VectorXd>& start, const Eigen::Map<Eigen::VectorXd>& end, const Eigen::Map<Eigen::VectorXi>& named_mw, const Eigen::Map<Eigen::VectorXi>& named_team);
 RcppExport SEXP _matequity_cpp_coc_window_counts(SEXP pregSEXP, SEXP dateSEXP, SEXP attendedSEXP, SEXP keySEXP, SEXP n_keysSEXP, SEXP contactSEXP, SEXP profSEXP, SEXP teamSEXP, SEXP midwifeSEXP, SEXP startSEXP, SEXP endSEXP, SEXP named_mwSEXP, SEXP named_teamSEXP) {
@@ -722,6 +739,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_matequity_cpp_int_codes", (DL_FUNC) &_matequity_cpp_int_codes, 1},
     {"_matequity_cpp_equal_at", (DL_FUNC) &_matequity_cpp_equal_at, 3},
     {"_matequity_cpp_named_flags", (DL_FUNC) &_matequity_cpp_named_flags, 8},
+    {"_matequity_cpp_named_any", (DL_FUNC) &_matequity_cpp_named_any, 8},
     {"_matequity_cpp_coc_window_counts", (DL_FUNC) &_matequity_cpp_coc_window_counts, 13},
     {"_matequity_cpp_recorded_triples", (DL_FUNC) &_matequity_cpp_recorded_triples, 13},
     {"_matequity_cpp_screen_contacts", (DL_FUNC) &_matequity_cpp_screen_contacts, 7},

@@ -286,6 +286,21 @@ Rcpp::List cpp_named_flags(const Eigen::Map<Eigen::VectorXi>& prof,
                             Rcpp::_["tm"] = Rcpp::IntegerVector(tm.begin(), tm.end()));
 }
 
+// continuity.hpp's named_any_into(): whether each row is by its pregnancy's
+// named midwife or team (at the plan's provider), as a logical vector.
+// [[Rcpp::export(name = ".cpp_named_any", rng = false)]]
+SEXP cpp_named_any(const Eigen::Map<Eigen::VectorXi>& prof, const Eigen::Map<Eigen::VectorXi>& team,
+                   const Eigen::Map<Eigen::VectorXi>& prov, const Eigen::Map<Eigen::VectorXi>& preg,
+                   const Eigen::Map<Eigen::VectorXi>& named_mw,
+                   const Eigen::Map<Eigen::VectorXi>& named_team,
+                   const Eigen::Map<Eigen::VectorXi>& named_prov,
+                   const Eigen::Map<Eigen::VectorXi>& named_prov_given) {
+  Rcpp::LogicalVector out(Rcpp::no_init(prof.size()));
+  matequity::named_any_into(prof, team, prov, preg, named_mw, named_team, named_prov,
+                            named_prov_given, NA_INTEGER, 1, out.begin());
+  return out;
+}
+
 // continuity.hpp's coc_window_counts(): COC_receiving_ongoing's contacts and
 // named contacts per pregnancy.
 // [[Rcpp::export(name = ".cpp_coc_window_counts", rng = false)]]

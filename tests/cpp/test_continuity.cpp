@@ -440,6 +440,10 @@ TEST_CASE("named_flags: named midwife and team only at the plan's provider") {
   named_flags(prof, team, prov, preg, nm, nt, np, given, na, 1, mw, tm);
   CHECK(mw == std::vector<int>{1, 0, 1, 0, 0});
   CHECK(tm == std::vector<int>{1, 0, 0, 1, 1});
+  // either flag, written into the caller's storage
+  std::vector<int> any(prof.size(), 7);
+  named_any_into(prof, team, prov, preg, nm, nt, np, given, na, 1, any.data());
+  CHECK(any == std::vector<int>{1, 0, 1, 1, 1});
   const std::vector<int> bad{3, 3, 3, 3, 3};
   CHECK_THROWS_AS(named_flags(prof, team, prov, bad, nm, nt, np, given, na, 1, mw, tm),
                   std::out_of_range);

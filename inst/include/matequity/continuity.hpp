@@ -343,11 +343,11 @@ std::vector<int> contact_order_codes(const IntVec& preg, const IntVec& date,
 // (0/1, whether the plan gives a provider). A row's provider differs from the
 // plan's when both are known and not equal; then neither flag is set. A
 // missing code never equals anything. Writes 0/1 to mw and tm.
-template <class IntVec>
-void named_flags(const IntVec& prof, const IntVec& team, const IntVec& prov,
+template <class IntVec, class Visit>
+void visit_named(const IntVec& prof, const IntVec& team, const IntVec& prov,
                  const IntVec& preg, const IntVec& named_mw, const IntVec& named_team,
-                 const IntVec& named_prov, const IntVec& named_prov_given, int na,
-                 int base, std::vector<int>& mw, std::vector<int>& tm) {
+                 const IntVec& named_prov, const IntVec& named_prov_given, int na, int base,
+                 Visit visit) {
   const std::size_t n = static_cast<std::size_t>(prof.size());
   const long long n_preg = static_cast<long long>(named_mw.size());
   if (static_cast<std::size_t>(team.size()) != n || static_cast<std::size_t>(prov.size()) != n ||
@@ -356,18 +356,43 @@ void named_flags(const IntVec& prof, const IntVec& team, const IntVec& prov,
   if (named_team.size() != named_mw.size() || named_prov.size() != named_mw.size() ||
       named_prov_given.size() != named_mw.size())
     throw std::invalid_argument("pregnancy columns differ in length");
-  mw.assign(n, 0);
-  tm.assign(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
     const long long g = static_cast<long long>(preg[i]) - base;
     if (g < 0 || g >= n_preg)
       throw std::out_of_range("pregnancy code " + std::to_string(g) + " out of range");
     const int pv = prov[i];
-    if (pv != na && named_prov_given[g] && pv != named_prov[g]) continue;
+    if (pv != na && named_prov_given[g] && pv != named_prov[g]) {
+      visit(i, false, false);
+      continue;
+    }
     const int pf = prof[i], tc = team[i];
-    mw[i] = pf != na && pf == named_mw[g];
-    tm[i] = tc != na && tc == named_team[g];
+    visit(i, pf != na && pf == named_mw[g], tc != na && tc == named_team[g]);
   }
+}
+
+template <class IntVec>
+void named_flags(const IntVec& prof, const IntVec& team, const IntVec& prov,
+                 const IntVec& preg, const IntVec& named_mw, const IntVec& named_team,
+                 const IntVec& named_prov, const IntVec& named_prov_given, int na,
+                 int base, std::vector<int>& mw, std::vector<int>& tm) {
+  mw.assign(static_cast<std::size_t>(prof.size()), 0);
+  tm.assign(static_cast<std::size_t>(prof.size()), 0);
+  visit_named(prof, team, prov, preg, named_mw, named_team, named_prov, named_prov_given, na,
+              base, [&mw, &tm](std::size_t i, bool m, bool t) {
+                mw[i] = m;
+                tm[i] = t;
+              });
+}
+
+// Whether each row is its pregnancy's named midwife's or named team's (either
+// flag of named_flags()), 0/1 written to out[0..n).
+template <class IntVec>
+void named_any_into(const IntVec& prof, const IntVec& team, const IntVec& prov,
+                    const IntVec& preg, const IntVec& named_mw, const IntVec& named_team,
+                    const IntVec& named_prov, const IntVec& named_prov_given, int na, int base,
+                    int* out) {
+  visit_named(prof, team, prov, preg, named_mw, named_team, named_prov, named_prov_given, na,
+              base, [out](std::size_t i, bool m, bool t) { out[i] = m || t; });
 }
 
 // COC_receiving_ongoing's contact counts (the NHS definition, see
