@@ -342,7 +342,9 @@ std::vector<int> contact_order_codes(const IntVec& preg, const IntVec& date,
 // plan's provider is missing or is no row's provider) and named_prov_given
 // (0/1, whether the plan gives a provider). A row's provider differs from the
 // plan's when both are known and not equal; then neither flag is set. A
-// missing code never equals anything. Writes 0/1 to mw and tm.
+// missing code never equals anything. visit_named() calls visit(i, mw, tm)
+// with row i's two flags, in row order; named_flags() writes them, 0/1, to mw
+// and tm.
 template <class IntVec, class Visit>
 void visit_named(const IntVec& prof, const IntVec& team, const IntVec& prov,
                  const IntVec& preg, const IntVec& named_mw, const IntVec& named_team,
