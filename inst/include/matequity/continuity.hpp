@@ -468,6 +468,18 @@ inline std::uint64_t key_bits(int k) {
 }
 inline std::uint64_t key_bits(long long k) { return static_cast<std::uint64_t>(k); }
 
+// A key's 64-bit hash, mixed so that both its low bits (the slot) and its
+// high bits (PositionIndex's 32-bit check) spread.
+template <class Key>
+std::uint64_t key_hash(Key k) {
+  std::uint64_t h = key_bits(k);
+  h ^= h >> 29;
+  h *= 0x9E3779B97F4A7C15ULL;
+  h ^= h >> 32;
+  h *= 0xBF58476D1CE4E5B9ULL;
+  return h ^ (h >> 31);
+}
+
 template <class Key>
 class KeyIndex {
  public:
@@ -518,13 +530,7 @@ class KeyIndex {
   std::vector<Slot> slots_;
   std::size_t mask_ = 0, size_ = 0;
 
-  std::size_t slot_of(Key k) const {
-    std::uint64_t h = key_bits(k);
-    h ^= h >> 29;
-    h *= 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 32;
-    return static_cast<std::size_t>(h) & mask_;
-  }
+  std::size_t slot_of(Key k) const { return static_cast<std::size_t>(key_hash(k)) & mask_; }
 
   void reserve(std::size_t n) {
     std::size_t cap = 16;
@@ -604,14 +610,7 @@ class PositionIndex {
   std::vector<std::uint64_t> slots_;
   std::size_t mask_ = 0, size_ = 0;
 
-  static std::uint64_t hash(Key k) {
-    std::uint64_t h = key_bits(k);
-    h ^= h >> 29;
-    h *= 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 32;
-    h *= 0xBF58476D1CE4E5B9ULL;
-    return h ^ (h >> 31);
-  }
+  static std::uint64_t hash(Key k) { return key_hash(k); }
 };
 
 // match() for keys compared by identity: for each key of x, the first
